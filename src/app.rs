@@ -1,0 +1,110 @@
+//! The composition root: opens storage, loads keys, builds the services and the router, runs
+//! the server until a signal, and shuts down cleanly.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+
+use crate::authn::{AuthnService, PasswordHasherService};
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::keys::{Keyring, Sealer};
+use crate::oidc::OidcService;
+use crate::storage::Store;
+use crate::web::{self, AppState};
+use crate::web::views::Views;
+
+/// Everything a running Pintu holds.
+pub struct App {
+    pub state: AppState,
+    /// A key-encryption key was created during this start (first start).
+    pub created_kek: bool,
+}
+
+impl App {
+    /// Opens the database (migrating it), loads or creates the KEK and the signing keys.
+    pub async fn build(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let url = config.database_url.expose_secret();
+        let store = Store::open(url).await.with_context(|| format!("cannot open the database at {}", redact(url)))?;
+        let (sealer, created_kek) = Sealer::load_or_create(&config.keys_dir, config.kek.as_ref())
+            .context("cannot load the key-encryption key")?;
+        Self::with_parts(config, clock, store, sealer, created_kek).await
+    }
+
+    /// Builds from an open store and a sealer (tests use an ephemeral sealer).
+    pub async fn with_parts(config: &Config, clock: SharedClock, store: Store, sealer: Sealer, created_kek: bool) -> anyhow::Result<Self> {
+        let keyring = Keyring::load_or_generate(&store, &sealer, clock.now())
+            .await
+            .context("cannot load the signing keys (is this the key-encryption key they were sealed with?)")?;
+        let hasher = PasswordHasherService::new(config.password);
+        let authn = AuthnService::new(store.clone(), hasher).context("invalid password hashing parameters")?;
+        let oidc = OidcService::new(store.clone(), Arc::new(keyring), config.oidc.clone(), clock, authn);
+        let views = Views::load(&config.web.themes_dir, &config.web.theme).map_err(anyhow::Error::msg).context("cannot load the theme")?;
+        let state = AppState { oidc, views: Arc::new(views), web: Arc::new(config.web.clone()), store };
+        Ok(Self { state, created_kek })
+    }
+
+    pub fn router(&self) -> axum::Router {
+        web::router(self.state.clone())
+    }
+}
+
+/// Hides the password of a database URL for messages.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// `pintu serve`: runs until SIGINT/SIGTERM.
+pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
+    let app = App::build(&config, clock.clone()).await?;
+    if app.created_kek {
+        tracing::warn!(dir = %config.keys_dir.display(), "created a new key-encryption key; back up the keys directory");
+    }
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {} (is another server using that port?)", config.listen))?;
+    announce(&app, &config).await;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock, stop_rx);
+    axum::serve(listener, app.router()).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+    let _ = stop_tx.send(true);
+    let _ = cleanup.await;
+    app.state.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn announce(app: &App, config: &Config) {
+    tracing::info!(issuer = %config.oidc.issuer, listen = %config.listen, backend = app.state.store.backend(), "Pintu is running");
+    if let Ok(0) = app.state.store.users().count().await {
+        tracing::warn!(
+            "no accounts yet: create the first administrator with \
+             `pintu admin user create --username admin --generate-password --admin`"
+        );
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+}

@@ -1,0 +1,79 @@
+//! How a person proves who they are. The core knows passwords; second factors, passkeys and
+//! certificates come with the security-level issue.
+
+pub mod password;
+
+use std::sync::Arc;
+
+use crate::domain::user::normalize_login;
+use crate::domain::{AuthnContext, User};
+use crate::storage::{StorageError, Store};
+
+pub use password::{PasswordError, PasswordHasherService, generate_password};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthnError {
+    /// Unknown login, wrong password, disabled account: one variant, so nothing can tell
+    /// them apart (no user enumeration).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("password hashing task failed")]
+    Task,
+}
+
+/// Verifies passwords against the directory.
+#[derive(Clone)]
+pub struct AuthnService {
+    store: Store,
+    hasher: PasswordHasherService,
+    /// Verified when the login is unknown, so both paths cost one argon2id verification.
+    dummy_hash: Arc<String>,
+}
+
+impl AuthnService {
+    pub fn new(store: Store, hasher: PasswordHasherService) -> Result<Self, PasswordError> {
+        let dummy_hash = Arc::new(hasher.hash(&generate_password())?);
+        Ok(Self { store, hasher, dummy_hash })
+    }
+
+    pub fn hasher(&self) -> PasswordHasherService {
+        self.hasher
+    }
+
+    /// Checks a login name (or e-mail) and password. Upgrades the stored hash when the
+    /// configured cost has risen.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate_password(&self, login: &str, password: &str, now: i64) -> Result<(User, AuthnContext), AuthnError> {
+        let login = normalize_login(login);
+        let found = self.store.users().find_credentials(&login).await?;
+        let stored = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| self.dummy_hash.as_ref().clone());
+        let hasher = self.hasher;
+        let candidate = password.to_owned();
+        let phc = stored.clone();
+        let ok = tokio::task::spawn_blocking(move || hasher.verify(&candidate, &phc)).await.map_err(|_| AuthnError::Task)?;
+        let Some((user_id, Some(_))) = found else { return Err(AuthnError::InvalidCredentials) };
+        if !ok {
+            return Err(AuthnError::InvalidCredentials);
+        }
+        let user = self.store.users().find(&user_id).await?.ok_or(AuthnError::InvalidCredentials)?;
+        if user.disabled {
+            return Err(AuthnError::InvalidCredentials);
+        }
+        if hasher.needs_rehash(&stored) {
+            self.rehash(&user, password, now).await;
+        }
+        Ok((user, AuthnContext::password(now)))
+    }
+
+    async fn rehash(&self, user: &User, password: &str, now: i64) {
+        let hasher = self.hasher;
+        let password = password.to_owned();
+        if let Ok(Ok(hash)) = tokio::task::spawn_blocking(move || hasher.rehash(&password)).await {
+            if let Err(e) = self.store.users().set_password_hash(&user.id, &hash, now).await {
+                tracing::warn!(error = %e, "could not upgrade a password hash");
+            }
+        }
+    }
+}

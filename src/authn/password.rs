@@ -1,0 +1,148 @@
+//! Passwords: argon2id hashing (OWASP parameters by default), verification and rehash when the
+//! configured cost rises. Hashing runs on the blocking pool: it takes tens of milliseconds.
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+
+use crate::config::PasswordConfig;
+
+/// The longest password accepted, in bytes; longer input is refused before hashing.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// NIST SP 800-63B §3.1.1.2: at least 8 characters for memorized secrets; Pintu asks for 12.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    #[error("password is too long")]
+    TooLong,
+    #[error("password must have at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+    #[error("argon2 parameters are invalid")]
+    Params,
+    #[error("hashing failed")]
+    Hash,
+}
+
+/// Hashes and verifies passwords at the configured cost.
+#[derive(Debug, Clone, Copy)]
+pub struct PasswordHasherService {
+    config: PasswordConfig,
+}
+
+impl PasswordHasherService {
+    pub fn new(config: PasswordConfig) -> Self {
+        Self { config }
+    }
+
+    fn argon2(&self) -> Result<Argon2<'static>, PasswordError> {
+        let params = Params::new(self.config.memory_kib, self.config.iterations, self.config.parallelism, None)
+            .map_err(|_| PasswordError::Params)?;
+        Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=…`) for a password chosen by a person.
+    pub fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        check_policy(password)?;
+        self.rehash(password)
+    }
+
+    /// Hashes an already-accepted password again at the current cost (no policy check: the
+    /// person chose it under the policy in force then).
+    pub fn rehash(&self, password: &str) -> Result<String, PasswordError> {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(PasswordError::TooLong);
+        }
+        let hash = self.argon2()?.hash_password(password.as_bytes()).map_err(|_| PasswordError::Hash)?;
+        Ok(hash.to_string())
+    }
+
+    /// Whether `password` matches `phc`. A malformed stored hash never matches.
+    pub fn verify(&self, password: &str, phc: &str) -> bool {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return false;
+        }
+        match self.argon2() {
+            Ok(argon2) => argon2.verify_password(password.as_bytes(), phc).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Whether a stored hash was made with weaker parameters than configured now.
+    pub fn needs_rehash(&self, phc: &str) -> bool {
+        let Ok(hash) = PasswordHash::new(phc) else { return true };
+        let Ok(params) = Params::try_from(&hash) else { return true };
+        hash.algorithm.as_str() != "argon2id"
+            || params.m_cost() < self.config.memory_kib
+            || params.t_cost() < self.config.iterations
+            || params.p_cost() < self.config.parallelism
+    }
+}
+
+/// NIST SP 800-63B: length, not composition rules. (The directory issue adds breached lists.)
+pub fn check_policy(password: &str) -> Result<(), PasswordError> {
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(PasswordError::TooLong);
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(PasswordError::TooShort);
+    }
+    Ok(())
+}
+
+/// A random password for `pintu admin user create --generate-password`: 20 characters from an
+/// unambiguous alphabet (about 115 bits).
+pub fn generate_password() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let limit = 256 - (256 % ALPHABET.len());
+    let mut out = String::with_capacity(20);
+    while out.len() < 20 {
+        let mut byte = [0u8; 1];
+        rand::fill(&mut byte);
+        // Rejection sampling: 256 is not a multiple of the alphabet size.
+        let b = usize::from(byte[0]);
+        if b < limit {
+            out.push(char::from(ALPHABET[b % ALPHABET.len()]));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cheap() -> PasswordHasherService {
+        PasswordHasherService::new(PasswordConfig { memory_kib: 8192, iterations: 1, parallelism: 1 })
+    }
+
+    #[test]
+    fn hashed_password_verifies_and_wrong_one_does_not() {
+        let svc = cheap();
+        let hash = svc.hash("kata sandi yang panjang").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(svc.verify("kata sandi yang panjang", &hash));
+        assert!(!svc.verify("kata sandi yang salah!", &hash));
+        assert!(!svc.verify("x", "not a phc string"));
+    }
+
+    #[test]
+    fn raising_the_cost_asks_for_a_rehash() {
+        let hash = cheap().hash("kata sandi yang panjang").unwrap();
+        assert!(!cheap().needs_rehash(&hash));
+        let stronger = PasswordHasherService::new(PasswordConfig { memory_kib: 19456, iterations: 2, parallelism: 1 });
+        assert!(stronger.needs_rehash(&hash));
+    }
+
+    #[test]
+    fn short_password_is_refused() {
+        assert!(matches!(cheap().hash("pendek"), Err(PasswordError::TooShort)));
+    }
+
+    #[test]
+    fn generated_passwords_pass_the_policy_and_differ() {
+        let a = generate_password();
+        assert_eq!(a.len(), 20);
+        assert!(check_policy(&a).is_ok());
+        assert_ne!(a, generate_password());
+    }
+}

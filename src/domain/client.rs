@@ -1,0 +1,181 @@
+//! Relying parties (applications): their registered metadata, in RFC 7591 vocabulary so the
+//! same structure serves storage, dynamic registration and the admin CLI.
+
+use serde::{Deserialize, Serialize};
+
+use super::{ClientId, Scope};
+
+/// RFC 7591 §2 `grant_types` values Pintu supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials]
+            .into_iter()
+            .find(|g| g.as_str() == value)
+    }
+}
+
+/// RFC 7591 §2 `token_endpoint_auth_method` values Pintu supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    ClientSecretBasic,
+    ClientSecretPost,
+    PrivateKeyJwt,
+    None,
+}
+
+impl ClientAuthMethod {
+    pub const ALL: [ClientAuthMethod; 4] = [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::PrivateKeyJwt,
+        ClientAuthMethod::None,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+            ClientAuthMethod::ClientSecretPost => "client_secret_post",
+            ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
+            ClientAuthMethod::None => "none",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == value)
+    }
+
+    /// Whether clients using this method hold a shared secret issued by Pintu.
+    pub fn uses_secret(self) -> bool {
+        matches!(self, ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost)
+    }
+}
+
+/// JWS algorithms an application may choose for its ID tokens (`id_token_signed_response_alg`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SigningAlg {
+    ES256,
+    RS256,
+    EdDSA,
+}
+
+impl SigningAlg {
+    pub const ALL: [SigningAlg; 3] = [SigningAlg::ES256, SigningAlg::RS256, SigningAlg::EdDSA];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SigningAlg::ES256 => "ES256",
+            SigningAlg::RS256 => "RS256",
+            SigningAlg::EdDSA => "EdDSA",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == value)
+    }
+}
+
+fn default_grant_types() -> Vec<GrantType> {
+    vec![GrantType::AuthorizationCode]
+}
+
+fn default_auth_method() -> ClientAuthMethod {
+    ClientAuthMethod::ClientSecretBasic
+}
+
+fn default_alg() -> SigningAlg {
+    SigningAlg::ES256
+}
+
+/// Registered client metadata (RFC 7591 §2, OIDC Dynamic Registration §2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientMetadata {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_name: Option<String>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    #[serde(default)]
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(default = "default_grant_types")]
+    pub grant_types: Vec<GrantType>,
+    #[serde(default = "default_auth_method")]
+    pub token_endpoint_auth_method: ClientAuthMethod,
+    #[serde(default = "default_alg")]
+    pub id_token_signed_response_alg: SigningAlg,
+    /// Space-delimited scopes the client may request; `None` means every supported scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// Public keys for `private_key_jwt` (RFC 7591 `jwks`, a JWK Set).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<String>,
+}
+
+impl Default for ClientMetadata {
+    fn default() -> Self {
+        Self {
+            client_name: None,
+            redirect_uris: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            grant_types: default_grant_types(),
+            token_endpoint_auth_method: default_auth_method(),
+            id_token_signed_response_alg: default_alg(),
+            scope: None,
+            jwks: None,
+            contacts: Vec::new(),
+        }
+    }
+}
+
+/// A registered application as the protocol core sees it.
+#[derive(Debug, Clone)]
+pub struct RelyingParty {
+    pub client_id: ClientId,
+    /// SHA-256 of the client secret (hex); `None` for public and `private_key_jwt` clients.
+    pub secret_hash: Option<String>,
+    pub metadata: ClientMetadata,
+    /// An administrator approved this first-party application: no consent page.
+    pub pre_approved: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl RelyingParty {
+    /// RFC 6749 §2.1: a client that cannot keep a secret.
+    pub fn is_public(&self) -> bool {
+        self.metadata.token_endpoint_auth_method == ClientAuthMethod::None
+    }
+
+    pub fn allows_grant(&self, grant: GrantType) -> bool {
+        self.metadata.grant_types.contains(&grant)
+    }
+
+    /// The scopes this client may ever be granted.
+    pub fn allowed_scope(&self) -> Scope {
+        match &self.metadata.scope {
+            Some(scope) => Scope::parse(scope).unwrap_or_default(),
+            None => Scope::from_tokens(super::scope::SUPPORTED_SCOPES.iter().copied()),
+        }
+    }
+
+    pub fn display_name(&self) -> &str {
+        self.metadata.client_name.as_deref().unwrap_or(self.client_id.as_str())
+    }
+}

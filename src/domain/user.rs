@@ -1,0 +1,74 @@
+//! A person who signs in (pegawai). The directory issue extends this with NIP, OPD and more.
+
+use super::UserId;
+
+/// A user account as Pintu knows it. Never carries the password hash outside `authn`/`storage`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    /// Login name, stored lower-case; unique.
+    pub username: String,
+    pub name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// Stored lower-case; unique when present.
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub phone_number: Option<String>,
+    pub phone_number_verified: bool,
+    pub locale: Option<String>,
+    pub is_admin: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Normalises a login name or e-mail for storage and lookup.
+pub fn normalize_login(value: &str) -> String {
+    value.trim().to_lowercase()
+}
+
+/// Validates a login name: 1-128 visible characters without spaces.
+pub fn check_username(value: &str) -> Result<(), &'static str> {
+    if value.is_empty() || value.chars().count() > 128 {
+        return Err("username must be 1 to 128 characters");
+    }
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("username must not contain spaces or control characters");
+    }
+    Ok(())
+}
+
+/// A deliberately small e-mail syntax check: one `@`, non-empty local part, a dotted domain.
+pub fn check_email(value: &str) -> Result<(), &'static str> {
+    let (local, domain) = value.split_once('@').ok_or("e-mail address needs an @")?;
+    let ok = !local.is_empty()
+        && local.len() <= 64
+        && domain.len() <= 253
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok { Ok(()) } else { Err("e-mail address is not valid") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_syntax_is_checked() {
+        assert!(check_email("budi@kominfo.go.id").is_ok());
+        assert!(check_email("budi").is_err());
+        assert!(check_email("budi@localhost").is_err());
+        assert!(check_email("bu di@x.go.id").is_err());
+    }
+
+    #[test]
+    fn username_rejects_spaces() {
+        assert!(check_username("budi.santoso").is_ok());
+        assert!(check_username("budi santoso").is_err());
+        assert!(check_username("").is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! Background jobs. Each is `spawn(…, shutdown)` and calls services only.
+
+pub mod cleanup;

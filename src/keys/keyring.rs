@@ -1,0 +1,167 @@
+//! The keyring of token-signing keys: one active key per algorithm, generated on first start
+//! and stored sealed in the database so every node signs with the same keys.
+
+use josekit::jwk::Jwk;
+use josekit::jws::{EdDSA, ES256, JwsHeader, JwsSigner, JwsVerifier, RS256};
+use serde_json::{Map, Value};
+
+use crate::domain::SigningAlg;
+use crate::storage::{SigningKeyRow, Store};
+
+use super::{KeyError, Sealer, jwk_thumbprint};
+
+const ACTIVE: &str = "active";
+const RETIRED: &str = "retired";
+
+struct LoadedKey {
+    kid: String,
+    alg: SigningAlg,
+    state: String,
+    signer: Box<dyn JwsSigner>,
+    verifier: Box<dyn JwsVerifier>,
+    public_jwk: Map<String, Value>,
+}
+
+/// A verified JWS: its header type and JSON payload.
+#[derive(Debug, Clone)]
+pub struct VerifiedJws {
+    pub typ: Option<String>,
+    pub alg: String,
+    pub claims: Map<String, Value>,
+}
+
+/// The loaded signing keys. Deliberately not `Debug` (it holds private keys).
+pub struct Keyring {
+    keys: Vec<LoadedKey>,
+}
+
+impl Keyring {
+    /// Loads every stored key and generates an active key for each algorithm that lacks one.
+    pub async fn load_or_generate(store: &Store, sealer: &Sealer, now: i64) -> Result<Self, KeyError> {
+        let mut rows = store.signing_keys().list().await?;
+        for alg in SigningAlg::ALL {
+            let has_active = rows.iter().any(|r| r.alg == alg.as_str() && r.state == ACTIVE);
+            if !has_active {
+                let row = generate(alg, sealer, now)?;
+                store.signing_keys().insert(&row).await?;
+                tracing::info!(kid = %row.kid, alg = alg.as_str(), "generated a new signing key");
+                rows.push(row);
+            }
+        }
+        let keys = rows.iter().map(|row| load(row, sealer)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { keys })
+    }
+
+    /// Signs `claims` as a compact JWS with the newest active key of `alg`.
+    pub fn sign(&self, alg: SigningAlg, typ: &str, claims: &Map<String, Value>) -> Result<String, KeyError> {
+        let key = self
+            .keys
+            .iter()
+            .rev()
+            .find(|k| k.alg == alg && k.state == ACTIVE)
+            .ok_or(KeyError::NoActiveKey(alg.as_str()))?;
+        let mut header = JwsHeader::new();
+        header.set_token_type(typ);
+        header.set_key_id(key.kid.clone());
+        let payload = serde_json::to_vec(claims).map_err(|_| KeyError::BadSignature)?;
+        Ok(josekit::jws::serialize_compact(&payload, &header, key.signer.as_ref())?)
+    }
+
+    /// Verifies a JWS signed by one of our keys (active or retired), selected by `kid`.
+    /// Expiry and audience are the caller's business.
+    pub fn verify(&self, token: &str) -> Result<VerifiedJws, KeyError> {
+        let (payload, header) = josekit::jws::deserialize_compact_with_selector(token, |header| {
+            // No `kid`, no key: our tokens always name their key.
+            let Some(kid) = header.key_id() else { return Ok(None) };
+            Ok(self.keys.iter().find(|k| k.kid == kid).map(|k| k.verifier.as_ref()))
+        })
+        .map_err(|_| KeyError::BadSignature)?;
+        verified(payload, &header)
+    }
+
+    /// The public JWK Set (RFC 7517 §5) of every key still able to verify tokens.
+    pub fn jwks(&self) -> Value {
+        let keys: Vec<Value> = self.keys.iter().map(|k| Value::Object(k.public_jwk.clone())).collect();
+        serde_json::json!({ "keys": keys })
+    }
+
+    /// Verifies a JWS with a client's registered JWK Set (RFC 7523 client assertions).
+    pub fn verify_with_jwk_set(token: &str, jwks: &Value) -> Result<VerifiedJws, KeyError> {
+        let keys = jwks.get("keys").and_then(Value::as_array).ok_or(KeyError::BadSignature)?;
+        let verifiers: Vec<(Option<String>, Box<dyn JwsVerifier>)> = keys
+            .iter()
+            .filter_map(|k| {
+                let jwk = Jwk::from_map(k.as_object()?.clone()).ok()?;
+                let verifier = verifier_for(&jwk)?;
+                Some((jwk.key_id().map(str::to_owned), verifier))
+            })
+            .collect();
+        let (payload, header) = josekit::jws::deserialize_compact_with_selector(token, |header| {
+            let alg = header.algorithm();
+            let kid = header.key_id();
+            Ok(verifiers
+                .iter()
+                .find(|(k, v)| Some(v.algorithm().name()) == alg && (kid.is_none() || k.as_deref() == kid))
+                .map(|(_, v)| v.as_ref()))
+        })
+        .map_err(|_| KeyError::BadSignature)?;
+        verified(payload, &header)
+    }
+}
+
+fn verified(payload: Vec<u8>, header: &JwsHeader) -> Result<VerifiedJws, KeyError> {
+    let claims: Map<String, Value> = serde_json::from_slice(&payload).map_err(|_| KeyError::BadSignature)?;
+    Ok(VerifiedJws {
+        typ: header.token_type().map(str::to_owned),
+        alg: header.algorithm().unwrap_or_default().to_owned(),
+        claims,
+    })
+}
+
+/// A verifier for a client's public key; only the algorithms Pintu accepts.
+fn verifier_for(jwk: &Jwk) -> Option<Box<dyn JwsVerifier>> {
+    let alg = jwk.algorithm();
+    match jwk.key_type() {
+        "EC" if alg.is_none_or(|a| a == "ES256") => ES256.verifier_from_jwk(jwk).ok().map(|v| Box::new(v) as _),
+        "RSA" if alg.is_none_or(|a| a == "RS256") => RS256.verifier_from_jwk(jwk).ok().map(|v| Box::new(v) as _),
+        "OKP" if alg.is_none_or(|a| a == "EdDSA") => EdDSA.verifier_from_jwk(jwk).ok().map(|v| Box::new(v) as _),
+        _ => None,
+    }
+}
+
+fn generate(alg: SigningAlg, sealer: &Sealer, now: i64) -> Result<SigningKeyRow, KeyError> {
+    let mut private = match alg {
+        SigningAlg::ES256 => Jwk::generate_ec_key(josekit::jwk::alg::ec::EcCurve::P256)?,
+        SigningAlg::RS256 => Jwk::generate_rsa_key(2048)?,
+        SigningAlg::EdDSA => Jwk::generate_ed_key(josekit::jwk::alg::ed::EdCurve::Ed25519)?,
+    };
+    let mut public = private.to_public_key()?;
+    let kid = jwk_thumbprint(public.as_ref()).ok_or(KeyError::NoActiveKey(alg.as_str()))?;
+    for jwk in [&mut private, &mut public] {
+        jwk.set_key_id(kid.clone());
+        jwk.set_algorithm(alg.as_str());
+        jwk.set_key_use("sig");
+    }
+    Ok(SigningKeyRow {
+        kid,
+        alg: alg.as_str().to_owned(),
+        state: ACTIVE.to_owned(),
+        sealed_private: sealer.seal(private.to_string().as_bytes())?,
+        public_jwk: public.to_string(),
+        created_at: now,
+        retired_at: None,
+    })
+}
+
+fn load(row: &SigningKeyRow, sealer: &Sealer) -> Result<LoadedKey, KeyError> {
+    let alg = SigningAlg::parse(&row.alg).ok_or(KeyError::NoActiveKey("unknown"))?;
+    let private = Jwk::from_bytes(sealer.open(&row.sealed_private)?)?;
+    let public = Jwk::from_bytes(row.public_jwk.as_bytes())?;
+    let (signer, verifier): (Box<dyn JwsSigner>, Box<dyn JwsVerifier>) = match alg {
+        SigningAlg::ES256 => (Box::new(ES256.signer_from_jwk(&private)?), Box::new(ES256.verifier_from_jwk(&public)?)),
+        SigningAlg::RS256 => (Box::new(RS256.signer_from_jwk(&private)?), Box::new(RS256.verifier_from_jwk(&public)?)),
+        SigningAlg::EdDSA => (Box::new(EdDSA.signer_from_jwk(&private)?), Box::new(EdDSA.verifier_from_jwk(&public)?)),
+    };
+    let state = if row.state == RETIRED { RETIRED } else { ACTIVE };
+    Ok(LoadedKey { kid: row.kid.clone(), alg, state: state.to_owned(), signer, verifier, public_jwk: public.into() })
+}

@@ -1,0 +1,32 @@
+//! Keys: the key-encryption key (KEK) that seals private keys at rest, the keyring of token
+//! signing keys, JWKS publication and JWS verification. The only place (with `oidc/tokens.rs`)
+//! that uses josekit.
+
+mod keyring;
+mod sealing;
+mod thumbprint;
+
+pub use keyring::{Keyring, VerifiedJws};
+pub use sealing::Sealer;
+pub use thumbprint::jwk_thumbprint;
+
+use crate::storage::StorageError;
+
+/// What can go wrong with keys.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read or write the key-encryption key at {path}")]
+    KekIo { path: std::path::PathBuf, #[source] source: std::io::Error },
+    #[error("the key-encryption key is not 32 bytes of base64url")]
+    KekMalformed,
+    #[error("a sealed key cannot be opened with this key-encryption key")]
+    Unseal(#[source] josekit::JoseError),
+    #[error("JOSE operation failed")]
+    Jose(#[from] josekit::JoseError),
+    #[error("no active signing key for {0}")]
+    NoActiveKey(&'static str),
+    #[error("the token's signature, algorithm or key id is not acceptable")]
+    BadSignature,
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}

@@ -1,0 +1,28 @@
+//! # Pintu: single sign-on for Indonesian regional governments
+//!
+//! The crate's table of contents, in dependency order (a module may use those below it, never
+//! those above; `tests/architecture.rs` enforces it):
+//!
+//! | module | owns |
+//! |---|---|
+//! | `web` | HTTP (axum): routes, extractors, pages, the one error-to-HTTP mapping |
+//! | `oidc` | OAuth 2.0 / OpenID Connect without HTTP: authorize, token grants, userinfo, introspection, revocation, logout, registration, discovery |
+//! | `authn` | how people prove who they are (passwords now; TOTP, WebAuthn and certificates later) |
+//! | `keys` | the key-encryption key, sealed signing keys, JWKS |
+//! | `storage` | the only SQL: SQLite and PostgreSQL through one set of portable statements |
+//! | `domain` | vocabulary: users, relying parties, scopes, sessions, grants, security levels |
+//!
+//! `app` composes them; `config` and `clock` are shared leaves.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod authn;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod jobs;
+pub mod keys;
+pub mod oidc;
+pub mod storage;
+pub mod web;

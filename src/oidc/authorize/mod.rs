@@ -1,0 +1,290 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2): validation in a fixed
+//! order, then the decision (login, consent, or a code), then the response.
+
+pub mod checks;
+pub mod request;
+
+use crate::domain::grant::{CodeData, Grant};
+use crate::domain::{GrantId, RelyingParty, Scope, SsoSession, User};
+
+pub use request::{ResponseMode, ValidRequest};
+
+use super::interaction::{InteractionError, KIND_AUTHORIZE, request_of};
+use super::{InteractionStage, OAuthError, OidcService, Params, PendingInteraction, random_token, token_hash};
+
+/// Where the browser goes next, and with which parameters.
+#[derive(Debug, Clone)]
+pub struct AuthorizationResponse {
+    pub redirect_uri: String,
+    pub mode: ResponseMode,
+    pub params: Vec<(String, String)>,
+}
+
+/// The result of an authorization step: answer the client, or show the person a page.
+#[derive(Debug, Clone)]
+pub enum AuthorizeOutcome {
+    Respond(AuthorizationResponse),
+    Interact(PendingInteraction),
+}
+
+/// What the person's situation demands.
+enum Decision {
+    Login,
+    Consent(SsoSession),
+    Issue(SsoSession, User),
+}
+
+/// Where to send errors once `redirect_uri` is trusted.
+struct ErrorTarget {
+    redirect_uri: String,
+    mode: ResponseMode,
+    state: Option<String>,
+}
+
+impl OidcService {
+    /// Handles a request to the authorization endpoint. `Err` is only for errors that must not
+    /// be redirected (unknown client, unregistered redirect_uri): the web layer shows a page.
+    #[tracing::instrument(skip_all, fields(client_id = params.get("client_id")))]
+    pub async fn authorize(&self, params: &Params, session_cookie: Option<&str>) -> Result<AuthorizeOutcome, OAuthError> {
+        let client = self.client_for_authorize(params).await?;
+        let redirect_uri = checks::check_redirect_uri(params, &client)?;
+        let target = ErrorTarget {
+            redirect_uri,
+            mode: checks::check_response_mode(params).unwrap_or(ResponseMode::Query),
+            state: params.get("state").map(str::to_owned),
+        };
+        let request = match self.validate(params, &client, &target).await {
+            Ok(request) => request,
+            Err(e) => return Ok(AuthorizeOutcome::Respond(self.error_response(&target, &e))),
+        };
+        let session = self.find_session(session_cookie).await?;
+        match self.decide(&client, &request, session, false).await {
+            Ok(decision) => self.act(&client, &request, decision).await,
+            Err(e) => Ok(AuthorizeOutcome::Respond(self.error_response(&target, &e))),
+        }
+    }
+
+    async fn client_for_authorize(&self, params: &Params) -> Result<RelyingParty, OAuthError> {
+        let client_id = params.require("client_id")?;
+        match self.store.clients().find(client_id).await? {
+            Some(client) if !client.disabled => Ok(client),
+            _ => Err(OAuthError::invalid_request("unknown application (client_id)")),
+        }
+    }
+
+    /// The ordered checks after `redirect_uri` is trusted; every error here is redirectable.
+    async fn validate(&self, params: &Params, client: &RelyingParty, target: &ErrorTarget) -> Result<ValidRequest, OAuthError> {
+        checks::check_lengths(params)?;
+        checks::check_no_request_object(params)?;
+        let response_mode = checks::check_response_mode(params)?;
+        checks::check_response_type(params, client)?;
+        let scope = checks::check_scope(params, client)?;
+        let code_challenge = checks::check_pkce(params, client)?;
+        let prompt = checks::check_prompt(params)?;
+        let max_age = checks::check_max_age(params)?;
+        let claims = checks::check_claims(params)?;
+        let id_token_hint_sub = match params.get("id_token_hint") {
+            Some(hint) => Some(self.id_token_hint_subject(hint)?.0),
+            None => None,
+        };
+        Ok(ValidRequest {
+            client_id: client.client_id.clone(),
+            redirect_uri: target.redirect_uri.clone(),
+            response_mode,
+            state: target.state.clone(),
+            scope: scope.to_string(),
+            nonce: params.get("nonce").map(str::to_owned),
+            code_challenge,
+            prompt,
+            max_age,
+            login_hint: params.get("login_hint").map(str::to_owned),
+            id_token_hint_sub,
+            ui_locales: params.get("ui_locales").map(str::to_owned),
+            acr_values: params.get("acr_values").map(str::to_owned),
+            claims,
+        })
+    }
+
+    /// Decides between login, consent and issuing a code. `fresh_login` is true right after
+    /// the person authenticated in this interaction, so `prompt=login`/`max_age` are satisfied.
+    async fn decide(
+        &self,
+        client: &RelyingParty,
+        req: &ValidRequest,
+        session: Option<(SsoSession, User)>,
+        fresh_login: bool,
+    ) -> Result<Decision, OAuthError> {
+        let now = self.now();
+        let session = session.filter(|(s, _)| {
+            let too_old = req.max_age.is_some_and(|max| now - s.authn.auth_time > max);
+            let other_user = req.id_token_hint_sub.as_deref().is_some_and(|sub| sub != s.user_id.as_str());
+            // OIDC Core §3.1.2.1 prompt=login / max_age: re-authenticate unless it just happened.
+            fresh_login || !(req.has_prompt("login") || req.has_prompt("select_account") || too_old || other_user)
+        });
+        let Some((session, user)) = session else {
+            if req.has_prompt("none") {
+                return Err(OAuthError::login_required("the user is not logged in"));
+            }
+            return Ok(Decision::Login);
+        };
+        if self.needs_consent(client, req, &user).await? {
+            if req.has_prompt("none") {
+                return Err(OAuthError::consent_required("the user has not consented to this application"));
+            }
+            return Ok(Decision::Consent(session));
+        }
+        Ok(Decision::Issue(session, user))
+    }
+
+    async fn needs_consent(&self, client: &RelyingParty, req: &ValidRequest, user: &User) -> Result<bool, OAuthError> {
+        if client.pre_approved {
+            return Ok(false);
+        }
+        if req.has_prompt("consent") {
+            return Ok(true);
+        }
+        let requested = Scope::parse(&req.scope).unwrap_or_default();
+        let granted = self.store.sessions().find_consent(&user.id, &client.client_id).await?;
+        let granted = granted.map(|g| Scope::parse(&g).unwrap_or_default()).unwrap_or_default();
+        Ok(!requested.is_subset_of(&granted))
+    }
+
+    async fn act(&self, client: &RelyingParty, req: &ValidRequest, decision: Decision) -> Result<AuthorizeOutcome, OAuthError> {
+        let payload = serde_json::to_string(req).map_err(OAuthError::server)?;
+        let name = client.display_name().to_owned();
+        match decision {
+            Decision::Login => {
+                let (id, csrf) = self.start_interaction(KIND_AUTHORIZE, payload, None).await?;
+                Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::Login, req, name)))
+            }
+            Decision::Consent(session) => {
+                let (id, csrf) = self.start_interaction(KIND_AUTHORIZE, payload, Some(&session.id)).await?;
+                Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::Consent, req, name)))
+            }
+            Decision::Issue(session, user) => Ok(AuthorizeOutcome::Respond(self.issue_code(req, &session, &user).await?)),
+        }
+    }
+
+    /// Login form submitted: check credentials, start the SSO session, continue the flow.
+    /// Returns the new session cookie value alongside the next step.
+    pub async fn submit_login(
+        &self,
+        interaction_id: &str,
+        csrf: &str,
+        login: &str,
+        password: &str,
+    ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
+        let interaction = self.load_interaction(interaction_id, KIND_AUTHORIZE, csrf).await?;
+        let req = request_of(&interaction)?;
+        let client = self.client_of(&req).await?;
+        let (user, authn) = match self.authn.authenticate_password(login, password, self.now()).await {
+            Ok(found) => found,
+            Err(crate::authn::AuthnError::InvalidCredentials) => {
+                let again = self.pending(interaction.id, csrf.to_owned(), InteractionStage::Login, &req, client.display_name().to_owned());
+                return Err(InteractionError::InvalidCredentials(Box::new(again)));
+            }
+            Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
+        };
+        let (session, cookie) = self.create_session(&user, authn).await?;
+        self.store.interactions().attach_session(interaction_id, &session.id).await?;
+        let decision = self.decide(&client, &req, Some((session, user)), true).await.map_err(InteractionError::OAuth)?;
+        let outcome = match decision {
+            Decision::Consent(..) => AuthorizeOutcome::Interact(self.pending(
+                interaction.id,
+                csrf.to_owned(),
+                InteractionStage::Consent,
+                &req,
+                client.display_name().to_owned(),
+            )),
+            Decision::Issue(session, user) => {
+                self.store.interactions().delete(interaction_id).await?;
+                AuthorizeOutcome::Respond(self.issue_code(&req, &session, &user).await?)
+            }
+            Decision::Login => return Err(InteractionError::Expired),
+        };
+        Ok((Some(cookie), outcome))
+    }
+
+    /// Consent form submitted. `approve == false` answers the client with `access_denied`.
+    pub async fn submit_consent(&self, interaction_id: &str, csrf: &str, approve: bool, session_cookie: Option<&str>) -> Result<AuthorizationResponse, InteractionError> {
+        let interaction = self.load_interaction(interaction_id, KIND_AUTHORIZE, csrf).await?;
+        let req = request_of(&interaction)?;
+        let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
+        if interaction.session_id.as_ref() != Some(&session.id) {
+            return Err(InteractionError::Expired);
+        }
+        // Finishing deletes the interaction, so a double submit cannot issue two codes.
+        if !self.store.interactions().delete(interaction_id).await? {
+            return Err(InteractionError::Expired);
+        }
+        let target = ErrorTarget { redirect_uri: req.redirect_uri.clone(), mode: req.response_mode, state: req.state.clone() };
+        if !approve {
+            return Ok(self.error_response(&target, &OAuthError::access_denied("the user denied the request")));
+        }
+        let granted = self.store.sessions().find_consent(&user.id, &req.client_id).await?;
+        let granted = granted.map(|g| Scope::parse(&g).unwrap_or_default()).unwrap_or_default();
+        let scope = granted.union(&Scope::parse(&req.scope).unwrap_or_default());
+        self.store.sessions().save_consent(&user.id, &req.client_id, &scope.to_string(), self.now()).await?;
+        Ok(self.issue_code(&req, &session, &user).await?)
+    }
+
+    async fn client_of(&self, req: &ValidRequest) -> Result<RelyingParty, OAuthError> {
+        match self.store.clients().find(req.client_id.as_str()).await? {
+            Some(client) if !client.disabled => Ok(client),
+            _ => Err(OAuthError::access_denied("the application is no longer available")),
+        }
+    }
+
+    /// RFC 6749 §4.1.2: a single-use code under a new grant, with `iss` (RFC 9207).
+    async fn issue_code(&self, req: &ValidRequest, session: &SsoSession, user: &User) -> Result<AuthorizationResponse, OAuthError> {
+        let now = self.now();
+        let scope = Scope::parse(&req.scope).unwrap_or_default();
+        let grant = Grant {
+            id: GrantId::generate(),
+            client_id: req.client_id.clone(),
+            user_id: Some(user.id.clone()),
+            session_id: Some(session.id.clone()),
+            scope: req.scope.clone(),
+            claims: req.claims.as_ref().and_then(|c| c.get("userinfo")).map(|c| c.to_string()),
+            offline: scope.contains("offline_access"),
+            created_at: now,
+            revoked_at: None,
+        };
+        let code = random_token();
+        let data = CodeData {
+            client_id: req.client_id.clone(),
+            user_id: user.id.clone(),
+            session_id: session.id.clone(),
+            redirect_uri: req.redirect_uri.clone(),
+            scope: req.scope.clone(),
+            nonce: req.nonce.clone(),
+            code_challenge: req.code_challenge.clone(),
+            authn: session.authn.clone(),
+            id_token_claims: req.claims.as_ref().and_then(|c| c.get("id_token")).cloned(),
+        };
+        self.store.grants().insert(&grant).await?;
+        self.store.grants().insert_code(&token_hash(&code), &grant.id, &data, now + self.config.code_ttl).await?;
+        let mut params = vec![("code".to_owned(), code)];
+        if let Some(state) = &req.state {
+            params.push(("state".to_owned(), state.clone()));
+        }
+        params.push(("iss".to_owned(), self.config.issuer.clone()));
+        Ok(AuthorizationResponse { redirect_uri: req.redirect_uri.clone(), mode: req.response_mode, params })
+    }
+
+    /// RFC 6749 §4.1.2.1 error response, with `state` and `iss` (RFC 9207).
+    fn error_response(&self, target: &ErrorTarget, error: &OAuthError) -> AuthorizationResponse {
+        if let Some(cause) = &error.cause {
+            tracing::error!(error = %cause, "authorization request failed");
+        }
+        let mut params = vec![
+            ("error".to_owned(), error.code.as_str().to_owned()),
+            ("error_description".to_owned(), error.description.to_string()),
+        ];
+        if let Some(state) = &target.state {
+            params.push(("state".to_owned(), state.clone()));
+        }
+        params.push(("iss".to_owned(), self.config.issuer.clone()));
+        AuthorizationResponse { redirect_uri: target.redirect_uri.clone(), mode: target.mode, params }
+    }
+}

@@ -1,0 +1,44 @@
+//! The authorization request after validation: everything later steps (login, consent, code
+//! issuance) need, serialisable so a pending interaction can carry it.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::ClientId;
+
+/// OAuth 2.0 Multiple Response Types §2.1 and Form Post Response Mode §2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+/// A validated authorization request (OIDC Core §3.1.2.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ValidRequest {
+    pub client_id: ClientId,
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub state: Option<String>,
+    /// Granted-to-be scope, space-delimited and canonical.
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    /// `prompt` values: none, login, consent, select_account.
+    pub prompt: Vec<String>,
+    pub max_age: Option<i64>,
+    pub login_hint: Option<String>,
+    /// `sub` of a valid `id_token_hint`.
+    pub id_token_hint_sub: Option<String>,
+    pub ui_locales: Option<String>,
+    /// Requested `acr_values`, recorded; enforced by security levels.
+    pub acr_values: Option<String>,
+    /// The OIDC `claims` request parameter (OIDC Core §5.5), as JSON.
+    pub claims: Option<serde_json::Value>,
+}
+
+impl ValidRequest {
+    pub fn has_prompt(&self, value: &str) -> bool {
+        self.prompt.iter().any(|p| p == value)
+    }
+}

@@ -1,0 +1,54 @@
+//! Provider metadata: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2.
+
+use serde_json::{Value, json};
+
+use crate::domain::scope::SUPPORTED_SCOPES;
+use crate::domain::{ClientAuthMethod, SecurityLevel, SigningAlg};
+
+use super::OidcService;
+use super::claims::supported_claims;
+
+impl OidcService {
+    /// The metadata document; the same for `/.well-known/openid-configuration` and
+    /// `/.well-known/oauth-authorization-server`.
+    pub fn discovery(&self) -> Value {
+        let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
+        let auth_methods: Vec<&str> = ClientAuthMethod::ALL.iter().map(|m| m.as_str()).collect();
+        let acr_values: Vec<&str> = SecurityLevel::ALL.iter().map(|l| l.acr()).collect();
+        json!({
+            "issuer": self.config.issuer,
+            "authorization_endpoint": self.endpoint("/oauth2/authorize"),
+            "token_endpoint": self.endpoint("/oauth2/token"),
+            "userinfo_endpoint": self.endpoint("/oauth2/userinfo"),
+            "jwks_uri": self.endpoint("/oauth2/jwks"),
+            "registration_endpoint": self.endpoint("/oauth2/register"),
+            "introspection_endpoint": self.endpoint("/oauth2/introspect"),
+            "revocation_endpoint": self.endpoint("/oauth2/revoke"),
+            "end_session_endpoint": self.endpoint("/oauth2/logout"),
+            "scopes_supported": SUPPORTED_SCOPES,
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "form_post"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": algs,
+            "userinfo_signing_alg_values_supported": ["none"],
+            "token_endpoint_auth_methods_supported": auth_methods,
+            "token_endpoint_auth_signing_alg_values_supported": algs,
+            "introspection_endpoint_auth_methods_supported": &auth_methods[..3],
+            "revocation_endpoint_auth_methods_supported": auth_methods,
+            "code_challenge_methods_supported": ["S256"],
+            "claims_supported": supported_claims(),
+            "claims_parameter_supported": true,
+            "request_parameter_supported": false,
+            "request_uri_parameter_supported": false,
+            "require_request_uri_registration": false,
+            "acr_values_supported": acr_values,
+            "prompt_values_supported": ["none", "login", "consent", "select_account"],
+            "ui_locales_supported": ["id", "en"],
+            "claim_types_supported": ["normal"],
+            "authorization_response_iss_parameter_supported": true,
+            "frontchannel_logout_supported": false,
+            "backchannel_logout_supported": false,
+        })
+    }
+}

@@ -1,0 +1,129 @@
+//! authorization_code grant (RFC 6749 §4.1.3, OIDC Core §3.1.3, RFC 7636 §4.6).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use crate::domain::grant::{CodeData, Consumed, RefreshData};
+use crate::domain::{GrantId, GrantType, RelyingParty, Scope};
+
+use super::TokenResponse;
+use crate::oidc::tokens::{AccessTokenSpec, IdTokenSpec};
+use crate::oidc::{OAuthError, OidcService, Params, secure_eq, token_hash};
+
+impl OidcService {
+    pub(super) async fn exchange_code(&self, client: &RelyingParty, params: &Params) -> Result<TokenResponse, OAuthError> {
+        let code = params.require("code")?;
+        let now = self.now();
+        let consumable = match self.store.grants().consume_code(&token_hash(code), now).await? {
+            Consumed::Fresh(c) => c,
+            Consumed::Replayed(grant) => {
+                // RFC 6749 §4.1.2 / §10.5: a reused code revokes every token issued from it.
+                self.store.grants().revoke(&grant, now).await?;
+                tracing::warn!(client_id = %client.client_id, "authorization code replayed; grant revoked");
+                return Err(OAuthError::invalid_grant("the authorization code was already used"));
+            }
+            Consumed::Unknown => return Err(OAuthError::invalid_grant("the authorization code is invalid")),
+        };
+        let data = consumable.data;
+        check_code(client, &data, params, consumable.expires_at, now)?;
+        self.tokens_for_code(client, &consumable.grant_id, &data).await
+    }
+
+    async fn tokens_for_code(&self, client: &RelyingParty, grant_id: &GrantId, data: &CodeData) -> Result<TokenResponse, OAuthError> {
+        let user = match self.store.users().find(&data.user_id).await? {
+            Some(user) if !user.disabled => user,
+            _ => return Err(OAuthError::invalid_grant("the account is no longer active")),
+        };
+        let (access_token, expires_in) = self.mint_access_token(&AccessTokenSpec {
+            client_id: &client.client_id,
+            subject: user.id.as_str(),
+            scope: &data.scope,
+            grant_id: Some(grant_id),
+            authn: Some(&data.authn),
+        })?;
+        let scope = Scope::parse(&data.scope).unwrap_or_default();
+        let id_token = if scope.contains("openid") {
+            let extra = self.id_token_claims(&user, &scope, data.id_token_claims.as_ref());
+            Some(self.mint_id_token(IdTokenSpec {
+                client,
+                user: &user,
+                authn: &data.authn,
+                session_id: data.session_id.as_str(),
+                nonce: data.nonce.as_deref(),
+                access_token: Some(&access_token),
+                extra,
+            })?)
+        } else {
+            None
+        };
+        let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
+            let refresh = RefreshData {
+                client_id: client.client_id.clone(),
+                user_id: user.id.clone(),
+                session_id: data.session_id.clone(),
+                scope: data.scope.clone(),
+                authn: data.authn.clone(),
+            };
+            Some(self.mint_refresh_token(grant_id, &refresh).await?)
+        } else {
+            None
+        };
+        Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token, id_token, scope: data.scope.clone() })
+    }
+}
+
+/// The RFC 6749 §4.1.3 checks on a freshly consumed code.
+fn check_code(client: &RelyingParty, data: &CodeData, params: &Params, expires_at: i64, now: i64) -> Result<(), OAuthError> {
+    if data.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
+    }
+    if expires_at <= now {
+        return Err(OAuthError::invalid_grant("the authorization code has expired"));
+    }
+    // §4.1.3: redirect_uri is required when it was in the authorization request (always, here).
+    if params.get("redirect_uri") != Some(data.redirect_uri.as_str()) {
+        return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
+    }
+    check_code_verifier(data.code_challenge.as_deref(), params.get("code_verifier"))
+}
+
+/// RFC 7636 §4.6, and RFC 9700 §2.1.1: a verifier without a challenge is a downgrade attempt.
+pub fn check_code_verifier(challenge: Option<&str>, verifier: Option<&str>) -> Result<(), OAuthError> {
+    match (challenge, verifier) {
+        (None, None) => Ok(()),
+        (None, Some(_)) => Err(OAuthError::invalid_grant("code_verifier sent but no code_challenge was registered")),
+        (Some(_), None) => Err(OAuthError::invalid_grant("code_verifier is required")),
+        (Some(challenge), Some(verifier)) => {
+            // RFC 7636 §4.1: 43-128 characters of [A-Z] / [a-z] / [0-9] / "-" / "." / "_" / "~".
+            let well_formed = (43..=128).contains(&verifier.len())
+                && verifier.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+            let computed = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+            if well_formed && secure_eq(&computed, challenge) {
+                Ok(())
+            } else {
+                Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7636 Appendix B.
+    #[test]
+    fn rfc7636_example_verifier_matches_its_challenge() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+        assert!(check_code_verifier(Some(challenge), Some(verifier)).is_ok());
+        assert!(check_code_verifier(Some(challenge), Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx")).is_err());
+    }
+
+    #[test]
+    fn verifier_without_challenge_is_refused() {
+        assert!(check_code_verifier(None, Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk")).is_err());
+        assert!(check_code_verifier(None, None).is_ok());
+    }
+}

@@ -1,0 +1,50 @@
+//! The token endpoint (RFC 6749 §3.2): one module per grant type, one response shape.
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod refresh_token;
+
+use serde::Serialize;
+
+use crate::domain::{GrantType, RelyingParty};
+
+use super::{ClientCredentials, OAuthError, OidcService, Params};
+
+/// RFC 6749 §5.1 successful response (plus `id_token`, OIDC Core §3.1.3.3).
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    pub scope: String,
+}
+
+impl OidcService {
+    /// Authenticates the client, then runs the requested grant.
+    #[tracing::instrument(skip_all, fields(grant_type = params.get("grant_type")))]
+    pub async fn token(&self, creds: &ClientCredentials, params: &Params) -> Result<TokenResponse, OAuthError> {
+        let client = self.authenticate_client(creds).await?;
+        let grant_type = params.require("grant_type")?;
+        let grant = GrantType::parse(grant_type)
+            .ok_or_else(|| OAuthError::unsupported_grant_type(format!("grant_type {grant_type} is not supported")))?;
+        check_grant_allowed(&client, grant)?;
+        match grant {
+            GrantType::AuthorizationCode => self.exchange_code(&client, params).await,
+            GrantType::RefreshToken => self.refresh(&client, params).await,
+            GrantType::ClientCredentials => self.client_credentials(&client, params),
+        }
+    }
+}
+
+/// RFC 6749 §5.2 `unauthorized_client`: the client is not registered for this grant type.
+fn check_grant_allowed(client: &RelyingParty, grant: GrantType) -> Result<(), OAuthError> {
+    if client.allows_grant(grant) {
+        Ok(())
+    } else {
+        Err(OAuthError::unauthorized_client(format!("this application may not use {}", grant.as_str())))
+    }
+}

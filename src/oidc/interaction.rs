@@ -1,0 +1,108 @@
+//! Pending browser interactions: the hand-off from the protocol core to the login and consent
+//! pages (as node-oidc-provider and Hydra do), and back.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::SessionId;
+use crate::storage::Interaction;
+
+use super::authorize::ValidRequest;
+use super::{OAuthError, OidcService, random_token, secure_eq, token_hash};
+
+/// Which page the person must see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InteractionStage {
+    Login,
+    Consent,
+}
+
+/// What the web layer needs to render a login or consent page. `csrf_token` goes into the
+/// form; only its hash is stored.
+#[derive(Debug, Clone)]
+pub struct PendingInteraction {
+    pub id: String,
+    pub csrf_token: String,
+    pub stage: InteractionStage,
+    pub client_name: String,
+    pub login_hint: Option<String>,
+    pub ui_locales: Option<String>,
+    /// Scopes the consent page must list.
+    pub scopes: Vec<String>,
+}
+
+/// Why an interaction cannot continue. Rendered as a page, never redirected.
+#[derive(Debug, thiserror::Error)]
+pub enum InteractionError {
+    #[error("the interaction expired or does not exist")]
+    Expired,
+    #[error("the form's CSRF token does not match")]
+    Csrf,
+    /// Wrong login or password: show the login page again with a message.
+    #[error("invalid credentials")]
+    InvalidCredentials(Box<PendingInteraction>),
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+}
+
+impl From<crate::storage::StorageError> for InteractionError {
+    fn from(e: crate::storage::StorageError) -> Self {
+        InteractionError::OAuth(e.into())
+    }
+}
+
+pub(crate) const KIND_AUTHORIZE: &str = "authorize";
+pub(crate) const KIND_LOGOUT: &str = "logout";
+
+impl OidcService {
+    /// Stores a pending interaction and returns its id and the CSRF token for the form.
+    pub(crate) async fn start_interaction(
+        &self,
+        kind: &str,
+        payload: String,
+        session: Option<&SessionId>,
+    ) -> Result<(String, String), OAuthError> {
+        let now = self.now();
+        let id = random_token();
+        let csrf = random_token();
+        let interaction = Interaction {
+            id: id.clone(),
+            kind: kind.to_owned(),
+            csrf_hash: token_hash(&csrf),
+            payload,
+            session_id: session.cloned(),
+            created_at: now,
+            expires_at: now + self.config.interaction_ttl,
+        };
+        self.store.interactions().insert(&interaction).await?;
+        Ok((id, csrf))
+    }
+
+    /// Loads an interaction of `kind` and checks the form's CSRF token in constant time.
+    pub(crate) async fn load_interaction(&self, id: &str, kind: &str, csrf: &str) -> Result<Interaction, InteractionError> {
+        let interaction = self.store.interactions().find(id, self.now()).await?.ok_or(InteractionError::Expired)?;
+        if interaction.kind != kind {
+            return Err(InteractionError::Expired);
+        }
+        if !secure_eq(&interaction.csrf_hash, &token_hash(csrf)) {
+            return Err(InteractionError::Csrf);
+        }
+        Ok(interaction)
+    }
+
+    pub(crate) fn pending(&self, id: String, csrf_token: String, stage: InteractionStage, req: &ValidRequest, client_name: String) -> PendingInteraction {
+        PendingInteraction {
+            id,
+            csrf_token,
+            stage,
+            client_name,
+            login_hint: req.login_hint.clone(),
+            ui_locales: req.ui_locales.clone(),
+            scopes: req.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+        }
+    }
+}
+
+pub(crate) fn request_of(interaction: &Interaction) -> Result<ValidRequest, InteractionError> {
+    serde_json::from_str(&interaction.payload).map_err(|e| InteractionError::OAuth(OAuthError::server(e)))
+}

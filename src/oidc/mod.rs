@@ -1,0 +1,92 @@
+//! OAuth 2.0 and OpenID Connect, without HTTP: every endpoint is a service method that takes
+//! parsed parameters and returns an outcome or an `OAuthError`; `web/` renders them.
+
+pub mod authorize;
+pub mod claims;
+pub mod client_auth;
+pub mod discovery;
+pub mod error;
+pub mod grants;
+pub mod interaction;
+pub mod introspection;
+pub mod logout;
+pub mod params;
+pub mod registration;
+pub mod revocation;
+pub mod session;
+pub mod tokens;
+pub mod userinfo;
+
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use crate::authn::AuthnService;
+use crate::clock::SharedClock;
+use crate::config::OidcConfig;
+use crate::keys::Keyring;
+use crate::storage::Store;
+
+pub use authorize::{AuthorizationResponse, AuthorizeOutcome, ResponseMode};
+pub use client_auth::ClientCredentials;
+pub use error::{ErrorCode, OAuthError};
+pub use interaction::{InteractionStage, PendingInteraction};
+pub use params::Params;
+
+/// The OpenID provider: holds what every endpoint needs. Cheap to clone.
+#[derive(Clone)]
+pub struct OidcService {
+    pub(crate) store: Store,
+    pub(crate) keyring: Arc<Keyring>,
+    pub(crate) config: Arc<OidcConfig>,
+    pub(crate) clock: SharedClock,
+    pub(crate) authn: AuthnService,
+}
+
+impl OidcService {
+    pub fn new(store: Store, keyring: Arc<Keyring>, config: OidcConfig, clock: SharedClock, authn: AuthnService) -> Self {
+        Self { store, keyring, config: Arc::new(config), clock, authn }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.config.issuer
+    }
+
+    pub fn config(&self) -> &OidcConfig {
+        &self.config
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The JWK Set (RFC 7517) served at `/oauth2/jwks`.
+    pub fn jwks(&self) -> serde_json::Value {
+        self.keyring.jwks()
+    }
+
+    pub(crate) fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.config.issuer, path)
+    }
+}
+
+/// A fresh random value of 256 bits, base64url: codes, tokens, secrets, CSRF tokens.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// SHA-256 hex of a random token: the only form in which codes and tokens are stored.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Constant-time equality for secrets.
+pub fn secure_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}

@@ -1,0 +1,28 @@
+//! Token revocation (RFC 7009).
+
+use super::{ClientCredentials, OAuthError, OidcService, Params, token_hash};
+
+impl OidcService {
+    /// RFC 7009 §2.1. Revoking a refresh token revokes its grant (and so the access tokens
+    /// issued under it); revoking an access token records its `jti`. Unknown tokens succeed
+    /// silently (§2.2); a token of another client is refused.
+    pub async fn revoke(&self, creds: &ClientCredentials, params: &Params) -> Result<(), OAuthError> {
+        let client = self.authenticate_client(creds).await?;
+        let token = params.require("token")?;
+        let now = self.now();
+        if let Some(refresh) = self.store.grants().find_refresh(&token_hash(token)).await? {
+            if refresh.data.client_id != client.client_id {
+                return Err(OAuthError::invalid_request("the token was not issued to this client"));
+            }
+            self.store.grants().revoke(&refresh.grant_id, now).await?;
+            return Ok(());
+        }
+        if let Ok(at) = self.verify_access_token(token).await {
+            if at.client_id != client.client_id.as_str() {
+                return Err(OAuthError::invalid_request("the token was not issued to this client"));
+            }
+            self.store.grants().revoke_access_token(&at.jti, at.exp).await?;
+        }
+        Ok(())
+    }
+}

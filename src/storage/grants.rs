@@ -1,0 +1,200 @@
+//! Grants and what is issued under them: authorization codes, refresh tokens, revoked access
+//! token ids and used client-assertion ids. Codes and tokens are addressed by their SHA-256.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::grant::{CodeData, Consumable, Consumed, Grant, RefreshData};
+use crate::domain::{ClientId, GrantId, SessionId, UserId};
+
+use super::{Db, StorageError, corrupt, on_pool};
+
+type GrantRow = (String, String, Option<String>, Option<String>, String, Option<String>, bool, i64, Option<i64>);
+
+const INSERT_GRANT: &str = "INSERT INTO grants (id, client_id, user_id, session_id, scope, claims, offline, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const FIND_GRANT: &str = "SELECT id, client_id, user_id, session_id, scope, claims, offline, created_at, revoked_at \
+     FROM grants WHERE id = $1";
+const REVOKE_GRANT: &str = "UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
+const REVOKE_SESSION_GRANTS: &str =
+    "UPDATE grants SET revoked_at = $2 WHERE session_id = $1 AND offline = FALSE AND revoked_at IS NULL";
+const REVOKE_CLIENT_GRANTS: &str = "UPDATE grants SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL";
+const REVOKE_USER_GRANTS: &str = "UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+const INSERT_CODE: &str =
+    "INSERT INTO authorization_codes (code_hash, grant_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
+const CONSUME_CODE: &str = "UPDATE authorization_codes SET consumed_at = $2 \
+     WHERE code_hash = $1 AND consumed_at IS NULL RETURNING grant_id, payload, expires_at";
+const FIND_CODE_GRANT: &str = "SELECT grant_id FROM authorization_codes WHERE code_hash = $1";
+const INSERT_REFRESH: &str =
+    "INSERT INTO refresh_tokens (token_hash, grant_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
+const CONSUME_REFRESH: &str = "UPDATE refresh_tokens SET consumed_at = $2 \
+     WHERE token_hash = $1 AND consumed_at IS NULL RETURNING grant_id, payload, expires_at";
+const FIND_REFRESH_GRANT: &str = "SELECT grant_id FROM refresh_tokens WHERE token_hash = $1";
+const FIND_REFRESH: &str =
+    "SELECT grant_id, payload, expires_at FROM refresh_tokens WHERE token_hash = $1 AND consumed_at IS NULL";
+const REVOKE_JTI: &str =
+    "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
+const ACCESS_TOKEN_REVOKED: &str = "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = $1) \
+     + (SELECT COUNT(*) FROM grants WHERE id = $2 AND revoked_at IS NOT NULL)";
+const RECORD_ASSERTION: &str =
+    "INSERT INTO client_assertion_jtis (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
+
+pub struct Grants<'a> {
+    db: &'a Db,
+}
+
+fn to_json<T: Serialize>(table: &'static str, value: &T) -> Result<String, StorageError> {
+    serde_json::to_string(value).map_err(|e| corrupt(table, e))
+}
+
+fn from_json<T: DeserializeOwned>(table: &'static str, value: &str) -> Result<T, StorageError> {
+    serde_json::from_str(value).map_err(|e| corrupt(table, e))
+}
+
+impl<'a> Grants<'a> {
+    pub(super) fn new(db: &'a Db) -> Self {
+        Self { db }
+    }
+
+    pub async fn insert(&self, g: &Grant) -> Result<(), StorageError> {
+        on_pool!(self.db, |pool| {
+            sqlx::query(INSERT_GRANT)
+                .bind(g.id.as_str())
+                .bind(g.client_id.as_str())
+                .bind(g.user_id.as_ref().map(UserId::as_str))
+                .bind(g.session_id.as_ref().map(SessionId::as_str))
+                .bind(&g.scope)
+                .bind(&g.claims)
+                .bind(g.offline)
+                .bind(g.created_at)
+                .execute(pool)
+                .await.map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    pub async fn find(&self, id: &GrantId) -> Result<Option<Grant>, StorageError> {
+        let row: Option<GrantRow> =
+            on_pool!(self.db, |pool| sqlx::query_as(FIND_GRANT).bind(id.as_str()).fetch_optional(pool).await)?;
+        Ok(row.map(|r| Grant {
+            id: GrantId::new(r.0),
+            client_id: ClientId::new(r.1),
+            user_id: r.2.map(UserId::new),
+            session_id: r.3.map(SessionId::new),
+            scope: r.4,
+            claims: r.5,
+            offline: r.6,
+            created_at: r.7,
+            revoked_at: r.8,
+        }))
+    }
+
+    /// Revokes a grant: its refresh tokens and access tokens stop working. Idempotent.
+    pub async fn revoke(&self, id: &GrantId, now: i64) -> Result<(), StorageError> {
+        self.exec(REVOKE_GRANT, id.as_str(), now).await
+    }
+
+    /// Revokes the grants tied to an SSO session, except `offline_access` ones (logout).
+    pub async fn revoke_for_session(&self, session: &SessionId, now: i64) -> Result<(), StorageError> {
+        self.exec(REVOKE_SESSION_GRANTS, session.as_str(), now).await
+    }
+
+    pub async fn revoke_for_client(&self, client: &ClientId, now: i64) -> Result<(), StorageError> {
+        self.exec(REVOKE_CLIENT_GRANTS, client.as_str(), now).await
+    }
+
+    pub async fn revoke_for_user(&self, user: &UserId, now: i64) -> Result<(), StorageError> {
+        self.exec(REVOKE_USER_GRANTS, user.as_str(), now).await
+    }
+
+    async fn exec(&self, sql: &'static str, id: &str, now: i64) -> Result<(), StorageError> {
+        on_pool!(self.db, |pool| sqlx::query(sql).bind(id).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn insert_code(&self, hash: &str, grant: &GrantId, data: &CodeData, expires_at: i64) -> Result<(), StorageError> {
+        self.insert_artefact(INSERT_CODE, hash, grant, &to_json("authorization_codes", data)?, expires_at).await
+    }
+
+    pub async fn insert_refresh(&self, hash: &str, grant: &GrantId, data: &RefreshData, expires_at: i64) -> Result<(), StorageError> {
+        self.insert_artefact(INSERT_REFRESH, hash, grant, &to_json("refresh_tokens", data)?, expires_at).await
+    }
+
+    async fn insert_artefact(
+        &self,
+        sql: &'static str,
+        hash: &str,
+        grant: &GrantId,
+        payload: &str,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
+        on_pool!(self.db, |pool| {
+            sqlx::query(sql).bind(hash).bind(grant.as_str()).bind(payload).bind(expires_at).execute(pool).await.map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+
+    /// Consumes an authorization code atomically (RFC 6749 §4.1.2: single use).
+    pub async fn consume_code(&self, hash: &str, now: i64) -> Result<Consumed<CodeData>, StorageError> {
+        self.consume("authorization_codes", CONSUME_CODE, FIND_CODE_GRANT, hash, now).await
+    }
+
+    /// Consumes a refresh token atomically (RFC 9700 §4.14.2: rotation).
+    pub async fn consume_refresh(&self, hash: &str, now: i64) -> Result<Consumed<RefreshData>, StorageError> {
+        self.consume("refresh_tokens", CONSUME_REFRESH, FIND_REFRESH_GRANT, hash, now).await
+    }
+
+    async fn consume<T: DeserializeOwned>(
+        &self,
+        table: &'static str,
+        consume_sql: &'static str,
+        find_sql: &'static str,
+        hash: &str,
+        now: i64,
+    ) -> Result<Consumed<T>, StorageError> {
+        let row: Option<(String, String, i64)> =
+            on_pool!(self.db, |pool| sqlx::query_as(consume_sql).bind(hash).bind(now).fetch_optional(pool).await)?;
+        if let Some((grant, payload, expires_at)) = row {
+            let data = from_json(table, &payload)?;
+            return Ok(Consumed::Fresh(Consumable { grant_id: GrantId::new(grant), data, expires_at }));
+        }
+        let used: Option<(String,)> =
+            on_pool!(self.db, |pool| sqlx::query_as(find_sql).bind(hash).fetch_optional(pool).await)?;
+        Ok(match used {
+            Some((grant,)) => Consumed::Replayed(GrantId::new(grant)),
+            None => Consumed::Unknown,
+        })
+    }
+
+    /// A live (unconsumed) refresh token, for introspection and revocation.
+    pub async fn find_refresh(&self, hash: &str) -> Result<Option<Consumable<RefreshData>>, StorageError> {
+        let row: Option<(String, String, i64)> =
+            on_pool!(self.db, |pool| sqlx::query_as(FIND_REFRESH).bind(hash).fetch_optional(pool).await)?;
+        row.map(|(grant, payload, expires_at)| {
+            Ok(Consumable { grant_id: GrantId::new(grant), data: from_json("refresh_tokens", &payload)?, expires_at })
+        })
+        .transpose()
+    }
+
+    /// Records a revoked JWT access token until it would have expired anyway (RFC 7009).
+    pub async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StorageError> {
+        on_pool!(self.db, |pool| sqlx::query(REVOKE_JTI).bind(jti).bind(expires_at).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Whether an access token was revoked, directly or through its grant.
+    pub async fn is_access_token_revoked(&self, jti: &str, grant: Option<&str>) -> Result<bool, StorageError> {
+        let (n,): (i64,) = on_pool!(self.db, |pool| {
+            sqlx::query_as(ACCESS_TOKEN_REVOKED).bind(jti).bind(grant.unwrap_or("")).fetch_one(pool).await
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Remembers a client assertion id (RFC 7523 §3 `jti`). `false` if it was seen before.
+    pub async fn record_assertion(&self, id: &str, expires_at: i64) -> Result<bool, StorageError> {
+        let n = on_pool!(self.db, |pool| {
+            sqlx::query(RECORD_ASSERTION).bind(id).bind(expires_at).execute(pool).await.map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+}

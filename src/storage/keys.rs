@@ -1,0 +1,64 @@
+//! Signing keys, sealed with the key-encryption key before they reach the database.
+
+use super::{Db, StorageError, on_pool};
+
+/// A stored signing key. `sealed_private` is a JWE the keys module opens.
+#[derive(Debug, Clone)]
+pub struct SigningKeyRow {
+    pub kid: String,
+    pub alg: String,
+    pub state: String,
+    pub sealed_private: String,
+    pub public_jwk: String,
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+type Row = (String, String, String, String, String, i64, Option<i64>);
+
+const LIST: &str = "SELECT kid, alg, state, sealed_private, public_jwk, created_at, retired_at FROM signing_keys \
+     ORDER BY created_at";
+const INSERT: &str = "INSERT INTO signing_keys (kid, alg, state, sealed_private, public_jwk, created_at, retired_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+pub struct SigningKeys<'a> {
+    db: &'a Db,
+}
+
+impl<'a> SigningKeys<'a> {
+    pub(super) fn new(db: &'a Db) -> Self {
+        Self { db }
+    }
+
+    pub async fn list(&self) -> Result<Vec<SigningKeyRow>, StorageError> {
+        let rows: Vec<Row> = on_pool!(self.db, |pool| sqlx::query_as(LIST).fetch_all(pool).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SigningKeyRow {
+                kid: r.0,
+                alg: r.1,
+                state: r.2,
+                sealed_private: r.3,
+                public_jwk: r.4,
+                created_at: r.5,
+                retired_at: r.6,
+            })
+            .collect())
+    }
+
+    pub async fn insert(&self, k: &SigningKeyRow) -> Result<(), StorageError> {
+        on_pool!(self.db, |pool| {
+            sqlx::query(INSERT)
+                .bind(&k.kid)
+                .bind(&k.alg)
+                .bind(&k.state)
+                .bind(&k.sealed_private)
+                .bind(&k.public_jwk)
+                .bind(k.created_at)
+                .bind(k.retired_at)
+                .execute(pool)
+                .await.map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! Persistence: the only module that speaks SQL (sqlx). Every statement is written once in
+//! portable SQL and runs on SQLite and PostgreSQL through `on_pool!` (STYLE.md §6).
+//!
+//! Repositories are grouped per aggregate: `store.users().find_by_login(..)`.
+
+mod clients;
+mod db;
+mod grants;
+mod interactions;
+mod keys;
+mod migrations;
+mod sessions;
+mod users;
+
+pub use clients::{Clients, NewClient};
+pub use db::Db;
+pub(crate) use db::on_pool;
+pub use grants::Grants;
+pub use interactions::{Interaction, Interactions};
+pub use keys::{SigningKeyRow, SigningKeys};
+pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;
+pub use sessions::{NewSession, Sessions};
+pub use users::{NewUser, Users};
+
+/// What can go wrong below the domain. Variants are facts; the source is kept.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("cannot connect to the database")]
+    Connect(#[source] sqlx::Error),
+    #[error("database migration failed")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+    #[error("cannot create {path}")]
+    Io { path: std::path::PathBuf, #[source] source: std::io::Error },
+    #[error("not found")]
+    NotFound,
+    /// A unique or foreign key refused the write.
+    #[error("conflict on {constraint}")]
+    Conflict { constraint: String },
+    /// A stored row does not decode into its domain type.
+    #[error("corrupt row in {table}: {reason}")]
+    Corrupt { table: &'static str, reason: String },
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StorageError {
+    fn from(error: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &error {
+            if db.is_unique_violation() || db.is_foreign_key_violation() {
+                let constraint = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
+                return StorageError::Conflict { constraint };
+            }
+        }
+        StorageError::Database(error)
+    }
+}
+
+pub(crate) fn corrupt(table: &'static str, reason: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt { table, reason: reason.to_string() }
+}
+
+/// The handle every service holds. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Connects and applies migrations.
+    pub async fn open(url: &str) -> Result<Self, StorageError> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(Self { db })
+    }
+
+    pub fn users(&self) -> Users<'_> {
+        Users::new(&self.db)
+    }
+    pub fn clients(&self) -> Clients<'_> {
+        Clients::new(&self.db)
+    }
+    pub fn sessions(&self) -> Sessions<'_> {
+        Sessions::new(&self.db)
+    }
+    pub fn interactions(&self) -> Interactions<'_> {
+        Interactions::new(&self.db)
+    }
+    pub fn grants(&self) -> Grants<'_> {
+        Grants::new(&self.db)
+    }
+    pub fn signing_keys(&self) -> SigningKeys<'_> {
+        SigningKeys::new(&self.db)
+    }
+
+    pub async fn ping(&self) -> Result<(), StorageError> {
+        self.db.ping().await
+    }
+
+    pub fn backend(&self) -> &'static str {
+        self.db.backend()
+    }
+
+    pub async fn close(&self) {
+        self.db.close().await
+    }
+
+    /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
+    /// `before`. Returns how many rows went.
+    pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
+        const STATEMENTS: [&str; 5] = [
+            "DELETE FROM authorization_codes WHERE expires_at < $1",
+            "DELETE FROM interactions WHERE expires_at < $1",
+            "DELETE FROM revoked_access_tokens WHERE expires_at < $1",
+            "DELETE FROM client_assertion_jtis WHERE expires_at < $1",
+            "DELETE FROM refresh_tokens WHERE expires_at < $1",
+        ];
+        let mut total = 0;
+        for sql in STATEMENTS {
+            total += on_pool!(&self.db, |pool| sqlx::query(sql).bind(before).execute(pool).await.map(|r| r.rows_affected()))?;
+        }
+        Ok(total)
+    }
+}

@@ -1,0 +1,64 @@
+//! Reading OAuth parameters from requests: the query string, or a form body whose content
+//! type and encoding are checked (RFC 6749 §3.2, §4.1.3: `application/x-www-form-urlencoded`).
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Uri, header};
+
+use crate::oidc::{OAuthError, Params};
+
+/// Parameters from the query string.
+pub fn query_params(uri: &Uri) -> Result<Params, OAuthError> {
+    checked_parse(uri.query().unwrap_or("").as_bytes())
+}
+
+/// Parameters from a form body; any other content type is `invalid_request`.
+pub fn form_params(headers: &HeaderMap, body: &Bytes) -> Result<Params, OAuthError> {
+    if !is_form(headers) {
+        return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
+    }
+    checked_parse(body)
+}
+
+pub fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+/// Form encoding is ASCII; percent-escapes must decode to UTF-8 (no silent replacement).
+fn checked_parse(raw: &[u8]) -> Result<Params, OAuthError> {
+    if raw.iter().any(|b| !b.is_ascii() || b.is_ascii_control()) {
+        return Err(OAuthError::invalid_request("malformed form encoding"));
+    }
+    let pairs: Vec<(String, String)> =
+        form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    if pairs.iter().any(|(k, v)| k.contains('\u{FFFD}') || v.contains('\u{FFFD}')) {
+        return Err(OAuthError::invalid_request("malformed percent-encoding"));
+    }
+    Params::from_pairs(pairs)
+}
+
+/// The `Authorization` header as text, if present and printable.
+pub fn authorization(headers: &HeaderMap) -> Option<&str> {
+    headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+}
+
+/// RFC 6750 §2.1: the token of a `Bearer` authorization header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = authorization(headers)?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_escape_is_rejected() {
+        assert!(checked_parse(b"code=%ff%fe").is_err());
+        assert!(checked_parse(b"code=abc%20def").is_ok());
+    }
+}

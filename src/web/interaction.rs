@@ -1,0 +1,183 @@
+//! Browser interactions: the login, consent and logout pages and their form submissions.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use crate::oidc::interaction::InteractionError;
+use crate::oidc::logout::{LogoutOutcome, LogoutTarget};
+use crate::oidc::{AuthorizationResponse, AuthorizeOutcome, InteractionStage, PendingInteraction};
+
+use super::error::{PageKind, error_page, oauth_error_page, page};
+use super::extract::{form_params, query_params};
+use super::oidc::{redirect_or_form, see_other};
+use super::state::AppState;
+use super::views::{ConsentView, FormPostView, LoginView, LogoutView};
+use super::{cookies, lang_for};
+
+/// The inline script of the form_post page; allowed by hash in its CSP.
+const FORM_POST_SCRIPT: &str = "document.forms[0].submit();";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/login/{id}", post(login))
+        .route("/consent/{id}", post(consent))
+        .route("/oauth2/logout", get(logout).post(logout))
+        .route("/logout/confirm/{id}", post(confirm_logout))
+}
+
+/// Renders the login or consent page and binds the interaction to this browser by cookie.
+pub fn render_interaction(state: &AppState, lang: &str, p: &PendingInteraction, status: StatusCode, error: Option<&str>) -> Response {
+    let mut response = match p.stage {
+        InteractionStage::Login => {
+            let view = LoginView {
+                action: format!("/login/{}", p.id),
+                csrf_token: p.csrf_token.clone(),
+                client_name: p.client_name.clone(),
+                login_hint: p.login_hint.clone(),
+                error: error.map(str::to_owned),
+            };
+            page(&state.views, status, "login.html", lang, &view)
+        }
+        InteractionStage::Consent => {
+            let view = ConsentView {
+                action: format!("/consent/{}", p.id),
+                csrf_token: p.csrf_token.clone(),
+                client_name: p.client_name.clone(),
+                scopes: p.scopes.clone(),
+            };
+            page(&state.views, status, "consent.html", lang, &view)
+        }
+    };
+    let ttl = state.oidc.config().interaction_ttl;
+    let cookie = cookies::set(cookies::INTERACTION, &p.id, Some(ttl), state.web.secure_cookies);
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+/// Sends the authorization response to the client (redirect or form post).
+pub fn respond_to_client(state: &AppState, lang: &str, response: &AuthorizationResponse) -> Response {
+    match redirect_or_form(response) {
+        Ok(redirect) => redirect,
+        Err(form) => {
+            let view = FormPostView { redirect_uri: form.redirect_uri.clone(), params: form.params.clone() };
+            let mut response = page(&state.views, StatusCode::OK, "form_post.html", lang, &view);
+            let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(FORM_POST_SCRIPT.as_bytes()));
+            let csp = format!("default-src 'none'; script-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'");
+            if let Ok(v) = HeaderValue::from_str(&csp) {
+                response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+            response
+        }
+    }
+}
+
+/// The interaction cookie must name the interaction in the URL.
+fn bound_to_browser(state: &AppState, headers: &HeaderMap, id: &str) -> bool {
+    cookies::get(headers, cookies::INTERACTION, state.web.secure_cookies).is_some_and(|c| crate::oidc::secure_eq(&c, id))
+}
+
+fn interaction_failure(state: &AppState, lang: &str, e: &InteractionError) -> Response {
+    match e {
+        InteractionError::Expired => error_page(&state.views, lang, PageKind::Expired, None),
+        InteractionError::Csrf => error_page(&state.views, lang, PageKind::Forbidden, None),
+        InteractionError::InvalidCredentials(p) => {
+            render_interaction(state, lang, p, StatusCode::UNAUTHORIZED, Some("error_invalid_credentials"))
+        }
+        InteractionError::OAuth(e) => oauth_error_page(&state.views, lang, e),
+    }
+}
+
+fn with_cookies(mut response: Response, values: impl IntoIterator<Item = HeaderValue>) -> Response {
+    for v in values {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn login(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let Ok(form) = form_params(&headers, &body) else { return error_page(&state.views, lang, PageKind::BadRequest, None) };
+    if !bound_to_browser(&state, &headers, &id) {
+        return error_page(&state.views, lang, PageKind::Forbidden, None);
+    }
+    let (csrf, user, pass) = (form.get("csrf_token").unwrap_or(""), form.get("username").unwrap_or(""), form.get("password").unwrap_or(""));
+    let secure = state.web.secure_cookies;
+    match state.oidc.submit_login(&id, csrf, user, pass).await {
+        Ok((session, outcome)) => {
+            let session_cookie = session.map(|s| cookies::set(cookies::SESSION, &s, None, secure));
+            let response = match outcome {
+                AuthorizeOutcome::Respond(r) => with_cookies(respond_to_client(&state, lang, &r), [cookies::clear(cookies::INTERACTION, secure)]),
+                AuthorizeOutcome::Interact(p) => render_interaction(&state, lang, &p, StatusCode::OK, None),
+            };
+            with_cookies(response, session_cookie)
+        }
+        Err(e) => interaction_failure(&state, lang, &e),
+    }
+}
+
+async fn consent(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let Ok(form) = form_params(&headers, &body) else { return error_page(&state.views, lang, PageKind::BadRequest, None) };
+    if !bound_to_browser(&state, &headers, &id) {
+        return error_page(&state.views, lang, PageKind::Forbidden, None);
+    }
+    let approve = form.get("decision") == Some("allow");
+    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+    match state.oidc.submit_consent(&id, form.get("csrf_token").unwrap_or(""), approve, session.as_deref()).await {
+        Ok(r) => with_cookies(respond_to_client(&state, lang, &r), [cookies::clear(cookies::INTERACTION, state.web.secure_cookies)]),
+        Err(e) => interaction_failure(&state, lang, &e),
+    }
+}
+
+/// RP-Initiated Logout 1.0 §2: GET and POST.
+async fn logout(State(state): State<AppState>, method: axum::http::Method, headers: HeaderMap, uri: axum::http::Uri, body: Bytes) -> Response {
+    let params = if method == axum::http::Method::POST { form_params(&headers, &body) } else { query_params(&uri) };
+    let lang = lang_for(&state, &headers, params.as_ref().ok().and_then(|p| p.get("ui_locales")));
+    let params = match params {
+        Ok(p) => p,
+        Err(e) => return oauth_error_page(&state.views, lang, &e),
+    };
+    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+    match state.oidc.logout(&params, session.as_deref()).await {
+        Ok(LogoutOutcome::Done(target)) => logged_out(&state, lang, &target),
+        Ok(LogoutOutcome::Confirm { id, csrf_token, target }) => {
+            let view = LogoutView { confirm_action: Some(format!("/logout/confirm/{id}")), csrf_token: Some(csrf_token), client_name: target.client_name };
+            let response = page(&state.views, StatusCode::OK, "logout.html", lang, &view);
+            let ttl = state.oidc.config().interaction_ttl;
+            with_cookies(response, [cookies::set(cookies::INTERACTION, &id, Some(ttl), state.web.secure_cookies)])
+        }
+        Err(e) => oauth_error_page(&state.views, lang, &e),
+    }
+}
+
+async fn confirm_logout(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let Ok(form) = form_params(&headers, &body) else { return error_page(&state.views, lang, PageKind::BadRequest, None) };
+    if !bound_to_browser(&state, &headers, &id) {
+        return error_page(&state.views, lang, PageKind::Forbidden, None);
+    }
+    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+    match state.oidc.confirm_logout(&id, form.get("csrf_token").unwrap_or(""), session.as_deref()).await {
+        Ok(target) => logged_out(&state, lang, &target),
+        Err(e) => interaction_failure(&state, lang, &e),
+    }
+}
+
+/// Clears the session cookie, then redirects to the verified target or shows a notice.
+fn logged_out(state: &AppState, lang: &str, target: &LogoutTarget) -> Response {
+    let secure = state.web.secure_cookies;
+    let response = match &target.redirect {
+        Some(uri) => see_other(uri),
+        None => {
+            let view = LogoutView { confirm_action: None, csrf_token: None, client_name: target.client_name.clone() };
+            page(&state.views, StatusCode::OK, "logout.html", lang, &view)
+        }
+    };
+    with_cookies(response, [cookies::clear(cookies::SESSION, secure), cookies::clear(cookies::INTERACTION, secure)])
+}

@@ -1,0 +1,138 @@
+//! Protocol endpoints: discovery, JWKS, authorize, token, userinfo, introspection, revocation.
+//! Handlers extract, call one service method, and map the result.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+use crate::oidc::grants::TokenResponse;
+use crate::oidc::{AuthorizationResponse, AuthorizeOutcome, ClientCredentials, OAuthError, OidcService, Params, ResponseMode};
+
+use super::error::{BearerError, bearer_challenge, oauth_error_page};
+use super::extract::{authorization, bearer, form_params, is_form, query_params};
+use super::interaction::{render_interaction, respond_to_client};
+use super::state::AppState;
+use super::{cookies, lang_for};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/.well-known/openid-configuration", get(discovery))
+        .route("/.well-known/oauth-authorization-server", get(discovery))
+        .route("/oauth2/jwks", get(jwks))
+        .route("/oauth2/authorize", get(authorize).post(authorize))
+        .route("/oauth2/token", post(token))
+        .route("/oauth2/userinfo", get(userinfo).post(userinfo))
+        .route("/oauth2/introspect", post(introspect))
+        .route("/oauth2/revoke", post(revoke))
+}
+
+async fn discovery(State(oidc): State<OidcService>) -> Response {
+    cacheable(Json(oidc.discovery()).into_response())
+}
+
+async fn jwks(State(oidc): State<OidcService>) -> Response {
+    let mut response = cacheable(Json(oidc.jwks()).into_response());
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json"));
+    response
+}
+
+fn cacheable(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    response
+}
+
+/// OIDC Core §3.1.2.1: GET and POST (form) are both supported.
+async fn authorize(State(state): State<AppState>, method: Method, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+    let params = if method == Method::POST { form_params(&headers, &body) } else { query_params(&uri) };
+    let lang = lang_for(&state, &headers, params.as_ref().ok().and_then(|p| p.get("ui_locales")));
+    let params = match params {
+        Ok(p) => p,
+        Err(e) => return oauth_error_page(&state.views, lang, &e),
+    };
+    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+    match state.oidc.authorize(&params, session.as_deref()).await {
+        Ok(AuthorizeOutcome::Respond(response)) => respond_to_client(&state, lang, &response),
+        Ok(AuthorizeOutcome::Interact(pending)) => render_interaction(&state, lang, &pending, StatusCode::OK, None),
+        Err(e) => oauth_error_page(&state.views, lang, &e),
+    }
+}
+
+/// Builds the 303 redirect (query) or the auto-submitting form (form_post).
+pub fn redirect_or_form(response: &AuthorizationResponse) -> Result<Response, AuthorizationResponse> {
+    match response.mode {
+        ResponseMode::Query => {
+            let pairs: Vec<(&str, &str)> = response.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let location = crate::oidc::logout::with_query(&response.redirect_uri, &pairs);
+            Ok(see_other(&location))
+        }
+        ResponseMode::FormPost => Err(response.clone()),
+    }
+}
+
+/// A 303 See Other to `location` (RFC 9700 §4.12: never 307 after a form post).
+pub fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(v) => (StatusCode::SEE_OTHER, [(header::LOCATION, v)]).into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+fn client_request(headers: &HeaderMap, body: &Bytes) -> Result<(ClientCredentials, Params), OAuthError> {
+    let params = form_params(headers, body)?;
+    let creds = ClientCredentials::from_request(authorization(headers), &params)?;
+    Ok((creds, params))
+}
+
+/// RFC 6749 §3.2, §5.1: JSON with `Cache-Control: no-store`.
+async fn token(State(oidc): State<OidcService>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
+    let (creds, params) = client_request(&headers, &body)?;
+    let tokens: TokenResponse = oidc.token(&creds, &params).await?;
+    Ok(no_store(Json(tokens).into_response()))
+}
+
+async fn introspect(State(oidc): State<OidcService>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
+    let (creds, params) = client_request(&headers, &body)?;
+    Ok(no_store(Json(oidc.introspect(&creds, &params).await?).into_response()))
+}
+
+/// RFC 7009 §2.2: 200 with an empty body on success.
+async fn revoke(State(oidc): State<OidcService>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
+    let (creds, params) = client_request(&headers, &body)?;
+    oidc.revoke(&creds, &params).await?;
+    Ok(no_store(StatusCode::OK.into_response()))
+}
+
+/// OIDC Core §5.3 with RFC 6750 §2.1 (header) or §2.2 (form body) tokens.
+async fn userinfo(State(oidc): State<OidcService>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+    let from_body = if method == Method::POST && is_form(&headers) {
+        match form_params(&headers, &body) {
+            Ok(p) => p.get("access_token").map(str::to_owned),
+            Err(e) => return BearerError(e).into_response(),
+        }
+    } else {
+        None
+    };
+    let token = match (bearer(&headers), from_body) {
+        (Some(_), Some(_)) => {
+            // RFC 6750 §2: "Clients MUST NOT use more than one method to transmit the token."
+            return BearerError(OAuthError::invalid_request("send the access token in one place only")).into_response();
+        }
+        (Some(t), None) => t.to_owned(),
+        (None, Some(t)) => t,
+        (None, None) => return bearer_challenge(),
+    };
+    match oidc.userinfo(&token).await {
+        Ok(claims) => no_store(Json(claims).into_response()),
+        Err(e) => BearerError(e).into_response(),
+    }
+}
+
+pub fn no_store(mut response: Response) -> Response {
+    let h = response.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}

@@ -1,0 +1,82 @@
+//! Dynamic client registration (RFC 7591) and its management protocol (RFC 7592).
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::Value;
+
+use crate::oidc::{ErrorCode, OAuthError, OidcService};
+
+use super::error::BearerError;
+use super::extract::bearer;
+use super::oidc::no_store;
+use super::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/oauth2/register", post(register))
+        .route("/oauth2/register/{client_id}", get(read).put(update).delete(delete))
+}
+
+/// RFC 7591 §3: the body must be a JSON object.
+fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, OAuthError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(OAuthError::invalid_request("the body must be application/json"));
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|_| OAuthError::invalid_client_metadata("the body is not valid JSON"))?;
+    if !value.is_object() {
+        return Err(OAuthError::invalid_client_metadata("the body must be a JSON object"));
+    }
+    Ok(value)
+}
+
+fn failure(e: OAuthError) -> Response {
+    match e.code {
+        ErrorCode::InvalidToken => BearerError(e).into_response(),
+        _ => {
+            let mut r = e.into_response();
+            if r.status() == StatusCode::UNAUTHORIZED {
+                *r.status_mut() = StatusCode::BAD_REQUEST;
+            }
+            r
+        }
+    }
+}
+
+async fn register(State(oidc): State<OidcService>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async { oidc.register(bearer(&headers), json_body(&headers, &body)?).await }.await;
+    match result {
+        Ok(info) => no_store((StatusCode::CREATED, Json(info)).into_response()),
+        Err(e) => failure(e),
+    }
+}
+
+async fn read(State(oidc): State<OidcService>, Path(client_id): Path<String>, headers: HeaderMap) -> Response {
+    match oidc.read_registration(&client_id, bearer(&headers)).await {
+        Ok(info) => no_store(Json(info).into_response()),
+        Err(e) => failure(e),
+    }
+}
+
+async fn update(State(oidc): State<OidcService>, Path(client_id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async { oidc.update_registration(&client_id, bearer(&headers), json_body(&headers, &body)?).await }.await;
+    match result {
+        Ok(info) => no_store(Json(info).into_response()),
+        Err(e) => failure(e),
+    }
+}
+
+async fn delete(State(oidc): State<OidcService>, Path(client_id): Path<String>, headers: HeaderMap) -> Response {
+    match oidc.delete_registration(&client_id, bearer(&headers)).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => failure(e),
+    }
+}

@@ -1,0 +1,106 @@
+//! Pages: minijinja templates from the active theme (falling back to the embedded default
+//! theme), rendered from `*View` structs only, with autoescaping on.
+
+use std::path::Path;
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use super::i18n::Translations;
+
+const TEMPLATES: [(&str, &str); 6] = [
+    ("base.html", include_str!("../../themes/default/templates/base.html")),
+    ("login.html", include_str!("../../themes/default/templates/login.html")),
+    ("consent.html", include_str!("../../themes/default/templates/consent.html")),
+    ("error.html", include_str!("../../themes/default/templates/error.html")),
+    ("logout.html", include_str!("../../themes/default/templates/logout.html")),
+    ("form_post.html", include_str!("../../themes/default/templates/form_post.html")),
+];
+
+/// The embedded stylesheet of the default theme.
+pub const DEFAULT_CSS: &str = include_str!("../../themes/default/static/pintu.css");
+
+/// The login form.
+#[derive(Debug, Serialize)]
+pub struct LoginView {
+    pub action: String,
+    pub csrf_token: String,
+    pub client_name: String,
+    pub login_hint: Option<String>,
+    pub error: Option<String>,
+}
+
+/// The consent form.
+#[derive(Debug, Serialize)]
+pub struct ConsentView {
+    pub action: String,
+    pub csrf_token: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+}
+
+/// An error page. `title`/`message` are translation keys resolved by the template.
+#[derive(Debug, Serialize)]
+pub struct ErrorView {
+    pub title_key: String,
+    pub message_key: String,
+    pub detail: Option<String>,
+}
+
+/// Logout confirmation or the logged-out notice.
+#[derive(Debug, Serialize)]
+pub struct LogoutView {
+    pub confirm_action: Option<String>,
+    pub csrf_token: Option<String>,
+    pub client_name: Option<String>,
+}
+
+/// The OAuth 2.0 Form Post Response Mode page.
+#[derive(Debug, Serialize)]
+pub struct FormPostView {
+    pub redirect_uri: String,
+    pub params: Vec<(String, String)>,
+}
+
+/// The template environment and message catalogues.
+pub struct Views {
+    env: Environment<'static>,
+    translations: Translations,
+    css: String,
+}
+
+impl Views {
+    /// Loads the theme at `themes_dir/theme`; missing files fall back to the embedded copies.
+    pub fn load(themes_dir: &Path, theme: &str) -> Result<Self, String> {
+        let dir = themes_dir.join(theme);
+        let dir = dir.is_dir().then_some(dir);
+        let mut env = Environment::new();
+        for (name, embedded) in TEMPLATES {
+            let source = dir
+                .as_ref()
+                .and_then(|d| std::fs::read_to_string(d.join("templates").join(name)).ok())
+                .unwrap_or_else(|| embedded.to_owned());
+            env.add_template_owned(name.to_owned(), source).map_err(|e| format!("template {name}: {e}"))?;
+        }
+        let css = dir
+            .as_ref()
+            .and_then(|d| std::fs::read_to_string(d.join("static").join("pintu.css")).ok())
+            .unwrap_or_else(|| DEFAULT_CSS.to_owned());
+        let translations = Translations::load(dir.as_deref())?;
+        Ok(Self { env, translations, css })
+    }
+
+    pub fn css(&self) -> &str {
+        &self.css
+    }
+
+    /// Renders `template` in `lang` with `view` as `v` and the catalogue as `t`.
+    pub fn render<V: Serialize>(&self, template: &str, lang: &str, view: &V) -> Result<String, minijinja::Error> {
+        let ctx = minijinja::context! {
+            v => minijinja::Value::from(minijinja::value::Serde(view)),
+            t => minijinja::Value::from(minijinja::value::Serde(self.translations.catalogue(lang))),
+            lang => lang,
+        };
+        self.env.get_template(template)?.render(ctx)
+    }
+}
