@@ -1,0 +1,13 @@
+//! End-to-end tests over real HTTP. One binary; every case runs on SQLite and, when
+//! `TEST_POSTGRES_URL` is set, on PostgreSQL too (see `backend_tests!`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod authorize;
+mod discovery;
+mod logout;
+mod registration;
+mod rp;
+mod token;
+mod userinfo;

@@ -1,0 +1,223 @@
+//! The test harness: a real Pintu on a loopback port with a fresh database per test, a
+//! controllable clock, and a cookie-keeping browser that does not follow redirects.
+
+pub mod browser;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use pintu::app::App;
+use pintu::clock::{Clock, FixedClock, SystemClock};
+use pintu::config::{Config, RawConfig, RawPassword};
+use pintu::domain::{User, UserId};
+use pintu::keys::Sealer;
+use pintu::oidc::registration::{ClientSpec, RawMetadata, validate_metadata};
+use pintu::storage::{NewUser, Store};
+use pintu::web::AppState;
+use serde_json::Value;
+
+pub use browser::Browser;
+
+/// Where the test's database lives.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    Postgres(String),
+}
+
+impl Backend {
+    /// PostgreSQL when the test command provided one (`TEST_POSTGRES_URL`).
+    pub fn postgres() -> Option<Backend> {
+        std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty()).map(Backend::Postgres)
+    }
+
+    async fn database_url(&self) -> String {
+        match self {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("pintu-test-{}.db", uuid::Uuid::new_v4()));
+                format!("sqlite://{}", path.display())
+            }
+            Backend::Postgres(admin_url) => {
+                // One schema per test: isolated, and dropped with the run's database.
+                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let pool = sqlx::PgPool::connect(admin_url).await.expect("TEST_POSTGRES_URL is reachable");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&pool).await.expect("create schema");
+                pool.close().await;
+                let sep = if admin_url.contains('?') { '&' } else { '?' };
+                format!("{admin_url}{sep}options=-c%20search_path%3D{schema}")
+            }
+        }
+    }
+}
+
+/// Runs a test body once per available backend.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    super::$name($crate::support::Backend::Sqlite).await
+                }
+                #[tokio::test]
+                async fn postgres() {
+                    match $crate::support::Backend::postgres() {
+                        Some(backend) => super::$name(backend).await,
+                        None => eprintln!("PostgreSQL not configured (TEST_POSTGRES_URL unset): skipped"),
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// A registered test application.
+#[derive(Debug, Clone)]
+pub struct TestClient {
+    pub id: String,
+    pub secret: Option<String>,
+    pub redirect_uri: String,
+}
+
+pub const PASSWORD: &str = "kata-sandi-yang-cukup-panjang";
+pub const REDIRECT_URI: &str = "http://127.0.0.1:9/callback";
+
+/// A running Pintu.
+pub struct TestApp {
+    pub base: String,
+    pub clock: FixedClock,
+    pub state: AppState,
+    pub http: reqwest::Client,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns with a configuration adjusted by `customize`.
+    pub async fn spawn_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+        let port = listener.local_addr().expect("local addr").port();
+        let url = backend.database_url().await;
+        let raw = RawConfig {
+            issuer: Some(format!("http://127.0.0.1:{port}")),
+            database_url: Some(url.clone()),
+            password: RawPassword { memory_kib: Some(8192), iterations: Some(1), parallelism: Some(1) },
+            web: pintu::config::RawWeb {
+                themes_dir: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("themes")),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let mut config = raw.validate().expect("test config is valid");
+        customize(&mut config);
+        let clock = FixedClock::new(SystemClock.now());
+        let store = Store::open(&url).await.expect("open test database");
+        let app = App::with_parts(&config, Arc::new(clock.clone()), store, Sealer::ephemeral(), false)
+            .await
+            .expect("build app");
+        let router = app.router();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        TestApp { base: format!("http://127.0.0.1:{port}"), clock, state: app.state, http }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(&self.base)
+    }
+
+    /// Creates an active user with `PASSWORD`.
+    pub async fn user(&self, username: &str) -> User {
+        let now = self.clock.now();
+        let user = User {
+            id: UserId::generate(),
+            username: username.to_owned(),
+            name: Some(format!("{username} Santoso")),
+            given_name: Some(username.to_owned()),
+            family_name: Some("Santoso".to_owned()),
+            email: Some(format!("{username}@kominfo.go.id")),
+            email_verified: true,
+            phone_number: Some("+62812000000".to_owned()),
+            phone_number_verified: false,
+            locale: Some("id".to_owned()),
+            is_admin: false,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+        };
+        let hash = self.state.oidc.password_hasher().hash(PASSWORD).expect("hash");
+        self.state.store.users().insert(&NewUser { user: user.clone(), password_hash: Some(hash) }).await.expect("insert user");
+        user
+    }
+
+    /// Registers an application from RFC 7591-style metadata.
+    pub async fn client_from(&self, metadata: Value, pre_approved: bool) -> TestClient {
+        let raw: RawMetadata = serde_json::from_value(metadata).expect("metadata");
+        let metadata = validate_metadata(raw).expect("valid metadata");
+        let redirect_uri = metadata.redirect_uris.first().cloned().unwrap_or_default();
+        let spec = ClientSpec { metadata, pre_approved, ..Default::default() };
+        let created = self.state.oidc.create_client(spec).await.expect("create client");
+        TestClient { id: created.client.client_id.to_string(), secret: created.client_secret, redirect_uri }
+    }
+
+    /// A confidential, pre-approved client with code and refresh grants.
+    pub async fn client(&self) -> TestClient {
+        self.client_from(
+            serde_json::json!({
+                "client_name": "E-Office",
+                "redirect_uris": [REDIRECT_URI],
+                "post_logout_redirect_uris": ["http://127.0.0.1:9/signed-out"],
+                "grant_types": ["authorization_code", "refresh_token"],
+            }),
+            true,
+        )
+        .await
+    }
+
+    /// POSTs a form to `path`, with optional Basic credentials; returns status, JSON and headers.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value, reqwest::header::HeaderMap) {
+        let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let mut req = self.http.post(self.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body);
+        if let Some((id, secret)) = basic {
+            req = req.basic_auth(id, Some(secret));
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null), headers)
+    }
+
+    /// Token endpoint with client_secret_basic.
+    pub async fn token(&self, client: &TestClient, form: &[(&str, &str)]) -> (u16, Value) {
+        let secret = client.secret.as_deref().unwrap_or("");
+        let (status, body, _) = self.post_form("/oauth2/token", form, Some((&client.id, secret))).await;
+        (status, body)
+    }
+
+    /// Runs the browser part of the code flow for `username` and returns the code.
+    pub async fn code_for(&self, browser: &Browser, client: &TestClient, username: &str, extra: &[(&str, &str)]) -> String {
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("scope", "openid profile email offline_access"),
+            ("state", "st-1"),
+            ("nonce", "n-1"),
+        ];
+        params.extend_from_slice(extra);
+        let location = browser.authorize_and_login(&self.authorize_url(&params), username, PASSWORD).await;
+        browser::query_param(&location, "code").expect("code in redirect")
+    }
+
+    pub fn authorize_url(&self, params: &[(&str, &str)]) -> String {
+        let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
+        self.url(&format!("/oauth2/authorize?{query}"))
+    }
+}
