@@ -101,7 +101,8 @@ impl Keyring {
             let kid = header.key_id();
             Ok(verifiers
                 .iter()
-                .find(|(k, v)| Some(v.algorithm().name()) == alg && (kid.is_none() || k.as_deref() == kid))
+                // A key without `kid` matches any header `kid`; a named key only its own.
+                .find(|(k, v)| Some(v.algorithm().name()) == alg && (kid.is_none() || k.is_none() || k.as_deref() == kid))
                 .map(|(_, v)| v.as_ref()))
         })
         .map_err(|_| KeyError::BadSignature)?;

@@ -124,6 +124,10 @@ impl TestApp {
         TestApp { base: format!("http://127.0.0.1:{port}"), clock, state: app.state, http }
     }
 
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
