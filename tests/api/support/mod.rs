@@ -215,6 +215,7 @@ impl TestApp {
             ("state", "st-1"),
             ("nonce", "n-1"),
         ];
+        params.retain(|(k, _)| !extra.iter().any(|(e, _)| e == k));
         params.extend_from_slice(extra);
         let location = browser.authorize_and_login(&self.authorize_url(&params), username, PASSWORD).await;
         browser::query_param(&location, "code").expect("code in redirect")
