@@ -12,8 +12,8 @@ use crate::config::Config;
 use crate::keys::{Keyring, Sealer};
 use crate::oidc::OidcService;
 use crate::storage::Store;
-use crate::web::{self, AppState};
 use crate::web::views::Views;
+use crate::web::{self, AppState};
 
 /// Everything a running Pintu holds.
 pub struct App {
@@ -33,14 +33,22 @@ impl App {
     }
 
     /// Builds from an open store and a sealer (tests use an ephemeral sealer).
-    pub async fn with_parts(config: &Config, clock: SharedClock, store: Store, sealer: Sealer, created_kek: bool) -> anyhow::Result<Self> {
+    pub async fn with_parts(
+        config: &Config,
+        clock: SharedClock,
+        store: Store,
+        sealer: Sealer,
+        created_kek: bool,
+    ) -> anyhow::Result<Self> {
         let keyring = Keyring::load_or_generate(&store, &sealer, clock.now())
             .await
             .context("cannot load the signing keys (is this the key-encryption key they were sealed with?)")?;
         let hasher = PasswordHasherService::new(config.password);
         let authn = AuthnService::new(store.clone(), hasher).context("invalid password hashing parameters")?;
         let oidc = OidcService::new(store.clone(), Arc::new(keyring), config.oidc.clone(), clock, authn);
-        let views = Views::load(&config.web.themes_dir, &config.web.theme).map_err(anyhow::Error::msg).context("cannot load the theme")?;
+        let views = Views::load(&config.web.themes_dir, &config.web.theme)
+            .map_err(anyhow::Error::msg)
+            .context("cannot load the theme")?;
         let state = AppState { oidc, views: Arc::new(views), web: Arc::new(config.web.clone()), store };
         Ok(Self { state, created_kek })
     }

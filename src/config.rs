@@ -161,13 +161,9 @@ impl RawConfig {
             errors.push(problem("listen", format!("not a socket address: {e}")));
             SocketAddr::from(([127, 0, 0, 1], 8080))
         });
-        let database_url = secret_with_file(
-            "database_url",
-            self.database_url,
-            self.database_url_file.as_deref(),
-            &mut errors,
-        )
-        .unwrap_or_else(|| "sqlite://data/pintu.db".to_owned());
+        let database_url =
+            secret_with_file("database_url", self.database_url, self.database_url_file.as_deref(), &mut errors)
+                .unwrap_or_else(|| "sqlite://data/pintu.db".to_owned());
         check_database_url(&database_url, &mut errors);
         let kek = secret_with_file("kek", self.kek, self.kek_file.as_deref(), &mut errors);
         let log = validate_log(self.log_format.as_deref(), self.log_level, &mut errors);

@@ -30,6 +30,7 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at startup
 enum Command {
     /// Run the server.
     Serve,
@@ -93,6 +94,7 @@ struct UserCreate {
 }
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at startup
 enum AppCommand {
     /// Register an application (OIDC relying party).
     Create(AppCreate),
@@ -210,12 +212,22 @@ async fn admin(app: &App, cmd: AdminCommand, now: i64) -> anyhow::Result<()> {
         AdminCommand::App(AppCommand::List) => {
             for c in app.state.store.clients().list().await? {
                 let status = if c.disabled { "disabled" } else { "active" };
-                println!("{}\t{}\t{}\t{}", c.client_id, c.display_name(), c.metadata.token_endpoint_auth_method.as_str(), status);
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    c.client_id,
+                    c.display_name(),
+                    c.metadata.token_endpoint_auth_method.as_str(),
+                    status
+                );
             }
             Ok(())
         }
         AdminCommand::App(AppCommand::Disable { client_id }) => {
-            app.state.oidc.disable_client(&ClientId::new(client_id)).await.map_err(|e| anyhow::anyhow!("{}", e.description))?;
+            app.state
+                .oidc
+                .disable_client(&ClientId::new(client_id))
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.description))?;
             println!("application disabled; its grants are revoked");
             Ok(())
         }
@@ -223,7 +235,12 @@ async fn admin(app: &App, cmd: AdminCommand, now: i64) -> anyhow::Result<()> {
             if ttl_secs <= 0 {
                 bail!("--ttl-secs must be positive");
             }
-            let token = app.state.oidc.create_initial_access_token(&description, ttl_secs).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let token = app
+                .state
+                .oidc
+                .create_initial_access_token(&description, ttl_secs)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("initial access token (single use, shown once): {token}");
             Ok(())
         }
@@ -245,7 +262,8 @@ async fn create_user(app: &App, args: UserCreate, now: i64) -> anyhow::Result<()
         (None, true) => (generate_password(), true),
         _ => bail!("give exactly one of --password-file or --generate-password"),
     };
-    let hash = app.state.oidc.password_hasher().hash(&password).map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
+    let hash =
+        app.state.oidc.password_hasher().hash(&password).map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
     let user = User {
         id: UserId::generate(),
         username: username.clone(),
@@ -262,9 +280,13 @@ async fn create_user(app: &App, args: UserCreate, now: i64) -> anyhow::Result<()
         created_at: now,
         updated_at: now,
     };
-    app.state.store.users().insert(&NewUser { user: user.clone(), password_hash: Some(hash) }).await.map_err(|e| match e {
-        pintu::storage::StorageError::Conflict { .. } => anyhow::anyhow!("username or e-mail {username} is already taken"),
-        other => anyhow::Error::new(other),
+    app.state.store.users().insert(&NewUser { user: user.clone(), password_hash: Some(hash) }).await.map_err(|e| {
+        match e {
+            pintu::storage::StorageError::Conflict { .. } => {
+                anyhow::anyhow!("username or e-mail {username} is already taken")
+            }
+            other => anyhow::Error::new(other),
+        }
     })?;
     println!("created user {username} ({})", user.id);
     if generated {
@@ -286,12 +308,18 @@ async fn create_app(app: &App, args: AppCreate) -> anyhow::Result<()> {
         (false, m) => m,
     };
     let jwks = match &args.jwks_file {
-        Some(path) => Some(serde_json::from_str(&std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?)
-            .with_context(|| format!("{} is not JSON", path.display()))?),
+        Some(path) => Some(
+            serde_json::from_str(
+                &std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+            )
+            .with_context(|| format!("{} is not JSON", path.display()))?,
+        ),
         None => None,
     };
     let secret = match &args.secret_file {
-        Some(path) => Some(std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?.trim().to_owned()),
+        Some(path) => Some(
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?.trim().to_owned(),
+        ),
         None => None,
     };
     let raw = RawMetadata {
@@ -306,8 +334,19 @@ async fn create_app(app: &App, args: AppCreate) -> anyhow::Result<()> {
         ..Default::default()
     };
     let metadata = validate_metadata(raw).map_err(|e| anyhow::anyhow!("{}: {}", e.code.as_str(), e.description))?;
-    let spec = ClientSpec { client_id: args.client_id, client_secret: secret.clone(), metadata, pre_approved: args.pre_approved, with_registration_token: false };
-    let created = app.state.oidc.create_client(spec).await.map_err(|e| anyhow::anyhow!("{}: {}", e.code.as_str(), e.description))?;
+    let spec = ClientSpec {
+        client_id: args.client_id,
+        client_secret: secret.clone(),
+        metadata,
+        pre_approved: args.pre_approved,
+        with_registration_token: false,
+    };
+    let created = app
+        .state
+        .oidc
+        .create_client(spec)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.code.as_str(), e.description))?;
     println!("client_id: {}", created.client.client_id);
     if let (Some(s), None) = (&created.client_secret, &secret) {
         println!("client_secret (shown once): {s}");

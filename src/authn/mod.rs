@@ -45,14 +45,20 @@ impl AuthnService {
     /// Checks a login name (or e-mail) and password. Upgrades the stored hash when the
     /// configured cost has risen.
     #[tracing::instrument(skip_all)]
-    pub async fn authenticate_password(&self, login: &str, password: &str, now: i64) -> Result<(User, AuthnContext), AuthnError> {
+    pub async fn authenticate_password(
+        &self,
+        login: &str,
+        password: &str,
+        now: i64,
+    ) -> Result<(User, AuthnContext), AuthnError> {
         let login = normalize_login(login);
         let found = self.store.users().find_credentials(&login).await?;
         let stored = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let hasher = self.hasher;
         let candidate = password.to_owned();
         let phc = stored.clone();
-        let ok = tokio::task::spawn_blocking(move || hasher.verify(&candidate, &phc)).await.map_err(|_| AuthnError::Task)?;
+        let ok =
+            tokio::task::spawn_blocking(move || hasher.verify(&candidate, &phc)).await.map_err(|_| AuthnError::Task)?;
         let Some((user_id, Some(_))) = found else { return Err(AuthnError::InvalidCredentials) };
         if !ok {
             return Err(AuthnError::InvalidCredentials);
@@ -70,10 +76,10 @@ impl AuthnService {
     async fn rehash(&self, user: &User, password: &str, now: i64) {
         let hasher = self.hasher;
         let password = password.to_owned();
-        if let Ok(Ok(hash)) = tokio::task::spawn_blocking(move || hasher.rehash(&password)).await {
-            if let Err(e) = self.store.users().set_password_hash(&user.id, &hash, now).await {
-                tracing::warn!(error = %e, "could not upgrade a password hash");
-            }
+        if let Ok(Ok(hash)) = tokio::task::spawn_blocking(move || hasher.rehash(&password)).await
+            && let Err(e) = self.store.users().set_password_hash(&user.id, &hash, now).await
+        {
+            tracing::warn!(error = %e, "could not upgrade a password hash");
         }
     }
 }

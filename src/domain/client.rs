@@ -24,9 +24,7 @@ impl GrantType {
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials]
-            .into_iter()
-            .find(|g| g.as_str() == value)
+        [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials].into_iter().find(|g| g.as_str() == value)
     }
 }
 

@@ -10,9 +10,16 @@ pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "
 pub struct Scope(BTreeSet<String>);
 
 /// A scope string broke the RFC 6749 §3.3 grammar.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("scope token contains a forbidden character")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidScope;
+
+impl std::fmt::Display for InvalidScope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("scope token contains a forbidden character")
+    }
+}
+
+impl std::error::Error for InvalidScope {}
 
 impl Scope {
     /// Parses a space-delimited scope string (RFC 6749 §3.3 `scope-token`).
@@ -20,9 +27,7 @@ impl Scope {
         let mut set = BTreeSet::new();
         for token in value.split(' ').filter(|t| !t.is_empty()) {
             // scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
-            let valid = token
-                .bytes()
-                .all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+            let valid = token.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
             if !valid {
                 return Err(InvalidScope);
             }

@@ -2,7 +2,7 @@
 //! and stored sealed in the database so every node signs with the same keys.
 
 use josekit::jwk::Jwk;
-use josekit::jws::{EdDSA, ES256, JwsHeader, JwsSigner, JwsVerifier, RS256};
+use josekit::jws::{ES256, EdDSA, JwsHeader, JwsSigner, JwsVerifier, RS256};
 use serde_json::{Map, Value};
 
 use crate::domain::SigningAlg;
@@ -102,7 +102,9 @@ impl Keyring {
             Ok(verifiers
                 .iter()
                 // A key without `kid` matches any header `kid`; a named key only its own.
-                .find(|(k, v)| Some(v.algorithm().name()) == alg && (kid.is_none() || k.is_none() || k.as_deref() == kid))
+                .find(|(k, v)| {
+                    Some(v.algorithm().name()) == alg && (kid.is_none() || k.is_none() || k.as_deref() == kid)
+                })
                 .map(|(_, v)| v.as_ref()))
         })
         .map_err(|_| KeyError::BadSignature)?;

@@ -16,7 +16,11 @@ use crate::storage::StorageError;
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("cannot read or write the key-encryption key at {path}")]
-    KekIo { path: std::path::PathBuf, #[source] source: std::io::Error },
+    KekIo {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("the key-encryption key is not 32 bytes of base64url")]
     KekMalformed,
     #[error("a sealed key cannot be opened with this key-encryption key")]

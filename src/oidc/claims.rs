@@ -55,10 +55,10 @@ pub fn userinfo_claims(user: &User, scope: &Scope, requested: Option<&Value>) ->
     let mut out = Map::new();
     out.insert("sub".into(), json!(user.id.as_str()));
     for (name, s) in CLAIM_SCOPES {
-        if scope.contains(s) {
-            if let Some(v) = claim_value(user, name) {
-                out.insert((*name).into(), v);
-            }
+        if scope.contains(s)
+            && let Some(v) = claim_value(user, name)
+        {
+            out.insert((*name).into(), v);
         }
     }
     if let Some(Value::Object(names)) = requested {

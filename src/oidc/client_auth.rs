@@ -35,7 +35,8 @@ impl ClientCredentials {
             Some(value) => Some(parse_basic(value)?),
             None => None,
         };
-        let methods = usize::from(basic.is_some()) + usize::from(body_secret.is_some()) + usize::from(assertion.is_some());
+        let methods =
+            usize::from(basic.is_some()) + usize::from(body_secret.is_some()) + usize::from(assertion.is_some());
         if methods > 1 {
             return Err(OAuthError::invalid_request("use exactly one client authentication method"));
         }
@@ -94,12 +95,15 @@ impl OidcService {
     /// (RFC 6749 §5.2), with the same message whatever failed.
     pub async fn authenticate_client(&self, creds: &ClientCredentials) -> Result<RelyingParty, OAuthError> {
         let basic = creds.is_basic();
-        let fail = || OAuthError { basic_auth_attempted: basic, ..OAuthError::invalid_client("client authentication failed") };
+        let fail =
+            || OAuthError { basic_auth_attempted: basic, ..OAuthError::invalid_client("client authentication failed") };
         let claimed_id = match creds {
             ClientCredentials::Basic { client_id, .. }
             | ClientCredentials::Post { client_id, .. }
             | ClientCredentials::None { client_id } => client_id.clone(),
-            ClientCredentials::Assertion { client_id, assertion } => assertion_issuer(client_id.as_deref(), assertion).ok_or_else(fail)?,
+            ClientCredentials::Assertion { client_id, assertion } => {
+                assertion_issuer(client_id.as_deref(), assertion).ok_or_else(fail)?
+            }
             ClientCredentials::Missing => return Err(fail()),
         };
         let client = match self.store.clients().find(&claimed_id).await? {
@@ -136,7 +140,9 @@ impl OidcService {
             _ => false,
         };
         let exp = c.get("exp").and_then(Value::as_i64).unwrap_or(0);
-        let fresh = exp > now && exp - now <= MAX_ASSERTION_LIFETIME && c.get("nbf").and_then(Value::as_i64).is_none_or(|nbf| nbf <= now + 60);
+        let fresh = exp > now
+            && exp - now <= MAX_ASSERTION_LIFETIME
+            && c.get("nbf").and_then(Value::as_i64).is_none_or(|nbf| nbf <= now + 60);
         let Some(jti) = text("jti") else { return Ok(false) };
         if text("iss") != Some(id) || text("sub") != Some(id) || !audience_ok || !fresh {
             return Ok(false);

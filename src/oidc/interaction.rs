@@ -79,7 +79,12 @@ impl OidcService {
     }
 
     /// Loads an interaction of `kind` and checks the form's CSRF token in constant time.
-    pub(crate) async fn load_interaction(&self, id: &str, kind: &str, csrf: &str) -> Result<Interaction, InteractionError> {
+    pub(crate) async fn load_interaction(
+        &self,
+        id: &str,
+        kind: &str,
+        csrf: &str,
+    ) -> Result<Interaction, InteractionError> {
         let interaction = self.store.interactions().find(id, self.now()).await?.ok_or(InteractionError::Expired)?;
         if interaction.kind != kind {
             return Err(InteractionError::Expired);
@@ -90,7 +95,14 @@ impl OidcService {
         Ok(interaction)
     }
 
-    pub(crate) fn pending(&self, id: String, csrf_token: String, stage: InteractionStage, req: &ValidRequest, client_name: String) -> PendingInteraction {
+    pub(crate) fn pending(
+        &self,
+        id: String,
+        csrf_token: String,
+        stage: InteractionStage,
+        req: &ValidRequest,
+        client_name: String,
+    ) -> PendingInteraction {
         PendingInteraction {
             id,
             csrf_token,

@@ -16,10 +16,8 @@ impl OidcService {
         let hint = params.get("token_type_hint");
         let inactive = json!({ "active": false });
         let first_refresh = hint == Some("refresh_token");
-        if first_refresh {
-            if let Some(v) = self.introspect_refresh(&client, token).await? {
-                return Ok(v);
-            }
+        if first_refresh && let Some(v) = self.introspect_refresh(&client, token).await? {
+            return Ok(v);
         }
         if let Ok(at) = self.verify_access_token(token).await {
             let mut out: Map<String, Value> = Map::new();
@@ -32,10 +30,8 @@ impl OidcService {
             }
             return Ok(Value::Object(out));
         }
-        if !first_refresh {
-            if let Some(v) = self.introspect_refresh(&client, token).await? {
-                return Ok(v);
-            }
+        if !first_refresh && let Some(v) = self.introspect_refresh(&client, token).await? {
+            return Ok(v);
         }
         Ok(inactive)
     }

@@ -76,10 +76,16 @@ impl OidcService {
     }
 
     /// The person confirmed logout on Pintu's page.
-    pub async fn confirm_logout(&self, id: &str, csrf: &str, session_cookie: Option<&str>) -> Result<LogoutTarget, InteractionError> {
+    pub async fn confirm_logout(
+        &self,
+        id: &str,
+        csrf: &str,
+        session_cookie: Option<&str>,
+    ) -> Result<LogoutTarget, InteractionError> {
         let interaction = self.load_interaction(id, KIND_LOGOUT, csrf).await?;
         self.store.interactions().delete(id).await?;
-        let target: LogoutTarget = serde_json::from_str(&interaction.payload).map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
+        let target: LogoutTarget =
+            serde_json::from_str(&interaction.payload).map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
         if let Some((session, _)) = self.find_session(session_cookie).await? {
             self.end_session(&session.id).await?;
         }

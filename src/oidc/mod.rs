@@ -46,7 +46,13 @@ pub struct OidcService {
 }
 
 impl OidcService {
-    pub fn new(store: Store, keyring: Arc<Keyring>, config: OidcConfig, clock: SharedClock, authn: AuthnService) -> Self {
+    pub fn new(
+        store: Store,
+        keyring: Arc<Keyring>,
+        config: OidcConfig,
+        clock: SharedClock,
+        authn: AuthnService,
+    ) -> Self {
         Self { store, keyring, config: Arc::new(config), clock, authn }
     }
 

@@ -74,9 +74,12 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, OAuthError>
     }
     let method = match raw.token_endpoint_auth_method.as_deref() {
         None => ClientAuthMethod::ClientSecretBasic,
-        Some(m) => ClientAuthMethod::parse(m).ok_or_else(|| bad_meta(format!("token_endpoint_auth_method {m} is not supported")))?,
+        Some(m) => ClientAuthMethod::parse(m)
+            .ok_or_else(|| bad_meta(format!("token_endpoint_auth_method {m} is not supported")))?,
     };
-    if method == ClientAuthMethod::PrivateKeyJwt && raw.jwks.as_ref().and_then(|j| j.get("keys")).and_then(Value::as_array).is_none_or(Vec::is_empty) {
+    if method == ClientAuthMethod::PrivateKeyJwt
+        && raw.jwks.as_ref().and_then(|j| j.get("keys")).and_then(Value::as_array).is_none_or(Vec::is_empty)
+    {
         return Err(bad_meta("private_key_jwt needs a jwks with at least one key"));
     }
     if method == ClientAuthMethod::None && grant_types.contains(&GrantType::ClientCredentials) {
@@ -84,7 +87,8 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, OAuthError>
     }
     let alg = match raw.id_token_signed_response_alg.as_deref() {
         None => SigningAlg::ES256,
-        Some(a) => SigningAlg::parse(a).ok_or_else(|| bad_meta(format!("id_token_signed_response_alg {a} is not supported")))?,
+        Some(a) => SigningAlg::parse(a)
+            .ok_or_else(|| bad_meta(format!("id_token_signed_response_alg {a} is not supported")))?,
     };
     if let Some(scope) = &raw.scope {
         Scope::parse(scope).map_err(|e| bad_meta(e.to_string()))?;
@@ -139,7 +143,8 @@ pub fn client_information(client: &RelyingParty) -> Value {
     if let Some(obj) = value.as_object_mut() {
         obj.insert("client_id".into(), json!(client.client_id.as_str()));
         obj.insert("client_id_issued_at".into(), json!(client.created_at));
-        let response_types: Vec<&str> = if client.allows_grant(GrantType::AuthorizationCode) { vec!["code"] } else { vec![] };
+        let response_types: Vec<&str> =
+            if client.allows_grant(GrantType::AuthorizationCode) { vec!["code"] } else { vec![] };
         obj.insert("response_types".into(), json!(response_types));
         if client.metadata.token_endpoint_auth_method.uses_secret() {
             obj.insert("client_secret_expires_at".into(), json!(0));
@@ -163,7 +168,9 @@ impl OidcService {
             (false, Some(_)) => return Err(bad_meta("only client_secret_basic/post clients have a secret")),
             (false, None) => None,
             (true, Some(s)) if s.chars().count() < MIN_GIVEN_SECRET_CHARS => {
-                return Err(bad_meta(format!("a given client secret needs at least {MIN_GIVEN_SECRET_CHARS} characters")));
+                return Err(bad_meta(format!(
+                    "a given client secret needs at least {MIN_GIVEN_SECRET_CHARS} characters"
+                )));
             }
             (true, Some(s)) => Some(s),
             (true, None) => Some(random_token()),
@@ -204,17 +211,20 @@ impl OidcService {
     /// RFC 7591 §3: registers a client; answers with its information (201).
     pub async fn register(&self, initial_token: Option<&str>, body: Value) -> Result<Value, OAuthError> {
         if !self.config.open_registration {
-            let token = initial_token.ok_or_else(|| OAuthError::invalid_token("an initial access token is required"))?;
+            let token =
+                initial_token.ok_or_else(|| OAuthError::invalid_token("an initial access token is required"))?;
             if !self.store.clients().use_initial_access_token(&token_hash(token), self.now()).await? {
                 return Err(OAuthError::invalid_token("the initial access token is invalid, used or expired"));
             }
         }
-        let raw: RawMetadata = serde_json::from_value(body).map_err(|e| bad_meta(format!("malformed metadata: {e}")))?;
+        let raw: RawMetadata =
+            serde_json::from_value(body).map_err(|e| bad_meta(format!("malformed metadata: {e}")))?;
         if raw.client_id.is_some() || raw.client_secret.is_some() {
             return Err(bad_meta("client_id and client_secret are assigned by the server"));
         }
         let metadata = validate_metadata(raw)?;
-        let created = self.create_client(ClientSpec { metadata, with_registration_token: true, ..Default::default() }).await?;
+        let created =
+            self.create_client(ClientSpec { metadata, with_registration_token: true, ..Default::default() }).await?;
         Ok(self.registration_response(&created.client, created.client_secret, created.registration_access_token))
     }
 
@@ -250,20 +260,29 @@ impl OidcService {
 
     /// RFC 7592 §2.2: replaces the metadata. `client_id` must be sent and match; a sent
     /// `client_secret` must match the current one.
-    pub async fn update_registration(&self, client_id: &str, token: Option<&str>, body: Value) -> Result<Value, OAuthError> {
+    pub async fn update_registration(
+        &self,
+        client_id: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> Result<Value, OAuthError> {
         let client = self.registered_client(client_id, token).await?;
-        let raw: RawMetadata = serde_json::from_value(body).map_err(|e| bad_meta(format!("malformed metadata: {e}")))?;
+        let raw: RawMetadata =
+            serde_json::from_value(body).map_err(|e| bad_meta(format!("malformed metadata: {e}")))?;
         if raw.client_id.as_deref() != Some(client_id) {
             return Err(OAuthError::invalid_request("client_id in the body must match the registration"));
         }
-        if let Some(secret) = &raw.client_secret {
-            if !client.secret_hash.as_deref().is_some_and(|h| secure_eq(h, &token_hash(secret))) {
-                return Err(OAuthError::invalid_request("client_secret does not match"));
-            }
+        if let Some(secret) = &raw.client_secret
+            && !client.secret_hash.as_deref().is_some_and(|h| secure_eq(h, &token_hash(secret)))
+        {
+            return Err(OAuthError::invalid_request("client_secret does not match"));
         }
         let metadata = validate_metadata(RawMetadata { client_id: None, client_secret: None, ..raw })?;
-        if metadata.token_endpoint_auth_method.uses_secret() != client.metadata.token_endpoint_auth_method.uses_secret() {
-            return Err(bad_meta("changing between secret and secretless authentication is not supported; register anew"));
+        if metadata.token_endpoint_auth_method.uses_secret() != client.metadata.token_endpoint_auth_method.uses_secret()
+        {
+            return Err(bad_meta(
+                "changing between secret and secretless authentication is not supported; register anew",
+            ));
         }
         self.store.clients().update_metadata(&client.client_id, &metadata, self.now()).await?;
         let updated = RelyingParty { metadata, ..client };
@@ -309,6 +328,9 @@ mod tests {
 
     #[test]
     fn code_client_without_redirect_uris_is_invalid_redirect_uri() {
-        assert_eq!(validate_metadata(RawMetadata::default()).unwrap_err().code, crate::oidc::ErrorCode::InvalidRedirectUri);
+        assert_eq!(
+            validate_metadata(RawMetadata::default()).unwrap_err().code,
+            crate::oidc::ErrorCode::InvalidRedirectUri
+        );
     }
 }

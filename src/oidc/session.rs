@@ -20,7 +20,13 @@ impl OidcService {
             expires_at: now + self.config.session_ttl,
         };
         self.store.sessions().insert(&session).await?;
-        let sso = SsoSession { id: session.id, user_id: user.id.clone(), authn, expires_at: session.expires_at, ended_at: None };
+        let sso = SsoSession {
+            id: session.id,
+            user_id: user.id.clone(),
+            authn,
+            expires_at: session.expires_at,
+            ended_at: None,
+        };
         Ok((sso, token))
     }
 
@@ -61,11 +67,9 @@ impl OidcService {
             Err(crate::storage::StorageError::NotFound) => return Err(OAuthError::invalid_request("no such user")),
             other => other?,
         }
-        if disabled {
-            if let Some((id, _)) = self.store.users().find_credentials(&login).await? {
-                self.store.sessions().end_for_user(&id, now).await?;
-                self.store.grants().revoke_for_user(&id, now).await?;
-            }
+        if disabled && let Some((id, _)) = self.store.users().find_credentials(&login).await? {
+            self.store.sessions().end_for_user(&id, now).await?;
+            self.store.grants().revoke_for_user(&id, now).await?;
         }
         Ok(())
     }

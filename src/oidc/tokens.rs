@@ -128,7 +128,10 @@ impl OidcService {
 
     /// Verifies an ID token we issued, ignoring expiry (OIDC Core §3.1.2.1 `id_token_hint`,
     /// RP-Initiated Logout §2). Returns `(sub, aud, sid)`.
-    pub(crate) fn id_token_hint_subject(&self, token: &str) -> Result<(String, Vec<String>, Option<String>), OAuthError> {
+    pub(crate) fn id_token_hint_subject(
+        &self,
+        token: &str,
+    ) -> Result<(String, Vec<String>, Option<String>), OAuthError> {
         let invalid = || OAuthError::invalid_request("id_token_hint is not an ID token issued by Pintu");
         let jws = self.keyring.verify(token).map_err(|_| invalid())?;
         if jws.typ.as_deref() == Some(ACCESS_TOKEN_TYP) {
@@ -172,6 +175,9 @@ mod tests {
     /// OIDC Core, Appendix A.3 example: access token and its at_hash.
     #[test]
     fn at_hash_matches_the_oidc_core_example() {
-        assert_eq!(left_half_hash(SigningAlg::RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"), "77QmUPtjPfzWtF2AnpK9RQ");
+        assert_eq!(
+            left_half_hash(SigningAlg::RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            "77QmUPtjPfzWtF2AnpK9RQ"
+        );
     }
 }

@@ -21,7 +21,9 @@ impl OidcService {
             _ => return Err(OAuthError::invalid_token("the account is no longer active")),
         };
         let requested = match &token.grant_id {
-            Some(id) => self.store.grants().find(&crate::domain::GrantId::new(id.clone())).await?.and_then(|g| g.claims),
+            Some(id) => {
+                self.store.grants().find(&crate::domain::GrantId::new(id.clone())).await?.and_then(|g| g.claims)
+            }
             None => None,
         };
         let requested: Option<Value> = requested.and_then(|c| serde_json::from_str(&c).ok());

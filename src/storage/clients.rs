@@ -64,7 +64,8 @@ impl<'a> Clients<'a> {
                 .bind(&new.registration_token_hash)
                 .bind(new.now)
                 .execute(pool)
-                .await.map(|r| r.rows_affected())
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }
@@ -92,10 +93,20 @@ impl<'a> Clients<'a> {
         rows.into_iter().map(into_client).collect()
     }
 
-    pub async fn update_metadata(&self, client_id: &ClientId, metadata: &ClientMetadata, now: i64) -> Result<(), StorageError> {
+    pub async fn update_metadata(
+        &self,
+        client_id: &ClientId,
+        metadata: &ClientMetadata,
+        now: i64,
+    ) -> Result<(), StorageError> {
         let json = serde_json::to_string(metadata).map_err(|e| corrupt("clients", e))?;
         let n = on_pool!(self.db, |pool| {
-            sqlx::query(UPDATE_METADATA).bind(client_id.as_str()).bind(&json).bind(now).execute(pool).await
+            sqlx::query(UPDATE_METADATA)
+                .bind(client_id.as_str())
+                .bind(&json)
+                .bind(now)
+                .execute(pool)
+                .await
                 .map(|r| r.rows_affected())
         })?;
         if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
@@ -105,7 +116,12 @@ impl<'a> Clients<'a> {
     /// in place for audit but no longer authenticate.
     pub async fn set_disabled(&self, client_id: &str, disabled: bool, now: i64) -> Result<(), StorageError> {
         let n = on_pool!(self.db, |pool| {
-            sqlx::query(SET_DISABLED).bind(client_id).bind(disabled).bind(now).execute(pool).await
+            sqlx::query(SET_DISABLED)
+                .bind(client_id)
+                .bind(disabled)
+                .bind(now)
+                .execute(pool)
+                .await
                 .map(|r| r.rows_affected())
         })?;
         if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
@@ -119,8 +135,14 @@ impl<'a> Clients<'a> {
         expires_at: i64,
     ) -> Result<(), StorageError> {
         on_pool!(self.db, |pool| {
-            sqlx::query(INSERT_INITIAL_TOKEN).bind(token_hash).bind(description).bind(now).bind(expires_at)
-                .execute(pool).await.map(|r| r.rows_affected())
+            sqlx::query(INSERT_INITIAL_TOKEN)
+                .bind(token_hash)
+                .bind(description)
+                .bind(now)
+                .bind(expires_at)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }

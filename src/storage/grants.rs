@@ -68,7 +68,8 @@ impl<'a> Grants<'a> {
                 .bind(g.offline)
                 .bind(g.created_at)
                 .execute(pool)
-                .await.map(|r| r.rows_affected())
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }
@@ -112,11 +113,23 @@ impl<'a> Grants<'a> {
         Ok(())
     }
 
-    pub async fn insert_code(&self, hash: &str, grant: &GrantId, data: &CodeData, expires_at: i64) -> Result<(), StorageError> {
+    pub async fn insert_code(
+        &self,
+        hash: &str,
+        grant: &GrantId,
+        data: &CodeData,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
         self.insert_artefact(INSERT_CODE, hash, grant, &to_json("authorization_codes", data)?, expires_at).await
     }
 
-    pub async fn insert_refresh(&self, hash: &str, grant: &GrantId, data: &RefreshData, expires_at: i64) -> Result<(), StorageError> {
+    pub async fn insert_refresh(
+        &self,
+        hash: &str,
+        grant: &GrantId,
+        data: &RefreshData,
+        expires_at: i64,
+    ) -> Result<(), StorageError> {
         self.insert_artefact(INSERT_REFRESH, hash, grant, &to_json("refresh_tokens", data)?, expires_at).await
     }
 
@@ -129,7 +142,14 @@ impl<'a> Grants<'a> {
         expires_at: i64,
     ) -> Result<(), StorageError> {
         on_pool!(self.db, |pool| {
-            sqlx::query(sql).bind(hash).bind(grant.as_str()).bind(payload).bind(expires_at).execute(pool).await.map(|r| r.rows_affected())
+            sqlx::query(sql)
+                .bind(hash)
+                .bind(grant.as_str())
+                .bind(payload)
+                .bind(expires_at)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }
@@ -178,7 +198,12 @@ impl<'a> Grants<'a> {
 
     /// Records a revoked JWT access token until it would have expired anyway (RFC 7009).
     pub async fn revoke_access_token(&self, jti: &str, expires_at: i64) -> Result<(), StorageError> {
-        on_pool!(self.db, |pool| sqlx::query(REVOKE_JTI).bind(jti).bind(expires_at).execute(pool).await.map(|r| r.rows_affected()))?;
+        on_pool!(self.db, |pool| sqlx::query(REVOKE_JTI)
+            .bind(jti)
+            .bind(expires_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

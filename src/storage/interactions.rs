@@ -47,7 +47,8 @@ impl<'a> Interactions<'a> {
                 .bind(i.created_at)
                 .bind(i.expires_at)
                 .execute(pool)
-                .await.map(|r| r.rows_affected())
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }
@@ -68,7 +69,12 @@ impl<'a> Interactions<'a> {
     }
 
     pub async fn attach_session(&self, id: &str, session: &SessionId) -> Result<(), StorageError> {
-        on_pool!(self.db, |pool| sqlx::query(ATTACH_SESSION).bind(id).bind(session.as_str()).execute(pool).await.map(|r| r.rows_affected()))?;
+        on_pool!(self.db, |pool| sqlx::query(ATTACH_SESSION)
+            .bind(id)
+            .bind(session.as_str())
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

@@ -57,7 +57,8 @@ impl<'a> SigningKeys<'a> {
                 .bind(k.created_at)
                 .bind(k.retired_at)
                 .execute(pool)
-                .await.map(|r| r.rows_affected())
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }

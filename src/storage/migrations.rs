@@ -3,8 +3,8 @@
 
 use std::borrow::Cow;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::SqlStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 /// (version, description, SQLite text, PostgreSQL text), in order.
 const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
@@ -20,9 +20,7 @@ pub const FILE_NAMES: &[&str] = &["0001_core.sql"];
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {
     let migrations = MIGRATIONS
         .iter()
-        .map(|m| {
-            Migration::new(m.0, Cow::Borrowed(m.1), MigrationType::Simple, SqlStr::from_static(pick(m)), false)
-        })
+        .map(|m| Migration::new(m.0, Cow::Borrowed(m.1), MigrationType::Simple, SqlStr::from_static(pick(m)), false))
         .collect::<Vec<_>>();
     Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT }
 }

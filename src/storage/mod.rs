@@ -30,7 +30,11 @@ pub enum StorageError {
     #[error("database migration failed")]
     Migrate(#[source] sqlx::migrate::MigrateError),
     #[error("cannot create {path}")]
-    Io { path: std::path::PathBuf, #[source] source: std::io::Error },
+    Io {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("not found")]
     NotFound,
     /// A unique or foreign key refused the write.
@@ -45,11 +49,11 @@ pub enum StorageError {
 
 impl From<sqlx::Error> for StorageError {
     fn from(error: sqlx::Error) -> Self {
-        if let sqlx::Error::Database(db) = &error {
-            if db.is_unique_violation() || db.is_foreign_key_violation() {
-                let constraint = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
-                return StorageError::Conflict { constraint };
-            }
+        if let sqlx::Error::Database(db) = &error
+            && (db.is_unique_violation() || db.is_foreign_key_violation())
+        {
+            let constraint = db.constraint().map(str::to_owned).unwrap_or_else(|| db.message().to_owned());
+            return StorageError::Conflict { constraint };
         }
         StorageError::Database(error)
     }
@@ -116,7 +120,11 @@ impl Store {
         ];
         let mut total = 0;
         for sql in STATEMENTS {
-            total += on_pool!(&self.db, |pool| sqlx::query(sql).bind(before).execute(pool).await.map(|r| r.rows_affected()))?;
+            total += on_pool!(&self.db, |pool| sqlx::query(sql)
+                .bind(before)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()))?;
         }
         Ok(total)
     }

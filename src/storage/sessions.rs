@@ -62,7 +62,8 @@ impl<'a> Sessions<'a> {
                 .bind(s.now)
                 .bind(s.expires_at)
                 .execute(pool)
-                .await.map(|r| r.rows_affected())
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }
@@ -82,13 +83,23 @@ impl<'a> Sessions<'a> {
 
     /// Ends a session (logout). Idempotent.
     pub async fn end(&self, id: &SessionId, now: i64) -> Result<(), StorageError> {
-        on_pool!(self.db, |pool| sqlx::query(END).bind(id.as_str()).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+        on_pool!(self.db, |pool| sqlx::query(END)
+            .bind(id.as_str())
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Ends every session of a user (account disabled).
     pub async fn end_for_user(&self, user: &UserId, now: i64) -> Result<(), StorageError> {
-        on_pool!(self.db, |pool| sqlx::query(END_FOR_USER).bind(user.as_str()).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+        on_pool!(self.db, |pool| sqlx::query(END_FOR_USER)
+            .bind(user.as_str())
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -100,10 +111,22 @@ impl<'a> Sessions<'a> {
         Ok(row.map(|r| r.0))
     }
 
-    pub async fn save_consent(&self, user: &UserId, client: &ClientId, scope: &str, now: i64) -> Result<(), StorageError> {
+    pub async fn save_consent(
+        &self,
+        user: &UserId,
+        client: &ClientId,
+        scope: &str,
+        now: i64,
+    ) -> Result<(), StorageError> {
         on_pool!(self.db, |pool| {
-            sqlx::query(UPSERT_CONSENT).bind(user.as_str()).bind(client.as_str()).bind(scope).bind(now)
-                .execute(pool).await.map(|r| r.rows_affected())
+            sqlx::query(UPSERT_CONSENT)
+                .bind(user.as_str())
+                .bind(client.as_str())
+                .bind(scope)
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }

@@ -89,7 +89,8 @@ impl<'a> Users<'a> {
                 .bind(u.created_at)
                 .bind(u.updated_at)
                 .execute(pool)
-                .await.map(|r| r.rows_affected())
+                .await
+                .map(|r| r.rows_affected())
         })?;
         Ok(())
     }
@@ -115,14 +116,25 @@ impl<'a> Users<'a> {
     /// Disables or enables by id or username. `NotFound` when neither matches.
     pub async fn set_disabled(&self, id_or_username: &str, disabled: bool, now: i64) -> Result<(), StorageError> {
         let n = on_pool!(self.db, |pool| {
-            sqlx::query(SET_DISABLED).bind(id_or_username).bind(disabled).bind(now).execute(pool).await
+            sqlx::query(SET_DISABLED)
+                .bind(id_or_username)
+                .bind(disabled)
+                .bind(now)
+                .execute(pool)
+                .await
                 .map(|r| r.rows_affected())
         })?;
         if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
     }
 
     pub async fn set_password_hash(&self, id: &UserId, hash: &str, now: i64) -> Result<(), StorageError> {
-        on_pool!(self.db, |pool| sqlx::query(SET_PASSWORD).bind(id.as_str()).bind(hash).bind(now).execute(pool).await.map(|r| r.rows_affected()))?;
+        on_pool!(self.db, |pool| sqlx::query(SET_PASSWORD)
+            .bind(id.as_str())
+            .bind(hash)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

@@ -62,7 +62,10 @@ impl IntoResponse for BearerError {
         let mut response = no_store((status, json_body(&error)).into_response());
         if matches!(error.code, ErrorCode::InvalidToken | ErrorCode::InsufficientScope | ErrorCode::InvalidRequest) {
             let description = error.description.replace(['"', '\\'], "'");
-            let value = format!("Bearer realm=\"pintu\", error=\"{}\", error_description=\"{description}\"", error.code.as_str());
+            let value = format!(
+                "Bearer realm=\"pintu\", error=\"{}\", error_description=\"{description}\"",
+                error.code.as_str()
+            );
             if let Ok(v) = HeaderValue::from_str(&value) {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
             }

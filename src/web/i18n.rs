@@ -46,7 +46,12 @@ fn parse(text: &str) -> Result<BTreeMap<String, String>, toml::de::Error> {
 
 /// Picks the language: `ui_locales` (OIDC Core §3.1.2.1), then the cookie, then
 /// `Accept-Language`, then the configured default.
-pub fn negotiate(ui_locales: Option<&str>, cookie: Option<&str>, accept_language: Option<&str>, default: &str) -> &'static str {
+pub fn negotiate(
+    ui_locales: Option<&str>,
+    cookie: Option<&str>,
+    accept_language: Option<&str>,
+    default: &str,
+) -> &'static str {
     let candidates = ui_locales
         .into_iter()
         .flat_map(|v| v.split(' '))

@@ -32,7 +32,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Renders the login or consent page and binds the interaction to this browser by cookie.
-pub fn render_interaction(state: &AppState, lang: &str, p: &PendingInteraction, status: StatusCode, error: Option<&str>) -> Response {
+pub fn render_interaction(
+    state: &AppState,
+    lang: &str,
+    p: &PendingInteraction,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
     let mut response = match p.stage {
         InteractionStage::Login => {
             let view = LoginView {
@@ -68,7 +74,8 @@ pub fn respond_to_client(state: &AppState, lang: &str, response: &AuthorizationR
             let view = FormPostView { redirect_uri: form.redirect_uri.clone(), params: form.params.clone() };
             let mut response = page(&state.views, StatusCode::OK, "form_post.html", lang, &view);
             let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(FORM_POST_SCRIPT.as_bytes()));
-            let csp = format!("default-src 'none'; script-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'");
+            let csp =
+                format!("default-src 'none'; script-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'");
             if let Ok(v) = HeaderValue::from_str(&csp) {
                 response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
             }
@@ -79,7 +86,8 @@ pub fn respond_to_client(state: &AppState, lang: &str, response: &AuthorizationR
 
 /// The interaction cookie must name the interaction in the URL.
 fn bound_to_browser(state: &AppState, headers: &HeaderMap, id: &str) -> bool {
-    cookies::get(headers, cookies::INTERACTION, state.web.secure_cookies).is_some_and(|c| crate::oidc::secure_eq(&c, id))
+    cookies::get(headers, cookies::INTERACTION, state.web.secure_cookies)
+        .is_some_and(|c| crate::oidc::secure_eq(&c, id))
 }
 
 fn interaction_failure(state: &AppState, lang: &str, e: &InteractionError) -> Response {
@@ -102,17 +110,22 @@ fn with_cookies(mut response: Response, values: impl IntoIterator<Item = HeaderV
 
 async fn login(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let lang = lang_for(&state, &headers, None);
-    let Ok(form) = form_params(&headers, &body) else { return error_page(&state.views, lang, PageKind::BadRequest, None) };
+    let Ok(form) = form_params(&headers, &body) else {
+        return error_page(&state.views, lang, PageKind::BadRequest, None);
+    };
     if !bound_to_browser(&state, &headers, &id) {
         return error_page(&state.views, lang, PageKind::Forbidden, None);
     }
-    let (csrf, user, pass) = (form.get("csrf_token").unwrap_or(""), form.get("username").unwrap_or(""), form.get("password").unwrap_or(""));
+    let (csrf, user, pass) =
+        (form.get("csrf_token").unwrap_or(""), form.get("username").unwrap_or(""), form.get("password").unwrap_or(""));
     let secure = state.web.secure_cookies;
     match state.oidc.submit_login(&id, csrf, user, pass).await {
         Ok((session, outcome)) => {
             let session_cookie = session.map(|s| cookies::set(cookies::SESSION, &s, None, secure));
             let response = match outcome {
-                AuthorizeOutcome::Respond(r) => with_cookies(respond_to_client(&state, lang, &r), [cookies::clear(cookies::INTERACTION, secure)]),
+                AuthorizeOutcome::Respond(r) => {
+                    with_cookies(respond_to_client(&state, lang, &r), [cookies::clear(cookies::INTERACTION, secure)])
+                }
                 AuthorizeOutcome::Interact(p) => render_interaction(&state, lang, &p, StatusCode::OK, None),
             };
             with_cookies(response, session_cookie)
@@ -123,20 +136,31 @@ async fn login(State(state): State<AppState>, Path(id): Path<String>, headers: H
 
 async fn consent(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let lang = lang_for(&state, &headers, None);
-    let Ok(form) = form_params(&headers, &body) else { return error_page(&state.views, lang, PageKind::BadRequest, None) };
+    let Ok(form) = form_params(&headers, &body) else {
+        return error_page(&state.views, lang, PageKind::BadRequest, None);
+    };
     if !bound_to_browser(&state, &headers, &id) {
         return error_page(&state.views, lang, PageKind::Forbidden, None);
     }
     let approve = form.get("decision") == Some("allow");
     let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
     match state.oidc.submit_consent(&id, form.get("csrf_token").unwrap_or(""), approve, session.as_deref()).await {
-        Ok(r) => with_cookies(respond_to_client(&state, lang, &r), [cookies::clear(cookies::INTERACTION, state.web.secure_cookies)]),
+        Ok(r) => with_cookies(
+            respond_to_client(&state, lang, &r),
+            [cookies::clear(cookies::INTERACTION, state.web.secure_cookies)],
+        ),
         Err(e) => interaction_failure(&state, lang, &e),
     }
 }
 
 /// RP-Initiated Logout 1.0 §2: GET and POST.
-async fn logout(State(state): State<AppState>, method: axum::http::Method, headers: HeaderMap, uri: axum::http::Uri, body: Bytes) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Bytes,
+) -> Response {
     let params = if method == axum::http::Method::POST { form_params(&headers, &body) } else { query_params(&uri) };
     let lang = lang_for(&state, &headers, params.as_ref().ok().and_then(|p| p.get("ui_locales")));
     let params = match params {
@@ -147,7 +171,11 @@ async fn logout(State(state): State<AppState>, method: axum::http::Method, heade
     match state.oidc.logout(&params, session.as_deref()).await {
         Ok(LogoutOutcome::Done(target)) => logged_out(&state, lang, &target),
         Ok(LogoutOutcome::Confirm { id, csrf_token, target }) => {
-            let view = LogoutView { confirm_action: Some(format!("/logout/confirm/{id}")), csrf_token: Some(csrf_token), client_name: target.client_name };
+            let view = LogoutView {
+                confirm_action: Some(format!("/logout/confirm/{id}")),
+                csrf_token: Some(csrf_token),
+                client_name: target.client_name,
+            };
             let response = page(&state.views, StatusCode::OK, "logout.html", lang, &view);
             let ttl = state.oidc.config().interaction_ttl;
             with_cookies(response, [cookies::set(cookies::INTERACTION, &id, Some(ttl), state.web.secure_cookies)])
@@ -156,9 +184,16 @@ async fn logout(State(state): State<AppState>, method: axum::http::Method, heade
     }
 }
 
-async fn confirm_logout(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn confirm_logout(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let lang = lang_for(&state, &headers, None);
-    let Ok(form) = form_params(&headers, &body) else { return error_page(&state.views, lang, PageKind::BadRequest, None) };
+    let Ok(form) = form_params(&headers, &body) else {
+        return error_page(&state.views, lang, PageKind::BadRequest, None);
+    };
     if !bound_to_browser(&state, &headers, &id) {
         return error_page(&state.views, lang, PageKind::Forbidden, None);
     }

@@ -58,7 +58,10 @@ fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLa
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
-async fn not_found(axum::extract::State(state): axum::extract::State<AppState>, headers: HeaderMap) -> axum::response::Response {
+async fn not_found(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: HeaderMap,
+) -> axum::response::Response {
     let lang = lang_for(&state, &headers, None);
     error::error_page(&state.views, lang, error::PageKind::NotFound, None)
 }

@@ -9,7 +9,9 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 
 use crate::oidc::grants::TokenResponse;
-use crate::oidc::{AuthorizationResponse, AuthorizeOutcome, ClientCredentials, OAuthError, OidcService, Params, ResponseMode};
+use crate::oidc::{
+    AuthorizationResponse, AuthorizeOutcome, ClientCredentials, OAuthError, OidcService, Params, ResponseMode,
+};
 
 use super::error::{BearerError, bearer_challenge, oauth_error_page};
 use super::extract::{authorization, bearer, form_params, is_form, query_params};
@@ -45,7 +47,13 @@ fn cacheable(mut response: Response) -> Response {
 }
 
 /// OIDC Core §3.1.2.1: GET and POST (form) are both supported.
-async fn authorize(State(state): State<AppState>, method: Method, headers: HeaderMap, uri: Uri, body: Bytes) -> Response {
+async fn authorize(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    uri: Uri,
+    body: Bytes,
+) -> Response {
     let params = if method == Method::POST { form_params(&headers, &body) } else { query_params(&uri) };
     let lang = lang_for(&state, &headers, params.as_ref().ok().and_then(|p| p.get("ui_locales")));
     let params = match params {

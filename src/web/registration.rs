@@ -31,7 +31,8 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, OAuthError> {
     if !is_json {
         return Err(OAuthError::invalid_request("the body must be application/json"));
     }
-    let value: Value = serde_json::from_slice(body).map_err(|_| OAuthError::invalid_client_metadata("the body is not valid JSON"))?;
+    let value: Value =
+        serde_json::from_slice(body).map_err(|_| OAuthError::invalid_client_metadata("the body is not valid JSON"))?;
     if !value.is_object() {
         return Err(OAuthError::invalid_client_metadata("the body must be a JSON object"));
     }
@@ -66,8 +67,14 @@ async fn read(State(oidc): State<OidcService>, Path(client_id): Path<String>, he
     }
 }
 
-async fn update(State(oidc): State<OidcService>, Path(client_id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    let result = async { oidc.update_registration(&client_id, bearer(&headers), json_body(&headers, &body)?).await }.await;
+async fn update(
+    State(oidc): State<OidcService>,
+    Path(client_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result =
+        async { oidc.update_registration(&client_id, bearer(&headers), json_body(&headers, &body)?).await }.await;
     match result {
         Ok(info) => no_store(Json(info).into_response()),
         Err(e) => failure(e),

@@ -106,7 +106,10 @@ async fn consent_is_asked_once_and_deny_returns_access_denied(backend: Backend) 
     let app = TestApp::spawn(backend).await;
     app.user("budi").await;
     let client = app
-        .client_from(serde_json::json!({"client_name": "Aplikasi Khusus", "redirect_uris": ["http://127.0.0.1:9/cb"]}), false)
+        .client_from(
+            serde_json::json!({"client_name": "Aplikasi Khusus", "redirect_uris": ["http://127.0.0.1:9/cb"]}),
+            false,
+        )
         .await;
     let browser = app.browser();
     let (_, page, _) = browser.get(&app.authorize_url(&base_params(&client))).await;
@@ -114,7 +117,8 @@ async fn consent_is_asked_once_and_deny_returns_access_denied(backend: Backend) 
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("name=\"decision\"") && page.contains("Aplikasi Khusus"));
     let form = form_in(&page).unwrap();
-    let (status, _, headers) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("decision", "deny")]).await;
+    let (status, _, headers) =
+        browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("decision", "deny")]).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(query_param(&location(&headers), "error").as_deref(), Some("access_denied"));
 
@@ -140,7 +144,10 @@ async fn form_post_response_mode_posts_code_to_the_client(backend: Backend) {
     let (_, page, _) = browser.get(&app.authorize_url(&params)).await;
     let (status, page, headers) = browser.login(&page, "budi", PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("action=\"http:&#x2f;&#x2f;127.0.0.1:9&#x2f;callback\"") || page.contains("action=\"http://127.0.0.1:9/callback\""));
+    assert!(
+        page.contains("action=\"http:&#x2f;&#x2f;127.0.0.1:9&#x2f;callback\"")
+            || page.contains("action=\"http://127.0.0.1:9/callback\"")
+    );
     assert!(page.contains("name=\"code\"") && page.contains("name=\"iss\""));
     assert!(headers.get("content-security-policy").unwrap().to_str().unwrap().contains("script-src 'sha256-"));
 }
@@ -181,7 +188,8 @@ async fn redirectable_errors_carry_state_and_iss(backend: Backend) {
         (vec![("id_token_hint", "not.a.token")], "invalid_request"),
     ];
     for (overrides, expected) in cases {
-        let mut params: Vec<(&str, &str)> = base_params(&client).into_iter().filter(|(k, _)| !overrides.iter().any(|(o, _)| o == k)).collect();
+        let mut params: Vec<(&str, &str)> =
+            base_params(&client).into_iter().filter(|(k, _)| !overrides.iter().any(|(o, _)| o == k)).collect();
         params.extend(overrides.iter().copied());
         let (status, page, headers) = browser.get(&app.authorize_url(&params)).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{expected}: {page}");
@@ -204,7 +212,10 @@ async fn repeated_parameter_is_refused_with_a_page(backend: Backend) {
 async fn public_client_must_use_pkce(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let client = app
-        .client_from(serde_json::json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "token_endpoint_auth_method": "none"}), true)
+        .client_from(
+            serde_json::json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "token_endpoint_auth_method": "none"}),
+            true,
+        )
         .await;
     let (_, _, headers) = app.browser().get(&app.authorize_url(&base_params(&client))).await;
     let loc = location(&headers);
@@ -235,10 +246,13 @@ async fn login_form_without_csrf_token_or_interaction_cookie_is_refused(backend:
     let browser = app.browser();
     let (_, page, _) = browser.get(&app.authorize_url(&base_params(&client))).await;
     let form = form_in(&page).unwrap();
-    let (status, _, _) = browser.post(&form.action, &[("csrf_token", "forged"), ("username", "budi"), ("password", PASSWORD)]).await;
+    let (status, _, _) =
+        browser.post(&form.action, &[("csrf_token", "forged"), ("username", "budi"), ("password", PASSWORD)]).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let stranger = app.browser();
-    let (status, _, _) = stranger.post(&form.action, &[("csrf_token", &form.csrf_token), ("username", "budi"), ("password", PASSWORD)]).await;
+    let (status, _, _) = stranger
+        .post(&form.action, &[("csrf_token", &form.csrf_token), ("username", "budi"), ("password", PASSWORD)])
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "another browser cannot complete this interaction");
 }
 

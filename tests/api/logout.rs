@@ -10,7 +10,9 @@ use crate::support::{Backend, Browser, TestApp, TestClient};
 async fn logged_in(app: &TestApp, browser: &Browser, client: &TestClient, scope: &str) -> serde_json::Value {
     app.user("budi").await;
     let code = app.code_for(browser, client, "budi", &[("scope", scope)]).await;
-    let (status, body) = app.token(client, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &client.redirect_uri)]).await;
+    let (status, body) = app
+        .token(client, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &client.redirect_uri)])
+        .await;
     assert_eq!(status, 200);
     body
 }
@@ -38,15 +40,26 @@ async fn logout_with_id_token_hint_ends_the_session_and_returns_with_state(backe
     let browser = app.browser();
     let tokens = logged_in(&app, &browser, &client, "openid").await;
     let hint = tokens["id_token"].as_str().unwrap();
-    let url = logout_url(&app, &[("id_token_hint", hint), ("post_logout_redirect_uri", "http://127.0.0.1:9/signed-out"), ("state", "bye")]);
+    let url = logout_url(
+        &app,
+        &[("id_token_hint", hint), ("post_logout_redirect_uri", "http://127.0.0.1:9/signed-out"), ("state", "bye")],
+    );
     let (status, _, headers) = browser.get(&url).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(location(&headers), "http://127.0.0.1:9/signed-out?state=bye");
     assert!(headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("pintu_session=;")));
-    assert_eq!(prompt_none(&app, &browser, &client).await.as_deref(), Some("login_required"), "the session really ended");
+    assert_eq!(
+        prompt_none(&app, &browser, &client).await.as_deref(),
+        Some("login_required"),
+        "the session really ended"
+    );
     let refresh = tokens["refresh_token"].as_str().unwrap();
     let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "session-bound refresh token ends with the session");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "session-bound refresh token ends with the session"
+    );
 }
 
 async fn offline_access_refresh_token_survives_logout(backend: Backend) {
@@ -56,7 +69,12 @@ async fn offline_access_refresh_token_survives_logout(backend: Backend) {
     let tokens = logged_in(&app, &browser, &client, "openid offline_access").await;
     let hint = tokens["id_token"].as_str().unwrap();
     browser.get(&logout_url(&app, &[("id_token_hint", hint)])).await;
-    let (status, _) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())]).await;
+    let (status, _) = app
+        .token(
+            &client,
+            &[("grant_type", "refresh_token"), ("refresh_token", tokens["refresh_token"].as_str().unwrap())],
+        )
+        .await;
     assert_eq!(status, 200);
 }
 
@@ -66,10 +84,13 @@ async fn unregistered_post_logout_redirect_uri_is_refused_with_a_page(backend: B
     let browser = app.browser();
     let tokens = logged_in(&app, &browser, &client, "openid").await;
     let hint = tokens["id_token"].as_str().unwrap();
-    let (status, _, headers) = browser.get(&logout_url(&app, &[("id_token_hint", hint), ("post_logout_redirect_uri", "https://evil.example/")])).await;
+    let (status, _, headers) = browser
+        .get(&logout_url(&app, &[("id_token_hint", hint), ("post_logout_redirect_uri", "https://evil.example/")]))
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(headers.get("location").is_none());
-    let (status, _, _) = browser.get(&logout_url(&app, &[("post_logout_redirect_uri", "http://127.0.0.1:9/signed-out")])).await;
+    let (status, _, _) =
+        browser.get(&logout_url(&app, &[("post_logout_redirect_uri", "http://127.0.0.1:9/signed-out")])).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "a redirect needs the client identified");
     assert_eq!(prompt_none(&app, &browser, &client).await, None, "still logged in");
 }
@@ -79,7 +100,12 @@ async fn logout_without_hint_asks_for_confirmation(backend: Backend) {
     let client = app.client().await;
     let browser = app.browser();
     logged_in(&app, &browser, &client, "openid").await;
-    let (status, page, _) = browser.get(&logout_url(&app, &[("client_id", &client.id), ("post_logout_redirect_uri", "http://127.0.0.1:9/signed-out")])).await;
+    let (status, page, _) = browser
+        .get(&logout_url(
+            &app,
+            &[("client_id", &client.id), ("post_logout_redirect_uri", "http://127.0.0.1:9/signed-out")],
+        ))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(prompt_none(&app, &browser, &client).await, None, "nothing ended before confirmation");
     let form = form_in(&page).unwrap();

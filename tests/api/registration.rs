@@ -57,7 +57,13 @@ async fn registered_client_is_managed_with_its_registration_token(backend: Backe
     assert_eq!(gone.status(), 401);
     let secret = created["client_secret"].as_str().unwrap();
     let client_id = created["client_id"].as_str().unwrap();
-    let (status, _, _) = app.post_form("/oauth2/token", &[("grant_type", "refresh_token"), ("refresh_token", "x")], Some((client_id, secret))).await;
+    let (status, _, _) = app
+        .post_form(
+            "/oauth2/token",
+            &[("grant_type", "refresh_token"), ("refresh_token", "x")],
+            Some((client_id, secret)),
+        )
+        .await;
     assert_eq!(status, 401, "a deleted client cannot authenticate");
 }
 
@@ -68,9 +74,18 @@ async fn invalid_metadata_gets_rfc7591_errors(backend: Backend) {
         (json!({"redirect_uris": ["https://a.go.id/cb#frag"]}), "invalid_redirect_uri"),
         (json!({"grant_types": ["authorization_code"]}), "invalid_redirect_uri"),
         (json!({"redirect_uris": ["https://a.go.id/cb"], "grant_types": ["implicit"]}), "invalid_client_metadata"),
-        (json!({"redirect_uris": ["https://a.go.id/cb"], "token_endpoint_auth_method": "private_key_jwt"}), "invalid_client_metadata"),
-        (json!({"redirect_uris": ["https://a.go.id/cb"], "id_token_signed_response_alg": "none"}), "invalid_client_metadata"),
-        (json!({"redirect_uris": ["https://a.go.id/cb"], "jwks_uri": "https://a.go.id/jwks"}), "invalid_client_metadata"),
+        (
+            json!({"redirect_uris": ["https://a.go.id/cb"], "token_endpoint_auth_method": "private_key_jwt"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": ["https://a.go.id/cb"], "id_token_signed_response_alg": "none"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": ["https://a.go.id/cb"], "jwks_uri": "https://a.go.id/jwks"}),
+            "invalid_client_metadata",
+        ),
         (json!({"redirect_uris": "https://a.go.id/cb"}), "invalid_client_metadata"),
     ];
     for (body, expected) in cases {
@@ -79,8 +94,15 @@ async fn invalid_metadata_gets_rfc7591_errors(backend: Backend) {
         assert_eq!((status, err["error"].as_str()), (400, Some(expected)), "{body}");
     }
     let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
-    let broken = app.http.post(app.url("/oauth2/register")).bearer_auth(&token)
-        .header("content-type", "application/json").body("{not json").send().await.unwrap();
+    let broken = app
+        .http
+        .post(app.url("/oauth2/register"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(broken.status(), 400);
 }
 

@@ -1,6 +1,8 @@
 //! The full flow driven by the `openidconnect` crate as a real relying party.
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreUserInfoClaims};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm, CoreProviderMetadata, CoreUserInfoClaims,
+};
 use openidconnect::{
     AccessTokenHash, AuthorizationCode, ClientId, ClientSecret, CsrfToken, IssuerUrl, Nonce, OAuth2TokenResponse,
     PkceCodeChallenge, RedirectUrl, RefreshToken, Scope, TokenResponse,
@@ -10,7 +12,10 @@ use crate::backend_tests;
 use crate::support::{Backend, PASSWORD, TestApp, browser::query_param};
 
 fn http() -> openidconnect::reqwest::Client {
-    openidconnect::reqwest::Client::builder().redirect(openidconnect::reqwest::redirect::Policy::none()).build().unwrap()
+    openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 async fn rp_login(app: &TestApp, id_token_alg: &str, alg: CoreJwsSigningAlgorithm) {
@@ -27,9 +32,14 @@ async fn rp_login(app: &TestApp, id_token_alg: &str, alg: CoreJwsSigningAlgorith
         )
         .await;
     let http = http();
-    let metadata = CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http).await.unwrap();
-    let rp = CoreClient::from_provider_metadata(metadata, ClientId::new(client.id.clone()), client.secret.clone().map(ClientSecret::new))
-        .set_redirect_uri(RedirectUrl::new(client.redirect_uri.clone()).unwrap());
+    let metadata =
+        CoreProviderMetadata::discover_async(IssuerUrl::new(app.base.clone()).unwrap(), &http).await.unwrap();
+    let rp = CoreClient::from_provider_metadata(
+        metadata,
+        ClientId::new(client.id.clone()),
+        client.secret.clone().map(ClientSecret::new),
+    )
+    .set_redirect_uri(RedirectUrl::new(client.redirect_uri.clone()).unwrap());
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (auth_url, state, nonce) = rp
         .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
@@ -59,10 +69,16 @@ async fn rp_login(app: &TestApp, id_token_alg: &str, alg: CoreJwsSigningAlgorith
     assert_eq!(claims.auth_context_ref().map(|a| a.as_str()), Some("urn:pintu:level:1"));
     assert_eq!(claims.auth_method_refs().unwrap().iter().map(|m| m.as_str()).collect::<Vec<_>>(), vec!["pwd"]);
     assert!(claims.auth_time().is_some());
-    let at_hash = AccessTokenHash::from_token(tokens.access_token(), id_token.signing_alg().unwrap(), id_token.signing_key(&verifier).unwrap()).unwrap();
+    let at_hash = AccessTokenHash::from_token(
+        tokens.access_token(),
+        id_token.signing_alg().unwrap(),
+        id_token.signing_key(&verifier).unwrap(),
+    )
+    .unwrap();
     assert_eq!(claims.access_token_hash(), Some(&at_hash));
 
-    let info: CoreUserInfoClaims = rp.user_info(tokens.access_token().clone(), None).unwrap().request_async(&http).await.unwrap();
+    let info: CoreUserInfoClaims =
+        rp.user_info(tokens.access_token().clone(), None).unwrap().request_async(&http).await.unwrap();
     assert_eq!(info.email().map(|e| e.as_str()), Some("budi@kominfo.go.id"));
     assert_eq!(info.preferred_username().map(|u| u.as_str()), Some("budi"));
 

@@ -18,7 +18,12 @@ async fn code_with_pkce(app: &TestApp, client: &TestClient) -> String {
 }
 
 fn exchange<'a>(client: &'a TestClient, code: &'a str, verifier: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![("grant_type", "authorization_code"), ("code", code), ("redirect_uri", client.redirect_uri.as_str()), ("code_verifier", verifier)]
+    vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("code_verifier", verifier),
+    ]
 }
 
 fn error(body: &Value) -> &str {
@@ -26,7 +31,9 @@ fn error(body: &Value) -> &str {
 }
 
 async fn introspect(app: &TestApp, client: &TestClient, token: &str) -> Value {
-    let (_, body, _) = app.post_form("/oauth2/introspect", &[("token", token)], Some((&client.id, client.secret.as_deref().unwrap()))).await;
+    let (_, body, _) = app
+        .post_form("/oauth2/introspect", &[("token", token)], Some((&client.id, client.secret.as_deref().unwrap())))
+        .await;
     body
 }
 
@@ -52,8 +59,13 @@ async fn token_response_is_not_cacheable(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let client = app.client().await;
     let code = code_with_pkce(&app, &client).await;
-    let (status, _, headers) =
-        app.post_form("/oauth2/token", &exchange(&client, &code, VERIFIER), Some((&client.id, client.secret.as_deref().unwrap()))).await;
+    let (status, _, headers) = app
+        .post_form(
+            "/oauth2/token",
+            &exchange(&client, &code, VERIFIER),
+            Some((&client.id, client.secret.as_deref().unwrap())),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(headers.get("cache-control").unwrap(), "no-store");
     assert_eq!(headers.get("pragma").unwrap(), "no-cache");
@@ -66,8 +78,14 @@ async fn wrong_or_missing_pkce_verifier_is_invalid_grant(backend: Backend) {
     let wrong = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx";
     let (status, body) = app.token(&client, &exchange(&client, &code, wrong)).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"));
-    let code = app.code_for(&app.browser(), &client, "budi", &[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")]).await;
-    let form = vec![("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", client.redirect_uri.as_str())];
+    let code = app
+        .code_for(&app.browser(), &client, "budi", &[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")])
+        .await;
+    let form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+    ];
     let (status, body) = app.token(&client, &form).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"));
 }
@@ -81,7 +99,9 @@ async fn mismatched_redirect_uri_or_other_client_is_invalid_grant(backend: Backe
     form[2] = ("redirect_uri", "http://127.0.0.1:9/other");
     let (status, body) = app.token(&client, &form).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"));
-    let code = app.code_for(&app.browser(), &client, "budi", &[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")]).await;
+    let code = app
+        .code_for(&app.browser(), &client, "budi", &[("code_challenge", CHALLENGE), ("code_challenge_method", "S256")])
+        .await;
     let (status, body) = app.token(&other, &exchange(&other, &code, VERIFIER)).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"));
 }
@@ -106,13 +126,16 @@ async fn refresh_token_rotates_and_reuse_revokes_the_family(backend: Backend) {
     let second_refresh = second["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(first, second_refresh);
     assert!(second["id_token"].is_string());
-    let (status, narrowed) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &second_refresh), ("scope", "openid")]).await;
+    let (status, narrowed) = app
+        .token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &second_refresh), ("scope", "openid")])
+        .await;
     assert_eq!((status, narrowed["scope"].as_str()), (200, Some("openid")));
     let third_refresh = narrowed["refresh_token"].as_str().unwrap().to_owned();
     // An attacker replays the first (rotated) token: the whole family dies.
     let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &first)]).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"));
-    let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &third_refresh)]).await;
+    let (status, body) =
+        app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &third_refresh)]).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"), "the legitimate latest token is revoked too");
     let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", "made-up")]).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"));
@@ -124,45 +147,81 @@ async fn refresh_scope_cannot_widen(backend: Backend) {
     let code = code_with_pkce(&app, &client).await;
     let (_, tokens) = app.token(&client, &exchange(&client, &code, VERIFIER)).await;
     let refresh = tokens["refresh_token"].as_str().unwrap();
-    let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("scope", "openid phone")]).await;
+    let (status, body) = app
+        .token(&client, &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("scope", "openid phone")])
+        .await;
     assert_eq!((status, error(&body)), (400, "invalid_scope"));
 }
 
 async fn client_credentials_issue_rfc9068_access_tokens(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let client = app
-        .client_from(json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_post"}), false)
+        .client_from(
+            json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "client_secret_post"}),
+            false,
+        )
         .await;
     let secret = client.secret.clone().unwrap();
-    let (status, body, _) =
-        app.post_form("/oauth2/token", &[("grant_type", "client_credentials"), ("client_id", &client.id), ("client_secret", &secret)], None).await;
+    let (status, body, _) = app
+        .post_form(
+            "/oauth2/token",
+            &[("grant_type", "client_credentials"), ("client_id", &client.id), ("client_secret", &secret)],
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{body}");
     assert!(body.get("refresh_token").is_none() && body.get("id_token").is_none());
     let token = body["access_token"].as_str().unwrap();
-    let header: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap()).unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token.split('.').next().unwrap()).unwrap(),
+    )
+    .unwrap();
     assert_eq!(header["typ"], "at+jwt");
     assert_eq!(header["alg"], "ES256");
     let jwks: Value = app.http.get(app.url("/oauth2/jwks")).send().await.unwrap().json().await.unwrap();
     let key = jwks["keys"].as_array().unwrap().iter().find(|k| k["kid"] == header["kid"]).expect("kid in JWKS");
     let verifier = ES256.verifier_from_jwk(&Jwk::from_map(key.as_object().unwrap().clone()).unwrap()).unwrap();
-    let (payload, _) = josekit::jws::deserialize_compact(token, &verifier).expect("signature verifies with the JWKS key");
+    let (payload, _) =
+        josekit::jws::deserialize_compact(token, &verifier).expect("signature verifies with the JWKS key");
     let claims: Value = serde_json::from_slice(&payload).unwrap();
     for claim in ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"] {
         assert!(claims.get(claim).is_some(), "RFC 9068 §2.2 requires {claim}");
     }
     assert_eq!(claims["sub"], client.id.as_str());
-    let (status, body, _) =
-        app.post_form("/oauth2/token", &[("grant_type", "client_credentials"), ("scope", "openid"), ("client_id", &client.id), ("client_secret", &secret)], None).await;
+    let (status, body, _) = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "openid"),
+                ("client_id", &client.id),
+                ("client_secret", &secret),
+            ],
+            None,
+        )
+        .await;
     assert_eq!((status, error(&body)), (400, "invalid_scope"));
 }
 
 async fn wrong_secret_is_invalid_client_with_basic_challenge(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let client = app.client().await;
-    let (status, body, headers) = app.post_form("/oauth2/token", &[("grant_type", "authorization_code"), ("code", "x")], Some((&client.id, "wrong"))).await;
+    let (status, body, headers) = app
+        .post_form("/oauth2/token", &[("grant_type", "authorization_code"), ("code", "x")], Some((&client.id, "wrong")))
+        .await;
     assert_eq!((status, error(&body)), (401, "invalid_client"));
     assert!(headers.get("www-authenticate").unwrap().to_str().unwrap().starts_with("Basic"));
-    let (status, body, _) = app.post_form("/oauth2/token", &[("grant_type", "authorization_code"), ("client_id", &client.id), ("client_secret", client.secret.as_deref().unwrap())], None).await;
+    let (status, body, _) = app
+        .post_form(
+            "/oauth2/token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("client_id", &client.id),
+                ("client_secret", client.secret.as_deref().unwrap()),
+            ],
+            None,
+        )
+        .await;
     assert_eq!((status, error(&body)), (401, "invalid_client"), "registered for basic, tried post");
     let (status, body, _) = app.post_form("/oauth2/token", &[("grant_type", "client_credentials")], None).await;
     assert_eq!((status, error(&body)), (401, "invalid_client"));
@@ -177,7 +236,8 @@ async fn grant_type_problems_have_their_own_errors(backend: Backend) {
     assert_eq!((status, error(&body)), (400, "unauthorized_client"));
     let (status, body) = app.token(&client, &[("code", "x")]).await;
     assert_eq!((status, error(&body)), (400, "invalid_request"));
-    let (status, body) = app.token(&client, &[("grant_type", "authorization_code"), ("grant_type", "refresh_token")]).await;
+    let (status, body) =
+        app.token(&client, &[("grant_type", "authorization_code"), ("grant_type", "refresh_token")]).await;
     assert_eq!((status, error(&body)), (400, "invalid_request"));
 }
 
@@ -185,16 +245,37 @@ async fn malformed_bodies_are_rejected_cleanly(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let client = app.client().await;
     let secret = client.secret.clone().unwrap();
-    let json_body = app.http.post(app.url("/oauth2/token")).basic_auth(&client.id, Some(&secret))
-        .header("content-type", "application/json").body("{\"grant_type\":\"client_credentials\"}").send().await.unwrap();
+    let json_body = app
+        .http
+        .post(app.url("/oauth2/token"))
+        .basic_auth(&client.id, Some(&secret))
+        .header("content-type", "application/json")
+        .body("{\"grant_type\":\"client_credentials\"}")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(json_body.status(), 400);
     assert_eq!(json_body.json::<Value>().await.unwrap()["error"], "invalid_request");
-    let broken = app.http.post(app.url("/oauth2/token")).basic_auth(&client.id, Some(&secret))
-        .header("content-type", "application/x-www-form-urlencoded").body("grant_type=%ff%fe").send().await.unwrap();
+    let broken = app
+        .http
+        .post(app.url("/oauth2/token"))
+        .basic_auth(&client.id, Some(&secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=%ff%fe")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(broken.status(), 400);
     let huge = "a".repeat(200_000);
-    let oversized = app.http.post(app.url("/oauth2/token")).basic_auth(&client.id, Some(&secret))
-        .header("content-type", "application/x-www-form-urlencoded").body(format!("grant_type={huge}")).send().await.unwrap();
+    let oversized = app
+        .http
+        .post(app.url("/oauth2/token"))
+        .basic_auth(&client.id, Some(&secret))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("grant_type={huge}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(oversized.status(), 413);
 }
 
@@ -212,7 +293,8 @@ fn assertion(private: &Jwk, client_id: &str, aud: &str, jti: &str, exp: i64) -> 
     header.set_key_id("k1");
     header.set_token_type("JWT");
     let claims = json!({"iss": client_id, "sub": client_id, "aud": aud, "jti": jti, "exp": exp, "iat": exp - 60});
-    josekit::jws::serialize_compact(claims.to_string().as_bytes(), &header, &ES256.signer_from_jwk(private).unwrap()).unwrap()
+    josekit::jws::serialize_compact(claims.to_string().as_bytes(), &header, &ES256.signer_from_jwk(private).unwrap())
+        .unwrap()
 }
 
 async fn private_key_jwt_authenticates_once_per_assertion(backend: Backend) {

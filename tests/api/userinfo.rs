@@ -39,15 +39,22 @@ async fn claims_parameter_requests_a_claim_within_scope(backend: Backend) {
     let client = app.client().await;
     app.user("budi").await;
     let claims = r#"{"userinfo":{"name":null,"phone_number":{"essential":true}},"id_token":{"email":null}}"#;
-    let code = app.code_for(&app.browser(), &client, "budi", &[("scope", "openid profile email"), ("claims", claims)]).await;
-    let (_, body) = app.token(&client, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &client.redirect_uri)]).await;
+    let code =
+        app.code_for(&app.browser(), &client, "budi", &[("scope", "openid profile email"), ("claims", claims)]).await;
+    let (_, body) = app
+        .token(
+            &client,
+            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &client.redirect_uri)],
+        )
+        .await;
     let (_, info, _) = get_userinfo(&app, body["access_token"].as_str().unwrap()).await;
     assert_eq!(info["name"], "budi Santoso");
     assert!(info.get("phone_number").is_none(), "phone scope was not granted");
     let id_token = body["id_token"].as_str().unwrap();
     let payload = id_token.split('.').nth(1).unwrap();
     use base64::Engine;
-    let claims: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    let claims: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     assert_eq!(claims["email"], "budi@kominfo.go.id", "requested in the ID token");
     assert_eq!(claims["nonce"], "n-1");
 }
@@ -60,8 +67,15 @@ async fn userinfo_accepts_the_token_in_a_form_body_but_not_twice(backend: Backen
     let (status, claims, _) = app.post_form("/oauth2/userinfo", &[("access_token", token)], None).await;
     assert_eq!(status, 200);
     assert!(claims["sub"].is_string());
-    let both = app.http.post(app.url("/oauth2/userinfo")).bearer_auth(token)
-        .header("content-type", "application/x-www-form-urlencoded").body(format!("access_token={token}")).send().await.unwrap();
+    let both = app
+        .http
+        .post(app.url("/oauth2/userinfo"))
+        .bearer_auth(token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("access_token={token}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(both.status(), 400);
 }
 
@@ -100,12 +114,20 @@ async fn revoked_access_token_stops_working(backend: Backend) {
     let token = body["access_token"].as_str().unwrap();
     let secret = client.secret.clone().unwrap();
     let other = app.client().await;
-    let (status, err, _) = app.post_form("/oauth2/revoke", &[("token", token)], Some((&other.id, other.secret.as_deref().unwrap()))).await;
+    let (status, err, _) =
+        app.post_form("/oauth2/revoke", &[("token", token)], Some((&other.id, other.secret.as_deref().unwrap()))).await;
     assert_eq!((status, err["error"].as_str()), (400, Some("invalid_request")), "another client cannot revoke it");
-    let (status, _, _) = app.post_form("/oauth2/revoke", &[("token", token), ("token_type_hint", "access_token")], Some((&client.id, &secret))).await;
+    let (status, _, _) = app
+        .post_form(
+            "/oauth2/revoke",
+            &[("token", token), ("token_type_hint", "access_token")],
+            Some((&client.id, &secret)),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(get_userinfo(&app, token).await.0, 401);
-    let (status, _, _) = app.post_form("/oauth2/revoke", &[("token", "unknown-token")], Some((&client.id, &secret))).await;
+    let (status, _, _) =
+        app.post_form("/oauth2/revoke", &[("token", "unknown-token")], Some((&client.id, &secret))).await;
     assert_eq!(status, 200, "RFC 7009 §2.2: unknown tokens are not an error");
 }
 
@@ -115,23 +137,40 @@ async fn revoking_a_refresh_token_revokes_its_grant(backend: Backend) {
     let body = tokens(&app, &client, "openid").await;
     let secret = client.secret.clone().unwrap();
     let refresh = body["refresh_token"].as_str().unwrap();
-    let (_, info, _) = app.post_form("/oauth2/introspect", &[("token", refresh), ("token_type_hint", "refresh_token")], Some((&client.id, &secret))).await;
+    let (_, info, _) = app
+        .post_form(
+            "/oauth2/introspect",
+            &[("token", refresh), ("token_type_hint", "refresh_token")],
+            Some((&client.id, &secret)),
+        )
+        .await;
     assert_eq!(info["active"], true);
     assert_eq!(info["token_type"], "refresh_token");
     let (status, _, _) = app.post_form("/oauth2/revoke", &[("token", refresh)], Some((&client.id, &secret))).await;
     assert_eq!(status, 200);
     let (_, info, _) = app.post_form("/oauth2/introspect", &[("token", refresh)], Some((&client.id, &secret))).await;
     assert_eq!(info, serde_json::json!({"active": false}));
-    assert_eq!(get_userinfo(&app, body["access_token"].as_str().unwrap()).await.0, 401, "access tokens of the grant die too");
+    assert_eq!(
+        get_userinfo(&app, body["access_token"].as_str().unwrap()).await.0,
+        401,
+        "access tokens of the grant die too"
+    );
 }
 
 async fn introspection_requires_client_authentication(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let client = app.client().await;
     let body = tokens(&app, &client, "openid").await;
-    let (status, err, _) = app.post_form("/oauth2/introspect", &[("token", body["access_token"].as_str().unwrap())], None).await;
+    let (status, err, _) =
+        app.post_form("/oauth2/introspect", &[("token", body["access_token"].as_str().unwrap())], None).await;
     assert_eq!((status, err["error"].as_str()), (401, Some("invalid_client")));
-    let (status, info, _) = app.post_form("/oauth2/introspect", &[("token", body["access_token"].as_str().unwrap())], Some((&client.id, client.secret.as_deref().unwrap()))).await;
+    let (status, info, _) = app
+        .post_form(
+            "/oauth2/introspect",
+            &[("token", body["access_token"].as_str().unwrap())],
+            Some((&client.id, client.secret.as_deref().unwrap())),
+        )
+        .await;
     assert_eq!(status, 200);
     assert_eq!(info["active"], true);
     assert_eq!(info["client_id"], client.id.as_str());

@@ -54,11 +54,8 @@ pub fn check_scope(params: &Params, client: &RelyingParty) -> Result<Scope, OAut
     if let Some(unknown) = requested.iter().find(|s| !SUPPORTED_SCOPES.contains(s)) {
         return Err(OAuthError::invalid_scope(format!("scope {unknown} is not supported")));
     }
-    let requested = if client.allows_grant(GrantType::RefreshToken) {
-        requested
-    } else {
-        requested.without("offline_access")
-    };
+    let requested =
+        if client.allows_grant(GrantType::RefreshToken) { requested } else { requested.without("offline_access") };
     if !requested.is_subset_of(&client.allowed_scope()) {
         return Err(OAuthError::invalid_scope("this application may not request that scope"));
     }
@@ -70,9 +67,13 @@ pub fn check_pkce(params: &Params, client: &RelyingParty) -> Result<Option<Strin
     match (params.get("code_challenge"), params.get("code_challenge_method")) {
         (Some(challenge), Some("S256")) => {
             // RFC 7636 §4.2: BASE64URL(SHA256(verifier)) is 43 characters.
-            let valid = challenge.len() == 43
-                && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if valid { Ok(Some(challenge.to_owned())) } else { Err(OAuthError::invalid_request("code_challenge is malformed")) }
+            let valid =
+                challenge.len() == 43 && challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if valid {
+                Ok(Some(challenge.to_owned()))
+            } else {
+                Err(OAuthError::invalid_request("code_challenge is malformed"))
+            }
         }
         (Some(_), None) => Err(OAuthError::invalid_request("code_challenge_method is required; use S256")),
         (Some(_), Some(_)) => Err(OAuthError::invalid_request("code_challenge_method must be S256")),
@@ -84,7 +85,8 @@ pub fn check_pkce(params: &Params, client: &RelyingParty) -> Result<Option<Strin
 
 /// OIDC Core §3.1.2.1 `prompt`: known values; `none` stands alone.
 pub fn check_prompt(params: &Params) -> Result<Vec<String>, OAuthError> {
-    let values: Vec<String> = params.get("prompt").unwrap_or("").split(' ').filter(|v| !v.is_empty()).map(str::to_owned).collect();
+    let values: Vec<String> =
+        params.get("prompt").unwrap_or("").split(' ').filter(|v| !v.is_empty()).map(str::to_owned).collect();
     if let Some(bad) = values.iter().find(|v| !["none", "login", "consent", "select_account"].contains(&v.as_str())) {
         return Err(OAuthError::invalid_request(format!("prompt value {bad} is not supported")));
     }
@@ -98,7 +100,12 @@ pub fn check_prompt(params: &Params) -> Result<Vec<String>, OAuthError> {
 pub fn check_max_age(params: &Params) -> Result<Option<i64>, OAuthError> {
     params
         .get("max_age")
-        .map(|v| v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative integer")))
+        .map(|v| {
+            v.parse::<i64>()
+                .ok()
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| OAuthError::invalid_request("max_age must be a non-negative integer"))
+        })
         .transpose()
 }
 
@@ -191,7 +198,8 @@ mod tests {
 
     #[test]
     fn offline_access_is_dropped_without_refresh_grant() {
-        let scope = check_scope(&params("scope=openid+offline_access"), &client(ClientAuthMethod::ClientSecretBasic)).unwrap();
+        let scope =
+            check_scope(&params("scope=openid+offline_access"), &client(ClientAuthMethod::ClientSecretBasic)).unwrap();
         assert_eq!(scope.to_string(), "openid");
     }
 

@@ -30,8 +30,8 @@ pub enum AuthorizeOutcome {
 /// What the person's situation demands.
 enum Decision {
     Login,
-    Consent(SsoSession),
-    Issue(SsoSession, User),
+    Consent(Box<SsoSession>),
+    Issue(Box<(SsoSession, User)>),
 }
 
 /// Where to send errors once `redirect_uri` is trusted.
@@ -45,7 +45,11 @@ impl OidcService {
     /// Handles a request to the authorization endpoint. `Err` is only for errors that must not
     /// be redirected (unknown client, unregistered redirect_uri): the web layer shows a page.
     #[tracing::instrument(skip_all, fields(client_id = params.get("client_id")))]
-    pub async fn authorize(&self, params: &Params, session_cookie: Option<&str>) -> Result<AuthorizeOutcome, OAuthError> {
+    pub async fn authorize(
+        &self,
+        params: &Params,
+        session_cookie: Option<&str>,
+    ) -> Result<AuthorizeOutcome, OAuthError> {
         let client = self.client_for_authorize(params).await?;
         let redirect_uri = checks::check_redirect_uri(params, &client)?;
         let target = ErrorTarget {
@@ -73,7 +77,12 @@ impl OidcService {
     }
 
     /// The ordered checks after `redirect_uri` is trusted; every error here is redirectable.
-    async fn validate(&self, params: &Params, client: &RelyingParty, target: &ErrorTarget) -> Result<ValidRequest, OAuthError> {
+    async fn validate(
+        &self,
+        params: &Params,
+        client: &RelyingParty,
+        target: &ErrorTarget,
+    ) -> Result<ValidRequest, OAuthError> {
         checks::check_lengths(params)?;
         checks::check_no_request_object(params)?;
         let response_mode = checks::check_response_mode(params)?;
@@ -131,9 +140,9 @@ impl OidcService {
             if req.has_prompt("none") {
                 return Err(OAuthError::consent_required("the user has not consented to this application"));
             }
-            return Ok(Decision::Consent(session));
+            return Ok(Decision::Consent(Box::new(session)));
         }
-        Ok(Decision::Issue(session, user))
+        Ok(Decision::Issue(Box::new((session, user))))
     }
 
     async fn needs_consent(&self, client: &RelyingParty, req: &ValidRequest, user: &User) -> Result<bool, OAuthError> {
@@ -149,7 +158,12 @@ impl OidcService {
         Ok(!requested.is_subset_of(&granted))
     }
 
-    async fn act(&self, client: &RelyingParty, req: &ValidRequest, decision: Decision) -> Result<AuthorizeOutcome, OAuthError> {
+    async fn act(
+        &self,
+        client: &RelyingParty,
+        req: &ValidRequest,
+        decision: Decision,
+    ) -> Result<AuthorizeOutcome, OAuthError> {
         let payload = serde_json::to_string(req).map_err(OAuthError::server)?;
         let name = client.display_name().to_owned();
         match decision {
@@ -161,7 +175,7 @@ impl OidcService {
                 let (id, csrf) = self.start_interaction(KIND_AUTHORIZE, payload, Some(&session.id)).await?;
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::Consent, req, name)))
             }
-            Decision::Issue(session, user) => Ok(AuthorizeOutcome::Respond(self.issue_code(req, &session, &user).await?)),
+            Decision::Issue(found) => Ok(AuthorizeOutcome::Respond(self.issue_code(req, &found.0, &found.1).await?)),
         }
     }
 
@@ -180,14 +194,21 @@ impl OidcService {
         let (user, authn) = match self.authn.authenticate_password(login, password, self.now()).await {
             Ok(found) => found,
             Err(crate::authn::AuthnError::InvalidCredentials) => {
-                let again = self.pending(interaction.id, csrf.to_owned(), InteractionStage::Login, &req, client.display_name().to_owned());
+                let again = self.pending(
+                    interaction.id,
+                    csrf.to_owned(),
+                    InteractionStage::Login,
+                    &req,
+                    client.display_name().to_owned(),
+                );
                 return Err(InteractionError::InvalidCredentials(Box::new(again)));
             }
             Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
         };
         let (session, cookie) = self.create_session(&user, authn).await?;
         self.store.interactions().attach_session(interaction_id, &session.id).await?;
-        let decision = self.decide(&client, &req, Some((session, user)), true).await.map_err(InteractionError::OAuth)?;
+        let decision =
+            self.decide(&client, &req, Some((session, user)), true).await.map_err(InteractionError::OAuth)?;
         let outcome = match decision {
             Decision::Consent(..) => AuthorizeOutcome::Interact(self.pending(
                 interaction.id,
@@ -196,9 +217,9 @@ impl OidcService {
                 &req,
                 client.display_name().to_owned(),
             )),
-            Decision::Issue(session, user) => {
+            Decision::Issue(found) => {
                 self.store.interactions().delete(interaction_id).await?;
-                AuthorizeOutcome::Respond(self.issue_code(&req, &session, &user).await?)
+                AuthorizeOutcome::Respond(self.issue_code(&req, &found.0, &found.1).await?)
             }
             Decision::Login => return Err(InteractionError::Expired),
         };
@@ -206,7 +227,13 @@ impl OidcService {
     }
 
     /// Consent form submitted. `approve == false` answers the client with `access_denied`.
-    pub async fn submit_consent(&self, interaction_id: &str, csrf: &str, approve: bool, session_cookie: Option<&str>) -> Result<AuthorizationResponse, InteractionError> {
+    pub async fn submit_consent(
+        &self,
+        interaction_id: &str,
+        csrf: &str,
+        approve: bool,
+        session_cookie: Option<&str>,
+    ) -> Result<AuthorizationResponse, InteractionError> {
         let interaction = self.load_interaction(interaction_id, KIND_AUTHORIZE, csrf).await?;
         let req = request_of(&interaction)?;
         let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
@@ -217,7 +244,8 @@ impl OidcService {
         if !self.store.interactions().delete(interaction_id).await? {
             return Err(InteractionError::Expired);
         }
-        let target = ErrorTarget { redirect_uri: req.redirect_uri.clone(), mode: req.response_mode, state: req.state.clone() };
+        let target =
+            ErrorTarget { redirect_uri: req.redirect_uri.clone(), mode: req.response_mode, state: req.state.clone() };
         if !approve {
             return Ok(self.error_response(&target, &OAuthError::access_denied("the user denied the request")));
         }
@@ -236,7 +264,12 @@ impl OidcService {
     }
 
     /// RFC 6749 §4.1.2: a single-use code under a new grant, with `iss` (RFC 9207).
-    async fn issue_code(&self, req: &ValidRequest, session: &SsoSession, user: &User) -> Result<AuthorizationResponse, OAuthError> {
+    async fn issue_code(
+        &self,
+        req: &ValidRequest,
+        session: &SsoSession,
+        user: &User,
+    ) -> Result<AuthorizationResponse, OAuthError> {
         let now = self.now();
         let scope = Scope::parse(&req.scope).unwrap_or_default();
         let grant = Grant {

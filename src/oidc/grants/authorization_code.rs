@@ -12,7 +12,11 @@ use crate::oidc::tokens::{AccessTokenSpec, IdTokenSpec};
 use crate::oidc::{OAuthError, OidcService, Params, secure_eq, token_hash};
 
 impl OidcService {
-    pub(super) async fn exchange_code(&self, client: &RelyingParty, params: &Params) -> Result<TokenResponse, OAuthError> {
+    pub(super) async fn exchange_code(
+        &self,
+        client: &RelyingParty,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
         let code = params.require("code")?;
         let now = self.now();
         let consumable = match self.store.grants().consume_code(&token_hash(code), now).await? {
@@ -30,7 +34,12 @@ impl OidcService {
         self.tokens_for_code(client, &consumable.grant_id, &data).await
     }
 
-    async fn tokens_for_code(&self, client: &RelyingParty, grant_id: &GrantId, data: &CodeData) -> Result<TokenResponse, OAuthError> {
+    async fn tokens_for_code(
+        &self,
+        client: &RelyingParty,
+        grant_id: &GrantId,
+        data: &CodeData,
+    ) -> Result<TokenResponse, OAuthError> {
         let user = match self.store.users().find(&data.user_id).await? {
             Some(user) if !user.disabled => user,
             _ => return Err(OAuthError::invalid_grant("the account is no longer active")),
@@ -69,12 +78,25 @@ impl OidcService {
         } else {
             None
         };
-        Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token, id_token, scope: data.scope.clone() })
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            refresh_token,
+            id_token,
+            scope: data.scope.clone(),
+        })
     }
 }
 
 /// The RFC 6749 §4.1.3 checks on a freshly consumed code.
-fn check_code(client: &RelyingParty, data: &CodeData, params: &Params, expires_at: i64, now: i64) -> Result<(), OAuthError> {
+fn check_code(
+    client: &RelyingParty,
+    data: &CodeData,
+    params: &Params,
+    expires_at: i64,
+    now: i64,
+) -> Result<(), OAuthError> {
     if data.client_id != client.client_id {
         return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
     }

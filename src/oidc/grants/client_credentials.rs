@@ -10,7 +10,11 @@ use crate::oidc::{OAuthError, OidcService, Params};
 const USER_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
 
 impl OidcService {
-    pub(super) fn client_credentials(&self, client: &RelyingParty, params: &Params) -> Result<TokenResponse, OAuthError> {
+    pub(super) fn client_credentials(
+        &self,
+        client: &RelyingParty,
+        params: &Params,
+    ) -> Result<TokenResponse, OAuthError> {
         // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
         if client.is_public() {
             return Err(OAuthError::unauthorized_client("public clients cannot use client_credentials"));
@@ -20,7 +24,9 @@ impl OidcService {
             None => Scope::default(),
         };
         if let Some(bad) = requested.iter().find(|s| USER_SCOPES.contains(s)) {
-            return Err(OAuthError::invalid_scope(format!("scope {bad} needs a user; not available to client_credentials")));
+            return Err(OAuthError::invalid_scope(format!(
+                "scope {bad} needs a user; not available to client_credentials"
+            )));
         }
         if !requested.is_subset_of(&client.allowed_scope()) {
             return Err(OAuthError::invalid_scope("this application may not request that scope"));

@@ -65,7 +65,14 @@ impl OidcService {
         };
         // The family keeps its original scope, so a narrowed request does not shrink later ones.
         let refresh_token = self.mint_refresh_token(&grant.id, &data).await?;
-        Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token: Some(refresh_token), id_token, scope: scope.to_string() })
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            refresh_token: Some(refresh_token),
+            id_token,
+            scope: scope.to_string(),
+        })
     }
 }
 

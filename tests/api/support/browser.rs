@@ -49,9 +49,15 @@ impl Browser {
     }
 
     /// Submits the login form on `page`.
-    pub async fn login(&self, page: &str, username: &str, password: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
+    pub async fn login(
+        &self,
+        page: &str,
+        username: &str,
+        password: &str,
+    ) -> (StatusCode, String, reqwest::header::HeaderMap) {
         let form = form_in(page).expect("login form on the page");
-        self.post(&form.action, &[("csrf_token", &form.csrf_token), ("username", username), ("password", password)]).await
+        self.post(&form.action, &[("csrf_token", &form.csrf_token), ("username", username), ("password", password)])
+            .await
     }
 
     /// Follows the code flow from `auth_url` through login and (if shown) consent, approving;
@@ -63,7 +69,8 @@ impl Browser {
         }
         if status == StatusCode::OK && page.contains("name=\"decision\"") {
             let form = form_in(&page).expect("consent form");
-            (status, page, headers) = self.post(&form.action, &[("csrf_token", &form.csrf_token), ("decision", "allow")]).await;
+            (status, page, headers) =
+                self.post(&form.action, &[("csrf_token", &form.csrf_token), ("decision", "allow")]).await;
         }
         assert_eq!(status, StatusCode::SEE_OTHER, "expected a redirect to the client, got page: {page}");
         location(&headers)

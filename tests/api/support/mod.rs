@@ -41,7 +41,10 @@ impl Backend {
                 // One schema per test: isolated, and dropped with the run's database.
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
                 let pool = sqlx::PgPool::connect(admin_url).await.expect("TEST_POSTGRES_URL is reachable");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&pool).await.expect("create schema");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                    .execute(&pool)
+                    .await
+                    .expect("create schema");
                 pool.close().await;
                 let sep = if admin_url.contains('?') { '&' } else { '?' };
                 format!("{admin_url}{sep}options=-c%20search_path%3D{schema}")
@@ -156,7 +159,12 @@ impl TestApp {
             updated_at: now,
         };
         let hash = self.state.oidc.password_hasher().hash(PASSWORD).expect("hash");
-        self.state.store.users().insert(&NewUser { user: user.clone(), password_hash: Some(hash) }).await.expect("insert user");
+        self.state
+            .store
+            .users()
+            .insert(&NewUser { user: user.clone(), password_hash: Some(hash) })
+            .await
+            .expect("insert user");
         user
     }
 
@@ -185,9 +193,15 @@ impl TestApp {
     }
 
     /// POSTs a form to `path`, with optional Basic credentials; returns status, JSON and headers.
-    pub async fn post_form(&self, path: &str, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> (u16, Value, reqwest::header::HeaderMap) {
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
         let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let mut req = self.http.post(self.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body);
+        let mut req =
+            self.http.post(self.url(path)).header("content-type", "application/x-www-form-urlencoded").body(body);
         if let Some((id, secret)) = basic {
             req = req.basic_auth(id, Some(secret));
         }
@@ -206,7 +220,13 @@ impl TestApp {
     }
 
     /// Runs the browser part of the code flow for `username` and returns the code.
-    pub async fn code_for(&self, browser: &Browser, client: &TestClient, username: &str, extra: &[(&str, &str)]) -> String {
+    pub async fn code_for(
+        &self,
+        browser: &Browser,
+        client: &TestClient,
+        username: &str,
+        extra: &[(&str, &str)],
+    ) -> String {
         let mut params = vec![
             ("response_type", "code"),
             ("client_id", client.id.as_str()),

@@ -1,0 +1,174 @@
+//! The architecture, checked: dependency direction between modules (STYLE.md §3), where each
+//! heavy library may be used, migration parity between backends, and the documented
+//! configuration example.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// Layers, lowest first. A module may use its own layer's module or any lower layer.
+const LAYERS: &[(&str, u8)] = &[("domain", 0), ("storage", 1), ("keys", 2), ("authn", 2), ("oidc", 3), ("web", 4)];
+/// Leaves anyone may use.
+const SHARED: &[&str] = &["config", "clock"];
+/// Where each library may appear (path prefixes under src/).
+const LIBRARIES: &[(&str, &[&str])] = &[
+    ("sqlx", &["storage/"]),
+    ("axum", &["web/", "app.rs"]),
+    ("tower", &["web/", "app.rs"]),
+    ("tower_http", &["web/", "app.rs"]),
+    ("minijinja", &["web/views.rs"]),
+    ("josekit", &["keys/", "oidc/tokens.rs"]),
+    ("argon2", &["authn/password.rs"]),
+    ("figment", &["config.rs"]),
+    ("clap", &["main.rs"]),
+];
+/// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK
+/// Sets and `claims` requests that are JSON by definition).
+const DOMAIN_CRATES: &[&str] = &["serde", "serde_json", "uuid", "std", "core", "super", "crate"];
+
+fn src() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("src")
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+fn sources() -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    rust_files(&src(), &mut files);
+    files
+        .into_iter()
+        .map(|p| {
+            let rel = p.strip_prefix(src()).unwrap().to_string_lossy().replace('\\', "/");
+            (rel, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect()
+}
+
+fn layer_of(module: &str) -> Option<u8> {
+    LAYERS.iter().find(|(m, _)| *m == module).map(|(_, l)| *l)
+}
+
+/// `crate::<module>` references in code (comments excluded).
+fn crate_modules(code: &str) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for line in code.lines().map(str::trim).filter(|l| !l.starts_with("//")) {
+        let mut rest = line;
+        while let Some(i) = rest.find("crate::") {
+            let after = &rest[i + 7..];
+            let name: String = after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            if !name.is_empty() {
+                found.insert(name);
+            }
+            rest = after;
+        }
+    }
+    found
+}
+
+#[test]
+fn modules_only_depend_downwards() {
+    let mut violations = Vec::new();
+    for (file, code) in sources() {
+        let module = file.split('/').next().unwrap().trim_end_matches(".rs").to_owned();
+        let Some(own) = layer_of(&module) else { continue }; // app, jobs, main, lib, config, clock
+        for used in crate_modules(&code) {
+            if used == module || SHARED.contains(&used.as_str()) {
+                continue;
+            }
+            match layer_of(&used) {
+                Some(l) if l < own => {}
+                _ => violations.push(format!("{file} uses crate::{used}")),
+            }
+        }
+    }
+    assert!(violations.is_empty(), "dependency rule violations:\n{}", violations.join("\n"));
+}
+
+#[test]
+fn libraries_stay_in_their_modules() {
+    let mut violations = Vec::new();
+    for (file, code) in sources() {
+        for (lib, allowed) in LIBRARIES {
+            let used = code.lines().filter(|l| !l.trim_start().starts_with("//")).any(|l| {
+                l.contains(&format!("{lib}::")) && !l.contains(&format!("_{lib}::")) && !l.contains(&format!("{lib}_"))
+            });
+            if used && !allowed.iter().any(|a| file.starts_with(a)) {
+                violations.push(format!("{file} uses {lib}"));
+            }
+        }
+    }
+    assert!(violations.is_empty(), "library placement violations:\n{}", violations.join("\n"));
+}
+
+#[test]
+fn domain_uses_only_its_allowed_crates() {
+    for (file, code) in sources().into_iter().filter(|(f, _)| f.starts_with("domain/")) {
+        for line in code.lines().map(str::trim).filter(|l| l.starts_with("use ")) {
+            let root = line[4..].split("::").next().unwrap().trim_matches(|c| c == '{' || c == ';');
+            assert!(DOMAIN_CRATES.contains(&root), "{file}: domain must not use {root}");
+        }
+    }
+}
+
+#[test]
+fn migrations_have_identical_file_names_for_both_backends() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let names = |dir: &str| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(root.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let sqlite = names("sqlite");
+    assert_eq!(sqlite, names("postgres"));
+    let embedded: Vec<String> = pintu::storage::MIGRATION_FILE_NAMES.iter().map(|s| s.to_string()).collect();
+    assert_eq!(sqlite, embedded, "src/storage/migrations.rs must embed every migration");
+}
+
+#[test]
+fn no_source_file_exceeds_400_lines() {
+    for (file, code) in sources() {
+        assert!(code.lines().count() <= 400, "{file} has more than 400 lines; split it (STYLE.md §10)");
+    }
+}
+
+fn keys_of(value: &serde_json::Value, prefix: &str, out: &mut Vec<String>) {
+    if let Some(obj) = value.as_object() {
+        for (k, v) in obj {
+            if v.is_object() {
+                keys_of(v, &format!("{prefix}{k}."), out);
+            } else {
+                out.push(format!("{prefix}{k}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn documented_config_example_parses_validates_and_covers_every_key() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/config.example.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let raw: pintu::config::RawConfig = toml::from_str(&text).expect("config.example.toml parses as RawConfig");
+    raw.validate().expect("config.example.toml validates");
+    let mut keys = Vec::new();
+    keys_of(&serde_json::to_value(pintu::config::RawConfig::default()).unwrap(), "", &mut keys);
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| {
+            let leaf = k.rsplit('.').next().unwrap();
+            !text.lines().any(|l| l.trim_start_matches(['#', ' ']).starts_with(&format!("{leaf} =")))
+        })
+        .collect();
+    assert!(missing.is_empty(), "undocumented configuration keys: {missing:?}");
+}

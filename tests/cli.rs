@@ -1,0 +1,187 @@
+//! The `pintu` binary: administration commands, startup on the embedded default, and the
+//! one-sentence failures an operator must see (bad configuration, port in use, bad key file,
+//! unreachable database).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn workdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pintu-cli-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `pintu` in `dir` with a clean environment plus `env`; cheap password hashing.
+fn pintu(dir: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pintu"));
+    cmd.current_dir(dir)
+        .args(args)
+        .env_clear()
+        .env("PINTU_PASSWORD__MEMORY_KIB", "8192")
+        .env("PINTU_PASSWORD__ITERATIONS", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::null()).output().unwrap()
+}
+
+fn text(out: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn admin_creates_and_lists_users_and_applications() {
+    let dir = workdir();
+    let out = pintu(
+        &dir,
+        &[
+            "admin",
+            "user",
+            "create",
+            "--username",
+            "Budi",
+            "--generate-password",
+            "--email",
+            "budi@kominfo.go.id",
+            "--admin",
+        ],
+        &[],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("created user budi") && stdout.contains("password (shown once): "));
+    let again = pintu(&dir, &["admin", "user", "create", "--username", "budi", "--generate-password"], &[]);
+    assert!(!again.status.success());
+    assert!(text(&again).1.contains("already taken"));
+
+    let out = pintu(
+        &dir,
+        &[
+            "admin",
+            "app",
+            "create",
+            "--name",
+            "E-Office",
+            "--client-id",
+            "eoffice",
+            "--redirect-uri",
+            "https://eoffice.example.go.id/cb",
+            "--grant-type",
+            "authorization_code",
+            "--grant-type",
+            "refresh_token",
+            "--pre-approved",
+        ],
+        &[],
+    );
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stdout.contains("client_id: eoffice") && stdout.contains("client_secret (shown once): "));
+    let list = text(&pintu(&dir, &["admin", "app", "list"], &[])).0;
+    assert!(list.contains("eoffice\tE-Office\tclient_secret_basic\tactive"));
+    let users = text(&pintu(&dir, &["admin", "user", "list"], &[])).0;
+    assert!(users.contains("\tbudi\tbudi@kominfo.go.id\tadmin\tactive"));
+    assert!(pintu(&dir, &["admin", "user", "disable", "budi"], &[]).status.success());
+    assert!(text(&pintu(&dir, &["admin", "user", "list"], &[])).0.contains("disabled"));
+    assert!(pintu(&dir, &["admin", "app", "disable", "eoffice"], &[]).status.success());
+    let token = text(&pintu(&dir, &["admin", "registration-token"], &[])).0;
+    assert!(token.contains("initial access token"));
+}
+
+#[test]
+fn invalid_application_is_refused_with_the_reason() {
+    let dir = workdir();
+    let out =
+        pintu(&dir, &["admin", "app", "create", "--name", "X", "--redirect-uri", "http://app.example.go.id/cb"], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("invalid_redirect_uri"));
+    let out = pintu(&dir, &["admin", "user", "create", "--username", "x"], &[]);
+    assert!(!out.status.success(), "a password source is required");
+}
+
+#[test]
+fn invalid_configuration_lists_every_problem() {
+    let dir = workdir();
+    let out = pintu(
+        &dir,
+        &["serve"],
+        &[("PINTU_LISTEN", "nope"), ("PINTU_LOG_FORMAT", "xml"), ("PINTU_ISSUER", "http://sso.example.go.id")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out).1;
+    for key in ["listen", "log_format", "issuer"] {
+        assert!(stderr.contains(&format!("- {key}:")), "{key} missing in: {stderr}");
+    }
+    let unknown = pintu(&dir, &["serve"], &[("PINTU_LISTN", "127.0.0.1:1")]);
+    assert_eq!(unknown.status.code(), Some(2), "unknown keys are errors");
+}
+
+#[test]
+fn malformed_key_encryption_key_stops_startup() {
+    let dir = workdir();
+    std::fs::create_dir_all(dir.join("keys")).unwrap();
+    std::fs::write(dir.join("keys/kek.key"), "not base64!").unwrap();
+    let out = pintu(&dir, &["migrate"], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("key-encryption key"));
+}
+
+#[test]
+fn unreachable_database_stops_startup_with_one_sentence() {
+    let dir = workdir();
+    let out = pintu(&dir, &["migrate"], &[("PINTU_DATABASE_URL", "postgres://pintu:secret@127.0.0.1:1/pintu")]);
+    assert!(!out.status.success());
+    let stderr = text(&out).1;
+    assert!(stderr.contains("cannot open the database at postgres://pintu:***@127.0.0.1:1/pintu"), "{stderr}");
+    assert!(!stderr.contains("secret"), "the password is never printed");
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn serve_starts_on_the_embedded_default_and_reports_a_busy_port() {
+    let dir = workdir();
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let issuer = format!("http://{listen}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pintu"))
+        .current_dir(&dir)
+        .arg("serve")
+        .env_clear()
+        .env("PINTU_LISTEN", &listen)
+        .env("PINTU_ISSUER", &issuer)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut up = false;
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(&listen) {
+            use std::io::{Read, Write};
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            let mut resp = String::new();
+            s.read_to_string(&mut resp).unwrap();
+            up = resp.starts_with("HTTP/1.1 200");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(up, "server answered /healthz");
+    assert!(dir.join("data/pintu.db").exists(), "SQLite database under ./data");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.join("keys/kek.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let busy = pintu(&dir, &["serve"], &[("PINTU_LISTEN", &listen), ("PINTU_ISSUER", &issuer)]);
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(!busy.status.success());
+    assert!(text(&busy).1.contains(&format!("cannot listen on {listen}")));
+}
