@@ -19,7 +19,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("minijinja", &["web/views.rs"]),
     ("josekit", &["keys/", "oidc/tokens.rs"]),
     ("argon2", &["authn/password.rs"]),
-    ("figment", &["config.rs"]),
+    ("figment", &["config/"]),
     ("clap", &["main.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK

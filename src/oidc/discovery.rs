@@ -14,7 +14,8 @@ impl OidcService {
     pub fn discovery(&self) -> Value {
         let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
         let auth_methods: Vec<&str> = ClientAuthMethod::ALL.iter().map(|m| m.as_str()).collect();
-        let acr_values: Vec<&str> = SecurityLevel::ALL.iter().map(|l| l.acr()).collect();
+        // Only what a login can reach today; higher levels arrive with second factors.
+        let acr_values = [SecurityLevel::Password.acr()];
         json!({
             "issuer": self.config.issuer,
             "authorization_endpoint": self.endpoint("/oauth2/authorize"),

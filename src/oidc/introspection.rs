@@ -12,6 +12,10 @@ impl OidcService {
     /// else is `{"active": false}`.
     pub async fn introspect(&self, creds: &ClientCredentials, params: &Params) -> Result<Value, OAuthError> {
         let client = self.authenticate_client(creds).await?;
+        // RFC 7662 §2.1: the endpoint must be protected; a public client proves nothing.
+        if client.is_public() {
+            return Err(OAuthError::invalid_client("public clients cannot use introspection"));
+        }
         let token = params.require("token")?;
         let hint = params.get("token_type_hint");
         let inactive = json!({ "active": false });

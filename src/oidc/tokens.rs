@@ -122,6 +122,10 @@ impl OidcService {
         if self.store.grants().is_access_token_revoked(&jti, grant_id.as_deref()).await? {
             return Err(invalid());
         }
+        // A disabled application's tokens die with it (client_credentials tokens have no grant).
+        if self.store.clients().find(&client_id).await?.is_none_or(|c| c.disabled) {
+            return Err(invalid());
+        }
         let scope = text("scope").unwrap_or_default();
         Ok(AccessTokenClaims { claims: c, subject, client_id, scope, grant_id, jti, exp })
     }

@@ -55,7 +55,8 @@ const FIND_BY_ID: &str = "SELECT id, username, name, given_name, family_name, em
 const FIND_CREDENTIALS: &str = "SELECT id, password_hash FROM users WHERE username = $1 OR email = $1";
 const LIST: &str = "SELECT id, username, name, given_name, family_name, email, email_verified, phone_number, \
      phone_number_verified, locale, is_admin, disabled, created_at, updated_at FROM users ORDER BY username";
-const SET_DISABLED: &str = "UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1 OR username = $1";
+const SET_DISABLED: &str = "UPDATE users SET disabled = $2, updated_at = $3 WHERE id = $1";
+const RESOLVE: &str = "SELECT id FROM users WHERE id = $1 OR username = $1 OR email = $1";
 const SET_PASSWORD: &str = "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
 const COUNT: &str = "SELECT COUNT(*) FROM users";
 
@@ -113,11 +114,18 @@ impl<'a> Users<'a> {
         Ok(rows.into_iter().map(into_user).collect())
     }
 
-    /// Disables or enables by id or username. `NotFound` when neither matches.
-    pub async fn set_disabled(&self, id_or_username: &str, disabled: bool, now: i64) -> Result<(), StorageError> {
+    /// The id of the account named by id, username or e-mail (normalised).
+    pub async fn resolve(&self, id_or_login: &str) -> Result<Option<UserId>, StorageError> {
+        let row: Option<(String,)> =
+            on_pool!(self.db, |pool| sqlx::query_as(RESOLVE).bind(id_or_login).fetch_optional(pool).await)?;
+        Ok(row.map(|r| UserId::new(r.0)))
+    }
+
+    /// Disables or enables an account. `NotFound` when the id is unknown.
+    pub async fn set_disabled(&self, id: &UserId, disabled: bool, now: i64) -> Result<(), StorageError> {
         let n = on_pool!(self.db, |pool| {
             sqlx::query(SET_DISABLED)
-                .bind(id_or_username)
+                .bind(id.as_str())
                 .bind(disabled)
                 .bind(now)
                 .execute(pool)

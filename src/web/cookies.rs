@@ -44,3 +44,24 @@ pub fn set(base: &str, value: &str, max_age: Option<i64>, secure: bool) -> Heade
 pub fn clear(base: &str, secure: bool) -> HeaderValue {
     set(base, "", Some(0), secure)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secure_cookies_use_the_host_prefix_and_secure_flag() {
+        let v = set(SESSION, "abc", None, true);
+        assert_eq!(v.to_str().unwrap(), "__Host-pintu_session=abc; Path=/; HttpOnly; SameSite=Lax; Secure");
+        let plain = set(SESSION, "abc", Some(60), false);
+        assert_eq!(plain.to_str().unwrap(), "pintu_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60");
+    }
+
+    #[test]
+    fn cookie_is_read_by_its_prefixed_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::COOKIE, HeaderValue::from_static("a=1; __Host-pintu_session=xyz"));
+        assert_eq!(get(&headers, SESSION, true).as_deref(), Some("xyz"));
+        assert_eq!(get(&headers, SESSION, false), None);
+    }
+}

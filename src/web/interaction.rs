@@ -61,8 +61,10 @@ pub fn render_interaction(
         }
     };
     let ttl = state.oidc.config().interaction_ttl;
-    let cookie = cookies::set(cookies::INTERACTION, &p.id, Some(ttl), state.web.secure_cookies);
-    response.headers_mut().append(header::SET_COOKIE, cookie);
+    let secure = state.web.secure_cookies;
+    response.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::INTERACTION, &p.id, Some(ttl), secure));
+    // Keep the negotiated language for the form submissions that follow.
+    response.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::LOCALE, lang, Some(365 * 86400), secure));
     response
 }
 

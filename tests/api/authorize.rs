@@ -284,3 +284,39 @@ backend_tests!(
     login_form_without_csrf_token_or_interaction_cookie_is_refused,
     disabled_user_cannot_log_in,
 );
+
+async fn login_upgrades_a_weaker_password_hash(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.password.iterations = 2).await;
+    app.user("budi").await; // hashed at the configured cost (t=2)
+    let weak = pintu::authn::PasswordHasherService::new(pintu::config::PasswordConfig {
+        memory_kib: 8192,
+        iterations: 1,
+        parallelism: 1,
+    });
+    let weak_hash = weak.hash(PASSWORD).unwrap();
+    let (id, _) = app.state.store.users().find_credentials("budi").await.unwrap().unwrap();
+    app.state.store.users().set_password_hash(&id, &weak_hash, app.now()).await.unwrap();
+    let client = app.client().await;
+    app.code_for(&app.browser(), &client, "budi", &[]).await;
+    let (_, stored) = app.state.store.users().find_credentials("budi").await.unwrap().unwrap();
+    let stored = stored.unwrap();
+    assert_ne!(stored, weak_hash);
+    assert!(stored.contains("t=2"), "rehashed at the configured cost: {stored}");
+}
+
+backend_tests!(login_upgrades_a_weaker_password_hash);
+
+async fn chosen_language_survives_the_login_form(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let client = app.client().await;
+    let browser = app.browser();
+    let mut params = base_params(&client);
+    params.push(("ui_locales", "en"));
+    let (_, page, _) = browser.get(&app.authorize_url(&params)).await;
+    let (status, page, _) = browser.login(&page, "budi", "wrong-password-here").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("Wrong username or password."), "still English after the POST");
+}
+
+backend_tests!(chosen_language_survives_the_login_form);

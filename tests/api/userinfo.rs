@@ -188,3 +188,50 @@ backend_tests!(
     revoking_a_refresh_token_revokes_its_grant,
     introspection_requires_client_authentication,
 );
+
+async fn disabling_a_user_by_id_revokes_sessions_and_tokens(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.client().await;
+    let body = tokens(&app, &client, "openid").await;
+    let access = body["access_token"].as_str().unwrap();
+    let (id, _) = app.state.store.users().find_credentials("budi").await.unwrap().unwrap();
+    app.state.oidc.set_user_disabled(id.as_str(), true, app.now()).await.unwrap();
+    let secret = client.secret.clone().unwrap();
+    let (_, info, _) = app.post_form("/oauth2/introspect", &[("token", access)], Some((&client.id, &secret))).await;
+    assert_eq!(info["active"], false);
+    let (status, _) = app
+        .token(&client, &[("grant_type", "refresh_token"), ("refresh_token", body["refresh_token"].as_str().unwrap())])
+        .await;
+    assert_eq!(status, 400);
+}
+
+async fn public_clients_cannot_introspect(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let public = app
+        .client_from(
+            serde_json::json!({"redirect_uris": ["http://127.0.0.1:9/cb"], "token_endpoint_auth_method": "none"}),
+            true,
+        )
+        .await;
+    let (status, body, _) =
+        app.post_form("/oauth2/introspect", &[("token", "x"), ("client_id", &public.id)], None).await;
+    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")));
+}
+
+async fn tokens_of_a_disabled_application_become_inactive(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let service = app.client_from(serde_json::json!({"grant_types": ["client_credentials"]}), false).await;
+    let checker = app.client().await;
+    let (_, body) = app.token(&service, &[("grant_type", "client_credentials")]).await;
+    let token = body["access_token"].as_str().unwrap();
+    let checker_auth = Some((checker.id.as_str(), checker.secret.as_deref().unwrap()));
+    assert_eq!(app.post_form("/oauth2/introspect", &[("token", token)], checker_auth).await.1["active"], true);
+    app.state.oidc.disable_client(&pintu::domain::ClientId::new(service.id.clone())).await.unwrap();
+    assert_eq!(app.post_form("/oauth2/introspect", &[("token", token)], checker_auth).await.1["active"], false);
+}
+
+backend_tests!(
+    disabling_a_user_by_id_revokes_sessions_and_tokens,
+    public_clients_cannot_introspect,
+    tokens_of_a_disabled_application_become_inactive,
+);

@@ -3,7 +3,7 @@
 //!
 //! Every problem is collected, so an operator sees all of them at once (STYLE.md §5).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
@@ -11,6 +11,13 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
+
+mod validate;
+
+use validate::{
+    check_database_url, secret_with_file, validate_issuer, validate_log, validate_oidc, validate_password, validate_web,
+};
+pub use validate::{check_issuer, is_loopback};
 
 /// The configuration as written by the operator; every field optional with a documented default.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -133,7 +140,7 @@ pub struct ConfigError {
     pub problem: String,
 }
 
-fn problem(key: &str, problem: impl Into<String>) -> ConfigError {
+pub(crate) fn problem(key: &str, problem: impl Into<String>) -> ConfigError {
     ConfigError { key: key.to_owned(), problem: problem.into() }
 }
 
@@ -186,162 +193,6 @@ impl RawConfig {
     }
 }
 
-fn default_issuer() -> Url {
-    #[allow(clippy::expect_used)]
-    Url::parse("http://127.0.0.1:8080").expect("the default issuer literal is a valid URL")
-}
-
-fn validate_issuer(value: Option<&str>, errors: &mut Vec<ConfigError>) -> Url {
-    let Some(raw) = value else { return default_issuer() };
-    match Url::parse(raw) {
-        Ok(url) => {
-            if let Err(msg) = check_issuer(&url) {
-                errors.push(problem("issuer", msg));
-            }
-            url
-        }
-        Err(e) => {
-            errors.push(problem("issuer", format!("not a URL: {e}")));
-            default_issuer()
-        }
-    }
-}
-
-/// OIDC Discovery §3: the issuer is an https URL without query or fragment. Plain http is
-/// accepted for loopback hosts only, for development and tests.
-pub fn check_issuer(url: &Url) -> Result<(), String> {
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err("must not contain a query or fragment".to_owned());
-    }
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if is_loopback(url) => Ok(()),
-        "http" => Err("plain http is only allowed for loopback issuers; use https".to_owned()),
-        other => Err(format!("scheme {other} is not allowed; use https")),
-    }
-}
-
-/// Whether the URL's host is a loopback address or `localhost`.
-pub fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
-        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
-        None => false,
-    }
-}
-
-fn secret_with_file(
-    key: &str,
-    value: Option<String>,
-    file: Option<&Path>,
-    errors: &mut Vec<ConfigError>,
-) -> Option<String> {
-    match (value, file) {
-        (Some(_), Some(_)) => {
-            errors.push(problem(key, format!("set either {key} or {key}_file, not both")));
-            None
-        }
-        (Some(v), None) => Some(v),
-        (None, Some(path)) => match std::fs::read_to_string(path) {
-            Ok(content) => Some(content.trim_end_matches(['\r', '\n']).to_owned()),
-            Err(e) => {
-                errors.push(problem(&format!("{key}_file"), format!("cannot read {}: {e}", path.display())));
-                None
-            }
-        },
-        (None, None) => None,
-    }
-}
-
-fn check_database_url(url: &str, errors: &mut Vec<ConfigError>) {
-    let known = ["sqlite:", "postgres://", "postgresql://"];
-    if !known.iter().any(|p| url.starts_with(p)) {
-        errors.push(problem("database_url", "must start with sqlite:, postgres:// or postgresql://"));
-    }
-}
-
-fn validate_log(format: Option<&str>, level: Option<String>, errors: &mut Vec<ConfigError>) -> LogConfig {
-    let format = match format.unwrap_or("human") {
-        "human" => LogFormat::Human,
-        "json" => LogFormat::Json,
-        other => {
-            errors.push(problem("log_format", format!("{other:?} is not one of human, json")));
-            LogFormat::Human
-        }
-    };
-    let level = level.unwrap_or_else(|| "info".to_owned());
-    if tracing_subscriber::EnvFilter::try_new(&level).is_err() {
-        errors.push(problem("log_level", format!("{level:?} is not a valid filter")));
-    }
-    LogConfig { format, level }
-}
-
-fn validate_web(raw: RawWeb, issuer: &Url, errors: &mut Vec<ConfigError>) -> WebConfig {
-    let default_locale = raw.default_locale.unwrap_or_else(|| "id".to_owned());
-    if !["id", "en"].contains(&default_locale.as_str()) {
-        errors.push(problem("web.default_locale", "must be id or en"));
-    }
-    let max_body_bytes = raw.max_body_bytes.unwrap_or(64 * 1024);
-    if !(1024..=10 * 1024 * 1024).contains(&max_body_bytes) {
-        errors.push(problem("web.max_body_bytes", "must be between 1024 and 10485760"));
-    }
-    let theme = raw.theme.unwrap_or_else(|| "default".to_owned());
-    if theme.is_empty() || !theme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        errors.push(problem("web.theme", "must be a name of letters, digits, - or _"));
-    }
-    WebConfig {
-        issuer: issuer.clone(),
-        theme,
-        themes_dir: raw.themes_dir.unwrap_or_else(|| PathBuf::from("themes")),
-        default_locale,
-        max_body_bytes,
-        request_timeout_secs: raw.request_timeout_secs.unwrap_or(30),
-        secure_cookies: issuer.scheme() == "https",
-    }
-}
-
-fn positive(key: &str, value: Option<i64>, default: i64, errors: &mut Vec<ConfigError>) -> i64 {
-    let v = value.unwrap_or(default);
-    if v <= 0 {
-        errors.push(problem(key, "must be a positive number of seconds"));
-    }
-    v
-}
-
-fn validate_oidc(raw: RawOidc, issuer: &Url, errors: &mut Vec<ConfigError>) -> OidcConfig {
-    let code_ttl = positive("oidc.code_ttl_secs", raw.code_ttl_secs, 60, errors);
-    if code_ttl > 600 {
-        // RFC 6749 §4.1.2: "A maximum authorization code lifetime of 10 minutes is RECOMMENDED."
-        errors.push(problem("oidc.code_ttl_secs", "must be at most 600 (RFC 6749 §4.1.2)"));
-    }
-    OidcConfig {
-        issuer: issuer.as_str().trim_end_matches('/').to_owned(),
-        code_ttl,
-        access_token_ttl: positive("oidc.access_token_ttl_secs", raw.access_token_ttl_secs, 600, errors),
-        id_token_ttl: positive("oidc.id_token_ttl_secs", raw.id_token_ttl_secs, 600, errors),
-        refresh_token_ttl: positive("oidc.refresh_token_ttl_secs", raw.refresh_token_ttl_secs, 30 * 86400, errors),
-        session_ttl: positive("oidc.session_ttl_secs", raw.session_ttl_secs, 8 * 3600, errors),
-        interaction_ttl: positive("oidc.interaction_ttl_secs", raw.interaction_ttl_secs, 900, errors),
-        open_registration: raw.open_registration.unwrap_or(false),
-    }
-}
-
-fn validate_password(raw: RawPassword, errors: &mut Vec<ConfigError>) -> PasswordConfig {
-    let cfg = PasswordConfig {
-        memory_kib: raw.memory_kib.unwrap_or(19 * 1024),
-        iterations: raw.iterations.unwrap_or(2),
-        parallelism: raw.parallelism.unwrap_or(1),
-    };
-    if cfg.memory_kib < 8 * 1024 {
-        errors.push(problem("password.memory_kib", "must be at least 8192 (OWASP minimum is 19456 with t=2)"));
-    }
-    if cfg.iterations == 0 || cfg.parallelism == 0 {
-        errors.push(problem("password", "iterations and parallelism must be at least 1"));
-    }
-    cfg
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,6 +222,19 @@ mod tests {
         };
         let keys: Vec<String> = raw.validate().unwrap_err().into_iter().map(|e| e.key).collect();
         assert_eq!(keys, vec!["listen", "database_url", "log_format"]);
+    }
+
+    #[test]
+    fn secret_is_read_from_its_file() {
+        let path = std::env::temp_dir().join(format!("pintu-db-url-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&path, "postgres://pintu@127.0.0.1/pintu\n").unwrap();
+        let raw = RawConfig { database_url_file: Some(path.clone()), ..Default::default() };
+        let cfg = raw.validate().unwrap();
+        use secrecy::ExposeSecret;
+        assert_eq!(cfg.database_url.expose_secret(), "postgres://pintu@127.0.0.1/pintu");
+        std::fs::remove_file(path).unwrap();
+        let missing = RawConfig { kek_file: Some("/nonexistent/kek".into()), ..Default::default() };
+        assert_eq!(missing.validate().unwrap_err()[0].key, "kek_file");
     }
 
     #[test]

@@ -1,0 +1,159 @@
+//! Storage conformance: repository behaviour that both backends must share. Each case runs on
+//! SQLite always and on PostgreSQL when `TEST_POSTGRES_URL` is set.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use pintu::domain::grant::{CodeData, Consumed, Grant};
+use pintu::domain::{AuthnContext, ClientId, ClientMetadata, GrantId, SessionId, User, UserId};
+use pintu::storage::{NewClient, NewUser, StorageError, Store};
+
+async fn sqlite() -> Store {
+    let path = std::env::temp_dir().join(format!("pintu-storage-{}.db", uuid::Uuid::new_v4()));
+    Store::open(&format!("sqlite://{}", path.display())).await.unwrap()
+}
+
+async fn postgres() -> Option<Store> {
+    let admin = std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+    let schema = format!("s_{}", uuid::Uuid::new_v4().simple());
+    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&pool).await.unwrap();
+    pool.close().await;
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    Some(Store::open(&format!("{admin}{sep}options=-c%20search_path%3D{schema}")).await.unwrap())
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() { super::$name(super::sqlite().await).await }
+            #[tokio::test]
+            async fn postgres() {
+                match super::postgres().await {
+                    Some(store) => super::$name(store).await,
+                    None => eprintln!("PostgreSQL not configured: skipped"),
+                }
+            }
+        }
+    )*};
+}
+
+fn user(name: &str) -> NewUser {
+    NewUser {
+        user: User {
+            id: UserId::generate(),
+            username: name.to_owned(),
+            name: None,
+            given_name: None,
+            family_name: None,
+            email: Some(format!("{name}@kominfo.go.id")),
+            email_verified: false,
+            phone_number: None,
+            phone_number_verified: false,
+            locale: None,
+            is_admin: false,
+            disabled: false,
+            created_at: 1,
+            updated_at: 1,
+        },
+        password_hash: Some("$argon2id$x".to_owned()),
+    }
+}
+
+async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> GrantId {
+    let u = user(&format!("u{}", uuid::Uuid::new_v4().simple()));
+    store.users().insert(&u).await.unwrap();
+    let client = ClientId::generate();
+    let new_client = NewClient {
+        client_id: client.clone(),
+        secret_hash: None,
+        metadata: ClientMetadata::default(),
+        pre_approved: false,
+        registration_token_hash: None,
+        now: 1,
+    };
+    store.clients().insert(&new_client).await.unwrap();
+    let grant = Grant {
+        id: GrantId::generate(),
+        client_id: client.clone(),
+        user_id: Some(u.user.id.clone()),
+        session_id: None,
+        scope: "openid".into(),
+        claims: None,
+        offline: false,
+        created_at: 1,
+        revoked_at: None,
+    };
+    store.grants().insert(&grant).await.unwrap();
+    let data = CodeData {
+        client_id: client,
+        user_id: u.user.id.clone(),
+        session_id: SessionId::generate(),
+        redirect_uri: "https://a.go.id/cb".into(),
+        scope: "openid".into(),
+        nonce: None,
+        code_challenge: None,
+        authn: AuthnContext::password(1),
+        id_token_claims: None,
+    };
+    store.grants().insert_code(code_hash, &grant.id, &data, expires_at).await.unwrap();
+    grant.id
+}
+
+async fn duplicate_username_or_email_is_a_conflict(store: Store) {
+    store.users().insert(&user("budi")).await.unwrap();
+    let same_name = store.users().insert(&user("budi")).await;
+    assert!(matches!(same_name, Err(StorageError::Conflict { .. })), "{same_name:?}");
+    let mut other = user("ani");
+    other.user.email = Some("budi@kominfo.go.id".into());
+    assert!(matches!(store.users().insert(&other).await, Err(StorageError::Conflict { .. })));
+}
+
+async fn login_finds_by_username_or_email(store: Store) {
+    let u = user("budi");
+    store.users().insert(&u).await.unwrap();
+    assert_eq!(store.users().find_credentials("budi").await.unwrap().unwrap().0, u.user.id);
+    assert_eq!(store.users().find_credentials("budi@kominfo.go.id").await.unwrap().unwrap().0, u.user.id);
+    assert!(store.users().find_credentials("nobody").await.unwrap().is_none());
+}
+
+async fn code_is_consumed_once_then_reported_as_replayed(store: Store) {
+    let grant = grant_with_code(&store, "h1", 100).await;
+    assert!(matches!(store.grants().consume_code("h1", 10).await.unwrap(), Consumed::Fresh(_)));
+    match store.grants().consume_code("h1", 11).await.unwrap() {
+        Consumed::Replayed(g) => assert_eq!(g, grant),
+        other => panic!("expected a replay, got {other:?}"),
+    }
+    assert!(matches!(store.grants().consume_code("unknown", 11).await.unwrap(), Consumed::Unknown));
+}
+
+async fn expired_artefacts_are_deleted(store: Store) {
+    grant_with_code(&store, "old", 50).await;
+    grant_with_code(&store, "new", 500).await;
+    assert_eq!(store.delete_expired(100).await.unwrap(), 1);
+    assert!(matches!(store.grants().consume_code("old", 60).await.unwrap(), Consumed::Unknown));
+    assert!(matches!(store.grants().consume_code("new", 60).await.unwrap(), Consumed::Fresh(_)));
+}
+
+async fn revoking_a_grant_marks_its_access_tokens_revoked(store: Store) {
+    let grant = grant_with_code(&store, "h2", 100).await;
+    assert!(!store.grants().is_access_token_revoked("jti-1", Some(grant.as_str())).await.unwrap());
+    store.grants().revoke(&grant, 20).await.unwrap();
+    assert!(store.grants().is_access_token_revoked("jti-1", Some(grant.as_str())).await.unwrap());
+    store.grants().revoke_access_token("jti-2", 100).await.unwrap();
+    store.grants().revoke_access_token("jti-2", 100).await.unwrap(); // idempotent
+    assert!(store.grants().is_access_token_revoked("jti-2", None).await.unwrap());
+}
+
+async fn client_assertion_ids_are_accepted_once(store: Store) {
+    assert!(store.grants().record_assertion("c:j", 100).await.unwrap());
+    assert!(!store.grants().record_assertion("c:j", 100).await.unwrap());
+}
+
+conformance!(
+    duplicate_username_or_email_is_a_conflict,
+    login_finds_by_username_or_email,
+    code_is_consumed_once_then_reported_as_replayed,
+    expired_artefacts_are_deleted,
+    revoking_a_grant_marks_its_access_tokens_revoked,
+    client_assertion_ids_are_accepted_once,
+);
