@@ -47,10 +47,17 @@ fn main() {
     match arg(0, "").as_str() {
         "argon2" => {
             let seconds: u64 = arg(1, "5").parse().unwrap();
-            let params = Params::new(arg(2, "19456").parse().unwrap(), arg(3, "2").parse().unwrap(), arg(4, "1").parse().unwrap(), None).unwrap();
+            let params = Params::new(
+                arg(2, "19456").parse().unwrap(),
+                arg(3, "2").parse().unwrap(),
+                arg(4, "1").parse().unwrap(),
+                None,
+            )
+            .unwrap();
             let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
             let hash = argon.hash_password(b"kata-sandi-uji-beban").unwrap().to_string();
-            let rate = per_second(seconds, || assert!(argon.verify_password(b"kata-sandi-uji-beban", hash.as_str()).is_ok()));
+            let rate =
+                per_second(seconds, || assert!(argon.verify_password(b"kata-sandi-uji-beban", hash.as_str()).is_ok()));
             println!("{}", serde_json::json!({"ceiling": "argon2id_verify", "per_second": rate}));
         }
         "es256" => {

@@ -110,12 +110,14 @@ async fn login(a: &Args, http: &reqwest::Client) -> Result<Option<String>, Strin
             ("code_challenge_method", "S256"),
         ])
         .finish();
-    let mut resp = browser.get(format!("{}{}?{query}", a.base, a.authorize_path)).send().await.map_err(|e| e.to_string())?;
+    let mut resp =
+        browser.get(format!("{}{}?{query}", a.base, a.authorize_path)).send().await.map_err(|e| e.to_string())?;
     let mut code = None;
     for _ in 0..10 {
         let status = resp.status();
         if status.is_redirection() {
-            let loc = resp.headers().get("location").and_then(|v| v.to_str().ok()).ok_or("redirect without Location")?;
+            let loc =
+                resp.headers().get("location").and_then(|v| v.to_str().ok()).ok_or("redirect without Location")?;
             let loc = absolute(&a.base, loc);
             if loc.starts_with(&a.redirect_uri) {
                 let url = url::Url::parse(&loc).map_err(|e| e.to_string())?;
@@ -126,7 +128,10 @@ async fn login(a: &Args, http: &reqwest::Client) -> Result<Option<String>, Strin
             continue;
         }
         let page = resp.text().await.map_err(|e| e.to_string())?;
-        let action = absolute(&a.base, &attr_after(&page, "<form method=\"post\" action=\"").ok_or(format!("no form ({status})"))?);
+        let action = absolute(
+            &a.base,
+            &attr_after(&page, "<form method=\"post\" action=\"").ok_or(format!("no form ({status})"))?,
+        );
         let csrf = attr_after(&page, "name=\"csrf_token\" value=\"").unwrap_or_default();
         let form: Vec<(&str, &str)> = if page.contains("name=\"password\"") {
             vec![("csrf_token", &csrf), ("username", &a.username), ("password", &a.password)]
@@ -139,7 +144,12 @@ async fn login(a: &Args, http: &reqwest::Client) -> Result<Option<String>, Strin
     let token = http
         .post(format!("{}{}", a.base, a.token_path))
         .basic_auth(&a.client_id, Some(&a.client_secret))
-        .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &a.redirect_uri), ("code_verifier", &verifier)])
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", &a.redirect_uri),
+            ("code_verifier", &verifier),
+        ])
         .send()
         .await
         .map_err(|e| e.to_string())?;
@@ -228,7 +238,11 @@ async fn main() {
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0);
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
     let report = serde_json::json!({
         "mode": a.mode,
         "requests": all.len(),

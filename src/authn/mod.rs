@@ -30,12 +30,22 @@ pub struct AuthnService {
     hasher: PasswordHasherService,
     /// Verified when the login is unknown, so both paths cost one argon2id verification.
     dummy_hash: Arc<String>,
+    /// argon2id is memory-hard (19 MiB each at OWASP parameters): running more at once than
+    /// there are cores only thrashes caches and inflates memory. Extra logins queue here.
+    hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AuthnService {
     pub fn new(store: Store, hasher: PasswordHasherService) -> Result<Self, PasswordError> {
         let dummy_hash = Arc::new(hasher.hash(&generate_password())?);
-        Ok(Self { store, hasher, dummy_hash })
+        let cores = std::thread::available_parallelism().map(std::num::NonZero::get).unwrap_or(1);
+        Ok(Self { store, hasher, dummy_hash, hashing: Arc::new(tokio::sync::Semaphore::new(cores)) })
+    }
+
+    /// Runs one argon2id computation on the blocking pool, at most one per core at a time.
+    async fn hash_work<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthnError> {
+        let _permit = self.hashing.acquire().await.map_err(|_| AuthnError::Task)?;
+        tokio::task::spawn_blocking(work).await.map_err(|_| AuthnError::Task)
     }
 
     pub fn hasher(&self) -> PasswordHasherService {
@@ -57,8 +67,7 @@ impl AuthnService {
         let hasher = self.hasher;
         let candidate = password.to_owned();
         let phc = stored.clone();
-        let ok =
-            tokio::task::spawn_blocking(move || hasher.verify(&candidate, &phc)).await.map_err(|_| AuthnError::Task)?;
+        let ok = self.hash_work(move || hasher.verify(&candidate, &phc)).await?;
         let Some((user_id, Some(_))) = found else { return Err(AuthnError::InvalidCredentials) };
         if !ok {
             return Err(AuthnError::InvalidCredentials);
@@ -76,7 +85,7 @@ impl AuthnService {
     async fn rehash(&self, user: &User, password: &str, now: i64) {
         let hasher = self.hasher;
         let password = password.to_owned();
-        if let Ok(Ok(hash)) = tokio::task::spawn_blocking(move || hasher.rehash(&password)).await
+        if let Ok(Ok(hash)) = self.hash_work(move || hasher.rehash(&password)).await
             && let Err(e) = self.store.users().set_password_hash(&user.id, &hash, now).await
         {
             tracing::warn!(error = %e, "could not upgrade a password hash");

@@ -43,6 +43,16 @@ pub struct OidcService {
     pub(crate) config: Arc<OidcConfig>,
     pub(crate) clock: SharedClock,
     pub(crate) authn: AuthnService,
+    /// Discovery and JWKS never change while the process runs (the keyring is loaded at
+    /// start), so they are serialised once.
+    documents: Arc<PublishedDocuments>,
+}
+
+/// Pre-serialised public documents.
+#[derive(Debug, Default)]
+pub struct PublishedDocuments {
+    pub discovery: Vec<u8>,
+    pub jwks: Vec<u8>,
 }
 
 impl OidcService {
@@ -53,7 +63,18 @@ impl OidcService {
         clock: SharedClock,
         authn: AuthnService,
     ) -> Self {
-        Self { store, keyring, config: Arc::new(config), clock, authn }
+        let documents = Arc::new(PublishedDocuments::default());
+        let mut service = Self { store, keyring, config: Arc::new(config), clock, authn, documents };
+        service.documents = Arc::new(PublishedDocuments {
+            discovery: serde_json::to_vec(&service.discovery()).unwrap_or_default(),
+            jwks: serde_json::to_vec(&service.keyring.jwks()).unwrap_or_default(),
+        });
+        service
+    }
+
+    /// The serialised discovery document and JWK Set.
+    pub fn published(&self) -> &PublishedDocuments {
+        &self.documents
     }
 
     pub fn issuer(&self) -> &str {

@@ -32,18 +32,20 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn discovery(State(oidc): State<OidcService>) -> Response {
-    cacheable(Json(oidc.discovery()).into_response())
+    published(oidc.published().discovery.clone(), "application/json")
 }
 
 async fn jwks(State(oidc): State<OidcService>) -> Response {
-    let mut response = cacheable(Json(oidc.jwks()).into_response());
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/jwk-set+json"));
-    response
+    published(oidc.published().jwks.clone(), "application/jwk-set+json")
 }
 
-fn cacheable(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
-    response
+/// A public, cacheable JSON document.
+fn published(body: Vec<u8>, content_type: &'static str) -> Response {
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
+    ];
+    (headers, body).into_response()
 }
 
 /// OIDC Core §3.1.2.1: GET and POST (form) are both supported.

@@ -206,17 +206,20 @@ impl OidcService {
             Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
         };
         let (session, cookie) = self.create_session(&user, authn).await?;
-        self.store.interactions().attach_session(interaction_id, &session.id).await?;
         let decision =
             self.decide(&client, &req, Some((session, user)), true).await.map_err(InteractionError::OAuth)?;
         let outcome = match decision {
-            Decision::Consent(..) => AuthorizeOutcome::Interact(self.pending(
-                interaction.id,
-                csrf.to_owned(),
-                InteractionStage::Consent,
-                &req,
-                client.display_name().to_owned(),
-            )),
+            Decision::Consent(session) => {
+                // The consent step must come from the session that just logged in.
+                self.store.interactions().attach_session(interaction_id, &session.id).await?;
+                AuthorizeOutcome::Interact(self.pending(
+                    interaction.id,
+                    csrf.to_owned(),
+                    InteractionStage::Consent,
+                    &req,
+                    client.display_name().to_owned(),
+                ))
+            }
             Decision::Issue(found) => {
                 self.store.interactions().delete(interaction_id).await?;
                 AuthorizeOutcome::Respond(self.issue_code(&req, &found.0, &found.1).await?)
