@@ -12,6 +12,7 @@ use crate::config::Config;
 use crate::keys::{Keyring, Sealer};
 use crate::oidc::OidcService;
 use crate::storage::Store;
+use crate::web::state::Published;
 use crate::web::views::Views;
 use crate::web::{self, AppState};
 
@@ -49,7 +50,8 @@ impl App {
         let views = Views::load(&config.web.themes_dir, &config.web.theme)
             .map_err(anyhow::Error::msg)
             .context("cannot load the theme")?;
-        let state = AppState { oidc, views: Arc::new(views), web: Arc::new(config.web.clone()), store };
+        let published = Published::from_service(&oidc);
+        let state = AppState { oidc, views: Arc::new(views), web: Arc::new(config.web.clone()), store, published };
         Ok(Self { state, created_kek })
     }
 

@@ -106,7 +106,7 @@ impl OidcService {
             }
             ClientCredentials::Missing => return Err(fail()),
         };
-        let client = match self.store.clients().find(&claimed_id).await? {
+        let client = match self.client(&claimed_id).await? {
             Some(c) if !c.disabled => c,
             _ => return Err(fail()),
         };

@@ -55,7 +55,7 @@ impl OidcService {
     async fn logout_target(&self, params: &Params, client_id: Option<&str>) -> Result<LogoutTarget, OAuthError> {
         let ui_locales = params.get("ui_locales").map(str::to_owned);
         let client = match client_id {
-            Some(id) => self.store.clients().find(id).await?.filter(|c| !c.disabled),
+            Some(id) => self.client(id).await?.filter(|c| !c.disabled),
             None => None,
         };
         let client_name = client.as_ref().map(|c| c.display_name().to_owned());

@@ -4,6 +4,7 @@
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
+pub mod client_cache;
 pub mod discovery;
 pub mod error;
 pub mod grants;
@@ -46,6 +47,7 @@ pub struct OidcService {
     /// Discovery and JWKS never change while the process runs (the keyring is loaded at
     /// start), so they are serialised once.
     documents: Arc<PublishedDocuments>,
+    pub(crate) clients: Arc<client_cache::ClientCache>,
 }
 
 /// Pre-serialised public documents.
@@ -64,7 +66,8 @@ impl OidcService {
         authn: AuthnService,
     ) -> Self {
         let documents = Arc::new(PublishedDocuments::default());
-        let mut service = Self { store, keyring, config: Arc::new(config), clock, authn, documents };
+        let clients = Arc::new(client_cache::ClientCache::default());
+        let mut service = Self { store, keyring, config: Arc::new(config), clock, authn, documents, clients };
         service.documents = Arc::new(PublishedDocuments {
             discovery: serde_json::to_vec(&service.discovery()).unwrap_or_default(),
             jwks: serde_json::to_vec(&service.keyring.jwks()).unwrap_or_default(),

@@ -285,6 +285,7 @@ impl OidcService {
             ));
         }
         self.store.clients().update_metadata(&client.client_id, &metadata, self.now()).await?;
+        self.clients.invalidate(client.client_id.as_str());
         let updated = RelyingParty { metadata, ..client };
         Ok(self.registration_response(&updated, None, None))
     }
@@ -302,6 +303,7 @@ impl OidcService {
             Err(StorageError::NotFound) => return Err(OAuthError::invalid_request("no such client")),
             other => other?,
         }
+        self.clients.invalidate(client_id.as_str());
         self.store.grants().revoke_for_client(client_id, now).await?;
         Ok(())
     }

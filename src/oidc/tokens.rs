@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::domain::grant::RefreshData;
-use crate::domain::{AuthnContext, ClientId, GrantId, RelyingParty, SigningAlg, User};
+use crate::domain::{AuthnContext, ClientId, GrantId, RelyingParty, SigningAlg, UserId};
 
 use super::{OAuthError, OidcService, random_token, token_hash};
 
@@ -26,7 +26,7 @@ pub struct AccessTokenSpec<'a> {
 /// What an ID token is about.
 pub struct IdTokenSpec<'a> {
     pub client: &'a RelyingParty,
-    pub user: &'a User,
+    pub subject: &'a UserId,
     pub authn: &'a AuthnContext,
     pub session_id: &'a str,
     pub nonce: Option<&'a str>,
@@ -76,7 +76,7 @@ impl OidcService {
         let alg = spec.client.metadata.id_token_signed_response_alg;
         let mut claims = spec.extra;
         claims.insert("iss".into(), json!(self.config.issuer));
-        claims.insert("sub".into(), json!(spec.user.id.as_str()));
+        claims.insert("sub".into(), json!(spec.subject.as_str()));
         claims.insert("aud".into(), json!(spec.client.client_id.as_str()));
         // OIDC Core §2: azp when the ID token has a single audience equal to the client is optional;
         // we include it so RPs with multiple audiences logic behave.
@@ -123,7 +123,7 @@ impl OidcService {
             return Err(invalid());
         }
         // A disabled application's tokens die with it (client_credentials tokens have no grant).
-        if self.store.clients().find(&client_id).await?.is_none_or(|c| c.disabled) {
+        if self.client(&client_id).await?.is_none_or(|c| c.disabled) {
             return Err(invalid());
         }
         let scope = text("scope").unwrap_or_default();

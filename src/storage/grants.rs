@@ -36,8 +36,20 @@ const REVOKE_JTI: &str =
     "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
 const ACCESS_TOKEN_REVOKED: &str = "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = $1) \
      + (SELECT COUNT(*) FROM grants WHERE id = $2 AND revoked_at IS NOT NULL)";
+const REFRESH_STATE: &str = "SELECT g.revoked_at, g.offline, \
+     (SELECT COUNT(*) FROM sessions s WHERE s.id = $2 AND s.ended_at IS NULL AND s.expires_at > $4), u.disabled \
+     FROM grants g JOIN users u ON u.id = $3 WHERE g.id = $1";
 const RECORD_ASSERTION: &str =
     "INSERT INTO client_assertion_jtis (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
+
+/// What a refresh needs to know about its grant, session and account, in one read.
+#[derive(Debug, Clone, Copy)]
+pub struct RefreshState {
+    pub grant_revoked: bool,
+    pub offline: bool,
+    pub session_active: bool,
+    pub user_active: bool,
+}
 
 pub struct Grants<'a> {
     db: &'a Db,
@@ -213,6 +225,32 @@ impl<'a> Grants<'a> {
             sqlx::query_as(ACCESS_TOKEN_REVOKED).bind(jti).bind(grant.unwrap_or("")).fetch_one(pool).await
         })?;
         Ok(n > 0)
+    }
+
+    /// The state of a grant, its SSO session and its account at `now`; `None` if either the
+    /// grant or the account is gone.
+    pub async fn refresh_state(
+        &self,
+        grant: &GrantId,
+        session: &SessionId,
+        user: &UserId,
+        now: i64,
+    ) -> Result<Option<RefreshState>, StorageError> {
+        let row: Option<(Option<i64>, bool, i64, bool)> = on_pool!(self.db, |pool| {
+            sqlx::query_as(REFRESH_STATE)
+                .bind(grant.as_str())
+                .bind(session.as_str())
+                .bind(user.as_str())
+                .bind(now)
+                .fetch_optional(pool)
+                .await
+        })?;
+        Ok(row.map(|(revoked, offline, sessions, disabled)| RefreshState {
+            grant_revoked: revoked.is_some(),
+            offline,
+            session_active: sessions > 0,
+            user_active: !disabled,
+        }))
     }
 
     /// Remembers a client assertion id (RFC 7523 §3 `jti`). `false` if it was seen before.

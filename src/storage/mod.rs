@@ -15,7 +15,7 @@ mod users;
 pub use clients::{Clients, NewClient};
 pub use db::Db;
 pub(crate) use db::on_pool;
-pub use grants::Grants;
+pub use grants::{Grants, RefreshState};
 pub use interactions::{Interaction, Interactions};
 pub use keys::{SigningKeyRow, SigningKeys};
 pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;

@@ -16,7 +16,7 @@ use crate::oidc::{
 use super::error::{BearerError, bearer_challenge, oauth_error_page};
 use super::extract::{authorization, bearer, form_params, is_form, query_params};
 use super::interaction::{render_interaction, respond_to_client};
-use super::state::AppState;
+use super::state::{AppState, Published};
 use super::{cookies, lang_for};
 
 pub fn routes() -> Router<AppState> {
@@ -31,16 +31,16 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth2/revoke", post(revoke))
 }
 
-async fn discovery(State(oidc): State<OidcService>) -> Response {
-    published(oidc.published().discovery.clone(), "application/json")
+async fn discovery(State(docs): State<Published>) -> Response {
+    published(docs.discovery, "application/json")
 }
 
-async fn jwks(State(oidc): State<OidcService>) -> Response {
-    published(oidc.published().jwks.clone(), "application/jwk-set+json")
+async fn jwks(State(docs): State<Published>) -> Response {
+    published(docs.jwks, "application/jwk-set+json")
 }
 
 /// A public, cacheable JSON document.
-fn published(body: Vec<u8>, content_type: &'static str) -> Response {
+fn published(body: Bytes, content_type: &'static str) -> Response {
     let headers = [
         (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
         (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),

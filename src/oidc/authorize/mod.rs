@@ -70,7 +70,7 @@ impl OidcService {
 
     async fn client_for_authorize(&self, params: &Params) -> Result<RelyingParty, OAuthError> {
         let client_id = params.require("client_id")?;
-        match self.store.clients().find(client_id).await? {
+        match self.client(client_id).await? {
             Some(client) if !client.disabled => Ok(client),
             _ => Err(OAuthError::invalid_request("unknown application (client_id)")),
         }
@@ -260,7 +260,7 @@ impl OidcService {
     }
 
     async fn client_of(&self, req: &ValidRequest) -> Result<RelyingParty, OAuthError> {
-        match self.store.clients().find(req.client_id.as_str()).await? {
+        match self.client(req.client_id.as_str()).await? {
             Some(client) if !client.disabled => Ok(client),
             _ => Err(OAuthError::access_denied("the application is no longer available")),
         }

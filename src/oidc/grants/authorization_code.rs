@@ -56,7 +56,7 @@ impl OidcService {
             let extra = self.id_token_claims(&user, &scope, data.id_token_claims.as_ref());
             Some(self.mint_id_token(IdTokenSpec {
                 client,
-                user: &user,
+                subject: &user.id,
                 authn: &data.authn,
                 session_id: data.session_id.as_str(),
                 nonce: data.nonce.as_deref(),

@@ -28,32 +28,33 @@ impl OidcService {
         if consumable.expires_at <= now {
             return Err(OAuthError::invalid_grant("the refresh token has expired"));
         }
-        let grant = self.store.grants().find(&consumable.grant_id).await?;
-        let Some(grant) = grant.filter(|g| g.revoked_at.is_none()) else {
+        // One read answers: grant revoked? offline? session alive? account enabled?
+        let state =
+            self.store.grants().refresh_state(&consumable.grant_id, &data.session_id, &data.user_id, now).await?;
+        let Some(state) = state.filter(|s| !s.grant_revoked) else {
             return Err(OAuthError::invalid_grant("the refresh token was revoked"));
         };
         // Without offline_access the token lives only as long as the SSO session.
-        if !grant.offline && !self.store.sessions().is_active(&data.session_id, now).await? {
-            self.store.grants().revoke(&grant.id, now).await?;
+        if !state.offline && !state.session_active {
+            self.store.grants().revoke(&consumable.grant_id, now).await?;
             return Err(OAuthError::invalid_grant("the session of this refresh token has ended"));
         }
+        if !state.user_active {
+            return Err(OAuthError::invalid_grant("the account is no longer active"));
+        }
         let scope = narrowed_scope(&data.scope, params.get("scope"))?;
-        let user = match self.store.users().find(&data.user_id).await? {
-            Some(user) if !user.disabled => user,
-            _ => return Err(OAuthError::invalid_grant("the account is no longer active")),
-        };
         let (access_token, expires_in) = self.mint_access_token(&AccessTokenSpec {
             client_id: &client.client_id,
-            subject: user.id.as_str(),
+            subject: data.user_id.as_str(),
             scope: &scope.to_string(),
-            grant_id: Some(&grant.id),
+            grant_id: Some(&consumable.grant_id),
             authn: Some(&data.authn),
         })?;
         // OIDC Core §12.2: a new ID token keeps auth_time, carries no nonce.
         let id_token = if scope.contains("openid") {
             Some(self.mint_id_token(IdTokenSpec {
                 client,
-                user: &user,
+                subject: &data.user_id,
                 authn: &data.authn,
                 session_id: data.session_id.as_str(),
                 nonce: None,
@@ -64,7 +65,7 @@ impl OidcService {
             None
         };
         // The family keeps its original scope, so a narrowed request does not shrink later ones.
-        let refresh_token = self.mint_refresh_token(&grant.id, &data).await?;
+        let refresh_token = self.mint_refresh_token(&consumable.grant_id, &data).await?;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
