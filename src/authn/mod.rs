@@ -1,6 +1,7 @@
 //! How a person proves who they are. The core knows passwords; second factors, passkeys and
 //! certificates come with the security-level issue.
 
+pub mod hashing;
 pub mod password;
 
 use std::sync::Arc;
@@ -19,8 +20,8 @@ pub enum AuthnError {
     InvalidCredentials,
     #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("password hashing task failed")]
-    Task,
+    #[error(transparent)]
+    Hashing(hashing::HashingError),
 }
 
 /// Verifies passwords against the directory.
@@ -30,22 +31,22 @@ pub struct AuthnService {
     hasher: PasswordHasherService,
     /// Verified when the login is unknown, so both paths cost one argon2id verification.
     dummy_hash: Arc<String>,
-    /// argon2id is memory-hard (19 MiB each at OWASP parameters): running more at once than
-    /// there are cores only thrashes caches and inflates memory. Extra logins queue here.
-    hashing: Arc<tokio::sync::Semaphore>,
+    /// One thread per core runs every argon2id computation (see `hashing`).
+    hashing: hashing::HashingPool,
 }
 
 impl AuthnService {
     pub fn new(store: Store, hasher: PasswordHasherService) -> Result<Self, PasswordError> {
         let dummy_hash = Arc::new(hasher.hash(&generate_password())?);
-        let cores = std::thread::available_parallelism().map(std::num::NonZero::get).unwrap_or(1);
-        Ok(Self { store, hasher, dummy_hash, hashing: Arc::new(tokio::sync::Semaphore::new(cores)) })
+        Ok(Self { store, hasher, dummy_hash, hashing: hashing::HashingPool::new() })
     }
 
-    /// Runs one argon2id computation on the blocking pool, at most one per core at a time.
-    async fn hash_work<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AuthnError> {
-        let _permit = self.hashing.acquire().await.map_err(|_| AuthnError::Task)?;
-        tokio::task::spawn_blocking(work).await.map_err(|_| AuthnError::Task)
+    /// Runs one argon2id computation on the hashing threads.
+    async fn hash_work<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut password::ArgonMemory) -> T + Send + 'static,
+    ) -> Result<T, AuthnError> {
+        self.hashing.run(work).await.map_err(AuthnError::Hashing)
     }
 
     pub fn hasher(&self) -> PasswordHasherService {
@@ -67,7 +68,7 @@ impl AuthnService {
         let hasher = self.hasher;
         let candidate = password.to_owned();
         let phc = stored.clone();
-        let ok = self.hash_work(move || hasher.verify(&candidate, &phc)).await?;
+        let ok = self.hash_work(move |memory| hasher.verify_in(&candidate, &phc, memory)).await?;
         let Some((user_id, Some(_))) = found else { return Err(AuthnError::InvalidCredentials) };
         if !ok {
             return Err(AuthnError::InvalidCredentials);
@@ -85,7 +86,7 @@ impl AuthnService {
     async fn rehash(&self, user: &User, password: &str, now: i64) {
         let hasher = self.hasher;
         let password = password.to_owned();
-        if let Ok(Ok(hash)) = self.hash_work(move || hasher.rehash(&password)).await
+        if let Ok(Ok(hash)) = self.hash_work(move |_| hasher.rehash(&password)).await
             && let Err(e) = self.store.users().set_password_hash(&user.id, &hash, now).await
         {
             tracing::warn!(error = %e, "could not upgrade a password hash");

@@ -19,7 +19,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Request, header};
 use axum::response::Response;
 use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -33,7 +33,7 @@ pub fn router(state: AppState) -> Router {
     let max_body = state.web.max_body_bytes;
     let timeout = Duration::from_secs(state.web.request_timeout_secs);
     let middleware = ServiceBuilder::new()
-        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, RequestIds::new()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
             tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
@@ -50,6 +50,28 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .with_state(state)
         .layer(middleware)
+}
+
+/// Request ids: a random per-process prefix and a counter. Unique across nodes and restarts
+/// without a random-number system call per request (a UUID costs one).
+#[derive(Clone)]
+struct RequestIds {
+    prefix: std::sync::Arc<str>,
+    counter: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl RequestIds {
+    fn new() -> Self {
+        let prefix = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+        Self { prefix: prefix.into(), counter: Default::default() }
+    }
+}
+
+impl MakeRequestId for RequestIds {
+    fn make_request_id<B>(&mut self, _: &Request<B>) -> Option<RequestId> {
+        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix)).ok().map(RequestId::new)
+    }
 }
 
 /// Headers every response carries unless a handler set its own (form_post sets a CSP).
