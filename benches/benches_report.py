@@ -60,7 +60,8 @@ def render_markdown(r):
             out.append(f"| {key} | {_f(lw.get('rps'))} | {_f(lw.get('p99_ms'), 1)} | {_f(rw.get('rps'))} | {_f(rw.get('p99_ms'), 1)} |")
     out += ["", "## Rerun", "", "```sh", "python3 benches/run.py            # everything (about 15 minutes)",
             "python3 benches/run.py --scale '' --seconds 5   # quicker, without the 1,000,000-account runs", "```", "",
-            "Raw numbers: [benchmarks.json](benchmarks.json).", ""]
+            "Raw numbers: [benchmarks.json](benchmarks.json). What limits the targets that are not met, and what was",
+            "changed to meet the others: [performance.md](performance.md).", ""]
     return "\n".join(out)
 
 
