@@ -27,8 +27,15 @@ const CONSUME_CODE: &str = "UPDATE authorization_codes SET consumed_at = $2 \
 const FIND_CODE_GRANT: &str = "SELECT grant_id FROM authorization_codes WHERE code_hash = $1";
 const INSERT_REFRESH: &str =
     "INSERT INTO refresh_tokens (token_hash, grant_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
+/// Consumes a refresh token and, in the same statement, reports its grant, session and account
+/// (scalar subqueries in RETURNING work on SQLite ≥ 3.35 and PostgreSQL).
 const CONSUME_REFRESH: &str = "UPDATE refresh_tokens SET consumed_at = $2 \
-     WHERE token_hash = $1 AND consumed_at IS NULL RETURNING grant_id, payload, expires_at";
+     WHERE token_hash = $1 AND consumed_at IS NULL RETURNING grant_id, payload, expires_at, \
+     (SELECT g.revoked_at FROM grants g WHERE g.id = refresh_tokens.grant_id), \
+     (SELECT g.offline FROM grants g WHERE g.id = refresh_tokens.grant_id), \
+     (SELECT COUNT(*) FROM grants g JOIN sessions s ON s.id = g.session_id \
+      WHERE g.id = refresh_tokens.grant_id AND s.ended_at IS NULL AND s.expires_at > $2), \
+     (SELECT u.disabled FROM grants g JOIN users u ON u.id = g.user_id WHERE g.id = refresh_tokens.grant_id)";
 const FIND_REFRESH_GRANT: &str = "SELECT grant_id FROM refresh_tokens WHERE token_hash = $1";
 const FIND_REFRESH: &str =
     "SELECT grant_id, payload, expires_at FROM refresh_tokens WHERE token_hash = $1 AND consumed_at IS NULL";
@@ -36,13 +43,10 @@ const REVOKE_JTI: &str =
     "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
 const ACCESS_TOKEN_REVOKED: &str = "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = $1) \
      + (SELECT COUNT(*) FROM grants WHERE id = $2 AND revoked_at IS NOT NULL)";
-const REFRESH_STATE: &str = "SELECT g.revoked_at, g.offline, \
-     (SELECT COUNT(*) FROM sessions s WHERE s.id = $2 AND s.ended_at IS NULL AND s.expires_at > $4), u.disabled \
-     FROM grants g JOIN users u ON u.id = $3 WHERE g.id = $1";
 const RECORD_ASSERTION: &str =
     "INSERT INTO client_assertion_jtis (id, expires_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING";
 
-/// What a refresh needs to know about its grant, session and account, in one read.
+/// What a refresh needs to know about its grant, session and account.
 #[derive(Debug, Clone, Copy)]
 pub struct RefreshState {
     pub grant_revoked: bool,
@@ -171,9 +175,32 @@ impl<'a> Grants<'a> {
         self.consume("authorization_codes", CONSUME_CODE, FIND_CODE_GRANT, hash, now).await
     }
 
-    /// Consumes a refresh token atomically (RFC 9700 §4.14.2: rotation).
-    pub async fn consume_refresh(&self, hash: &str, now: i64) -> Result<Consumed<RefreshData>, StorageError> {
-        self.consume("refresh_tokens", CONSUME_REFRESH, FIND_REFRESH_GRANT, hash, now).await
+    /// Consumes a refresh token atomically (RFC 9700 §4.14.2: rotation), returning with it the
+    /// state of its grant, session and account, all in one statement.
+    pub async fn consume_refresh(
+        &self,
+        hash: &str,
+        now: i64,
+    ) -> Result<Consumed<(RefreshData, RefreshState)>, StorageError> {
+        type Row = (String, String, i64, Option<i64>, Option<bool>, i64, Option<bool>);
+        let row: Option<Row> =
+            on_pool!(self.db, |pool| sqlx::query_as(CONSUME_REFRESH).bind(hash).bind(now).fetch_optional(pool).await)?;
+        if let Some((grant, payload, expires_at, revoked, offline, sessions, disabled)) = row {
+            let state = RefreshState {
+                grant_revoked: revoked.is_some() || offline.is_none(),
+                offline: offline.unwrap_or(false),
+                session_active: sessions > 0,
+                user_active: disabled == Some(false),
+            };
+            let data = (from_json("refresh_tokens", &payload)?, state);
+            return Ok(Consumed::Fresh(Consumable { grant_id: GrantId::new(grant), data, expires_at }));
+        }
+        let used: Option<(String,)> =
+            on_pool!(self.db, |pool| sqlx::query_as(FIND_REFRESH_GRANT).bind(hash).fetch_optional(pool).await)?;
+        Ok(match used {
+            Some((grant,)) => Consumed::Replayed(GrantId::new(grant)),
+            None => Consumed::Unknown,
+        })
     }
 
     async fn consume<T: DeserializeOwned>(
@@ -225,32 +252,6 @@ impl<'a> Grants<'a> {
             sqlx::query_as(ACCESS_TOKEN_REVOKED).bind(jti).bind(grant.unwrap_or("")).fetch_one(pool).await
         })?;
         Ok(n > 0)
-    }
-
-    /// The state of a grant, its SSO session and its account at `now`; `None` if either the
-    /// grant or the account is gone.
-    pub async fn refresh_state(
-        &self,
-        grant: &GrantId,
-        session: &SessionId,
-        user: &UserId,
-        now: i64,
-    ) -> Result<Option<RefreshState>, StorageError> {
-        let row: Option<(Option<i64>, bool, i64, bool)> = on_pool!(self.db, |pool| {
-            sqlx::query_as(REFRESH_STATE)
-                .bind(grant.as_str())
-                .bind(session.as_str())
-                .bind(user.as_str())
-                .bind(now)
-                .fetch_optional(pool)
-                .await
-        })?;
-        Ok(row.map(|(revoked, offline, sessions, disabled)| RefreshState {
-            grant_revoked: revoked.is_some(),
-            offline,
-            session_active: sessions > 0,
-            user_active: !disabled,
-        }))
     }
 
     /// Remembers a client assertion id (RFC 7523 §3 `jti`). `false` if it was seen before.

@@ -21,19 +21,17 @@ impl OidcService {
             }
             Consumed::Unknown => return Err(OAuthError::invalid_grant("the refresh token is invalid")),
         };
-        let data = consumable.data;
+        let (data, state) = consumable.data;
         if data.client_id != client.client_id {
             return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
         }
         if consumable.expires_at <= now {
             return Err(OAuthError::invalid_grant("the refresh token has expired"));
         }
-        // One read answers: grant revoked? offline? session alive? account enabled?
-        let state =
-            self.store.grants().refresh_state(&consumable.grant_id, &data.session_id, &data.user_id, now).await?;
-        let Some(state) = state.filter(|s| !s.grant_revoked) else {
+        // The consuming statement also told us: grant revoked? offline? session alive? account enabled?
+        if state.grant_revoked {
             return Err(OAuthError::invalid_grant("the refresh token was revoked"));
-        };
+        }
         // Without offline_access the token lives only as long as the SSO session.
         if !state.offline && !state.session_active {
             self.store.grants().revoke(&consumable.grant_id, now).await?;
