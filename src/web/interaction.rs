@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::oidc::interaction::InteractionError;
 use crate::oidc::logout::{LogoutOutcome, LogoutTarget};
-use crate::oidc::{AuthorizationResponse, AuthorizeOutcome, InteractionStage, PendingInteraction};
+use crate::oidc::{AuthorizationResponse, AuthorizeOutcome, InteractionStage, Params, PendingInteraction};
 
 use super::error::{PageKind, error_page, oauth_error_page, page};
 use super::extract::{form_params, query_params};
@@ -86,6 +86,22 @@ pub fn respond_to_client(state: &AppState, lang: &str, response: &AuthorizationR
     }
 }
 
+/// The form of an interaction page: well-formed, and posted by the browser the interaction
+/// belongs to (its cookie names the interaction in the URL). Otherwise the page to answer with.
+fn interaction_form(
+    state: &AppState,
+    lang: &str,
+    headers: &HeaderMap,
+    body: &Bytes,
+    id: &str,
+) -> Result<Params, Response> {
+    let form = form_params(headers, body).map_err(|_| error_page(&state.views, lang, PageKind::BadRequest, None))?;
+    if !bound_to_browser(state, headers, id) {
+        return Err(error_page(&state.views, lang, PageKind::Forbidden, None));
+    }
+    Ok(form)
+}
+
 /// The interaction cookie must name the interaction in the URL.
 fn bound_to_browser(state: &AppState, headers: &HeaderMap, id: &str) -> bool {
     cookies::get(headers, cookies::INTERACTION, state.web.secure_cookies)
@@ -112,12 +128,10 @@ fn with_cookies(mut response: Response, values: impl IntoIterator<Item = HeaderV
 
 async fn login(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let lang = lang_for(&state, &headers, None);
-    let Ok(form) = form_params(&headers, &body) else {
-        return error_page(&state.views, lang, PageKind::BadRequest, None);
+    let form = match interaction_form(&state, lang, &headers, &body, &id) {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if !bound_to_browser(&state, &headers, &id) {
-        return error_page(&state.views, lang, PageKind::Forbidden, None);
-    }
     let (csrf, user, pass) =
         (form.get("csrf_token").unwrap_or(""), form.get("username").unwrap_or(""), form.get("password").unwrap_or(""));
     let secure = state.web.secure_cookies;
@@ -138,12 +152,10 @@ async fn login(State(state): State<AppState>, Path(id): Path<String>, headers: H
 
 async fn consent(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let lang = lang_for(&state, &headers, None);
-    let Ok(form) = form_params(&headers, &body) else {
-        return error_page(&state.views, lang, PageKind::BadRequest, None);
+    let form = match interaction_form(&state, lang, &headers, &body, &id) {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if !bound_to_browser(&state, &headers, &id) {
-        return error_page(&state.views, lang, PageKind::Forbidden, None);
-    }
     let approve = form.get("decision") == Some("allow");
     let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
     match state.oidc.submit_consent(&id, form.get("csrf_token").unwrap_or(""), approve, session.as_deref()).await {
@@ -193,12 +205,10 @@ async fn confirm_logout(
     body: Bytes,
 ) -> Response {
     let lang = lang_for(&state, &headers, None);
-    let Ok(form) = form_params(&headers, &body) else {
-        return error_page(&state.views, lang, PageKind::BadRequest, None);
+    let form = match interaction_form(&state, lang, &headers, &body, &id) {
+        Ok(form) => form,
+        Err(page) => return page,
     };
-    if !bound_to_browser(&state, &headers, &id) {
-        return error_page(&state.views, lang, PageKind::Forbidden, None);
-    }
     let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
     match state.oidc.confirm_logout(&id, form.get("csrf_token").unwrap_or(""), session.as_deref()).await {
         Ok(target) => logged_out(&state, lang, &target),
