@@ -94,10 +94,11 @@ fn interaction_form(
     headers: &HeaderMap,
     body: &Bytes,
     id: &str,
-) -> Result<Params, Response> {
-    let form = form_params(headers, body).map_err(|_| error_page(&state.views, lang, PageKind::BadRequest, None))?;
+) -> Result<Params, Box<Response>> {
+    let form =
+        form_params(headers, body).map_err(|_| Box::new(error_page(&state.views, lang, PageKind::BadRequest, None)))?;
     if !bound_to_browser(state, headers, id) {
-        return Err(error_page(&state.views, lang, PageKind::Forbidden, None));
+        return Err(Box::new(error_page(&state.views, lang, PageKind::Forbidden, None)));
     }
     Ok(form)
 }
@@ -130,7 +131,7 @@ async fn login(State(state): State<AppState>, Path(id): Path<String>, headers: H
     let lang = lang_for(&state, &headers, None);
     let form = match interaction_form(&state, lang, &headers, &body, &id) {
         Ok(form) => form,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let (csrf, user, pass) =
         (form.get("csrf_token").unwrap_or(""), form.get("username").unwrap_or(""), form.get("password").unwrap_or(""));
@@ -154,7 +155,7 @@ async fn consent(State(state): State<AppState>, Path(id): Path<String>, headers:
     let lang = lang_for(&state, &headers, None);
     let form = match interaction_form(&state, lang, &headers, &body, &id) {
         Ok(form) => form,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let approve = form.get("decision") == Some("allow");
     let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
@@ -207,7 +208,7 @@ async fn confirm_logout(
     let lang = lang_for(&state, &headers, None);
     let form = match interaction_form(&state, lang, &headers, &body, &id) {
         Ok(form) => form,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
     match state.oidc.confirm_logout(&id, form.get("csrf_token").unwrap_or(""), session.as_deref()).await {
