@@ -185,3 +185,29 @@ fn serve_starts_on_the_embedded_default_and_reports_a_busy_port() {
     assert!(!busy.status.success());
     assert!(text(&busy).1.contains(&format!("cannot listen on {listen}")));
 }
+
+#[test]
+fn environment_overrides_the_configuration_file_and_secrets_come_from_files() {
+    let dir = workdir();
+    // The file alone would be invalid (an unknown log format); the environment corrects it.
+    std::fs::write(dir.join("pintu.toml"), "log_format = \"xml\"\n[oidc]\ncode_ttl_secs = 30\n").unwrap();
+    let out = pintu(&dir, &["migrate"], &[]);
+    assert_eq!(out.status.code(), Some(2), "the file is read: {}", text(&out).1);
+    assert!(text(&out).1.contains("log_format"));
+    let db_file = dir.join("database-url");
+    std::fs::write(&db_file, format!("sqlite://{}/other.db\n", dir.display())).unwrap();
+    let out = pintu(
+        &dir,
+        &["migrate"],
+        &[("PINTU_LOG_FORMAT", "json"), ("PINTU_DATABASE_URL_FILE", db_file.to_str().unwrap())],
+    );
+    assert!(out.status.success(), "{}", text(&out).1);
+    assert!(dir.join("other.db").exists(), "the database URL came from its _FILE");
+    let explicit = dir.join("custom.toml");
+    std::fs::write(&explicit, "listen = \"not an address\"\n").unwrap();
+    let out = pintu(&dir, &["--config", explicit.to_str().unwrap(), "migrate"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("- listen:"));
+    let missing = pintu(&dir, &["--config", "/nonexistent/pintu.toml", "migrate"], &[]);
+    assert_eq!(missing.status.code(), Some(2));
+}
