@@ -5,6 +5,7 @@
 pub mod client;
 pub mod grant;
 pub mod ids;
+pub mod nip;
 pub mod scope;
 pub mod security_level;
 pub mod session;
