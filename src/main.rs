@@ -16,6 +16,7 @@ use pintu::clock::{SharedClock, SystemClock};
 use pintu::config::{Config, LogFormat, RawConfig};
 use pintu::domain::user::{check_email, check_username, normalize_login};
 use pintu::domain::{ClientId, User, UserId};
+use pintu::oidc::OAuthError;
 use pintu::oidc::registration::{ClientSpec, RawMetadata, validate_metadata};
 use pintu::storage::NewUser;
 
@@ -170,6 +171,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// An operator-facing error: the protocol code and description, and for internal failures the
+/// cause (the operator needs it; a client would never see it).
+fn refused(e: OAuthError) -> anyhow::Error {
+    match e.cause {
+        Some(cause) => anyhow::anyhow!("{}: {cause}", e.description),
+        None => anyhow::anyhow!("{}: {}", e.code.as_str(), e.description),
+    }
+}
+
 fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -223,11 +233,7 @@ async fn admin(app: &App, cmd: AdminCommand, now: i64) -> anyhow::Result<()> {
             Ok(())
         }
         AdminCommand::App(AppCommand::Disable { client_id }) => {
-            app.state
-                .oidc
-                .disable_client(&ClientId::new(client_id))
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.description))?;
+            app.state.oidc.disable_client(&ClientId::new(client_id)).await.map_err(refused)?;
             println!("application disabled; its grants are revoked");
             Ok(())
         }
@@ -235,12 +241,7 @@ async fn admin(app: &App, cmd: AdminCommand, now: i64) -> anyhow::Result<()> {
             if ttl_secs <= 0 {
                 bail!("--ttl-secs must be positive");
             }
-            let token = app
-                .state
-                .oidc
-                .create_initial_access_token(&description, ttl_secs)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let token = app.state.oidc.create_initial_access_token(&description, ttl_secs).await.map_err(refused)?;
             println!("initial access token (single use, shown once): {token}");
             Ok(())
         }
@@ -296,7 +297,7 @@ async fn create_user(app: &App, args: UserCreate, now: i64) -> anyhow::Result<()
 }
 
 async fn set_user_disabled(app: &App, user: &str, disabled: bool, now: i64) -> anyhow::Result<()> {
-    app.state.oidc.set_user_disabled(user, disabled, now).await.map_err(|e| anyhow::anyhow!("{}", e.description))?;
+    app.state.oidc.set_user_disabled(user, disabled, now).await.map_err(refused)?;
     println!("user {user} {}", if disabled { "disabled; sessions and tokens revoked" } else { "enabled" });
     Ok(())
 }
@@ -333,7 +334,7 @@ async fn create_app(app: &App, args: AppCreate) -> anyhow::Result<()> {
         jwks,
         ..Default::default()
     };
-    let metadata = validate_metadata(raw).map_err(|e| anyhow::anyhow!("{}: {}", e.code.as_str(), e.description))?;
+    let metadata = validate_metadata(raw).map_err(refused)?;
     let spec = ClientSpec {
         client_id: args.client_id,
         client_secret: secret.clone(),
@@ -341,12 +342,7 @@ async fn create_app(app: &App, args: AppCreate) -> anyhow::Result<()> {
         pre_approved: args.pre_approved,
         with_registration_token: false,
     };
-    let created = app
-        .state
-        .oidc
-        .create_client(spec)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}: {}", e.code.as_str(), e.description))?;
+    let created = app.state.oidc.create_client(spec).await.map_err(refused)?;
     println!("client_id: {}", created.client.client_id);
     if let (Some(s), None) = (&created.client_secret, &secret) {
         println!("client_secret (shown once): {s}");

@@ -62,8 +62,6 @@ impl ErrorCode {
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: Cow<'static, str>,
-    /// RFC 6749 §4.1.2.1: true only after `redirect_uri` matched the registration.
-    pub redirectable: bool,
     /// The client tried HTTP Basic authentication: a 401 must carry `WWW-Authenticate: Basic`.
     pub basic_auth_attempted: bool,
     #[source]
@@ -82,7 +80,7 @@ macro_rules! constructors {
 
 impl OAuthError {
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
-        Self { code, description: description.into(), redirectable: false, basic_auth_attempted: false, cause: None }
+        Self { code, description: description.into(), basic_auth_attempted: false, cause: None }
     }
 
     constructors! {
@@ -105,10 +103,6 @@ impl OAuthError {
     /// An internal failure; `cause` is logged, never sent.
     pub fn server(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
         Self { cause: Some(Box::new(cause)), ..Self::new(ErrorCode::ServerError, "internal error") }
-    }
-
-    pub fn redirectable(self) -> Self {
-        Self { redirectable: true, ..self }
     }
 }
 

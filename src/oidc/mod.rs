@@ -44,17 +44,7 @@ pub struct OidcService {
     pub(crate) config: Arc<OidcConfig>,
     pub(crate) clock: SharedClock,
     pub(crate) authn: AuthnService,
-    /// Discovery and JWKS never change while the process runs (the keyring is loaded at
-    /// start), so they are serialised once.
-    documents: Arc<PublishedDocuments>,
     pub(crate) clients: Arc<client_cache::ClientCache>,
-}
-
-/// Pre-serialised public documents.
-#[derive(Debug, Default)]
-pub struct PublishedDocuments {
-    pub discovery: Vec<u8>,
-    pub jwks: Vec<u8>,
 }
 
 impl OidcService {
@@ -65,19 +55,8 @@ impl OidcService {
         clock: SharedClock,
         authn: AuthnService,
     ) -> Self {
-        let documents = Arc::new(PublishedDocuments::default());
         let clients = Arc::new(client_cache::ClientCache::default());
-        let mut service = Self { store, keyring, config: Arc::new(config), clock, authn, documents, clients };
-        service.documents = Arc::new(PublishedDocuments {
-            discovery: serde_json::to_vec(&service.discovery()).unwrap_or_default(),
-            jwks: serde_json::to_vec(&service.keyring.jwks()).unwrap_or_default(),
-        });
-        service
-    }
-
-    /// The serialised discovery document and JWK Set.
-    pub fn published(&self) -> &PublishedDocuments {
-        &self.documents
+        Self { store, keyring, config: Arc::new(config), clock, authn, clients }
     }
 
     pub fn issuer(&self) -> &str {
@@ -111,12 +90,28 @@ pub fn random_token() -> String {
 
 /// SHA-256 hex of a random token: the only form in which codes and tokens are stored.
 pub fn token_hash(token: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(64);
+    for b in digest.iter() {
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0x0f)]));
+    }
+    hex
 }
 
 /// Constant-time equality for secrets.
 pub fn secure_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_hash_is_lowercase_hex_sha256() {
+        assert_eq!(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::domain::{ClientId, ClientMetadata, RelyingParty};
 
-use super::{Db, StorageError, corrupt, on_pool};
+use super::{Db, StorageError, corrupt, on_pool, touched};
 
 type ClientRow = (String, Option<String>, String, bool, bool, i64);
 
@@ -109,7 +109,7 @@ impl<'a> Clients<'a> {
                 .await
                 .map(|r| r.rows_affected())
         })?;
-        if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+        touched(n)
     }
 
     /// Disables a client (RFC 7592 delete and `pintu admin app disable`). Its grants stay
@@ -124,7 +124,7 @@ impl<'a> Clients<'a> {
                 .await
                 .map(|r| r.rows_affected())
         })?;
-        if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+        touched(n)
     }
 
     pub async fn insert_initial_access_token(

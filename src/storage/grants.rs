@@ -172,7 +172,15 @@ impl<'a> Grants<'a> {
 
     /// Consumes an authorization code atomically (RFC 6749 §4.1.2: single use).
     pub async fn consume_code(&self, hash: &str, now: i64) -> Result<Consumed<CodeData>, StorageError> {
-        self.consume("authorization_codes", CONSUME_CODE, FIND_CODE_GRANT, hash, now).await
+        let row: Option<(String, String, i64)> =
+            on_pool!(self.db, |pool| sqlx::query_as(CONSUME_CODE).bind(hash).bind(now).fetch_optional(pool).await)?;
+        match row {
+            Some((grant, payload, expires_at)) => {
+                let data = from_json("authorization_codes", &payload)?;
+                Ok(Consumed::Fresh(Consumable { grant_id: GrantId::new(grant), data, expires_at }))
+            }
+            None => self.replayed_or_unknown(FIND_CODE_GRANT, hash).await,
+        }
     }
 
     /// Consumes a refresh token atomically (RFC 9700 §4.14.2: rotation), returning with it the
@@ -195,28 +203,11 @@ impl<'a> Grants<'a> {
             let data = (from_json("refresh_tokens", &payload)?, state);
             return Ok(Consumed::Fresh(Consumable { grant_id: GrantId::new(grant), data, expires_at }));
         }
-        let used: Option<(String,)> =
-            on_pool!(self.db, |pool| sqlx::query_as(FIND_REFRESH_GRANT).bind(hash).fetch_optional(pool).await)?;
-        Ok(match used {
-            Some((grant,)) => Consumed::Replayed(GrantId::new(grant)),
-            None => Consumed::Unknown,
-        })
+        self.replayed_or_unknown(FIND_REFRESH_GRANT, hash).await
     }
 
-    async fn consume<T: DeserializeOwned>(
-        &self,
-        table: &'static str,
-        consume_sql: &'static str,
-        find_sql: &'static str,
-        hash: &str,
-        now: i64,
-    ) -> Result<Consumed<T>, StorageError> {
-        let row: Option<(String, String, i64)> =
-            on_pool!(self.db, |pool| sqlx::query_as(consume_sql).bind(hash).bind(now).fetch_optional(pool).await)?;
-        if let Some((grant, payload, expires_at)) = row {
-            let data = from_json(table, &payload)?;
-            return Ok(Consumed::Fresh(Consumable { grant_id: GrantId::new(grant), data, expires_at }));
-        }
+    /// After a failed consume: was the artefact used before (a replay) or never issued?
+    async fn replayed_or_unknown<T>(&self, find_sql: &'static str, hash: &str) -> Result<Consumed<T>, StorageError> {
         let used: Option<(String,)> =
             on_pool!(self.db, |pool| sqlx::query_as(find_sql).bind(hash).fetch_optional(pool).await)?;
         Ok(match used {

@@ -59,6 +59,11 @@ impl From<sqlx::Error> for StorageError {
     }
 }
 
+/// `NotFound` unless a write touched a row: for updates addressed by key.
+pub(crate) fn touched(rows: u64) -> Result<(), StorageError> {
+    if rows == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+}
+
 pub(crate) fn corrupt(table: &'static str, reason: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt { table, reason: reason.to_string() }
 }

@@ -35,7 +35,6 @@ const FIND_BY_TOKEN: &str =
     "SELECT id, user_id, auth_time, acr, amr, expires_at, ended_at FROM sessions WHERE token_hash = $1";
 const END: &str = "UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL";
 const END_FOR_USER: &str = "UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL";
-const IS_ACTIVE: &str = "SELECT COUNT(*) FROM sessions WHERE id = $1 AND ended_at IS NULL AND expires_at > $2";
 const FIND_CONSENT: &str = "SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2";
 const UPSERT_CONSENT: &str = "INSERT INTO consents (user_id, client_id, scope, updated_at) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (user_id, client_id) DO UPDATE SET scope = excluded.scope, updated_at = excluded.updated_at";
@@ -72,13 +71,6 @@ impl<'a> Sessions<'a> {
         let row: Option<SessionRow> =
             on_pool!(self.db, |pool| sqlx::query_as(FIND_BY_TOKEN).bind(token_hash).fetch_optional(pool).await)?;
         row.map(into_session).transpose()
-    }
-
-    /// Whether the session exists, has not ended and has not expired.
-    pub async fn is_active(&self, id: &SessionId, now: i64) -> Result<bool, StorageError> {
-        let (n,): (i64,) =
-            on_pool!(self.db, |pool| sqlx::query_as(IS_ACTIVE).bind(id.as_str()).bind(now).fetch_one(pool).await)?;
-        Ok(n > 0)
     }
 
     /// Ends a session (logout). Idempotent.

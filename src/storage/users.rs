@@ -2,7 +2,7 @@
 
 use crate::domain::{User, UserId};
 
-use super::{Db, StorageError, on_pool};
+use super::{Db, StorageError, on_pool, touched};
 
 type UserRow = (
     String,
@@ -132,7 +132,7 @@ impl<'a> Users<'a> {
                 .await
                 .map(|r| r.rows_affected())
         })?;
-        if n == 0 { Err(StorageError::NotFound) } else { Ok(()) }
+        touched(n)
     }
 
     pub async fn set_password_hash(&self, id: &UserId, hash: &str, now: i64) -> Result<(), StorageError> {

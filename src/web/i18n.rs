@@ -35,8 +35,9 @@ impl Translations {
         Ok(Self { catalogues })
     }
 
-    pub fn catalogue(&self, lang: &str) -> BTreeMap<String, String> {
-        self.catalogues.get(lang).or_else(|| self.catalogues.get("id")).cloned().unwrap_or_default()
+    /// The messages of `lang`, falling back to Bahasa Indonesia.
+    pub fn catalogue(&self, lang: &str) -> Option<&BTreeMap<String, String>> {
+        self.catalogues.get(lang).or_else(|| self.catalogues.get("id"))
     }
 }
 
@@ -80,8 +81,8 @@ mod tests {
     #[test]
     fn both_languages_have_the_same_keys() {
         let t = Translations::load(None).unwrap();
-        let id: Vec<String> = t.catalogue("id").into_keys().collect();
-        let en: Vec<String> = t.catalogue("en").into_keys().collect();
+        let id: Vec<&String> = t.catalogue("id").unwrap().keys().collect();
+        let en: Vec<&String> = t.catalogue("en").unwrap().keys().collect();
         assert_eq!(id, en);
     }
 }

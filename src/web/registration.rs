@@ -42,13 +42,8 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, OAuthError> {
 fn failure(e: OAuthError) -> Response {
     match e.code {
         ErrorCode::InvalidToken => BearerError(e).into_response(),
-        _ => {
-            let mut r = e.into_response();
-            if r.status() == StatusCode::UNAUTHORIZED {
-                *r.status_mut() = StatusCode::BAD_REQUEST;
-            }
-            r
-        }
+        // RFC 7591 §3.2.2: metadata errors are 400 JSON, as the token endpoint's are.
+        _ => e.into_response(),
     }
 }
 

@@ -16,11 +16,11 @@ pub struct AppState {
     pub views: Arc<Views>,
     pub web: Arc<WebConfig>,
     pub store: Store,
-    /// Discovery and JWKS bodies, shared (not copied) by every response.
     pub published: Published,
 }
 
-/// The pre-serialised public documents as reference-counted bodies.
+/// Discovery and JWK Set, serialised once (they cannot change while the process runs: the
+/// keyring is loaded at start) and shared, not copied, by every response.
 #[derive(Clone)]
 pub struct Published {
     pub discovery: axum::body::Bytes,
@@ -29,8 +29,8 @@ pub struct Published {
 
 impl Published {
     pub fn from_service(oidc: &OidcService) -> Self {
-        let docs = oidc.published();
-        Self { discovery: docs.discovery.clone().into(), jwks: docs.jwks.clone().into() }
+        let body = |v: serde_json::Value| serde_json::to_vec(&v).unwrap_or_default().into();
+        Self { discovery: body(oidc.discovery()), jwks: body(oidc.jwks()) }
     }
 }
 
