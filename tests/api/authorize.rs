@@ -320,3 +320,43 @@ async fn chosen_language_survives_the_login_form(backend: Backend) {
 }
 
 backend_tests!(chosen_language_survives_the_login_form);
+
+async fn login_hint_prefills_the_login_name(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.client().await;
+    let mut params = base_params(&client);
+    params.push(("login_hint", "budi@kominfo.go.id"));
+    let (_, page, _) = app.browser().get(&app.authorize_url(&params)).await;
+    assert!(page.contains("value=\"budi@kominfo.go.id\""), "{page}");
+}
+
+async fn id_token_hint_for_another_user_requires_a_new_login(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    app.user("ani").await;
+    let client = app.client().await;
+    // Ani's ID token, then Budi's session in another browser.
+    let code = app.code_for(&app.browser(), &client, "ani", &[]).await;
+    let (_, tokens) = app
+        .token(
+            &client,
+            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &client.redirect_uri)],
+        )
+        .await;
+    let ani_hint = tokens["id_token"].as_str().unwrap().to_owned();
+    let browser = app.browser();
+    app.code_for(&browser, &client, "budi", &[]).await;
+    // OIDC Core §3.1.2.1: the hinted user is not the one logged in, so prompt=none must fail...
+    let mut silent = base_params(&client);
+    silent.extend([("prompt", "none"), ("id_token_hint", ani_hint.as_str())]);
+    let (_, _, headers) = browser.get(&app.authorize_url(&silent)).await;
+    assert_eq!(query_param(&location(&headers), "error").as_deref(), Some("login_required"));
+    // ...and without prompt=none the login page is shown instead of answering as Budi.
+    let mut hinted = base_params(&client);
+    hinted.push(("id_token_hint", ani_hint.as_str()));
+    let (status, page, _) = browser.get(&app.authorize_url(&hinted)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("name=\"password\""));
+}
+
+backend_tests!(login_hint_prefills_the_login_name, id_token_hint_for_another_user_requires_a_new_login);

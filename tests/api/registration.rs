@@ -112,7 +112,30 @@ async fn open_registration_needs_no_token_when_configured(backend: Backend) {
     assert_eq!(status, 201);
 }
 
+async fn update_must_name_the_client_and_its_current_secret(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let (_, created) = register(&app, Some(&token), &metadata()).await;
+    let uri = created["registration_client_uri"].as_str().unwrap().to_owned();
+    let rat = created["registration_access_token"].as_str().unwrap().to_owned();
+    let put = |body: Value| app.http.put(&uri).bearer_auth(&rat).json(&body).send();
+    // RFC 7592 §2.2: client_id is required and must match.
+    let resp = put(metadata()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let mut wrong_secret = metadata();
+    wrong_secret["client_id"] = created["client_id"].clone();
+    wrong_secret["client_secret"] = json!("not-the-secret");
+    let resp = put(wrong_secret).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    assert_eq!(resp.json::<Value>().await.unwrap()["error"], "invalid_request");
+    let mut right_secret = metadata();
+    right_secret["client_id"] = created["client_id"].clone();
+    right_secret["client_secret"] = created["client_secret"].clone();
+    assert_eq!(put(right_secret).await.unwrap().status(), 200);
+}
+
 backend_tests!(
+    update_must_name_the_client_and_its_current_secret,
     registration_needs_a_single_use_initial_access_token,
     registered_client_is_managed_with_its_registration_token,
     invalid_metadata_gets_rfc7591_errors,

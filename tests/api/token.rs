@@ -366,33 +366,10 @@ async fn concurrent_redemptions_of_one_code_yield_one_token(backend: Backend) {
     let client = app.client().await;
     let code = code_with_pkce(&app, &client).await;
     let form = exchange(&client, &code, VERIFIER);
-    let attempts = (0..6).map(|_| app.token(&client, &form));
-    let results = futures_join_all(attempts).await;
-    let ok = results.iter().filter(|(s, _)| *s == 200).count();
-    assert_eq!(ok, 1, "exactly one redemption wins: {results:?}");
-}
-
-/// A dependency-free join_all for a handful of futures.
-async fn futures_join_all<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
-    let handles: Vec<_> = futures.collect();
-    let mut out = Vec::new();
-    let mut pinned: Vec<std::pin::Pin<Box<F>>> = handles.into_iter().map(Box::pin).collect();
-    let mut done: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in pinned.iter_mut().enumerate() {
-            if done[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => done[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending { std::task::Poll::Pending } else { std::task::Poll::Ready(()) }
-    })
-    .await;
-    out.extend(done.into_iter().flatten());
-    out
+    let redeem = || app.token(&client, &form);
+    let results = tokio::join!(redeem(), redeem(), redeem(), redeem(), redeem(), redeem());
+    let statuses = [results.0.0, results.1.0, results.2.0, results.3.0, results.4.0, results.5.0];
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "exactly one redemption wins: {statuses:?}");
 }
 
 backend_tests!(concurrent_redemptions_of_one_code_yield_one_token);
