@@ -6,9 +6,11 @@ use std::sync::Arc;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 
+use crate::audit::AuditRecorder;
 use crate::authn::{AuthnService, PasswordHasherService};
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::directory::DirectoryService;
 use crate::keys::{Keyring, Sealer};
 use crate::oidc::OidcService;
 use crate::storage::Store;
@@ -45,13 +47,17 @@ impl App {
             .await
             .context("cannot load the signing keys (is this the key-encryption key they were sealed with?)")?;
         let hasher = PasswordHasherService::new(config.password);
-        let authn = AuthnService::new(store.clone(), hasher).context("invalid password hashing parameters")?;
-        let oidc = OidcService::new(store.clone(), Arc::new(keyring), config.oidc.clone(), clock, authn);
+        let authn = AuthnService::new(store.clone(), hasher.clone()).context("invalid password hashing parameters")?;
+        let audit = AuditRecorder::new(store.clone(), clock.clone());
+        let directory = DirectoryService::new(store.clone(), clock.clone(), audit, hasher);
+        let oidc =
+            OidcService::new(store.clone(), Arc::new(keyring), config.oidc.clone(), clock, authn, directory.clone());
         let views = Views::load(&config.web.themes_dir, &config.web.theme)
             .map_err(anyhow::Error::msg)
             .context("cannot load the theme")?;
         let published = Published::from_service(&oidc);
-        let state = AppState { oidc, views: Arc::new(views), web: Arc::new(config.web.clone()), store, published };
+        let web = Arc::new(config.web.clone());
+        let state = AppState { oidc, directory, views: Arc::new(views), web, store, published };
         Ok(Self { state, created_kek })
     }
 

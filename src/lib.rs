@@ -7,19 +7,23 @@
 //! |---|---|
 //! | `web` | HTTP (axum): routes, extractors, pages, the one error-to-HTTP mapping |
 //! | `oidc` | OAuth 2.0 / OpenID Connect without HTTP: authorize, token grants, userinfo, introspection, revocation, logout, registration, discovery |
+//! | `directory` | pegawai, OPD tree, roles, application profiles, HR import, reports; access policy and directory claims |
+//! | `audit` | the append-only, hash-chained audit log |
 //! | `authn` | how people prove who they are (passwords now; TOTP, WebAuthn and certificates later) |
 //! | `keys` | the key-encryption key, sealed signing keys, JWKS |
 //! | `storage` | the only SQL: SQLite and PostgreSQL through one set of portable statements |
-//! | `domain` | vocabulary: users, relying parties, scopes, sessions, grants, security levels |
+//! | `domain` | vocabulary: users, org units, roles, relying parties, scopes, sessions, grants, security levels |
 //!
 //! `app` composes them; `config` and `clock` are shared leaves.
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
+pub mod audit;
 pub mod authn;
 pub mod clock;
 pub mod config;
+pub mod directory;
 pub mod domain;
 pub mod jobs;
 pub mod keys;

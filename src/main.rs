@@ -15,7 +15,8 @@ use pintu::authn::generate_password;
 use pintu::clock::{SharedClock, SystemClock};
 use pintu::config::{Config, LogFormat, RawConfig};
 use pintu::domain::user::{check_email, check_username, normalize_login};
-use pintu::domain::{ClientId, User, UserId};
+use pintu::directory::{Actor, DirectoryError};
+use pintu::domain::{ClientId, User, UserId, UserStatus};
 use pintu::oidc::OAuthError;
 use pintu::oidc::registration::{ClientSpec, RawMetadata, validate_metadata};
 use pintu::storage::NewUser;
@@ -180,6 +181,24 @@ fn refused(e: OAuthError) -> anyhow::Error {
     }
 }
 
+/// A directory error as a message naming every invalid field.
+fn refused_dir(e: DirectoryError) -> anyhow::Error {
+    match e {
+        DirectoryError::Invalid(errors) => {
+            let lines: Vec<String> = errors
+                .iter()
+                .map(|f| match f.line {
+                    Some(line) => format!("line {line}: {}: {}", f.field, f.reason),
+                    None => format!("{}: {}", f.field, f.reason),
+                })
+                .collect();
+            anyhow::anyhow!("invalid input:\n  {}", lines.join("\n  "))
+        }
+        DirectoryError::Storage(cause) => anyhow::Error::new(cause).context("storage failed"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
 fn init_tracing(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
@@ -216,8 +235,8 @@ async fn admin(app: &App, cmd: AdminCommand, now: i64) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        AdminCommand::User(UserCommand::Disable { user }) => set_user_disabled(app, &user, true, now).await,
-        AdminCommand::User(UserCommand::Enable { user }) => set_user_disabled(app, &user, false, now).await,
+        AdminCommand::User(UserCommand::Disable { user }) => set_user_disabled(app, &user, true).await,
+        AdminCommand::User(UserCommand::Enable { user }) => set_user_disabled(app, &user, false).await,
         AdminCommand::App(AppCommand::Create(args)) => create_app(app, args).await,
         AdminCommand::App(AppCommand::List) => {
             for c in app.state.store.clients().list().await? {
@@ -280,6 +299,7 @@ async fn create_user(app: &App, args: UserCreate, now: i64) -> anyhow::Result<()
         disabled: false,
         created_at: now,
         updated_at: now,
+        profile: Default::default(),
     };
     app.state.store.users().insert(&NewUser { user: user.clone(), password_hash: Some(hash) }).await.map_err(|e| {
         match e {
@@ -296,8 +316,9 @@ async fn create_user(app: &App, args: UserCreate, now: i64) -> anyhow::Result<()
     Ok(())
 }
 
-async fn set_user_disabled(app: &App, user: &str, disabled: bool, now: i64) -> anyhow::Result<()> {
-    app.state.oidc.set_user_disabled(user, disabled, now).await.map_err(refused)?;
+async fn set_user_disabled(app: &App, user: &str, disabled: bool) -> anyhow::Result<()> {
+    let status = if disabled { UserStatus::Suspended } else { UserStatus::Active };
+    app.state.directory.set_status(&Actor::cli(), user, status).await.map_err(refused_dir)?;
     println!("user {user} {}", if disabled { "disabled; sessions and tokens revoked" } else { "enabled" });
     Ok(())
 }

@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Layers, lowest first. A module may use its own layer's module or any lower layer.
-const LAYERS: &[(&str, u8)] = &[("domain", 0), ("storage", 1), ("keys", 2), ("authn", 2), ("oidc", 3), ("web", 4)];
+const LAYERS: &[(&str, u8)] =
+    &[("domain", 0), ("storage", 1), ("keys", 2), ("authn", 2), ("audit", 2), ("directory", 3), ("oidc", 4), ("web", 5)];
 /// Leaves anyone may use.
 const SHARED: &[&str] = &["config", "clock"];
 /// Where each library may appear (path prefixes under src/).
@@ -21,6 +22,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("argon2", &["authn/password.rs"]),
     ("figment", &["config/"]),
     ("clap", &["main.rs"]),
+    ("csv", &["directory/import.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK
 /// Sets and `claims` requests that are JSON by definition).

@@ -10,7 +10,7 @@ use crate::domain::user::normalize_login;
 use crate::domain::{AuthnContext, User};
 use crate::storage::{StorageError, Store};
 
-pub use password::{PasswordError, PasswordHasherService, generate_password};
+pub use password::{PasswordError, PasswordHasherService, check_policy, generate_password};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthnError {

@@ -47,6 +47,7 @@ pub struct RawWeb {
     pub themes_dir: Option<PathBuf>,
     pub default_locale: Option<String>,
     pub max_body_bytes: Option<usize>,
+    pub max_import_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
 }
 
@@ -104,6 +105,8 @@ pub struct WebConfig {
     pub themes_dir: PathBuf,
     pub default_locale: String,
     pub max_body_bytes: usize,
+    /// Largest HR export accepted by `POST /api/v1/imports`.
+    pub max_import_bytes: usize,
     pub request_timeout_secs: u64,
     /// Cookies carry `Secure` unless the issuer is a plain-http loopback address.
     pub secure_cookies: bool,

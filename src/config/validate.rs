@@ -109,6 +109,10 @@ pub(super) fn validate_web(raw: RawWeb, issuer: &Url, errors: &mut Vec<ConfigErr
     if !(1024..=10 * 1024 * 1024).contains(&max_body_bytes) {
         errors.push(problem("web.max_body_bytes", "must be between 1024 and 10485760"));
     }
+    let max_import_bytes = raw.max_import_bytes.unwrap_or(64 * 1024 * 1024);
+    if !(1024..=1024 * 1024 * 1024).contains(&max_import_bytes) {
+        errors.push(problem("web.max_import_bytes", "must be between 1024 and 1073741824"));
+    }
     let request_timeout_secs = raw.request_timeout_secs.unwrap_or(30);
     if !(1..=3600).contains(&request_timeout_secs) {
         errors.push(problem("web.request_timeout_secs", "must be between 1 and 3600"));
@@ -123,6 +127,7 @@ pub(super) fn validate_web(raw: RawWeb, issuer: &Url, errors: &mut Vec<ConfigErr
         themes_dir: raw.themes_dir.unwrap_or_else(|| PathBuf::from("themes")),
         default_locale,
         max_body_bytes,
+        max_import_bytes,
         request_timeout_secs,
         secure_cookies: issuer.scheme() == "https",
     }

@@ -153,6 +153,8 @@ pub struct RelyingParty {
     pub pre_approved: bool,
     pub disabled: bool,
     pub created_at: i64,
+    /// What the directory knows about the application (category, owner, access, claims).
+    pub profile: super::AppProfile,
 }
 
 impl RelyingParty {

@@ -47,3 +47,15 @@ string_id!(
     /// One authorization a user gave one client: the family its codes and tokens belong to.
     GrantId
 );
+string_id!(
+    /// An organisational unit (OPD, bidang, seksi…).
+    OrgUnitId
+);
+string_id!(
+    /// A role definition, global or belonging to one application.
+    RoleId
+);
+string_id!(
+    /// One grant of a role to a user.
+    RoleGrantId
+);

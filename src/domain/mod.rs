@@ -2,17 +2,25 @@
 //!
 //! Everything else depends on this module; it depends only on std, serde and uuid.
 
+pub mod application;
 pub mod client;
 pub mod grant;
 pub mod ids;
 pub mod nip;
+pub mod org_unit;
+pub mod pegawai;
+pub mod role;
 pub mod scope;
 pub mod security_level;
 pub mod session;
 pub mod user;
 
+pub use application::{AccessPolicy, AdminScope, AppProfile, Category};
 pub use client::{ClientAuthMethod, ClientMetadata, GrantType, RelyingParty, SigningAlg};
-pub use ids::{ClientId, GrantId, SessionId, UserId};
+pub use ids::{ClientId, GrantId, OrgUnitId, RoleGrantId, RoleId, SessionId, UserId};
+pub use org_unit::{OrgUnit, OrgUnitKind};
+pub use pegawai::{EmploymentType, Profile, UserStatus};
+pub use role::{Role, RoleGrant};
 pub use scope::Scope;
 pub use security_level::SecurityLevel;
 pub use session::{AuthnContext, SsoSession};

@@ -1,4 +1,4 @@
-//! A person who signs in (pegawai). The directory issue extends this with NIP, OPD and more.
+//! A person who signs in (pegawai): the login account; directory attributes live in `Profile`.
 
 use super::UserId;
 
@@ -18,9 +18,19 @@ pub struct User {
     pub phone_number_verified: bool,
     pub locale: Option<String>,
     pub is_admin: bool,
+    /// Cannot sign in: kept equal to `profile.status != Active` by storage.
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub profile: super::Profile,
+}
+
+impl User {
+    /// The displayable name with academic titles (OIDC `name`), falling back to the login.
+    pub fn display_name(&self) -> String {
+        let name = self.name.as_deref().unwrap_or(&self.username);
+        super::pegawai::titled_name(self.profile.front_title.as_deref(), name, self.profile.back_title.as_deref())
+    }
 }
 
 /// Normalises a login name or e-mail for storage and lookup.

@@ -1,6 +1,7 @@
 //! OAuth 2.0 and OpenID Connect, without HTTP: every endpoint is a service method that takes
 //! parsed parameters and returns an outcome or an `OAuthError`; `web/` renders them.
 
+pub mod admin;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
@@ -24,9 +25,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+use crate::audit::AuditRecorder;
 use crate::authn::AuthnService;
 use crate::clock::SharedClock;
 use crate::config::OidcConfig;
+use crate::directory::DirectoryService;
 use crate::keys::Keyring;
 use crate::storage::Store;
 
@@ -45,6 +48,8 @@ pub struct OidcService {
     pub(crate) clock: SharedClock,
     pub(crate) authn: AuthnService,
     pub(crate) clients: Arc<client_cache::ClientCache>,
+    pub(crate) directory: DirectoryService,
+    pub(crate) audit: AuditRecorder,
 }
 
 impl OidcService {
@@ -54,9 +59,16 @@ impl OidcService {
         config: OidcConfig,
         clock: SharedClock,
         authn: AuthnService,
+        directory: DirectoryService,
     ) -> Self {
         let clients = Arc::new(client_cache::ClientCache::default());
-        Self { store, keyring, config: Arc::new(config), clock, authn, clients }
+        let audit = directory.audit().clone();
+        Self { store, keyring, config: Arc::new(config), clock, authn, clients, directory, audit }
+    }
+
+    /// Drops a cached client after its registration or profile changed elsewhere.
+    pub fn forget_client(&self, client_id: &str) {
+        self.clients.invalidate(client_id);
     }
 
     pub fn issuer(&self) -> &str {

@@ -196,6 +196,7 @@ impl OidcService {
             pre_approved: new.pre_approved,
             disabled: false,
             created_at: now,
+            profile: Default::default(),
         };
         Ok(CreatedClient { client, client_secret: secret, registration_access_token: registration_token })
     }

@@ -59,24 +59,4 @@ impl OidcService {
     pub fn password_hasher(&self) -> crate::authn::PasswordHasherService {
         self.authn.hasher()
     }
-
-    /// Disables or enables an account. Disabling ends its sessions and revokes its grants.
-    pub async fn set_user_disabled(&self, id_or_username: &str, disabled: bool, now: i64) -> Result<(), OAuthError> {
-        let login = crate::domain::user::normalize_login(id_or_username);
-        let id = match self.store.users().resolve(&login).await? {
-            Some(id) => id,
-            None => self
-                .store
-                .users()
-                .resolve(id_or_username)
-                .await?
-                .ok_or_else(|| OAuthError::invalid_request("no such user"))?,
-        };
-        self.store.users().set_disabled(&id, disabled, now).await?;
-        if disabled {
-            self.store.sessions().end_for_user(&id, now).await?;
-            self.store.grants().revoke_for_user(&id, now).await?;
-        }
-        Ok(())
-    }
 }

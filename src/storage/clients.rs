@@ -1,20 +1,59 @@
-//! Registered applications (OIDC relying parties). Metadata is kept as RFC 7591 JSON.
+//! Registered applications (OIDC relying parties). Metadata is kept as RFC 7591 JSON; the
+//! directory profile (category, owner, access policy, released claims) sits beside it.
 
-use crate::domain::{ClientId, ClientMetadata, RelyingParty};
+use crate::domain::{AccessPolicy, AdminScope, AppProfile, Category, ClientId, ClientMetadata, OrgUnitId};
+use crate::domain::{RelyingParty, SecurityLevel};
 
-use super::{Db, StorageError, corrupt, on_pool, touched};
+use super::{Db, StorageError, Tx, corrupt, on_pool, on_tx, row_struct, touched};
 
-type ClientRow = (String, Option<String>, String, bool, bool, i64);
+macro_rules! client_columns {
+    () => {
+        "client_id, secret_hash, metadata, pre_approved, disabled, created_at, category, owner_unit_id, \
+         min_level, access_policy, released_claims, admin_scope, version"
+    };
+}
+
+row_struct!(ClientRow {
+    client_id: String,
+    secret_hash: Option<String>,
+    metadata: String,
+    pre_approved: bool,
+    disabled: bool,
+    created_at: i64,
+    category: String,
+    owner_unit_id: Option<String>,
+    min_level: i64,
+    access_policy: String,
+    released_claims: String,
+    admin_scope: Option<String>,
+    version: i64,
+});
 
 fn into_client(row: ClientRow) -> Result<RelyingParty, StorageError> {
-    let metadata: ClientMetadata = serde_json::from_str(&row.2).map_err(|e| corrupt("clients", e))?;
+    let metadata: ClientMetadata = serde_json::from_str(&row.metadata).map_err(|e| corrupt("clients", e))?;
+    let access: AccessPolicy = serde_json::from_str(&row.access_policy).map_err(|e| corrupt("clients", e))?;
+    let released_claims: Vec<String> =
+        serde_json::from_str(&row.released_claims).map_err(|e| corrupt("clients", e))?;
+    let profile = AppProfile {
+        category: Category::parse(&row.category).ok_or_else(|| corrupt("clients", &row.category))?,
+        owner_unit_id: row.owner_unit_id.map(OrgUnitId::new),
+        min_level: SecurityLevel::ALL
+            .into_iter()
+            .find(|l| *l as i64 == row.min_level)
+            .ok_or_else(|| corrupt("clients", row.min_level))?,
+        access,
+        released_claims,
+        admin_scope: row.admin_scope.as_deref().map(AdminScope::from_stored),
+        version: row.version,
+    };
     Ok(RelyingParty {
-        client_id: ClientId::new(row.0),
-        secret_hash: row.1,
+        client_id: ClientId::new(row.client_id),
+        secret_hash: row.secret_hash,
         metadata,
-        pre_approved: row.3,
-        disabled: row.4,
-        created_at: row.5,
+        pre_approved: row.pre_approved,
+        disabled: row.disabled,
+        created_at: row.created_at,
+        profile,
     })
 }
 
@@ -31,12 +70,14 @@ pub struct NewClient {
 
 const INSERT: &str = "INSERT INTO clients (client_id, secret_hash, metadata, pre_approved, disabled, \
      registration_token_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, FALSE, $5, $6, $6)";
-const FIND: &str =
-    "SELECT client_id, secret_hash, metadata, pre_approved, disabled, created_at FROM clients WHERE client_id = $1";
-const FIND_BY_REGISTRATION: &str = "SELECT client_id, secret_hash, metadata, pre_approved, disabled, created_at \
-     FROM clients WHERE registration_token_hash = $1 AND client_id = $2";
-const LIST: &str =
-    "SELECT client_id, secret_hash, metadata, pre_approved, disabled, created_at FROM clients ORDER BY client_id";
+const FIND: &str = concat!("SELECT ", client_columns!(), " FROM clients WHERE client_id = $1");
+const FIND_BY_REGISTRATION: &str =
+    concat!("SELECT ", client_columns!(), " FROM clients WHERE registration_token_hash = $1 AND client_id = $2");
+const LIST: &str = concat!("SELECT ", client_columns!(), " FROM clients ORDER BY client_id");
+/// Optimistic update of the directory profile: only when the stored version is still `$2`.
+const UPDATE_PROFILE: &str = "UPDATE clients SET category = $3, owner_unit_id = $4, min_level = $5, \
+     access_policy = $6, released_claims = $7, admin_scope = $8, updated_at = $9, version = version + 1 \
+     WHERE client_id = $1 AND version = $2";
 const UPDATE_METADATA: &str = "UPDATE clients SET metadata = $2, updated_at = $3 WHERE client_id = $1";
 const SET_DISABLED: &str = "UPDATE clients SET disabled = $2, updated_at = $3 WHERE client_id = $1";
 const INSERT_INITIAL_TOKEN: &str =
@@ -124,6 +165,34 @@ impl<'a> Clients<'a> {
                 .await
                 .map(|r| r.rows_affected())
         })?;
+        touched(n)
+    }
+
+    /// Writes the directory profile if the stored version is still `expected_version`.
+    /// `NotFound` when the client is unknown or the version moved on.
+    pub async fn update_profile_in(
+        &self,
+        tx: &mut Tx,
+        client_id: &ClientId,
+        profile: &AppProfile,
+        expected_version: i64,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        let access = serde_json::to_string(&profile.access).map_err(|e| corrupt("clients", e))?;
+        let claims = serde_json::to_string(&profile.released_claims).map_err(|e| corrupt("clients", e))?;
+        let n = on_tx!(tx, |conn| sqlx::query(UPDATE_PROFILE)
+            .bind(client_id.as_str())
+            .bind(expected_version)
+            .bind(profile.category.as_str())
+            .bind(profile.owner_unit_id.as_ref().map(OrgUnitId::as_str))
+            .bind(profile.min_level as i64)
+            .bind(&access)
+            .bind(&claims)
+            .bind(profile.admin_scope.as_ref().map(AdminScope::as_stored))
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
         touched(n)
     }
 

@@ -21,6 +21,60 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Runs one query expression on the connection of an open transaction.
+macro_rules! on_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match $tx {
+            $crate::storage::Tx::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::storage::Tx::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+/// Declares a row struct decoded by column name on both backends, so rows wider than sqlx's
+/// 16-element tuples need no derive macro (and no `macros` feature).
+macro_rules! row_struct {
+    ($name:ident { $($field:ident : $ty:ty),* $(,)? }) => {
+        pub(super) struct $name { $(pub(super) $field: $ty),* }
+        impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for $name {
+            fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+                use sqlx::Row;
+                Ok(Self { $($field: row.try_get(stringify!($field))?),* })
+            }
+        }
+        impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for $name {
+            fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+                use sqlx::Row;
+                Ok(Self { $($field: row.try_get(stringify!($field))?),* })
+            }
+        }
+    };
+}
+pub(crate) use row_struct;
+
+/// An open transaction on either backend. Dropped without `commit`, it rolls back.
+pub enum Tx {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<(), StorageError> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await,
+            Tx::Postgres(t) => t.commit().await,
+        }
+        .map_err(StorageError::Database)
+    }
+}
+
 /// A pool on the embedded default (SQLite) or on PostgreSQL.
 #[derive(Debug, Clone)]
 pub enum Db {
@@ -66,6 +120,15 @@ impl Db {
             Db::Postgres(pool) => migrations::postgres().run(pool).await,
         }
         .map_err(StorageError::Migrate)
+    }
+
+    /// Starts a transaction. SQLite takes the write lock up front (`BEGIN IMMEDIATE`) so two
+    /// writers queue instead of failing with SQLITE_BUSY when both try to upgrade.
+    pub async fn begin(&self) -> Result<Tx, StorageError> {
+        Ok(match self {
+            Db::Sqlite(pool) => Tx::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        })
     }
 
     /// A cheap round trip, for readiness checks.

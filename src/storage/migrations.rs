@@ -7,15 +7,23 @@ use sqlx::SqlStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 /// (version, description, SQLite text, PostgreSQL text), in order.
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "core",
-    include_str!("../../migrations/sqlite/0001_core.sql"),
-    include_str!("../../migrations/postgres/0001_core.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "core",
+        include_str!("../../migrations/sqlite/0001_core.sql"),
+        include_str!("../../migrations/postgres/0001_core.sql"),
+    ),
+    (
+        2,
+        "directory",
+        include_str!("../../migrations/sqlite/0002_directory.sql"),
+        include_str!("../../migrations/postgres/0002_directory.sql"),
+    ),
+];
 
 /// The file names the embedded list expects, for the parity test.
-pub const FILE_NAMES: &[&str] = &["0001_core.sql"];
+pub const FILE_NAMES: &[&str] = &["0001_core.sql", "0002_directory.sql"];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {
     let migrations = MIGRATIONS

@@ -9,17 +9,25 @@ mod grants;
 mod interactions;
 mod keys;
 mod migrations;
+mod org_units;
+mod roles;
+mod audit;
 mod sessions;
+mod user_search;
 mod users;
 
 pub use clients::{Clients, NewClient};
-pub use db::Db;
-pub(crate) use db::on_pool;
+pub use db::{Db, Tx};
+pub(crate) use db::{on_pool, on_tx, row_struct};
 pub use grants::{Grants, RefreshState};
 pub use interactions::{Interaction, Interactions};
 pub use keys::{SigningKeyRow, SigningKeys};
+pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;
+pub use org_units::{OrgUnits, Placement};
+pub use roles::{HeldRole, Roles};
 pub use sessions::{NewSession, Sessions};
+pub use user_search::UserFilter;
 pub use users::{NewUser, Users};
 
 /// What can go wrong below the domain. Variants are facts; the source is kept.
@@ -99,6 +107,20 @@ impl Store {
     }
     pub fn signing_keys(&self) -> SigningKeys<'_> {
         SigningKeys::new(&self.db)
+    }
+    pub fn org_units(&self) -> OrgUnits<'_> {
+        OrgUnits::new(&self.db)
+    }
+    pub fn roles(&self) -> Roles<'_> {
+        Roles::new(&self.db)
+    }
+    pub fn audit(&self) -> AuditLog<'_> {
+        AuditLog::new(&self.db)
+    }
+
+    /// Starts a transaction for a multi-step write.
+    pub async fn begin(&self) -> Result<Tx, StorageError> {
+        self.db.begin().await
     }
 
     pub async fn ping(&self) -> Result<(), StorageError> {

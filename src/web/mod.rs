@@ -1,6 +1,7 @@
 //! HTTP: the only user of axum and tower. Routes per area, one error mapping, security headers
 //! and request ids for every response.
 
+mod admin_api;
 pub mod cookies;
 pub mod error;
 pub mod extract;
@@ -23,6 +24,7 @@ use tower_http::request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, 
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+pub use admin_api::OPENAPI;
 pub use state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -47,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(interaction::routes())
         .merge(registration::routes())
         .merge(health::routes())
+        .merge(admin_api::routes(state.web.max_import_bytes))
         .fallback(not_found)
         .with_state(state)
         .layer(middleware)

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 
 use crate::config::WebConfig;
+use crate::directory::DirectoryService;
 use crate::oidc::OidcService;
 use crate::storage::Store;
 
@@ -13,6 +14,7 @@ use super::views::Views;
 #[derive(Clone)]
 pub struct AppState {
     pub oidc: OidcService,
+    pub directory: DirectoryService,
     pub views: Arc<Views>,
     pub web: Arc<WebConfig>,
     pub store: Store,
@@ -43,5 +45,11 @@ impl FromRef<AppState> for Published {
 impl FromRef<AppState> for OidcService {
     fn from_ref(state: &AppState) -> Self {
         state.oidc.clone()
+    }
+}
+
+impl FromRef<AppState> for DirectoryService {
+    fn from_ref(state: &AppState) -> Self {
+        state.directory.clone()
     }
 }

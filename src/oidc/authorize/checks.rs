@@ -156,6 +156,7 @@ mod tests {
             pre_approved: false,
             disabled: false,
             created_at: 0,
+            profile: Default::default(),
         }
     }
 

@@ -1,0 +1,17 @@
+//! The audit trail: every login, token issuance, logout, session revocation and administrative
+//! change becomes an event in an append-only, hash-chained log (ARCHITECTURE.md §6). Events
+//! never carry secrets: no passwords, tokens, codes or NIKs.
+//!
+//! `event.rs` builds events, `recorder.rs` appends them (alone, or inside the caller's
+//! transaction so an admin change and its event commit together), `verify.rs` walks the chain.
+
+mod event;
+mod recorder;
+mod verify;
+
+pub use event::{AuditEvent, Outcome, chain_hash};
+pub use recorder::AuditRecorder;
+pub use verify::{ChainProblem, VerifyReport};
+
+/// Audit failures are storage failures.
+pub type AuditError = crate::storage::StorageError;

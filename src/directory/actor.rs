@@ -1,0 +1,116 @@
+//! Who is acting, and how far their authority reaches. The office reaches everything; an OPD
+//! administrator reaches their unit and everything below it, nothing else.
+
+use std::collections::HashSet;
+
+use crate::domain::role::{OFFICE_ADMIN, OPD_ADMIN};
+use crate::domain::{AdminScope, OrgUnitId, RelyingParty, UserId};
+
+use super::{DirectoryError, DirectoryService};
+
+/// An administrator (a person or an automation client) or the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `user:<id>`, `client:<client_id>` or `cli`; recorded in audit events.
+    pub id: String,
+    pub scope: AdminScope,
+    pub source_ip: Option<String>,
+}
+
+impl Actor {
+    /// The operator at the server's command line: the office's authority.
+    pub fn cli() -> Self {
+        Self { id: "cli".into(), scope: AdminScope::Office, source_ip: None }
+    }
+}
+
+/// The units an actor may touch.
+#[derive(Debug, Clone)]
+pub enum Reach {
+    Everything,
+    Subtree { root: OrgUnitId, units: HashSet<OrgUnitId> },
+}
+
+impl Reach {
+    /// Whether a record placed in `unit` is within reach. Records without a unit belong to
+    /// the office.
+    pub fn covers(&self, unit: Option<&OrgUnitId>) -> bool {
+        match (self, unit) {
+            (Reach::Everything, _) => true,
+            (Reach::Subtree { units, .. }, Some(u)) => units.contains(u),
+            (Reach::Subtree { .. }, None) => false,
+        }
+    }
+
+    pub fn root(&self) -> Option<&OrgUnitId> {
+        match self {
+            Reach::Everything => None,
+            Reach::Subtree { root, .. } => Some(root),
+        }
+    }
+
+    pub fn is_office(&self) -> bool {
+        matches!(self, Reach::Everything)
+    }
+
+    /// `Forbidden` unless the actor is the office.
+    pub fn require_office(&self, what: &str) -> Result<(), DirectoryError> {
+        if self.is_office() { Ok(()) } else { Err(DirectoryError::Forbidden(format!("only the office may {what}"))) }
+    }
+}
+
+impl DirectoryService {
+    /// The units `actor` reaches, read fresh for each operation.
+    pub async fn reach(&self, actor: &Actor) -> Result<Reach, DirectoryError> {
+        match &actor.scope {
+            AdminScope::Office => Ok(Reach::Everything),
+            AdminScope::OrgUnit(root) => {
+                let units = self.store.org_units().subtree(root).await?.into_iter().collect();
+                Ok(Reach::Subtree { root: root.clone(), units })
+            }
+        }
+    }
+
+    /// The admin authority of a person right now: `is_admin` accounts and holders of
+    /// `pintu.admin` are the office; a `pintu.opd_admin` grant reaches its unit's subtree.
+    pub async fn admin_scope_of(&self, user: &UserId) -> Result<Option<AdminScope>, DirectoryError> {
+        let Some(account) = self.store.users().find(user).await? else { return Ok(None) };
+        if account.disabled {
+            return Ok(None);
+        }
+        if account.is_admin {
+            return Ok(Some(AdminScope::Office));
+        }
+        let now = self.now();
+        let held = self.store.roles().held_by(user).await?;
+        let active = held.iter().filter(|h| h.role.client_id.is_none() && h.grant.is_active(now));
+        let mut opd = None;
+        for h in active {
+            match (h.role.name.as_str(), &h.grant.org_unit_id) {
+                (OFFICE_ADMIN, _) => return Ok(Some(AdminScope::Office)),
+                (OPD_ADMIN, Some(unit)) if opd.is_none() => opd = Some(AdminScope::OrgUnit(unit.clone())),
+                _ => {}
+            }
+        }
+        Ok(opd)
+    }
+
+    /// The actor behind an admin API bearer token: the client's own authority for client
+    /// credentials, the person's for a token issued to them through an admin-capable client.
+    pub async fn actor_for_token(
+        &self,
+        client: &RelyingParty,
+        user: Option<&UserId>,
+        source_ip: Option<String>,
+    ) -> Result<Option<Actor>, DirectoryError> {
+        let Some(client_scope) = &client.profile.admin_scope else { return Ok(None) };
+        let (id, scope) = match user {
+            None => (format!("client:{}", client.client_id), client_scope.clone()),
+            Some(user) => match self.admin_scope_of(user).await? {
+                Some(scope) => (format!("user:{user}"), scope),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(Actor { id, scope, source_ip }))
+    }
+}

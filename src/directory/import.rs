@@ -1,0 +1,319 @@
+//! Bulk import from the civil-service HR export (CSV). A dry run reports every problem with
+//! its line and field; an apply writes everything in one transaction or nothing. Re-importing
+//! the same file changes nothing; people are matched by NIP, then by e-mail. With
+//! `retire_missing`, imported people absent from the file are retired, which (like a transfer
+//! to another unit) ends their sessions and refresh tokens.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use serde_json::json;
+
+use crate::audit::AuditEvent;
+use crate::domain::nip::Date;
+use crate::domain::pegawai::SOURCE_IMPORT;
+use crate::domain::{OrgUnitId, User, UserStatus};
+use crate::storage::NewUser;
+
+use super::user_input::UserInput;
+use super::users::{apply, blank_user};
+use super::{Actor, DirectoryError, DirectoryService, FieldError};
+
+/// The header of the HR export, in this order (case-insensitive; `,` or `;` separated).
+pub const COLUMNS: [&str; 11] = [
+    "nip",
+    "nama",
+    "gelar_depan",
+    "gelar_belakang",
+    "jabatan",
+    "golongan",
+    "kode_unit",
+    "email",
+    "telepon",
+    "jenis_pegawai",
+    "status",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportMode {
+    DryRun,
+    Apply,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub retired: usize,
+    pub errors: Vec<FieldError>,
+    pub applied: bool,
+}
+
+/// One parsed row: its line number and the fields as a `UserInput`.
+struct Row {
+    line: usize,
+    input: UserInput,
+}
+
+/// Decodes and splits the file; every structural problem is reported with its line.
+fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<FieldError>> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
+        Err(e) => {
+            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
+            return Err(vec![FieldError::at(line, "file", "the file is not UTF-8 (save it as CSV UTF-8)")]);
+        }
+    };
+    let first = text.lines().next().unwrap_or("");
+    let delimiter = if first.contains(';') && !first.contains(',') { b';' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_lowercase()).collect(),
+        Err(e) => return Err(vec![FieldError::at(1, "header", e.to_string())]),
+    };
+    if header != COLUMNS {
+        let missing: Vec<&str> = COLUMNS.iter().filter(|c| !header.iter().any(|h| h == *c)).copied().collect();
+        let unknown: Vec<&str> = header.iter().filter(|h| !COLUMNS.contains(&h.as_str())).map(String::as_str).collect();
+        let reason = format!(
+            "expected columns {}; missing: [{}], unknown: [{}]",
+            COLUMNS.join(","),
+            missing.join(","),
+            unknown.join(",")
+        );
+        return Err(vec![FieldError::at(1, "header", reason)]);
+    }
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                errors.push(FieldError::at(line, "row", e.to_string()));
+                continue;
+            }
+        };
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        if record.len() != COLUMNS.len() {
+            let reason = format!("expected {} fields, found {}", COLUMNS.len(), record.len());
+            errors.push(FieldError::at(line, "row", reason));
+            continue;
+        }
+        let field = |i: usize| Some(record[i].trim().to_owned()).filter(|s| !s.is_empty());
+        let input = UserInput {
+            nip: field(0),
+            name: record[1].trim().to_owned(),
+            front_title: field(2),
+            back_title: field(3),
+            jabatan: field(4),
+            golongan: field(5),
+            org_unit: field(6),
+            email: field(7),
+            phone: field(8),
+            employment_type: field(9),
+            status: field(10),
+            ..UserInput::default()
+        };
+        rows.push(Row { line, input });
+    }
+    if errors.is_empty() { Ok(rows) } else { Err(errors) }
+}
+
+/// What the import will do to one person.
+enum Change {
+    Create(User),
+    Update { current: User, updated: User },
+}
+
+impl DirectoryService {
+    /// Checks (and with `ImportMode::Apply`, applies) an HR export. Office only.
+    pub async fn import(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        mode: ImportMode,
+        retire_missing: bool,
+    ) -> Result<ImportReport, DirectoryError> {
+        self.reach(actor).await?.require_office("import the HR export")?;
+        let mut report = ImportReport::default();
+        let rows = match parse(bytes) {
+            Ok(rows) => rows,
+            Err(errors) => return Ok(ImportReport { errors, ..report }),
+        };
+        report.rows = rows.len();
+        let (changes, seen, errors) = self.plan(&rows).await?;
+        report.errors = errors;
+        let existing = self.store.users().list().await?;
+        let retirees: Vec<&User> = existing
+            .iter()
+            .filter(|u| retire_missing && u.profile.source == SOURCE_IMPORT)
+            .filter(|u| u.profile.status == UserStatus::Active && !seen.contains_key(u.id.as_str()))
+            .collect();
+        for change in &changes {
+            match change {
+                Change::Create(_) => report.created += 1,
+                Change::Update { .. } => report.updated += 1,
+            }
+        }
+        report.unchanged = report.rows - report.created - report.updated;
+        report.retired = retirees.len();
+        if mode == ImportMode::DryRun || !report.errors.is_empty() {
+            return Ok(report);
+        }
+        self.apply_import(actor, changes, retirees).await?;
+        report.applied = true;
+        Ok(report)
+    }
+
+    /// Validates every row against the file and the directory and decides each change.
+    async fn plan(&self, rows: &[Row]) -> Result<(Vec<Change>, HashMap<String, usize>, Vec<FieldError>), DirectoryError> {
+        let now = self.now();
+        let today = Date::from_unix(now);
+        let units: HashMap<String, OrgUnitId> =
+            self.store.org_units().list().await?.into_iter().map(|u| (u.code, u.id)).collect();
+        let existing = self.store.users().list().await?;
+        let by_nip: HashMap<&str, &User> =
+            existing.iter().filter_map(|u| u.profile.nip.as_ref().map(|n| (n.as_str(), u))).collect();
+        let by_email: HashMap<&str, &User> = existing.iter().filter_map(|u| u.email.as_deref().map(|e| (e, u))).collect();
+        let by_login: HashMap<&str, &User> = existing.iter().map(|u| (u.username.as_str(), u)).collect();
+        let (mut changes, mut errors) = (Vec::new(), Vec::new());
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut keys_in_file: HashMap<String, usize> = HashMap::new();
+        for row in rows {
+            let valid = match row.input.validate(today) {
+                Ok(v) => v,
+                Err(es) => {
+                    errors.extend(es.into_iter().map(|e| FieldError { line: Some(row.line), ..e }));
+                    continue;
+                }
+            };
+            let mut fail = |field: &str, reason: String| errors.push(FieldError::at(row.line, field, reason));
+            let unit = match valid.org_unit.as_deref().map(|c| (c, units.get(c))) {
+                Some((_, Some(id))) => Some(id.clone()),
+                Some((code, None)) => {
+                    fail("kode_unit", format!("unknown org unit {code}"));
+                    continue;
+                }
+                None => {
+                    fail("kode_unit", "kode_unit is required".into());
+                    continue;
+                }
+            };
+            let mut duplicate = false;
+            for key in [valid.nip.as_ref().map(|n| n.as_str().to_owned()), valid.email.clone()].into_iter().flatten() {
+                if let Some(first) = keys_in_file.insert(key.clone(), row.line) {
+                    fail("nip", format!("{key} already appears on line {first}"));
+                    duplicate = true;
+                }
+            }
+            if duplicate {
+                continue;
+            }
+            let matched = valid
+                .nip
+                .as_ref()
+                .and_then(|n| by_nip.get(n.as_str()))
+                .or_else(|| valid.email.as_deref().and_then(|e| by_email.get(e)))
+                .copied();
+            let clash = |map: &HashMap<&str, &User>, key: Option<&str>| {
+                key.and_then(|k| map.get(k)).filter(|other| matched.is_none_or(|m| m.id != other.id)).is_some()
+            };
+            if clash(&by_email, valid.email.as_deref()) {
+                fail("email", "e-mail address belongs to another account".into());
+                continue;
+            }
+            if clash(&by_login, Some(valid.username.as_str())) {
+                fail("nip", "login name belongs to another account".into());
+                continue;
+            }
+            match matched {
+                Some(current) => {
+                    seen.insert(current.id.to_string(), row.line);
+                    if current.profile.nip.is_some() && current.profile.nip != valid.nip {
+                        fail("nip", "a NIP cannot change once set".into());
+                        continue;
+                    }
+                    let mut updated = current.clone();
+                    apply(&mut updated, valid, unit);
+                    updated.profile.source = SOURCE_IMPORT.into();
+                    if updated != *current {
+                        updated.updated_at = now;
+                        changes.push(Change::Update { current: current.clone(), updated });
+                    }
+                }
+                None => {
+                    let mut user = blank_user(now);
+                    apply(&mut user, valid, unit);
+                    user.profile.source = SOURCE_IMPORT.into();
+                    changes.push(Change::Create(user));
+                }
+            }
+        }
+        Ok((changes, seen, errors))
+    }
+
+    /// Writes the planned changes and their audit events in one transaction.
+    async fn apply_import(&self, actor: &Actor, changes: Vec<Change>, retirees: Vec<&User>) -> Result<(), DirectoryError> {
+        let now = self.now();
+        let mut tx = self.store.begin().await?;
+        let mut events = Vec::with_capacity(changes.len() + retirees.len() + 1);
+        let ip = actor.source_ip.as_deref();
+        for change in changes {
+            match change {
+                Change::Create(user) => {
+                    self.store.users().insert_in(&mut tx, &NewUser { user: user.clone(), password_hash: None }).await?;
+                    let unit = user.profile.org_unit_id.as_ref();
+                    events.push(AuditEvent::admin(&actor.id, "user.import", user.id.as_str(), unit, json!({})).from_ip(ip));
+                }
+                Change::Update { current, updated } => {
+                    let version = current.profile.version;
+                    events.extend(self.save_user_in(&mut tx, actor, &current, &updated, version).await?);
+                }
+            }
+        }
+        for current in retirees {
+            let mut retired = current.clone();
+            retired.profile.status = UserStatus::Retired;
+            retired.disabled = true;
+            retired.updated_at = now;
+            events.extend(self.save_user_in(&mut tx, actor, current, &retired, current.profile.version).await?);
+        }
+        events.push(AuditEvent::admin(&actor.id, "import.apply", "hr-export", None, json!({ "changes": events.len() })).from_ip(ip));
+        self.audit.record_in(&mut tx, events).await?;
+        Ok(tx.commit().await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_header_names_missing_and_unknown_columns() {
+        let errors = parse(b"nip,nama,foo\n").err().unwrap();
+        assert_eq!(errors[0].line, Some(1));
+        assert!(errors[0].reason.contains("unknown: [foo]"), "{}", errors[0].reason);
+    }
+
+    #[test]
+    fn ragged_rows_and_bad_encoding_are_reported_with_their_line() {
+        let mut file = COLUMNS.join(",").into_bytes();
+        file.extend_from_slice(b"\n1,2,3\n");
+        let errors = parse(&file).err().unwrap();
+        assert_eq!((errors[0].line, errors[0].field.as_str()), (Some(2), "row"));
+        let mut latin1 = COLUMNS.join(";").into_bytes();
+        latin1.extend_from_slice(b"\n;Jos\xe9;;;;;;;;;\n");
+        let errors = parse(&latin1).err().unwrap();
+        assert_eq!((errors[0].line, errors[0].field.as_str()), (Some(2), "file"));
+    }
+
+    #[test]
+    fn semicolon_files_and_a_byte_order_mark_are_accepted() {
+        let file = format!("\u{feff}{}\n199001012015031001;Budi;;;Analis;III/a;DISKOMINFO;;;PNS;aktif\n", COLUMNS.join(";"));
+        let rows = parse(file.as_bytes()).ok().unwrap();
+        assert_eq!(rows[0].line, 2);
+        assert_eq!(rows[0].input.org_unit.as_deref(), Some("DISKOMINFO"));
+    }
+}

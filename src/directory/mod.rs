@@ -1,0 +1,66 @@
+//! Identity management: people (pegawai), org units (OPD), roles, application profiles, the HR
+//! import and the reports. Every operation takes the acting administrator (`Actor`), checks
+//! that the target is within their reach (the office: everything; an OPD administrator: their
+//! unit's subtree), writes in one transaction together with its audit event, and returns
+//! domain data. The admin API (`web/admin_api`) and the CLI (`main.rs`) both call this.
+//!
+//! For the protocol side, `access.rs` decides who may sign in to an application and which
+//! directory claims it receives.
+
+mod access;
+mod actor;
+mod applications;
+mod error;
+mod import;
+mod org_units;
+mod reports;
+mod roles;
+mod user_input;
+mod users;
+
+pub use access::{AccessDecision, DirectoryClaims};
+pub use actor::{Actor, Reach};
+pub use applications::{ApplicationRecord, ProfilePatch};
+pub use error::{DirectoryError, FieldError};
+pub use import::{COLUMNS as IMPORT_COLUMNS, ImportMode, ImportReport};
+pub use org_units::{OrgUnitInput, OrgUnitPatch, OrgUnitRecord};
+pub use reports::{Period, ReportKind, ReportLine, report_csv};
+pub use roles::{GrantInput, GrantRecord, RoleInput};
+pub use users::{Page, UserInput, UserPatch, UserQuery, UserRecord};
+
+use crate::audit::AuditRecorder;
+use crate::authn::PasswordHasherService;
+use crate::clock::SharedClock;
+use crate::storage::Store;
+
+/// The directory's operations. Cheap to clone.
+#[derive(Clone)]
+pub struct DirectoryService {
+    store: Store,
+    clock: SharedClock,
+    audit: AuditRecorder,
+    hasher: PasswordHasherService,
+}
+
+impl DirectoryService {
+    pub fn new(store: Store, clock: SharedClock, audit: AuditRecorder, hasher: PasswordHasherService) -> Self {
+        Self { store, clock, audit, hasher }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    pub fn audit(&self) -> &AuditRecorder {
+        &self.audit
+    }
+}
+
+/// `If-Match` for an update: `None` when the request had none (RFC 6585 §3: 428).
+fn check_version(expected: Option<i64>, current: i64) -> Result<i64, DirectoryError> {
+    match expected {
+        None => Err(DirectoryError::PreconditionRequired),
+        Some(v) if v != current => Err(DirectoryError::PreconditionFailed),
+        Some(v) => Ok(v),
+    }
+}

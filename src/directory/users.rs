@@ -1,0 +1,288 @@
+//! People: create, read, list, update (JSON merge patch with If-Match), and the effects of a
+//! transfer or retirement (sessions and refresh tokens end).
+
+use serde_json::json;
+
+use crate::audit::AuditEvent;
+use crate::domain::nip::Date;
+use crate::domain::pegawai::SOURCE_LOCAL;
+use crate::domain::{OrgUnitId, Profile, User, UserId, UserStatus};
+use crate::storage::{NewUser, Placement, Tx, UserFilter};
+
+pub use super::user_input::{UserInput, UserRecord};
+use super::user_input::{ValidUser, merge_patch};
+use super::{Actor, DirectoryError, DirectoryService, Reach, check_version};
+
+/// Filters for listing people. `opd` is a unit code (its subtree is listed).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct UserQuery {
+    pub opd: Option<String>,
+    pub status: Option<String>,
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+    pub limit: Option<i64>,
+}
+
+/// One page of a listing; `next_cursor` continues it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A JSON merge patch (RFC 7396) over `UserInput`.
+pub type UserPatch = serde_json::Value;
+
+impl DirectoryService {
+    fn today(&self) -> Date {
+        Date::from_unix(self.now())
+    }
+
+    /// Resolves a unit code to an id within reach.
+    pub(super) async fn unit_in_reach(&self, reach: &Reach, code: &str) -> Result<OrgUnitId, DirectoryError> {
+        let unit = self.store.org_units().find_by_code(code).await?;
+        match unit {
+            Some(u) if reach.covers(Some(&u.id)) => Ok(u.id),
+            Some(_) => Err(DirectoryError::Forbidden(format!("org unit {code} is outside your reach"))),
+            None => Err(DirectoryError::invalid("org_unit", format!("unknown org unit {code}"))),
+        }
+    }
+
+    async fn unit_code(&self, unit: Option<&OrgUnitId>) -> Result<Option<String>, DirectoryError> {
+        Ok(match unit {
+            Some(id) => self.store.org_units().find(id).await?.map(|u| u.code),
+            None => None,
+        })
+    }
+
+    pub(super) async fn user_in_reach(&self, reach: &Reach, id: &str) -> Result<User, DirectoryError> {
+        let user = self.store.users().find(&UserId::new(id)).await?;
+        user.filter(|u| reach.covers(u.profile.org_unit_id.as_ref())).ok_or(DirectoryError::NotFound("user"))
+    }
+
+    /// Creates a person. OPD administrators must place them inside their subtree.
+    pub async fn create_user(&self, actor: &Actor, input: &UserInput) -> Result<UserRecord, DirectoryError> {
+        let reach = self.reach(actor).await?;
+        let valid = input.validate(self.today()).map_err(DirectoryError::Invalid)?;
+        let unit = match &valid.org_unit {
+            Some(code) => Some(self.unit_in_reach(&reach, code).await?),
+            None if reach.is_office() => None,
+            None => return Err(DirectoryError::invalid("org_unit", "org_unit is required")),
+        };
+        let password_hash = match &input.password {
+            Some(p) => Some(self.hash_password(p)?),
+            None => None,
+        };
+        let now = self.now();
+        let mut user = blank_user(now);
+        apply(&mut user, valid, unit);
+        let mut tx = self.store.begin().await?;
+        self.store.users().insert_in(&mut tx, &NewUser { user: user.clone(), password_hash }).await?;
+        let event = AuditEvent::admin(&actor.id, "user.create", user.id.as_str(), user.profile.org_unit_id.as_ref(), json!({}));
+        self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
+        tx.commit().await?;
+        Ok(UserRecord::new(&user, self.unit_code(user.profile.org_unit_id.as_ref()).await?, true))
+    }
+
+    pub fn hash_password(&self, password: &str) -> Result<String, DirectoryError> {
+        crate::authn::check_policy(password).map_err(|e| DirectoryError::invalid("password", e.to_string()))?;
+        self.hasher.hash(password).map_err(|e| DirectoryError::invalid("password", e.to_string()))
+    }
+
+    pub async fn get_user(&self, actor: &Actor, id: &str) -> Result<UserRecord, DirectoryError> {
+        let reach = self.reach(actor).await?;
+        let user = self.user_in_reach(&reach, id).await?;
+        Ok(UserRecord::new(&user, self.unit_code(user.profile.org_unit_id.as_ref()).await?, true))
+    }
+
+    /// Lists people within reach, filtered, one page at a time.
+    pub async fn list_users(&self, actor: &Actor, query: &UserQuery) -> Result<Page<UserRecord>, DirectoryError> {
+        let reach = self.reach(actor).await?;
+        let within = match &query.opd {
+            Some(code) => {
+                let code = crate::domain::org_unit::normalize_code(code);
+                Some(self.unit_in_reach(&reach, &code).await?)
+            }
+            None => reach.root().cloned(),
+        };
+        let status = match query.status.as_deref() {
+            Some(s) => Some(UserStatus::parse(s).ok_or_else(|| DirectoryError::invalid("status", "unknown status"))?),
+            None => None,
+        };
+        let limit = query.limit.unwrap_or(50);
+        if !(1..=500).contains(&limit) {
+            return Err(DirectoryError::invalid("limit", "limit must be 1-500"));
+        }
+        let filter = UserFilter { within, status, text: query.q.clone(), after_id: query.cursor.clone(), limit: limit + 1 };
+        let mut users = self.store.users().search(&filter).await?;
+        let next_cursor = if users.len() as i64 > limit {
+            users.truncate(limit as usize);
+            users.last().map(|u| u.id.to_string())
+        } else {
+            None
+        };
+        let codes = self.unit_codes().await?;
+        let items = users
+            .iter()
+            .map(|u| UserRecord::new(u, u.profile.org_unit_id.as_ref().and_then(|id| codes.get(id).cloned()), false))
+            .collect();
+        Ok(Page { items, next_cursor })
+    }
+
+    /// Applies a JSON merge patch if `expected_version` is current. A new home unit or an
+    /// inactive status ends the person's sessions and refresh tokens.
+    pub async fn update_user(
+        &self,
+        actor: &Actor,
+        id: &str,
+        patch: &UserPatch,
+        expected_version: Option<i64>,
+    ) -> Result<UserRecord, DirectoryError> {
+        let reach = self.reach(actor).await?;
+        let current = self.user_in_reach(&reach, id).await?;
+        let version = check_version(expected_version, current.profile.version)?;
+        let code = self.unit_code(current.profile.org_unit_id.as_ref()).await?;
+        let mut doc = serde_json::to_value(UserInput::from_user(&current, code))
+            .map_err(|e| DirectoryError::invalid("body", e.to_string()))?;
+        merge_patch(&mut doc, patch);
+        let input: UserInput =
+            serde_json::from_value(doc).map_err(|e| DirectoryError::invalid("body", e.to_string()))?;
+        let valid = input.validate(self.today()).map_err(DirectoryError::Invalid)?;
+        if current.profile.nip.is_some() && current.profile.nip != valid.nip {
+            return Err(DirectoryError::invalid("nip", "a NIP cannot change once set"));
+        }
+        let unit = match &valid.org_unit {
+            Some(code) => Some(self.unit_in_reach(&reach, code).await?),
+            None if reach.is_office() => None,
+            None => return Err(DirectoryError::invalid("org_unit", "org_unit is required")),
+        };
+        let mut user = current.clone();
+        apply(&mut user, valid, unit);
+        user.updated_at = self.now();
+        let password_hash = match &input.password {
+            Some(p) => Some(self.hash_password(p)?),
+            None => None,
+        };
+        let mut tx = self.store.begin().await?;
+        let events = self.save_user_in(&mut tx, actor, &current, &user, version).await?;
+        self.audit.record_in(&mut tx, events).await?;
+        if let Some(hash) = password_hash {
+            self.store.users().set_password_hash_in(&mut tx, &user.id, &hash, user.updated_at).await?;
+        }
+        tx.commit().await?;
+        user.profile.version = version + 1;
+        Ok(UserRecord::new(&user, self.unit_code(user.profile.org_unit_id.as_ref()).await?, true))
+    }
+
+    /// Writes `updated` over `current` with its placement history and, on a transfer or
+    /// deactivation, the end of sessions and refresh tokens. Returns the audit events to record.
+    pub(super) async fn save_user_in(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        current: &User,
+        updated: &User,
+        version: i64,
+    ) -> Result<Vec<AuditEvent>, DirectoryError> {
+        let users = self.store.users();
+        users.update_in(tx, updated, version).await.map_err(|e| match e {
+            crate::storage::StorageError::NotFound => DirectoryError::PreconditionFailed,
+            other => other.into(),
+        })?;
+        let (before, after) = (&current.profile, &updated.profile);
+        let moved = before.org_unit_id != after.org_unit_id;
+        let mut events = vec![AuditEvent::admin(
+            &actor.id,
+            "user.update",
+            updated.id.as_str(),
+            after.org_unit_id.as_ref(),
+            json!({ "status": after.status.as_str(), "moved": moved }),
+        )];
+        if moved {
+            let placement = Placement {
+                subject_kind: "user".into(),
+                subject_id: updated.id.to_string(),
+                from_unit_id: before.org_unit_id.as_ref().map(|u| u.to_string()),
+                to_unit_id: after.org_unit_id.as_ref().map(|u| u.to_string()),
+                changed_at: updated.updated_at,
+                actor: actor.id.clone(),
+            };
+            self.store.org_units().insert_placement_in(tx, &placement).await?;
+        }
+        let deactivated = after.status != UserStatus::Active && before.status != after.status;
+        if (moved && current.profile.org_unit_id.is_some()) || deactivated {
+            users.cut_off_in(tx, &updated.id, updated.updated_at).await?;
+            let reason = if deactivated { after.status.as_str() } else { "transferred" };
+            events.push(AuditEvent::sessions_revoked(&actor.id, updated, reason));
+        }
+        Ok(events.into_iter().map(|e| e.from_ip(actor.source_ip.as_deref())).collect())
+    }
+
+    /// Sets a person's status (CLI `disable`/`enable`), with the same effects as an update.
+    pub async fn set_status(&self, actor: &Actor, id_or_login: &str, status: UserStatus) -> Result<(), DirectoryError> {
+        let reach = self.reach(actor).await?;
+        let login = crate::domain::user::normalize_login(id_or_login);
+        let id = match self.store.users().resolve(&login).await? {
+            Some(id) => id,
+            None => self.store.users().resolve(id_or_login).await?.ok_or(DirectoryError::NotFound("user"))?,
+        };
+        let current = self.user_in_reach(&reach, id.as_str()).await?;
+        let mut user = current.clone();
+        user.profile.status = status;
+        user.disabled = status != UserStatus::Active;
+        user.updated_at = self.now();
+        let mut tx = self.store.begin().await?;
+        let events = self.save_user_in(&mut tx, actor, &current, &user, current.profile.version).await?;
+        self.audit.record_in(&mut tx, events).await?;
+        Ok(tx.commit().await?)
+    }
+
+    /// The home units a person has had, oldest move first.
+    pub async fn user_history(&self, actor: &Actor, id: &str) -> Result<Vec<Placement>, DirectoryError> {
+        let reach = self.reach(actor).await?;
+        let user = self.user_in_reach(&reach, id).await?;
+        Ok(self.store.org_units().placements(user.id.as_str()).await?)
+    }
+}
+
+pub(super) fn blank_user(now: i64) -> User {
+    User {
+        id: UserId::generate(),
+        username: String::new(),
+        name: None,
+        given_name: None,
+        family_name: None,
+        email: None,
+        email_verified: false,
+        phone_number: None,
+        phone_number_verified: false,
+        locale: None,
+        is_admin: false,
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+        profile: Profile { source: SOURCE_LOCAL.into(), ..Profile::default() },
+    }
+}
+
+/// Copies validated values onto a user; the unit is already resolved.
+pub(super) fn apply(user: &mut User, v: ValidUser, unit: Option<OrgUnitId>) {
+    user.username = v.username;
+    user.name = Some(v.name);
+    // An address the office enters from the HR record counts as verified (OIDC Core §5.1).
+    user.email_verified = v.email.is_some();
+    user.email = v.email;
+    user.phone_number = v.phone;
+    user.disabled = v.status != UserStatus::Active;
+    let p = &mut user.profile;
+    p.nip = v.nip;
+    p.nik = v.nik;
+    p.front_title = v.front_title;
+    p.back_title = v.back_title;
+    p.employment_type = v.employment_type;
+    p.job_title = v.job_title;
+    p.rank = v.rank;
+    p.org_unit_id = unit;
+    p.status = v.status;
+    p.level_ceiling = v.level_ceiling;
+}

@@ -1,0 +1,240 @@
+//! The append-only, hash-chained audit log, and the reports derived from it. The chain hash
+//! is computed by the caller (`audit`); storage only keeps the order: each batch reads the
+//! head and appends after it inside one transaction, so no two writers fork the chain.
+
+use serde::Serialize;
+
+use crate::domain::OrgUnitId;
+
+use super::{Db, StorageError, Tx, on_pool, on_tx, row_struct};
+
+/// An event to append. `detail` is JSON text without secrets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewAuditRow {
+    pub at: i64,
+    pub action: String,
+    pub outcome: String,
+    pub actor: Option<String>,
+    pub target: Option<String>,
+    pub org_unit_id: Option<String>,
+    pub client_id: Option<String>,
+    pub source_ip: Option<String>,
+    pub level: Option<i64>,
+    pub detail: String,
+}
+
+row_struct!(StoredRow {
+    seq: i64,
+    at: i64,
+    action: String,
+    outcome: String,
+    actor: Option<String>,
+    target: Option<String>,
+    org_unit_id: Option<String>,
+    client_id: Option<String>,
+    source_ip: Option<String>,
+    level: Option<i64>,
+    detail: String,
+    prev_hash: String,
+    hash: String,
+});
+
+/// A stored event with its place in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditRow {
+    pub seq: i64,
+    #[serde(flatten)]
+    pub event: NewAuditRow,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl From<StoredRow> for AuditRow {
+    fn from(r: StoredRow) -> Self {
+        AuditRow {
+            seq: r.seq,
+            event: NewAuditRow {
+                at: r.at,
+                action: r.action,
+                outcome: r.outcome,
+                actor: r.actor,
+                target: r.target,
+                org_unit_id: r.org_unit_id,
+                client_id: r.client_id,
+                source_ip: r.source_ip,
+                level: r.level,
+                detail: r.detail,
+            },
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// Counts for one org unit or application over a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportRow {
+    pub key: String,
+    pub active_users: i64,
+    pub logins: i64,
+    pub failures: i64,
+    pub level_1: i64,
+    pub level_2: i64,
+    pub level_3: i64,
+    pub level_4: i64,
+}
+
+/// The hash of the (empty) chain's start.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+const COLUMNS: &str =
+    "seq, at, action, outcome, actor, target, org_unit_id, client_id, source_ip, level, detail, prev_hash, hash";
+const HEAD: &str = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+const INSERT: &str = "INSERT INTO audit_events (seq, at, action, outcome, actor, target, org_unit_id, client_id, \
+     source_ip, level, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+const SUBTREE_CTE: &str = "WITH RECURSIVE down(id, depth) AS (SELECT id, 0 FROM org_units WHERE id = $3 \
+     UNION ALL SELECT o.id, down.depth + 1 FROM org_units o JOIN down ON o.parent_id = down.id WHERE down.depth < 64) ";
+const REPORT_SUMS: &str = "COUNT(DISTINCT CASE WHEN outcome = 'success' THEN target END) AS active_users, \
+     SUM(CASE WHEN action = 'login' AND outcome = 'success' THEN 1 ELSE 0 END) AS logins, \
+     SUM(CASE WHEN action = 'login' AND outcome = 'failure' THEN 1 ELSE 0 END) AS failures, \
+     SUM(CASE WHEN action = 'login' AND outcome = 'success' AND level = 1 THEN 1 ELSE 0 END) AS level_1, \
+     SUM(CASE WHEN action = 'login' AND outcome = 'success' AND level = 2 THEN 1 ELSE 0 END) AS level_2, \
+     SUM(CASE WHEN action = 'login' AND outcome = 'success' AND level = 3 THEN 1 ELSE 0 END) AS level_3, \
+     SUM(CASE WHEN action = 'login' AND outcome = 'success' AND level = 4 THEN 1 ELSE 0 END) AS level_4";
+
+/// What a report groups by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportBy {
+    OrgUnit,
+    Client,
+}
+
+pub struct AuditLog<'a> {
+    db: &'a Db,
+}
+
+impl<'a> AuditLog<'a> {
+    pub(super) fn new(db: &'a Db) -> Self {
+        Self { db }
+    }
+
+    /// Appends `events` after the current head inside `tx`; `chain(prev_hash, seq, event)`
+    /// gives each event's hash. Returns the new head hash.
+    pub async fn append_in(
+        &self,
+        tx: &mut Tx,
+        events: &[NewAuditRow],
+        chain: impl Fn(&str, i64, &NewAuditRow) -> String,
+    ) -> Result<String, StorageError> {
+        if let Tx::Postgres(t) = tx {
+            // PostgreSQL: serialise appenders for the rest of this transaction (SQLite's
+            // BEGIN IMMEDIATE already did). The key is an arbitrary constant naming this lock.
+            sqlx::query("SELECT pg_advisory_xact_lock(7420001)").execute(&mut **t).await?;
+        }
+        let head: Option<(i64, String)> = on_tx!(tx, |conn| sqlx::query_as(HEAD).fetch_optional(conn).await)?;
+        let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
+        for e in events {
+            seq += 1;
+            let hash = chain(&prev, seq, e);
+            on_tx!(tx, |conn| sqlx::query(INSERT)
+                .bind(seq)
+                .bind(e.at)
+                .bind(&e.action)
+                .bind(&e.outcome)
+                .bind(&e.actor)
+                .bind(&e.target)
+                .bind(&e.org_unit_id)
+                .bind(&e.client_id)
+                .bind(&e.source_ip)
+                .bind(e.level)
+                .bind(&e.detail)
+                .bind(&prev)
+                .bind(&hash)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
+            prev = hash;
+        }
+        Ok(prev)
+    }
+
+    /// Up to `limit` events after `after_seq`, in chain order.
+    pub async fn page(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>, StorageError> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
+        let rows: Vec<StoredRow> =
+            on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(after_seq).bind(limit).fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(AuditRow::from).collect())
+    }
+
+    /// Events in `[from, to)` concerning `within`'s subtree (or all), newest first, before
+    /// `before_seq`.
+    pub async fn search(
+        &self,
+        period: (i64, i64),
+        within: Option<&OrgUnitId>,
+        before_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>, StorageError> {
+        let (cte, unit_filter) = match within {
+            Some(_) => (SUBTREE_CTE, "AND org_unit_id IN (SELECT id FROM down)"),
+            None => ("", "AND ($3 = '' OR TRUE)"),
+        };
+        let sql = format!(
+            "{cte}SELECT {COLUMNS} FROM audit_events WHERE at >= $1 AND at < $2 {unit_filter} AND seq < $4 \
+             ORDER BY seq DESC LIMIT $5"
+        );
+        let unit = within.map(OrgUnitId::as_str).unwrap_or("");
+        let rows: Vec<StoredRow> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(period.0)
+            .bind(period.1)
+            .bind(unit)
+            .bind(before_seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(AuditRow::from).collect())
+    }
+
+    /// Logins, failures and levels per org unit or per application in `[from, to)`, limited to
+    /// `within`'s subtree when given.
+    pub async fn report(
+        &self,
+        period: (i64, i64),
+        by: ReportBy,
+        within: Option<&OrgUnitId>,
+    ) -> Result<Vec<ReportRow>, StorageError> {
+        let key = match by {
+            ReportBy::OrgUnit => "org_unit_id",
+            ReportBy::Client => "client_id",
+        };
+        let (cte, unit_filter) = match within {
+            Some(_) => (SUBTREE_CTE, "AND org_unit_id IN (SELECT id FROM down)"),
+            None => ("", "AND ($3 = '' OR TRUE)"),
+        };
+        let sql = format!(
+            "{cte}SELECT COALESCE({key}, '') AS key, {REPORT_SUMS} FROM audit_events \
+             WHERE at >= $1 AND at < $2 AND action IN ('login', 'token.issued') {unit_filter} \
+             GROUP BY COALESCE({key}, '') ORDER BY 1"
+        );
+        let unit = within.map(OrgUnitId::as_str).unwrap_or("");
+        let rows: Vec<(String, i64, i64, i64, i64, i64, i64, i64)> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(period.0)
+            .bind(period.1)
+            .bind(unit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| ReportRow {
+                key: r.0,
+                active_users: r.1,
+                logins: r.2,
+                failures: r.3,
+                level_1: r.4,
+                level_2: r.5,
+                level_3: r.6,
+                level_4: r.7,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,142 @@
+//! Role definitions and their grants to users.
+
+use crate::domain::{ClientId, OrgUnitId, Role, RoleGrant, RoleGrantId, RoleId, UserId};
+
+use super::{Db, StorageError, Tx, on_pool, on_tx, row_struct, touched};
+
+type RoleRow = (String, String, Option<String>, String);
+
+fn into_role(r: RoleRow) -> Role {
+    Role { id: RoleId::new(r.0), name: r.1, client_id: r.2.map(ClientId::new), description: r.3 }
+}
+
+row_struct!(GrantRow {
+    id: String,
+    role_id: String,
+    user_id: String,
+    org_unit_id: Option<String>,
+    valid_from: Option<i64>,
+    valid_until: Option<i64>,
+    created_at: i64,
+    role_name: String,
+    role_client_id: Option<String>,
+    role_description: String,
+    unit_code: Option<String>,
+});
+
+/// A grant with its role and, when scoped, the unit's code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldRole {
+    pub grant: RoleGrant,
+    pub role: Role,
+    pub unit_code: Option<String>,
+}
+
+fn into_held(r: GrantRow) -> HeldRole {
+    HeldRole {
+        grant: RoleGrant {
+            id: RoleGrantId::new(r.id),
+            role_id: RoleId::new(r.role_id.clone()),
+            user_id: UserId::new(r.user_id),
+            org_unit_id: r.org_unit_id.map(OrgUnitId::new),
+            valid_from: r.valid_from,
+            valid_until: r.valid_until,
+            created_at: r.created_at,
+        },
+        role: Role {
+            id: RoleId::new(r.role_id),
+            name: r.role_name,
+            client_id: r.role_client_id.map(ClientId::new),
+            description: r.role_description,
+        },
+        unit_code: r.unit_code,
+    }
+}
+
+const INSERT: &str = "INSERT INTO roles (id, name, client_id, description, created_at) VALUES ($1, $2, $3, $4, $5)";
+const FIND: &str = "SELECT id, name, client_id, description FROM roles WHERE id = $1";
+const LIST: &str = "SELECT id, name, client_id, description FROM roles ORDER BY client_id, name";
+const INSERT_GRANT: &str = "INSERT INTO role_grants (id, role_id, user_id, org_unit_id, valid_from, valid_until, \
+     created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const DELETE_GRANT: &str = "DELETE FROM role_grants WHERE id = $1";
+const HELD: &str = "SELECT g.id, g.role_id, g.user_id, g.org_unit_id, g.valid_from, g.valid_until, g.created_at, \
+     r.name AS role_name, r.client_id AS role_client_id, r.description AS role_description, o.code AS unit_code \
+     FROM role_grants g JOIN roles r ON r.id = g.role_id LEFT JOIN org_units o ON o.id = g.org_unit_id \
+     WHERE g.user_id = $1 ORDER BY r.name, g.created_at";
+const FIND_GRANT: &str = "SELECT g.id, g.role_id, g.user_id, g.org_unit_id, g.valid_from, g.valid_until, \
+     g.created_at, r.name AS role_name, r.client_id AS role_client_id, r.description AS role_description, \
+     o.code AS unit_code FROM role_grants g JOIN roles r ON r.id = g.role_id \
+     LEFT JOIN org_units o ON o.id = g.org_unit_id WHERE g.id = $1";
+
+pub struct Roles<'a> {
+    db: &'a Db,
+}
+
+impl<'a> Roles<'a> {
+    pub(super) fn new(db: &'a Db) -> Self {
+        Self { db }
+    }
+
+    /// Inserts a role. The same name twice for one application (or globally) is `Conflict`.
+    pub async fn insert_in(&self, tx: &mut Tx, role: &Role, now: i64) -> Result<(), StorageError> {
+        on_tx!(tx, |conn| sqlx::query(INSERT)
+            .bind(role.id.as_str())
+            .bind(&role.name)
+            .bind(role.client_id.as_ref().map(ClientId::as_str))
+            .bind(&role.description)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn find(&self, id: &RoleId) -> Result<Option<Role>, StorageError> {
+        let row: Option<RoleRow> =
+            on_pool!(self.db, |pool| sqlx::query_as(FIND).bind(id.as_str()).fetch_optional(pool).await)?;
+        Ok(row.map(into_role))
+    }
+
+    pub async fn list(&self) -> Result<Vec<Role>, StorageError> {
+        let rows: Vec<RoleRow> = on_pool!(self.db, |pool| sqlx::query_as(LIST).fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(into_role).collect())
+    }
+
+    pub async fn grant_in(&self, tx: &mut Tx, grant: &RoleGrant, actor: &str) -> Result<(), StorageError> {
+        on_tx!(tx, |conn| sqlx::query(INSERT_GRANT)
+            .bind(grant.id.as_str())
+            .bind(grant.role_id.as_str())
+            .bind(grant.user_id.as_str())
+            .bind(grant.org_unit_id.as_ref().map(OrgUnitId::as_str))
+            .bind(grant.valid_from)
+            .bind(grant.valid_until)
+            .bind(grant.created_at)
+            .bind(actor)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn revoke_in(&self, tx: &mut Tx, id: &RoleGrantId) -> Result<(), StorageError> {
+        let n = on_tx!(tx, |conn| sqlx::query(DELETE_GRANT)
+            .bind(id.as_str())
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        touched(n)
+    }
+
+    pub async fn find_grant(&self, id: &RoleGrantId) -> Result<Option<HeldRole>, StorageError> {
+        let row: Option<GrantRow> =
+            on_pool!(self.db, |pool| sqlx::query_as(FIND_GRANT).bind(id.as_str()).fetch_optional(pool).await)?;
+        Ok(row.map(into_held))
+    }
+
+    /// Every grant a user has, in force or not.
+    pub async fn held_by(&self, user: &UserId) -> Result<Vec<HeldRole>, StorageError> {
+        let rows: Vec<GrantRow> =
+            on_pool!(self.db, |pool| sqlx::query_as(HELD).bind(user.as_str()).fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(into_held).collect())
+    }
+}

@@ -1,0 +1,115 @@
+//! The admin REST API under `/api/v1` (JSON; errors are RFC 9457 problem documents). Every
+//! request carries a bearer access token with the `pintu.admin` scope that Pintu issued:
+//! client credentials for automation, or an administrator's own login through an
+//! admin-capable application. `AdminPrincipal` turns it into the directory's `Actor`; each
+//! handler calls one directory operation. Updates need `If-Match` with the ETag from a GET.
+//!
+//! The OpenAPI 3.1 description is `openapi.json` beside this file, served at
+//! `/api/v1/openapi.json`; `tests/api/admin_openapi.rs` keeps it and these routes in step.
+
+mod applications;
+mod audit;
+mod imports;
+mod org_units;
+mod problem;
+mod reports;
+mod users;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::de::DeserializeOwned;
+
+use crate::directory::{Actor, DirectoryError};
+
+use super::AppState;
+pub use problem::ApiError;
+
+/// The OpenAPI document, kept beside the handlers it describes.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn routes(max_import_bytes: usize) -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(openapi))
+        .merge(org_units::routes())
+        .merge(users::routes())
+        .merge(applications::routes())
+        .merge(imports::routes(max_import_bytes))
+        .merge(audit::routes())
+        .merge(reports::routes())
+}
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+}
+
+/// The authenticated administrator behind the request's bearer token.
+pub struct AdminPrincipal(pub Actor);
+
+impl FromRequestParts<AppState> for AdminPrincipal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or(ApiError::Unauthenticated)?;
+        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+        let actor = state.oidc.admin_actor(token, ip).await.map_err(ApiError::Token)?;
+        Ok(AdminPrincipal(actor))
+    }
+}
+
+/// A JSON body whose syntax and shape errors become problem documents, not plain text.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json") || v.starts_with("application/merge-patch+json"));
+        if !is_json {
+            return Err(ApiError::UnsupportedMediaType("application/json"));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::TooLarge)?;
+        serde_json::from_slice(&bytes)
+            .map(JsonBody)
+            .map_err(|e| ApiError::Directory(DirectoryError::invalid("body", e.to_string())))
+    }
+}
+
+/// `If-Match: "<version>"` as a version number; `None` when absent. `*` and weak or
+/// malformed tags are refused: a specific representation must be named.
+pub fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let text = value.to_str().unwrap_or("");
+    text.trim()
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse().ok())
+        .map(Some)
+        .ok_or(ApiError::Directory(DirectoryError::PreconditionRequired))
+}
+
+/// A JSON response with a strong ETag naming the version.
+pub fn with_etag<T: serde::Serialize>(status: StatusCode, version: i64, body: &T) -> Response {
+    let mut response = (status, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("\"{version}\"")) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    response
+}

@@ -1,0 +1,108 @@
+//! RFC 9457 problem details for the admin API. Causes of server errors are logged, not sent.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::directory::DirectoryError;
+use crate::oidc::{ErrorCode, OAuthError};
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// No bearer token (RFC 6750 §3.1).
+    Unauthenticated,
+    /// The token is invalid, or lacks admin authority.
+    Token(OAuthError),
+    Directory(DirectoryError),
+    UnsupportedMediaType(&'static str),
+    TooLarge,
+}
+
+impl From<DirectoryError> for ApiError {
+    fn from(e: DirectoryError) -> Self {
+        ApiError::Directory(e)
+    }
+}
+
+fn problem(status: StatusCode, kind: &str, detail: &str, extra: Option<(&str, serde_json::Value)>) -> Response {
+    let mut body = json!({
+        "type": if kind == "about:blank" { kind.to_owned() } else { format!("urn:pintu:problem:{kind}") },
+        "title": status.canonical_reason().unwrap_or("Error"),
+        "status": status.as_u16(),
+        "detail": detail,
+    });
+    if let (Some((key, value)), Some(obj)) = (extra, body.as_object_mut()) {
+        obj.insert(key.to_owned(), value);
+    }
+    let mut response = (status, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Unauthenticated => {
+                let mut r = problem(StatusCode::UNAUTHORIZED, "about:blank", "a bearer access token is required", None);
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"pintu\""));
+                r
+            }
+            ApiError::Token(e) => token_problem(e),
+            ApiError::Directory(e) => directory_problem(e),
+            ApiError::UnsupportedMediaType(expected) => problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "about:blank",
+                &format!("the body must be {expected}"),
+                None,
+            ),
+            ApiError::TooLarge => problem(StatusCode::PAYLOAD_TOO_LARGE, "about:blank", "the body is too large", None),
+        }
+    }
+}
+
+fn token_problem(e: OAuthError) -> Response {
+    if let Some(cause) = &e.cause {
+        tracing::error!(error = %cause, "admin API authentication failed");
+    }
+    let (status, code) = match e.code {
+        ErrorCode::InsufficientScope => (StatusCode::FORBIDDEN, "insufficient_scope"),
+        ErrorCode::ServerError => return problem(StatusCode::INTERNAL_SERVER_ERROR, "about:blank", "internal error", None),
+        _ => (StatusCode::UNAUTHORIZED, "invalid_token"),
+    };
+    let mut r = problem(status, "about:blank", &e.description, None);
+    let challenge = format!("Bearer realm=\"pintu\", error=\"{code}\"");
+    if let Ok(v) = HeaderValue::from_str(&challenge) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
+fn directory_problem(e: DirectoryError) -> Response {
+    match e {
+        DirectoryError::NotFound(what) => problem(StatusCode::NOT_FOUND, "about:blank", &format!("{what} not found"), None),
+        DirectoryError::Forbidden(why) => problem(StatusCode::FORBIDDEN, "forbidden", &why, None),
+        DirectoryError::Invalid(errors) => {
+            let detail = errors.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect::<Vec<_>>().join("; ");
+            problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", &detail, Some(("errors", json!(errors))))
+        }
+        DirectoryError::Conflict(what) => problem(StatusCode::CONFLICT, "conflict", &what, None),
+        DirectoryError::PreconditionRequired => problem(
+            StatusCode::PRECONDITION_REQUIRED,
+            "about:blank",
+            "send If-Match with the ETag of the current representation",
+            None,
+        ),
+        DirectoryError::PreconditionFailed => problem(
+            StatusCode::PRECONDITION_FAILED,
+            "about:blank",
+            "the resource changed since you read it; read it again and reapply your change",
+            None,
+        ),
+        DirectoryError::Storage(cause) => {
+            tracing::error!(error = %cause, "admin API storage failure");
+            problem(StatusCode::INTERNAL_SERVER_ERROR, "about:blank", "internal error", None)
+        }
+    }
+}
