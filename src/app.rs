@@ -89,7 +89,10 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     announce(&app, &config).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock, stop_rx);
-    axum::serve(listener, app.router()).with_graceful_shutdown(shutdown_signal()).await.context("server error")?;
+    axum::serve(listener, app.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
     let _ = stop_tx.send(true);
     let _ = cleanup.await;
     app.state.store.close().await;

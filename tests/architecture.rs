@@ -7,8 +7,16 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Layers, lowest first. A module may use its own layer's module or any lower layer.
-const LAYERS: &[(&str, u8)] =
-    &[("domain", 0), ("storage", 1), ("keys", 2), ("authn", 2), ("audit", 2), ("directory", 3), ("oidc", 4), ("web", 5)];
+const LAYERS: &[(&str, u8)] = &[
+    ("domain", 0),
+    ("storage", 1),
+    ("keys", 2),
+    ("authn", 2),
+    ("audit", 2),
+    ("directory", 3),
+    ("oidc", 4),
+    ("web", 5),
+];
 /// Leaves anyone may use.
 const SHARED: &[&str] = &["config", "clock"];
 /// Where each library may appear (path prefixes under src/).

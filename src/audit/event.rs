@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::domain::{ClientId, OrgUnitId, SecurityLevel, User};
+use crate::domain::{ClientId, OrgUnitId, SecurityLevel, User, UserId};
 use crate::storage::NewAuditRow;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,13 +80,10 @@ impl AuditEvent {
     }
 
     /// Tokens were issued to `client` (for `user`, unless client credentials).
-    pub fn token_issued(user: Option<&User>, client: &ClientId, grant_type: &str, scope: &str) -> Self {
+    pub fn token_issued(user: Option<&UserId>, client: &ClientId, grant_type: &str, scope: &str) -> Self {
         let mut e = Self::new("token.issued", Outcome::Success);
-        if let Some(user) = user {
-            e = e.about(user);
-        } else {
-            e.actor = Some(format!("client:{client}"));
-        }
+        e.actor = Some(format!("client:{client}"));
+        e.target = user.map(|u| u.to_string());
         e.client_id = Some(client.clone());
         e.detail = json!({ "grant_type": grant_type, "scope": scope });
         e

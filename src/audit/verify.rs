@@ -34,8 +34,7 @@ const PAGE: i64 = 5_000;
 
 /// Verifies the whole chain, `PAGE` events at a time.
 pub async fn verify(store: &Store) -> Result<VerifyReport, AuditError> {
-    let mut report =
-        VerifyReport { events: 0, head_seq: 0, head_hash: AUDIT_GENESIS.to_owned(), problems: Vec::new() };
+    let mut report = VerifyReport { events: 0, head_seq: 0, head_hash: AUDIT_GENESIS.to_owned(), problems: Vec::new() };
     loop {
         let page = store.audit().page(report.head_seq, PAGE).await?;
         if page.is_empty() {

@@ -42,7 +42,12 @@ impl DirectoryService {
     }
 
     /// The directory claims `app` receives for `user` under the granted `scope`.
-    pub async fn claims_for(&self, app: &RelyingParty, user: &User, scope: &Scope) -> Result<DirectoryClaims, DirectoryError> {
+    pub async fn claims_for(
+        &self,
+        app: &RelyingParty,
+        user: &User,
+        scope: &Scope,
+    ) -> Result<DirectoryClaims, DirectoryError> {
         let mut out = Map::new();
         let wanted: Vec<&str> = DIRECTORY_CLAIMS
             .iter()

@@ -100,13 +100,16 @@ impl DirectoryService {
         let profile = self.patched_profile(&reach, &app.profile, patch).await?;
         let mut tx = self.store.begin().await?;
         let id = ClientId::new(client_id);
-        self.store.clients().update_profile_in(&mut tx, &id, &profile, version, self.now()).await.map_err(|e| match e {
-            crate::storage::StorageError::NotFound => DirectoryError::PreconditionFailed,
-            other => other.into(),
-        })?;
+        self.store.clients().update_profile_in(&mut tx, &id, &profile, version, self.now()).await.map_err(
+            |e| match e {
+                crate::storage::StorageError::NotFound => DirectoryError::PreconditionFailed,
+                other => other.into(),
+            },
+        )?;
         let detail = json!({ "claims": profile.released_claims, "min_level": profile.min_level as u8 });
-        let event = AuditEvent::admin(&actor.id, "application.update", client_id, profile.owner_unit_id.as_ref(), detail)
-            .with_client(Some(&id));
+        let event =
+            AuditEvent::admin(&actor.id, "application.update", client_id, profile.owner_unit_id.as_ref(), detail)
+                .with_client(Some(&id));
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         app.profile = AppProfile { version: version + 1, ..profile };
@@ -136,7 +139,8 @@ impl DirectoryService {
             let mut ids = Vec::new();
             for code in units {
                 let unit = self.store.org_units().find_by_code(&normalize_code(code)).await?;
-                let unit = unit.ok_or_else(|| DirectoryError::invalid("access_org_units", format!("unknown org unit {code}")))?;
+                let unit = unit
+                    .ok_or_else(|| DirectoryError::invalid("access_org_units", format!("unknown org unit {code}")))?;
                 ids.push(unit.id);
             }
             p.access = AccessPolicy { org_units: ids, ..p.access };

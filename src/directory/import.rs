@@ -168,7 +168,10 @@ impl DirectoryService {
     }
 
     /// Validates every row against the file and the directory and decides each change.
-    async fn plan(&self, rows: &[Row]) -> Result<(Vec<Change>, HashMap<String, usize>, Vec<FieldError>), DirectoryError> {
+    async fn plan(
+        &self,
+        rows: &[Row],
+    ) -> Result<(Vec<Change>, HashMap<String, usize>, Vec<FieldError>), DirectoryError> {
         let now = self.now();
         let today = Date::from_unix(now);
         let units: HashMap<String, OrgUnitId> =
@@ -176,7 +179,8 @@ impl DirectoryService {
         let existing = self.store.users().list().await?;
         let by_nip: HashMap<&str, &User> =
             existing.iter().filter_map(|u| u.profile.nip.as_ref().map(|n| (n.as_str(), u))).collect();
-        let by_email: HashMap<&str, &User> = existing.iter().filter_map(|u| u.email.as_deref().map(|e| (e, u))).collect();
+        let by_email: HashMap<&str, &User> =
+            existing.iter().filter_map(|u| u.email.as_deref().map(|e| (e, u))).collect();
         let by_login: HashMap<&str, &User> = existing.iter().map(|u| (u.username.as_str(), u)).collect();
         let (mut changes, mut errors) = (Vec::new(), Vec::new());
         let mut seen: HashMap<String, usize> = HashMap::new();
@@ -255,7 +259,12 @@ impl DirectoryService {
     }
 
     /// Writes the planned changes and their audit events in one transaction.
-    async fn apply_import(&self, actor: &Actor, changes: Vec<Change>, retirees: Vec<&User>) -> Result<(), DirectoryError> {
+    async fn apply_import(
+        &self,
+        actor: &Actor,
+        changes: Vec<Change>,
+        retirees: Vec<&User>,
+    ) -> Result<(), DirectoryError> {
         let now = self.now();
         let mut tx = self.store.begin().await?;
         let mut events = Vec::with_capacity(changes.len() + retirees.len() + 1);
@@ -265,7 +274,9 @@ impl DirectoryService {
                 Change::Create(user) => {
                     self.store.users().insert_in(&mut tx, &NewUser { user: user.clone(), password_hash: None }).await?;
                     let unit = user.profile.org_unit_id.as_ref();
-                    events.push(AuditEvent::admin(&actor.id, "user.import", user.id.as_str(), unit, json!({})).from_ip(ip));
+                    events.push(
+                        AuditEvent::admin(&actor.id, "user.import", user.id.as_str(), unit, json!({})).from_ip(ip),
+                    );
                 }
                 Change::Update { current, updated } => {
                     let version = current.profile.version;
@@ -280,7 +291,10 @@ impl DirectoryService {
             retired.updated_at = now;
             events.extend(self.save_user_in(&mut tx, actor, current, &retired, current.profile.version).await?);
         }
-        events.push(AuditEvent::admin(&actor.id, "import.apply", "hr-export", None, json!({ "changes": events.len() })).from_ip(ip));
+        events.push(
+            AuditEvent::admin(&actor.id, "import.apply", "hr-export", None, json!({ "changes": events.len() }))
+                .from_ip(ip),
+        );
         self.audit.record_in(&mut tx, events).await?;
         Ok(tx.commit().await?)
     }
@@ -311,7 +325,8 @@ mod tests {
 
     #[test]
     fn semicolon_files_and_a_byte_order_mark_are_accepted() {
-        let file = format!("\u{feff}{}\n199001012015031001;Budi;;;Analis;III/a;DISKOMINFO;;;PNS;aktif\n", COLUMNS.join(";"));
+        let file =
+            format!("\u{feff}{}\n199001012015031001;Budi;;;Analis;III/a;DISKOMINFO;;;PNS;aktif\n", COLUMNS.join(";"));
         let rows = parse(file.as_bytes()).ok().unwrap();
         assert_eq!(rows[0].line, 2);
         assert_eq!(rows[0].input.org_unit.as_deref(), Some("DISKOMINFO"));

@@ -33,7 +33,12 @@ pub struct ReportLine {
 }
 
 impl DirectoryService {
-    pub async fn report(&self, actor: &Actor, kind: ReportKind, period: Period) -> Result<Vec<ReportLine>, DirectoryError> {
+    pub async fn report(
+        &self,
+        actor: &Actor,
+        kind: ReportKind,
+        period: Period,
+    ) -> Result<Vec<ReportLine>, DirectoryError> {
         if period.to <= period.from {
             return Err(DirectoryError::invalid("to", "the period must end after it starts"));
         }
@@ -125,7 +130,8 @@ pub fn report_csv(lines: &[ReportLine]) -> String {
 /// Quotes a field when needed; a leading `=`, `+`, `-` or `@` is prefixed with `'` so that
 /// spreadsheets do not run it as a formula (CSV injection).
 fn quote(field: &str) -> String {
-    let field = if field.starts_with(['=', '+', '-', '@']) && field != "-" { format!("'{field}") } else { field.to_owned() };
+    let field =
+        if field.starts_with(['=', '+', '-', '@']) && field != "-" { format!("'{field}") } else { field.to_owned() };
     if field.contains([',', '"', '\n', '\r']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field }
 }
 

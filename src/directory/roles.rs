@@ -77,7 +77,12 @@ impl DirectoryService {
             None => reach.require_office("define global roles")?,
             _ => {}
         }
-        let role = Role { id: RoleId::generate(), name: input.name.clone(), client_id, description: input.description.clone() };
+        let role = Role {
+            id: RoleId::generate(),
+            name: input.name.clone(),
+            client_id,
+            description: input.description.clone(),
+        };
         let mut tx = self.store.begin().await?;
         self.store.roles().insert_in(&mut tx, &role, self.now()).await?;
         let detail = json!({ "name": role.name, "application": role.client_id });
@@ -101,7 +106,12 @@ impl DirectoryService {
     }
 
     /// Grants a role to a person within reach, optionally limited to a unit and a period.
-    pub async fn grant_role(&self, actor: &Actor, user_id: &str, input: &GrantInput) -> Result<GrantRecord, DirectoryError> {
+    pub async fn grant_role(
+        &self,
+        actor: &Actor,
+        user_id: &str,
+        input: &GrantInput,
+    ) -> Result<GrantRecord, DirectoryError> {
         let reach = self.reach(actor).await?;
         let user = self.user_in_reach(&reach, user_id).await?;
         let role = self.store.roles().find(&RoleId::new(&input.role)).await?;
@@ -130,7 +140,8 @@ impl DirectoryService {
         let mut tx = self.store.begin().await?;
         self.store.roles().grant_in(&mut tx, &grant, &actor.id).await?;
         let detail = json!({ "role": role.name, "grant": grant.id, "valid_until": grant.valid_until });
-        let event = AuditEvent::admin(&actor.id, "role.grant", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+        let event =
+            AuditEvent::admin(&actor.id, "role.grant", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         let unit_code = match &grant.org_unit_id {
@@ -158,7 +169,8 @@ impl DirectoryService {
         let mut tx = self.store.begin().await?;
         self.store.roles().revoke_in(&mut tx, &held.grant.id).await?;
         let detail = json!({ "role": held.role.name, "grant": held.grant.id });
-        let event = AuditEvent::admin(&actor.id, "role.revoke", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+        let event =
+            AuditEvent::admin(&actor.id, "role.revoke", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         Ok(tx.commit().await?)
     }

@@ -78,7 +78,8 @@ impl DirectoryService {
         apply(&mut user, valid, unit);
         let mut tx = self.store.begin().await?;
         self.store.users().insert_in(&mut tx, &NewUser { user: user.clone(), password_hash }).await?;
-        let event = AuditEvent::admin(&actor.id, "user.create", user.id.as_str(), user.profile.org_unit_id.as_ref(), json!({}));
+        let event =
+            AuditEvent::admin(&actor.id, "user.create", user.id.as_str(), user.profile.org_unit_id.as_ref(), json!({}));
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         Ok(UserRecord::new(&user, self.unit_code(user.profile.org_unit_id.as_ref()).await?, true))
@@ -113,7 +114,8 @@ impl DirectoryService {
         if !(1..=500).contains(&limit) {
             return Err(DirectoryError::invalid("limit", "limit must be 1-500"));
         }
-        let filter = UserFilter { within, status, text: query.q.clone(), after_id: query.cursor.clone(), limit: limit + 1 };
+        let filter =
+            UserFilter { within, status, text: query.q.clone(), after_id: query.cursor.clone(), limit: limit + 1 };
         let mut users = self.store.users().search(&filter).await?;
         let next_cursor = if users.len() as i64 > limit {
             users.truncate(limit as usize);

@@ -168,11 +168,15 @@ impl RelyingParty {
     }
 
     /// The scopes this client may ever be granted.
+    /// The registered scope (default: every supported scope). `pintu.admin` only for
+    /// applications the office made admin-capable.
     pub fn allowed_scope(&self) -> Scope {
-        match &self.metadata.scope {
+        let registered = match &self.metadata.scope {
             Some(scope) => Scope::parse(scope).unwrap_or_default(),
             None => Scope::from_tokens(super::scope::SUPPORTED_SCOPES.iter().copied()),
-        }
+        };
+        let admin_capable = self.profile.admin_scope.is_some();
+        Scope::from_tokens(registered.iter().filter(|s| admin_capable || *s != super::application::ADMIN_SCOPE))
     }
 
     pub fn display_name(&self) -> &str {

@@ -88,11 +88,7 @@ pub fn check_code(value: &str) -> Result<(), &'static str> {
 /// Refuses to make `parent` the parent of `unit` when `unit` is `parent` or one of its
 /// ancestors. `ancestors_of_parent` lists `parent` and every unit above it.
 pub fn check_no_cycle(unit: &OrgUnitId, ancestors_of_parent: &[OrgUnitId]) -> Result<(), &'static str> {
-    if ancestors_of_parent.contains(unit) {
-        Err("parent would make the unit its own ancestor")
-    } else {
-        Ok(())
-    }
+    if ancestors_of_parent.contains(unit) { Err("parent would make the unit its own ancestor") } else { Ok(()) }
 }
 
 #[cfg(test)]

@@ -3,7 +3,10 @@
 use std::collections::BTreeSet;
 
 /// Scopes Pintu understands; others are rejected with `invalid_scope`.
-pub const SUPPORTED_SCOPES: &[&str] = &["openid", "profile", "email", "phone", "offline_access"];
+/// `pegawai`, `opd`, `roles` and `nik` cover the directory claims (see `application.rs`);
+/// `pintu.admin` lets a token call the admin API.
+pub const SUPPORTED_SCOPES: &[&str] =
+    &["openid", "profile", "email", "phone", "offline_access", "pegawai", "opd", "roles", "nik", "pintu.admin"];
 
 /// A set of scope tokens, kept sorted so that stored and compared values are canonical.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -14,10 +14,12 @@ impl OidcService {
         if !Scope::parse(&claims.scope).unwrap_or_default().contains(ADMIN_SCOPE) {
             return Err(OAuthError::insufficient_scope("the access token lacks the pintu.admin scope"));
         }
-        let client = self.client(&claims.client_id).await?.ok_or_else(|| OAuthError::invalid_token("unknown client"))?;
+        let client =
+            self.client(&claims.client_id).await?.ok_or_else(|| OAuthError::invalid_token("unknown client"))?;
         // Client-credentials tokens carry no grant; tokens issued to a person do.
         let user = claims.grant_id.as_ref().map(|_| UserId::new(claims.subject.clone()));
-        let actor = self.directory.actor_for_token(&client, user.as_ref(), source_ip).await.map_err(OAuthError::server)?;
+        let actor =
+            self.directory.actor_for_token(&client, user.as_ref(), source_ip).await.map_err(OAuthError::server)?;
         actor.ok_or_else(|| OAuthError::insufficient_scope("this token does not carry administrator rights"))
     }
 }

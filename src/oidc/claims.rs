@@ -3,9 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::domain::{Scope, User};
+use crate::domain::{RelyingParty, Scope, User};
 
-use super::OidcService;
+use super::{OAuthError, OidcService};
 
 /// OIDC Core §5.4: the scope that covers each standard claim Pintu knows.
 const CLAIM_SCOPES: &[(&str, &str)] = &[
@@ -25,13 +25,14 @@ const CLAIM_SCOPES: &[(&str, &str)] = &[
 pub fn supported_claims() -> Vec<&'static str> {
     let mut names = vec!["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "at_hash"];
     names.extend(CLAIM_SCOPES.iter().map(|(c, _)| *c));
+    names.extend(crate::domain::application::DIRECTORY_CLAIMS.iter().map(|(c, _)| *c));
     names
 }
 
 fn claim_value(user: &User, name: &str) -> Option<Value> {
     let opt = |v: &Option<String>| v.as_ref().map(|s| json!(s));
     match name {
-        "name" => opt(&user.name),
+        "name" => user.name.as_ref().map(|_| json!(user.display_name())),
         "given_name" => opt(&user.given_name),
         "family_name" => opt(&user.family_name),
         "preferred_username" => Some(json!(user.username)),
@@ -72,6 +73,19 @@ pub fn userinfo_claims(user: &User, scope: &Scope, requested: Option<&Value>) ->
 }
 
 impl OidcService {
+    /// Directory claims for an ID token: as for userinfo, except `nik`, which only the
+    /// UserInfo endpoint releases (ID tokens travel through browsers and logs).
+    pub(crate) async fn id_token_directory_claims(
+        &self,
+        client: &RelyingParty,
+        user: &User,
+        scope: &Scope,
+    ) -> Result<Map<String, Value>, OAuthError> {
+        let mut claims = self.directory.claims_for(client, user, scope).await?;
+        claims.remove("nik");
+        Ok(claims)
+    }
+
     /// Claims the `claims` request asked for in the ID token (OIDC Core §5.5), within scope.
     pub(crate) fn id_token_claims(&self, user: &User, scope: &Scope, requested: Option<&Value>) -> Map<String, Value> {
         let mut out = Map::new();

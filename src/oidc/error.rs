@@ -117,3 +117,9 @@ impl From<crate::keys::KeyError> for OAuthError {
         OAuthError::server(e)
     }
 }
+
+impl From<crate::directory::DirectoryError> for OAuthError {
+    fn from(e: crate::directory::DirectoryError) -> Self {
+        OAuthError::server(e)
+    }
+}

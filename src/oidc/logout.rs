@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::audit::AuditEvent;
+
 use super::interaction::{InteractionError, KIND_LOGOUT};
 use super::{OAuthError, OidcService, Params};
 
@@ -36,7 +38,7 @@ impl OidcService {
             (None, None) => None,
         };
         let target = self.logout_target(params, client_id.as_deref()).await?;
-        let Some((session, _)) = self.find_session(session_cookie).await? else {
+        let Some((session, user)) = self.find_session(session_cookie).await? else {
             return Ok(LogoutOutcome::Done(target));
         };
         // The hint proves the application speaks for this very session: no need to ask.
@@ -45,6 +47,8 @@ impl OidcService {
         });
         if hint_matches {
             self.end_session(&session.id).await?;
+            let client = client_id.map(crate::domain::ClientId::new);
+            self.audit.record_or_log(AuditEvent::logged_out(&user, client.as_ref())).await;
             return Ok(LogoutOutcome::Done(target));
         }
         let payload = serde_json::to_string(&target).map_err(OAuthError::server)?;
@@ -86,8 +90,9 @@ impl OidcService {
         self.store.interactions().delete(id).await?;
         let target: LogoutTarget =
             serde_json::from_str(&interaction.payload).map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
-        if let Some((session, _)) = self.find_session(session_cookie).await? {
+        if let Some((session, user)) = self.find_session(session_cookie).await? {
             self.end_session(&session.id).await?;
+            self.audit.record_or_log(AuditEvent::logged_out(&user, None)).await;
         }
         Ok(target)
     }

@@ -27,6 +27,10 @@ impl OidcService {
             None => None,
         };
         let requested: Option<Value> = requested.and_then(|c| serde_json::from_str(&c).ok());
-        Ok(userinfo_claims(&user, &scope, requested.as_ref()))
+        let mut claims = userinfo_claims(&user, &scope, requested.as_ref());
+        if let Some(client) = self.client(&token.client_id).await? {
+            claims.extend(self.directory.claims_for(&client, &user, &scope).await?);
+        }
+        Ok(claims)
     }
 }

@@ -161,8 +161,11 @@ impl<'a> AuditLog<'a> {
     /// Up to `limit` events after `after_seq`, in chain order.
     pub async fn page(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>, StorageError> {
         let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
-        let rows: Vec<StoredRow> =
-            on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(after_seq).bind(limit).fetch_all(pool).await)?;
+        let rows: Vec<StoredRow> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
         Ok(rows.into_iter().map(AuditRow::from).collect())
     }
 
@@ -217,12 +220,13 @@ impl<'a> AuditLog<'a> {
              GROUP BY COALESCE({key}, '') ORDER BY 1"
         );
         let unit = within.map(OrgUnitId::as_str).unwrap_or("");
-        let rows: Vec<(String, i64, i64, i64, i64, i64, i64, i64)> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(period.0)
-            .bind(period.1)
-            .bind(unit)
-            .fetch_all(pool)
-            .await)?;
+        let rows: Vec<(String, i64, i64, i64, i64, i64, i64, i64)> =
+            on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(period.0)
+                .bind(period.1)
+                .bind(unit)
+                .fetch_all(pool)
+                .await)?;
         Ok(rows
             .into_iter()
             .map(|r| ReportRow {

@@ -32,8 +32,7 @@ row_struct!(ClientRow {
 fn into_client(row: ClientRow) -> Result<RelyingParty, StorageError> {
     let metadata: ClientMetadata = serde_json::from_str(&row.metadata).map_err(|e| corrupt("clients", e))?;
     let access: AccessPolicy = serde_json::from_str(&row.access_policy).map_err(|e| corrupt("clients", e))?;
-    let released_claims: Vec<String> =
-        serde_json::from_str(&row.released_claims).map_err(|e| corrupt("clients", e))?;
+    let released_claims: Vec<String> = serde_json::from_str(&row.released_claims).map_err(|e| corrupt("clients", e))?;
     let profile = AppProfile {
         category: Category::parse(&row.category).ok_or_else(|| corrupt("clients", &row.category))?,
         owner_unit_id: row.owner_unit_id.map(OrgUnitId::new),

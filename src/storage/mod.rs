@@ -3,6 +3,7 @@
 //!
 //! Repositories are grouped per aggregate: `store.users().find_by_login(..)`.
 
+mod audit;
 mod clients;
 mod db;
 mod grants;
@@ -11,18 +12,17 @@ mod keys;
 mod migrations;
 mod org_units;
 mod roles;
-mod audit;
 mod sessions;
 mod user_search;
 mod users;
 
+pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use clients::{Clients, NewClient};
 pub use db::{Db, Tx};
 pub(crate) use db::{on_pool, on_tx, row_struct};
 pub use grants::{Grants, RefreshState};
 pub use interactions::{Interaction, Interactions};
 pub use keys::{SigningKeyRow, SigningKeys};
-pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;
 pub use org_units::{OrgUnits, Placement};
 pub use roles::{HeldRole, Roles};

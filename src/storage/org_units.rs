@@ -104,22 +104,27 @@ impl<'a> OrgUnits<'a> {
 
     pub async fn find(&self, id: &OrgUnitId) -> Result<Option<OrgUnit>, StorageError> {
         let sql = format!("SELECT {COLUMNS} FROM org_units WHERE id = $1");
-        let row: Option<OrgUnitRow> =
-            on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id.as_str()).fetch_optional(pool).await)?;
+        let row: Option<OrgUnitRow> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id.as_str())
+            .fetch_optional(pool)
+            .await)?;
         row.map(OrgUnit::try_from).transpose()
     }
 
     pub async fn find_by_code(&self, code: &str) -> Result<Option<OrgUnit>, StorageError> {
         let sql = format!("SELECT {COLUMNS} FROM org_units WHERE code = $1");
-        let row: Option<OrgUnitRow> =
-            on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(code).fetch_optional(pool).await)?;
+        let row: Option<OrgUnitRow> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(code)
+            .fetch_optional(pool)
+            .await)?;
         row.map(OrgUnit::try_from).transpose()
     }
 
     /// Every unit, ordered by code.
     pub async fn list(&self) -> Result<Vec<OrgUnit>, StorageError> {
         let sql = format!("SELECT {COLUMNS} FROM org_units ORDER BY code");
-        let rows: Vec<OrgUnitRow> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(pool).await)?;
+        let rows: Vec<OrgUnitRow> =
+            on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(pool).await)?;
         rows.into_iter().map(OrgUnit::try_from).collect()
     }
 

@@ -186,7 +186,10 @@ impl<'a> Users<'a> {
 
     /// Inserts a user. A taken username, e-mail or NIP is `Conflict`.
     pub async fn insert(&self, new: &NewUser) -> Result<(), StorageError> {
-        on_pool!(self.db, |pool| bind_insert!(sqlx::query(INSERT), new).execute(pool).await.map(|r| r.rows_affected()))?;
+        on_pool!(self.db, |pool| bind_insert!(sqlx::query(INSERT), new)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -254,7 +257,12 @@ impl<'a> Users<'a> {
     /// and access token (transfer, retirement, suspension).
     pub async fn cut_off_in(&self, tx: &mut Tx, id: &UserId, now: i64) -> Result<(), StorageError> {
         for sql in [END_SESSIONS, REVOKE_GRANTS] {
-            on_tx!(tx, |conn| sqlx::query(sql).bind(id.as_str()).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+            on_tx!(tx, |conn| sqlx::query(sql)
+                .bind(id.as_str())
+                .bind(now)
+                .execute(conn)
+                .await
+                .map(|r| r.rows_affected()))?;
         }
         Ok(())
     }
@@ -270,8 +278,20 @@ impl<'a> Users<'a> {
         Ok(())
     }
 
-    pub async fn set_password_hash_in(&self, tx: &mut Tx, id: &UserId, hash: &str, now: i64) -> Result<(), StorageError> {
-        on_tx!(tx, |conn| sqlx::query(SET_PASSWORD).bind(id.as_str()).bind(hash).bind(now).execute(conn).await.map(|r| r.rows_affected()))?;
+    pub async fn set_password_hash_in(
+        &self,
+        tx: &mut Tx,
+        id: &UserId,
+        hash: &str,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        on_tx!(tx, |conn| sqlx::query(SET_PASSWORD)
+            .bind(id.as_str())
+            .bind(hash)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 

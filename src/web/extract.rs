@@ -1,7 +1,11 @@
 //! Reading OAuth parameters from requests: the query string, or a form body whose content
 //! type and encoding are checked (RFC 6749 §3.2, §4.1.3: `application/x-www-form-urlencoded`).
 
+use std::net::SocketAddr;
+
 use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri, header};
 
 use crate::oidc::{OAuthError, Params};
@@ -60,5 +64,17 @@ mod tests {
     fn invalid_utf8_escape_is_rejected() {
         assert!(checked_parse(b"code=%ff%fe").is_err());
         assert!(checked_parse(b"code=abc%20def").is_ok());
+    }
+}
+
+/// The peer address of the connection, for audit events (`None` when the server was not
+/// started with connection info). Proxies' `X-Forwarded-For` is deliberately not trusted.
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())))
     }
 }

@@ -14,10 +14,10 @@ use crate::oidc::logout::{LogoutOutcome, LogoutTarget};
 use crate::oidc::{AuthorizationResponse, AuthorizeOutcome, InteractionStage, Params, PendingInteraction};
 
 use super::error::{PageKind, error_page, oauth_error_page, page};
-use super::extract::{form_params, query_params};
+use super::extract::{ClientIp, form_params, query_params};
 use super::oidc::{redirect_or_form, see_other};
 use super::state::AppState;
-use super::views::{ConsentView, FormPostView, LoginView, LogoutView};
+use super::views::{ConsentView, DeniedView, FormPostView, LoginView, LogoutView};
 use super::{cookies, lang_for};
 
 /// The inline script of the form_post page; allowed by hash in its CSP.
@@ -66,6 +66,20 @@ pub fn render_interaction(
     // Keep the negotiated language for the form submissions that follow.
     response.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::LOCALE, lang, Some(365 * 86400), secure));
     response
+}
+
+/// The access-denied page: explains that the application's access policy excludes this
+/// account, and offers the way back to the application (which then gets `access_denied`).
+pub fn render_denied(state: &AppState, lang: &str, client_name: String, response: &AuthorizationResponse) -> Response {
+    let pairs: Vec<(&str, &str)> = response.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let view = DeniedView {
+        client_name,
+        return_url: crate::oidc::logout::with_query(&response.redirect_uri, &pairs),
+        form_post: response.mode == crate::oidc::ResponseMode::FormPost,
+        redirect_uri: response.redirect_uri.clone(),
+        params: response.params.clone(),
+    };
+    page(&state.views, StatusCode::FORBIDDEN, "denied.html", lang, &view)
 }
 
 /// Sends the authorization response to the client (redirect or form post).
@@ -127,7 +141,13 @@ fn with_cookies(mut response: Response, values: impl IntoIterator<Item = HeaderV
     response
 }
 
-async fn login(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+async fn login(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let lang = lang_for(&state, &headers, None);
     let form = match interaction_form(&state, lang, &headers, &body, &id) {
         Ok(form) => form,
@@ -136,7 +156,7 @@ async fn login(State(state): State<AppState>, Path(id): Path<String>, headers: H
     let (csrf, user, pass) =
         (form.get("csrf_token").unwrap_or(""), form.get("username").unwrap_or(""), form.get("password").unwrap_or(""));
     let secure = state.web.secure_cookies;
-    match state.oidc.submit_login(&id, csrf, user, pass).await {
+    match state.oidc.submit_login(&id, csrf, user, pass, ip.as_deref()).await {
         Ok((session, outcome)) => {
             let session_cookie = session.map(|s| cookies::set(cookies::SESSION, &s, None, secure));
             let response = match outcome {
@@ -144,6 +164,10 @@ async fn login(State(state): State<AppState>, Path(id): Path<String>, headers: H
                     with_cookies(respond_to_client(&state, lang, &r), [cookies::clear(cookies::INTERACTION, secure)])
                 }
                 AuthorizeOutcome::Interact(p) => render_interaction(&state, lang, &p, StatusCode::OK, None),
+                AuthorizeOutcome::Denied { client_name, response } => with_cookies(
+                    render_denied(&state, lang, client_name, &response),
+                    [cookies::clear(cookies::INTERACTION, secure)],
+                ),
             };
             with_cookies(response, session_cookie)
         }

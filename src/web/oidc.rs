@@ -15,7 +15,7 @@ use crate::oidc::{
 
 use super::error::{BearerError, bearer_challenge, oauth_error_page};
 use super::extract::{authorization, bearer, form_params, is_form, query_params};
-use super::interaction::{render_interaction, respond_to_client};
+use super::interaction::{render_denied, render_interaction, respond_to_client};
 use super::state::{AppState, Published};
 use super::{cookies, lang_for};
 
@@ -66,6 +66,7 @@ async fn authorize(
     match state.oidc.authorize(&params, session.as_deref()).await {
         Ok(AuthorizeOutcome::Respond(response)) => respond_to_client(&state, lang, &response),
         Ok(AuthorizeOutcome::Interact(pending)) => render_interaction(&state, lang, &pending, StatusCode::OK, None),
+        Ok(AuthorizeOutcome::Denied { client_name, response }) => render_denied(&state, lang, client_name, &response),
         Err(e) => oauth_error_page(&state.views, lang, &e),
     }
 }

@@ -8,13 +8,14 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 6] = [
+const TEMPLATES: [(&str, &str); 7] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
     ("consent.html", include_str!("../../themes/default/templates/consent.html")),
     ("error.html", include_str!("../../themes/default/templates/error.html")),
     ("logout.html", include_str!("../../themes/default/templates/logout.html")),
     ("form_post.html", include_str!("../../themes/default/templates/form_post.html")),
+    ("denied.html", include_str!("../../themes/default/templates/denied.html")),
 ];
 
 /// The embedded stylesheet of the default theme.
@@ -58,6 +59,17 @@ pub struct LogoutView {
 /// The OAuth 2.0 Form Post Response Mode page.
 #[derive(Debug, Serialize)]
 pub struct FormPostView {
+    pub redirect_uri: String,
+    pub params: Vec<(String, String)>,
+}
+
+/// The access-denied page and the way back to the application.
+#[derive(Debug, Serialize)]
+pub struct DeniedView {
+    pub client_name: String,
+    /// For `response_mode=query`: the redirect carrying `error=access_denied`.
+    pub return_url: String,
+    pub form_post: bool,
     pub redirect_uri: String,
     pub params: Vec<(String, String)>,
 }

@@ -1,5 +1,7 @@
 //! The authorization endpoint: validation, SSO, prompts, consent, response modes, bad input.
 
+use pintu::directory::Actor;
+use pintu::domain::UserStatus;
 use reqwest::StatusCode;
 
 use crate::backend_tests;
@@ -260,7 +262,7 @@ async fn disabled_user_cannot_log_in(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.user("budi").await;
     let client = app.client().await;
-    app.state.oidc.set_user_disabled("budi", true, app.now()).await.unwrap();
+    app.state.directory.set_status(&Actor::cli(), "budi", UserStatus::Suspended).await.unwrap();
     let browser = app.browser();
     let (_, page, _) = browser.get(&app.authorize_url(&base_params(&client))).await;
     let (status, _, _) = browser.login(&page, "budi", PASSWORD).await;

@@ -1,5 +1,7 @@
 //! UserInfo (OIDC Core §5.3) with RFC 6750 bearer tokens; introspection and revocation.
 
+use pintu::directory::Actor;
+use pintu::domain::UserStatus;
 use serde_json::Value;
 
 use crate::backend_tests;
@@ -195,7 +197,7 @@ async fn disabling_a_user_by_id_revokes_sessions_and_tokens(backend: Backend) {
     let body = tokens(&app, &client, "openid").await;
     let access = body["access_token"].as_str().unwrap();
     let (id, _) = app.state.store.users().find_credentials("budi").await.unwrap().unwrap();
-    app.state.oidc.set_user_disabled(id.as_str(), true, app.now()).await.unwrap();
+    app.state.directory.set_status(&Actor::cli(), id.as_str(), UserStatus::Suspended).await.unwrap();
     let secret = client.secret.clone().unwrap();
     let (_, info, _) = app.post_form("/oauth2/introspect", &[("token", access)], Some((&client.id, &secret))).await;
     assert_eq!(info["active"], false);

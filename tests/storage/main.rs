@@ -54,6 +54,7 @@ fn user(name: &str) -> NewUser {
             disabled: false,
             created_at: 1,
             updated_at: 1,
+            profile: Default::default(),
         },
         password_hash: Some("$argon2id$x".to_owned()),
     }

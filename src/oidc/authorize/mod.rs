@@ -4,6 +4,8 @@
 pub mod checks;
 pub mod request;
 
+use crate::audit::AuditEvent;
+use crate::directory::AccessDecision;
 use crate::domain::grant::{CodeData, Grant};
 use crate::domain::{GrantId, RelyingParty, Scope, SsoSession, User};
 
@@ -25,11 +27,18 @@ pub struct AuthorizationResponse {
 pub enum AuthorizeOutcome {
     Respond(AuthorizationResponse),
     Interact(PendingInteraction),
+    /// The application's access policy excludes this person: explain on a page, then let
+    /// them return to the application with `access_denied`.
+    Denied {
+        client_name: String,
+        response: AuthorizationResponse,
+    },
 }
 
 /// What the person's situation demands.
 enum Decision {
     Login,
+    Denied,
     Consent(Box<SsoSession>),
     Issue(Box<(SsoSession, User)>),
 }
@@ -136,6 +145,12 @@ impl OidcService {
             }
             return Ok(Decision::Login);
         };
+        if self.directory.access_decision(client, &user).await? == AccessDecision::NotInPolicy {
+            if req.has_prompt("none") {
+                return Err(OAuthError::access_denied("this account may not use this application"));
+            }
+            return Ok(Decision::Denied);
+        }
         if self.needs_consent(client, req, &user).await? {
             if req.has_prompt("none") {
                 return Err(OAuthError::consent_required("the user has not consented to this application"));
@@ -176,6 +191,17 @@ impl OidcService {
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::Consent, req, name)))
             }
             Decision::Issue(found) => Ok(AuthorizeOutcome::Respond(self.issue_code(req, &found.0, &found.1).await?)),
+            Decision::Denied => Ok(self.denied(client, req)),
+        }
+    }
+
+    fn denied(&self, client: &RelyingParty, req: &ValidRequest) -> AuthorizeOutcome {
+        let target =
+            ErrorTarget { redirect_uri: req.redirect_uri.clone(), mode: req.response_mode, state: req.state.clone() };
+        let error = OAuthError::access_denied("this account may not use this application");
+        AuthorizeOutcome::Denied {
+            client_name: client.display_name().to_owned(),
+            response: self.error_response(&target, &error),
         }
     }
 
@@ -187,6 +213,7 @@ impl OidcService {
         csrf: &str,
         login: &str,
         password: &str,
+        source_ip: Option<&str>,
     ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
         let interaction = self.load_interaction(interaction_id, KIND_AUTHORIZE, csrf).await?;
         let req = request_of(&interaction)?;
@@ -194,6 +221,7 @@ impl OidcService {
         let (user, authn) = match self.authn.authenticate_password(login, password, self.now()).await {
             Ok(found) => found,
             Err(crate::authn::AuthnError::InvalidCredentials) => {
+                self.audit_failed_login(login, &client, source_ip).await;
                 let again = self.pending(
                     interaction.id,
                     csrf.to_owned(),
@@ -205,6 +233,8 @@ impl OidcService {
             }
             Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
         };
+        let event = AuditEvent::login_succeeded(&user, Some(&client.client_id), &authn.amr, authn.level);
+        self.audit.record_or_log(event.from_ip(source_ip)).await;
         let (session, cookie) = self.create_session(&user, authn).await?;
         let decision =
             self.decide(&client, &req, Some((session, user)), true).await.map_err(InteractionError::OAuth)?;
@@ -224,9 +254,26 @@ impl OidcService {
                 self.store.interactions().delete(interaction_id).await?;
                 AuthorizeOutcome::Respond(self.issue_code(&req, &found.0, &found.1).await?)
             }
+            Decision::Denied => {
+                self.store.interactions().delete(interaction_id).await?;
+                self.denied(&client, &req)
+            }
             Decision::Login => return Err(InteractionError::Expired),
         };
         Ok((Some(cookie), outcome))
+    }
+
+    /// Records a failed login against the account the name matched, if any (never the name
+    /// itself: people type passwords into the wrong field).
+    async fn audit_failed_login(&self, login: &str, client: &RelyingParty, source_ip: Option<&str>) {
+        let login = crate::domain::user::normalize_login(login);
+        let user = match self.store.users().resolve(&login).await {
+            Ok(Some(id)) => self.store.users().find(&id).await.ok().flatten(),
+            _ => None,
+        };
+        let reason = if user.is_some() { "invalid password" } else { "unknown account" };
+        let event = AuditEvent::login_failed(user.as_ref(), Some(&client.client_id), reason);
+        self.audit.record_or_log(event.from_ip(source_ip)).await;
     }
 
     /// Consent form submitted. `approve == false` answers the client with `access_denied`.

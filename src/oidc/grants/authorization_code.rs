@@ -53,7 +53,8 @@ impl OidcService {
         })?;
         let scope = Scope::parse(&data.scope).unwrap_or_default();
         let id_token = if scope.contains("openid") {
-            let extra = self.id_token_claims(&user, &scope, data.id_token_claims.as_ref());
+            let mut extra = self.id_token_claims(&user, &scope, data.id_token_claims.as_ref());
+            extra.extend(self.id_token_directory_claims(client, &user, &scope).await?);
             Some(self.mint_id_token(IdTokenSpec {
                 client,
                 subject: &user.id,
@@ -85,6 +86,7 @@ impl OidcService {
             refresh_token,
             id_token,
             scope: data.scope.clone(),
+            user: Some(user.id.clone()),
         })
     }
 }

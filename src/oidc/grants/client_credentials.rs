@@ -40,6 +40,14 @@ impl OidcService {
             authn: None,
         })?;
         // RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included."
-        Ok(TokenResponse { access_token, token_type: "Bearer", expires_in, refresh_token: None, id_token: None, scope })
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in,
+            refresh_token: None,
+            id_token: None,
+            scope,
+            user: None,
+        })
     }
 }

@@ -6,6 +6,7 @@ pub mod refresh_token;
 
 use serde::Serialize;
 
+use crate::audit::AuditEvent;
 use crate::domain::{GrantType, RelyingParty};
 
 use super::{ClientCredentials, OAuthError, OidcService, Params};
@@ -21,6 +22,9 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+    /// Whom the tokens speak for (none for client credentials); for the audit event only.
+    #[serde(skip)]
+    pub user: Option<crate::domain::UserId>,
 }
 
 impl OidcService {
@@ -32,11 +36,15 @@ impl OidcService {
         let grant = GrantType::parse(grant_type)
             .ok_or_else(|| OAuthError::unsupported_grant_type(format!("grant_type {grant_type} is not supported")))?;
         check_grant_allowed(&client, grant)?;
-        match grant {
+        let response = match grant {
             GrantType::AuthorizationCode => self.exchange_code(&client, params).await,
             GrantType::RefreshToken => self.refresh(&client, params).await,
             GrantType::ClientCredentials => self.client_credentials(&client, params),
-        }
+        }?;
+        let event =
+            AuditEvent::token_issued(response.user.as_ref(), &client.client_id, grant.as_str(), &response.scope);
+        self.audit.record_or_log(event).await;
+        Ok(response)
     }
 }
 

@@ -50,6 +50,14 @@ impl OidcService {
         })?;
         // OIDC Core §12.2: a new ID token keeps auth_time, carries no nonce.
         let id_token = if scope.contains("openid") {
+            // Directory claims need the account; applications that receive none skip the read.
+            let extra = match client.profile.released_claims.is_empty() {
+                true => serde_json::Map::new(),
+                false => match self.store.users().find(&data.user_id).await? {
+                    Some(user) => self.id_token_directory_claims(client, &user, &scope).await?,
+                    None => return Err(OAuthError::invalid_grant("the account is no longer active")),
+                },
+            };
             Some(self.mint_id_token(IdTokenSpec {
                 client,
                 subject: &data.user_id,
@@ -57,7 +65,7 @@ impl OidcService {
                 session_id: data.session_id.as_str(),
                 nonce: None,
                 access_token: Some(&access_token),
-                extra: serde_json::Map::new(),
+                extra,
             })?)
         } else {
             None
@@ -71,6 +79,7 @@ impl OidcService {
             refresh_token: Some(refresh_token),
             id_token,
             scope: scope.to_string(),
+            user: Some(data.user_id.clone()),
         })
     }
 }

@@ -68,7 +68,9 @@ fn token_problem(e: OAuthError) -> Response {
     }
     let (status, code) = match e.code {
         ErrorCode::InsufficientScope => (StatusCode::FORBIDDEN, "insufficient_scope"),
-        ErrorCode::ServerError => return problem(StatusCode::INTERNAL_SERVER_ERROR, "about:blank", "internal error", None),
+        ErrorCode::ServerError => {
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, "about:blank", "internal error", None);
+        }
         _ => (StatusCode::UNAUTHORIZED, "invalid_token"),
     };
     let mut r = problem(status, "about:blank", &e.description, None);
@@ -81,7 +83,9 @@ fn token_problem(e: OAuthError) -> Response {
 
 fn directory_problem(e: DirectoryError) -> Response {
     match e {
-        DirectoryError::NotFound(what) => problem(StatusCode::NOT_FOUND, "about:blank", &format!("{what} not found"), None),
+        DirectoryError::NotFound(what) => {
+            problem(StatusCode::NOT_FOUND, "about:blank", &format!("{what} not found"), None)
+        }
         DirectoryError::Forbidden(why) => problem(StatusCode::FORBIDDEN, "forbidden", &why, None),
         DirectoryError::Invalid(errors) => {
             let detail = errors.iter().map(|f| format!("{}: {}", f.field, f.reason)).collect::<Vec<_>>().join("; ");

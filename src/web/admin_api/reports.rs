@@ -42,7 +42,12 @@ async fn by_application(
     report(&d, &a, ReportKind::Application, q).await
 }
 
-async fn report(d: &DirectoryService, a: &crate::directory::Actor, kind: ReportKind, q: ReportQuery) -> Result<Response, ApiError> {
+async fn report(
+    d: &DirectoryService,
+    a: &crate::directory::Actor,
+    kind: ReportKind,
+    q: ReportQuery,
+) -> Result<Response, ApiError> {
     let lines = d.report(a, kind, Period { from: q.from, to: q.to }).await?;
     Ok(match q.format.as_deref() {
         Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], report_csv(&lines)).into_response(),

@@ -122,7 +122,9 @@ impl TestApp {
             .await
             .expect("build app");
         let router = app.router();
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
+        });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         TestApp { base: format!("http://127.0.0.1:{port}"), clock, state: app.state, http }
     }
@@ -157,6 +159,7 @@ impl TestApp {
             disabled: false,
             created_at: now,
             updated_at: now,
+            profile: Default::default(),
         };
         let hash = self.state.oidc.password_hasher().hash(PASSWORD).expect("hash");
         self.state
