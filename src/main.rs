@@ -3,6 +3,8 @@
 //! The administrative subcommands print their results (secrets exactly once) on stdout.
 #![allow(clippy::print_stdout)]
 
+mod cli;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -38,9 +40,12 @@ enum Command {
     Serve,
     /// Apply database migrations and exit.
     Migrate,
-    /// Administer accounts, applications and registration tokens.
+    /// Administer accounts, applications, the directory and registration tokens.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(cli::AuditCommand),
 }
 
 #[derive(Subcommand)]
@@ -49,6 +54,8 @@ enum AdminCommand {
     User(UserCommand),
     #[command(subcommand)]
     App(AppCommand),
+    #[command(flatten)]
+    Directory(cli::DirectoryCommand),
     /// Issue an initial access token for dynamic client registration (RFC 7591).
     RegistrationToken {
         #[arg(long, default_value = "issued from the command line")]
@@ -182,7 +189,7 @@ fn refused(e: OAuthError) -> anyhow::Error {
 }
 
 /// A directory error as a message naming every invalid field.
-fn refused_dir(e: DirectoryError) -> anyhow::Error {
+pub(crate) fn refused_dir(e: DirectoryError) -> anyhow::Error {
     match e {
         DirectoryError::Invalid(errors) => {
             let lines: Vec<String> = errors
@@ -221,6 +228,10 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let app = App::build(&config, clock.clone()).await?;
             admin(&app, cmd, clock.now()).await
         }
+        Command::Audit(cmd) => {
+            let app = App::build(&config, clock.clone()).await?;
+            cli::audit(&app, cmd).await
+        }
     }
 }
 
@@ -256,6 +267,7 @@ async fn admin(app: &App, cmd: AdminCommand, now: i64) -> anyhow::Result<()> {
             println!("application disabled; its grants are revoked");
             Ok(())
         }
+        AdminCommand::Directory(cmd) => cli::run(app, cmd).await,
         AdminCommand::RegistrationToken { description, ttl_secs } => {
             if ttl_secs <= 0 {
                 bail!("--ttl-secs must be positive");

@@ -29,7 +29,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("josekit", &["keys/", "oidc/tokens.rs"]),
     ("argon2", &["authn/password.rs"]),
     ("figment", &["config/"]),
-    ("clap", &["main.rs"]),
+    ("clap", &["main.rs", "cli/"]),
     ("csv", &["directory/import.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK

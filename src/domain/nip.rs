@@ -68,6 +68,17 @@ impl Date {
         Self { year: clamp(year), month: clamp(month), day: clamp(day) }
     }
 
+    /// Midnight UTC of this date as unix seconds (Howard Hinnant's `days_from_civil`).
+    pub fn to_unix(self) -> i64 {
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = i64::from(self.year) - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        (era * 146_097 + doe - 719_468) * 86_400
+    }
+
     /// Whether year, month and day form a real date.
     pub fn is_valid(self) -> bool {
         (1..=12).contains(&self.month) && self.day >= 1 && self.day <= days_in_month(self.year, self.month)
@@ -145,6 +156,18 @@ impl From<Nip> for String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_round_trip_through_unix_seconds() {
+        for date in [
+            Date { year: 1970, month: 1, day: 1 },
+            Date { year: 2024, month: 2, day: 29 },
+            Date { year: 2026, month: 11, day: 23 },
+        ] {
+            assert_eq!(Date::from_unix(date.to_unix()), date);
+        }
+        assert_eq!(Date { year: 1970, month: 1, day: 2 }.to_unix(), 86_400);
+    }
 
     const TODAY: Date = Date { year: 2026, month: 11, day: 23 };
 

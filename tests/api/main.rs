@@ -5,6 +5,7 @@
 mod support;
 
 mod authorize;
+mod directory;
 mod discovery;
 mod logout;
 mod registration;

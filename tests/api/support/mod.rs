@@ -1,6 +1,7 @@
 //! The test harness: a real Pintu on a loopback port with a fresh database per test, a
 //! controllable clock, and a cookie-keeping browser that does not follow redirects.
 
+pub mod admin;
 pub mod browser;
 
 use std::path::PathBuf;
@@ -92,6 +93,8 @@ pub struct TestApp {
     pub clock: FixedClock,
     pub state: AppState,
     pub http: reqwest::Client,
+    /// The database, for tests that play an attacker with direct access.
+    pub db_url: String,
 }
 
 impl TestApp {
@@ -126,7 +129,7 @@ impl TestApp {
             axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { base: format!("http://127.0.0.1:{port}"), clock, state: app.state, http }
+        TestApp { base: format!("http://127.0.0.1:{port}"), clock, state: app.state, http, db_url: url }
     }
 
     pub fn now(&self) -> i64 {
