@@ -127,7 +127,7 @@ impl DirectoryService {
             p.category = Category::parse(c).ok_or_else(|| DirectoryError::invalid("category", "umum or khusus"))?;
         }
         if let Some(owner) = &patch.owner {
-            p.owner_unit_id = Some(self.unit_in_reach(reach, &normalize_code(owner)).await?);
+            p.owner_unit_id = Some(self.unit_in_reach(reach, "owner", &normalize_code(owner)).await?);
         }
         if let Some(level) = patch.min_level {
             p.min_level = SecurityLevel::ALL
@@ -165,7 +165,7 @@ impl DirectoryService {
             p.admin_scope = match admin.as_str() {
                 "none" => None,
                 "office" => Some(AdminScope::Office),
-                code => Some(AdminScope::OrgUnit(self.unit_in_reach(reach, &normalize_code(code)).await?)),
+                code => Some(AdminScope::OrgUnit(self.unit_in_reach(reach, "admin", &normalize_code(code)).await?)),
             };
         }
         Ok(p)

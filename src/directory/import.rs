@@ -157,7 +157,8 @@ impl DirectoryService {
                 Change::Update { .. } => report.updated += 1,
             }
         }
-        report.unchanged = report.rows - report.created - report.updated;
+        let failed: std::collections::HashSet<Option<usize>> = report.errors.iter().map(|e| e.line).collect();
+        report.unchanged = report.rows - report.created - report.updated - failed.len().min(report.rows);
         report.retired = retirees.len();
         if mode == ImportMode::DryRun || !report.errors.is_empty() {
             return Ok(report);
@@ -174,8 +175,8 @@ impl DirectoryService {
     ) -> Result<(Vec<Change>, HashMap<String, usize>, Vec<FieldError>), DirectoryError> {
         let now = self.now();
         let today = Date::from_unix(now);
-        let units: HashMap<String, OrgUnitId> =
-            self.store.org_units().list().await?.into_iter().map(|u| (u.code, u.id)).collect();
+        let all_units = self.store.org_units().list().await?;
+        let units: HashMap<String, OrgUnitId> = all_units.iter().map(|u| (u.code.clone(), u.id.clone())).collect();
         let existing = self.store.users().list().await?;
         let by_nip: HashMap<&str, &User> =
             existing.iter().filter_map(|u| u.profile.nip.as_ref().map(|n| (n.as_str(), u))).collect();
@@ -206,9 +207,10 @@ impl DirectoryService {
                 }
             };
             let mut duplicate = false;
-            for key in [valid.nip.as_ref().map(|n| n.as_str().to_owned()), valid.email.clone()].into_iter().flatten() {
+            let keys = [("nip", valid.nip.as_ref().map(|n| n.as_str().to_owned())), ("email", valid.email.clone())];
+            for (field, key) in keys.into_iter().filter_map(|(f, k)| k.map(|k| (f, k))) {
                 if let Some(first) = keys_in_file.insert(key.clone(), row.line) {
-                    fail("nip", format!("{key} already appears on line {first}"));
+                    fail(field, format!("{key} already appears on line {first}"));
                     duplicate = true;
                 }
             }
@@ -228,8 +230,9 @@ impl DirectoryService {
                 fail("email", "e-mail address belongs to another account".into());
                 continue;
             }
-            if clash(&by_login, Some(valid.username.as_str())) {
-                fail("nip", "login name belongs to another account".into());
+            if matched.is_none() && clash(&by_login, Some(valid.username.as_str())) {
+                let field = if valid.nip.is_some() { "nip" } else { "email" };
+                fail(field, "this login name belongs to another account".into());
                 continue;
             }
             match matched {
@@ -239,6 +242,20 @@ impl DirectoryService {
                         fail("nip", "a NIP cannot change once set".into());
                         continue;
                     }
+                    // Only the export's columns change; NIK, login name and ceiling stay.
+                    let merged = UserInput {
+                        username: Some(current.username.clone()),
+                        nik: current.profile.nik.clone(),
+                        level_ceiling: Some(current.profile.level_ceiling as u8),
+                        ..row.input.clone()
+                    };
+                    let valid = match merged.validate(today) {
+                        Ok(v) => v,
+                        Err(es) => {
+                            errors.extend(es.into_iter().map(|e| FieldError { line: Some(row.line), ..e }));
+                            continue;
+                        }
+                    };
                     let mut updated = current.clone();
                     apply(&mut updated, valid, unit);
                     updated.profile.source = SOURCE_IMPORT.into();
@@ -269,18 +286,22 @@ impl DirectoryService {
         let mut tx = self.store.begin().await?;
         let mut events = Vec::with_capacity(changes.len() + retirees.len() + 1);
         let ip = actor.source_ip.as_deref();
+        let (mut created, mut updated) = (0, 0);
+        let retired = retirees.len();
         for change in changes {
             match change {
                 Change::Create(user) => {
+                    created += 1;
                     self.store.users().insert_in(&mut tx, &NewUser { user: user.clone(), password_hash: None }).await?;
                     let unit = user.profile.org_unit_id.as_ref();
                     events.push(
                         AuditEvent::admin(&actor.id, "user.import", user.id.as_str(), unit, json!({})).from_ip(ip),
                     );
                 }
-                Change::Update { current, updated } => {
+                Change::Update { current, updated: new } => {
+                    updated += 1;
                     let version = current.profile.version;
-                    events.extend(self.save_user_in(&mut tx, actor, &current, &updated, version).await?);
+                    events.extend(self.save_user_in(&mut tx, actor, &current, &new, version).await?);
                 }
             }
         }
@@ -291,10 +312,8 @@ impl DirectoryService {
             retired.updated_at = now;
             events.extend(self.save_user_in(&mut tx, actor, current, &retired, current.profile.version).await?);
         }
-        events.push(
-            AuditEvent::admin(&actor.id, "import.apply", "hr-export", None, json!({ "changes": events.len() }))
-                .from_ip(ip),
-        );
+        let detail = json!({ "created": created, "updated": updated, "retired": retired });
+        events.push(AuditEvent::admin(&actor.id, "import.apply", "hr-export", None, detail).from_ip(ip));
         self.audit.record_in(&mut tx, events).await?;
         Ok(tx.commit().await?)
     }

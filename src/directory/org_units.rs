@@ -23,8 +23,8 @@ pub struct OrgUnitInput {
     pub parent: Option<String>,
 }
 
-/// Fields to change; absent fields stay. `parent` moves the unit (`null` is not allowed:
-/// only the office creates roots).
+/// Fields to change; absent (or `null`) fields stay. `parent` moves the unit; a unit never
+/// becomes a root again (roots are created by the office).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrgUnitPatch {
@@ -97,7 +97,7 @@ impl DirectoryService {
         let code = normalize_code(&input.code);
         let kind = check_fields(&code, &input.name, &input.kind)?;
         let parent_id = match &input.parent {
-            Some(p) => Some(self.unit_in_reach(&reach, &normalize_code(p)).await.map_err(as_parent)?),
+            Some(p) => Some(self.unit_in_reach(&reach, "parent", &normalize_code(p)).await?),
             None => {
                 reach.require_office("create a top-level org unit")?;
                 None
@@ -157,7 +157,7 @@ impl DirectoryService {
             if reach.root() == Some(&current.id) {
                 return Err(DirectoryError::Forbidden("an OPD administrator cannot move their own unit".into()));
             }
-            let parent_id = self.unit_in_reach(&reach, &normalize_code(parent)).await.map_err(as_parent)?;
+            let parent_id = self.unit_in_reach(&reach, "parent", &normalize_code(parent)).await?;
             let ancestors = self.store.org_units().ancestors(&parent_id).await?;
             check_no_cycle(&current.id, &ancestors).map_err(|e| DirectoryError::invalid("parent", e))?;
             unit.parent_id = Some(parent_id);
@@ -192,19 +192,18 @@ impl DirectoryService {
     pub async fn org_unit_history(&self, actor: &Actor, code: &str) -> Result<Vec<Placement>, DirectoryError> {
         let reach = self.reach(actor).await?;
         let unit = self.unit_by_code(&reach, code).await?;
-        Ok(self.store.org_units().placements(unit.id.as_str()).await?)
+        self.placements_with_codes(unit.id.as_str()).await
     }
-}
 
-/// A bad parent reference is a problem with the `parent` field.
-fn as_parent(e: DirectoryError) -> DirectoryError {
-    match e {
-        DirectoryError::Invalid(mut errors) => {
-            for err in &mut errors {
-                err.field = "parent".into();
-            }
-            DirectoryError::Invalid(errors)
+    /// Placement history with unit codes instead of internal ids.
+    pub(super) async fn placements_with_codes(&self, subject: &str) -> Result<Vec<Placement>, DirectoryError> {
+        let codes = self.unit_codes().await?;
+        let code = |id: Option<String>| id.map(|i| codes.get(&OrgUnitId::new(i.clone())).cloned().unwrap_or(i));
+        let mut items = self.store.org_units().placements(subject).await?;
+        for p in &mut items {
+            p.from_unit_id = code(p.from_unit_id.take());
+            p.to_unit_id = code(p.to_unit_id.take());
         }
-        other => other,
+        Ok(items)
     }
 }

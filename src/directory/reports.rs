@@ -25,7 +25,7 @@ pub enum ReportKind {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportLine {
-    /// Unit code or `client_id`; empty for events without one.
+    /// Unit code or `client_id`; `-` for events without one.
     pub key: String,
     pub name: String,
     #[serde(flatten)]

@@ -121,7 +121,9 @@ impl DirectoryService {
         };
         check_period(input.valid_from, input.valid_until).map_err(|e| DirectoryError::invalid("valid_until", e))?;
         let org_unit_id = match &input.org_unit {
-            Some(code) => Some(self.unit_in_reach(&reach, &crate::domain::org_unit::normalize_code(code)).await?),
+            Some(code) => {
+                Some(self.unit_in_reach(&reach, "org_unit", &crate::domain::org_unit::normalize_code(code)).await?)
+            }
             None if role.name == OPD_ADMIN && role.client_id.is_none() => {
                 return Err(DirectoryError::invalid("org_unit", "pintu.opd_admin needs the unit it administers"));
             }

@@ -38,13 +38,18 @@ impl DirectoryService {
         Date::from_unix(self.now())
     }
 
-    /// Resolves a unit code to an id within reach.
-    pub(super) async fn unit_in_reach(&self, reach: &Reach, code: &str) -> Result<OrgUnitId, DirectoryError> {
+    /// Resolves a unit code to an id within reach; `field` names the input for errors.
+    pub(super) async fn unit_in_reach(
+        &self,
+        reach: &Reach,
+        field: &str,
+        code: &str,
+    ) -> Result<OrgUnitId, DirectoryError> {
         let unit = self.store.org_units().find_by_code(code).await?;
         match unit {
             Some(u) if reach.covers(Some(&u.id)) => Ok(u.id),
             Some(_) => Err(DirectoryError::Forbidden(format!("org unit {code} is outside your reach"))),
-            None => Err(DirectoryError::invalid("org_unit", format!("unknown org unit {code}"))),
+            None => Err(DirectoryError::invalid(field, format!("unknown org unit {code}"))),
         }
     }
 
@@ -65,7 +70,7 @@ impl DirectoryService {
         let reach = self.reach(actor).await?;
         let valid = input.validate(self.today()).map_err(DirectoryError::Invalid)?;
         let unit = match &valid.org_unit {
-            Some(code) => Some(self.unit_in_reach(&reach, code).await?),
+            Some(code) => Some(self.unit_in_reach(&reach, "org_unit", code).await?),
             None if reach.is_office() => None,
             None => return Err(DirectoryError::invalid("org_unit", "org_unit is required")),
         };
@@ -102,7 +107,7 @@ impl DirectoryService {
         let within = match &query.opd {
             Some(code) => {
                 let code = crate::domain::org_unit::normalize_code(code);
-                Some(self.unit_in_reach(&reach, &code).await?)
+                Some(self.unit_in_reach(&reach, "opd", &code).await?)
             }
             None => reach.root().cloned(),
         };
@@ -143,6 +148,7 @@ impl DirectoryService {
         let reach = self.reach(actor).await?;
         let current = self.user_in_reach(&reach, id).await?;
         let version = check_version(expected_version, current.profile.version)?;
+        check_not_cleared(patch)?;
         let code = self.unit_code(current.profile.org_unit_id.as_ref()).await?;
         let mut doc = serde_json::to_value(UserInput::from_user(&current, code))
             .map_err(|e| DirectoryError::invalid("body", e.to_string()))?;
@@ -154,7 +160,7 @@ impl DirectoryService {
             return Err(DirectoryError::invalid("nip", "a NIP cannot change once set"));
         }
         let unit = match &valid.org_unit {
-            Some(code) => Some(self.unit_in_reach(&reach, code).await?),
+            Some(code) => Some(self.unit_in_reach(&reach, "org_unit", code).await?),
             None if reach.is_office() => None,
             None => return Err(DirectoryError::invalid("org_unit", "org_unit is required")),
         };
@@ -243,8 +249,19 @@ impl DirectoryService {
     pub async fn user_history(&self, actor: &Actor, id: &str) -> Result<Vec<Placement>, DirectoryError> {
         let reach = self.reach(actor).await?;
         let user = self.user_in_reach(&reach, id).await?;
-        Ok(self.store.org_units().placements(user.id.as_str()).await?)
+        self.placements_with_codes(user.id.as_str()).await
     }
+}
+
+/// RFC 7396 `null` removes a member, which for these would silently reset an account
+/// (re-enable it, lift its ceiling): they must be given a value instead.
+fn check_not_cleared(patch: &UserPatch) -> Result<(), DirectoryError> {
+    let cleared: Vec<_> = ["name", "username", "status", "level_ceiling"]
+        .into_iter()
+        .filter(|k| patch.get(k).is_some_and(serde_json::Value::is_null))
+        .map(|k| super::FieldError::new(k, format!("{k} cannot be removed; give a value")))
+        .collect();
+    if cleared.is_empty() { Ok(()) } else { Err(DirectoryError::Invalid(cleared)) }
 }
 
 pub(super) fn blank_user(now: i64) -> User {

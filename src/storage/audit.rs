@@ -74,6 +74,8 @@ impl From<StoredRow> for AuditRow {
 /// Counts for one org unit or application over a period.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReportRow {
+    /// Org unit id or client id (presented by the directory as a code or name).
+    #[serde(skip_serializing)]
     pub key: String,
     pub active_users: i64,
     pub logins: i64,

@@ -26,14 +26,16 @@ impl Users<'_> {
         let sql = format!(
             "{cte}SELECT {cols} FROM users WHERE {unit} \
              AND ($2 = '' OR status = $2) \
-             AND ($3 = '' OR LOWER(COALESCE(name, '')) LIKE $4 OR username LIKE $4 OR email LIKE $4 OR nip LIKE $5) \
+             AND ($3 = '' OR LOWER(COALESCE(name, '')) LIKE $4 ESCAPE '\\' OR username LIKE $4 ESCAPE '\\' \
+                  OR email LIKE $4 ESCAPE '\\' OR nip LIKE $5 ESCAPE '\\') \
              AND id > $6 ORDER BY id LIMIT $7",
             cte = if filter.within.is_some() { SUBTREE } else { "" },
             cols = user_columns!(),
             unit = if filter.within.is_some() { "org_unit_id IN (SELECT id FROM down)" } else { "$1 = ''" },
         );
         let text = filter.text.as_deref().map(|t| t.trim().to_lowercase()).unwrap_or_default();
-        let escaped = text.replace(['%', '_'], "");
+        // LIKE wildcards in the search text are matched literally.
+        let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let rows: Vec<UserRow> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(filter.within.as_ref().map(OrgUnitId::as_str).unwrap_or(""))
             .bind(filter.status.map(UserStatus::as_str).unwrap_or(""))

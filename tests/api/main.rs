@@ -5,8 +5,11 @@
 mod support;
 
 mod authorize;
+mod delegation;
 mod directory;
+mod directory_claims;
 mod discovery;
+mod import;
 mod logout;
 mod registration;
 mod rp;

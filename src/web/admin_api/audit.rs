@@ -1,6 +1,6 @@
 //! `/api/v1/audit`: reading the audit log and verifying its chain.
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use crate::directory::DirectoryService;
 
-use super::{AdminPrincipal, ApiError};
+use super::{AdminPrincipal, ApiError, ApiQuery};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -26,7 +26,7 @@ struct EventQuery {
 async fn events(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Query(q): Query<EventQuery>,
+    ApiQuery(q): ApiQuery<EventQuery>,
 ) -> Result<Response, ApiError> {
     let period = (q.from.unwrap_or(0), q.to.unwrap_or(i64::MAX));
     Ok(Json(d.audit_events(&a, period, q.cursor, q.limit).await?).into_response())

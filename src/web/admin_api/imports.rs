@@ -2,7 +2,7 @@
 //! `mode=apply` writes all or nothing (422 with every problem otherwise).
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::directory::{DirectoryError, DirectoryService, ImportMode};
 
-use super::{AdminPrincipal, ApiError};
+use super::{AdminPrincipal, ApiError, ApiQuery};
 use crate::web::AppState;
 
 pub fn routes(max_bytes: usize) -> Router<AppState> {
@@ -29,15 +29,16 @@ struct ImportQuery {
 async fn import(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Query(q): Query<ImportQuery>,
+    ApiQuery(q): ApiQuery<ImportQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Response, ApiError> {
     let is_csv =
         headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/csv"));
     if !is_csv {
         return Err(ApiError::UnsupportedMediaType("text/csv"));
     }
+    let body = body.map_err(ApiError::from_body)?;
     let mode = match q.mode.as_deref() {
         None | Some("dry-run") => ImportMode::DryRun,
         Some("apply") => ImportMode::Apply,

@@ -60,8 +60,9 @@ impl FromRequestParts<AppState> for AdminPrincipal {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
+            // RFC 7235 §2.1: the scheme name is case-insensitive.
+            .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")))
+            .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty())
             .ok_or(ApiError::Unauthenticated)?;
         let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
@@ -85,11 +86,31 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         if !is_json {
             return Err(ApiError::UnsupportedMediaType("application/json"));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|_| ApiError::TooLarge)?;
+        let bytes = Bytes::from_request(req, state).await.map_err(ApiError::from_body)?;
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::Directory(DirectoryError::invalid("body", e.to_string())))
     }
+}
+
+/// Query parameters whose errors become problem documents (field `query`).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded_query(query)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::Directory(DirectoryError::invalid("query", e)))
+    }
+}
+
+fn serde_urlencoded_query<T: DeserializeOwned>(query: &str) -> Result<T, String> {
+    axum::extract::Query::<T>::try_from_uri(&format!("/?{query}").parse().map_err(|_| "malformed query".to_owned())?)
+        .map(|q| q.0)
+        .map_err(|e| e.body_text())
 }
 
 /// `If-Match: "<version>"` as a version number; `None` when absent. `*` and weak or

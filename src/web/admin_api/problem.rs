@@ -18,6 +18,17 @@ pub enum ApiError {
     TooLarge,
 }
 
+impl ApiError {
+    /// A body that could not be read: too large (413) or broken (400).
+    pub fn from_body(rejection: axum::extract::rejection::BytesRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::Directory(DirectoryError::invalid("body", rejection.body_text()))
+        }
+    }
+}
+
 impl From<DirectoryError> for ApiError {
     fn from(e: DirectoryError) -> Self {
         ApiError::Directory(e)

@@ -1,15 +1,15 @@
 //! `/api/v1/reports/*`: usage per OPD and per application, as JSON or CSV (`format=csv`).
 
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::directory::{DirectoryService, Period, ReportKind, report_csv};
+use crate::directory::{DirectoryError, DirectoryService, Period, ReportKind, report_csv};
 
-use super::{AdminPrincipal, ApiError};
+use super::{AdminPrincipal, ApiError, ApiQuery};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -29,7 +29,7 @@ struct ReportQuery {
 async fn by_org_unit(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Query(q): Query<ReportQuery>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
     report(&d, &a, ReportKind::OrgUnit, q).await
 }
@@ -37,7 +37,7 @@ async fn by_org_unit(
 async fn by_application(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Query(q): Query<ReportQuery>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<Response, ApiError> {
     report(&d, &a, ReportKind::Application, q).await
 }
@@ -51,6 +51,7 @@ async fn report(
     let lines = d.report(a, kind, Period { from: q.from, to: q.to }).await?;
     Ok(match q.format.as_deref() {
         Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], report_csv(&lines)).into_response(),
-        _ => Json(serde_json::json!({ "from": q.from, "to": q.to, "items": lines })).into_response(),
+        None | Some("json") => Json(serde_json::json!({ "from": q.from, "to": q.to, "items": lines })).into_response(),
+        Some(_) => return Err(DirectoryError::invalid("format", "format must be json or csv").into()),
     })
 }

@@ -1,6 +1,6 @@
 //! `/api/v1/users` and `/api/v1/roles`: people, their home units, roles and grants.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -8,7 +8,7 @@ use axum::{Json, Router};
 
 use crate::directory::{DirectoryService, GrantInput, RoleInput, UserInput, UserPatch, UserQuery};
 
-use super::{AdminPrincipal, ApiError, JsonBody, if_match, with_etag};
+use super::{AdminPrincipal, ApiError, ApiQuery, JsonBody, if_match, with_etag};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -24,7 +24,7 @@ pub fn routes() -> Router<AppState> {
 async fn list(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Query(query): Query<UserQuery>,
+    ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Response, ApiError> {
     Ok(Json(d.list_users(&a, &query).await?).into_response())
 }
