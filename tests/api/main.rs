@@ -4,6 +4,8 @@
 
 mod support;
 
+mod admin_openapi;
+mod audit;
 mod authorize;
 mod delegation;
 mod directory;

@@ -144,16 +144,18 @@ impl TestApp {
 
 impl TestApp {
     /// Runs raw SQL on the test database, as someone with direct database access would.
-    pub async fn raw_sql(&self, sql: &str) {
+    pub async fn raw_sql(&self, sql: &str) -> Result<(), String> {
         let sql = sqlx::AssertSqlSafe(sql.to_owned());
         if self.db_url.starts_with("sqlite:") {
             let pool = sqlx::SqlitePool::connect(&self.db_url).await.expect("sqlite");
-            sqlx::raw_sql(sql).execute(&pool).await.expect("raw sql");
+            let result = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ()).map_err(|e| e.to_string());
             pool.close().await;
+            result
         } else {
             let pool = sqlx::PgPool::connect(&self.db_url).await.expect("postgres");
-            sqlx::raw_sql(sql).execute(&pool).await.expect("raw sql");
+            let result = sqlx::raw_sql(sql).execute(&pool).await.map(|_| ()).map_err(|e| e.to_string());
             pool.close().await;
+            result
         }
     }
 }
