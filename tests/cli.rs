@@ -211,3 +211,70 @@ fn environment_overrides_the_configuration_file_and_secrets_come_from_files() {
     let missing = pintu(&dir, &["--config", "/nonexistent/pintu.toml", "migrate"], &[]);
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn directory_commands_cover_units_people_roles_import_reports_and_audit() {
+    let dir = workdir();
+    let ok = |args: &[&str]| {
+        let out = pintu(&dir, args, &[]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "pintu {args:?} failed: {stderr}");
+        stdout
+    };
+    ok(&["admin", "opd", "create", "--code", "PEMDA", "--name", "Pemerintah Kabupaten", "--kind", "pemda"]);
+    ok(&["admin", "opd", "create", "--code", "DISKOMINFO", "--name", "Dinas Kominfo", "--kind", "dinas", "--parent", "PEMDA"]);
+    ok(&["admin", "opd", "create", "--code", "DINKES", "--name", "Dinas Kesehatan", "--kind", "dinas", "--parent", "PEMDA"]);
+    let cycle = pintu(&dir, &["admin", "opd", "update", "PEMDA", "--set", "parent=DINKES"], &[]);
+    assert!(!cycle.status.success());
+    assert!(text(&cycle).1.contains("parent: parent would make the unit its own ancestor"), "{}", text(&cycle).1);
+    let added = ok(&[
+        "admin", "pegawai", "add", "--set", "nip=198503302010011002", "--set", "name=Budi Santoso", "--set", "org_unit=DISKOMINFO",
+        "--set", "employment_type=PNS",
+    ]);
+    let budi: serde_json::Value = serde_json::from_str(&added).unwrap();
+    let id = budi["id"].as_str().unwrap();
+    let bad = pintu(&dir, &["admin", "pegawai", "add", "--set", "nip=123", "--set", "name=X"], &[]);
+    assert!(!bad.status.success() && text(&bad).1.contains("nip: NIP must be exactly 18 digits"), "{}", text(&bad).1);
+    let moved = ok(&["admin", "pegawai", "update", id, "--set", "org_unit=DINKES", "--set", "jabatan=Analis"]);
+    assert!(moved.contains("\"org_unit\": \"DINKES\""), "{moved}");
+    let history = ok(&["admin", "pegawai", "history", id]);
+    assert!(history.contains("\"from_unit_id\": \"DISKOMINFO\""), "{history}");
+    let found = ok(&["admin", "pegawai", "find", "--opd", "PEMDA", "--q", "budi"]);
+    assert!(found.contains("198503302010011002"));
+    let role: serde_json::Value = serde_json::from_str(&ok(&["admin", "role", "create", "--name", "operator"])).unwrap();
+    ok(&["admin", "role", "grant", id, role["id"].as_str().unwrap(), "--until", "2099-01-01"]);
+    assert!(ok(&["admin", "role", "grants", id]).contains("\"operator\""));
+
+    let csv = dir.join("hr.csv");
+    std::fs::write(
+        &csv,
+        "nip,nama,gelar_depan,gelar_belakang,jabatan,golongan,kode_unit,email,telepon,jenis_pegawai,status\n\
+         199001012015031001,Sari Dewi,dr.,,Dokter,III/b,DINKES,sari@example.go.id,,PNS,aktif\n\
+         199001012015031002,Tanpa Unit,,,,,NOPE,,,PNS,aktif\n",
+    )
+    .unwrap();
+    let dry = pintu(&dir, &["admin", "import", csv.to_str().unwrap(), "--apply"], &[]);
+    assert!(!dry.status.success(), "an import with problems writes nothing");
+    assert!(text(&dry).0.contains("\"line\": 3"), "{}", text(&dry).0);
+    std::fs::write(&csv, std::fs::read_to_string(&csv).unwrap().lines().take(2).collect::<Vec<_>>().join("\n")).unwrap();
+    assert!(ok(&["admin", "import", csv.to_str().unwrap(), "--apply"]).contains("\"created\": 1"));
+    let report = ok(&["admin", "report", "opd", "--from", "2020-01-01", "--to", "2099-01-01", "--csv"]);
+    assert!(report.starts_with("key,name,active_users"), "{report}");
+
+    let verify = ok(&["audit", "verify"]);
+    assert!(verify.contains("\"problems\": []"), "{verify}");
+    let db = dir.join("data/pintu.db");
+    let conn = format!("sqlite://{}", db.display());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&conn).await.unwrap();
+        sqlx::raw_sql("DROP TRIGGER audit_events_no_update; UPDATE audit_events SET actor = 'x' WHERE seq = 3")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let tampered = pintu(&dir, &["audit", "verify"], &[]);
+    assert!(!tampered.status.success(), "a broken chain fails the command");
+    assert!(text(&tampered).0.contains("\"seq\": 3"), "{}", text(&tampered).0);
+}
