@@ -412,7 +412,11 @@ def main():
     ap.add_argument("--scale", default="10000,1000000", help="account counts for the scale runs ('' to skip)")
     ap.add_argument("--skip-peer", action="store_true")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs"))
+    ap.add_argument("--import-rows", type=int, default=100000, help="rows in the HR import benchmark (0 to skip)")
+    ap.add_argument("--only-import", action="store_true", help="run only the HR import benchmark (prints JSON)")
     args = ap.parse_args()
+    if args.only_import:
+        return only_import(args)
     ensure_tools(not args.skip_peer)
     exes = build()
     work = tempfile.mkdtemp(prefix="pintu-bench-")
@@ -433,6 +437,10 @@ def main():
             if label == "sqlite" and not args.skip_peer:
                 report["peer"] = bench_peer(exes, work, args)
         report["sql"] = count_sql(exes, work, "sqlite://data/pintu.db")
+        if args.import_rows:
+            from import_bench import bench_import
+            report["import"] = {label: bench_import(exes["pintu"], work, label, url, args.import_rows, log)
+                                for label, url in backends.items()}
         report["scale"] = {}
         for n in [int(x) for x in args.scale.split(",") if x.strip()]:
             for label, url in backends.items():
@@ -449,6 +457,20 @@ def main():
     with open(os.path.join(args.out, "benchmarks.md"), "w") as f:
         f.write(render(report))
     log("wrote docs/benchmarks.md and docs/benchmarks.json")
+
+
+def only_import(args):
+    from import_bench import bench_import
+    exes = build()
+    work = tempfile.mkdtemp(prefix="pintu-bench-")
+    results = {"sqlite": bench_import(exes["pintu"], work, "sqlite", "sqlite://data/pintu.db", args.import_rows, log)}
+    pg = postgres_url()
+    if pg:
+        try:
+            results["postgres"] = bench_import(exes["pintu"], work, "postgres", pg, args.import_rows, log)
+        finally:
+            drop_postgres(pg)
+    print(json.dumps(results, indent=2))
 
 
 def cpu_model():

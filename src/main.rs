@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 
 use pintu::app::App;
+use pintu::audit::AuditEvent;
 use pintu::authn::generate_password;
 use pintu::clock::{SharedClock, SystemClock};
 use pintu::config::{Config, LogFormat, RawConfig};
@@ -263,7 +264,7 @@ async fn admin(app: &App, cmd: AdminCommand, now: i64) -> anyhow::Result<()> {
             Ok(())
         }
         AdminCommand::App(AppCommand::Disable { client_id }) => {
-            app.state.oidc.disable_client(&ClientId::new(client_id)).await.map_err(refused)?;
+            app.state.oidc.disable_client(&ClientId::new(client_id), "cli").await.map_err(refused)?;
             println!("application disabled; its grants are revoked");
             Ok(())
         }
@@ -321,6 +322,9 @@ async fn create_user(app: &App, args: UserCreate, now: i64) -> anyhow::Result<()
             other => anyhow::Error::new(other),
         }
     })?;
+    let event =
+        AuditEvent::admin("cli", "user.create", user.id.as_str(), None, serde_json::json!({ "admin": args.admin }));
+    app.state.directory.audit().record_or_log(event).await;
     println!("created user {username} ({})", user.id);
     if generated {
         println!("password (shown once): {password}");

@@ -222,14 +222,47 @@ fn directory_commands_cover_units_people_roles_import_reports_and_audit() {
         stdout
     };
     ok(&["admin", "opd", "create", "--code", "PEMDA", "--name", "Pemerintah Kabupaten", "--kind", "pemda"]);
-    ok(&["admin", "opd", "create", "--code", "DISKOMINFO", "--name", "Dinas Kominfo", "--kind", "dinas", "--parent", "PEMDA"]);
-    ok(&["admin", "opd", "create", "--code", "DINKES", "--name", "Dinas Kesehatan", "--kind", "dinas", "--parent", "PEMDA"]);
+    ok(&[
+        "admin",
+        "opd",
+        "create",
+        "--code",
+        "DISKOMINFO",
+        "--name",
+        "Dinas Kominfo",
+        "--kind",
+        "dinas",
+        "--parent",
+        "PEMDA",
+    ]);
+    ok(&[
+        "admin",
+        "opd",
+        "create",
+        "--code",
+        "DINKES",
+        "--name",
+        "Dinas Kesehatan",
+        "--kind",
+        "dinas",
+        "--parent",
+        "PEMDA",
+    ]);
     let cycle = pintu(&dir, &["admin", "opd", "update", "PEMDA", "--set", "parent=DINKES"], &[]);
     assert!(!cycle.status.success());
     assert!(text(&cycle).1.contains("parent: parent would make the unit its own ancestor"), "{}", text(&cycle).1);
     let added = ok(&[
-        "admin", "pegawai", "add", "--set", "nip=198503302010011002", "--set", "name=Budi Santoso", "--set", "org_unit=DISKOMINFO",
-        "--set", "employment_type=PNS",
+        "admin",
+        "pegawai",
+        "add",
+        "--set",
+        "nip=198503302010011002",
+        "--set",
+        "name=Budi Santoso",
+        "--set",
+        "org_unit=DISKOMINFO",
+        "--set",
+        "employment_type=PNS",
     ]);
     let budi: serde_json::Value = serde_json::from_str(&added).unwrap();
     let id = budi["id"].as_str().unwrap();
@@ -241,7 +274,8 @@ fn directory_commands_cover_units_people_roles_import_reports_and_audit() {
     assert!(history.contains("\"from_unit_id\": \"DISKOMINFO\""), "{history}");
     let found = ok(&["admin", "pegawai", "find", "--opd", "PEMDA", "--q", "budi"]);
     assert!(found.contains("198503302010011002"));
-    let role: serde_json::Value = serde_json::from_str(&ok(&["admin", "role", "create", "--name", "operator"])).unwrap();
+    let role: serde_json::Value =
+        serde_json::from_str(&ok(&["admin", "role", "create", "--name", "operator"])).unwrap();
     ok(&["admin", "role", "grant", id, role["id"].as_str().unwrap(), "--until", "2099-01-01"]);
     assert!(ok(&["admin", "role", "grants", id]).contains("\"operator\""));
 
@@ -256,7 +290,8 @@ fn directory_commands_cover_units_people_roles_import_reports_and_audit() {
     let dry = pintu(&dir, &["admin", "import", csv.to_str().unwrap(), "--apply"], &[]);
     assert!(!dry.status.success(), "an import with problems writes nothing");
     assert!(text(&dry).0.contains("\"line\": 3"), "{}", text(&dry).0);
-    std::fs::write(&csv, std::fs::read_to_string(&csv).unwrap().lines().take(2).collect::<Vec<_>>().join("\n")).unwrap();
+    std::fs::write(&csv, std::fs::read_to_string(&csv).unwrap().lines().take(2).collect::<Vec<_>>().join("\n"))
+        .unwrap();
     assert!(ok(&["admin", "import", csv.to_str().unwrap(), "--apply"]).contains("\"created\": 1"));
     let report = ok(&["admin", "report", "opd", "--from", "2020-01-01", "--to", "2099-01-01", "--csv"]);
     assert!(report.starts_with("key,name,active_users"), "{report}");

@@ -75,7 +75,14 @@ impl AuditEvent {
             e = e.about(user);
         }
         e.client_id = client.cloned();
-        e.detail = json!({ "reason": reason });
+        e.detail = json!({ "reason": reason, "amr": ["pwd"] });
+        e
+    }
+
+    /// The application's access policy turned the person away.
+    pub fn access_denied(user: &User, client: &ClientId) -> Self {
+        let mut e = Self::new("access.denied", Outcome::Failure).about(user);
+        e.client_id = Some(client.clone());
         e
     }
 

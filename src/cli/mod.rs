@@ -33,6 +33,7 @@ fn settings(pairs: &[String]) -> anyhow::Result<serde_json::Map<String, Value>> 
     for pair in pairs {
         let Some((key, value)) = pair.split_once('=') else { bail!("--set {pair}: expected key=value") };
         let value = match (key, value) {
+            ("claims" | "access_org_units" | "access_roles", "") => json!([]),
             (_, "") => Value::Null,
             ("level_ceiling" | "min_level", v) => json!(v.parse::<u8>().with_context(|| format!("{key} must be 1-4"))?),
             ("claims" | "access_org_units" | "access_roles", v) => {

@@ -95,6 +95,35 @@ impl DirectoryService {
         Ok(opd)
     }
 
+    /// Refuses to let an OPD administrator manage someone whose own authority reaches beyond
+    /// the actor's subtree (an office administrator, or the administrator of another unit):
+    /// resetting their password or status would be a takeover. Grants count whether or not
+    /// they are in force yet, and disabled accounts too (re-enabling is a change).
+    pub(super) async fn check_may_manage(
+        &self,
+        reach: &Reach,
+        target: &crate::domain::User,
+    ) -> Result<(), DirectoryError> {
+        if reach.is_office() {
+            return Ok(());
+        }
+        let forbidden = || DirectoryError::Forbidden("this person administers beyond your reach".into());
+        if target.is_admin {
+            return Err(forbidden());
+        }
+        for held in self.store.roles().held_by(&target.id).await? {
+            let beyond = match (held.role.client_id.is_none(), held.role.name.as_str(), &held.grant.org_unit_id) {
+                (true, OFFICE_ADMIN, _) => true,
+                (true, OPD_ADMIN, Some(unit)) => !reach.covers(Some(unit)),
+                _ => false,
+            };
+            if beyond {
+                return Err(forbidden());
+            }
+        }
+        Ok(())
+    }
+
     /// The actor behind an admin API bearer token: the client's own authority for client
     /// credentials, the person's for a token issued to them through an admin-capable client.
     pub async fn actor_for_token(

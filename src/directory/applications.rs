@@ -146,9 +146,18 @@ impl DirectoryService {
             p.access = AccessPolicy { org_units: ids, ..p.access };
         }
         if let Some(roles) = &patch.access_roles {
+            // Units may be anywhere (an agency's application may serve others); roles must be
+            // ones the actor could hand out.
             for role in roles {
-                if self.store.roles().find(&RoleId::new(role)).await?.is_none() {
-                    return Err(DirectoryError::invalid("access_roles", format!("unknown role {role}")));
+                let known = self.store.roles().find(&RoleId::new(role)).await?;
+                match known {
+                    Some(r) if self.role_in_reach(reach, &r).await? => {}
+                    _ => {
+                        return Err(DirectoryError::invalid(
+                            "access_roles",
+                            format!("unknown role {role} or outside your reach"),
+                        ));
+                    }
                 }
             }
             p.access.roles = roles.iter().map(RoleId::new).collect();

@@ -123,8 +123,8 @@ fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<FieldError>> {
 
 /// What the import will do to one person.
 enum Change {
-    Create(User),
-    Update { current: User, updated: User },
+    Create(Box<User>),
+    Update { current: Box<User>, updated: Box<User> },
 }
 
 impl DirectoryService {
@@ -143,9 +143,9 @@ impl DirectoryService {
             Err(errors) => return Ok(ImportReport { errors, ..report }),
         };
         report.rows = rows.len();
-        let (changes, seen, errors) = self.plan(&rows).await?;
-        report.errors = errors;
         let existing = self.store.users().list().await?;
+        let (changes, seen, errors) = self.plan(&rows, &existing).await?;
+        report.errors = errors;
         let retirees: Vec<&User> = existing
             .iter()
             .filter(|u| retire_missing && u.profile.source == SOURCE_IMPORT)
@@ -172,12 +172,12 @@ impl DirectoryService {
     async fn plan(
         &self,
         rows: &[Row],
+        existing: &[User],
     ) -> Result<(Vec<Change>, HashMap<String, usize>, Vec<FieldError>), DirectoryError> {
         let now = self.now();
         let today = Date::from_unix(now);
         let all_units = self.store.org_units().list().await?;
         let units: HashMap<String, OrgUnitId> = all_units.iter().map(|u| (u.code.clone(), u.id.clone())).collect();
-        let existing = self.store.users().list().await?;
         let by_nip: HashMap<&str, &User> =
             existing.iter().filter_map(|u| u.profile.nip.as_ref().map(|n| (n.as_str(), u))).collect();
         let by_email: HashMap<&str, &User> =
@@ -237,7 +237,10 @@ impl DirectoryService {
             }
             match matched {
                 Some(current) => {
-                    seen.insert(current.id.to_string(), row.line);
+                    if let Some(first) = seen.insert(current.id.to_string(), row.line) {
+                        fail("nip", format!("this person (by NIP or e-mail) already appears on line {first}"));
+                        continue;
+                    }
                     if current.profile.nip.is_some() && current.profile.nip != valid.nip {
                         fail("nip", "a NIP cannot change once set".into());
                         continue;
@@ -261,14 +264,14 @@ impl DirectoryService {
                     updated.profile.source = SOURCE_IMPORT.into();
                     if updated != *current {
                         updated.updated_at = now;
-                        changes.push(Change::Update { current: current.clone(), updated });
+                        changes.push(Change::Update { current: Box::new(current.clone()), updated: Box::new(updated) });
                     }
                 }
                 None => {
                     let mut user = blank_user(now);
                     apply(&mut user, valid, unit);
                     user.profile.source = SOURCE_IMPORT.into();
-                    changes.push(Change::Create(user));
+                    changes.push(Change::Create(Box::new(user)));
                 }
             }
         }
@@ -292,7 +295,10 @@ impl DirectoryService {
             match change {
                 Change::Create(user) => {
                     created += 1;
-                    self.store.users().insert_in(&mut tx, &NewUser { user: user.clone(), password_hash: None }).await?;
+                    self.store
+                        .users()
+                        .insert_in(&mut tx, &NewUser { user: (*user).clone(), password_hash: None })
+                        .await?;
                     let unit = user.profile.org_unit_id.as_ref();
                     events.push(
                         AuditEvent::admin(&actor.id, "user.import", user.id.as_str(), unit, json!({})).from_ip(ip),

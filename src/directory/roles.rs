@@ -48,7 +48,7 @@ pub struct GrantRecord {
 
 impl DirectoryService {
     /// Whether the actor may define or hand out `role`.
-    async fn role_in_reach(&self, reach: &Reach, role: &Role) -> Result<bool, DirectoryError> {
+    pub(super) async fn role_in_reach(&self, reach: &Reach, role: &Role) -> Result<bool, DirectoryError> {
         if reach.is_office() {
             return Ok(true);
         }
@@ -114,6 +114,7 @@ impl DirectoryService {
     ) -> Result<GrantRecord, DirectoryError> {
         let reach = self.reach(actor).await?;
         let user = self.user_in_reach(&reach, user_id).await?;
+        self.check_may_manage(&reach, &user).await?;
         let role = self.store.roles().find(&RoleId::new(&input.role)).await?;
         let role = match role {
             Some(r) if self.role_in_reach(&reach, &r).await? => r,
@@ -163,6 +164,7 @@ impl DirectoryService {
     pub async fn revoke_grant(&self, actor: &Actor, user_id: &str, grant_id: &str) -> Result<(), DirectoryError> {
         let reach = self.reach(actor).await?;
         let user = self.user_in_reach(&reach, user_id).await?;
+        self.check_may_manage(&reach, &user).await?;
         let held = self.store.roles().find_grant(&RoleGrantId::new(grant_id)).await?;
         let held = held.filter(|h| h.grant.user_id == user.id).ok_or(DirectoryError::NotFound("role grant"))?;
         if !self.role_in_reach(&reach, &held.role).await? {

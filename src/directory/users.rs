@@ -147,6 +147,7 @@ impl DirectoryService {
     ) -> Result<UserRecord, DirectoryError> {
         let reach = self.reach(actor).await?;
         let current = self.user_in_reach(&reach, id).await?;
+        self.check_may_manage(&reach, &current).await?;
         let version = check_version(expected_version, current.profile.version)?;
         check_not_cleared(patch)?;
         let code = self.unit_code(current.profile.org_unit_id.as_ref()).await?;
@@ -218,6 +219,21 @@ impl DirectoryService {
             self.store.org_units().insert_placement_in(tx, &placement).await?;
         }
         let deactivated = after.status != UserStatus::Active && before.status != after.status;
+        if moved && current.profile.org_unit_id.is_some() {
+            // Grants limited to a unit belong to the post the person leaves (an OPD
+            // administrator moved elsewhere no longer administers the old unit).
+            let ended = self.store.roles().revoke_unit_scoped_in(tx, &updated.id).await?;
+            if ended > 0 {
+                let detail = json!({ "reason": "transferred", "unit_scoped_grants_ended": ended });
+                events.push(AuditEvent::admin(
+                    &actor.id,
+                    "role.revoke",
+                    updated.id.as_str(),
+                    after.org_unit_id.as_ref(),
+                    detail,
+                ));
+            }
+        }
         if (moved && current.profile.org_unit_id.is_some()) || deactivated {
             users.cut_off_in(tx, &updated.id, updated.updated_at).await?;
             let reason = if deactivated { after.status.as_str() } else { "transferred" };
@@ -235,6 +251,7 @@ impl DirectoryService {
             None => self.store.users().resolve(id_or_login).await?.ok_or(DirectoryError::NotFound("user"))?,
         };
         let current = self.user_in_reach(&reach, id.as_str()).await?;
+        self.check_may_manage(&reach, &current).await?;
         let mut user = current.clone();
         user.profile.status = status;
         user.disabled = status != UserStatus::Active;

@@ -86,6 +86,9 @@ pub struct ReportRow {
     pub level_4: i64,
 }
 
+/// key, active users, logins, failures, levels 1-4.
+type ReportTuple = (String, i64, i64, i64, i64, i64, i64, i64);
+
 /// The hash of the (empty) chain's start.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -222,13 +225,12 @@ impl<'a> AuditLog<'a> {
              GROUP BY COALESCE({key}, '') ORDER BY 1"
         );
         let unit = within.map(OrgUnitId::as_str).unwrap_or("");
-        let rows: Vec<(String, i64, i64, i64, i64, i64, i64, i64)> =
-            on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-                .bind(period.0)
-                .bind(period.1)
-                .bind(unit)
-                .fetch_all(pool)
-                .await)?;
+        let rows: Vec<ReportTuple> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(period.0)
+            .bind(period.1)
+            .bind(unit)
+            .fetch_all(pool)
+            .await)?;
         Ok(rows
             .into_iter()
             .map(|r| ReportRow {

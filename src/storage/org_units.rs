@@ -44,6 +44,8 @@ pub struct Placement {
     pub actor: String,
 }
 
+type PlacementTuple = (String, String, Option<String>, Option<String>, i64, String);
+
 const COLUMNS: &str = "id, code, name, kind, parent_id, version, created_at, updated_at";
 const INSERT: &str = "INSERT INTO org_units (id, code, name, kind, parent_id, version, created_at, updated_at) \
      VALUES ($1, $2, $3, $4, $5, 1, $6, $6)";
@@ -159,7 +161,7 @@ impl<'a> OrgUnits<'a> {
 
     /// The moves of a unit or a person, oldest first.
     pub async fn placements(&self, subject_id: &str) -> Result<Vec<Placement>, StorageError> {
-        let rows: Vec<(String, String, Option<String>, Option<String>, i64, String)> =
+        let rows: Vec<PlacementTuple> =
             on_pool!(self.db, |pool| sqlx::query_as(LIST_PLACEMENTS).bind(subject_id).fetch_all(pool).await)?;
         Ok(rows
             .into_iter()

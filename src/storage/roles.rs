@@ -59,6 +59,7 @@ const LIST: &str = "SELECT id, name, client_id, description FROM roles ORDER BY 
 const INSERT_GRANT: &str = "INSERT INTO role_grants (id, role_id, user_id, org_unit_id, valid_from, valid_until, \
      created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const DELETE_GRANT: &str = "DELETE FROM role_grants WHERE id = $1";
+const DELETE_UNIT_SCOPED: &str = "DELETE FROM role_grants WHERE user_id = $1 AND org_unit_id IS NOT NULL";
 const HELD: &str = "SELECT g.id, g.role_id, g.user_id, g.org_unit_id, g.valid_from, g.valid_until, g.created_at, \
      r.name AS role_name, r.client_id AS role_client_id, r.description AS role_description, o.code AS unit_code \
      FROM role_grants g JOIN roles r ON r.id = g.role_id LEFT JOIN org_units o ON o.id = g.org_unit_id \
@@ -125,6 +126,15 @@ impl<'a> Roles<'a> {
             .await
             .map(|r| r.rows_affected()))?;
         touched(n)
+    }
+
+    /// Removes a person's grants that are limited to a unit; returns how many went.
+    pub async fn revoke_unit_scoped_in(&self, tx: &mut Tx, user: &UserId) -> Result<u64, StorageError> {
+        Ok(on_tx!(tx, |conn| sqlx::query(DELETE_UNIT_SCOPED)
+            .bind(user.as_str())
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?)
     }
 
     pub async fn find_grant(&self, id: &RoleGrantId) -> Result<Option<HeldRole>, StorageError> {

@@ -56,17 +56,6 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn invalid_utf8_escape_is_rejected() {
-        assert!(checked_parse(b"code=%ff%fe").is_err());
-        assert!(checked_parse(b"code=abc%20def").is_ok());
-    }
-}
-
 /// The peer address of the connection, for audit events (`None` when the server was not
 /// started with connection info). Proxies' `X-Forwarded-For` is deliberately not trusted.
 pub struct ClientIp(pub Option<String>);
@@ -76,5 +65,16 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_utf8_escape_is_rejected() {
+        assert!(checked_parse(b"code=%ff%fe").is_err());
+        assert!(checked_parse(b"code=abc%20def").is_ok());
     }
 }

@@ -55,7 +55,7 @@ fn every_route_is_documented_and_every_documented_operation_is_routed() {
 async fn documented_operations_answer_and_demand_a_token() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     for (method, path) in documented() {
-        let url = app.url(&path.replace('{', "").replace('}', ""));
+        let url = app.url(&path.replace(['{', '}'], ""));
         let req = app.http.request(reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(), url);
         let status = req.send().await.unwrap().status().as_u16();
         let expected = if path == "/api/v1/openapi.json" { 200 } else { 401 };

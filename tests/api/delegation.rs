@@ -100,6 +100,29 @@ async fn opd_admin_cannot_escalate(backend: Backend) {
     assert_eq!(r.status, 422, "pintu.admin is out of reach: {}", r.body);
     let roles = app.get_api("/api/v1/roles", &token).await;
     assert!(roles.body["items"].as_array().unwrap().iter().all(|r| r["name"] != "pintu.admin"));
+    let boss = app.pegawai("boss", "APTIKA").await;
+    let office = pintu::directory::GrantInput {
+        role: "pintu.admin".into(),
+        org_unit: None,
+        valid_from: None,
+        valid_until: None,
+    };
+    app.state.directory.grant_role(&pintu::directory::Actor::cli(), &boss, &office).await.unwrap();
+    let boss_path = format!("/api/v1/users/{boss}");
+    let tag = app.get_api(&boss_path, &token).await.etag();
+    let takeover = json!({"password": "kata-sandi-baru-yang-panjang"});
+    let r = app.api("PATCH", &boss_path, &token, Some(takeover), Some(&tag)).await;
+    assert_eq!(r.status, 403, "an office administrator in the subtree is not the OPD admin's to manage");
+    let r = app
+        .api(
+            "POST",
+            &format!("{boss_path}/roles"),
+            &token,
+            Some(json!({"role": "pintu.opd_admin", "org_unit": "APTIKA"})),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403);
     let global = json!({"name": "operator"});
     assert_eq!(app.api("POST", "/api/v1/roles", &token, Some(global), None).await.status, 403);
 

@@ -173,6 +173,13 @@ async fn a_transfer_ends_sessions_and_refresh_tokens(backend: Backend) {
     app.org_tree().await;
     let token = app.office_token().await;
     let id = app.pegawai("rina", "DINKES").await;
+    let scoped = pintu::directory::GrantInput {
+        role: "pintu.opd_admin".into(),
+        org_unit: Some("DINKES".into()),
+        valid_from: None,
+        valid_until: None,
+    };
+    app.state.directory.grant_role(&pintu::directory::Actor::cli(), &id, &scoped).await.unwrap();
     let client = app.client().await;
     let browser = app.browser();
     let code = app.code_for(&browser, &client, "rina", &[]).await;
@@ -193,4 +200,7 @@ async fn a_transfer_ends_sessions_and_refresh_tokens(backend: Backend) {
     assert_eq!(userinfo.send().await.unwrap().status(), 401, "access tokens die with the grant");
     let history = app.get_api(&format!("{path}/history"), &token).await;
     assert_eq!(history.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(history.body["items"][0]["from_unit_id"], "DINKES");
+    let grants = app.get_api(&format!("{path}/roles"), &token).await;
+    assert_eq!(grants.body["items"], json!([]), "unit-scoped grants end with the post");
 }

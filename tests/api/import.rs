@@ -146,6 +146,9 @@ async fn reimport_updates_in_place_and_retires_the_missing(backend: Backend) {
     let refresh = tokens["refresh_token"].as_str().unwrap();
     let (status, _) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", refresh)]).await;
     assert_eq!(status, 400, "a transfer ends refresh tokens");
+    let twice = [rows[0], ",Budi Lagi,,,,,APTIKA,budi@example.go.id,,non-ASN,aktif"];
+    let (_, report) = post_csv(&app, &token, "", lines(&twice)).await;
+    assert_eq!(report["errors"][0]["line"], 3, "one person, two rows: {report}");
     let joko = app.get_api("/api/v1/users?q=joko", &token).await;
     assert_eq!(joko.body["items"][0]["status"], "retired");
     let active = app.get_api("/api/v1/users?status=active&opd=PEMDA", &token).await;

@@ -146,6 +146,7 @@ impl OidcService {
             return Ok(Decision::Login);
         };
         if self.directory.access_decision(client, &user).await? == AccessDecision::NotInPolicy {
+            self.audit.record_or_log(AuditEvent::access_denied(&user, &client.client_id)).await;
             if req.has_prompt("none") {
                 return Err(OAuthError::access_denied("this account may not use this application"));
             }
