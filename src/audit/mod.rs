@@ -13,5 +13,15 @@ pub use event::{AuditEvent, Outcome, chain_hash};
 pub use recorder::AuditRecorder;
 pub use verify::{ChainProblem, VerifyReport};
 
-/// Audit failures are storage failures.
-pub type AuditError = crate::storage::StorageError;
+/// Why an event could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("audit storage failed")]
+    Storage(#[from] crate::storage::StorageError),
+    /// The writer task is gone (the runtime is shutting down).
+    #[error("the audit writer has stopped")]
+    WriterStopped,
+    /// The batch this event was in could not be committed.
+    #[error("the audit batch failed: {0}")]
+    Batch(String),
+}

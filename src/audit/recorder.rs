@@ -1,35 +1,53 @@
-//! Appends events to the chain. Protocol events are written in their own short transaction;
-//! administrative changes pass their transaction so the change and its event commit together.
+//! Appends events to the chain. Administrative changes pass their transaction, so the change
+//! and its event commit together. Protocol events (logins, tokens, logouts) go through one
+//! writer task that commits whatever has queued up in one transaction (group commit) and then
+//! answers every caller: a caller returns only once its event is durable, and under load many
+//! events share one write instead of each taking the database's write lock on its own.
+
+use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::SharedClock;
-use crate::storage::{Store, Tx};
+use crate::storage::{NewAuditRow, StorageError, Store, Tx};
 
 use super::{AuditError, AuditEvent, chain_hash};
+
+/// Events one transaction takes at most.
+const BATCH: usize = 256;
+
+struct Pending {
+    row: NewAuditRow,
+    done: oneshot::Sender<Result<(), String>>,
+}
 
 #[derive(Clone)]
 pub struct AuditRecorder {
     store: Store,
     clock: SharedClock,
+    queue: mpsc::Sender<Pending>,
 }
 
 impl AuditRecorder {
+    /// Starts the writer task; it ends when the last recorder is dropped.
     pub fn new(store: Store, clock: SharedClock) -> Self {
-        Self { store, clock }
+        let (queue, rx) = mpsc::channel(4 * BATCH);
+        tokio::spawn(writer(store.clone(), rx));
+        Self { store, clock, queue }
     }
 
     pub(super) fn store(&self) -> &Store {
         &self.store
     }
 
-    /// Appends one event on its own.
+    /// Appends one event; returns once it is committed.
     pub async fn record(&self, event: AuditEvent) -> Result<(), AuditError> {
-        let mut tx = self.store.begin().await?;
-        self.record_in(&mut tx, vec![event]).await?;
-        tx.commit().await
+        let (done, committed) = oneshot::channel();
+        let pending = Pending { row: event.into_row(self.clock.now()), done };
+        self.queue.send(pending).await.map_err(|_| AuditError::WriterStopped)?;
+        committed.await.map_err(|_| AuditError::WriterStopped)?.map_err(AuditError::Batch)
     }
 
     /// Appends events inside the caller's transaction.
-    pub async fn record_in(&self, tx: &mut Tx, events: Vec<AuditEvent>) -> Result<(), AuditError> {
+    pub async fn record_in(&self, tx: &mut Tx, events: Vec<AuditEvent>) -> Result<(), StorageError> {
         let now = self.clock.now();
         let rows: Vec<_> = events.into_iter().map(|e| e.into_row(now)).collect();
         self.store.audit().append_in(tx, &rows, chain_hash).await?;
@@ -44,4 +62,32 @@ impl AuditRecorder {
             tracing::error!(%action, error = %error, "audit event could not be written");
         }
     }
+}
+
+/// Commits queued events in batches, in arrival order, and answers each caller.
+async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < BATCH {
+            match rx.try_recv() {
+                Ok(p) => batch.push(p),
+                Err(_) => break,
+            }
+        }
+        let rows: Vec<NewAuditRow> = batch.iter().map(|p| p.row.clone()).collect();
+        let result = append(&store, &rows).await.map_err(|e| format!("{e}: {}", source_of(&e)));
+        for p in batch {
+            let _ = p.done.send(result.clone());
+        }
+    }
+}
+
+async fn append(store: &Store, rows: &[NewAuditRow]) -> Result<(), StorageError> {
+    let mut tx = store.begin().await?;
+    store.audit().append_in(&mut tx, rows, chain_hash).await?;
+    tx.commit().await
+}
+
+fn source_of(e: &StorageError) -> String {
+    std::error::Error::source(e).map(|s| s.to_string()).unwrap_or_default()
 }

@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use crate::storage::{AUDIT_GENESIS, Store};
 
-use super::{AuditError, chain_hash};
+use crate::storage::StorageError;
+
+use super::chain_hash;
 
 /// One place where the chain does not hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -33,7 +35,7 @@ impl VerifyReport {
 const PAGE: i64 = 5_000;
 
 /// Verifies the whole chain, `PAGE` events at a time.
-pub async fn verify(store: &Store) -> Result<VerifyReport, AuditError> {
+pub async fn verify(store: &Store) -> Result<VerifyReport, StorageError> {
     let mut report = VerifyReport { events: 0, head_seq: 0, head_hash: AUDIT_GENESIS.to_owned(), problems: Vec::new() };
     loop {
         let page = store.audit().page(report.head_seq, PAGE).await?;
@@ -62,7 +64,7 @@ pub async fn verify(store: &Store) -> Result<VerifyReport, AuditError> {
 
 impl super::AuditRecorder {
     /// See [`verify`].
-    pub async fn verify(&self) -> Result<VerifyReport, AuditError> {
+    pub async fn verify(&self) -> Result<VerifyReport, StorageError> {
         verify(self.store()).await
     }
 }

@@ -150,7 +150,37 @@ async fn client_assertion_ids_are_accepted_once(store: Store) {
     assert!(!store.grants().record_assertion("c:j", 100).await.unwrap());
 }
 
+/// Two nodes (two recorders, two writer tasks) and an administrative transaction append at
+/// once: the chain must stay one line, without forks or gaps.
+async fn concurrent_appenders_keep_one_chain(store: Store) {
+    use pintu::audit::{AuditEvent, AuditRecorder};
+    let clock: pintu::clock::SharedClock = std::sync::Arc::new(pintu::clock::FixedClock::new(1_700_000_000));
+    let nodes = [AuditRecorder::new(store.clone(), clock.clone()), AuditRecorder::new(store.clone(), clock.clone())];
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let recorder = nodes[i % 2].clone();
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let event =
+                AuditEvent::admin("test", "thing.change", &format!("t{i}"), None, serde_json::json!({ "i": i }));
+            if i % 10 == 0 {
+                let mut tx = store.begin().await.unwrap();
+                recorder.record_in(&mut tx, vec![event]).await.unwrap();
+                tx.commit().await.unwrap();
+            } else {
+                recorder.record(event).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let report = nodes[0].verify().await.unwrap();
+    assert_eq!((report.events, report.head_seq, report.problems.len()), (40, 40, 0), "{report:?}");
+}
+
 conformance!(
+    concurrent_appenders_keep_one_chain,
     duplicate_username_or_email_is_a_conflict,
     login_finds_by_username_or_email,
     code_is_consumed_once_then_reported_as_replayed,
