@@ -3,6 +3,7 @@
 
 pub mod hashing;
 pub mod password;
+pub mod throttle;
 
 use std::sync::Arc;
 
@@ -18,6 +19,10 @@ pub enum AuthnError {
     /// them apart (no user enumeration).
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// Too many failures for this login name or from this address: no password is checked
+    /// until `until` (unix seconds).
+    #[error("too many failed attempts")]
+    Throttled { until: i64 },
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
@@ -53,17 +58,52 @@ impl AuthnService {
         self.hasher
     }
 
-    /// Checks a login name (or e-mail) and password. Upgrades the stored hash when the
-    /// configured cost has risen.
+    /// Checks a login name (or e-mail, or NIP) and password, unless the name or the source
+    /// address is locked out. Upgrades the stored hash when the configured cost has risen.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate_password(
         &self,
         login: &str,
         password: &str,
+        source_ip: Option<&str>,
         now: i64,
     ) -> Result<(User, AuthnContext), AuthnError> {
         let login = normalize_login(login);
-        let found = self.store.users().find_credentials(&login).await?;
+        let keys = (throttle::account_key(&login), source_ip.map(throttle::source_key).unwrap_or_default());
+        let until = self.store.throttle().locked_until(&keys.0, &keys.1).await?;
+        if until > now {
+            return Err(AuthnError::Throttled { until });
+        }
+        match self.check_password(&login, password, now).await {
+            Err(AuthnError::InvalidCredentials) => Err(self.count_failure(&keys, now).await?),
+            Ok(found) => {
+                self.store.throttle().clear(&keys.0).await?;
+                Ok(found)
+            }
+            other => other,
+        }
+    }
+
+    /// Counts a failure against the name and the address; returns the error to report: the
+    /// failure itself, or the lockout it just started.
+    async fn count_failure(&self, keys: &(String, String), now: i64) -> Result<AuthnError, AuthnError> {
+        let throttle = self.store.throttle();
+        let mut until = 0;
+        for (key, limit) in [(&keys.0, throttle::ACCOUNT_LIMIT), (&keys.1, throttle::SOURCE_LIMIT)] {
+            if key.is_empty() {
+                continue;
+            }
+            let failures = throttle.record_failure(key, now, now - throttle::WINDOW).await?;
+            if let Some(lock) = throttle::lock_for(failures, limit) {
+                throttle.lock(key, now + lock).await?;
+                until = until.max(now + lock);
+            }
+        }
+        Ok(if until > now { AuthnError::Throttled { until } } else { AuthnError::InvalidCredentials })
+    }
+
+    async fn check_password(&self, login: &str, password: &str, now: i64) -> Result<(User, AuthnContext), AuthnError> {
+        let found = self.store.users().find_credentials(login).await?;
         let stored = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let hasher = self.hasher;
         let candidate = password.to_owned();

@@ -49,6 +49,7 @@ pub struct RawWeb {
     pub max_body_bytes: Option<usize>,
     pub max_import_bytes: Option<usize>,
     pub request_timeout_secs: Option<u64>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -110,6 +111,9 @@ pub struct WebConfig {
     pub request_timeout_secs: u64,
     /// Cookies carry `Secure` unless the issuer is a plain-http loopback address.
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (for audit events and
+    /// per-address login throttling). Empty: the peer address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// What the OAuth 2.0 / OIDC core needs.

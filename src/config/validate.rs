@@ -117,6 +117,13 @@ pub(super) fn validate_web(raw: RawWeb, issuer: &Url, errors: &mut Vec<ConfigErr
     if !(1..=3600).contains(&request_timeout_secs) {
         errors.push(problem("web.request_timeout_secs", "must be between 1 and 3600"));
     }
+    let mut trusted_proxies = Vec::new();
+    for p in raw.trusted_proxies.unwrap_or_default() {
+        match p.parse::<std::net::IpAddr>() {
+            Ok(ip) => trusted_proxies.push(ip),
+            Err(_) => errors.push(problem("web.trusted_proxies", "must be a list of IP addresses")),
+        }
+    }
     let theme = raw.theme.unwrap_or_else(|| "default".to_owned());
     if theme.is_empty() || !theme.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
         errors.push(problem("web.theme", "must be a name of letters, digits, - or _"));
@@ -130,6 +137,7 @@ pub(super) fn validate_web(raw: RawWeb, issuer: &Url, errors: &mut Vec<ConfigErr
         max_import_bytes,
         request_timeout_secs,
         secure_cookies: issuer.scheme() == "https",
+        trusted_proxies,
     }
 }
 

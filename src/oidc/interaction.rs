@@ -41,6 +41,10 @@ pub enum InteractionError {
     /// Wrong login or password: show the login page again with a message.
     #[error("invalid credentials")]
     InvalidCredentials(Box<PendingInteraction>),
+    /// Too many failures for this name or address: show the login page again, saying so,
+    /// until `until` (unix seconds).
+    #[error("too many failed attempts")]
+    Throttled { pending: Box<PendingInteraction>, until: i64 },
     #[error(transparent)]
     OAuth(#[from] OAuthError),
 }

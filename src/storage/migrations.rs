@@ -20,10 +20,16 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_directory.sql"),
         include_str!("../../migrations/postgres/0002_directory.sql"),
     ),
+    (
+        3,
+        "login_throttle",
+        include_str!("../../migrations/sqlite/0003_login_throttle.sql"),
+        include_str!("../../migrations/postgres/0003_login_throttle.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
-pub const FILE_NAMES: &[&str] = &["0001_core.sql", "0002_directory.sql"];
+pub const FILE_NAMES: &[&str] = &["0001_core.sql", "0002_directory.sql", "0003_login_throttle.sql"];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {
     let migrations = MIGRATIONS

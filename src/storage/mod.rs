@@ -13,6 +13,7 @@ mod migrations;
 mod org_units;
 mod roles;
 mod sessions;
+mod throttle;
 mod user_search;
 mod users;
 
@@ -27,6 +28,7 @@ pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;
 pub use org_units::{OrgUnits, Placement};
 pub use roles::{HeldRole, Roles};
 pub use sessions::{NewSession, Sessions};
+pub use throttle::Throttle;
 pub use user_search::UserFilter;
 pub use users::{NewUser, Users};
 
@@ -114,6 +116,9 @@ impl Store {
     pub fn roles(&self) -> Roles<'_> {
         Roles::new(&self.db)
     }
+    pub fn throttle(&self) -> Throttle<'_> {
+        Throttle::new(&self.db)
+    }
     pub fn audit(&self) -> AuditLog<'_> {
         AuditLog::new(&self.db)
     }
@@ -138,7 +143,8 @@ impl Store {
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
     /// `before`. Returns how many rows went.
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
-        const STATEMENTS: [&str; 5] = [
+        const STATEMENTS: [&str; 6] = [
+            "DELETE FROM login_throttle WHERE locked_until < $1 AND window_start < $1 - 86400",
             "DELETE FROM authorization_codes WHERE expires_at < $1",
             "DELETE FROM interactions WHERE expires_at < $1",
             "DELETE FROM revoked_access_tokens WHERE expires_at < $1",

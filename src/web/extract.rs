@@ -1,7 +1,7 @@
 //! Reading OAuth parameters from requests: the query string, or a form body whose content
 //! type and encoding are checked (RFC 6749 §3.2, §4.1.3: `application/x-www-form-urlencoded`).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -9,6 +9,8 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri, header};
 
 use crate::oidc::{OAuthError, Params};
+
+use super::AppState;
 
 /// Parameters from the query string.
 pub fn query_params(uri: &Uri) -> Result<Params, OAuthError> {
@@ -56,21 +58,47 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// The peer address of the connection, for audit events (`None` when the server was not
-/// started with connection info). Proxies' `X-Forwarded-For` is deliberately not trusted.
+/// The client's address, for audit events and login throttling: the peer address, or, when
+/// the peer is a configured trusted proxy, the right-most `X-Forwarded-For` entry that is not
+/// a trusted proxy (entries further left are whatever the client claimed). `None` when the
+/// server was not started with connection info.
 pub struct ClientIp(pub Option<String>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string())))
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Some(peer) = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()) else {
+            return Ok(ClientIp(None));
+        };
+        Ok(ClientIp(Some(client_address(peer, &parts.headers, &state.web.trusted_proxies).to_string())))
     }
+}
+
+fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+    let hops: Vec<IpAddr> = forwarded.flat_map(|v| v.split(',')).filter_map(|h| h.trim().parse().ok()).collect();
+    hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_for_counts_only_behind_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", "1.2.3.4, 203.0.113.9, 10.0.0.5".parse().unwrap());
+        assert_eq!(client_address(proxy, &headers, &[proxy]).to_string(), "203.0.113.9");
+        assert_eq!(client_address(proxy, &headers, &[]).to_string(), "10.0.0.5", "untrusted peers are the client");
+        let stranger: IpAddr = "198.51.100.7".parse().unwrap();
+        assert_eq!(client_address(stranger, &headers, &[proxy]), stranger);
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
 
     #[test]
     fn invalid_utf8_escape_is_rejected() {

@@ -130,6 +130,15 @@ fn interaction_failure(state: &AppState, lang: &str, e: &InteractionError) -> Re
         InteractionError::InvalidCredentials(p) => {
             render_interaction(state, lang, p, StatusCode::UNAUTHORIZED, Some("error_invalid_credentials"))
         }
+        InteractionError::Throttled { pending, until } => {
+            let mut r =
+                render_interaction(state, lang, pending, StatusCode::TOO_MANY_REQUESTS, Some("error_throttled"));
+            let wait = (until - state.oidc.now_secs()).max(1);
+            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                r.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            r
+        }
         InteractionError::OAuth(e) => oauth_error_page(&state.views, lang, e),
     }
 }

@@ -219,10 +219,22 @@ impl OidcService {
         let interaction = self.load_interaction(interaction_id, KIND_AUTHORIZE, csrf).await?;
         let req = request_of(&interaction)?;
         let client = self.client_of(&req).await?;
-        let (user, authn) = match self.authn.authenticate_password(login, password, self.now()).await {
+        let result = self.authn.authenticate_password(login, password, source_ip, self.now()).await;
+        let (user, authn) = match result {
             Ok(found) => found,
+            Err(crate::authn::AuthnError::Throttled { until }) => {
+                self.audit_failed_login(login, &client, source_ip, "throttled").await;
+                let again = self.pending(
+                    interaction.id,
+                    csrf.to_owned(),
+                    InteractionStage::Login,
+                    &req,
+                    client.display_name().to_owned(),
+                );
+                return Err(InteractionError::Throttled { pending: Box::new(again), until });
+            }
             Err(crate::authn::AuthnError::InvalidCredentials) => {
-                self.audit_failed_login(login, &client, source_ip).await;
+                self.audit_failed_login(login, &client, source_ip, "").await;
                 let again = self.pending(
                     interaction.id,
                     csrf.to_owned(),
@@ -266,13 +278,17 @@ impl OidcService {
 
     /// Records a failed login against the account the name matched, if any (never the name
     /// itself: people type passwords into the wrong field).
-    async fn audit_failed_login(&self, login: &str, client: &RelyingParty, source_ip: Option<&str>) {
+    async fn audit_failed_login(&self, login: &str, client: &RelyingParty, source_ip: Option<&str>, why: &str) {
         let login = crate::domain::user::normalize_login(login);
         let user = match self.store.users().resolve(&login).await {
             Ok(Some(id)) => self.store.users().find(&id).await.ok().flatten(),
             _ => None,
         };
-        let reason = if user.is_some() { "invalid password" } else { "unknown account" };
+        let reason = match (why, user.is_some()) {
+            ("throttled", _) => "throttled",
+            (_, true) => "invalid password",
+            (_, false) => "unknown account",
+        };
         let event = AuditEvent::login_failed(user.as_ref(), Some(&client.client_id), reason);
         self.audit.record_or_log(event.from_ip(source_ip)).await;
     }

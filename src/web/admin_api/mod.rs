@@ -15,11 +15,9 @@ mod problem;
 mod reports;
 mod users;
 
-use std::net::SocketAddr;
-
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +27,7 @@ use serde::de::DeserializeOwned;
 use crate::directory::{Actor, DirectoryError};
 
 use super::AppState;
+use super::extract::ClientIp;
 pub use problem::ApiError;
 
 /// The OpenAPI document, kept beside the handlers it describes.
@@ -56,6 +55,7 @@ impl FromRequestParts<AppState> for AdminPrincipal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(parts, state).await;
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -64,9 +64,9 @@ impl FromRequestParts<AppState> for AdminPrincipal {
             .and_then(|v| v.split_once(' ').filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer")))
             .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty())
+            .map(str::to_owned)
             .ok_or(ApiError::Unauthenticated)?;
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
-        let actor = state.oidc.admin_actor(token, ip).await.map_err(ApiError::Token)?;
+        let actor = state.oidc.admin_actor(&token, ip).await.map_err(ApiError::Token)?;
         Ok(AdminPrincipal(actor))
     }
 }

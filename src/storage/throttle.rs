@@ -1,0 +1,57 @@
+//! Login failure counters and lockouts (`login_throttle`), shared by every node.
+
+use super::{Db, StorageError, on_pool};
+
+const LOCKED_UNTIL: &str = "SELECT COALESCE(MAX(locked_until), 0) FROM login_throttle WHERE key = $1 OR key = $2";
+/// Counts a failure: a new window when the old one started before `$3`.
+const FAIL: &str = "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
+     ON CONFLICT (key) DO UPDATE SET \
+     failures = CASE WHEN login_throttle.window_start < $3 THEN 1 ELSE login_throttle.failures + 1 END, \
+     window_start = CASE WHEN login_throttle.window_start < $3 THEN $2 ELSE login_throttle.window_start END \
+     RETURNING failures";
+const LOCK: &str = "UPDATE login_throttle SET locked_until = $2 WHERE key = $1 AND locked_until < $2";
+const CLEAR: &str = "DELETE FROM login_throttle WHERE key = $1";
+
+pub struct Throttle<'a> {
+    db: &'a Db,
+}
+
+impl<'a> Throttle<'a> {
+    pub(super) fn new(db: &'a Db) -> Self {
+        Self { db }
+    }
+
+    /// The later lock time of two keys (0 when neither is locked).
+    pub async fn locked_until(&self, a: &str, b: &str) -> Result<i64, StorageError> {
+        let (until,): (i64,) =
+            on_pool!(self.db, |pool| sqlx::query_as(LOCKED_UNTIL).bind(a).bind(b).fetch_one(pool).await)?;
+        Ok(until)
+    }
+
+    /// Counts a failure for `key` in the window that started at or after `window_cutoff`;
+    /// returns the failures in the current window.
+    pub async fn record_failure(&self, key: &str, now: i64, window_cutoff: i64) -> Result<i64, StorageError> {
+        let (n,): (i64,) = on_pool!(self.db, |pool| sqlx::query_as(FAIL)
+            .bind(key)
+            .bind(now)
+            .bind(window_cutoff)
+            .fetch_one(pool)
+            .await)?;
+        Ok(n)
+    }
+
+    pub async fn lock(&self, key: &str, until: i64) -> Result<(), StorageError> {
+        on_pool!(self.db, |pool| sqlx::query(LOCK)
+            .bind(key)
+            .bind(until)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn clear(&self, key: &str) -> Result<(), StorageError> {
+        on_pool!(self.db, |pool| sqlx::query(CLEAR).bind(key).execute(pool).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
