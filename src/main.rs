@@ -14,7 +14,7 @@ use clap::{Args, Parser, Subcommand};
 
 use pintu::app::App;
 use pintu::audit::AuditEvent;
-use pintu::authn::generate_password;
+use pintu::authn::{check_policy, generate_password};
 use pintu::clock::{SharedClock, SystemClock};
 use pintu::config::{Config, LogFormat, RawConfig};
 use pintu::directory::{Actor, DirectoryError};
@@ -295,6 +295,10 @@ async fn create_user(app: &App, args: UserCreate, now: i64) -> anyhow::Result<()
         (None, true) => (generate_password(), true),
         _ => bail!("give exactly one of --password-file or --generate-password"),
     };
+    let mut context = vec![username.as_str()];
+    context.extend(email.as_deref());
+    context.extend(args.name.as_deref());
+    check_policy(&password, &context).map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
     let hash =
         app.state.oidc.password_hasher().hash(&password).map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
     let user = User {

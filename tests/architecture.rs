@@ -31,6 +31,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("figment", &["config/"]),
     ("clap", &["main.rs", "cli/"]),
     ("csv", &["directory/import.rs"]),
+    ("zxcvbn", &["authn/policy.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK
 /// Sets and `claims` requests that are JSON by definition).

@@ -3,6 +3,7 @@
 
 pub mod hashing;
 pub mod password;
+pub mod policy;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -11,7 +12,8 @@ use crate::domain::user::normalize_login;
 use crate::domain::{AuthnContext, User};
 use crate::storage::{StorageError, Store};
 
-pub use password::{PasswordError, PasswordHasherService, check_policy, generate_password};
+pub use password::{PasswordError, PasswordHasherService, generate_password};
+pub use policy::check_policy;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthnError {

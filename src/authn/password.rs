@@ -25,6 +25,13 @@ pub enum PasswordError {
     TooLong,
     #[error("password must have at least {MIN_PASSWORD_CHARS} characters")]
     TooShort,
+    /// Among the most common passwords (NIST SP 800-63B §3.1.1.2 blocklist).
+    #[error("password is one of the most commonly used passwords")]
+    Common,
+    /// Guessable in fewer than 10^10 tries (a dictionary word, a name, a date, a keyboard
+    /// pattern, the person's own details).
+    #[error("password is too easy to guess: {0}")]
+    Weak(String),
     #[error("argon2 parameters are invalid")]
     Params,
     #[error("hashing failed")]
@@ -48,9 +55,10 @@ impl PasswordHasherService {
         Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
     }
 
-    /// A PHC string (`$argon2id$v=19$m=…`) for a password chosen by a person.
+    /// A PHC string (`$argon2id$v=19$m=…`). Checks the length only: callers accepting a
+    /// password a person chose run `policy::check_policy` with the person's details first.
     pub fn hash(&self, password: &str) -> Result<String, PasswordError> {
-        check_policy(password)?;
+        check_length(password)?;
         self.rehash(password)
     }
 
@@ -112,8 +120,8 @@ impl PasswordHasherService {
     }
 }
 
-/// NIST SP 800-63B: length, not composition rules. (The directory issue adds breached lists.)
-pub fn check_policy(password: &str) -> Result<(), PasswordError> {
+/// NIST SP 800-63B §3.1.1.2: length, not composition rules.
+pub fn check_length(password: &str) -> Result<(), PasswordError> {
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(PasswordError::TooLong);
     }
@@ -188,7 +196,8 @@ mod tests {
     fn generated_passwords_pass_the_policy_and_differ() {
         let a = generate_password();
         assert_eq!(a.len(), 20);
-        assert!(check_policy(&a).is_ok());
+        assert!(check_length(&a).is_ok());
+        assert!(crate::authn::check_policy(&a, &[]).is_ok());
         assert_ne!(a, generate_password());
     }
 }

@@ -74,13 +74,13 @@ impl DirectoryService {
             None if reach.is_office() => None,
             None => return Err(DirectoryError::invalid("org_unit", "org_unit is required")),
         };
-        let password_hash = match &input.password {
-            Some(p) => Some(self.hash_password(p)?),
-            None => None,
-        };
         let now = self.now();
         let mut user = blank_user(now);
         apply(&mut user, valid, unit);
+        let password_hash = match &input.password {
+            Some(p) => Some(self.hash_password(p, &personal_words(&user))?),
+            None => None,
+        };
         let mut tx = self.store.begin().await?;
         self.store.users().insert_in(&mut tx, &NewUser { user: user.clone(), password_hash }).await?;
         let event =
@@ -90,8 +90,11 @@ impl DirectoryService {
         Ok(UserRecord::new(&user, self.unit_code(user.profile.org_unit_id.as_ref()).await?, true))
     }
 
-    pub fn hash_password(&self, password: &str) -> Result<String, DirectoryError> {
-        crate::authn::check_policy(password).map_err(|e| DirectoryError::invalid("password", e.to_string()))?;
+    /// Checks a chosen password against the policy, with the person's own details as words
+    /// it must not be built from, and hashes it.
+    pub fn hash_password(&self, password: &str, context: &[&str]) -> Result<String, DirectoryError> {
+        crate::authn::check_policy(password, context)
+            .map_err(|e| DirectoryError::invalid("password", e.to_string()))?;
         self.hasher.hash(password).map_err(|e| DirectoryError::invalid("password", e.to_string()))
     }
 
@@ -169,7 +172,7 @@ impl DirectoryService {
         apply(&mut user, valid, unit);
         user.updated_at = self.now();
         let password_hash = match &input.password {
-            Some(p) => Some(self.hash_password(p)?),
+            Some(p) => Some(self.hash_password(p, &personal_words(&user))?),
             None => None,
         };
         let mut tx = self.store.begin().await?;
@@ -279,6 +282,15 @@ fn check_not_cleared(patch: &UserPatch) -> Result<(), DirectoryError> {
         .map(|k| super::FieldError::new(k, format!("{k} cannot be removed; give a value")))
         .collect();
     if cleared.is_empty() { Ok(()) } else { Err(DirectoryError::Invalid(cleared)) }
+}
+
+/// What a person's password must not be built from: their login, name, e-mail and NIP.
+fn personal_words(user: &User) -> Vec<&str> {
+    let mut words = vec![user.username.as_str()];
+    words.extend(user.name.as_deref());
+    words.extend(user.email.as_deref());
+    words.extend(user.profile.nip.as_ref().map(|n| n.as_str()));
+    words
 }
 
 pub(super) fn blank_user(now: i64) -> User {

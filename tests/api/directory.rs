@@ -116,6 +116,11 @@ async fn people_are_created_validated_and_listed_with_filters_and_pages(backend:
     assert_eq!(seen.len(), 5);
     seen.dedup();
     assert_eq!(seen.len(), 5, "pages do not overlap");
+    for weak in ["passwordpassword", "bismillah2024!", "santoso-1985-kab"] {
+        let body = json!({"name": "Rudi Santoso", "email": "rudi@example.go.id", "password": weak});
+        let r = app.api("POST", "/api/v1/users", &token, Some(body), None).await;
+        assert_eq!((r.status, r.body["errors"][0]["field"].as_str()), (422, Some("password")), "{weak}: {}", r.body);
+    }
     assert_eq!(app.get_api("/api/v1/users?limit=0", &token).await.status, 422);
     assert_eq!(app.get_api("/api/v1/users?status=asleep", &token).await.status, 422);
 }
