@@ -32,6 +32,8 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("clap", &["main.rs", "cli/"]),
     ("csv", &["directory/import.rs"]),
     ("zxcvbn", &["authn/policy.rs"]),
+    ("totp_rs", &["authn/totp.rs"]),
+    ("qrcode", &["authn/totp.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK
 /// Sets and `claims` requests that are JSON by definition).

@@ -5,6 +5,7 @@ pub mod hashing;
 pub mod password;
 pub mod policy;
 pub mod throttle;
+pub mod totp;
 
 use std::sync::Arc;
 
@@ -29,6 +30,9 @@ pub enum AuthnError {
     Storage(#[from] StorageError),
     #[error(transparent)]
     Hashing(hashing::HashingError),
+    /// A second-factor operation that cannot proceed (nothing pending, a malformed secret).
+    #[error("{0}")]
+    Factor(&'static str),
 }
 
 /// Verifies passwords against the directory.

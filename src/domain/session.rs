@@ -18,6 +18,12 @@ impl AuthnContext {
     pub fn password(auth_time: i64) -> Self {
         Self { auth_time, level: SecurityLevel::Password, amr: vec!["pwd".to_owned()] }
     }
+
+    /// Password plus a second factor `method` (RFC 8176: `otp`), completed at `auth_time`.
+    pub fn second_factor(auth_time: i64, method: &str) -> Self {
+        let amr = vec!["pwd".to_owned(), method.to_owned(), "mfa".to_owned()];
+        Self { auth_time, level: SecurityLevel::SecondFactor, amr }
+    }
 }
 
 /// A live SSO session as stored (the cookie only holds a random token whose hash is kept).

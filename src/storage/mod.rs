@@ -6,6 +6,7 @@
 mod audit;
 mod clients;
 mod db;
+mod factors;
 mod grants;
 mod interactions;
 mod keys;
@@ -21,6 +22,7 @@ pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, Repor
 pub use clients::{Clients, NewClient};
 pub use db::{Db, Tx};
 pub(crate) use db::{on_pool, on_tx, row_struct};
+pub use factors::{Factors, TotpCredential};
 pub use grants::{Grants, RefreshState};
 pub use interactions::{Interaction, Interactions};
 pub use keys::{SigningKeyRow, SigningKeys};
@@ -115,6 +117,9 @@ impl Store {
     }
     pub fn roles(&self) -> Roles<'_> {
         Roles::new(&self.db)
+    }
+    pub fn factors(&self) -> Factors<'_> {
+        Factors::new(&self.db)
     }
     pub fn throttle(&self) -> Throttle<'_> {
         Throttle::new(&self.db)

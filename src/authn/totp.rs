@@ -1,0 +1,148 @@
+//! Second factors: TOTP (RFC 6238: SHA-1, 6 digits, 30-second steps, one step of clock skew
+//! either way, each step accepted once) with an enrollment QR code Pintu draws itself (SVG,
+//! no external service), and single-use recovery codes stored as SHA-256 hashes.
+
+use qrcode::QrCode;
+use qrcode::render::svg;
+use sha2::{Digest, Sha256};
+use totp_rs::{Algorithm, Builder, Secret, Totp};
+
+use crate::domain::{AuthnContext, SecurityLevel, User};
+
+use super::{AuthnError, AuthnService};
+
+/// What enrolling shows the person: the otpauth URL as a QR code and as text.
+#[derive(Debug, Clone)]
+pub struct Enrollment {
+    pub secret: String,
+    pub otpauth_url: String,
+    pub qr_svg: String,
+}
+
+/// How many recovery codes a confirmation hands out.
+pub const RECOVERY_CODES: usize = 10;
+
+fn totp(secret_base32: &str, account: &str, issuer: &str) -> Result<Totp, AuthnError> {
+    let secret = Secret::try_from_base32(secret_base32).map_err(|_| AuthnError::Factor("malformed TOTP secret"))?;
+    Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_skew(1)
+        .with_step_duration(30)
+        .with_secret(secret)
+        .with_account_name(account.replace(':', "_"))
+        .with_issuer(Some(issuer.replace(':', "_")))
+        .build()
+        .map_err(|_| AuthnError::Factor("cannot build the TOTP generator"))
+}
+
+/// The step a code belongs to (within the skew window), if it is valid at `now`.
+fn matching_step(t: &Totp, code: &str, now: i64) -> Option<i64> {
+    let code = code.trim().replace(' ', "");
+    if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    t.check(&code, u64::try_from(now).ok()?).and_then(|step| i64::try_from(step).ok())
+}
+
+fn hash_code(code: &str) -> String {
+    let normalised: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
+    Sha256::digest(normalised.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Ten groups like `k7q2m-9xw4p`: about 50 bits each, typed once.
+fn new_recovery_codes() -> Vec<String> {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    (0..RECOVERY_CODES)
+        .map(|_| {
+            let mut bytes = [0u8; 10];
+            rand::fill(&mut bytes);
+            let chars: String = bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect();
+            format!("{}-{}", &chars[..5], &chars[5..])
+        })
+        .collect()
+}
+
+impl AuthnService {
+    /// The highest level this person's enrolled factors can reach (before their ceiling).
+    pub async fn enrolled_level(&self, user: &User) -> Result<SecurityLevel, AuthnError> {
+        let totp = self.store.factors().find_totp(&user.id).await?;
+        Ok(if totp.is_some_and(|t| t.confirmed) { SecurityLevel::SecondFactor } else { SecurityLevel::Password })
+    }
+
+    /// Starts (or restarts) TOTP enrollment. `None` when a confirmed credential exists.
+    pub async fn start_totp(&self, user: &User, issuer: &str, now: i64) -> Result<Option<Enrollment>, AuthnError> {
+        let secret = Secret::generate().to_base32();
+        if !self.store.factors().put_pending_totp(&user.id, &secret, now).await? {
+            return Ok(None);
+        }
+        let t = totp(&secret, &user.username, issuer)?;
+        let otpauth_url = t.to_url().map_err(|_| AuthnError::Factor("cannot encode the otpauth URL"))?;
+        let qr = QrCode::new(otpauth_url.as_bytes()).map_err(|_| AuthnError::Factor("cannot draw the QR code"))?;
+        let qr_svg = qr.render::<svg::Color>().min_dimensions(220, 220).build();
+        Ok(Some(Enrollment { secret, otpauth_url, qr_svg }))
+    }
+
+    /// Confirms a pending TOTP credential with a first code; returns the recovery codes, shown
+    /// once.
+    pub async fn confirm_totp(&self, user: &User, code: &str, now: i64) -> Result<Vec<String>, AuthnError> {
+        let pending = self.store.factors().find_totp(&user.id).await?.filter(|t| !t.confirmed);
+        let pending = pending.ok_or(AuthnError::Factor("no TOTP enrollment is pending"))?;
+        let step = matching_step(&totp(&pending.secret, &user.username, "pintu")?, code, now)
+            .ok_or(AuthnError::InvalidCredentials)?;
+        let codes = new_recovery_codes();
+        let hashes: Vec<String> = codes.iter().map(|c| hash_code(c)).collect();
+        let mut tx = self.store.begin().await?;
+        if !self.store.factors().confirm_totp_in(&mut tx, &user.id, &pending.secret, step, &hashes, now).await? {
+            return Err(AuthnError::Factor("the enrollment changed; start again"));
+        }
+        tx.commit().await?;
+        Ok(codes)
+    }
+
+    /// Checks a second factor: a TOTP code (each step once) or an unused recovery code.
+    /// On success returns the authentication context of a level-2 login at `now`.
+    pub async fn verify_second_factor(&self, user: &User, code: &str, now: i64) -> Result<AuthnContext, AuthnError> {
+        let factors = self.store.factors();
+        let credential = factors.find_totp(&user.id).await?.filter(|t| t.confirmed);
+        let Some(credential) = credential else { return Err(AuthnError::InvalidCredentials) };
+        if let Some(step) = matching_step(&totp(&credential.secret, &user.username, "pintu")?, code, now) {
+            // RFC 6238 §5.2: a code is accepted once, even within its window.
+            return if factors.use_totp_step(&user.id, step).await? {
+                Ok(AuthnContext::second_factor(now, "otp"))
+            } else {
+                Err(AuthnError::InvalidCredentials)
+            };
+        }
+        if code.trim().len() >= 10 && factors.use_recovery_code(&user.id, &hash_code(code), now).await? {
+            return Ok(AuthnContext::second_factor(now, "otp"));
+        }
+        Err(AuthnError::InvalidCredentials)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_match_their_step_with_one_step_of_skew_and_nothing_else() {
+        let secret = Secret::generate().to_base32();
+        let t = totp(&secret, "budi", "pintu").unwrap();
+        let now = 1_800_000_000;
+        let code = t.generate(now as u64).to_string();
+        assert_eq!(matching_step(&t, &code, now), Some(now / 30));
+        assert_eq!(matching_step(&t, &code, now + 30), Some(now / 30), "one step late is accepted");
+        assert_eq!(matching_step(&t, &code, now + 90), None);
+        assert_eq!(matching_step(&t, "12345", now), None, "wrong length");
+        assert_eq!(matching_step(&t, "abcdef", now), None);
+    }
+
+    #[test]
+    fn recovery_codes_are_distinct_and_hashed_without_formatting() {
+        let codes = new_recovery_codes();
+        assert_eq!(codes.len(), RECOVERY_CODES);
+        assert_ne!(codes[0], codes[1]);
+        assert_eq!(hash_code("ABCDE-FGHJK"), hash_code("abcde fghjk"));
+    }
+}
