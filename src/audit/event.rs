@@ -80,9 +80,10 @@ impl AuditEvent {
     }
 
     /// The application's access policy turned the person away.
-    pub fn access_denied(user: &User, client: &ClientId) -> Self {
+    pub fn access_denied(user: &User, client: &ClientId, error: &str) -> Self {
         let mut e = Self::new("access.denied", Outcome::Failure).about(user);
         e.client_id = Some(client.clone());
+        e.detail = json!({ "error": error });
         e
     }
 

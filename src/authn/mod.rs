@@ -90,6 +90,26 @@ impl AuthnService {
         }
     }
 
+    /// Checks a second factor for a person who already gave their password, under the same
+    /// lockout as passwords (a TOTP code has only a million values).
+    pub async fn check_second_factor(
+        &self,
+        user: &User,
+        code: &str,
+        source_ip: Option<&str>,
+        now: i64,
+    ) -> Result<AuthnContext, AuthnError> {
+        let keys = (throttle::account_key(&user.username), source_ip.map(throttle::source_key).unwrap_or_default());
+        let until = self.store.throttle().locked_until(&keys.0, &keys.1).await?;
+        if until > now {
+            return Err(AuthnError::Throttled { until });
+        }
+        match self.verify_second_factor(user, code, now).await {
+            Err(AuthnError::InvalidCredentials) => Err(self.count_failure(&keys, now).await?),
+            other => other,
+        }
+    }
+
     /// Counts a failure against the name and the address; returns the error to report: the
     /// failure itself, or the lockout it just started.
     async fn count_failure(&self, keys: &(String, String), now: i64) -> Result<AuthnError, AuthnError> {

@@ -28,6 +28,9 @@ pub enum ErrorCode {
     InsufficientScope,
     InvalidRedirectUri,
     InvalidClientMetadata,
+    /// OpenID Connect Core Unmet Authentication Requirements 1.0: the requested `acr`
+    /// cannot be reached.
+    UnmetAuthenticationRequirements,
 }
 
 impl ErrorCode {
@@ -52,6 +55,7 @@ impl ErrorCode {
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
+            ErrorCode::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
         }
     }
 }
@@ -98,6 +102,8 @@ impl OAuthError {
         insufficient_scope => InsufficientScope,
         invalid_redirect_uri => InvalidRedirectUri,
         invalid_client_metadata => InvalidClientMetadata,
+        interaction_required => InteractionRequired,
+        unmet_authentication_requirements => UnmetAuthenticationRequirements,
     }
 
     /// An internal failure; `cause` is logged, never sent.

@@ -14,6 +14,8 @@ use super::{OAuthError, OidcService, random_token, secure_eq, token_hash};
 #[serde(rename_all = "snake_case")]
 pub enum InteractionStage {
     Login,
+    /// The session must step up: ask for the second factor only.
+    SecondFactor,
     Consent,
 }
 
@@ -45,6 +47,9 @@ pub enum InteractionError {
     /// until `until` (unix seconds).
     #[error("too many failed attempts")]
     Throttled { pending: Box<PendingInteraction>, until: i64 },
+    /// A wrong, reused or malformed second-factor code: ask again.
+    #[error("invalid second factor")]
+    InvalidSecondFactor(Box<PendingInteraction>),
     #[error(transparent)]
     OAuth(#[from] OAuthError),
 }

@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
+use crate::oidc::authorize::DenialReason;
 use crate::oidc::interaction::InteractionError;
 use crate::oidc::logout::{LogoutOutcome, LogoutTarget};
 use crate::oidc::{AuthorizationResponse, AuthorizeOutcome, InteractionStage, Params, PendingInteraction};
@@ -26,6 +27,7 @@ const FORM_POST_SCRIPT: &str = "document.forms[0].submit();";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login/{id}", post(login))
+        .route("/second-factor/{id}", post(second_factor))
         .route("/consent/{id}", post(consent))
         .route("/oauth2/logout", get(logout).post(logout))
         .route("/logout/confirm/{id}", post(confirm_logout))
@@ -50,6 +52,16 @@ pub fn render_interaction(
             };
             page(&state.views, status, "login.html", lang, &view)
         }
+        InteractionStage::SecondFactor => {
+            let view = LoginView {
+                action: format!("/second-factor/{}", p.id),
+                csrf_token: p.csrf_token.clone(),
+                client_name: p.client_name.clone(),
+                login_hint: None,
+                error: error.map(str::to_owned),
+            };
+            page(&state.views, status, "second_factor.html", lang, &view)
+        }
         InteractionStage::Consent => {
             let view = ConsentView {
                 action: format!("/consent/{}", p.id),
@@ -70,10 +82,17 @@ pub fn render_interaction(
 
 /// The access-denied page: explains that the application's access policy excludes this
 /// account, and offers the way back to the application (which then gets `access_denied`).
-pub fn render_denied(state: &AppState, lang: &str, client_name: String, response: &AuthorizationResponse) -> Response {
+pub fn render_denied(
+    state: &AppState,
+    lang: &str,
+    client_name: String,
+    response: &AuthorizationResponse,
+    reason: DenialReason,
+) -> Response {
     let pairs: Vec<(&str, &str)> = response.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let view = DeniedView {
         client_name,
+        reason: if matches!(reason, DenialReason::Policy) { "policy" } else { "level" },
         return_url: crate::oidc::logout::with_query(&response.redirect_uri, &pairs),
         form_post: response.mode == crate::oidc::ResponseMode::FormPost,
         redirect_uri: response.redirect_uri.clone(),
@@ -130,6 +149,9 @@ fn interaction_failure(state: &AppState, lang: &str, e: &InteractionError) -> Re
         InteractionError::InvalidCredentials(p) => {
             render_interaction(state, lang, p, StatusCode::UNAUTHORIZED, Some("error_invalid_credentials"))
         }
+        InteractionError::InvalidSecondFactor(p) => {
+            render_interaction(state, lang, p, StatusCode::UNAUTHORIZED, Some("error_invalid_second_factor"))
+        }
         InteractionError::Throttled { pending, until } => {
             let mut r =
                 render_interaction(state, lang, pending, StatusCode::TOO_MANY_REQUESTS, Some("error_throttled"));
@@ -168,18 +190,41 @@ async fn login(
     match state.oidc.submit_login(&id, csrf, user, pass, ip.as_deref()).await {
         Ok((session, outcome)) => {
             let session_cookie = session.map(|s| cookies::set(cookies::SESSION, &s, None, secure));
-            let response = match outcome {
-                AuthorizeOutcome::Respond(r) => {
-                    with_cookies(respond_to_client(&state, lang, &r), [cookies::clear(cookies::INTERACTION, secure)])
-                }
-                AuthorizeOutcome::Interact(p) => render_interaction(&state, lang, &p, StatusCode::OK, None),
-                AuthorizeOutcome::Denied { client_name, response } => with_cookies(
-                    render_denied(&state, lang, client_name, &response),
-                    [cookies::clear(cookies::INTERACTION, secure)],
-                ),
-            };
-            with_cookies(response, session_cookie)
+            with_cookies(render_outcome(&state, lang, outcome), session_cookie)
         }
+        Err(e) => interaction_failure(&state, lang, &e),
+    }
+}
+
+/// The page or redirect for the next step of an interaction; a finished interaction's
+/// cookie is cleared.
+fn render_outcome(state: &AppState, lang: &str, outcome: AuthorizeOutcome) -> Response {
+    let clear = [cookies::clear(cookies::INTERACTION, state.web.secure_cookies)];
+    match outcome {
+        AuthorizeOutcome::Respond(r) => with_cookies(respond_to_client(state, lang, &r), clear),
+        AuthorizeOutcome::Interact(p) => render_interaction(state, lang, &p, StatusCode::OK, None),
+        AuthorizeOutcome::Denied { client_name, response, reason } => {
+            with_cookies(render_denied(state, lang, client_name, &response, reason), clear)
+        }
+    }
+}
+
+async fn second_factor(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let form = match interaction_form(&state, lang, &headers, &body, &id) {
+        Ok(form) => form,
+        Err(page) => return *page,
+    };
+    let (csrf, code) = (form.get("csrf_token").unwrap_or(""), form.get("code").unwrap_or(""));
+    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+    match state.oidc.submit_second_factor(&id, csrf, code, session.as_deref(), ip.as_deref()).await {
+        Ok(outcome) => render_outcome(&state, lang, outcome),
         Err(e) => interaction_failure(&state, lang, &e),
     }
 }

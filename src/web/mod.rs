@@ -1,6 +1,7 @@
 //! HTTP: the only user of axum and tower. Routes per area, one error mapping, security headers
 //! and request ids for every response.
 
+mod account;
 mod admin_api;
 pub mod cookies;
 pub mod error;
@@ -47,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(oidc::routes())
         .merge(interaction::routes())
+        .merge(account::routes())
         .merge(registration::routes())
         .merge(health::routes())
         .merge(admin_api::routes(state.web.max_import_bytes))

@@ -66,7 +66,9 @@ async fn authorize(
     match state.oidc.authorize(&params, session.as_deref()).await {
         Ok(AuthorizeOutcome::Respond(response)) => respond_to_client(&state, lang, &response),
         Ok(AuthorizeOutcome::Interact(pending)) => render_interaction(&state, lang, &pending, StatusCode::OK, None),
-        Ok(AuthorizeOutcome::Denied { client_name, response }) => render_denied(&state, lang, client_name, &response),
+        Ok(AuthorizeOutcome::Denied { client_name, response, reason }) => {
+            render_denied(&state, lang, client_name, &response, reason)
+        }
         Err(e) => oauth_error_page(&state.views, lang, &e),
     }
 }

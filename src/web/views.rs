@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 7] = [
+const TEMPLATES: [(&str, &str); 9] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
     ("consent.html", include_str!("../../themes/default/templates/consent.html")),
@@ -16,6 +16,8 @@ const TEMPLATES: [(&str, &str); 7] = [
     ("logout.html", include_str!("../../themes/default/templates/logout.html")),
     ("form_post.html", include_str!("../../themes/default/templates/form_post.html")),
     ("denied.html", include_str!("../../themes/default/templates/denied.html")),
+    ("second_factor.html", include_str!("../../themes/default/templates/second_factor.html")),
+    ("account_totp.html", include_str!("../../themes/default/templates/account_totp.html")),
 ];
 
 /// The embedded stylesheet of the default theme.
@@ -63,10 +65,26 @@ pub struct FormPostView {
     pub params: Vec<(String, String)>,
 }
 
+/// The TOTP enrollment page: the QR code and form, the recovery codes once, or the status.
+#[derive(Debug, Default, Serialize)]
+pub struct TotpView {
+    pub action: String,
+    pub csrf_token: String,
+    pub secret: String,
+    /// Drawn by Pintu from the otpauth URL (rects and a path only); rendered unescaped.
+    pub qr_svg: String,
+    pub error: Option<String>,
+    pub recovery_codes: Vec<String>,
+    pub enrolled: bool,
+    pub recovery_codes_left: i64,
+}
+
 /// The access-denied page and the way back to the application.
 #[derive(Debug, Serialize)]
 pub struct DeniedView {
     pub client_name: String,
+    /// `policy` (not in the access policy) or `level` (security level out of reach).
+    pub reason: &'static str,
     /// For `response_mode=query`: the redirect carrying `error=access_denied`.
     pub return_url: String,
     pub form_post: bool,

@@ -12,6 +12,7 @@ mod directory;
 mod directory_claims;
 mod discovery;
 mod import;
+mod levels;
 mod lockout;
 mod logout;
 mod registration;

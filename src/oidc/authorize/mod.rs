@@ -2,7 +2,10 @@
 //! order, then the decision (login, consent, or a code), then the response.
 
 pub mod checks;
+mod continuation;
+pub mod level;
 pub mod request;
+mod step_up;
 
 use crate::audit::AuditEvent;
 use crate::directory::AccessDecision;
@@ -27,18 +30,30 @@ pub struct AuthorizationResponse {
 pub enum AuthorizeOutcome {
     Respond(AuthorizationResponse),
     Interact(PendingInteraction),
-    /// The application's access policy excludes this person: explain on a page, then let
-    /// them return to the application with `access_denied`.
+    /// The application's access policy excludes this person, or the security level it needs
+    /// is out of their reach: explain on a page, then let them return to the application
+    /// with the error in `response`.
     Denied {
         client_name: String,
         response: AuthorizationResponse,
+        reason: DenialReason,
     },
+}
+
+/// Why a person is turned away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenialReason {
+    /// Not in the application's access policy.
+    Policy,
+    /// The level needed is above the person's ceiling or their enrolled factors.
+    Level(level::Requirement),
 }
 
 /// What the person's situation demands.
 enum Decision {
     Login,
-    Denied,
+    Denied(Box<User>, DenialReason),
+    StepUp(Box<SsoSession>),
     Consent(Box<SsoSession>),
     Issue(Box<(SsoSession, User)>),
 }
@@ -146,11 +161,24 @@ impl OidcService {
             return Ok(Decision::Login);
         };
         if self.directory.access_decision(client, &user).await? == AccessDecision::NotInPolicy {
-            self.audit.record_or_log(AuditEvent::access_denied(&user, &client.client_id)).await;
             if req.has_prompt("none") {
                 return Err(OAuthError::access_denied("this account may not use this application"));
             }
-            return Ok(Decision::Denied);
+            return Ok(Decision::Denied(Box::new(user), DenialReason::Policy));
+        }
+        match self.check_level(client, req, &session, &user).await? {
+            level::LevelCheck::Enough => {}
+            // OIDC Core §3.1.2.6: asking for a factor is an interaction.
+            level::LevelCheck::StepUp if req.has_prompt("none") => {
+                return Err(OAuthError::interaction_required("a higher security level needs the user"));
+            }
+            level::LevelCheck::StepUp => return Ok(Decision::StepUp(Box::new(session))),
+            level::LevelCheck::Unreachable(need) if req.has_prompt("none") => {
+                return Err(Self::unreachable_error(need));
+            }
+            level::LevelCheck::Unreachable(need) => {
+                return Ok(Decision::Denied(Box::new(user), DenialReason::Level(need)));
+            }
         }
         if self.needs_consent(client, req, &user).await? {
             if req.has_prompt("none") {
@@ -191,18 +219,12 @@ impl OidcService {
                 let (id, csrf) = self.start_interaction(KIND_AUTHORIZE, payload, Some(&session.id)).await?;
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::Consent, req, name)))
             }
+            Decision::StepUp(session) => {
+                let (id, csrf) = self.start_interaction(KIND_AUTHORIZE, payload, Some(&session.id)).await?;
+                Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::SecondFactor, req, name)))
+            }
             Decision::Issue(found) => Ok(AuthorizeOutcome::Respond(self.issue_code(req, &found.0, &found.1).await?)),
-            Decision::Denied => Ok(self.denied(client, req)),
-        }
-    }
-
-    fn denied(&self, client: &RelyingParty, req: &ValidRequest) -> AuthorizeOutcome {
-        let target =
-            ErrorTarget { redirect_uri: req.redirect_uri.clone(), mode: req.response_mode, state: req.state.clone() };
-        let error = OAuthError::access_denied("this account may not use this application");
-        AuthorizeOutcome::Denied {
-            client_name: client.display_name().to_owned(),
-            response: self.error_response(&target, &error),
+            Decision::Denied(user, reason) => Ok(self.denied(client, req, &user, reason).await),
         }
     }
 
@@ -251,46 +273,8 @@ impl OidcService {
         let (session, cookie) = self.create_session(&user, authn).await?;
         let decision =
             self.decide(&client, &req, Some((session, user)), true).await.map_err(InteractionError::OAuth)?;
-        let outcome = match decision {
-            Decision::Consent(session) => {
-                // The consent step must come from the session that just logged in.
-                self.store.interactions().attach_session(interaction_id, &session.id).await?;
-                AuthorizeOutcome::Interact(self.pending(
-                    interaction.id,
-                    csrf.to_owned(),
-                    InteractionStage::Consent,
-                    &req,
-                    client.display_name().to_owned(),
-                ))
-            }
-            Decision::Issue(found) => {
-                self.store.interactions().delete(interaction_id).await?;
-                AuthorizeOutcome::Respond(self.issue_code(&req, &found.0, &found.1).await?)
-            }
-            Decision::Denied => {
-                self.store.interactions().delete(interaction_id).await?;
-                self.denied(&client, &req)
-            }
-            Decision::Login => return Err(InteractionError::Expired),
-        };
+        let outcome = self.continue_interaction(&interaction.id, csrf, &req, &client, decision).await?;
         Ok((Some(cookie), outcome))
-    }
-
-    /// Records a failed login against the account the name matched, if any (never the name
-    /// itself: people type passwords into the wrong field).
-    async fn audit_failed_login(&self, login: &str, client: &RelyingParty, source_ip: Option<&str>, why: &str) {
-        let login = crate::domain::user::normalize_login(login);
-        let user = match self.store.users().resolve(&login).await {
-            Ok(Some(id)) => self.store.users().find(&id).await.ok().flatten(),
-            _ => None,
-        };
-        let reason = match (why, user.is_some()) {
-            ("throttled", _) => "throttled",
-            (_, true) => "invalid password",
-            (_, false) => "unknown account",
-        };
-        let event = AuditEvent::login_failed(user.as_ref(), Some(&client.client_id), reason);
-        self.audit.record_or_log(event.from_ip(source_ip)).await;
     }
 
     /// Consent form submitted. `approve == false` answers the client with `access_denied`.

@@ -1,0 +1,69 @@
+//! What follows once a person has authenticated inside an interaction (password or second
+//! factor): the next page, a code, or a refusal; and the audit record of failed attempts.
+
+use crate::audit::AuditEvent;
+use crate::domain::RelyingParty;
+
+use super::super::interaction::InteractionError;
+use super::{AuthorizeOutcome, Decision, InteractionStage, OidcService, ValidRequest};
+
+impl OidcService {
+    /// The next step of an interaction after a person authenticated in it: the second
+    /// factor, consent (both bound to the session), a code, or a refusal.
+    pub(super) async fn continue_interaction(
+        &self,
+        interaction_id: &str,
+        csrf: &str,
+        req: &ValidRequest,
+        client: &RelyingParty,
+        decision: Decision,
+    ) -> Result<AuthorizeOutcome, InteractionError> {
+        let page = |stage| {
+            let name = client.display_name().to_owned();
+            AuthorizeOutcome::Interact(self.pending(interaction_id.to_owned(), csrf.to_owned(), stage, req, name))
+        };
+        Ok(match decision {
+            Decision::StepUp(session) => {
+                self.store.interactions().attach_session(interaction_id, &session.id).await?;
+                page(InteractionStage::SecondFactor)
+            }
+            Decision::Consent(session) => {
+                // The consent step must come from the session that just logged in.
+                self.store.interactions().attach_session(interaction_id, &session.id).await?;
+                page(InteractionStage::Consent)
+            }
+            Decision::Issue(found) => {
+                self.store.interactions().delete(interaction_id).await?;
+                AuthorizeOutcome::Respond(self.issue_code(req, &found.0, &found.1).await?)
+            }
+            Decision::Denied(user, reason) => {
+                self.store.interactions().delete(interaction_id).await?;
+                self.denied(client, req, &user, reason).await
+            }
+            Decision::Login => return Err(InteractionError::Expired),
+        })
+    }
+
+    /// Records a failed login against the account the name matched, if any (never the name
+    /// itself: people type passwords into the wrong field).
+    pub(super) async fn audit_failed_login(
+        &self,
+        login: &str,
+        client: &RelyingParty,
+        source_ip: Option<&str>,
+        why: &str,
+    ) {
+        let login = crate::domain::user::normalize_login(login);
+        let user = match self.store.users().resolve(&login).await {
+            Ok(Some(id)) => self.store.users().find(&id).await.ok().flatten(),
+            _ => None,
+        };
+        let reason = match (why, user.is_some()) {
+            ("throttled" | "invalid second factor", _) => why,
+            (_, true) => "invalid password",
+            (_, false) => "unknown account",
+        };
+        let event = AuditEvent::login_failed(user.as_ref(), Some(&client.client_id), reason);
+        self.audit.record_or_log(event.from_ip(source_ip)).await;
+    }
+}

@@ -1,0 +1,167 @@
+//! Security levels: TOTP enrollment, level-2 applications, step-up within one session,
+//! replayed codes, recovery codes, and refusals with the right error.
+
+use base64::Engine;
+use pintu::directory::{Actor, ProfilePatch};
+use serde_json::Value;
+
+use crate::backend_tests;
+use crate::support::browser::{form_in, location, query_param};
+use crate::support::{Backend, Browser, PASSWORD, TestApp, TestClient};
+
+backend_tests!(
+    second_factor_enrolment_step_up_replay_and_recovery,
+    unreachable_levels_are_refused_with_the_right_error
+);
+
+fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let i = page.find(start).unwrap_or_else(|| panic!("{start:?} not in {page}")) + start.len();
+    &page[i..i + page[i..].find(end).unwrap()]
+}
+
+fn code_at(secret: &str, now: i64) -> String {
+    let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
+    let t = totp_rs::Builder::new().with_secret(secret).build().unwrap();
+    t.generate(now as u64).to_string()
+}
+
+fn auth_url(app: &TestApp, client: &TestClient, extra: &[(&str, &str)]) -> String {
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", client.id.as_str()),
+        ("redirect_uri", client.redirect_uri.as_str()),
+        ("scope", "openid"),
+        ("state", "s-1"),
+    ];
+    params.extend_from_slice(extra);
+    app.authorize_url(&params)
+}
+
+/// Signs in with a password (level 1) through `client`, then enrolls TOTP on the account page;
+/// returns the secret and the recovery codes.
+async fn enrol(app: &TestApp, browser: &Browser, client: &TestClient, user: &str) -> (String, Vec<String>) {
+    browser.authorize_and_login(&auth_url(app, client, &[]), user, PASSWORD).await;
+    let (status, page, _) = browser.get(&app.url("/account/totp")).await;
+    assert_eq!(status, 200, "{page}");
+    let secret = between(&page, "<code>", "</code>").to_owned();
+    assert!(page.contains("<svg"), "the QR code is drawn inline");
+    let form = form_in(&page).unwrap();
+    let wrong = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", "000000")]).await;
+    assert!(wrong.1.contains("Kode salah"), "a wrong first code restarts enrolment");
+    let secret2 = between(&wrong.1, "<code>", "</code>").to_owned();
+    let form = form_in(&wrong.1).unwrap();
+    let code = code_at(&secret2, app.now());
+    let (status, page, _) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &code)]).await;
+    assert_eq!(status, 200, "{page}");
+    let codes: Vec<String> = page.split("<li><code>").skip(1).map(|c| c[..c.find('<').unwrap()].to_owned()).collect();
+    assert_eq!(codes.len(), 10, "{page}");
+    assert_ne!(secret, secret2);
+    (secret2, codes)
+}
+
+fn id_token_claims(tokens: &Value) -> Value {
+    let part = tokens["id_token"].as_str().unwrap().split('.').nth(1).unwrap();
+    serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+}
+
+async fn exchange(app: &TestApp, client: &TestClient, location: &str) -> Value {
+    let code = query_param(location, "code").expect("code");
+    let (status, tokens) = app
+        .token(client, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &client.redirect_uri)])
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    id_token_claims(&tokens)
+}
+
+async fn second_factor_enrolment_step_up_replay_and_recovery(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let portal = app.client().await;
+    let finance = app.client().await;
+    let level2 = ProfilePatch { min_level: Some(2), ..Default::default() };
+    app.set_profile(&finance.id, level2).await;
+    let browser = app.browser();
+    let (secret, recovery) = enrol(&app, &browser, &portal, "budi").await;
+
+    let (status, page, _) = browser.get(&auth_url(&app, &finance, &[])).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("name=\"code\"") && !page.contains("name=\"password\""), "step-up asks only for the factor");
+    let form = form_in(&page).unwrap();
+    let replay = code_at(&secret, app.now());
+    let (status, page, _) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &replay)]).await;
+    assert_eq!(status, 401, "the enrolment code is spent (RFC 6238 §5.2)");
+    app.clock.advance(30);
+    let form = form_in(&page).unwrap();
+    let fresh = code_at(&secret, app.now());
+    let (status, _, headers) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &fresh)]).await;
+    assert_eq!(status, 303);
+    let claims = exchange(&app, &finance, &location(&headers)).await;
+    assert_eq!(claims["acr"], "urn:pintu:level:2");
+    assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+    let again = browser.get(&auth_url(&app, &portal, &[])).await;
+    assert_eq!(again.0, 303, "the stepped-up session serves lower levels without asking");
+
+    let other = app.browser();
+    let (_, page, _) = other.get(&auth_url(&app, &finance, &[])).await;
+    let (_, page, _) = other.login(&page, "budi", PASSWORD).await;
+    let form = form_in(&page).unwrap();
+    assert!(page.contains("name=\"code\""), "a fresh login at level 2 asks for the factor after the password");
+    let (status, _, headers) =
+        other.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &recovery[0])]).await;
+    assert_eq!(status, 303, "a recovery code stands in for the authenticator");
+    exchange(&app, &finance, &location(&headers)).await;
+    let third = app.browser();
+    let (_, page, _) = third.get(&auth_url(&app, &finance, &[])).await;
+    let (_, page, _) = third.login(&page, "budi", PASSWORD).await;
+    let form = form_in(&page).unwrap();
+    let (status, _, _) = third.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &recovery[0])]).await;
+    assert_eq!(status, 401, "each recovery code works once");
+    let (status, page, _) = third.get(&app.url("/account/totp")).await;
+    assert!(status == 200 && page.contains("Kode pemulihan yang belum dipakai: 9"), "{page}");
+}
+
+async fn unreachable_levels_are_refused_with_the_right_error(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let portal = app.client().await;
+    let finance = app.client().await;
+    app.set_profile(&finance.id, ProfilePatch { min_level: Some(2), ..Default::default() }).await;
+    let browser = app.browser();
+    browser.authorize_and_login(&auth_url(&app, &portal, &[]), "budi", PASSWORD).await;
+
+    let refusal = |page: &str| {
+        let link = between(page, "class=\"button\" href=\"", "\"").replace("&amp;", "&").replace("&#x2f;", "/");
+        query_param(&link, "error").unwrap()
+    };
+    let (status, page, _) = browser.get(&auth_url(&app, &finance, &[])).await;
+    assert_eq!(status, 403, "no second factor enrolled: {page}");
+    assert!(page.contains("tingkat keamanan"));
+    assert_eq!(refusal(&page), "access_denied", "the application's minimum is out of reach");
+    let (_, page, _) = browser.get(&auth_url(&app, &portal, &[("acr_values", "urn:pintu:level:2")])).await;
+    assert_eq!(refusal(&page), "unmet_authentication_requirements", "the request asked for it");
+
+    let (secret, _) = enrol(&app, &app.browser(), &portal, "budi").await;
+    let (status, _, headers) = browser.get(&auth_url(&app, &finance, &[("prompt", "none")])).await;
+    assert_eq!(status, 303);
+    assert_eq!(query_param(&location(&headers), "error").as_deref(), Some("interaction_required"));
+    let (_, page, _) = browser.get(&auth_url(&app, &portal, &[("acr_values", "urn:pintu:level:3")])).await;
+    assert_eq!(refusal(&page), "unmet_authentication_requirements", "no passkey yet: level 3 is out of reach");
+    let essential = r#"{"id_token":{"acr":{"essential":true,"value":"urn:pintu:level:2"}}}"#;
+    let (_, page, _) = browser.get(&auth_url(&app, &portal, &[("claims", essential)])).await;
+    assert!(page.contains("name=\"code\""), "an essential acr claim steps up too");
+    assert!(!secret.is_empty());
+
+    let id = app.state.store.users().resolve("budi").await.unwrap().unwrap();
+    let d = &app.state.directory;
+    let current = d.get_user(&Actor::cli(), id.as_str()).await.unwrap();
+    let ceiling = serde_json::json!({"level_ceiling": 1});
+    d.update_user(&Actor::cli(), id.as_str(), &ceiling, Some(current.version)).await.unwrap();
+    let fresh = app.browser();
+    let (_, page, _) = fresh.get(&auth_url(&app, &finance, &[])).await;
+    let (status, page, _) = fresh.login(&page, "budi", PASSWORD).await;
+    assert_eq!(
+        (status.as_u16(), refusal(&page).as_str()),
+        (403, "access_denied"),
+        "the person's ceiling caps the level"
+    );
+}
