@@ -96,6 +96,10 @@ pub enum PegawaiCommand {
     History {
         id: String,
     },
+    /// Remove a person's second factors (lost device); their sessions end.
+    ResetFactors {
+        id: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -138,6 +138,11 @@ async fn pegawai(d: &DirectoryService, actor: &Actor, cmd: PegawaiCommand) -> an
         }
         PegawaiCommand::Show { id } => print_json(&d.get_user(actor, &id).await.map_err(refused_dir)?),
         PegawaiCommand::History { id } => print_json(&d.user_history(actor, &id).await.map_err(refused_dir)?),
+        PegawaiCommand::ResetFactors { id } => {
+            let removed = d.reset_factors(actor, &id).await.map_err(refused_dir)?;
+            println!("second factors reset ({removed} removed); sessions ended");
+            Ok(())
+        }
         PegawaiCommand::Find { opd, status, q, limit, cursor } => {
             let query = UserQuery { opd, status, q, cursor, limit: Some(limit) };
             print_json(&d.list_users(actor, &query).await.map_err(refused_dir)?)

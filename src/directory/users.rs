@@ -334,3 +334,22 @@ pub(super) fn apply(user: &mut User, v: ValidUser, unit: Option<OrgUnitId>) {
     p.status = v.status;
     p.level_ceiling = v.level_ceiling;
 }
+
+impl DirectoryService {
+    /// Removes a person's second factors (a lost device): their TOTP authenticator and
+    /// recovery codes go, and their sessions end, so the next login starts at a password.
+    pub async fn reset_factors(&self, actor: &Actor, id: &str) -> Result<u64, DirectoryError> {
+        let reach = self.reach(actor).await?;
+        let user = self.user_in_reach(&reach, id).await?;
+        self.check_may_manage(&reach, &user).await?;
+        let mut tx = self.store.begin().await?;
+        let removed = self.store.factors().reset_in(&mut tx, &user.id).await?;
+        self.store.users().cut_off_in(&mut tx, &user.id, self.now()).await?;
+        let detail = json!({ "removed": removed });
+        let event =
+            AuditEvent::admin(&actor.id, "factor.reset", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+        self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+}

@@ -118,6 +118,15 @@ async fn second_factor_enrolment_step_up_replay_and_recovery(backend: Backend) {
     assert_eq!(status, 401, "each recovery code works once");
     let (status, page, _) = third.get(&app.url("/account/totp")).await;
     assert!(status == 200 && page.contains("Kode pemulihan yang belum dipakai: 9"), "{page}");
+
+    let token = app.office_token().await;
+    let id = app.state.store.users().resolve("budi").await.unwrap().unwrap();
+    let reset = app.api("DELETE", &format!("/api/v1/users/{id}/factors"), &token, None, None).await;
+    assert_eq!(reset.status, 204, "a lost device: the office resets the factors");
+    let (status, page, _) = browser.get(&auth_url(&app, &finance, &[])).await;
+    assert!(status == 200 && page.contains("name=\"password\""), "the reset ended the session");
+    let (status, _, _) = browser.login(&page, "budi", PASSWORD).await;
+    assert_eq!(status, 403, "level 2 is out of reach until the person enrolls again");
 }
 
 async fn unreachable_levels_are_refused_with_the_right_error(backend: Backend) {

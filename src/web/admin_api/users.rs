@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/history", get(history))
         .route("/api/v1/users/{id}/roles", get(grants).post(grant))
         .route("/api/v1/users/{id}/roles/{grant_id}", delete(revoke))
+        .route("/api/v1/users/{id}/factors", delete(reset_factors))
         .route("/api/v1/roles", get(roles).post(create_role))
 }
 
@@ -89,6 +90,15 @@ async fn revoke(
     Path((id, grant_id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     d.revoke_grant(&a, &id, &grant_id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn reset_factors(
+    State(d): State<DirectoryService>,
+    AdminPrincipal(a): AdminPrincipal,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    d.reset_factors(&a, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
