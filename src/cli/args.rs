@@ -44,6 +44,9 @@ pub enum OpdCommand {
         /// Parent unit code.
         #[arg(long)]
         parent: Option<String>,
+        /// Security level everyone in this unit and below must reach (1-4).
+        #[arg(long)]
+        min_level: Option<u8>,
     },
     List,
     Show {
@@ -112,6 +115,9 @@ pub enum RoleCommand {
         app: Option<String>,
         #[arg(long, default_value = "")]
         description: String,
+        /// Security level holders of this role must reach (1-4).
+        #[arg(long)]
+        min_level: Option<u8>,
     },
     List,
     /// Grant ROLE (its id) to USER, optionally within a unit and a period (YYYY-MM-DD).

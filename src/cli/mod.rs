@@ -109,8 +109,8 @@ pub async fn run(app: &App, cmd: DirectoryCommand) -> anyhow::Result<()> {
 
 async fn opd(d: &DirectoryService, actor: &Actor, cmd: OpdCommand) -> anyhow::Result<()> {
     match cmd {
-        OpdCommand::Create { code, name, kind, parent } => {
-            let input = OrgUnitInput { code, name, kind, parent };
+        OpdCommand::Create { code, name, kind, parent, min_level } => {
+            let input = OrgUnitInput { code, name, kind, parent, min_level };
             print_json(&d.create_org_unit(actor, &input).await.map_err(refused_dir)?)
         }
         OpdCommand::List => print_json(&d.list_org_units(actor).await.map_err(refused_dir)?),
@@ -161,8 +161,8 @@ async fn pegawai(d: &DirectoryService, actor: &Actor, cmd: PegawaiCommand) -> an
 
 async fn role(d: &DirectoryService, actor: &Actor, cmd: RoleCommand) -> anyhow::Result<()> {
     match cmd {
-        RoleCommand::Create { name, app, description } => {
-            let input = RoleInput { name, application: app, description };
+        RoleCommand::Create { name, app, description, min_level } => {
+            let input = RoleInput { name, application: app, description, min_level };
             print_json(&d.create_role(actor, &input).await.map_err(refused_dir)?)
         }
         RoleCommand::List => print_json(&d.list_roles(actor).await.map_err(refused_dir)?),

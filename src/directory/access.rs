@@ -6,7 +6,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::domain::application::DIRECTORY_CLAIMS;
-use crate::domain::{RelyingParty, Scope, User};
+use crate::domain::security_level::from_number;
+use crate::domain::{RelyingParty, Scope, SecurityLevel, User};
 
 use super::{DirectoryError, DirectoryService};
 
@@ -39,6 +40,17 @@ impl DirectoryService {
             held.into_iter().filter(|h| h.grant.is_active(now)).map(|h| h.role.id).collect()
         };
         Ok(if policy.permits(&units, &roles) { AccessDecision::Allowed } else { AccessDecision::NotInPolicy })
+    }
+
+    /// The level a person's logins must reach whatever the application: the highest required
+    /// by their home unit (or a unit above it) and by the roles they hold now.
+    pub async fn person_required_level(&self, user: &User) -> Result<SecurityLevel, DirectoryError> {
+        let unit = match &user.profile.org_unit_id {
+            Some(unit) => self.store.org_units().required_level(unit).await?,
+            None => 1,
+        };
+        let roles = self.store.roles().required_level(&user.id, self.now()).await?;
+        Ok(from_number(u8::try_from(unit.max(roles)).unwrap_or(1)).unwrap_or(SecurityLevel::Password))
     }
 
     /// The directory claims `app` receives for `user` under the granted `scope`.

@@ -7,7 +7,8 @@ use serde_json::json;
 
 use crate::audit::AuditEvent;
 use crate::domain::org_unit::{check_code, check_no_cycle, normalize_code};
-use crate::domain::{OrgUnit, OrgUnitId, OrgUnitKind};
+use crate::domain::security_level::from_number;
+use crate::domain::{OrgUnit, OrgUnitId, OrgUnitKind, SecurityLevel};
 use crate::storage::Placement;
 
 use super::{Actor, DirectoryError, DirectoryService, FieldError, Reach, check_version};
@@ -21,6 +22,9 @@ pub struct OrgUnitInput {
     pub kind: String,
     #[serde(default)]
     pub parent: Option<String>,
+    /// The security level everyone in this unit and below must reach (1-4, default 1).
+    #[serde(default)]
+    pub min_level: Option<u8>,
 }
 
 /// Fields to change; absent (or `null`) fields stay. `parent` moves the unit; a unit never
@@ -32,6 +36,7 @@ pub struct OrgUnitPatch {
     pub name: Option<String>,
     pub kind: Option<String>,
     pub parent: Option<String>,
+    pub min_level: Option<u8>,
 }
 
 /// A unit as the admin API returns it.
@@ -42,6 +47,7 @@ pub struct OrgUnitRecord {
     pub name: String,
     pub kind: OrgUnitKind,
     pub parent: Option<String>,
+    pub min_level: u8,
     pub version: i64,
 }
 
@@ -77,6 +83,7 @@ impl DirectoryService {
             name: unit.name.clone(),
             kind: unit.kind,
             parent: unit.parent_id.as_ref().and_then(|p| codes.get(p).cloned()),
+            min_level: unit.min_level as u8,
             version: unit.version,
         }
     }
@@ -110,6 +117,7 @@ impl DirectoryService {
             name: input.name.trim().to_owned(),
             kind,
             parent_id,
+            min_level: level_field(input.min_level)?.unwrap_or(SecurityLevel::Password),
             version: 1,
             created_at: now,
             updated_at: now,
@@ -162,6 +170,9 @@ impl DirectoryService {
             check_no_cycle(&current.id, &ancestors).map_err(|e| DirectoryError::invalid("parent", e))?;
             unit.parent_id = Some(parent_id);
         }
+        if let Some(level) = level_field(patch.min_level)? {
+            unit.min_level = level;
+        }
         unit.updated_at = self.now();
         let mut tx = self.store.begin().await?;
         self.store.org_units().update_in(&mut tx, &unit, version).await.map_err(|e| match e {
@@ -206,4 +217,9 @@ impl DirectoryService {
         }
         Ok(items)
     }
+}
+
+/// A `min_level` field: 1-4 when given.
+pub(super) fn level_field(n: Option<u8>) -> Result<Option<SecurityLevel>, DirectoryError> {
+    n.map(|n| from_number(n).ok_or_else(|| DirectoryError::invalid("min_level", "min_level must be 1-4"))).transpose()
 }

@@ -21,6 +21,9 @@ pub struct RoleInput {
     pub application: Option<String>,
     #[serde(default)]
     pub description: String,
+    /// The security level holders of this role must reach (1-4, default 1).
+    #[serde(default)]
+    pub min_level: Option<u8>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -77,11 +80,14 @@ impl DirectoryService {
             None => reach.require_office("define global roles")?,
             _ => {}
         }
+        let min_level =
+            super::org_units::level_field(input.min_level)?.unwrap_or(crate::domain::SecurityLevel::Password);
         let role = Role {
             id: RoleId::generate(),
             name: input.name.clone(),
             client_id,
             description: input.description.clone(),
+            min_level,
         };
         let mut tx = self.store.begin().await?;
         self.store.roles().insert_in(&mut tx, &role, self.now()).await?;

@@ -14,6 +14,8 @@ pub struct OrgUnit {
     pub name: String,
     pub kind: OrgUnitKind,
     pub parent_id: Option<OrgUnitId>,
+    /// Everyone placed in this unit or below must log in at this level at least.
+    pub min_level: super::SecurityLevel,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,

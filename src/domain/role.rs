@@ -17,6 +17,9 @@ pub struct Role {
     /// `None` for a global role.
     pub client_id: Option<ClientId>,
     pub description: String,
+    /// Everyone holding this role (while the grant is in force) must log in at this level.
+    #[serde(serialize_with = "super::security_level::as_number")]
+    pub min_level: super::SecurityLevel,
 }
 
 impl Role {

@@ -36,6 +36,16 @@ impl SecurityLevel {
     }
 }
 
+/// Serialises a level as its number (1-4), for JSON records.
+pub fn as_number<S: serde::Serializer>(level: &SecurityLevel, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u8(*level as u8)
+}
+
+/// The level with this number.
+pub fn from_number(n: u8) -> Option<SecurityLevel> {
+    SecurityLevel::ALL.into_iter().find(|l| *l as u8 == n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

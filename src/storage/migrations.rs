@@ -32,11 +32,22 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0004_second_factors.sql"),
         include_str!("../../migrations/postgres/0004_second_factors.sql"),
     ),
+    (
+        5,
+        "level_requirements",
+        include_str!("../../migrations/sqlite/0005_level_requirements.sql"),
+        include_str!("../../migrations/postgres/0005_level_requirements.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
-pub const FILE_NAMES: &[&str] =
-    &["0001_core.sql", "0002_directory.sql", "0003_login_throttle.sql", "0004_second_factors.sql"];
+pub const FILE_NAMES: &[&str] = &[
+    "0001_core.sql",
+    "0002_directory.sql",
+    "0003_login_throttle.sql",
+    "0004_second_factors.sql",
+    "0005_level_requirements.sql",
+];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {
     let migrations = MIGRATIONS

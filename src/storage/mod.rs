@@ -71,6 +71,11 @@ impl From<sqlx::Error> for StorageError {
     }
 }
 
+/// The security level stored as its number.
+pub(crate) fn level_of(n: i64) -> Option<crate::domain::SecurityLevel> {
+    crate::domain::SecurityLevel::ALL.into_iter().find(|l| *l as i64 == n)
+}
+
 /// `NotFound` unless a write touched a row: for updates addressed by key.
 pub(crate) fn touched(rows: u64) -> Result<(), StorageError> {
     if rows == 0 { Err(StorageError::NotFound) } else { Ok(()) }

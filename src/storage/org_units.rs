@@ -12,6 +12,7 @@ row_struct!(OrgUnitRow {
     name: String,
     kind: String,
     parent_id: Option<String>,
+    min_level: i64,
     version: i64,
     created_at: i64,
     updated_at: i64,
@@ -26,6 +27,7 @@ impl TryFrom<OrgUnitRow> for OrgUnit {
             code: r.code,
             name: r.name,
             parent_id: r.parent_id.map(OrgUnitId::new),
+            min_level: super::level_of(r.min_level).ok_or_else(|| corrupt("org_units", r.min_level))?,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -46,11 +48,16 @@ pub struct Placement {
 
 type PlacementTuple = (String, String, Option<String>, Option<String>, i64, String);
 
-const COLUMNS: &str = "id, code, name, kind, parent_id, version, created_at, updated_at";
-const INSERT: &str = "INSERT INTO org_units (id, code, name, kind, parent_id, version, created_at, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, 1, $6, $6)";
+const COLUMNS: &str = "id, code, name, kind, parent_id, min_level, version, created_at, updated_at";
+const INSERT: &str = "INSERT INTO org_units (id, code, name, kind, parent_id, min_level, version, created_at, \
+     updated_at) VALUES ($1, $2, $3, $4, $5, $7, 1, $6, $6)";
 const UPDATE: &str = "UPDATE org_units SET code = $3, name = $4, kind = $5, parent_id = $6, updated_at = $7, \
-     version = version + 1 WHERE id = $1 AND version = $2";
+     min_level = $8, version = version + 1 WHERE id = $1 AND version = $2";
+/// The highest level required by a unit or any unit above it.
+const UNIT_LEVEL: &str = "WITH RECURSIVE up(id, parent_id, min_level, depth) AS ( \
+     SELECT id, parent_id, min_level, 0 FROM org_units WHERE id = $1 \
+     UNION ALL SELECT o.id, o.parent_id, o.min_level, up.depth + 1 FROM org_units o JOIN up ON o.id = up.parent_id \
+     WHERE up.depth < 64) SELECT COALESCE(MAX(min_level), 1) FROM up";
 const ANCESTORS: &str = "WITH RECURSIVE up(id, parent_id, depth) AS ( \
      SELECT id, parent_id, 0 FROM org_units WHERE id = $1 \
      UNION ALL SELECT o.id, o.parent_id, up.depth + 1 FROM org_units o JOIN up ON o.id = up.parent_id \
@@ -82,6 +89,7 @@ impl<'a> OrgUnits<'a> {
             .bind(unit.kind.as_str())
             .bind(unit.parent_id.as_ref().map(OrgUnitId::as_str))
             .bind(unit.created_at)
+            .bind(unit.min_level as i64)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
@@ -98,6 +106,7 @@ impl<'a> OrgUnits<'a> {
             .bind(unit.kind.as_str())
             .bind(unit.parent_id.as_ref().map(OrgUnitId::as_str))
             .bind(unit.updated_at)
+            .bind(unit.min_level as i64)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
@@ -135,6 +144,13 @@ impl<'a> OrgUnits<'a> {
         let rows: Vec<(String,)> =
             on_pool!(self.db, |pool| sqlx::query_as(ANCESTORS).bind(id.as_str()).fetch_all(pool).await)?;
         Ok(rows.into_iter().map(|r| OrgUnitId::new(r.0)).collect())
+    }
+
+    /// The highest `min_level` of `id` and the units above it.
+    pub async fn required_level(&self, id: &OrgUnitId) -> Result<i64, StorageError> {
+        let (n,): (i64,) =
+            on_pool!(self.db, |pool| sqlx::query_as(UNIT_LEVEL).bind(id.as_str()).fetch_one(pool).await)?;
+        Ok(n)
     }
 
     /// `id` and every unit below it.

@@ -4,10 +4,11 @@ use crate::domain::{ClientId, OrgUnitId, Role, RoleGrant, RoleGrantId, RoleId, U
 
 use super::{Db, StorageError, Tx, on_pool, on_tx, row_struct, touched};
 
-type RoleRow = (String, String, Option<String>, String);
+type RoleRow = (String, String, Option<String>, String, i64);
 
 fn into_role(r: RoleRow) -> Role {
-    Role { id: RoleId::new(r.0), name: r.1, client_id: r.2.map(ClientId::new), description: r.3 }
+    let min_level = super::level_of(r.4).unwrap_or(crate::domain::SecurityLevel::Password);
+    Role { id: RoleId::new(r.0), name: r.1, client_id: r.2.map(ClientId::new), description: r.3, min_level }
 }
 
 row_struct!(GrantRow {
@@ -21,6 +22,7 @@ row_struct!(GrantRow {
     role_name: String,
     role_client_id: Option<String>,
     role_description: String,
+    role_min_level: i64,
     unit_code: Option<String>,
 });
 
@@ -48,25 +50,32 @@ fn into_held(r: GrantRow) -> HeldRole {
             name: r.role_name,
             client_id: r.role_client_id.map(ClientId::new),
             description: r.role_description,
+            min_level: super::level_of(r.role_min_level).unwrap_or(crate::domain::SecurityLevel::Password),
         },
         unit_code: r.unit_code,
     }
 }
 
-const INSERT: &str = "INSERT INTO roles (id, name, client_id, description, created_at) VALUES ($1, $2, $3, $4, $5)";
-const FIND: &str = "SELECT id, name, client_id, description FROM roles WHERE id = $1";
-const LIST: &str = "SELECT id, name, client_id, description FROM roles ORDER BY client_id, name";
+const INSERT: &str =
+    "INSERT INTO roles (id, name, client_id, description, created_at, min_level) VALUES ($1, $2, $3, $4, $5, $6)";
+const FIND: &str = "SELECT id, name, client_id, description, min_level FROM roles WHERE id = $1";
+const LIST: &str = "SELECT id, name, client_id, description, min_level FROM roles ORDER BY client_id, name";
+/// The highest level required by the roles a person holds at `$2`.
+const HELD_LEVEL: &str = "SELECT COALESCE(MAX(r.min_level), 1) FROM role_grants g JOIN roles r ON r.id = g.role_id \
+     WHERE g.user_id = $1 AND (g.valid_from IS NULL OR g.valid_from <= $2) \
+     AND (g.valid_until IS NULL OR g.valid_until > $2)";
 const INSERT_GRANT: &str = "INSERT INTO role_grants (id, role_id, user_id, org_unit_id, valid_from, valid_until, \
      created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const DELETE_GRANT: &str = "DELETE FROM role_grants WHERE id = $1";
 const DELETE_UNIT_SCOPED: &str = "DELETE FROM role_grants WHERE user_id = $1 AND org_unit_id IS NOT NULL";
 const HELD: &str = "SELECT g.id, g.role_id, g.user_id, g.org_unit_id, g.valid_from, g.valid_until, g.created_at, \
-     r.name AS role_name, r.client_id AS role_client_id, r.description AS role_description, o.code AS unit_code \
+     r.name AS role_name, r.client_id AS role_client_id, r.description AS role_description, \
+     r.min_level AS role_min_level, o.code AS unit_code \
      FROM role_grants g JOIN roles r ON r.id = g.role_id LEFT JOIN org_units o ON o.id = g.org_unit_id \
      WHERE g.user_id = $1 ORDER BY r.name, g.created_at";
 const FIND_GRANT: &str = "SELECT g.id, g.role_id, g.user_id, g.org_unit_id, g.valid_from, g.valid_until, \
      g.created_at, r.name AS role_name, r.client_id AS role_client_id, r.description AS role_description, \
-     o.code AS unit_code FROM role_grants g JOIN roles r ON r.id = g.role_id \
+     r.min_level AS role_min_level, o.code AS unit_code FROM role_grants g JOIN roles r ON r.id = g.role_id \
      LEFT JOIN org_units o ON o.id = g.org_unit_id WHERE g.id = $1";
 
 pub struct Roles<'a> {
@@ -86,6 +95,7 @@ impl<'a> Roles<'a> {
             .bind(role.client_id.as_ref().map(ClientId::as_str))
             .bind(&role.description)
             .bind(now)
+            .bind(role.min_level as i64)
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;
@@ -101,6 +111,13 @@ impl<'a> Roles<'a> {
     pub async fn list(&self) -> Result<Vec<Role>, StorageError> {
         let rows: Vec<RoleRow> = on_pool!(self.db, |pool| sqlx::query_as(LIST).fetch_all(pool).await)?;
         Ok(rows.into_iter().map(into_role).collect())
+    }
+
+    /// The highest `min_level` among the roles `user` holds at `now`.
+    pub async fn required_level(&self, user: &UserId, now: i64) -> Result<i64, StorageError> {
+        let (n,): (i64,) =
+            on_pool!(self.db, |pool| sqlx::query_as(HELD_LEVEL).bind(user.as_str()).bind(now).fetch_one(pool).await)?;
+        Ok(n)
     }
 
     pub async fn grant_in(&self, tx: &mut Tx, grant: &RoleGrant, actor: &str) -> Result<(), StorageError> {

@@ -66,20 +66,33 @@ async fn directory_claims_reach_only_applications_allowed_to_receive_them(backen
     .await;
     app.set_profile(&sensitive.id, ProfilePatch { claims: Some(claims(&["nip", "nik"])), ..Default::default() }).await;
     let global = d
-        .create_role(&cli, &RoleInput { name: "operator".into(), application: None, description: String::new() })
+        .create_role(
+            &cli,
+            &RoleInput { name: "operator".into(), application: None, description: String::new(), min_level: None },
+        )
         .await
         .unwrap();
     let mine = d
         .create_role(
             &cli,
-            &RoleInput { name: "verifikator".into(), application: Some(full.id.clone()), description: String::new() },
+            &RoleInput {
+                name: "verifikator".into(),
+                application: Some(full.id.clone()),
+                description: String::new(),
+                min_level: None,
+            },
         )
         .await
         .unwrap();
     let theirs = d
         .create_role(
             &cli,
-            &RoleInput { name: "bendahara".into(), application: Some(plain.id.clone()), description: String::new() },
+            &RoleInput {
+                name: "bendahara".into(),
+                application: Some(plain.id.clone()),
+                description: String::new(),
+                min_level: None,
+            },
         )
         .await
         .unwrap();
@@ -143,7 +156,12 @@ async fn access_policy_turns_others_away_with_a_page(backend: Backend) {
         .directory
         .create_role(
             &cli,
-            &RoleInput { name: "pendamping".into(), application: Some(client.id.clone()), description: String::new() },
+            &RoleInput {
+                name: "pendamping".into(),
+                application: Some(client.id.clone()),
+                description: String::new(),
+                min_level: None,
+            },
         )
         .await
         .unwrap();

@@ -11,7 +11,8 @@ use crate::support::{Backend, Browser, PASSWORD, TestApp, TestClient};
 
 backend_tests!(
     second_factor_enrolment_step_up_replay_and_recovery,
-    unreachable_levels_are_refused_with_the_right_error
+    unreachable_levels_are_refused_with_the_right_error,
+    units_and_roles_can_require_a_second_factor,
 );
 
 fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
@@ -173,4 +174,38 @@ async fn unreachable_levels_are_refused_with_the_right_error(backend: Backend) {
         (403, "access_denied"),
         "the person's ceiling caps the level"
     );
+}
+
+async fn units_and_roles_can_require_a_second_factor(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.org_tree().await;
+    let token = app.office_token().await;
+    app.pegawai("dewi", "PUSKESMAS").await;
+    let andi = app.pegawai("andi", "APTIKA").await;
+    let portal = app.client().await;
+    let refused = |status: u16, page: &str| status == 403 && page.contains("tingkat keamanan");
+    let first = app.browser();
+    let (status, page, _) = first.get(&auth_url(&app, &portal, &[])).await;
+    assert_eq!(status, 200);
+    let tag = app.get_api("/api/v1/org-units/DINKES", &token).await.etag();
+    let r = app
+        .api("PATCH", "/api/v1/org-units/DINKES", &token, Some(serde_json::json!({"min_level": 2})), Some(&tag))
+        .await;
+    assert_eq!((r.status, r.body["min_level"].as_u64()), (200, Some(2)), "{}", r.body);
+    let (status, page, _) = first.login(&page, "dewi", PASSWORD).await;
+    assert!(refused(status.as_u16(), &page), "a unit above hers requires level 2: {page}");
+    let role = app
+        .api("POST", "/api/v1/roles", &token, Some(serde_json::json!({"name": "bendahara", "min_level": 2})), None)
+        .await;
+    assert_eq!((role.status, role.body["min_level"].as_u64()), (201, Some(2)), "{}", role.body);
+    let second = app.browser();
+    let (_, page, _) = second.get(&auth_url(&app, &portal, &[])).await;
+    let (status, _, _) = second.login(&page, "andi", PASSWORD).await;
+    assert_eq!(status, 303, "no requirement yet");
+    let grant = serde_json::json!({"role": role.body["id"]});
+    assert_eq!(app.api("POST", &format!("/api/v1/users/{andi}/roles"), &token, Some(grant), None).await.status, 201);
+    let third = app.browser();
+    let (_, page, _) = third.get(&auth_url(&app, &portal, &[])).await;
+    let (status, page, _) = third.login(&page, "andi", PASSWORD).await;
+    assert!(refused(status.as_u16(), &page), "holding the role requires level 2");
 }

@@ -60,7 +60,10 @@ impl OidcService {
         session: &SsoSession,
         user: &User,
     ) -> Result<LevelCheck, OAuthError> {
-        let need = required_level(client.profile.min_level, req.acr_values.as_deref(), req.claims.as_ref());
+        // The person's own units and roles may demand more than the application does.
+        let personal = self.directory.person_required_level(user).await?;
+        let floor = client.profile.min_level.max(personal);
+        let need = required_level(floor, req.acr_values.as_deref(), req.claims.as_ref());
         if session.authn.level >= need.level {
             return Ok(LevelCheck::Enough);
         }

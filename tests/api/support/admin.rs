@@ -136,6 +136,7 @@ impl TestApp {
                 name: format!("Unit {code}"),
                 kind: kind.into(),
                 parent: parent.map(Into::into),
+                min_level: None,
             };
             self.state.directory.create_org_unit(&Actor::cli(), &input).await.expect("create unit");
         }
