@@ -90,6 +90,19 @@ impl AuthnService {
         }
     }
 
+    /// Replaces a person's password after `policy::check_policy` accepted it; the hash is
+    /// computed on the hashing threads.
+    pub async fn set_password(&self, user: &User, password: &str, now: i64) -> Result<(), AuthnError> {
+        let hasher = self.hasher;
+        let password = password.to_owned();
+        let hash = self
+            .hash_work(move |_| hasher.rehash(&password))
+            .await?
+            .map_err(|_| AuthnError::Factor("hashing failed"))?;
+        self.store.users().set_password_hash(&user.id, &hash, now).await?;
+        Ok(())
+    }
+
     /// Checks a second factor for a person who already gave their password, under the same
     /// lockout as passwords (a TOTP code has only a million values).
     pub async fn check_second_factor(

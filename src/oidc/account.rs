@@ -71,3 +71,144 @@ fn factor_error(e: AuthnError) -> InteractionError {
         other => InteractionError::OAuth(OAuthError::server(other)),
     }
 }
+
+pub(crate) const KIND_ACCOUNT: &str = "account";
+
+/// One live session on the account page.
+#[derive(Debug, Clone)]
+pub struct SessionEntry {
+    pub id: String,
+    pub created_at: i64,
+    pub acr: String,
+    pub current: bool,
+    pub applications: Vec<String>,
+}
+
+/// What the account page shows, and the token its forms carry.
+#[derive(Debug, Clone)]
+pub struct AccountOverview {
+    pub interaction_id: String,
+    pub csrf_token: String,
+    pub display_name: String,
+    pub username: String,
+    pub totp_enrolled: bool,
+    pub recovery_codes_left: i64,
+    pub sessions: Vec<SessionEntry>,
+}
+
+/// How a password change went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChange {
+    Changed,
+    WrongCurrent,
+    Throttled { until: i64 },
+    Refused(String),
+}
+
+impl OidcService {
+    /// The signed-in person's account page (`Expired` without a session).
+    pub async fn account_overview(&self, session_cookie: Option<&str>) -> Result<AccountOverview, InteractionError> {
+        let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
+        let (interaction_id, csrf_token) =
+            self.start_interaction(KIND_ACCOUNT, String::new(), Some(&session.id)).await?;
+        let totp = self.store.factors().find_totp(&user.id).await?;
+        let recovery_codes_left = self.store.factors().recovery_codes_left(&user.id).await?;
+        let mut sessions = Vec::new();
+        for s in self.store.session_list().live(&user.id, self.now()).await? {
+            let mut applications = Vec::new();
+            for c in &s.clients {
+                let name = self.client(c.as_str()).await?.map(|c| c.display_name().to_owned());
+                applications.push(name.unwrap_or_else(|| c.to_string()));
+            }
+            let current = s.id == session.id;
+            sessions.push(SessionEntry {
+                id: s.id.to_string(),
+                created_at: s.created_at,
+                acr: s.acr,
+                current,
+                applications,
+            });
+        }
+        Ok(AccountOverview {
+            interaction_id,
+            csrf_token,
+            display_name: user.display_name(),
+            username: user.username.clone(),
+            totp_enrolled: totp.is_some_and(|t| t.confirmed),
+            recovery_codes_left,
+            sessions,
+        })
+    }
+
+    /// The account form's interaction, and the session and person it belongs to.
+    async fn account_form(
+        &self,
+        interaction_id: &str,
+        csrf: &str,
+        session_cookie: Option<&str>,
+    ) -> Result<(crate::domain::SsoSession, crate::domain::User), InteractionError> {
+        let interaction = self.load_interaction(interaction_id, KIND_ACCOUNT, csrf).await?;
+        let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
+        if interaction.session_id.as_ref() != Some(&session.id) {
+            return Err(InteractionError::Expired);
+        }
+        Ok((session, user))
+    }
+
+    /// Changes the password: the current one must be right (under the login lockout), the new
+    /// one must pass the policy; every other session of the person ends.
+    pub async fn change_password(
+        &self,
+        form: (&str, &str),
+        session_cookie: Option<&str>,
+        current: &str,
+        new: &str,
+        source_ip: Option<&str>,
+    ) -> Result<PasswordChange, InteractionError> {
+        let (session, user) = self.account_form(form.0, form.1, session_cookie).await?;
+        let now = self.now();
+        match self.authn.authenticate_password(&user.username, current, source_ip, now).await {
+            Ok(_) => {}
+            Err(AuthnError::InvalidCredentials) => return Ok(PasswordChange::WrongCurrent),
+            Err(AuthnError::Throttled { until }) => return Ok(PasswordChange::Throttled { until }),
+            Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
+        }
+        let mut context = vec![user.username.as_str()];
+        context.extend(user.name.as_deref());
+        context.extend(user.email.as_deref());
+        context.extend(user.profile.nip.as_ref().map(|n| n.as_str()));
+        if let Err(e) = crate::authn::check_policy(new, &context) {
+            return Ok(PasswordChange::Refused(e.to_string()));
+        }
+        self.authn.set_password(&user, new, now).await.map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
+        self.store.session_list().end_others(&user.id, &session.id, now).await?;
+        let actor = format!("user:{}", user.id);
+        let event = AuditEvent::admin(
+            &actor,
+            "password.change",
+            user.id.as_str(),
+            user.profile.org_unit_id.as_ref(),
+            serde_json::json!({}),
+        );
+        self.audit.record_or_log(event.from_ip(source_ip)).await;
+        Ok(PasswordChange::Changed)
+    }
+
+    /// Ends one of the person's own sessions (and the grants bound to it).
+    pub async fn end_own_session(
+        &self,
+        form: (&str, &str),
+        session_cookie: Option<&str>,
+        target: &str,
+    ) -> Result<(), InteractionError> {
+        let (_, user) = self.account_form(form.0, form.1, session_cookie).await?;
+        let live = self.store.session_list().live(&user.id, self.now()).await?;
+        let Some(found) = live.into_iter().find(|s| s.id.as_str() == target) else {
+            return Err(InteractionError::Expired);
+        };
+        self.end_session(&found.id).await?;
+        let event = AuditEvent::sessions_revoked(&format!("user:{}", user.id), &user, "ended from the account page");
+        self.audit.record_or_log(event).await;
+        Ok(())
+    }
+}

@@ -13,6 +13,7 @@ mod keys;
 mod migrations;
 mod org_units;
 mod roles;
+mod session_list;
 mod sessions;
 mod throttle;
 mod user_search;
@@ -29,6 +30,7 @@ pub use keys::{SigningKeyRow, SigningKeys};
 pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;
 pub use org_units::{OrgUnits, Placement};
 pub use roles::{HeldRole, Roles};
+pub use session_list::{SessionList, SessionSummary};
 pub use sessions::{NewSession, Sessions};
 pub use throttle::Throttle;
 pub use user_search::UserFilter;
@@ -122,6 +124,9 @@ impl Store {
     }
     pub fn roles(&self) -> Roles<'_> {
         Roles::new(&self.db)
+    }
+    pub fn session_list(&self) -> SessionList<'_> {
+        SessionList::new(&self.db)
     }
     pub fn factors(&self) -> Factors<'_> {
         Factors::new(&self.db)

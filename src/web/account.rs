@@ -7,13 +7,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use crate::oidc::account::TotpPage;
+use crate::oidc::account::{PasswordChange, TotpPage};
 use crate::oidc::interaction::InteractionError;
 
 use super::error::{PageKind, error_page, page};
-use super::extract::form_params;
+use super::extract::{ClientIp, form_params};
 use super::state::AppState;
-use super::views::TotpView;
+use super::views::{AccountView, SessionView, TotpView};
 use super::{cookies, lang_for};
 
 pub fn routes() -> Router<AppState> {
@@ -76,12 +76,128 @@ async fn confirm(State(state): State<AppState>, Path(id): Path<String>, headers:
 
 fn failure(state: &AppState, lang: &str, e: &InteractionError) -> Response {
     match e {
-        InteractionError::Expired => {
-            let mut r = error_page(&state.views, lang, PageKind::Expired, None);
-            *r.status_mut() = StatusCode::UNAUTHORIZED;
-            r
-        }
+        InteractionError::Expired => error_page(&state.views, lang, PageKind::SignInFirst, None),
         InteractionError::Csrf => error_page(&state.views, lang, PageKind::Forbidden, None),
         _ => error_page(&state.views, lang, PageKind::Server, None),
+    }
+}
+
+/// The overview and its forms: password change and ending sessions.
+pub fn overview_routes() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(overview))
+        .route("/account/password/{id}", post(change_password))
+        .route("/account/sessions/{id}", post(end_session))
+}
+
+/// A message to show at the top of the overview.
+struct Notice {
+    key: &'static str,
+    is_error: bool,
+    detail: Option<String>,
+}
+
+async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    render_overview(&state, lang, &headers, None).await
+}
+
+async fn render_overview(state: &AppState, lang: &str, headers: &HeaderMap, notice: Option<Notice>) -> Response {
+    let secure = state.web.secure_cookies;
+    let session = cookies::get(headers, cookies::SESSION, secure);
+    let o = match state.oidc.account_overview(session.as_deref()).await {
+        Ok(o) => o,
+        Err(e) => return failure(state, lang, &e),
+    };
+    let sessions = o
+        .sessions
+        .iter()
+        .map(|s| SessionView {
+            id: s.id.clone(),
+            started: format_time(s.created_at),
+            level: s.acr.rsplit(':').next().map(|n| format!("level {n}")).unwrap_or_default(),
+            current: s.current,
+            applications: s.applications.clone(),
+        })
+        .collect();
+    let view = AccountView {
+        interaction_id: o.interaction_id.clone(),
+        csrf_token: o.csrf_token,
+        display_name: o.display_name,
+        username: o.username,
+        totp_enrolled: o.totp_enrolled,
+        recovery_codes_left: o.recovery_codes_left,
+        sessions,
+        message_is_error: notice.as_ref().is_some_and(|n| n.is_error),
+        detail: notice.as_ref().and_then(|n| n.detail.clone()),
+        message: notice.map(|n| n.key.to_owned()),
+    };
+    let mut response = page(&state.views, StatusCode::OK, "account.html", lang, &view);
+    let ttl = state.oidc.config().interaction_ttl;
+    response
+        .headers_mut()
+        .append(header::SET_COOKIE, cookies::set(cookies::INTERACTION, &o.interaction_id, Some(ttl), secure));
+    response
+}
+
+/// "YYYY-MM-DD HH:MM UTC" for a unix time.
+fn format_time(t: i64) -> String {
+    let d = crate::domain::nip::Date::from_unix(t);
+    let secs = t.rem_euclid(86_400);
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", d.year, d.month, d.day, secs / 3600, secs % 3600 / 60)
+}
+
+/// The form of an account page, posted by the browser the page was shown to.
+fn account_form(state: &AppState, headers: &HeaderMap, body: &Bytes, id: &str) -> Option<crate::oidc::Params> {
+    let form = form_params(headers, body).ok()?;
+    let bound = cookies::get(headers, cookies::INTERACTION, state.web.secure_cookies)
+        .is_some_and(|c| crate::oidc::secure_eq(&c, id));
+    bound.then_some(form)
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let Some(form) = account_form(&state, &headers, &body, &id) else {
+        return error_page(&state.views, lang, PageKind::Forbidden, None);
+    };
+    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+    let (current, new) = (form.get("current_password").unwrap_or(""), form.get("new_password").unwrap_or(""));
+    let csrf = form.get("csrf_token").unwrap_or("");
+    let notice = match state.oidc.change_password((&id, csrf), session.as_deref(), current, new, ip.as_deref()).await {
+        Ok(PasswordChange::Changed) => Notice { key: "account_password_changed", is_error: false, detail: None },
+        Ok(PasswordChange::WrongCurrent) => Notice { key: "account_wrong_password", is_error: true, detail: None },
+        Ok(PasswordChange::Throttled { .. }) => Notice { key: "error_throttled", is_error: true, detail: None },
+        Ok(PasswordChange::Refused(why)) => {
+            Notice { key: "account_password_refused", is_error: true, detail: Some(why) }
+        }
+        Err(e) => return failure(&state, lang, &e),
+    };
+    render_overview(&state, lang, &headers, Some(notice)).await
+}
+
+async fn end_session(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let Some(form) = account_form(&state, &headers, &body, &id) else {
+        return error_page(&state.views, lang, PageKind::Forbidden, None);
+    };
+    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+    let csrf = form.get("csrf_token").unwrap_or("");
+    match state.oidc.end_own_session((&id, csrf), session.as_deref(), form.get("session").unwrap_or("")).await {
+        Ok(()) => {
+            let notice = Notice { key: "account_session_ended", is_error: false, detail: None };
+            render_overview(&state, lang, &headers, Some(notice)).await
+        }
+        Err(e) => failure(&state, lang, &e),
     }
 }

@@ -89,6 +89,8 @@ pub enum PageKind {
     Forbidden,
     NotFound,
     Server,
+    /// An account page opened without an SSO session.
+    SignInFirst,
 }
 
 /// Renders a themed error page. `detail` is safe, client-caused text (never a cause).
@@ -99,6 +101,7 @@ pub fn error_page(views: &Views, lang: &str, kind: PageKind, detail: Option<Stri
         PageKind::Forbidden => (StatusCode::FORBIDDEN, "error_forbidden"),
         PageKind::NotFound => (StatusCode::NOT_FOUND, "error_not_found"),
         PageKind::Server => (StatusCode::INTERNAL_SERVER_ERROR, "error_server"),
+        PageKind::SignInFirst => (StatusCode::UNAUTHORIZED, "error_account_login"),
     };
     let view = ErrorView { title_key: "error_title".into(), message_key: key.into(), detail };
     page(views, status, "error.html", lang, &view)

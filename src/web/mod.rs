@@ -49,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oidc::routes())
         .merge(interaction::routes())
         .merge(account::routes())
+        .merge(account::overview_routes())
         .merge(registration::routes())
         .merge(health::routes())
         .merge(admin_api::routes(state.web.max_import_bytes))

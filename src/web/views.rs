@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 9] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
     ("consent.html", include_str!("../../themes/default/templates/consent.html")),
@@ -18,6 +18,7 @@ const TEMPLATES: [(&str, &str); 9] = [
     ("denied.html", include_str!("../../themes/default/templates/denied.html")),
     ("second_factor.html", include_str!("../../themes/default/templates/second_factor.html")),
     ("account_totp.html", include_str!("../../themes/default/templates/account_totp.html")),
+    ("account.html", include_str!("../../themes/default/templates/account.html")),
 ];
 
 /// The embedded stylesheet of the default theme.
@@ -63,6 +64,33 @@ pub struct LogoutView {
 pub struct FormPostView {
     pub redirect_uri: String,
     pub params: Vec<(String, String)>,
+}
+
+/// The account page.
+#[derive(Debug, Default, Serialize)]
+pub struct AccountView {
+    pub interaction_id: String,
+    pub csrf_token: String,
+    pub display_name: String,
+    pub username: String,
+    pub totp_enrolled: bool,
+    pub recovery_codes_left: i64,
+    pub sessions: Vec<SessionView>,
+    /// A translation key to show at the top, and whether it reports a problem.
+    pub message: Option<String>,
+    pub message_is_error: bool,
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct SessionView {
+    pub id: String,
+    /// "YYYY-MM-DD HH:MM UTC".
+    pub started: String,
+    /// "level 1" … from the session's `acr`.
+    pub level: String,
+    pub current: bool,
+    pub applications: Vec<String>,
 }
 
 /// The TOTP enrollment page: the QR code and form, the recovery codes once, or the status.

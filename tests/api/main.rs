@@ -4,6 +4,7 @@
 
 mod support;
 
+mod account;
 mod admin_openapi;
 mod audit;
 mod authorize;

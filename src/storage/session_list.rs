@@ -1,0 +1,63 @@
+//! A person's live sessions and the applications each one signed in to, for the account page.
+
+use crate::domain::{ClientId, SessionId, UserId};
+
+use super::{Db, StorageError, on_pool};
+
+/// One live session: when it started, its level (`acr`), and the applications it reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSummary {
+    pub id: SessionId,
+    pub created_at: i64,
+    pub auth_time: i64,
+    pub acr: String,
+    pub clients: Vec<ClientId>,
+}
+
+const LIVE: &str = "SELECT id, created_at, auth_time, acr FROM sessions \
+     WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2 ORDER BY created_at DESC";
+const CLIENTS: &str = "SELECT DISTINCT g.session_id, g.client_id FROM grants g JOIN sessions s ON s.id = g.session_id \
+     WHERE s.user_id = $1 AND s.ended_at IS NULL AND g.revoked_at IS NULL";
+const END_OTHERS: &str = "UPDATE sessions SET ended_at = $3 WHERE user_id = $1 AND id <> $2 AND ended_at IS NULL";
+const REVOKE_OTHERS: &str = "UPDATE grants SET revoked_at = $3 WHERE user_id = $1 \
+     AND (session_id IS NULL OR session_id <> $2) AND revoked_at IS NULL";
+
+pub struct SessionList<'a> {
+    db: &'a Db,
+}
+
+impl<'a> SessionList<'a> {
+    pub(super) fn new(db: &'a Db) -> Self {
+        Self { db }
+    }
+
+    /// The live sessions of `user` at `now`, newest first.
+    pub async fn live(&self, user: &UserId, now: i64) -> Result<Vec<SessionSummary>, StorageError> {
+        let rows: Vec<(String, i64, i64, String)> =
+            on_pool!(self.db, |pool| sqlx::query_as(LIVE).bind(user.as_str()).bind(now).fetch_all(pool).await)?;
+        let pairs: Vec<(String, String)> =
+            on_pool!(self.db, |pool| sqlx::query_as(CLIENTS).bind(user.as_str()).fetch_all(pool).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, created_at, auth_time, acr)| {
+                let clients = pairs.iter().filter(|(s, _)| *s == id).map(|(_, c)| ClientId::new(c.clone())).collect();
+                SessionSummary { id: SessionId::new(id), created_at, auth_time, acr, clients }
+            })
+            .collect())
+    }
+
+    /// Ends every session but `keep` and revokes every grant not bound to it (offline ones
+    /// included): after a password change, only the browser that made it stays signed in.
+    pub async fn end_others(&self, user: &UserId, keep: &SessionId, now: i64) -> Result<(), StorageError> {
+        for sql in [END_OTHERS, REVOKE_OTHERS] {
+            on_pool!(self.db, |pool| sqlx::query(sql)
+                .bind(user.as_str())
+                .bind(keep.as_str())
+                .bind(now)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(())
+    }
+}
