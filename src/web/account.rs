@@ -11,7 +11,8 @@ use crate::oidc::account::{PasswordChange, TotpPage};
 use crate::oidc::interaction::InteractionError;
 
 use super::error::{PageKind, error_page, page};
-use super::extract::{ClientIp, form_params};
+use super::extract::ClientIp;
+use super::interaction::interaction_form;
 use super::state::AppState;
 use super::views::{AccountView, SessionView, TotpView};
 use super::{cookies, lang_for};
@@ -54,15 +55,11 @@ async fn enrollment_page(state: &AppState, lang: &str, headers: &HeaderMap, erro
 
 async fn confirm(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let lang = lang_for(&state, &headers, None);
-    let secure = state.web.secure_cookies;
-    let Ok(form) = form_params(&headers, &body) else {
-        return error_page(&state.views, lang, PageKind::BadRequest, None);
+    let form = match interaction_form(&state, lang, &headers, &body, &id) {
+        Ok(form) => form,
+        Err(page) => return *page,
     };
-    let bound = cookies::get(&headers, cookies::INTERACTION, secure).is_some_and(|c| crate::oidc::secure_eq(&c, &id));
-    if !bound {
-        return error_page(&state.views, lang, PageKind::Forbidden, None);
-    }
-    let session = cookies::get(&headers, cookies::SESSION, secure);
+    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
     let (csrf, code) = (form.get("csrf_token").unwrap_or(""), form.get("code").unwrap_or(""));
     match state.oidc.confirm_totp(&id, csrf, code, session.as_deref()).await {
         Ok(Some(recovery_codes)) => {
@@ -147,14 +144,6 @@ fn format_time(t: i64) -> String {
     format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", d.year, d.month, d.day, secs / 3600, secs % 3600 / 60)
 }
 
-/// The form of an account page, posted by the browser the page was shown to.
-fn account_form(state: &AppState, headers: &HeaderMap, body: &Bytes, id: &str) -> Option<crate::oidc::Params> {
-    let form = form_params(headers, body).ok()?;
-    let bound = cookies::get(headers, cookies::INTERACTION, state.web.secure_cookies)
-        .is_some_and(|c| crate::oidc::secure_eq(&c, id));
-    bound.then_some(form)
-}
-
 async fn change_password(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -163,8 +152,9 @@ async fn change_password(
     body: Bytes,
 ) -> Response {
     let lang = lang_for(&state, &headers, None);
-    let Some(form) = account_form(&state, &headers, &body, &id) else {
-        return error_page(&state.views, lang, PageKind::Forbidden, None);
+    let form = match interaction_form(&state, lang, &headers, &body, &id) {
+        Ok(form) => form,
+        Err(page) => return *page,
     };
     let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
     let (current, new) = (form.get("current_password").unwrap_or(""), form.get("new_password").unwrap_or(""));
@@ -188,8 +178,9 @@ async fn end_session(
     body: Bytes,
 ) -> Response {
     let lang = lang_for(&state, &headers, None);
-    let Some(form) = account_form(&state, &headers, &body, &id) else {
-        return error_page(&state.views, lang, PageKind::Forbidden, None);
+    let form = match interaction_form(&state, lang, &headers, &body, &id) {
+        Ok(form) => form,
+        Err(page) => return *page,
     };
     let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
     let csrf = form.get("csrf_token").unwrap_or("");

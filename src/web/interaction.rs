@@ -121,7 +121,7 @@ pub fn respond_to_client(state: &AppState, lang: &str, response: &AuthorizationR
 
 /// The form of an interaction page: well-formed, and posted by the browser the interaction
 /// belongs to (its cookie names the interaction in the URL). Otherwise the page to answer with.
-fn interaction_form(
+pub(super) fn interaction_form(
     state: &AppState,
     lang: &str,
     headers: &HeaderMap,

@@ -242,29 +242,19 @@ impl OidcService {
         let req = request_of(&interaction)?;
         let client = self.client_of(&req).await?;
         let result = self.authn.authenticate_password(login, password, source_ip, self.now()).await;
+        let again = || {
+            let name = client.display_name().to_owned();
+            Box::new(self.pending(interaction.id.clone(), csrf.to_owned(), InteractionStage::Login, &req, name))
+        };
         let (user, authn) = match result {
             Ok(found) => found,
             Err(crate::authn::AuthnError::Throttled { until }) => {
                 self.audit_failed_login(login, &client, source_ip, "throttled").await;
-                let again = self.pending(
-                    interaction.id,
-                    csrf.to_owned(),
-                    InteractionStage::Login,
-                    &req,
-                    client.display_name().to_owned(),
-                );
-                return Err(InteractionError::Throttled { pending: Box::new(again), until });
+                return Err(InteractionError::Throttled { pending: again(), until });
             }
             Err(crate::authn::AuthnError::InvalidCredentials) => {
                 self.audit_failed_login(login, &client, source_ip, "").await;
-                let again = self.pending(
-                    interaction.id,
-                    csrf.to_owned(),
-                    InteractionStage::Login,
-                    &req,
-                    client.display_name().to_owned(),
-                );
-                return Err(InteractionError::InvalidCredentials(Box::new(again)));
+                return Err(InteractionError::InvalidCredentials(again()));
             }
             Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
         };
