@@ -112,13 +112,41 @@ impl AuthnService {
         source_ip: Option<&str>,
         now: i64,
     ) -> Result<AuthnContext, AuthnError> {
-        let keys = (throttle::account_key(&user.username), source_ip.map(throttle::source_key).unwrap_or_default());
-        let until = self.store.throttle().locked_until(&keys.0, &keys.1).await?;
+        let t = self.store.throttle();
+        let (key, source) = (throttle::factor_key(&user.id), source_ip.map(throttle::source_key).unwrap_or_default());
+        let own_lock = t.locked_until(&key, &key).await?;
+        let until = own_lock.max(t.locked_until(&source, &source).await?);
         if until > now {
             return Err(AuthnError::Throttled { until });
         }
+        // A code is cheap to check: the attempt is counted before it is checked, so a burst of
+        // concurrent guesses cannot all be checked before the first failure is recorded.
+        let attempts = t.record_failure(&key, now, now - throttle::WINDOW).await?;
+        if attempts > throttle::FACTOR_LIMIT && own_lock == 0 {
+            let lock = now + throttle::lock_for(attempts, throttle::FACTOR_LIMIT).unwrap_or(throttle::BASE_LOCK);
+            t.lock(&key, lock).await?;
+            return Err(AuthnError::Throttled { until: lock });
+        }
         match self.verify_second_factor(user, code, now).await {
-            Err(AuthnError::InvalidCredentials) => Err(self.count_failure(&keys, now).await?),
+            Ok(authn) => {
+                t.clear(&key).await?;
+                Ok(authn)
+            }
+            Err(AuthnError::InvalidCredentials) => {
+                let mut until = 0;
+                if let Some(lock) = throttle::lock_for(attempts, throttle::FACTOR_LIMIT) {
+                    t.lock(&key, now + lock).await?;
+                    until = now + lock;
+                }
+                if !source.is_empty() {
+                    let failures = t.record_failure(&source, now, now - throttle::WINDOW).await?;
+                    if let Some(lock) = throttle::lock_for(failures, throttle::SOURCE_LIMIT) {
+                        t.lock(&source, now + lock).await?;
+                        until = until.max(now + lock);
+                    }
+                }
+                Err(if until > now { AuthnError::Throttled { until } } else { AuthnError::InvalidCredentials })
+            }
             other => other,
         }
     }

@@ -1,6 +1,6 @@
 //! The password policy for passwords people choose (NIST SP 800-63B §3.1.1.2): at least 12
 //! characters, no composition rules, not one of the most common passwords, and not guessable
-//! in fewer than 10^10 tries by the zxcvbn estimator, which also counts the person's own
+//! in fewer than 10^8 tries by the zxcvbn estimator (its score 3), which also counts the person's own
 //! details and words common in Indonesian passwords as dictionary words. Everything ships with
 //! Pintu: no password or hash leaves the server.
 

@@ -23,6 +23,15 @@ pub fn account_key(login: &str) -> String {
     format!("account:{hex}")
 }
 
+/// The counter of second-factor attempts of one account: separate from the login name's, so
+/// that knowing the password does not reset it.
+pub fn factor_key(user: &crate::domain::UserId) -> String {
+    format!("factor:{user}")
+}
+
+/// Second-factor attempts per account in a window before it locks.
+pub const FACTOR_LIMIT: i64 = 5;
+
 pub fn source_key(ip: &str) -> String {
     format!("source:{ip}")
 }

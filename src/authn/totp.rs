@@ -21,6 +21,8 @@ pub struct Enrollment {
 
 /// How many recovery codes a confirmation hands out.
 pub const RECOVERY_CODES: usize = 10;
+/// How long a pending (unconfirmed) secret is shown again before a new one replaces it.
+const PENDING_TTL: i64 = 60 * 60;
 
 fn totp(secret_base32: &str, account: &str, issuer: &str) -> Result<Totp, AuthnError> {
     let secret = Secret::try_from_base32(secret_base32).map_err(|_| AuthnError::Factor("malformed TOTP secret"))?;
@@ -45,20 +47,37 @@ fn matching_step(t: &Totp, code: &str, now: i64) -> Option<i64> {
     t.check(&code, u64::try_from(now).ok()?).and_then(|step| i64::try_from(step).ok())
 }
 
-fn hash_code(code: &str) -> String {
+/// SHA-256 over the account id and the code without formatting. Codes carry about 119 bits,
+/// above the 112 that SP 800-63B §5.1.2.2 asks before a slow, salted hash is needed; the
+/// account id still keeps equal codes of two people apart.
+fn hash_code(user: &crate::domain::UserId, code: &str) -> String {
     let normalised: String = code.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_lowercase();
-    Sha256::digest(normalised.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    let mut hasher = Sha256::new();
+    hasher.update(user.as_str().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(normalised.as_bytes());
+    hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Ten groups like `k7q2m-9xw4p`: about 50 bits each, typed once.
+/// Codes like `k7q2-9xw4-...` of 24 characters from a 31-letter alphabet (about 119 bits).
 fn new_recovery_codes() -> Vec<String> {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let limit = 256 - (256 % ALPHABET.len());
     (0..RECOVERY_CODES)
         .map(|_| {
-            let mut bytes = [0u8; 10];
-            rand::fill(&mut bytes);
-            let chars: String = bytes.iter().map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])).collect();
-            format!("{}-{}", &chars[..5], &chars[5..])
+            let mut chars = String::with_capacity(29);
+            while chars.chars().filter(|c| *c != '-').count() < 24 {
+                let mut byte = [0u8; 1];
+                rand::fill(&mut byte);
+                // Rejection sampling keeps every letter equally likely.
+                if usize::from(byte[0]) < limit {
+                    if !chars.is_empty() && chars.chars().filter(|c| *c != '-').count() % 4 == 0 {
+                        chars.push('-');
+                    }
+                    chars.push(char::from(ALPHABET[usize::from(byte[0]) % ALPHABET.len()]));
+                }
+            }
+            chars
         })
         .collect()
 }
@@ -70,12 +89,22 @@ impl AuthnService {
         Ok(if totp.is_some_and(|t| t.confirmed) { SecurityLevel::SecondFactor } else { SecurityLevel::Password })
     }
 
-    /// Starts (or restarts) TOTP enrollment. `None` when a confirmed credential exists.
+    /// Starts TOTP enrollment, or shows the pending one again (a mistyped first code must not
+    /// invalidate what the person already scanned); a pending secret older than an hour is
+    /// replaced. `None` when a confirmed credential exists.
     pub async fn start_totp(&self, user: &User, issuer: &str, now: i64) -> Result<Option<Enrollment>, AuthnError> {
-        let secret = Secret::generate().to_base32();
-        if !self.store.factors().put_pending_totp(&user.id, &secret, now).await? {
-            return Ok(None);
-        }
+        let existing = self.store.factors().find_totp(&user.id).await?;
+        let secret = match existing {
+            Some(t) if t.confirmed => return Ok(None),
+            Some(t) if now - t.created_at < PENDING_TTL => t.secret,
+            _ => {
+                let secret = Secret::generate().to_base32();
+                if !self.store.factors().put_pending_totp(&user.id, &secret, now).await? {
+                    return Ok(None);
+                }
+                secret
+            }
+        };
         let t = totp(&secret, &user.username, issuer)?;
         let otpauth_url = t.to_url().map_err(|_| AuthnError::Factor("cannot encode the otpauth URL"))?;
         let qr = QrCode::new(otpauth_url.as_bytes()).map_err(|_| AuthnError::Factor("cannot draw the QR code"))?;
@@ -91,7 +120,7 @@ impl AuthnService {
         let step = matching_step(&totp(&pending.secret, &user.username, "pintu")?, code, now)
             .ok_or(AuthnError::InvalidCredentials)?;
         let codes = new_recovery_codes();
-        let hashes: Vec<String> = codes.iter().map(|c| hash_code(c)).collect();
+        let hashes: Vec<String> = codes.iter().map(|c| hash_code(&user.id, c)).collect();
         let mut tx = self.store.begin().await?;
         if !self.store.factors().confirm_totp_in(&mut tx, &user.id, &pending.secret, step, &hashes, now).await? {
             return Err(AuthnError::Factor("the enrollment changed; start again"));
@@ -114,8 +143,11 @@ impl AuthnService {
                 Err(AuthnError::InvalidCredentials)
             };
         }
-        if code.trim().len() >= 10 && factors.use_recovery_code(&user.id, &hash_code(code), now).await? {
-            return Ok(AuthnContext::second_factor(now, "otp"));
+        // A look-up secret has no RFC 8176 method of its own: `pwd` and `mfa` only.
+        if code.trim().len() >= 24 && factors.use_recovery_code(&user.id, &hash_code(&user.id, code), now).await? {
+            let mut authn = AuthnContext::second_factor(now, "otp");
+            authn.amr.retain(|m| m != "otp");
+            return Ok(authn);
         }
         Err(AuthnError::InvalidCredentials)
     }
@@ -143,6 +175,9 @@ mod tests {
         let codes = new_recovery_codes();
         assert_eq!(codes.len(), RECOVERY_CODES);
         assert_ne!(codes[0], codes[1]);
-        assert_eq!(hash_code("ABCDE-FGHJK"), hash_code("abcde fghjk"));
+        assert_eq!(codes[0].len(), 29);
+        let (a, b) = (crate::domain::UserId::new("a"), crate::domain::UserId::new("b"));
+        assert_eq!(hash_code(&a, "ABCD-EFGH"), hash_code(&a, "abcd efgh"));
+        assert_ne!(hash_code(&a, "abcd"), hash_code(&b, "abcd"), "salted with the account");
     }
 }

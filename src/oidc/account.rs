@@ -10,6 +10,9 @@ use super::{OAuthError, OidcService};
 
 pub(crate) const KIND_ACCOUNT_TOTP: &str = "account-totp";
 
+/// Enrolling a factor needs a password given within this many seconds.
+const RECENT_AUTH: i64 = 10 * 60;
+
 /// What the TOTP page shows.
 #[derive(Debug, Clone)]
 pub enum TotpPage {
@@ -20,9 +23,28 @@ pub enum TotpPage {
 }
 
 impl OidcService {
-    /// Starts TOTP enrollment for the signed-in person (`Expired` without a session).
-    pub async fn totp_page(&self, session_cookie: Option<&str>) -> Result<TotpPage, InteractionError> {
+    /// The session behind an account page, at the level the person's factors allow: someone
+    /// who only knows the password of an account with TOTP cannot use these pages.
+    async fn account_session(
+        &self,
+        session_cookie: Option<&str>,
+    ) -> Result<(crate::domain::SsoSession, crate::domain::User), InteractionError> {
         let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
+        let enrolled =
+            self.authn.enrolled_level(&user).await.map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
+        if session.authn.level < enrolled {
+            return Err(InteractionError::Expired);
+        }
+        Ok((session, user))
+    }
+
+    /// Starts TOTP enrollment for the signed-in person (`Expired` without a session, or when
+    /// the password was given too long ago).
+    pub async fn totp_page(&self, session_cookie: Option<&str>) -> Result<TotpPage, InteractionError> {
+        let (session, user) = self.account_session(session_cookie).await?;
+        if self.now() - session.authn.auth_time > RECENT_AUTH {
+            return Err(InteractionError::Expired);
+        }
         let enrollment = self.authn.start_totp(&user, self.issuer(), self.now()).await.map_err(factor_error)?;
         let Some(enrollment) = enrollment else {
             let left = self.store.factors().recovery_codes_left(&user.id).await?;
@@ -43,7 +65,7 @@ impl OidcService {
         session_cookie: Option<&str>,
     ) -> Result<Option<Vec<String>>, InteractionError> {
         let interaction = self.load_interaction(interaction_id, KIND_ACCOUNT_TOTP, csrf).await?;
-        let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
+        let (session, user) = self.account_session(session_cookie).await?;
         if interaction.session_id.as_ref() != Some(&session.id) {
             return Err(InteractionError::Expired);
         }
@@ -108,7 +130,7 @@ pub enum PasswordChange {
 impl OidcService {
     /// The signed-in person's account page (`Expired` without a session).
     pub async fn account_overview(&self, session_cookie: Option<&str>) -> Result<AccountOverview, InteractionError> {
-        let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
+        let (session, user) = self.account_session(session_cookie).await?;
         let (interaction_id, csrf_token) =
             self.start_interaction(KIND_ACCOUNT, String::new(), Some(&session.id)).await?;
         let totp = self.store.factors().find_totp(&user.id).await?;
@@ -148,7 +170,7 @@ impl OidcService {
         session_cookie: Option<&str>,
     ) -> Result<(crate::domain::SsoSession, crate::domain::User), InteractionError> {
         let interaction = self.load_interaction(interaction_id, KIND_ACCOUNT, csrf).await?;
-        let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
+        let (session, user) = self.account_session(session_cookie).await?;
         if interaction.session_id.as_ref() != Some(&session.id) {
             return Err(InteractionError::Expired);
         }
@@ -168,7 +190,9 @@ impl OidcService {
         let (session, user) = self.account_form(form.0, form.1, session_cookie).await?;
         let now = self.now();
         match self.authn.authenticate_password(&user.username, current, source_ip, now).await {
-            Ok(_) => {}
+            // The login name must lead back to this very account.
+            Ok((checked, _)) if checked.id == user.id => {}
+            Ok(_) => return Ok(PasswordChange::WrongCurrent),
             Err(AuthnError::InvalidCredentials) => return Ok(PasswordChange::WrongCurrent),
             Err(AuthnError::Throttled { until }) => return Ok(PasswordChange::Throttled { until }),
             Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),

@@ -60,7 +60,12 @@ impl From<crate::storage::StorageError> for InteractionError {
     }
 }
 
+/// An authorization interaction at its login step. Each later step has its own kind, so a
+/// form of one step can never be posted to another's endpoint (a second-factor page's token
+/// cannot complete consent).
 pub(crate) const KIND_AUTHORIZE: &str = "authorize";
+pub(crate) const KIND_SECOND_FACTOR: &str = "authorize-second-factor";
+pub(crate) const KIND_CONSENT: &str = "authorize-consent";
 pub(crate) const KIND_LOGOUT: &str = "logout";
 
 impl OidcService {

@@ -12,13 +12,14 @@ pub struct TotpCredential {
     pub confirmed: bool,
     /// The last time step accepted; codes of this step or earlier are refused.
     pub last_step: i64,
+    pub created_at: i64,
 }
 
 /// A pending secret replaces a pending one, never a confirmed one.
 const PUT_PENDING: &str = "INSERT INTO totp_credentials (user_id, secret, confirmed, last_step, created_at) \
      VALUES ($1, $2, FALSE, 0, $3) ON CONFLICT (user_id) DO UPDATE SET secret = $2, created_at = $3 \
      WHERE totp_credentials.confirmed = FALSE";
-const FIND: &str = "SELECT secret, confirmed, last_step FROM totp_credentials WHERE user_id = $1";
+const FIND: &str = "SELECT secret, confirmed, last_step, created_at FROM totp_credentials WHERE user_id = $1";
 const CONFIRM: &str = "UPDATE totp_credentials SET confirmed = TRUE, last_step = $2 \
      WHERE user_id = $1 AND confirmed = FALSE AND secret = $3";
 /// Accepts a step once: only when it is later than the last accepted one.
@@ -53,9 +54,14 @@ impl<'a> Factors<'a> {
     }
 
     pub async fn find_totp(&self, user: &UserId) -> Result<Option<TotpCredential>, StorageError> {
-        let row: Option<(String, bool, i64)> =
+        let row: Option<(String, bool, i64, i64)> =
             on_pool!(self.db, |pool| sqlx::query_as(FIND).bind(user.as_str()).fetch_optional(pool).await)?;
-        Ok(row.map(|(secret, confirmed, last_step)| TotpCredential { secret, confirmed, last_step }))
+        Ok(row.map(|(secret, confirmed, last_step, created_at)| TotpCredential {
+            secret,
+            confirmed,
+            last_step,
+            created_at,
+        }))
     }
 
     /// Confirms the pending credential whose secret is `secret`, consuming `step`, and stores

@@ -24,7 +24,7 @@ const INSERT: &str = "INSERT INTO interactions (id, kind, csrf_hash, payload, se
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 const FIND: &str = "SELECT id, kind, csrf_hash, payload, session_id, created_at, expires_at FROM interactions \
      WHERE id = $1 AND expires_at > $2";
-const ATTACH_SESSION: &str = "UPDATE interactions SET session_id = $2 WHERE id = $1";
+const ATTACH_SESSION: &str = "UPDATE interactions SET session_id = $2, kind = $3 WHERE id = $1";
 const DELETE: &str = "DELETE FROM interactions WHERE id = $1";
 
 pub struct Interactions<'a> {
@@ -68,10 +68,12 @@ impl<'a> Interactions<'a> {
         }))
     }
 
-    pub async fn attach_session(&self, id: &str, session: &SessionId) -> Result<(), StorageError> {
+    /// Moves an interaction to its next step (`kind`), bound to `session`.
+    pub async fn attach_session(&self, id: &str, session: &SessionId, kind: &str) -> Result<(), StorageError> {
         on_pool!(self.db, |pool| sqlx::query(ATTACH_SESSION)
             .bind(id)
             .bind(session.as_str())
+            .bind(kind)
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;

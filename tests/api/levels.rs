@@ -13,6 +13,7 @@ backend_tests!(
     second_factor_enrolment_step_up_replay_and_recovery,
     unreachable_levels_are_refused_with_the_right_error,
     units_and_roles_can_require_a_second_factor,
+    the_second_factor_cannot_be_skipped_or_guessed,
 );
 
 fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
@@ -48,7 +49,7 @@ async fn enrol(app: &TestApp, browser: &Browser, client: &TestClient, user: &str
     assert!(page.contains("<svg"), "the QR code is drawn inline");
     let form = form_in(&page).unwrap();
     let wrong = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", "000000")]).await;
-    assert!(wrong.1.contains("Kode salah"), "a wrong first code restarts enrolment");
+    assert!(wrong.1.contains("Kode salah"), "a wrong first code asks again");
     let secret2 = between(&wrong.1, "<code>", "</code>").to_owned();
     let form = form_in(&wrong.1).unwrap();
     let code = code_at(&secret2, app.now());
@@ -56,7 +57,7 @@ async fn enrol(app: &TestApp, browser: &Browser, client: &TestClient, user: &str
     assert_eq!(status, 200, "{page}");
     let codes: Vec<String> = page.split("<li><code>").skip(1).map(|c| c[..c.find('<').unwrap()].to_owned()).collect();
     assert_eq!(codes.len(), 10, "{page}");
-    assert_ne!(secret, secret2);
+    assert_eq!(secret, secret2, "the secret already scanned stays valid after a typo");
     (secret2, codes)
 }
 
@@ -117,7 +118,9 @@ async fn second_factor_enrolment_step_up_replay_and_recovery(backend: Backend) {
     let form = form_in(&page).unwrap();
     let (status, _, _) = third.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &recovery[0])]).await;
     assert_eq!(status, 401, "each recovery code works once");
-    let (status, page, _) = third.get(&app.url("/account/totp")).await;
+    let (status, _, _) = third.get(&app.url("/account")).await;
+    assert_eq!(status, 401, "a password alone does not open the account pages of an account with TOTP");
+    let (status, page, _) = other.get(&app.url("/account/totp")).await;
     assert!(status == 200 && page.contains("Kode pemulihan yang belum dipakai: 9"), "{page}");
 
     let token = app.office_token().await;
@@ -208,4 +211,38 @@ async fn units_and_roles_can_require_a_second_factor(backend: Backend) {
     let (_, page, _) = third.get(&auth_url(&app, &portal, &[])).await;
     let (status, page, _) = third.login(&page, "andi", PASSWORD).await;
     assert!(refused(status.as_u16(), &page), "holding the role requires level 2");
+}
+
+async fn the_second_factor_cannot_be_skipped_or_guessed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let portal = app.client().await;
+    let finance = app.client().await;
+    app.set_profile(&finance.id, ProfilePatch { min_level: Some(2), ..Default::default() }).await;
+    enrol(&app, &app.browser(), &portal, "budi").await;
+
+    let thief = app.browser();
+    let (_, page, _) = thief.get(&auth_url(&app, &finance, &[])).await;
+    let (_, page, _) = thief.login(&page, "budi", PASSWORD).await;
+    let form = form_in(&page).unwrap();
+    let consent = form.action.replace("/second-factor/", "/consent/");
+    let (status, page, _) = thief.post(&consent, &[("csrf_token", &form.csrf_token), ("decision", "allow")]).await;
+    assert_ne!(status, 303, "the second-factor page's token does not complete consent: {page}");
+
+    let mut statuses = Vec::new();
+    for round in 0..3 {
+        let (_, page, _) = thief.get(&auth_url(&app, &finance, &[])).await;
+        let page = if page.contains("name=\"password\"") { thief.login(&page, "budi", PASSWORD).await.1 } else { page };
+        let mut page = page;
+        for guess in 0..3 {
+            let Some(form) = form_in(&page) else { break };
+            let code = format!("{:06}", 100_000 + round * 10 + guess);
+            let (status, next, _) =
+                thief.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &code)]).await;
+            statuses.push(status.as_u16());
+            page = next;
+        }
+    }
+    assert!(statuses.contains(&429), "guesses across fresh password logins still lock the factor: {statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 4, "{statuses:?}");
 }

@@ -4,7 +4,7 @@
 use crate::audit::AuditEvent;
 use crate::domain::RelyingParty;
 
-use super::super::interaction::InteractionError;
+use super::super::interaction::{InteractionError, KIND_CONSENT, KIND_SECOND_FACTOR};
 use super::{AuthorizeOutcome, Decision, InteractionStage, OidcService, ValidRequest};
 
 impl OidcService {
@@ -24,20 +24,25 @@ impl OidcService {
         };
         Ok(match decision {
             Decision::StepUp(session) => {
-                self.store.interactions().attach_session(interaction_id, &session.id).await?;
+                self.store.interactions().attach_session(interaction_id, &session.id, KIND_SECOND_FACTOR).await?;
                 page(InteractionStage::SecondFactor)
             }
             Decision::Consent(session) => {
                 // The consent step must come from the session that just logged in.
-                self.store.interactions().attach_session(interaction_id, &session.id).await?;
+                self.store.interactions().attach_session(interaction_id, &session.id, KIND_CONSENT).await?;
                 page(InteractionStage::Consent)
             }
+            // Finishing deletes the interaction; of two concurrent submits only one finishes.
             Decision::Issue(found) => {
-                self.store.interactions().delete(interaction_id).await?;
+                if !self.store.interactions().delete(interaction_id).await? {
+                    return Err(InteractionError::Expired);
+                }
                 AuthorizeOutcome::Respond(self.issue_code(req, &found.0, &found.1).await?)
             }
             Decision::Denied(user, reason) => {
-                self.store.interactions().delete(interaction_id).await?;
+                if !self.store.interactions().delete(interaction_id).await? {
+                    return Err(InteractionError::Expired);
+                }
                 self.denied(client, req, &user, reason).await
             }
             Decision::Login => return Err(InteractionError::Expired),

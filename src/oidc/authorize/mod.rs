@@ -14,7 +14,7 @@ use crate::domain::{GrantId, RelyingParty, Scope, SsoSession, User};
 
 pub use request::{ResponseMode, ValidRequest};
 
-use super::interaction::{InteractionError, KIND_AUTHORIZE, request_of};
+use super::interaction::{InteractionError, KIND_AUTHORIZE, KIND_CONSENT, KIND_SECOND_FACTOR, request_of};
 use super::{InteractionStage, OAuthError, OidcService, Params, PendingInteraction, random_token, token_hash};
 
 /// Where the browser goes next, and with which parameters.
@@ -216,11 +216,11 @@ impl OidcService {
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::Login, req, name)))
             }
             Decision::Consent(session) => {
-                let (id, csrf) = self.start_interaction(KIND_AUTHORIZE, payload, Some(&session.id)).await?;
+                let (id, csrf) = self.start_interaction(KIND_CONSENT, payload, Some(&session.id)).await?;
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::Consent, req, name)))
             }
             Decision::StepUp(session) => {
-                let (id, csrf) = self.start_interaction(KIND_AUTHORIZE, payload, Some(&session.id)).await?;
+                let (id, csrf) = self.start_interaction(KIND_SECOND_FACTOR, payload, Some(&session.id)).await?;
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::SecondFactor, req, name)))
             }
             Decision::Issue(found) => Ok(AuthorizeOutcome::Respond(self.issue_code(req, &found.0, &found.1).await?)),
@@ -275,10 +275,15 @@ impl OidcService {
         approve: bool,
         session_cookie: Option<&str>,
     ) -> Result<AuthorizationResponse, InteractionError> {
-        let interaction = self.load_interaction(interaction_id, KIND_AUTHORIZE, csrf).await?;
+        let interaction = self.load_interaction(interaction_id, KIND_CONSENT, csrf).await?;
         let req = request_of(&interaction)?;
         let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
         if interaction.session_id.as_ref() != Some(&session.id) {
+            return Err(InteractionError::Expired);
+        }
+        // The session must still meet the level (a second look, whatever led here).
+        let client = self.client_of(&req).await?;
+        if !matches!(self.check_level(&client, &req, &session, &user).await?, level::LevelCheck::Enough) {
             return Err(InteractionError::Expired);
         }
         // Finishing deletes the interaction, so a double submit cannot issue two codes.

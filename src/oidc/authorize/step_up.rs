@@ -5,7 +5,7 @@
 use crate::audit::AuditEvent;
 use crate::authn::AuthnError;
 
-use super::super::interaction::{InteractionError, KIND_AUTHORIZE, request_of};
+use super::super::interaction::{InteractionError, KIND_SECOND_FACTOR, request_of};
 use super::{AuthorizeOutcome, InteractionStage, OidcService};
 
 impl OidcService {
@@ -18,7 +18,7 @@ impl OidcService {
         session_cookie: Option<&str>,
         source_ip: Option<&str>,
     ) -> Result<AuthorizeOutcome, InteractionError> {
-        let interaction = self.load_interaction(interaction_id, KIND_AUTHORIZE, csrf).await?;
+        let interaction = self.load_interaction(interaction_id, KIND_SECOND_FACTOR, csrf).await?;
         let req = request_of(&interaction)?;
         let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
         if interaction.session_id.as_ref() != Some(&session.id) {
@@ -41,6 +41,10 @@ impl OidcService {
             }
             Err(e) => return Err(InteractionError::OAuth(crate::oidc::OAuthError::server(e))),
         };
+        // Never lower a session: a step-up only ever raises it.
+        if authn.level < session.authn.level {
+            return Err(InteractionError::Expired);
+        }
         self.store.sessions().set_authn(&session.id, &authn).await?;
         let event = AuditEvent::login_succeeded(&user, Some(&client.client_id), &authn.amr, authn.level);
         self.audit.record_or_log(event.from_ip(source_ip)).await;
