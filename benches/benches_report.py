@@ -54,7 +54,10 @@ def render_markdown(r):
     out += targets(r)
     scale = r.get("scale", {})
     if scale:
-        out += ["", "## Scale: the same login and refresh with more accounts", "", "| accounts | login/s | login p99 ms | refresh/s | refresh p99 ms |", "|---|---:|---:|---:|---:|"]
+        out += ["", "## Scale: the same login and refresh with more accounts", ""]
+        if r.get("scale_note"):
+            out += [r["scale_note"], ""]
+        out += ["| accounts | login/s | login p99 ms | refresh/s | refresh p99 ms |", "|---|---:|---:|---:|---:|"]
         for key, v in scale.items():
             lw, rw = v["workloads"].get("login", {}), v["workloads"].get("refresh", {})
             out.append(f"| {key} | {_f(lw.get('rps'))} | {_f(lw.get('p99_ms'), 1)} | {_f(rw.get('rps'))} | {_f(rw.get('p99_ms'), 1)} |")
@@ -63,6 +66,9 @@ def render_markdown(r):
         out += ["", "## HR import (`pintu admin import`, synthetic export with valid NIPs, 50 units)", "",
                 "| backend | rows | dry run s | apply s (all created, one transaction) | re-import s (nothing changes) |", "|---|---:|---:|---:|---:|"]
         for label, v in imports.items():
+            if "error" in v:
+                out.append(f"| {label} | failed: {v['error'][:80]} | | | |")
+                continue
             out.append(f"| {label} | {v['rows']} | {_f(v['dry_run_s'], 2)} | {_f(v['apply_s'], 2)} | {_f(v['reimport_s'], 2)} |")
         out += ["", "Each figure includes starting the `pintu` process and opening the database. Target: well under a minute for 100,000 rows."]
     out += ["", "## Rerun", "", "```sh", "python3 benches/run.py            # everything (about 15 minutes)",

@@ -43,11 +43,10 @@ def bench_import(exe, work, label, db_url, rows, log):
     workdir = os.path.join(work, f"import-{label}")
     os.makedirs(workdir, exist_ok=True)
     env = {"PATH": os.environ["PATH"], "PINTU_DATABASE_URL": db_url, "PINTU_LOG_LEVEL": "warn"}
-    subprocess.run([exe, "admin", "opd", "create", "--code", "PEMDA", "--name", "Pemda", "--kind", "pemda"], env=env, cwd=workdir,
-                   check=True, capture_output=True)
+    timed([exe, "admin", "opd", "create", "--code", "PEMDA", "--name", "Pemda", "--kind", "pemda"], env, workdir)
     for u in range(UNITS):
-        subprocess.run([exe, "admin", "opd", "create", "--code", f"OPD-{u:02d}", "--name", f"OPD {u}", "--kind", "dinas",
-                        "--parent", "PEMDA"], env=env, cwd=workdir, check=True, capture_output=True)
+        timed([exe, "admin", "opd", "create", "--code", f"OPD-{u:02d}", "--name", f"OPD {u}", "--kind", "dinas",
+               "--parent", "PEMDA"], env, workdir)
     export = os.path.join(workdir, "export.csv")
     write_export(export, rows)
     log(f"import {label}: {rows} rows, {os.path.getsize(export) / 1e6:.1f} MB")
