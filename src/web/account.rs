@@ -1,8 +1,7 @@
 //! Self-service account pages: TOTP enrollment for the person signed in with the SSO session.
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -12,7 +11,7 @@ use crate::oidc::interaction::InteractionError;
 
 use super::error::{PageKind, error_page, page};
 use super::extract::ClientIp;
-use super::interaction::interaction_form;
+use super::interaction::BoundForm;
 use super::state::AppState;
 use super::views::{AccountView, SessionView, TotpView};
 use super::{cookies, lang_for};
@@ -53,15 +52,10 @@ async fn enrollment_page(state: &AppState, lang: &str, headers: &HeaderMap, erro
     }
 }
 
-async fn confirm(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let form = match interaction_form(&state, lang, &headers, &body, &id) {
-        Ok(form) => form,
-        Err(page) => return *page,
-    };
-    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
-    let (csrf, code) = (form.get("csrf_token").unwrap_or(""), form.get("code").unwrap_or(""));
-    match state.oidc.confirm_totp(&id, csrf, code, session.as_deref()).await {
+async fn confirm(State(state): State<AppState>, headers: HeaderMap, f: BoundForm) -> Response {
+    let lang = f.lang;
+    let (csrf, code) = (f.form.get("csrf_token").unwrap_or(""), f.form.get("code").unwrap_or(""));
+    match state.oidc.confirm_totp(&f.id, csrf, code, f.session.as_deref()).await {
         Ok(Some(recovery_codes)) => {
             let view = TotpView { recovery_codes, ..TotpView::default() };
             page(&state.views, StatusCode::OK, "account_totp.html", lang, &view)
@@ -146,20 +140,15 @@ fn format_time(t: i64) -> String {
 
 async fn change_password(
     State(state): State<AppState>,
-    Path(id): Path<String>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    f: BoundForm,
 ) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let form = match interaction_form(&state, lang, &headers, &body, &id) {
-        Ok(form) => form,
-        Err(page) => return *page,
-    };
-    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+    let (lang, form) = (f.lang, &f.form);
     let (current, new) = (form.get("current_password").unwrap_or(""), form.get("new_password").unwrap_or(""));
     let csrf = form.get("csrf_token").unwrap_or("");
-    let notice = match state.oidc.change_password((&id, csrf), session.as_deref(), current, new, ip.as_deref()).await {
+    let changed = state.oidc.change_password((&f.id, csrf), f.session.as_deref(), current, new, ip.as_deref()).await;
+    let notice = match changed {
         Ok(PasswordChange::Changed) => Notice { key: "account_password_changed", is_error: false, detail: None },
         Ok(PasswordChange::WrongCurrent) => Notice { key: "account_wrong_password", is_error: true, detail: None },
         Ok(PasswordChange::Throttled { .. }) => Notice { key: "error_throttled", is_error: true, detail: None },
@@ -171,20 +160,10 @@ async fn change_password(
     render_overview(&state, lang, &headers, Some(notice)).await
 }
 
-async fn end_session(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let form = match interaction_form(&state, lang, &headers, &body, &id) {
-        Ok(form) => form,
-        Err(page) => return *page,
-    };
-    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
-    let csrf = form.get("csrf_token").unwrap_or("");
-    match state.oidc.end_own_session((&id, csrf), session.as_deref(), form.get("session").unwrap_or("")).await {
+async fn end_session(State(state): State<AppState>, headers: HeaderMap, f: BoundForm) -> Response {
+    let lang = f.lang;
+    let csrf = f.form.get("csrf_token").unwrap_or("");
+    match state.oidc.end_own_session((&f.id, csrf), f.session.as_deref(), f.form.get("session").unwrap_or("")).await {
         Ok(()) => {
             let notice = Notice { key: "account_session_ended", is_error: false, detail: None };
             render_overview(&state, lang, &headers, Some(notice)).await

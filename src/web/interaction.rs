@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -119,21 +119,33 @@ pub fn respond_to_client(state: &AppState, lang: &str, response: &AuthorizationR
     }
 }
 
-/// The form of an interaction page: well-formed, and posted by the browser the interaction
-/// belongs to (its cookie names the interaction in the URL). Otherwise the page to answer with.
-pub(super) fn interaction_form(
-    state: &AppState,
-    lang: &str,
-    headers: &HeaderMap,
-    body: &Bytes,
-    id: &str,
-) -> Result<Params, Box<Response>> {
-    let form =
-        form_params(headers, body).map_err(|_| Box::new(error_page(&state.views, lang, PageKind::BadRequest, None)))?;
-    if !bound_to_browser(state, headers, id) {
-        return Err(Box::new(error_page(&state.views, lang, PageKind::Forbidden, None)));
+/// The form of an interaction page (`/…/{id}`): well-formed, and posted by the browser the
+/// interaction belongs to (its cookie names the interaction in the URL). Rejected with the
+/// page to answer with. Carries the page language and the SSO session cookie.
+pub(super) struct BoundForm {
+    pub id: String,
+    pub lang: &'static str,
+    pub form: Params,
+    pub session: Option<String>,
+}
+
+impl FromRequest<AppState> for BoundForm {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let lang = lang_for(state, &parts.headers, None);
+        let bad = || error_page(&state.views, lang, PageKind::BadRequest, None);
+        let Ok(Path(id)) = Path::<String>::from_request_parts(&mut parts, state).await else { return Err(bad()) };
+        let headers = parts.headers.clone();
+        let Ok(body) = Bytes::from_request(Request::from_parts(parts, body), state).await else { return Err(bad()) };
+        let form = form_params(&headers, &body).map_err(|_| bad())?;
+        if !bound_to_browser(state, &headers, &id) {
+            return Err(error_page(&state.views, lang, PageKind::Forbidden, None));
+        }
+        let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+        Ok(Self { id, lang, form, session })
     }
-    Ok(form)
 }
 
 /// The interaction cookie must name the interaction in the URL.
@@ -172,22 +184,12 @@ fn with_cookies(mut response: Response, values: impl IntoIterator<Item = HeaderV
     response
 }
 
-async fn login(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let form = match interaction_form(&state, lang, &headers, &body, &id) {
-        Ok(form) => form,
-        Err(page) => return *page,
-    };
+async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundForm) -> Response {
+    let (id, lang, form) = (&f.id, f.lang, &f.form);
     let (csrf, user, pass) =
         (form.get("csrf_token").unwrap_or(""), form.get("username").unwrap_or(""), form.get("password").unwrap_or(""));
     let secure = state.web.secure_cookies;
-    match state.oidc.submit_login(&id, csrf, user, pass, ip.as_deref()).await {
+    match state.oidc.submit_login(id, csrf, user, pass, ip.as_deref()).await {
         Ok((session, outcome)) => {
             let session_cookie = session.map(|s| cookies::set(cookies::SESSION, &s, None, secure));
             with_cookies(render_outcome(&state, lang, outcome), session_cookie)
@@ -209,35 +211,20 @@ fn render_outcome(state: &AppState, lang: &str, outcome: AuthorizeOutcome) -> Re
     }
 }
 
-async fn second_factor(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let form = match interaction_form(&state, lang, &headers, &body, &id) {
-        Ok(form) => form,
-        Err(page) => return *page,
-    };
-    let (csrf, code) = (form.get("csrf_token").unwrap_or(""), form.get("code").unwrap_or(""));
-    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
-    match state.oidc.submit_second_factor(&id, csrf, code, session.as_deref(), ip.as_deref()).await {
+async fn second_factor(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundForm) -> Response {
+    let lang = f.lang;
+    let (csrf, code) = (f.form.get("csrf_token").unwrap_or(""), f.form.get("code").unwrap_or(""));
+    match state.oidc.submit_second_factor(&f.id, csrf, code, f.session.as_deref(), ip.as_deref()).await {
         Ok(outcome) => render_outcome(&state, lang, outcome),
         Err(e) => interaction_failure(&state, lang, &e),
     }
 }
 
-async fn consent(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let form = match interaction_form(&state, lang, &headers, &body, &id) {
-        Ok(form) => form,
-        Err(page) => return *page,
-    };
-    let approve = form.get("decision") == Some("allow");
-    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
-    match state.oidc.submit_consent(&id, form.get("csrf_token").unwrap_or(""), approve, session.as_deref()).await {
+async fn consent(State(state): State<AppState>, f: BoundForm) -> Response {
+    let lang = f.lang;
+    let approve = f.form.get("decision") == Some("allow");
+    let csrf = f.form.get("csrf_token").unwrap_or("");
+    match state.oidc.submit_consent(&f.id, csrf, approve, f.session.as_deref()).await {
         Ok(r) => with_cookies(
             respond_to_client(&state, lang, &r),
             [cookies::clear(cookies::INTERACTION, state.web.secure_cookies)],
@@ -277,19 +264,9 @@ async fn logout(
     }
 }
 
-async fn confirm_logout(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let form = match interaction_form(&state, lang, &headers, &body, &id) {
-        Ok(form) => form,
-        Err(page) => return *page,
-    };
-    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
-    match state.oidc.confirm_logout(&id, form.get("csrf_token").unwrap_or(""), session.as_deref()).await {
+async fn confirm_logout(State(state): State<AppState>, f: BoundForm) -> Response {
+    let lang = f.lang;
+    match state.oidc.confirm_logout(&f.id, f.form.get("csrf_token").unwrap_or(""), f.session.as_deref()).await {
         Ok(target) => logged_out(&state, lang, &target),
         Err(e) => interaction_failure(&state, lang, &e),
     }
