@@ -295,12 +295,6 @@ async fn create_user(app: &App, args: UserCreate, now: i64) -> anyhow::Result<()
         (None, true) => (generate_password(), true),
         _ => bail!("give exactly one of --password-file or --generate-password"),
     };
-    let mut context = vec![username.as_str()];
-    context.extend(email.as_deref());
-    context.extend(args.name.as_deref());
-    check_policy(&password, &context).map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
-    let hash =
-        app.state.oidc.password_hasher().hash(&password).map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
     let user = User {
         id: UserId::generate(),
         username: username.clone(),
@@ -318,6 +312,9 @@ async fn create_user(app: &App, args: UserCreate, now: i64) -> anyhow::Result<()
         updated_at: now,
         profile: Default::default(),
     };
+    check_policy(&password, &user.personal_words()).map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
+    let hash =
+        app.state.oidc.password_hasher().hash(&password).map_err(|e| anyhow::anyhow!("password refused: {e}"))?;
     app.state.store.users().insert(&NewUser { user: user.clone(), password_hash: Some(hash) }).await.map_err(|e| {
         match e {
             pintu::storage::StorageError::Conflict { .. } => {

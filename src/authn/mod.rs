@@ -76,14 +76,17 @@ impl AuthnService {
     ) -> Result<(User, AuthnContext), AuthnError> {
         let login = normalize_login(login);
         let keys = (throttle::account_key(&login), source_ip.map(throttle::source_key).unwrap_or_default());
-        let until = self.store.throttle().locked_until(&keys.0, &keys.1).await?;
+        let (until, counted) = self.store.throttle().state(&keys.0, &keys.1).await?;
         if until > now {
             return Err(AuthnError::Throttled { until });
         }
         match self.check_password(&login, password, now).await {
             Err(AuthnError::InvalidCredentials) => Err(self.count_failure(&keys, now).await?),
             Ok(found) => {
-                self.store.throttle().clear(&keys.0).await?;
+                // The common case, a login without earlier failures, writes nothing here.
+                if counted {
+                    self.store.throttle().clear(&keys.0).await?;
+                }
                 Ok(found)
             }
             other => other,

@@ -100,12 +100,11 @@ impl DirectoryService {
         let profile = self.patched_profile(&reach, &app.profile, patch).await?;
         let mut tx = self.store.begin().await?;
         let id = ClientId::new(client_id);
-        self.store.clients().update_profile_in(&mut tx, &id, &profile, version, self.now()).await.map_err(
-            |e| match e {
-                crate::storage::StorageError::NotFound => DirectoryError::PreconditionFailed,
-                other => other.into(),
-            },
-        )?;
+        self.store
+            .clients()
+            .update_profile_in(&mut tx, &id, &profile, version, self.now())
+            .await
+            .map_err(DirectoryError::stale)?;
         let detail = json!({ "claims": profile.released_claims, "min_level": profile.min_level as u8 });
         let event =
             AuditEvent::admin(&actor.id, "application.update", client_id, profile.owner_unit_id.as_ref(), detail)

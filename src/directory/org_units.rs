@@ -175,10 +175,7 @@ impl DirectoryService {
         }
         unit.updated_at = self.now();
         let mut tx = self.store.begin().await?;
-        self.store.org_units().update_in(&mut tx, &unit, version).await.map_err(|e| match e {
-            crate::storage::StorageError::NotFound => DirectoryError::PreconditionFailed,
-            other => other.into(),
-        })?;
+        self.store.org_units().update_in(&mut tx, &unit, version).await.map_err(DirectoryError::stale)?;
         let moved = unit.parent_id != current.parent_id;
         if moved {
             let placement = Placement {

@@ -78,7 +78,7 @@ impl DirectoryService {
         let mut user = blank_user(now);
         apply(&mut user, valid, unit);
         let password_hash = match &input.password {
-            Some(p) => Some(self.hash_password(p, &personal_words(&user))?),
+            Some(p) => Some(self.hash_password(p, &user.personal_words())?),
             None => None,
         };
         let mut tx = self.store.begin().await?;
@@ -172,7 +172,7 @@ impl DirectoryService {
         apply(&mut user, valid, unit);
         user.updated_at = self.now();
         let password_hash = match &input.password {
-            Some(p) => Some(self.hash_password(p, &personal_words(&user))?),
+            Some(p) => Some(self.hash_password(p, &user.personal_words())?),
             None => None,
         };
         let mut tx = self.store.begin().await?;
@@ -197,10 +197,7 @@ impl DirectoryService {
         version: i64,
     ) -> Result<Vec<AuditEvent>, DirectoryError> {
         let users = self.store.users();
-        users.update_in(tx, updated, version).await.map_err(|e| match e {
-            crate::storage::StorageError::NotFound => DirectoryError::PreconditionFailed,
-            other => other.into(),
-        })?;
+        users.update_in(tx, updated, version).await.map_err(DirectoryError::stale)?;
         let (before, after) = (&current.profile, &updated.profile);
         let moved = before.org_unit_id != after.org_unit_id;
         let mut events = vec![AuditEvent::admin(
@@ -282,15 +279,6 @@ fn check_not_cleared(patch: &UserPatch) -> Result<(), DirectoryError> {
         .map(|k| super::FieldError::new(k, format!("{k} cannot be removed; give a value")))
         .collect();
     if cleared.is_empty() { Ok(()) } else { Err(DirectoryError::Invalid(cleared)) }
-}
-
-/// What a person's password must not be built from: their login, name, e-mail and NIP.
-fn personal_words(user: &User) -> Vec<&str> {
-    let mut words = vec![user.username.as_str()];
-    words.extend(user.name.as_deref());
-    words.extend(user.email.as_deref());
-    words.extend(user.profile.nip.as_ref().map(|n| n.as_str()));
-    words
 }
 
 pub(super) fn blank_user(now: i64) -> User {

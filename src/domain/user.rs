@@ -26,6 +26,16 @@ pub struct User {
 }
 
 impl User {
+    /// What the person's password must not be built from (NIST SP 800-63B §3.1.1.2
+    /// context-specific words): login, name, e-mail and NIP.
+    pub fn personal_words(&self) -> Vec<&str> {
+        let mut words = vec![self.username.as_str()];
+        words.extend(self.name.as_deref());
+        words.extend(self.email.as_deref());
+        words.extend(self.profile.nip.as_ref().map(|n| n.as_str()));
+        words
+    }
+
     /// The displayable name with academic titles (OIDC `name`), falling back to the login.
     pub fn display_name(&self) -> String {
         let name = self.name.as_deref().unwrap_or(&self.username);

@@ -197,11 +197,7 @@ impl OidcService {
             Err(AuthnError::Throttled { until }) => return Ok(PasswordChange::Throttled { until }),
             Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
         }
-        let mut context = vec![user.username.as_str()];
-        context.extend(user.name.as_deref());
-        context.extend(user.email.as_deref());
-        context.extend(user.profile.nip.as_ref().map(|n| n.as_str()));
-        if let Err(e) = crate::authn::check_policy(new, &context) {
+        if let Err(e) = crate::authn::check_policy(new, &user.personal_words()) {
             return Ok(PasswordChange::Refused(e.to_string()));
         }
         self.authn.set_password(&user, new, now).await.map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;

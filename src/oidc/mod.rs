@@ -80,11 +80,6 @@ impl OidcService {
         &self.config
     }
 
-    /// The service's clock, for callers outside the crate's protocol code (`Retry-After`).
-    pub fn now_secs(&self) -> i64 {
-        self.clock.now()
-    }
-
     pub(crate) fn now(&self) -> i64 {
         self.clock.now()
     }

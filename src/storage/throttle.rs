@@ -2,7 +2,8 @@
 
 use super::{Db, StorageError, on_pool};
 
-const LOCKED_UNTIL: &str = "SELECT COALESCE(MAX(locked_until), 0) FROM login_throttle WHERE key = $1 OR key = $2";
+const LOCKED_UNTIL: &str = "SELECT COALESCE(MAX(locked_until), 0), \
+     COALESCE(SUM(CASE WHEN key = $1 THEN 1 ELSE 0 END), 0) FROM login_throttle WHERE key = $1 OR key = $2";
 /// Counts a failure: a new window when the old one started before `$3`.
 const FAIL: &str = "INSERT INTO login_throttle (key, failures, window_start, locked_until) VALUES ($1, 1, $2, 0) \
      ON CONFLICT (key) DO UPDATE SET \
@@ -23,9 +24,15 @@ impl<'a> Throttle<'a> {
 
     /// The later lock time of two keys (0 when neither is locked).
     pub async fn locked_until(&self, a: &str, b: &str) -> Result<i64, StorageError> {
-        let (until,): (i64,) =
+        Ok(self.state(a, b).await?.0)
+    }
+
+    /// The later lock time of two keys, and whether `a` has a counter at all (so that a
+    /// success need not write to clear one that is not there).
+    pub async fn state(&self, a: &str, b: &str) -> Result<(i64, bool), StorageError> {
+        let (until, counted): (i64, i64) =
             on_pool!(self.db, |pool| sqlx::query_as(LOCKED_UNTIL).bind(a).bind(b).fetch_one(pool).await)?;
-        Ok(until)
+        Ok((until, counted > 0))
     }
 
     /// Counts a failure for `key` in the window that started at or after `window_cutoff`;

@@ -167,7 +167,7 @@ fn interaction_failure(state: &AppState, lang: &str, e: &InteractionError) -> Re
         InteractionError::Throttled { pending, until } => {
             let mut r =
                 render_interaction(state, lang, pending, StatusCode::TOO_MANY_REQUESTS, Some("error_throttled"));
-            let wait = (until - state.oidc.now_secs()).max(1);
+            let wait = (until - state.oidc.now()).max(1);
             if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
             }

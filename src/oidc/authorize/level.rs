@@ -11,7 +11,7 @@ use crate::domain::{RelyingParty, SecurityLevel, SsoSession, User};
 
 use super::request::ValidRequest;
 use super::{AuthorizeOutcome, DenialReason, ErrorTarget};
-use crate::oidc::{ErrorCode, OAuthError, OidcService};
+use crate::oidc::{OAuthError, OidcService};
 
 /// The level a request needs and who asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,16 +101,6 @@ impl OidcService {
         self.audit.record_or_log(event).await;
         let response = self.error_response(&target, &error);
         AuthorizeOutcome::Denied { client_name: client.display_name().to_owned(), response, reason }
-    }
-}
-
-impl DenialReason {
-    /// The OAuth error the application receives.
-    pub fn code(&self) -> ErrorCode {
-        match self {
-            DenialReason::Policy => ErrorCode::AccessDenied,
-            DenialReason::Level(need) => OidcService::unreachable_error(*need).code,
-        }
     }
 }
 
