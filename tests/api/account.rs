@@ -34,13 +34,7 @@ async fn people_see_and_end_their_sessions_and_change_their_password(backend: Ba
     let (status, page, _) = here.post(&action, &[("csrf_token", &csrf), ("session", &other_id)]).await;
     assert!(status == 200 && page.contains("Sesi sudah diakhiri"), "{page}");
     assert_eq!(page.matches("<li>").count(), 1);
-    let params = [
-        ("response_type", "code"),
-        ("client_id", client.id.as_str()),
-        ("redirect_uri", client.redirect_uri.as_str()),
-        ("scope", "openid"),
-    ];
-    let (status, page, _) = there.get(&app.authorize_url(&params)).await;
+    let (status, page, _) = there.get(&app.code_flow_url(&client, &[])).await;
     assert!(status == 200 && page.contains("name=\"password\""), "the ended session must sign in again");
 
     let change = |page: &str| {
@@ -74,10 +68,10 @@ async fn people_see_and_end_their_sessions_and_change_their_password(backend: Ba
     let (_, page, _) =
         here.post(&action, &[("csrf_token", &csrf), ("current_password", PASSWORD), ("new_password", new)]).await;
     assert!(page.contains("Kata sandi sudah diganti"), "{page}");
-    let (_, page, _) = there.get(&app.authorize_url(&params)).await;
+    let (_, page, _) = there.get(&app.code_flow_url(&client, &[])).await;
     let (status, _, _) = there.login(&page, "budi", PASSWORD).await;
     assert_eq!(status, 401, "the old password no longer works");
-    let (_, page, _) = there.get(&app.authorize_url(&params)).await;
+    let (_, page, _) = there.get(&app.code_flow_url(&client, &[])).await;
     let (status, _, _) = there.login(&page, "budi", new).await;
     assert_eq!(status, 303);
     let forged = app.browser();

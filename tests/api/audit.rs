@@ -10,13 +10,7 @@ backend_tests!(logins_tokens_and_changes_are_audited_and_reported, tampering_wit
 
 async fn failed_login(app: &TestApp, client: &crate::support::TestClient, username: &str) {
     let browser = app.browser();
-    let params = [
-        ("response_type", "code"),
-        ("client_id", client.id.as_str()),
-        ("redirect_uri", client.redirect_uri.as_str()),
-        ("scope", "openid"),
-    ];
-    let (_, page, _) = browser.get(&app.authorize_url(&params)).await;
+    let (_, page, _) = browser.get(&app.code_flow_url(client, &[])).await;
     let (status, page, _) = browser.login(&page, username, "salah-salah-salah").await;
     assert_eq!(status, 401, "{page}");
     assert!(form_in(&page).is_some());

@@ -28,15 +28,7 @@ fn code_at(secret: &str, now: i64) -> String {
 }
 
 fn auth_url(app: &TestApp, client: &TestClient, extra: &[(&str, &str)]) -> String {
-    let mut params = vec![
-        ("response_type", "code"),
-        ("client_id", client.id.as_str()),
-        ("redirect_uri", client.redirect_uri.as_str()),
-        ("scope", "openid"),
-        ("state", "s-1"),
-    ];
-    params.extend_from_slice(extra);
-    app.authorize_url(&params)
+    app.code_flow_url(client, extra)
 }
 
 /// Signs in with a password (level 1) through `client`, then enrolls TOTP on the account page;

@@ -12,13 +12,7 @@ backend_tests!(
 /// Opens a login page for `client` in a fresh browser.
 async fn login_page(app: &TestApp, client: &TestClient) -> (Browser, String) {
     let browser = app.browser();
-    let params = [
-        ("response_type", "code"),
-        ("client_id", client.id.as_str()),
-        ("redirect_uri", client.redirect_uri.as_str()),
-        ("scope", "openid"),
-    ];
-    let (_, page, _) = browser.get(&app.authorize_url(&params)).await;
+    let (_, page, _) = browser.get(&app.code_flow_url(client, &[])).await;
     (browser, page)
 }
 

@@ -247,6 +247,19 @@ impl TestApp {
         browser::query_param(&location, "code").expect("code in redirect")
     }
 
+    /// An `openid` code-flow request for `client` with `state=s-1`, plus `extra` parameters.
+    pub fn code_flow_url(&self, client: &TestClient, extra: &[(&str, &str)]) -> String {
+        let mut params = vec![
+            ("response_type", "code"),
+            ("client_id", client.id.as_str()),
+            ("redirect_uri", client.redirect_uri.as_str()),
+            ("scope", "openid"),
+            ("state", "s-1"),
+        ];
+        params.extend_from_slice(extra);
+        self.authorize_url(&params)
+    }
+
     pub fn authorize_url(&self, params: &[(&str, &str)]) -> String {
         let query = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
         self.url(&format!("/oauth2/authorize?{query}"))
