@@ -47,7 +47,9 @@ impl App {
             .await
             .context("cannot load the signing keys (is this the key-encryption key they were sealed with?)")?;
         let hasher = PasswordHasherService::new(config.password);
-        let authn = AuthnService::new(store.clone(), hasher).context("invalid password hashing parameters")?;
+        let authn = AuthnService::new(store.clone(), hasher)
+            .context("invalid password hashing parameters")?
+            .with_passkeys(&config.webauthn);
         let audit = AuditRecorder::new(store.clone(), clock.clone());
         let directory = DirectoryService::new(store.clone(), clock.clone(), audit, hasher);
         let oidc =

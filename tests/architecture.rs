@@ -33,6 +33,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("csv", &["directory/import.rs"]),
     ("zxcvbn", &["authn/policy.rs"]),
     ("totp_rs", &["authn/totp.rs"]),
+    ("webauthn_rs", &["authn/webauthn.rs"]),
     ("qrcode", &["authn/totp.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK

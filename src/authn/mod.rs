@@ -1,16 +1,16 @@
-//! How a person proves who they are. The core knows passwords; second factors, passkeys and
-//! certificates come with the security-level issue.
+//! How a person proves who they are: passwords, TOTP and recovery codes, passkeys.
 
 pub mod hashing;
 pub mod password;
 pub mod policy;
 pub mod throttle;
 pub mod totp;
+pub mod webauthn;
 
 use std::sync::Arc;
 
 use crate::domain::user::normalize_login;
-use crate::domain::{AuthnContext, User};
+use crate::domain::{AuthnContext, SecurityLevel, User};
 use crate::storage::{StorageError, Store};
 
 pub use password::{PasswordError, PasswordHasherService, generate_password};
@@ -33,6 +33,28 @@ pub enum AuthnError {
     /// A second-factor operation that cannot proceed (nothing pending, a malformed secret).
     #[error("{0}")]
     Factor(&'static str),
+    /// A passkey ceremony refused (see `webauthn::PasskeyProblem`).
+    #[error(transparent)]
+    Passkey(#[from] webauthn::PasskeyProblem),
+}
+
+/// The factors a person has enrolled besides the password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Enrolled {
+    pub totp: bool,
+    /// Usable passkeys (none while the server cannot do WebAuthn).
+    pub passkeys: i64,
+}
+
+impl Enrolled {
+    /// The highest level these factors reach (before the person's ceiling).
+    pub fn level(self) -> SecurityLevel {
+        match (self.passkeys > 0, self.totp) {
+            (true, _) => SecurityLevel::PhishingResistant,
+            (false, true) => SecurityLevel::SecondFactor,
+            (false, false) => SecurityLevel::Password,
+        }
+    }
 }
 
 /// Verifies passwords against the directory.
@@ -44,12 +66,20 @@ pub struct AuthnService {
     dummy_hash: Arc<String>,
     /// One thread per core runs every argon2id computation (see `hashing`).
     hashing: hashing::HashingPool,
+    /// The WebAuthn relying party; `None` when passkeys cannot work with the issuer.
+    webauthn: Option<Arc<webauthn::RelyingParty>>,
 }
 
 impl AuthnService {
     pub fn new(store: Store, hasher: PasswordHasherService) -> Result<Self, PasswordError> {
         let dummy_hash = Arc::new(hasher.hash(&generate_password())?);
-        Ok(Self { store, hasher, dummy_hash, hashing: hashing::HashingPool::new() })
+        Ok(Self { store, hasher, dummy_hash, hashing: hashing::HashingPool::new(), webauthn: None })
+    }
+
+    /// Enables passkeys for the relying party `config` describes (if it can be built).
+    pub fn with_passkeys(mut self, config: &crate::config::WebauthnConfig) -> Self {
+        self.webauthn = webauthn::relying_party(config).map(Arc::new);
+        self
     }
 
     /// Runs one argon2id computation on the hashing threads.
@@ -91,6 +121,18 @@ impl AuthnService {
             }
             other => other,
         }
+    }
+
+    /// What the person has enrolled besides the password.
+    pub async fn enrolled(&self, user: &User) -> Result<Enrolled, AuthnError> {
+        let totp = self.store.factors().find_totp(&user.id).await?.is_some_and(|t| t.confirmed);
+        let passkeys = if self.webauthn.is_some() { self.store.passkeys().count(&user.id).await? } else { 0 };
+        Ok(Enrolled { totp, passkeys })
+    }
+
+    /// The highest level this person's enrolled factors can reach (before their ceiling).
+    pub async fn enrolled_level(&self, user: &User) -> Result<SecurityLevel, AuthnError> {
+        Ok(self.enrolled(user).await?.level())
     }
 
     /// Replaces a person's password after `policy::check_policy` accepted it; the hash is

@@ -7,7 +7,7 @@ use qrcode::render::svg;
 use sha2::{Digest, Sha256};
 use totp_rs::{Algorithm, Builder, Secret, Totp};
 
-use crate::domain::{AuthnContext, SecurityLevel, User};
+use crate::domain::{AuthnContext, User};
 
 use super::{AuthnError, AuthnService};
 
@@ -83,12 +83,6 @@ fn new_recovery_codes() -> Vec<String> {
 }
 
 impl AuthnService {
-    /// The highest level this person's enrolled factors can reach (before their ceiling).
-    pub async fn enrolled_level(&self, user: &User) -> Result<SecurityLevel, AuthnError> {
-        let totp = self.store.factors().find_totp(&user.id).await?;
-        Ok(if totp.is_some_and(|t| t.confirmed) { SecurityLevel::SecondFactor } else { SecurityLevel::Password })
-    }
-
     /// Starts TOTP enrollment, or shows the pending one again (a mistyped first code must not
     /// invalidate what the person already scanned); a pending secret older than an hour is
     /// replaced. `None` when a confirmed credential exists.

@@ -15,7 +15,8 @@ use url::Url;
 mod validate;
 
 use validate::{
-    check_database_url, secret_with_file, validate_issuer, validate_log, validate_oidc, validate_password, validate_web,
+    check_database_url, secret_with_file, validate_issuer, validate_log, validate_oidc, validate_password,
+    validate_web, validate_webauthn,
 };
 pub use validate::{check_issuer, is_loopback};
 
@@ -38,6 +39,15 @@ pub struct RawConfig {
     pub oidc: RawOidc,
     #[serde(default)]
     pub password: RawPassword,
+    #[serde(default)]
+    pub webauthn: RawWebauthn,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWebauthn {
+    pub rp_id: Option<String>,
+    pub rp_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -84,6 +94,17 @@ pub struct Config {
     pub web: WebConfig,
     pub oidc: OidcConfig,
     pub password: PasswordConfig,
+    pub webauthn: WebauthnConfig,
+}
+
+/// The WebAuthn relying party: passkeys are scoped to `rp_id` (the issuer's host or a parent
+/// domain of it) and accepted only from the issuer's origin. `None` when the issuer is an IP
+/// address, which browsers refuse as an RP ID: passkeys are then unavailable.
+#[derive(Debug, Clone)]
+pub struct WebauthnConfig {
+    pub rp_id: Option<String>,
+    pub rp_name: String,
+    pub origin: Url,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,6 +205,7 @@ impl RawConfig {
         let web = validate_web(self.web, &issuer, &mut errors);
         let oidc = validate_oidc(self.oidc, &issuer, &mut errors);
         let password = validate_password(self.password, &mut errors);
+        let webauthn = validate_webauthn(self.webauthn, &issuer, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -196,6 +218,7 @@ impl RawConfig {
             web,
             oidc,
             password,
+            webauthn,
         })
     }
 }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 use super::{
-    ConfigError, LogConfig, LogFormat, OidcConfig, PasswordConfig, RawOidc, RawPassword, RawWeb, WebConfig, problem,
+    ConfigError, LogConfig, LogFormat, OidcConfig, PasswordConfig, RawOidc, RawPassword, RawWeb, RawWebauthn,
+    WebConfig, WebauthnConfig, problem,
 };
 
 fn default_issuer() -> Url {
@@ -180,4 +181,30 @@ pub(super) fn validate_password(raw: RawPassword, errors: &mut Vec<ConfigError>)
         errors.push(problem("password", "iterations and parallelism must be at least 1"));
     }
     cfg
+}
+
+/// The RP ID defaults to the issuer's host; a configured one must be that host or a parent
+/// domain of it (WebAuthn §5.1.3: a registrable domain suffix of the origin's effective
+/// domain).
+pub(super) fn validate_webauthn(raw: RawWebauthn, issuer: &Url, errors: &mut Vec<ConfigError>) -> WebauthnConfig {
+    let host = issuer.domain().map(str::to_ascii_lowercase);
+    let rp_id = match (raw.rp_id.map(|r| r.to_ascii_lowercase()), &host) {
+        (Some(id), Some(host)) if host == &id || host.ends_with(&format!(".{id}")) => Some(id),
+        (Some(_), Some(_)) => {
+            errors.push(problem("webauthn.rp_id", "must be the issuer's host name or a parent domain of it"));
+            None
+        }
+        (Some(_), None) => {
+            errors.push(problem("webauthn.rp_id", "passkeys need an issuer with a host name, not an IP address"));
+            None
+        }
+        (None, host) => host.clone(),
+    };
+    let rp_name = raw.rp_name.unwrap_or_else(|| "Pintu".to_owned());
+    if rp_name.trim().is_empty() || rp_name.len() > 64 {
+        errors.push(problem("webauthn.rp_name", "must be 1 to 64 characters"));
+    }
+    let mut origin = issuer.clone();
+    origin.set_path("");
+    WebauthnConfig { rp_id, rp_name, origin }
 }

@@ -324,14 +324,15 @@ pub(super) fn apply(user: &mut User, v: ValidUser, unit: Option<OrgUnitId>) {
 }
 
 impl DirectoryService {
-    /// Removes a person's second factors (a lost device): their TOTP authenticator and
-    /// recovery codes go, and their sessions end, so the next login starts at a password.
+    /// Removes a person's second factors (a lost device): their TOTP authenticator, recovery
+    /// codes and passkeys go, and their sessions end, so the next login starts at a password.
     pub async fn reset_factors(&self, actor: &Actor, id: &str) -> Result<u64, DirectoryError> {
         let reach = self.reach(actor).await?;
         let user = self.user_in_reach(&reach, id).await?;
         self.check_may_manage(&reach, &user).await?;
         let mut tx = self.store.begin().await?;
-        let removed = self.store.factors().reset_in(&mut tx, &user.id).await?;
+        let mut removed = self.store.factors().reset_in(&mut tx, &user.id).await?;
+        removed += self.store.passkeys().remove_all_in(&mut tx, &user.id).await?;
         self.store.users().cut_off_in(&mut tx, &user.id, self.now()).await?;
         let detail = json!({ "removed": removed });
         let event =

@@ -11,7 +11,7 @@ use super::{OAuthError, OidcService};
 pub(crate) const KIND_ACCOUNT_TOTP: &str = "account-totp";
 
 /// Enrolling a factor needs a password given within this many seconds.
-const RECENT_AUTH: i64 = 10 * 60;
+pub(super) const RECENT_AUTH: i64 = 10 * 60;
 
 /// What the TOTP page shows.
 #[derive(Debug, Clone)]
@@ -25,14 +25,16 @@ pub enum TotpPage {
 impl OidcService {
     /// The session behind an account page, at the level the person's factors allow: someone
     /// who only knows the password of an account with TOTP cannot use these pages.
-    async fn account_session(
+    pub(super) async fn account_session(
         &self,
         session_cookie: Option<&str>,
     ) -> Result<(crate::domain::SsoSession, crate::domain::User), InteractionError> {
         let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
         let enrolled =
             self.authn.enrolled_level(&user).await.map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
-        if session.authn.level < enrolled {
+        // Any enrolled factor keeps a password alone out; a code session (level 2) suffices
+        // even for someone who also has passkeys.
+        if session.authn.level < enrolled.min(crate::domain::SecurityLevel::SecondFactor) {
             return Err(InteractionError::Expired);
         }
         Ok((session, user))
@@ -116,6 +118,8 @@ pub struct AccountOverview {
     pub totp_enrolled: bool,
     pub recovery_codes_left: i64,
     pub sessions: Vec<SessionEntry>,
+    /// `None` when the server cannot do WebAuthn.
+    pub passkeys: Option<Vec<crate::storage::PasskeyRecord>>,
 }
 
 /// How a password change went.
@@ -135,6 +139,10 @@ impl OidcService {
             self.start_interaction(KIND_ACCOUNT, String::new(), Some(&session.id)).await?;
         let totp = self.store.factors().find_totp(&user.id).await?;
         let recovery_codes_left = self.store.factors().recovery_codes_left(&user.id).await?;
+        let passkeys = match self.authn.passkeys_available() {
+            true => Some(self.store.passkeys().of_user(&user.id).await?),
+            false => None,
+        };
         let mut sessions = Vec::new();
         for s in self.store.session_list().live(&user.id, self.now()).await? {
             let mut applications = Vec::new();
@@ -159,11 +167,12 @@ impl OidcService {
             totp_enrolled: totp.is_some_and(|t| t.confirmed),
             recovery_codes_left,
             sessions,
+            passkeys,
         })
     }
 
     /// The account form's interaction, and the session and person it belongs to.
-    async fn account_form(
+    pub(super) async fn account_form(
         &self,
         interaction_id: &str,
         csrf: &str,

@@ -14,9 +14,17 @@ use super::{OAuthError, OidcService, random_token, secure_eq, token_hash};
 #[serde(rename_all = "snake_case")]
 pub enum InteractionStage {
     Login,
-    /// The session must step up: ask for the second factor only.
-    SecondFactor,
+    /// The session must step up: ask for the missing factor only.
+    SecondFactor(StepUpMethods),
     Consent,
+}
+
+/// What a step-up page offers: a TOTP or recovery code (when that reaches the level needed),
+/// a passkey (when the person has one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct StepUpMethods {
+    pub code: bool,
+    pub passkey: bool,
 }
 
 /// What the web layer needs to render a login or consent page. `csrf_token` goes into the
@@ -31,6 +39,8 @@ pub struct PendingInteraction {
     pub ui_locales: Option<String>,
     /// Scopes the consent page must list.
     pub scopes: Vec<String>,
+    /// The login page offers passkeys (the server can do WebAuthn).
+    pub passkey_login: bool,
 }
 
 /// Why an interaction cannot continue. Rendered as a page, never redirected.
@@ -50,6 +60,9 @@ pub enum InteractionError {
     /// A wrong, reused or malformed second-factor code: ask again.
     #[error("invalid second factor")]
     InvalidSecondFactor(Box<PendingInteraction>),
+    /// A passkey answer refused: show the page again, saying why.
+    #[error("passkey refused: {problem}")]
+    Passkey { pending: Box<PendingInteraction>, problem: crate::authn::webauthn::PasskeyProblem },
     #[error(transparent)]
     OAuth(#[from] OAuthError),
 }
@@ -125,6 +138,7 @@ impl OidcService {
             login_hint: req.login_hint.clone(),
             ui_locales: req.ui_locales.clone(),
             scopes: req.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            passkey_login: self.authn.passkeys_available(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! parsed parameters and returns an outcome or an `OAuthError`; `web/` renders them.
 
 pub mod account;
+pub mod account_passkeys;
 pub mod admin;
 pub mod authorize;
 pub mod claims;
@@ -37,7 +38,7 @@ use crate::storage::Store;
 pub use authorize::{AuthorizationResponse, AuthorizeOutcome, ResponseMode};
 pub use client_auth::ClientCredentials;
 pub use error::{ErrorCode, OAuthError};
-pub use interaction::{InteractionStage, PendingInteraction};
+pub use interaction::{InteractionStage, PendingInteraction, StepUpMethods};
 pub use params::Params;
 
 /// The OpenID provider: holds what every endpoint needs. Cheap to clone.

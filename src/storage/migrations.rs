@@ -38,6 +38,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0005_level_requirements.sql"),
         include_str!("../../migrations/postgres/0005_level_requirements.sql"),
     ),
+    (
+        6,
+        "passkeys",
+        include_str!("../../migrations/sqlite/0006_passkeys.sql"),
+        include_str!("../../migrations/postgres/0006_passkeys.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -47,6 +53,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0003_login_throttle.sql",
     "0004_second_factors.sql",
     "0005_level_requirements.sql",
+    "0006_passkeys.sql",
 ];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

@@ -12,6 +12,7 @@ mod interactions;
 mod keys;
 mod migrations;
 mod org_units;
+mod passkeys;
 mod roles;
 mod session_list;
 mod sessions;
@@ -29,6 +30,7 @@ pub use interactions::{Interaction, Interactions};
 pub use keys::{SigningKeyRow, SigningKeys};
 pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;
 pub use org_units::{OrgUnits, Placement};
+pub use passkeys::{Ceremony, PasskeyRecord, Passkeys};
 pub use roles::{HeldRole, Roles};
 pub use session_list::{SessionList, SessionSummary};
 pub use sessions::{NewSession, Sessions};
@@ -131,6 +133,9 @@ impl Store {
     pub fn factors(&self) -> Factors<'_> {
         Factors::new(&self.db)
     }
+    pub fn passkeys(&self) -> Passkeys<'_> {
+        Passkeys::new(&self.db)
+    }
     pub fn throttle(&self) -> Throttle<'_> {
         Throttle::new(&self.db)
     }
@@ -158,7 +163,8 @@ impl Store {
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
     /// `before`. Returns how many rows went.
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
-        const STATEMENTS: [&str; 6] = [
+        const STATEMENTS: [&str; 7] = [
+            "DELETE FROM webauthn_ceremonies WHERE expires_at < $1",
             "DELETE FROM login_throttle WHERE locked_until < $1 AND window_start < $1 - 86400",
             "DELETE FROM authorization_codes WHERE expires_at < $1",
             "DELETE FROM interactions WHERE expires_at < $1",

@@ -33,7 +33,8 @@ const INSERT: &str = "INSERT INTO sessions (id, token_hash, user_id, auth_time, 
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const FIND_BY_TOKEN: &str =
     "SELECT id, user_id, auth_time, acr, amr, expires_at, ended_at FROM sessions WHERE token_hash = $1";
-const SET_AUTHN: &str = "UPDATE sessions SET auth_time = $2, acr = $3, amr = $4 WHERE id = $1 AND ended_at IS NULL";
+const SET_AUTHN: &str =
+    "UPDATE sessions SET auth_time = $2, acr = $3, amr = $4, token_hash = $5 WHERE id = $1 AND ended_at IS NULL";
 const END: &str = "UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL";
 const END_FOR_USER: &str = "UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL";
 const FIND_CONSENT: &str = "SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2";
@@ -85,14 +86,17 @@ impl<'a> Sessions<'a> {
         Ok(())
     }
 
-    /// Records a step-up: the session's new level, methods and authentication time.
-    pub async fn set_authn(&self, id: &SessionId, authn: &AuthnContext) -> Result<(), StorageError> {
+    /// Records a step-up: the session's new level, methods and authentication time, under a
+    /// new cookie token (the old cookie stops working: a session raised in privilege gets a
+    /// fresh identifier, OWASP session management).
+    pub async fn set_authn(&self, id: &SessionId, authn: &AuthnContext, token_hash: &str) -> Result<(), StorageError> {
         let amr = serde_json::to_string(&authn.amr).map_err(|e| corrupt("sessions", e))?;
         let n = on_pool!(self.db, |pool| sqlx::query(SET_AUTHN)
             .bind(id.as_str())
             .bind(authn.auth_time)
             .bind(authn.level.acr())
             .bind(&amr)
+            .bind(token_hash)
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;

@@ -13,7 +13,7 @@ use super::error::{PageKind, error_page, page};
 use super::extract::ClientIp;
 use super::interaction::BoundForm;
 use super::state::AppState;
-use super::views::{AccountView, SessionView, TotpView};
+use super::views::{AccountView, PasskeyForm, PasskeyView, SessionView, TotpView};
 use super::{cookies, lang_for};
 
 pub fn routes() -> Router<AppState> {
@@ -65,7 +65,7 @@ async fn confirm(State(state): State<AppState>, headers: HeaderMap, f: BoundForm
     }
 }
 
-fn failure(state: &AppState, lang: &str, e: &InteractionError) -> Response {
+pub(super) fn failure(state: &AppState, lang: &str, e: &InteractionError) -> Response {
     match e {
         InteractionError::Expired => error_page(&state.views, lang, PageKind::SignInFirst, None),
         InteractionError::Csrf => error_page(&state.views, lang, PageKind::Forbidden, None),
@@ -82,10 +82,22 @@ pub fn overview_routes() -> Router<AppState> {
 }
 
 /// A message to show at the top of the overview.
-struct Notice {
-    key: &'static str,
-    is_error: bool,
+pub(super) struct Notice {
+    key: String,
+    pub is_error: bool,
     detail: Option<String>,
+}
+
+impl Notice {
+    pub fn ok(key: &str) -> Self {
+        Self { key: key.to_owned(), is_error: false, detail: None }
+    }
+    pub fn error(key: &str) -> Self {
+        Self { key: key.to_owned(), is_error: true, detail: None }
+    }
+    pub fn key_is(&self, key: &str) -> bool {
+        self.key == key
+    }
 }
 
 async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -93,13 +105,19 @@ async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response
     render_overview(&state, lang, &headers, None).await
 }
 
-async fn render_overview(state: &AppState, lang: &str, headers: &HeaderMap, notice: Option<Notice>) -> Response {
+pub(super) async fn render_overview(
+    state: &AppState,
+    lang: &str,
+    headers: &HeaderMap,
+    notice: Option<Notice>,
+) -> Response {
     let secure = state.web.secure_cookies;
     let session = cookies::get(headers, cookies::SESSION, secure);
     let o = match state.oidc.account_overview(session.as_deref()).await {
         Ok(o) => o,
         Err(e) => return failure(state, lang, &e),
     };
+    let available = o.passkeys.is_some();
     let sessions = o
         .sessions
         .iter()
@@ -119,9 +137,24 @@ async fn render_overview(state: &AppState, lang: &str, headers: &HeaderMap, noti
         totp_enrolled: o.totp_enrolled,
         recovery_codes_left: o.recovery_codes_left,
         sessions,
+        passkeys: o.passkeys.map(|list| {
+            list.into_iter()
+                .map(|p| PasskeyView {
+                    id: p.id,
+                    name: p.name,
+                    created: format_time(p.created_at),
+                    last_used: p.last_used_at.map(format_time),
+                })
+                .collect()
+        }),
+        passkey: available.then(|| PasskeyForm {
+            options_url: format!("/account/passkeys/{}/options", o.interaction_id),
+            action: format!("/account/passkeys/{}", o.interaction_id),
+            mode: "register",
+        }),
         message_is_error: notice.as_ref().is_some_and(|n| n.is_error),
         detail: notice.as_ref().and_then(|n| n.detail.clone()),
-        message: notice.map(|n| n.key.to_owned()),
+        message: notice.map(|n| n.key),
     };
     let mut response = page(&state.views, StatusCode::OK, "account.html", lang, &view);
     let ttl = state.oidc.config().interaction_ttl;
@@ -149,12 +182,10 @@ async fn change_password(
     let csrf = form.get("csrf_token").unwrap_or("");
     let changed = state.oidc.change_password((&f.id, csrf), f.session.as_deref(), current, new, ip.as_deref()).await;
     let notice = match changed {
-        Ok(PasswordChange::Changed) => Notice { key: "account_password_changed", is_error: false, detail: None },
-        Ok(PasswordChange::WrongCurrent) => Notice { key: "account_wrong_password", is_error: true, detail: None },
-        Ok(PasswordChange::Throttled { .. }) => Notice { key: "error_throttled", is_error: true, detail: None },
-        Ok(PasswordChange::Refused(why)) => {
-            Notice { key: "account_password_refused", is_error: true, detail: Some(why) }
-        }
+        Ok(PasswordChange::Changed) => Notice::ok("account_password_changed"),
+        Ok(PasswordChange::WrongCurrent) => Notice::error("account_wrong_password"),
+        Ok(PasswordChange::Throttled { .. }) => Notice::error("error_throttled"),
+        Ok(PasswordChange::Refused(why)) => Notice { detail: Some(why), ..Notice::error("account_password_refused") },
         Err(e) => return failure(&state, lang, &e),
     };
     render_overview(&state, lang, &headers, Some(notice)).await
@@ -165,7 +196,7 @@ async fn end_session(State(state): State<AppState>, headers: HeaderMap, f: Bound
     let csrf = f.form.get("csrf_token").unwrap_or("");
     match state.oidc.end_own_session((&f.id, csrf), f.session.as_deref(), f.form.get("session").unwrap_or("")).await {
         Ok(()) => {
-            let notice = Notice { key: "account_session_ended", is_error: false, detail: None };
+            let notice = Notice::ok("account_session_ended");
             render_overview(&state, lang, &headers, Some(notice)).await
         }
         Err(e) => failure(&state, lang, &e),

@@ -18,7 +18,7 @@ use super::error::{PageKind, error_page, oauth_error_page, page};
 use super::extract::{ClientIp, form_params, query_params};
 use super::oidc::{redirect_or_form, see_other};
 use super::state::AppState;
-use super::views::{ConsentView, DeniedView, FormPostView, LoginView, LogoutView};
+use super::views::{ConsentView, DeniedView, FormPostView, LoginView, LogoutView, PasskeyForm};
 use super::{cookies, lang_for};
 
 /// The inline script of the form_post page; allowed by hash in its CSP.
@@ -43,22 +43,36 @@ pub fn render_interaction(
 ) -> Response {
     let mut response = match p.stage {
         InteractionStage::Login => {
+            let passkey = p.passkey_login.then(|| PasskeyForm {
+                options_url: format!("/login/{}/passkey/options", p.id),
+                action: format!("/login/{}/passkey", p.id),
+                mode: "login",
+            });
             let view = LoginView {
                 action: format!("/login/{}", p.id),
                 csrf_token: p.csrf_token.clone(),
                 client_name: p.client_name.clone(),
                 login_hint: p.login_hint.clone(),
                 error: error.map(str::to_owned),
+                code: false,
+                passkey,
             };
             page(&state.views, status, "login.html", lang, &view)
         }
-        InteractionStage::SecondFactor => {
+        InteractionStage::SecondFactor(methods) => {
+            let passkey = methods.passkey.then(|| PasskeyForm {
+                options_url: format!("/second-factor/{}/passkey/options", p.id),
+                action: format!("/second-factor/{}/passkey", p.id),
+                mode: "step-up",
+            });
             let view = LoginView {
                 action: format!("/second-factor/{}", p.id),
                 csrf_token: p.csrf_token.clone(),
                 client_name: p.client_name.clone(),
                 login_hint: None,
                 error: error.map(str::to_owned),
+                code: methods.code,
+                passkey,
             };
             page(&state.views, status, "second_factor.html", lang, &view)
         }
@@ -154,7 +168,7 @@ fn bound_to_browser(state: &AppState, headers: &HeaderMap, id: &str) -> bool {
         .is_some_and(|c| crate::oidc::secure_eq(&c, id))
 }
 
-fn interaction_failure(state: &AppState, lang: &str, e: &InteractionError) -> Response {
+pub(super) fn interaction_failure(state: &AppState, lang: &str, e: &InteractionError) -> Response {
     match e {
         InteractionError::Expired => error_page(&state.views, lang, PageKind::Expired, None),
         InteractionError::Csrf => error_page(&state.views, lang, PageKind::Forbidden, None),
@@ -163,6 +177,10 @@ fn interaction_failure(state: &AppState, lang: &str, e: &InteractionError) -> Re
         }
         InteractionError::InvalidSecondFactor(p) => {
             render_interaction(state, lang, p, StatusCode::UNAUTHORIZED, Some("error_invalid_second_factor"))
+        }
+        InteractionError::Passkey { pending, problem } => {
+            let key = format!("error_passkey_{}", problem.code());
+            render_interaction(state, lang, pending, StatusCode::UNAUTHORIZED, Some(&key))
         }
         InteractionError::Throttled { pending, until } => {
             let mut r =
@@ -177,7 +195,7 @@ fn interaction_failure(state: &AppState, lang: &str, e: &InteractionError) -> Re
     }
 }
 
-fn with_cookies(mut response: Response, values: impl IntoIterator<Item = HeaderValue>) -> Response {
+pub(super) fn with_cookies(mut response: Response, values: impl IntoIterator<Item = HeaderValue>) -> Response {
     for v in values {
         response.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -188,19 +206,12 @@ async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundFo
     let (id, lang, form) = (&f.id, f.lang, &f.form);
     let (csrf, user, pass) =
         (form.get("csrf_token").unwrap_or(""), form.get("username").unwrap_or(""), form.get("password").unwrap_or(""));
-    let secure = state.web.secure_cookies;
-    match state.oidc.submit_login(id, csrf, user, pass, ip.as_deref()).await {
-        Ok((session, outcome)) => {
-            let session_cookie = session.map(|s| cookies::set(cookies::SESSION, &s, None, secure));
-            with_cookies(render_outcome(&state, lang, outcome), session_cookie)
-        }
-        Err(e) => interaction_failure(&state, lang, &e),
-    }
+    logged_in(&state, lang, state.oidc.submit_login(id, csrf, user, pass, ip.as_deref()).await)
 }
 
 /// The page or redirect for the next step of an interaction; a finished interaction's
 /// cookie is cleared.
-fn render_outcome(state: &AppState, lang: &str, outcome: AuthorizeOutcome) -> Response {
+pub(super) fn render_outcome(state: &AppState, lang: &str, outcome: AuthorizeOutcome) -> Response {
     let clear = [cookies::clear(cookies::INTERACTION, state.web.secure_cookies)];
     match outcome {
         AuthorizeOutcome::Respond(r) => with_cookies(respond_to_client(state, lang, &r), clear),
@@ -214,9 +225,22 @@ fn render_outcome(state: &AppState, lang: &str, outcome: AuthorizeOutcome) -> Re
 async fn second_factor(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundForm) -> Response {
     let lang = f.lang;
     let (csrf, code) = (f.form.get("csrf_token").unwrap_or(""), f.form.get("code").unwrap_or(""));
-    match state.oidc.submit_second_factor(&f.id, csrf, code, f.session.as_deref(), ip.as_deref()).await {
-        Ok(outcome) => render_outcome(&state, lang, outcome),
-        Err(e) => interaction_failure(&state, lang, &e),
+    let submitted = state.oidc.submit_second_factor(&f.id, csrf, code, f.session.as_deref(), ip.as_deref()).await;
+    logged_in(&state, lang, submitted)
+}
+
+/// The next step after a login or step-up, with the session's (new) cookie.
+pub(super) fn logged_in(
+    state: &AppState,
+    lang: &str,
+    result: Result<(Option<String>, AuthorizeOutcome), InteractionError>,
+) -> Response {
+    match result {
+        Ok((session, outcome)) => {
+            let cookie = session.map(|s| cookies::set(cookies::SESSION, &s, None, state.web.secure_cookies));
+            with_cookies(render_outcome(state, lang, outcome), cookie)
+        }
+        Err(e) => interaction_failure(state, lang, &e),
     }
 }
 

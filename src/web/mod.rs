@@ -10,6 +10,7 @@ mod health;
 pub mod i18n;
 mod interaction;
 mod oidc;
+mod passkeys;
 mod registration;
 pub mod state;
 pub mod views;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(interaction::routes())
         .merge(account::routes())
         .merge(account::overview_routes())
+        .merge(passkeys::routes())
         .merge(registration::routes())
         .merge(health::routes())
         .merge(admin_api::routes(state.web.max_import_bytes))
@@ -89,7 +91,8 @@ fn security_headers(mut response: Response) -> Response {
         (header::REFERRER_POLICY, "no-referrer"),
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
         ),
     ] {
         if !headers.contains_key(&name) {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 10] = [
+const TEMPLATES: [(&str, &str); 11] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
     ("consent.html", include_str!("../../themes/default/templates/consent.html")),
@@ -19,6 +19,7 @@ const TEMPLATES: [(&str, &str); 10] = [
     ("second_factor.html", include_str!("../../themes/default/templates/second_factor.html")),
     ("account_totp.html", include_str!("../../themes/default/templates/account_totp.html")),
     ("account.html", include_str!("../../themes/default/templates/account.html")),
+    ("passkey.html", include_str!("../../themes/default/templates/passkey.html")),
 ];
 
 /// The embedded stylesheet of the default theme.
@@ -32,6 +33,29 @@ pub struct LoginView {
     pub client_name: String,
     pub login_hint: Option<String>,
     pub error: Option<String>,
+    /// The step-up page offers a TOTP or recovery code.
+    pub code: bool,
+    /// Where the page's script asks for passkey options and posts the answer; `None` when
+    /// no passkey is offered.
+    pub passkey: Option<PasskeyForm>,
+}
+
+/// A passkey ceremony on a page (WebAuthn needs the page's script).
+#[derive(Debug, Serialize)]
+pub struct PasskeyForm {
+    pub options_url: String,
+    pub action: String,
+    /// `login`, `step-up` or `register`.
+    pub mode: &'static str,
+}
+
+/// One passkey on the account page.
+#[derive(Debug, Default, Serialize)]
+pub struct PasskeyView {
+    pub id: String,
+    pub name: String,
+    pub created: String,
+    pub last_used: Option<String>,
 }
 
 /// The consent form.
@@ -76,6 +100,9 @@ pub struct AccountView {
     pub totp_enrolled: bool,
     pub recovery_codes_left: i64,
     pub sessions: Vec<SessionView>,
+    /// `None` when the server cannot do WebAuthn.
+    pub passkeys: Option<Vec<PasskeyView>>,
+    pub passkey: Option<PasskeyForm>,
     /// A translation key to show at the top, and whether it reports a problem.
     pub message: Option<String>,
     pub message_is_error: bool,
@@ -146,6 +173,11 @@ impl Views {
             .unwrap_or_else(|| DEFAULT_CSS.to_owned());
         let translations = Translations::load(dir.as_deref())?;
         Ok(Self { env, translations, css })
+    }
+
+    /// One message of the catalogue (for answers that are not pages); the key if missing.
+    pub fn message(&self, lang: &str, key: &str) -> String {
+        self.translations.catalogue(lang).and_then(|c| c.get(key)).cloned().unwrap_or_else(|| key.to_owned())
     }
 
     pub fn css(&self) -> &str {

@@ -16,12 +16,12 @@ backend_tests!(
     the_second_factor_cannot_be_skipped_or_guessed,
 );
 
-fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+pub(crate) fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
     let i = page.find(start).unwrap_or_else(|| panic!("{start:?} not in {page}")) + start.len();
     &page[i..i + page[i..].find(end).unwrap()]
 }
 
-fn code_at(secret: &str, now: i64) -> String {
+pub(crate) fn code_at(secret: &str, now: i64) -> String {
     let secret = totp_rs::Secret::try_from_base32(secret).unwrap();
     let t = totp_rs::Builder::new().with_secret(secret).build().unwrap();
     t.generate(now as u64).to_string()
@@ -33,7 +33,7 @@ fn auth_url(app: &TestApp, client: &TestClient, extra: &[(&str, &str)]) -> Strin
 
 /// Signs in with a password (level 1) through `client`, then enrolls TOTP on the account page;
 /// returns the secret and the recovery codes.
-async fn enrol(app: &TestApp, browser: &Browser, client: &TestClient, user: &str) -> (String, Vec<String>) {
+pub(crate) async fn enrol(app: &TestApp, browser: &Browser, client: &TestClient, user: &str) -> (String, Vec<String>) {
     browser.authorize_and_login(&auth_url(app, client, &[]), user, PASSWORD).await;
     let (status, page, _) = browser.get(&app.url("/account/totp")).await;
     assert_eq!(status, 200, "{page}");
@@ -58,7 +58,7 @@ fn id_token_claims(tokens: &Value) -> Value {
     serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
 }
 
-async fn exchange(app: &TestApp, client: &TestClient, location: &str) -> Value {
+pub(crate) async fn exchange(app: &TestApp, client: &TestClient, location: &str) -> Value {
     let code = query_param(location, "code").expect("code");
     let (status, tokens) = app
         .token(client, &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", &client.redirect_uri)])

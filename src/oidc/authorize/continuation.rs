@@ -23,9 +23,9 @@ impl OidcService {
             AuthorizeOutcome::Interact(self.pending(interaction_id.to_owned(), csrf.to_owned(), stage, req, name))
         };
         Ok(match decision {
-            Decision::StepUp(session) => {
+            Decision::StepUp(session, methods) => {
                 self.store.interactions().attach_session(interaction_id, &session.id, KIND_SECOND_FACTOR).await?;
-                page(InteractionStage::SecondFactor)
+                page(InteractionStage::SecondFactor(methods))
             }
             Decision::Consent(session) => {
                 // The consent step must come from the session that just logged in.
@@ -47,6 +47,25 @@ impl OidcService {
             }
             Decision::Login => return Err(InteractionError::Expired),
         })
+    }
+
+    /// A person authenticated at the login step (password or passkey): audit it, start the
+    /// SSO session and continue. Returns the new session cookie with the next step.
+    pub(super) async fn logged_in(
+        &self,
+        form: (&str, &str),
+        req: &ValidRequest,
+        client: &RelyingParty,
+        user: crate::domain::User,
+        authn: crate::domain::AuthnContext,
+        source_ip: Option<&str>,
+    ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
+        let event = AuditEvent::login_succeeded(&user, Some(&client.client_id), &authn.amr, authn.level);
+        self.audit.record_or_log(event.from_ip(source_ip)).await;
+        let (session, cookie) = self.create_session(&user, authn).await?;
+        let decision = self.decide(client, req, Some((session, user)), true).await.map_err(InteractionError::OAuth)?;
+        let outcome = self.continue_interaction(form.0, form.1, req, client, decision).await?;
+        Ok((Some(cookie), outcome))
     }
 
     /// Records a failed login against the account the name matched, if any (never the name

@@ -11,7 +11,7 @@ use crate::domain::{RelyingParty, SecurityLevel, SsoSession, User};
 
 use super::request::ValidRequest;
 use super::{AuthorizeOutcome, DenialReason, ErrorTarget};
-use crate::oidc::{OAuthError, OidcService};
+use crate::oidc::{OAuthError, OidcService, StepUpMethods};
 
 /// The level a request needs and who asked for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub fn required_level(min_level: SecurityLevel, acr_values: Option<&str>, claims
 /// What to do about the session's level.
 pub(super) enum LevelCheck {
     Enough,
-    StepUp,
+    StepUp(StepUpMethods),
     Unreachable(Requirement),
 }
 
@@ -67,11 +67,13 @@ impl OidcService {
         if session.authn.level >= need.level {
             return Ok(LevelCheck::Enough);
         }
-        let reachable = self.authn.enrolled_level(user).await.map_err(OAuthError::server)?;
-        if user.profile.level_ceiling < need.level || reachable < need.level {
+        let enrolled = self.authn.enrolled(user).await.map_err(OAuthError::server)?;
+        if user.profile.level_ceiling < need.level || enrolled.level() < need.level {
             return Ok(LevelCheck::Unreachable(need));
         }
-        Ok(LevelCheck::StepUp)
+        // A code reaches level 2 only; a passkey reaches level 3 on its own.
+        let code = enrolled.totp && need.level <= SecurityLevel::SecondFactor;
+        Ok(LevelCheck::StepUp(StepUpMethods { code, passkey: enrolled.passkeys > 0 }))
     }
 
     /// The refusal for an unreachable level, as an error for `prompt=none` or a page.

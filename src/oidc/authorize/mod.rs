@@ -4,10 +4,10 @@
 pub mod checks;
 mod continuation;
 pub mod level;
+pub mod passkey;
 pub mod request;
 mod step_up;
 
-use crate::audit::AuditEvent;
 use crate::directory::AccessDecision;
 use crate::domain::grant::{CodeData, Grant};
 use crate::domain::{GrantId, RelyingParty, Scope, SsoSession, User};
@@ -15,7 +15,9 @@ use crate::domain::{GrantId, RelyingParty, Scope, SsoSession, User};
 pub use request::{ResponseMode, ValidRequest};
 
 use super::interaction::{InteractionError, KIND_AUTHORIZE, KIND_CONSENT, KIND_SECOND_FACTOR, request_of};
-use super::{InteractionStage, OAuthError, OidcService, Params, PendingInteraction, random_token, token_hash};
+use super::{
+    InteractionStage, OAuthError, OidcService, Params, PendingInteraction, StepUpMethods, random_token, token_hash,
+};
 
 /// Where the browser goes next, and with which parameters.
 #[derive(Debug, Clone)]
@@ -53,7 +55,7 @@ pub enum DenialReason {
 enum Decision {
     Login,
     Denied(Box<User>, DenialReason),
-    StepUp(Box<SsoSession>),
+    StepUp(Box<SsoSession>, StepUpMethods),
     Consent(Box<SsoSession>),
     Issue(Box<(SsoSession, User)>),
 }
@@ -169,10 +171,10 @@ impl OidcService {
         match self.check_level(client, req, &session, &user).await? {
             level::LevelCheck::Enough => {}
             // OIDC Core §3.1.2.6: asking for a factor is an interaction.
-            level::LevelCheck::StepUp if req.has_prompt("none") => {
+            level::LevelCheck::StepUp(_) if req.has_prompt("none") => {
                 return Err(OAuthError::interaction_required("a higher security level needs the user"));
             }
-            level::LevelCheck::StepUp => return Ok(Decision::StepUp(Box::new(session))),
+            level::LevelCheck::StepUp(methods) => return Ok(Decision::StepUp(Box::new(session), methods)),
             level::LevelCheck::Unreachable(need) if req.has_prompt("none") => {
                 return Err(Self::unreachable_error(need));
             }
@@ -219,9 +221,10 @@ impl OidcService {
                 let (id, csrf) = self.start_interaction(KIND_CONSENT, payload, Some(&session.id)).await?;
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::Consent, req, name)))
             }
-            Decision::StepUp(session) => {
+            Decision::StepUp(session, methods) => {
                 let (id, csrf) = self.start_interaction(KIND_SECOND_FACTOR, payload, Some(&session.id)).await?;
-                Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::SecondFactor, req, name)))
+                let stage = InteractionStage::SecondFactor(methods);
+                Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, stage, req, name)))
             }
             Decision::Issue(found) => Ok(AuthorizeOutcome::Respond(self.issue_code(req, &found.0, &found.1).await?)),
             Decision::Denied(user, reason) => Ok(self.denied(client, req, &user, reason).await),
@@ -258,13 +261,7 @@ impl OidcService {
             }
             Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
         };
-        let event = AuditEvent::login_succeeded(&user, Some(&client.client_id), &authn.amr, authn.level);
-        self.audit.record_or_log(event.from_ip(source_ip)).await;
-        let (session, cookie) = self.create_session(&user, authn).await?;
-        let decision =
-            self.decide(&client, &req, Some((session, user)), true).await.map_err(InteractionError::OAuth)?;
-        let outcome = self.continue_interaction(&interaction.id, csrf, &req, &client, decision).await?;
-        Ok((Some(cookie), outcome))
+        self.logged_in((&interaction.id, csrf), &req, &client, user, authn, source_ip).await
     }
 
     /// Consent form submitted. `approve == false` answers the client with `access_denied`.

@@ -1,15 +1,58 @@
-//! The second-factor step of an interaction: a person whose session is below the level the
-//! request needs gives a TOTP code or a recovery code; the session's level, methods and
-//! `auth_time` are raised, and the flow continues where it stopped.
+//! The step-up of an interaction: a person whose session is below the level the request needs
+//! gives a TOTP or recovery code, or uses a passkey; the session's level, methods and
+//! `auth_time` are raised under a new cookie token, and the flow continues where it stopped.
 
 use crate::audit::AuditEvent;
 use crate::authn::AuthnError;
+use crate::domain::{AuthnContext, RelyingParty, SsoSession, User};
+use crate::storage::Interaction;
 
 use super::super::interaction::{InteractionError, KIND_SECOND_FACTOR, request_of};
-use super::{AuthorizeOutcome, InteractionStage, OidcService};
+use super::{AuthorizeOutcome, InteractionStage, OidcService, StepUpMethods, ValidRequest};
+use crate::oidc::{OAuthError, random_token, token_hash};
+
+/// Everything a step-up form is checked against.
+struct StepUp {
+    interaction: Interaction,
+    req: ValidRequest,
+    client: RelyingParty,
+    session: SsoSession,
+    user: User,
+}
 
 impl OidcService {
-    /// Second-factor form submitted, from the browser whose session the interaction names.
+    /// The step-up interaction, posted from the browser whose session it names.
+    async fn step_up(
+        &self,
+        interaction_id: &str,
+        csrf: &str,
+        cookie: Option<&str>,
+    ) -> Result<StepUp, InteractionError> {
+        let interaction = self.load_interaction(interaction_id, KIND_SECOND_FACTOR, csrf).await?;
+        let req = request_of(&interaction)?;
+        let (session, user) = self.find_session(cookie).await?.ok_or(InteractionError::Expired)?;
+        if interaction.session_id.as_ref() != Some(&session.id) {
+            return Err(InteractionError::Expired);
+        }
+        let client = self.client_of(&req).await?;
+        Ok(StepUp { interaction, req, client, session, user })
+    }
+
+    /// The step-up page again, offering what the person has enrolled.
+    async fn step_up_again(
+        &self,
+        s: &StepUp,
+        csrf: &str,
+    ) -> Result<Box<crate::oidc::PendingInteraction>, InteractionError> {
+        let enrolled =
+            self.authn.enrolled(&s.user).await.map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
+        let stage =
+            InteractionStage::SecondFactor(StepUpMethods { code: enrolled.totp, passkey: enrolled.passkeys > 0 });
+        let name = s.client.display_name().to_owned();
+        Ok(Box::new(self.pending(s.interaction.id.clone(), csrf.to_owned(), stage, &s.req, name)))
+    }
+
+    /// Second-factor code submitted. Returns the session's new cookie with the next step.
     pub async fn submit_second_factor(
         &self,
         interaction_id: &str,
@@ -17,40 +60,80 @@ impl OidcService {
         code: &str,
         session_cookie: Option<&str>,
         source_ip: Option<&str>,
-    ) -> Result<AuthorizeOutcome, InteractionError> {
-        let interaction = self.load_interaction(interaction_id, KIND_SECOND_FACTOR, csrf).await?;
-        let req = request_of(&interaction)?;
-        let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
-        if interaction.session_id.as_ref() != Some(&session.id) {
-            return Err(InteractionError::Expired);
-        }
-        let client = self.client_of(&req).await?;
-        let again = |stage| {
-            let name = client.display_name().to_owned();
-            Box::new(self.pending(interaction.id.clone(), csrf.to_owned(), stage, &req, name))
-        };
-        let authn = match self.authn.check_second_factor(&user, code, source_ip, self.now()).await {
+    ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
+        let s = self.step_up(interaction_id, csrf, session_cookie).await?;
+        let authn = match self.authn.check_second_factor(&s.user, code, source_ip, self.now()).await {
             Ok(authn) => authn,
             Err(AuthnError::Throttled { until }) => {
-                self.audit_failed_login(&user.username, &client, source_ip, "throttled").await;
-                return Err(InteractionError::Throttled { pending: again(InteractionStage::SecondFactor), until });
+                self.audit_failed_login(&s.user.username, &s.client, source_ip, "throttled").await;
+                return Err(InteractionError::Throttled { pending: self.step_up_again(&s, csrf).await?, until });
             }
             Err(AuthnError::InvalidCredentials) => {
-                self.audit_failed_login(&user.username, &client, source_ip, "invalid second factor").await;
-                return Err(InteractionError::InvalidSecondFactor(again(InteractionStage::SecondFactor)));
+                self.audit_failed_login(&s.user.username, &s.client, source_ip, "invalid second factor").await;
+                return Err(InteractionError::InvalidSecondFactor(self.step_up_again(&s, csrf).await?));
             }
-            Err(e) => return Err(InteractionError::OAuth(crate::oidc::OAuthError::server(e))),
+            Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
         };
-        // Never lower a session: a step-up only ever raises it.
-        if authn.level < session.authn.level {
+        self.stepped_up(s, csrf, authn, source_ip).await
+    }
+
+    /// Options for the step-up page's passkey request: the session owner's credentials.
+    pub async fn passkey_step_up_options(
+        &self,
+        interaction_id: &str,
+        csrf: &str,
+        session_cookie: Option<&str>,
+    ) -> Result<super::passkey::PasskeyOptions, InteractionError> {
+        let s = self.step_up(interaction_id, csrf, session_cookie).await?;
+        super::passkey::options_result(
+            self.authn.start_passkey_login(&s.interaction.id, Some(&s.user), self.now()).await,
+        )
+    }
+
+    /// A passkey assertion for the step-up page.
+    pub async fn submit_passkey_step_up(
+        &self,
+        interaction_id: &str,
+        csrf: &str,
+        response: &str,
+        session_cookie: Option<&str>,
+        source_ip: Option<&str>,
+    ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
+        let s = self.step_up(interaction_id, csrf, session_cookie).await?;
+        let now = self.now();
+        let id = s.interaction.id.clone();
+        match self.authn.finish_passkey_login(&id, Some(&s.user), &s.session.authn.amr, response, now).await {
+            Ok((_, authn)) => self.stepped_up(s, csrf, authn, source_ip).await,
+            Err(AuthnError::Passkey(problem)) => {
+                let why = format!("passkey {}", problem.code());
+                let event = AuditEvent::login_failed(Some(&s.user), Some(&s.client.client_id), &why);
+                self.audit.record_or_log(event.from_ip(source_ip)).await;
+                Err(InteractionError::Passkey { pending: self.step_up_again(&s, csrf).await?, problem })
+            }
+            Err(AuthnError::InvalidCredentials) => Err(InteractionError::Expired),
+            Err(e) => Err(InteractionError::OAuth(OAuthError::server(e))),
+        }
+    }
+
+    /// Raises the session (never lowers it), under a new cookie token, and continues.
+    async fn stepped_up(
+        &self,
+        s: StepUp,
+        csrf: &str,
+        authn: AuthnContext,
+        source_ip: Option<&str>,
+    ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
+        if authn.level < s.session.authn.level {
             return Err(InteractionError::Expired);
         }
-        self.store.sessions().set_authn(&session.id, &authn).await?;
-        let event = AuditEvent::login_succeeded(&user, Some(&client.client_id), &authn.amr, authn.level);
+        let cookie = random_token();
+        self.store.sessions().set_authn(&s.session.id, &authn, &token_hash(&cookie)).await?;
+        let event = AuditEvent::login_succeeded(&s.user, Some(&s.client.client_id), &authn.amr, authn.level);
         self.audit.record_or_log(event.from_ip(source_ip)).await;
-        let session = crate::domain::SsoSession { authn, ..session };
+        let session = SsoSession { authn, ..s.session };
         let decision =
-            self.decide(&client, &req, Some((session, user)), true).await.map_err(InteractionError::OAuth)?;
-        self.continue_interaction(interaction_id, csrf, &req, &client, decision).await
+            self.decide(&s.client, &s.req, Some((session, s.user)), true).await.map_err(InteractionError::OAuth)?;
+        let outcome = self.continue_interaction(&s.interaction.id, csrf, &s.req, &s.client, decision).await?;
+        Ok((Some(cookie), outcome))
     }
 }

@@ -95,6 +95,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The database, for tests that play an attacker with direct access.
     pub db_url: String,
+    /// The issuer identifier (and the browser origin of its pages).
+    pub issuer: String,
 }
 
 impl TestApp {
@@ -104,11 +106,22 @@ impl TestApp {
 
     /// Spawns with a configuration adjusted by `customize`.
     pub async fn spawn_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_on("127.0.0.1", backend, customize).await
+    }
+
+    /// Spawns with the issuer `http://localhost:…`, a host name, so passkeys work (browsers
+    /// and WebAuthn refuse an IP address as the relying-party ID). Requests still go to
+    /// 127.0.0.1.
+    pub async fn spawn_localhost(backend: Backend) -> TestApp {
+        Self::spawn_on("localhost", backend, |_| {}).await
+    }
+
+    async fn spawn_on(host: &str, backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let port = listener.local_addr().expect("local addr").port();
         let url = backend.database_url().await;
         let raw = RawConfig {
-            issuer: Some(format!("http://127.0.0.1:{port}")),
+            issuer: Some(format!("http://{host}:{port}")),
             database_url: Some(url.clone()),
             password: RawPassword { memory_kib: Some(8192), iterations: Some(1), parallelism: Some(1) },
             web: pintu::config::RawWeb {
@@ -129,7 +142,8 @@ impl TestApp {
             axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { base: format!("http://127.0.0.1:{port}"), clock, state: app.state, http, db_url: url }
+        let issuer = format!("http://{host}:{port}");
+        TestApp { base: format!("http://127.0.0.1:{port}"), issuer, clock, state: app.state, http, db_url: url }
     }
 
     pub fn now(&self) -> i64 {

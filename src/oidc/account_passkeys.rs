@@ -1,0 +1,104 @@
+//! Passkeys on the account page: register one (named, within ten minutes of signing in, like
+//! TOTP), remove one. Both are audited; the forms are bound to the session and the account
+//! page's interaction like the page's other forms.
+
+use crate::audit::AuditEvent;
+use crate::authn::AuthnError;
+use crate::authn::webauthn::PasskeyProblem;
+use crate::domain::User;
+
+use super::account::RECENT_AUTH;
+use super::interaction::InteractionError;
+use super::{OAuthError, OidcService};
+
+/// How a passkey change on the account page went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasskeyChange {
+    Registered(String),
+    Removed,
+    Refused(PasskeyProblem),
+    /// Signing in again is needed first (the last sign-in is older than ten minutes).
+    SignInAgain,
+}
+
+fn server(e: AuthnError) -> InteractionError {
+    InteractionError::OAuth(OAuthError::server(e))
+}
+
+impl OidcService {
+    async fn recent_account_form(
+        &self,
+        form: (&str, &str),
+        session_cookie: Option<&str>,
+    ) -> Result<Option<User>, InteractionError> {
+        let (session, user) = self.account_form(form.0, form.1, session_cookie).await?;
+        Ok((self.now() - session.authn.auth_time <= RECENT_AUTH).then_some(user))
+    }
+
+    /// Options for `navigator.credentials.create`, bound to the account page's interaction.
+    pub async fn passkey_registration_options(
+        &self,
+        form: (&str, &str),
+        session_cookie: Option<&str>,
+    ) -> Result<Result<serde_json::Value, PasskeyChange>, InteractionError> {
+        let Some(user) = self.recent_account_form(form, session_cookie).await? else {
+            return Ok(Err(PasskeyChange::SignInAgain));
+        };
+        match self.authn.start_passkey_registration(&user, form.0, self.now()).await {
+            Ok(options) => Ok(Ok(options)),
+            Err(AuthnError::Passkey(p)) => Ok(Err(PasskeyChange::Refused(p))),
+            Err(e) => Err(server(e)),
+        }
+    }
+
+    /// Verifies the authenticator's answer and stores the credential under `name`.
+    pub async fn register_passkey(
+        &self,
+        form: (&str, &str),
+        session_cookie: Option<&str>,
+        name: &str,
+        response: &str,
+        source_ip: Option<&str>,
+    ) -> Result<PasskeyChange, InteractionError> {
+        let Some(user) = self.recent_account_form(form, session_cookie).await? else {
+            return Ok(PasskeyChange::SignInAgain);
+        };
+        let actor = format!("user:{}", user.id);
+        let unit = user.profile.org_unit_id.as_ref();
+        match self.authn.finish_passkey_registration(&user, form.0, name, response, self.now()).await {
+            Ok(record) => {
+                let detail = serde_json::json!({ "passkey": record.id, "name": record.name });
+                let event = AuditEvent::admin(&actor, "factor.passkey.enroll", user.id.as_str(), unit, detail);
+                self.audit.record_or_log(event.from_ip(source_ip)).await;
+                Ok(PasskeyChange::Registered(record.name))
+            }
+            Err(AuthnError::Passkey(problem)) => {
+                let detail = serde_json::json!({ "refused": problem.code() });
+                let event = AuditEvent::admin(&actor, "factor.passkey.refused", user.id.as_str(), unit, detail);
+                self.audit.record_or_log(event.from_ip(source_ip)).await;
+                Ok(PasskeyChange::Refused(problem))
+            }
+            Err(e) => Err(server(e)),
+        }
+    }
+
+    /// Removes one of the person's own passkeys.
+    pub async fn remove_passkey(
+        &self,
+        form: (&str, &str),
+        session_cookie: Option<&str>,
+        passkey_id: &str,
+        source_ip: Option<&str>,
+    ) -> Result<PasskeyChange, InteractionError> {
+        let (_, user) = self.account_form(form.0, form.1, session_cookie).await?;
+        if !self.authn.remove_passkey(&user, passkey_id).await.map_err(server)? {
+            return Err(InteractionError::Expired);
+        }
+        let detail = serde_json::json!({ "passkey": passkey_id });
+        let unit = user.profile.org_unit_id.as_ref();
+        let event =
+            AuditEvent::admin(&format!("user:{}", user.id), "factor.passkey.remove", user.id.as_str(), unit, detail);
+        self.audit.record_or_log(event.from_ip(source_ip)).await;
+        Ok(PasskeyChange::Removed)
+    }
+}

@@ -1,0 +1,245 @@
+//! Passkeys (security level 3) with a software authenticator: registration on the account
+//! page, login without a name, step-up from 1 to 2 to 3 within one session, and refusals of
+//! malformed, oversized, replayed, wrong-challenge, unknown and cloned (counter going
+//! backwards) answers, each audited.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use pintu::directory::ProfilePatch;
+use serde_json::{Value, json};
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::prelude::{CreationChallengeResponse, RequestChallengeResponse, Url};
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+
+use crate::backend_tests;
+use crate::levels::{code_at, enrol, exchange};
+use crate::support::browser::{form_in, location};
+use crate::support::{Backend, Browser, PASSWORD, TestApp};
+
+backend_tests!(
+    passkey_registration_and_login_without_a_name,
+    step_up_from_password_to_code_to_passkey_in_one_session,
+    bad_passkey_answers_are_refused_and_audited,
+    passkeys_are_off_without_a_host_name,
+);
+
+/// The passkey part of a page: where the script gets options and posts the answer.
+struct Ceremony {
+    options_url: String,
+    action: String,
+    csrf: String,
+}
+
+fn attr(page: &str, marker: &str) -> String {
+    let start = page.find(marker).unwrap_or_else(|| panic!("{marker:?} not in {page}")) + marker.len();
+    page[start..start + page[start..].find('"').unwrap()].replace("&#x2f;", "/").replace("&amp;", "&")
+}
+
+fn ceremony(page: &str) -> Ceremony {
+    let section = &page[page.find("id=\"passkey\"").unwrap_or_else(|| panic!("no passkey section in {page}"))..];
+    Ceremony {
+        options_url: attr(section, "data-options=\""),
+        action: attr(section, "<form method=\"post\" action=\""),
+        csrf: attr(section, "name=\"csrf_token\" value=\""),
+    }
+}
+
+async fn options(browser: &Browser, c: &Ceremony) -> Value {
+    let (status, body, headers) = browser.post(&c.options_url, &[("csrf_token", &c.csrf)]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(headers["cache-control"], "no-store");
+    serde_json::from_str(&body).unwrap()
+}
+
+fn origin(app: &TestApp) -> Url {
+    Url::parse(&app.issuer).unwrap()
+}
+
+/// Registers a passkey named `name` from the account page; returns its credential id.
+async fn register(app: &TestApp, browser: &Browser, key: &mut SoftPasskey, name: &str) -> Vec<u8> {
+    let (status, page, _) = browser.get(&app.url("/account")).await;
+    assert_eq!(status, 200, "{page}");
+    let c = ceremony(&page);
+    let opts: CreationChallengeResponse = serde_json::from_value(options(browser, &c).await).unwrap();
+    assert_eq!(opts.public_key.rp.id, "localhost");
+    let credential = key.do_registration(origin(app), opts).expect("the authenticator registers");
+    let body = serde_json::to_string(&credential).unwrap();
+    let (status, page, _) =
+        browser.post(&c.action, &[("csrf_token", &c.csrf), ("name", name), ("credential", &body)]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Passkey berhasil didaftarkan"), "{page}");
+    credential.raw_id.to_vec()
+}
+
+/// Signs the options as the authenticator would. For a login without a name the browser
+/// lets the person pick a passkey: `pick` names it, and the user handle is added as a
+/// discoverable credential returns it.
+fn sign(app: &TestApp, key: &mut SoftPasskey, mut opts: Value, pick: Option<(&[u8], &str)>) -> Value {
+    if let Some((id, _)) = pick {
+        assert_eq!(opts["publicKey"]["allowCredentials"], json!([]), "a discoverable request names no credential");
+        opts["publicKey"]["allowCredentials"] = json!([{ "type": "public-key", "id": URL_SAFE_NO_PAD.encode(id) }]);
+    }
+    let request: RequestChallengeResponse = serde_json::from_value(opts).unwrap();
+    let assertion = key.do_authentication(origin(app), request).expect("the authenticator signs");
+    let mut assertion = serde_json::to_value(&assertion).unwrap();
+    if let Some((_, user_id)) = pick {
+        let handle = uuid::Uuid::parse_str(user_id).unwrap();
+        assertion["response"]["userHandle"] = json!(URL_SAFE_NO_PAD.encode(handle.as_bytes()));
+    }
+    assertion
+}
+
+async fn answer(browser: &Browser, c: &Ceremony, credential: &str) -> (u16, String, reqwest::header::HeaderMap) {
+    let (status, page, headers) = browser.post(&c.action, &[("csrf_token", &c.csrf), ("credential", credential)]).await;
+    (status.as_u16(), page, headers)
+}
+
+async fn passkey_registration_and_login_without_a_name(backend: Backend) {
+    let app = TestApp::spawn_localhost(backend).await;
+    let user = app.user("budi").await;
+    let portal = app.client().await;
+    let browser = app.browser();
+    browser.authorize_and_login(&app.code_flow_url(&portal, &[]), "budi", PASSWORD).await;
+    let mut key = SoftPasskey::new(true);
+    let id = register(&app, &browser, &mut key, "Laptop kantor").await;
+    let (status, _, _) = browser.get(&app.url("/account")).await;
+    assert_eq!(status, 401, "with a passkey enrolled, a password alone no longer opens the account pages");
+
+    let other = app.browser();
+    let (status, page, _) = other.get(&app.code_flow_url(&portal, &[])).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("autocomplete=\"username webauthn\""), "passkeys are offered in the name's autofill");
+    let c = ceremony(&page);
+    let assertion = sign(&app, &mut key, options(&other, &c).await, Some((&id, user.id.as_str())));
+    let (status, page, headers) = answer(&other, &c, &assertion.to_string()).await;
+    assert_eq!(status, 303, "{page}");
+    let claims = exchange(&app, &portal, &location(&headers)).await;
+    assert_eq!(claims["sub"], user.id.as_str());
+    assert_eq!(claims["acr"], "urn:pintu:level:3");
+    assert_eq!(claims["amr"], json!(["hwk", "user", "mfa"]));
+
+    let (status, _, _) = answer(&other, &c, &assertion.to_string()).await;
+    assert_ne!(status, 303, "a finished login cannot be answered again");
+    let (status, page, _) = other.get(&app.url("/account")).await;
+    assert!(status == 200 && page.contains("Laptop kantor") && page.contains("terakhir dipakai"), "{page}");
+    let events = app.get_api("/api/v1/audit/events?limit=100", &app.office_token().await).await;
+    let enrolled =
+        events.body["items"].as_array().unwrap().iter().any(|e| e["action"] == "admin.factor.passkey.enroll");
+    assert!(enrolled, "registration is audited: {}", events.body);
+}
+
+async fn step_up_from_password_to_code_to_passkey_in_one_session(backend: Backend) {
+    let app = TestApp::spawn_localhost(backend).await;
+    app.user("budi").await;
+    let portal = app.client().await;
+    let finance = app.client().await;
+    let signing = app.client().await;
+    app.set_profile(&finance.id, ProfilePatch { min_level: Some(2), ..Default::default() }).await;
+    app.set_profile(&signing.id, ProfilePatch { min_level: Some(3), ..Default::default() }).await;
+    let browser = app.browser();
+    let (secret, _) = enrol(&app, &browser, &portal, "budi").await;
+
+    // 1 → 2: the code; a passkey is not registered yet, so none is offered.
+    app.clock.advance(30);
+    let (status, page, _) = browser.get(&app.code_flow_url(&finance, &[])).await;
+    assert!(status == 200 && page.contains("name=\"code\"") && !page.contains("id=\"passkey\""), "{page}");
+    let form = form_in(&page).unwrap();
+    let code = code_at(&secret, app.now());
+    let (status, _, headers) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &code)]).await;
+    assert_eq!(status, 303);
+    let renewed = headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("pintu_session="));
+    assert!(renewed, "a step-up renews the session cookie");
+    exchange(&app, &finance, &location(&headers)).await;
+
+    let mut key = SoftPasskey::new(true);
+    register(&app, &browser, &mut key, "YubiKey").await;
+    // 2 → 3: only the passkey reaches level 3, so the code is not asked for.
+    let (status, page, _) = browser.get(&app.code_flow_url(&signing, &[])).await;
+    assert!(status == 200 && page.contains("id=\"passkey\"") && !page.contains("name=\"code\""), "{page}");
+    let c = ceremony(&page);
+    let opts = options(&browser, &c).await;
+    assert_eq!(opts["publicKey"]["allowCredentials"].as_array().unwrap().len(), 1, "the session owner's keys only");
+    let assertion = sign(&app, &mut key, opts, None);
+    let (status, page, headers) = answer(&browser, &c, &assertion.to_string()).await;
+    assert_eq!(status, 303, "{page}");
+    let claims = exchange(&app, &signing, &location(&headers)).await;
+    assert_eq!(claims["acr"], "urn:pintu:level:3");
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa", "hwk", "user"]));
+    let (status, _, _) = browser.get(&app.code_flow_url(&finance, &[])).await;
+    assert_eq!(status, 303, "level 3 serves level 2 without asking");
+}
+
+async fn bad_passkey_answers_are_refused_and_audited(backend: Backend) {
+    let app = TestApp::spawn_localhost(backend).await;
+    let user = app.user("budi").await;
+    let portal = app.client().await;
+    let browser = app.browser();
+    browser.authorize_and_login(&app.code_flow_url(&portal, &[]), "budi", PASSWORD).await;
+    let mut key = SoftPasskey::new(true);
+    let id = register(&app, &browser, &mut key, "Kunci").await;
+    let pick = Some((id.as_slice(), user.id.as_str()));
+    let other = app.browser();
+    let login_page = || async { ceremony(&other.get(&app.code_flow_url(&portal, &[])).await.1) };
+
+    let c = login_page().await;
+    let first = sign(&app, &mut key, options(&other, &c).await, pick).to_string();
+    let (status, page, _) = answer(&other, &c, "{\"id\": 42}").await;
+    assert!(status == 401 && page.contains("Jawaban passkey tidak sah"), "malformed: {page}");
+    let (status, page, _) = answer(&other, &c, &first).await;
+    assert!(status == 401 && page.contains("sudah dijawab"), "the challenge went with the first answer: {page}");
+
+    let c = login_page().await;
+    options(&other, &c).await;
+    let huge = format!("{{\"id\": \"{}\"}}", "A".repeat(40 * 1024));
+    let (status, page, _) = answer(&other, &c, &huge).await;
+    assert!(status == 401 && page.contains("Jawaban passkey tidak sah"), "oversized: {page}");
+
+    let c = login_page().await;
+    options(&other, &c).await;
+    let (status, page, _) = answer(&other, &c, &first).await;
+    assert!(status == 401 && page.contains("tidak dapat diverifikasi"), "an answer to another challenge: {page}");
+
+    let c = login_page().await;
+    let mut stranger = sign(&app, &mut key, options(&other, &c).await, pick);
+    let unknown = URL_SAFE_NO_PAD.encode([7u8; 32]);
+    stranger["id"] = json!(unknown);
+    stranger["rawId"] = json!(unknown);
+    let (status, page, _) = answer(&other, &c, &stranger.to_string()).await;
+    assert!(status == 401 && page.contains("tidak terdaftar"), "an unknown credential: {page}");
+
+    // A cloned authenticator: the stored counter is ahead of what the key now signs.
+    let record = app.state.store.passkeys().of_user(&user.id).await.unwrap().remove(0);
+    let mut stored: Value = serde_json::from_str(&record.passkey).unwrap();
+    stored["cred"]["counter"] = json!(1000);
+    let sql = format!("UPDATE webauthn_credentials SET passkey = '{stored}' WHERE id = '{}'", record.id);
+    app.raw_sql(&sql).await.unwrap();
+    let c = login_page().await;
+    let cloned = sign(&app, &mut key, options(&other, &c).await, pick);
+    let (status, page, _) = answer(&other, &c, &cloned.to_string()).await;
+    assert!(status == 401 && page.contains("tidak dapat diverifikasi"), "a counter going backwards: {page}");
+
+    let events = app.get_api("/api/v1/audit/events?limit=200", &app.office_token().await).await;
+    let refused: Vec<String> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["detail"].as_str().filter(|d| d.contains("passkey")).map(str::to_owned))
+        .collect();
+    for reason in ["passkey malformed", "passkey no_challenge", "passkey rejected", "passkey unknown_credential"] {
+        assert!(refused.iter().any(|d| d.contains(reason)), "{reason} is audited: {refused:?}");
+    }
+    let (status, _, _) = other.get(&app.url("/account")).await;
+    assert_ne!(status, 200, "no refused answer signed anyone in");
+}
+
+async fn passkeys_are_off_without_a_host_name(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let portal = app.client().await;
+    let browser = app.browser();
+    let (status, page, _) = browser.get(&app.code_flow_url(&portal, &[])).await;
+    assert!(status == 200 && !page.contains("id=\"passkey\"") && page.contains("name=\"password\""), "{page}");
+    browser.authorize_and_login(&app.code_flow_url(&portal, &[]), "budi", PASSWORD).await;
+    let (status, page, _) = browser.get(&app.url("/account")).await;
+    assert!(status == 200 && !page.contains("id=\"passkey\""), "{page}");
+}
