@@ -16,6 +16,7 @@ mod import;
 mod levels;
 mod lockout;
 mod logout;
+mod passkey_browser;
 mod passkeys;
 mod registration;
 mod rp;

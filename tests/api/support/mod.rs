@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod browser;
+pub mod webdriver;
 
 use std::path::PathBuf;
 use std::sync::Arc;
