@@ -68,12 +68,20 @@ pub struct AuthnService {
     hashing: hashing::HashingPool,
     /// The WebAuthn relying party; `None` when passkeys cannot work with the issuer.
     webauthn: Option<Arc<webauthn::RelyingParty>>,
+    turns: Arc<throttle::Turns>,
 }
 
 impl AuthnService {
     pub fn new(store: Store, hasher: PasswordHasherService) -> Result<Self, PasswordError> {
         let dummy_hash = Arc::new(hasher.hash(&generate_password())?);
-        Ok(Self { store, hasher, dummy_hash, hashing: hashing::HashingPool::new(), webauthn: None })
+        Ok(Self {
+            store,
+            hasher,
+            dummy_hash,
+            hashing: hashing::HashingPool::new(),
+            webauthn: None,
+            turns: Default::default(),
+        })
     }
 
     /// Enables passkeys for the relying party `config` describes (if it can be built).
@@ -94,8 +102,9 @@ impl AuthnService {
         self.hasher
     }
 
-    /// Checks a login name (or e-mail, or NIP) and password, unless the name or the source
-    /// address is locked out. Upgrades the stored hash when the configured cost has risen.
+    /// Checks a login name (or e-mail, or NIP) and password, unless the account (or the name)
+    /// or the source address is locked out. Upgrades the stored hash when the configured cost
+    /// has risen.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate_password(
         &self,
@@ -105,12 +114,15 @@ impl AuthnService {
         now: i64,
     ) -> Result<(User, AuthnContext), AuthnError> {
         let login = normalize_login(login);
-        let keys = (throttle::account_key(&login), source_ip.map(throttle::source_key).unwrap_or_default());
+        let found = self.store.users().find_credentials(&login).await?;
+        let account = throttle::login_key(&login, found.as_ref().map(|(id, _)| id));
+        let keys = (account, source_ip.map(throttle::source_key).unwrap_or_default());
+        let _turn = self.turns.wait(&keys.0).await;
         let (until, counted) = self.store.throttle().state(&keys.0, &keys.1).await?;
         if until > now {
             return Err(AuthnError::Throttled { until });
         }
-        match self.check_password(&login, password, now).await {
+        match self.check_password(found, password, now).await {
             Err(AuthnError::InvalidCredentials) => Err(self.count_failure(&keys, now).await?),
             Ok(found) => {
                 // The common case, a login without earlier failures, writes nothing here.
@@ -214,8 +226,12 @@ impl AuthnService {
         Ok(if until > now { AuthnError::Throttled { until } } else { AuthnError::InvalidCredentials })
     }
 
-    async fn check_password(&self, login: &str, password: &str, now: i64) -> Result<(User, AuthnContext), AuthnError> {
-        let found = self.store.users().find_credentials(login).await?;
+    async fn check_password(
+        &self,
+        found: Option<(crate::domain::UserId, Option<String>)>,
+        password: &str,
+        now: i64,
+    ) -> Result<(User, AuthnContext), AuthnError> {
         let stored = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let hasher = self.hasher;
         let candidate = password.to_owned();

@@ -1,5 +1,5 @@
-//! Brute-force protection (NIST SP 800-63B §5.2.2): failures are counted per login name and
-//! per source address in a window; past a limit the name or address is locked for a while
+//! Brute-force protection (NIST SP 800-63B §5.2.2): failures are counted per account (or, for
+//! a name no account has, per name) and per source address in a window; past a limit the name or address is locked for a while
 //! that doubles with every further failure. The state lives in the database, so every node
 //! sees the same counts. Names are counted whether or not an account has them, and stored
 //! only as a SHA-256, so a lockout says nothing about which accounts exist.
@@ -21,6 +21,38 @@ pub fn account_key(login: &str) -> String {
     let digest = Sha256::digest(login.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     format!("account:{hex}")
+}
+
+/// The counter of the account a login name resolves to, so its username, e-mail and NIP
+/// share one count; a name no account has is counted by itself.
+pub fn login_key(login: &str, account: Option<&crate::domain::UserId>) -> String {
+    match account {
+        Some(id) => account_key(&format!("id:{id}")),
+        None => account_key(login),
+    }
+}
+
+/// Password checks of one account run one at a time on a node (lock stripes chosen by a
+/// per-process random hash, so no one can aim at another account's stripe): a burst of
+/// concurrent guesses cannot all pass the lockout check before the first failure is counted.
+/// Across several nodes, at most one guess per node overlaps.
+pub struct Turns {
+    stripes: Box<[tokio::sync::Mutex<()>]>,
+    hasher: std::hash::RandomState,
+}
+
+impl Default for Turns {
+    fn default() -> Self {
+        Self { stripes: (0..256).map(|_| tokio::sync::Mutex::new(())).collect(), hasher: Default::default() }
+    }
+}
+
+impl Turns {
+    pub async fn wait(&self, key: &str) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::BuildHasher;
+        let i = (self.hasher.hash_one(key) % self.stripes.len() as u64) as usize;
+        self.stripes[i].lock().await
+    }
 }
 
 /// The counter of second-factor attempts of one account: separate from the login name's, so

@@ -6,7 +6,9 @@ use crate::support::{Backend, Browser, PASSWORD, TestApp, TestClient};
 
 backend_tests!(
     failures_lock_a_login_name_the_same_way_whether_or_not_it_exists,
-    many_names_from_one_address_lock_the_address
+    many_names_from_one_address_lock_the_address,
+    every_name_of_an_account_shares_one_count,
+    a_burst_of_concurrent_guesses_is_checked_one_at_a_time,
 );
 
 /// Opens a login page for `client` in a fresh browser.
@@ -73,4 +75,42 @@ async fn many_names_from_one_address_lock_the_address(backend: Backend) {
     assert_eq!(attempts(&app, &client, "budi", &[PASSWORD]).await, vec![429]);
     app.clock.advance(61);
     assert_eq!(attempts(&app, &client, "budi", &[PASSWORD]).await, vec![303]);
+}
+
+async fn every_name_of_an_account_shares_one_count(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let client = app.client().await;
+    assert_eq!(attempts(&app, &client, "budi", &["salah-1", "salah-2"]).await, vec![401, 401]);
+    assert_eq!(attempts(&app, &client, "budi@kominfo.go.id", &["salah-3", "salah-4"]).await, vec![401, 401]);
+    assert_eq!(
+        attempts(&app, &client, "BUDI@kominfo.go.id", &["salah-5", PASSWORD]).await,
+        vec![429, 429],
+        "the username and the e-mail address are one account: five failures in all lock it"
+    );
+    assert_eq!(attempts(&app, &client, "siapa", &["salah-1"]).await, vec![401], "other names are not locked");
+}
+
+async fn a_burst_of_concurrent_guesses_is_checked_one_at_a_time(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let client = app.client().await;
+    let mut pages = Vec::new();
+    for _ in 0..12 {
+        pages.push(login_page(&app, &client).await);
+    }
+    let mut guesses = tokio::task::JoinSet::new();
+    for (i, (browser, page)) in pages.into_iter().enumerate() {
+        guesses.spawn(async move { browser.login(&page, "budi", &format!("tebakan-{i}")).await.0.as_u16() });
+    }
+    let statuses = guesses.join_all().await;
+    assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 4, "{statuses:?}");
+    // Had all twelve been checked before the first failure was counted, each would have
+    // counted, and the lock would have grown far beyond its first minute.
+    app.clock.advance(61);
+    assert_eq!(
+        attempts(&app, &client, "budi", &[PASSWORD]).await,
+        vec![303],
+        "only the guesses before the lock were checked and counted"
+    );
 }
