@@ -47,7 +47,7 @@ impl App {
             .await
             .context("cannot load the signing keys (is this the key-encryption key they were sealed with?)")?;
         let hasher = PasswordHasherService::new(config.password);
-        let authn = AuthnService::new(store.clone(), hasher)
+        let authn = AuthnService::new(store.clone(), hasher, Arc::new(sealer))
             .context("invalid password hashing parameters")?
             .with_passkeys(&config.webauthn);
         let audit = AuditRecorder::new(store.clone(), clock.clone());

@@ -9,6 +9,7 @@ pub mod webauthn;
 
 use std::sync::Arc;
 
+use crate::domain::secrets::SecretSealer;
 use crate::domain::user::normalize_login;
 use crate::domain::{AuthnContext, SecurityLevel, User};
 use crate::storage::{StorageError, Store};
@@ -69,10 +70,16 @@ pub struct AuthnService {
     /// The WebAuthn relying party; `None` when passkeys cannot work with the issuer.
     webauthn: Option<Arc<webauthn::RelyingParty>>,
     turns: Arc<throttle::Turns>,
+    /// Seals TOTP seeds at rest.
+    sealer: Arc<dyn SecretSealer>,
 }
 
 impl AuthnService {
-    pub fn new(store: Store, hasher: PasswordHasherService) -> Result<Self, PasswordError> {
+    pub fn new(
+        store: Store,
+        hasher: PasswordHasherService,
+        sealer: Arc<dyn SecretSealer>,
+    ) -> Result<Self, PasswordError> {
         let dummy_hash = Arc::new(hasher.hash(&generate_password())?);
         Ok(Self {
             store,
@@ -81,6 +88,7 @@ impl AuthnService {
             hashing: hashing::HashingPool::new(),
             webauthn: None,
             turns: Default::default(),
+            sealer,
         })
     }
 

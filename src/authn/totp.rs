@@ -83,6 +83,21 @@ fn new_recovery_codes() -> Vec<String> {
 }
 
 impl AuthnService {
+    /// Seals a TOTP seed for storage (JWE under the key-encryption key).
+    fn conceal(&self, secret: &str) -> Result<String, AuthnError> {
+        self.sealer.seal(secret.as_bytes()).map_err(|_| AuthnError::Factor("cannot seal the TOTP secret"))
+    }
+
+    /// The seed of a stored credential. A value without the JWE's dots is a seed stored in
+    /// clear by an earlier version (base32 has no dots), read as it is.
+    fn reveal(&self, stored: &str) -> Result<String, AuthnError> {
+        if !stored.contains('.') {
+            return Ok(stored.to_owned());
+        }
+        let opened = self.sealer.open(stored).map_err(|_| AuthnError::Factor("cannot open the TOTP secret"))?;
+        String::from_utf8(opened).map_err(|_| AuthnError::Factor("malformed TOTP secret"))
+    }
+
     /// Starts TOTP enrollment, or shows the pending one again (a mistyped first code must not
     /// invalidate what the person already scanned); a pending secret older than an hour is
     /// replaced. `None` when a confirmed credential exists.
@@ -90,10 +105,10 @@ impl AuthnService {
         let existing = self.store.factors().find_totp(&user.id).await?;
         let secret = match existing {
             Some(t) if t.confirmed => return Ok(None),
-            Some(t) if now - t.created_at < PENDING_TTL => t.secret,
+            Some(t) if now - t.created_at < PENDING_TTL => self.reveal(&t.secret)?,
             _ => {
                 let secret = Secret::generate().to_base32();
-                if !self.store.factors().put_pending_totp(&user.id, &secret, now).await? {
+                if !self.store.factors().put_pending_totp(&user.id, &self.conceal(&secret)?, now).await? {
                     return Ok(None);
                 }
                 secret
@@ -111,7 +126,7 @@ impl AuthnService {
     pub async fn confirm_totp(&self, user: &User, code: &str, now: i64) -> Result<Vec<String>, AuthnError> {
         let pending = self.store.factors().find_totp(&user.id).await?.filter(|t| !t.confirmed);
         let pending = pending.ok_or(AuthnError::Factor("no TOTP enrollment is pending"))?;
-        let step = matching_step(&totp(&pending.secret, &user.username, "pintu")?, code, now)
+        let step = matching_step(&totp(&self.reveal(&pending.secret)?, &user.username, "pintu")?, code, now)
             .ok_or(AuthnError::InvalidCredentials)?;
         let codes = new_recovery_codes();
         let hashes: Vec<String> = codes.iter().map(|c| hash_code(&user.id, c)).collect();
@@ -129,7 +144,8 @@ impl AuthnService {
         let factors = self.store.factors();
         let credential = factors.find_totp(&user.id).await?.filter(|t| t.confirmed);
         let Some(credential) = credential else { return Err(AuthnError::InvalidCredentials) };
-        if let Some(step) = matching_step(&totp(&credential.secret, &user.username, "pintu")?, code, now) {
+        let secret = self.reveal(&credential.secret)?;
+        if let Some(step) = matching_step(&totp(&secret, &user.username, "pintu")?, code, now) {
             // RFC 6238 §5.2: a code is accepted once, even within its window.
             return if factors.use_totp_step(&user.id, step).await? {
                 Ok(AuthnContext::second_factor(now, "otp"))

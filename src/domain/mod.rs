@@ -11,6 +11,7 @@ pub mod org_unit;
 pub mod pegawai;
 pub mod role;
 pub mod scope;
+pub mod secrets;
 pub mod security_level;
 pub mod session;
 pub mod user;

@@ -72,6 +72,15 @@ impl Sealer {
     }
 }
 
+impl crate::domain::secrets::SecretSealer for Sealer {
+    fn seal(&self, plaintext: &[u8]) -> Result<String, String> {
+        Sealer::seal(self, plaintext).map_err(|e| e.to_string())
+    }
+    fn open(&self, sealed: &str) -> Result<Vec<u8>, String> {
+        Sealer::open(self, sealed).map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(unix)]
 fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;

@@ -7,7 +7,7 @@ use super::{Db, StorageError, Tx, on_pool, on_tx};
 /// A stored TOTP credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TotpCredential {
-    /// Base32 secret.
+    /// The seed, sealed (JWE under the key-encryption key); see `authn::totp`.
     pub secret: String,
     pub confirmed: bool,
     /// The last time step accepted; codes of this step or earlier are refused.

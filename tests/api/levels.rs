@@ -76,6 +76,9 @@ async fn second_factor_enrolment_step_up_replay_and_recovery(backend: Backend) {
     app.set_profile(&finance.id, level2).await;
     let browser = app.browser();
     let (secret, recovery) = enrol(&app, &browser, &portal, "budi").await;
+    let id = app.state.store.users().resolve("budi").await.unwrap().unwrap();
+    let stored = app.state.store.factors().find_totp(&id).await.unwrap().unwrap().secret;
+    assert!(!stored.contains(&secret) && stored.split('.').count() == 5, "the seed is sealed at rest: {stored}");
 
     let (status, page, _) = browser.get(&auth_url(&app, &finance, &[])).await;
     assert_eq!(status, 200);
@@ -116,7 +119,7 @@ async fn second_factor_enrolment_step_up_replay_and_recovery(backend: Backend) {
     assert!(status == 200 && page.contains("Kode pemulihan yang belum dipakai: 9"), "{page}");
 
     let token = app.office_token().await;
-    let id = app.state.store.users().resolve("budi").await.unwrap().unwrap();
+
     let reset = app.api("DELETE", &format!("/api/v1/users/{id}/factors"), &token, None, None).await;
     assert_eq!(reset.status, 204, "a lost device: the office resets the factors");
     let (status, page, _) = browser.get(&auth_url(&app, &finance, &[])).await;
