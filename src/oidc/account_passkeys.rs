@@ -1,5 +1,5 @@
-//! Passkeys on the account page: register one (named, within ten minutes of signing in, like
-//! TOTP), remove one. Both are audited; the forms are bound to the session and the account
+//! Factors on the account page: register a passkey (named, within ten minutes of signing in,
+//! like TOTP), remove one, turn TOTP off. Each is audited; the forms are bound to the session and the account
 //! page's interaction like the page's other forms.
 
 use crate::audit::AuditEvent;
@@ -11,11 +11,12 @@ use super::account::RECENT_AUTH;
 use super::interaction::InteractionError;
 use super::{OAuthError, OidcService};
 
-/// How a passkey change on the account page went.
+/// How a factor change on the account page went.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PasskeyChange {
+pub enum FactorChange {
     Registered(String),
-    Removed,
+    PasskeyRemoved,
+    TotpRemoved,
     Refused(PasskeyProblem),
     /// Signing in again is needed first (the last sign-in is older than ten minutes).
     SignInAgain,
@@ -40,13 +41,13 @@ impl OidcService {
         &self,
         form: (&str, &str),
         session_cookie: Option<&str>,
-    ) -> Result<Result<serde_json::Value, PasskeyChange>, InteractionError> {
+    ) -> Result<Result<serde_json::Value, FactorChange>, InteractionError> {
         let Some(user) = self.recent_account_form(form, session_cookie).await? else {
-            return Ok(Err(PasskeyChange::SignInAgain));
+            return Ok(Err(FactorChange::SignInAgain));
         };
         match self.authn.start_passkey_registration(&user, form.0, self.now()).await {
             Ok(options) => Ok(Ok(options)),
-            Err(AuthnError::Passkey(p)) => Ok(Err(PasskeyChange::Refused(p))),
+            Err(AuthnError::Passkey(p)) => Ok(Err(FactorChange::Refused(p))),
             Err(e) => Err(server(e)),
         }
     }
@@ -59,9 +60,9 @@ impl OidcService {
         name: &str,
         response: &str,
         source_ip: Option<&str>,
-    ) -> Result<PasskeyChange, InteractionError> {
+    ) -> Result<FactorChange, InteractionError> {
         let Some(user) = self.recent_account_form(form, session_cookie).await? else {
-            return Ok(PasskeyChange::SignInAgain);
+            return Ok(FactorChange::SignInAgain);
         };
         let actor = format!("user:{}", user.id);
         let unit = user.profile.org_unit_id.as_ref();
@@ -70,16 +71,45 @@ impl OidcService {
                 let detail = serde_json::json!({ "passkey": record.id, "name": record.name });
                 let event = AuditEvent::admin(&actor, "factor.passkey.enroll", user.id.as_str(), unit, detail);
                 self.audit.record_or_log(event.from_ip(source_ip)).await;
-                Ok(PasskeyChange::Registered(record.name))
+                Ok(FactorChange::Registered(record.name))
             }
             Err(AuthnError::Passkey(problem)) => {
                 let detail = serde_json::json!({ "refused": problem.code() });
                 let event = AuditEvent::admin(&actor, "factor.passkey.refused", user.id.as_str(), unit, detail);
                 self.audit.record_or_log(event.from_ip(source_ip)).await;
-                Ok(PasskeyChange::Refused(problem))
+                Ok(FactorChange::Refused(problem))
             }
             Err(e) => Err(server(e)),
         }
+    }
+
+    /// Turns off the person's TOTP authenticator (and its recovery codes), within ten
+    /// minutes of signing in.
+    pub async fn remove_totp(
+        &self,
+        form: (&str, &str),
+        session_cookie: Option<&str>,
+        source_ip: Option<&str>,
+    ) -> Result<FactorChange, InteractionError> {
+        let Some(user) = self.recent_account_form(form, session_cookie).await? else {
+            return Ok(FactorChange::SignInAgain);
+        };
+        let mut tx = self.store.begin().await?;
+        let removed = self.store.factors().reset_in(&mut tx, &user.id).await?;
+        tx.commit().await?;
+        if removed == 0 {
+            return Err(InteractionError::Expired);
+        }
+        let unit = user.profile.org_unit_id.as_ref();
+        let event = AuditEvent::admin(
+            &format!("user:{}", user.id),
+            "factor.totp.remove",
+            user.id.as_str(),
+            unit,
+            serde_json::json!({}),
+        );
+        self.audit.record_or_log(event.from_ip(source_ip)).await;
+        Ok(FactorChange::TotpRemoved)
     }
 
     /// Removes one of the person's own passkeys.
@@ -89,7 +119,7 @@ impl OidcService {
         session_cookie: Option<&str>,
         passkey_id: &str,
         source_ip: Option<&str>,
-    ) -> Result<PasskeyChange, InteractionError> {
+    ) -> Result<FactorChange, InteractionError> {
         let (_, user) = self.account_form(form.0, form.1, session_cookie).await?;
         if !self.authn.remove_passkey(&user, passkey_id).await.map_err(server)? {
             return Err(InteractionError::Expired);
@@ -99,6 +129,6 @@ impl OidcService {
         let event =
             AuditEvent::admin(&format!("user:{}", user.id), "factor.passkey.remove", user.id.as_str(), unit, detail);
         self.audit.record_or_log(event.from_ip(source_ip)).await;
-        Ok(PasskeyChange::Removed)
+        Ok(FactorChange::PasskeyRemoved)
     }
 }

@@ -1,4 +1,5 @@
-//! Passkey endpoints of the login, step-up and account pages. The page's script
+//! Passkey endpoints of the login, step-up and account pages (and turning TOTP off, the
+//! account page's other factor form). The page's script
 //! (`/static/webauthn.js`) posts the form's CSRF token to `…/options` and gets the WebAuthn
 //! options as JSON; it hands them to the browser and posts the authenticator's answer back in
 //! the same form (field `credential`), so what follows is an ordinary page or redirect.
@@ -10,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 use crate::authn::webauthn::PasskeyProblem;
-use crate::oidc::account_passkeys::PasskeyChange;
+use crate::oidc::account_passkeys::FactorChange;
 use crate::oidc::interaction::InteractionError;
 
 use super::account::{Notice, failure as account_failure, render_overview};
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account/passkeys/{id}/options", post(register_options))
         .route("/account/passkeys/{id}", post(register))
         .route("/account/passkeys/{id}/remove", post(remove))
+        .route("/account/totp/{id}/remove", post(remove_totp))
 }
 
 async fn script() -> Response {
@@ -103,10 +105,10 @@ async fn step_up(State(state): State<AppState>, ClientIp(ip): ClientIp, f: Bound
 async fn register_options(State(state): State<AppState>, f: BoundForm) -> Response {
     let lang = f.lang;
     match state.oidc.passkey_registration_options((&f.id, csrf(&f)), f.session.as_deref()).await {
-        Ok(Err(PasskeyChange::SignInAgain)) => {
+        Ok(Err(FactorChange::SignInAgain)) => {
             json_error(&state, lang, StatusCode::FORBIDDEN, "sign_in_again", "account_passkey_sign_in_again")
         }
-        Ok(Err(PasskeyChange::Refused(problem))) => options_response(&state, lang, Ok(Err(problem))),
+        Ok(Err(FactorChange::Refused(problem))) => options_response(&state, lang, Ok(Err(problem))),
         Ok(Err(_)) => json_error(&state, lang, StatusCode::INTERNAL_SERVER_ERROR, "server_error", "error_server"),
         Ok(Ok(options)) => options_response(&state, lang, Ok(Ok(options))),
         Err(e) => options_response(&state, lang, Err(e)),
@@ -117,13 +119,23 @@ async fn register(State(state): State<AppState>, ClientIp(ip): ClientIp, headers
     let name = f.form.get("name").unwrap_or("");
     let session = f.session.as_deref();
     let result = state.oidc.register_passkey((&f.id, csrf(&f)), session, name, credential(&f), ip.as_deref()).await;
-    changed(&state, f.lang, &headers, result).await
+    changed(&state, f.lang, &headers, result, false).await
 }
 
 async fn remove(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, f: BoundForm) -> Response {
     let id = f.form.get("passkey").unwrap_or("");
     let result = state.oidc.remove_passkey((&f.id, csrf(&f)), f.session.as_deref(), id, ip.as_deref()).await;
-    changed(&state, f.lang, &headers, result).await
+    changed(&state, f.lang, &headers, result, false).await
+}
+
+async fn remove_totp(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    let result = state.oidc.remove_totp((&f.id, csrf(&f)), f.session.as_deref(), ip.as_deref()).await;
+    changed(&state, f.lang, &headers, result, true).await
 }
 
 /// The account page again, saying what happened.
@@ -131,13 +143,16 @@ async fn changed(
     state: &AppState,
     lang: &'static str,
     headers: &HeaderMap,
-    result: Result<PasskeyChange, InteractionError>,
+    result: Result<FactorChange, InteractionError>,
+    totp: bool,
 ) -> Response {
     let notice = match result {
-        Ok(PasskeyChange::Registered(_)) => Notice::ok("account_passkey_registered"),
-        Ok(PasskeyChange::Removed) => Notice::ok("account_passkey_removed"),
-        Ok(PasskeyChange::SignInAgain) => Notice::error("account_passkey_sign_in_again"),
-        Ok(PasskeyChange::Refused(problem)) => Notice::error(&format!("error_passkey_{}", problem.code())),
+        Ok(FactorChange::Registered(_)) => Notice::ok("account_passkey_registered"),
+        Ok(FactorChange::PasskeyRemoved) => Notice::ok("account_passkey_removed"),
+        Ok(FactorChange::TotpRemoved) => Notice::ok("account_totp_removed"),
+        Ok(FactorChange::SignInAgain) if totp => Notice::error("account_totp_sign_in_again"),
+        Ok(FactorChange::SignInAgain) => Notice::error("account_passkey_sign_in_again"),
+        Ok(FactorChange::Refused(problem)) => Notice::error(&format!("error_passkey_{}", problem.code())),
         Err(e) => return account_failure(state, lang, &e),
     };
     let (status, registered) = (

@@ -152,7 +152,7 @@ async fn step_up_from_password_to_code_to_passkey_in_one_session(backend: Backen
     exchange(&app, &finance, &location(&headers)).await;
 
     let mut key = SoftPasskey::new(true);
-    register(&app, &browser, &mut key, "YubiKey").await;
+    register(&app, &browser, &mut key, "Kunci biru").await;
     // 2 → 3: only the passkey reaches level 3, so the code is not asked for.
     let (status, page, _) = browser.get(&app.code_flow_url(&signing, &[])).await;
     assert!(status == 200 && page.contains("id=\"passkey\"") && !page.contains("name=\"code\""), "{page}");
@@ -167,6 +167,36 @@ async fn step_up_from_password_to_code_to_passkey_in_one_session(backend: Backen
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa", "hwk", "user"]));
     let (status, _, _) = browser.get(&app.code_flow_url(&finance, &[])).await;
     assert_eq!(status, 303, "level 3 serves level 2 without asking");
+
+    // The person turns TOTP off and removes the passkey from the account page.
+    let (_, page, _) = browser.get(&app.url("/account")).await;
+    let c = ceremony(&page);
+    let off = attr(&page, "<form method=\"post\" action=\"/account/totp/");
+    let (status, page, _) = browser.post(&format!("/account/totp/{off}"), &[("csrf_token", &c.csrf)]).await;
+    assert!(status == 200 && page.contains("Verifikasi dua langkah telah dimatikan"), "{page}");
+    app.clock.advance(11 * 60);
+    let c = ceremony(&page);
+    let (status, body, _) = browser.post(&c.options_url, &[("csrf_token", &c.csrf)]).await;
+    assert!(status == 403 && body.contains("sign_in_again"), "adding a passkey needs a recent sign-in: {body}");
+    let passkey = attr(&page, "name=\"passkey\" value=\"");
+    let remove = c.action.clone() + "/remove";
+    let (status, _, _) = browser.post(&remove, &[("csrf_token", &c.csrf), ("passkey", "someone-else")]).await;
+    assert_ne!(status, 200, "only one's own passkeys can be removed");
+    let (_, page, _) = browser.get(&app.url("/account")).await;
+    let c = ceremony(&page);
+    let remove = c.action.clone() + "/remove";
+    let (status, page, _) = browser.post(&remove, &[("csrf_token", &c.csrf), ("passkey", &passkey)]).await;
+    assert!(status == 200 && page.contains("Passkey telah dihapus") && !page.contains("Kunci biru"), "{page}");
+    let events = app.get_api("/api/v1/audit/events?limit=200", &app.office_token().await).await;
+    let actions: Vec<&str> =
+        events.body["items"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    for action in ["admin.factor.totp.remove", "admin.factor.passkey.remove"] {
+        assert!(actions.contains(&action), "{action} is audited");
+    }
+    let other = app.browser();
+    let (_, page, _) = other.get(&app.code_flow_url(&finance, &[])).await;
+    let (status, _, _) = other.login(&page, "budi", PASSWORD).await;
+    assert_eq!(status, 403, "without factors, level 2 is out of reach again");
 }
 
 async fn bad_passkey_answers_are_refused_and_audited(backend: Backend) {
