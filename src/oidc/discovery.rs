@@ -14,8 +14,12 @@ impl OidcService {
     pub fn discovery(&self) -> Value {
         let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
         let auth_methods: Vec<&str> = ClientAuthMethod::ALL.iter().map(|m| m.as_str()).collect();
-        // Only what a login can reach today; higher levels arrive with second factors.
-        let acr_values = [SecurityLevel::Password.acr()];
+        // The levels a login can reach here: passwords, second factors, and passkeys when the
+        // issuer has a host name (level 4, certificates, is not built).
+        let mut acr_values = vec![SecurityLevel::Password.acr(), SecurityLevel::SecondFactor.acr()];
+        if self.authn.passkeys_available() {
+            acr_values.push(SecurityLevel::PhishingResistant.acr());
+        }
         json!({
             "issuer": self.config.issuer,
             "authorization_endpoint": self.endpoint("/oauth2/authorize"),

@@ -14,6 +14,7 @@ backend_tests!(
     unreachable_levels_are_refused_with_the_right_error,
     units_and_roles_can_require_a_second_factor,
     the_second_factor_cannot_be_skipped_or_guessed,
+    codes_of_the_wrong_shape_are_refused_and_audited,
 );
 
 pub(crate) fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
@@ -240,4 +241,38 @@ async fn the_second_factor_cannot_be_skipped_or_guessed(backend: Backend) {
     }
     assert!(statuses.contains(&429), "guesses across fresh password logins still lock the factor: {statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 401).count(), 4, "{statuses:?}");
+}
+
+async fn codes_of_the_wrong_shape_are_refused_and_audited(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let portal = app.client().await;
+    let finance = app.client().await;
+    app.set_profile(&finance.id, ProfilePatch { min_level: Some(2), ..Default::default() }).await;
+    let browser = app.browser();
+    let (secret, _) = enrol(&app, &browser, &portal, "budi").await;
+    app.clock.advance(30);
+    let (_, mut page, _) = browser.get(&auth_url(&app, &finance, &[])).await;
+    let long = "9".repeat(5000);
+    for code in ["12345", "1234567", "abcdef", long.as_str()] {
+        let form = form_in(&page).unwrap();
+        let (status, next, _) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", code)]).await;
+        assert!(status == 401 && next.contains("Kode salah"), "{code:.10}: {status} {next}");
+        page = next;
+    }
+    let events = app.get_api("/api/v1/audit/events?limit=100", &app.office_token().await).await;
+    let refused = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["detail"].as_str().is_some_and(|d| d.contains("invalid second factor")))
+        .count();
+    assert_eq!(refused, 4, "each refused code is audited");
+    let form = form_in(&page).unwrap();
+    let (status, page, _) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", " ")]).await;
+    assert_eq!(status, 429, "the fifth refusal locks the factor for a while, whatever the codes' shape");
+    let form = form_in(&page).unwrap();
+    let code = code_at(&secret, app.now());
+    let (status, _, _) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &code)]).await;
+    assert_eq!(status, 429, "even the right code waits");
 }

@@ -105,6 +105,9 @@ async fn passkey_registration_and_login_without_a_name(backend: Backend) {
     let (status, _, _) = browser.get(&app.url("/account")).await;
     assert_eq!(status, 401, "with a passkey enrolled, a password alone no longer opens the account pages");
 
+    let discovery: Value =
+        app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(discovery["acr_values_supported"][2], "urn:pintu:level:3");
     let other = app.browser();
     let (status, page, _) = other.get(&app.code_flow_url(&portal, &[])).await;
     assert_eq!(status, 200);
@@ -157,6 +160,9 @@ async fn step_up_from_password_to_code_to_passkey_in_one_session(backend: Backen
     let (status, page, _) = browser.get(&app.code_flow_url(&signing, &[])).await;
     assert!(status == 200 && page.contains("id=\"passkey\"") && !page.contains("name=\"code\""), "{page}");
     let c = ceremony(&page);
+    let failed = answer(&browser, &c, "{}").await;
+    assert!(failed.0 == 401 && !failed.1.contains("name=\"code\""), "asked again, still for the passkey only");
+    let c = ceremony(&failed.1);
     let opts = options(&browser, &c).await;
     assert_eq!(opts["publicKey"]["allowCredentials"].as_array().unwrap().len(), 1, "the session owner's keys only");
     let assertion = sign(&app, &mut key, opts, None);
@@ -264,6 +270,9 @@ async fn bad_passkey_answers_are_refused_and_audited(backend: Backend) {
 
 async fn passkeys_are_off_without_a_host_name(backend: Backend) {
     let app = TestApp::spawn(backend).await;
+    let discovery: Value =
+        app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(discovery["acr_values_supported"], json!(["urn:pintu:level:1", "urn:pintu:level:2"]));
     app.user("budi").await;
     let portal = app.client().await;
     let browser = app.browser();

@@ -38,16 +38,17 @@ impl OidcService {
         Ok(StepUp { interaction, req, client, session, user })
     }
 
-    /// The step-up page again, offering what the person has enrolled.
+    /// The step-up page again, offering what still reaches the level needed.
     async fn step_up_again(
         &self,
         s: &StepUp,
         csrf: &str,
     ) -> Result<Box<crate::oidc::PendingInteraction>, InteractionError> {
-        let enrolled =
-            self.authn.enrolled(&s.user).await.map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
-        let stage =
-            InteractionStage::SecondFactor(StepUpMethods { code: enrolled.totp, passkey: enrolled.passkeys > 0 });
+        let methods = match self.check_level(&s.client, &s.req, &s.session, &s.user).await? {
+            super::level::LevelCheck::StepUp(methods) => methods,
+            _ => StepUpMethods { code: true, passkey: false },
+        };
+        let stage = InteractionStage::SecondFactor(methods);
         let name = s.client.display_name().to_owned();
         Ok(Box::new(self.pending(s.interaction.id.clone(), csrf.to_owned(), stage, &s.req, name)))
     }
