@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use crate::domain::RelyingParty;
 
-use super::{ClientCredentials, OAuthError, OidcService, Params, token_hash};
+use super::{ClientCredentials, OAuthError, OidcService, Params};
 
 impl OidcService {
     /// RFC 7662 §2.2. Access tokens are described to any authenticated client (resource
@@ -42,7 +42,8 @@ impl OidcService {
 
     async fn introspect_refresh(&self, client: &RelyingParty, token: &str) -> Result<Option<Value>, OAuthError> {
         let now = self.now();
-        let Some(refresh) = self.store.grants().find_refresh(&token_hash(token)).await? else { return Ok(None) };
+        let Some((grant, hash)) = super::tokens::refresh_family(token) else { return Ok(None) };
+        let Some(refresh) = self.store.grants().find_refresh(&grant, &hash).await? else { return Ok(None) };
         if refresh.data.client_id != client.client_id || refresh.expires_at <= now {
             return Ok(None);
         }

@@ -1,6 +1,6 @@
 //! Token revocation (RFC 7009).
 
-use super::{ClientCredentials, OAuthError, OidcService, Params, token_hash};
+use super::{ClientCredentials, OAuthError, OidcService, Params};
 
 impl OidcService {
     /// RFC 7009 §2.1. Revoking a refresh token revokes its grant (and so the access tokens
@@ -10,7 +10,12 @@ impl OidcService {
         let client = self.authenticate_client(creds).await?;
         let token = params.require("token")?;
         let now = self.now();
-        if let Some(refresh) = self.store.grants().find_refresh(&token_hash(token)).await? {
+        let family = super::tokens::refresh_family(token);
+        let refresh = match &family {
+            Some((grant, hash)) => self.store.grants().find_refresh(grant, hash).await?,
+            None => None,
+        };
+        if let Some(refresh) = refresh {
             if refresh.data.client_id != client.client_id {
                 return Err(OAuthError::invalid_request("the token was not issued to this client"));
             }

@@ -94,14 +94,39 @@ impl OidcService {
         Ok(self.keyring.sign(alg, "JWT", &claims)?)
     }
 
-    /// Issues an opaque refresh token under `grant`, stored as its hash.
+    /// Starts the refresh-token family of `grant` with its first token, stored as its hash.
     pub(crate) async fn mint_refresh_token(&self, grant: &GrantId, data: &RefreshData) -> Result<String, OAuthError> {
-        let token = random_token();
-        let expires_at = self.now() + self.config.refresh_token_ttl;
-        self.store.grants().insert_refresh(&token_hash(&token), grant, data, expires_at).await?;
-        Ok(token)
+        let next = self.next_refresh_token(grant);
+        self.store.grants().insert_refresh(&next.hash, grant, data, next.expires_at).await?;
+        Ok(next.token)
     }
 
+    /// A new refresh token of `grant`'s family (not stored yet): `<grant>.<random>`, so a
+    /// presented token names the one row that rotates it.
+    pub(crate) fn next_refresh_token(&self, grant: &GrantId) -> NextRefresh {
+        let token = format!("{grant}.{}", random_token());
+        NextRefresh { hash: token_hash(&token), token, expires_at: self.now() + self.config.refresh_token_ttl }
+    }
+}
+
+/// A refresh token about to be issued.
+pub(crate) struct NextRefresh {
+    pub token: String,
+    pub hash: String,
+    pub expires_at: i64,
+}
+
+/// The family a presented refresh token names, and the token's hash; `None` for anything
+/// that is not shaped like one of Pintu's refresh tokens.
+pub(crate) fn refresh_family(token: &str) -> Option<(GrantId, String)> {
+    let (grant, secret) = token.split_once('.')?;
+    if grant.is_empty() || grant.len() > 64 || secret.is_empty() {
+        return None;
+    }
+    Some((GrantId::new(grant), token_hash(token)))
+}
+
+impl OidcService {
     /// Verifies a JWT access token: signature, `typ`, issuer, expiry, revocation.
     pub async fn verify_access_token(&self, token: &str) -> Result<AccessTokenClaims, OAuthError> {
         let invalid = || OAuthError::invalid_token("the access token is invalid or expired");

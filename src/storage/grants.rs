@@ -26,19 +26,20 @@ const CONSUME_CODE: &str = "UPDATE authorization_codes SET consumed_at = $2 \
      WHERE code_hash = $1 AND consumed_at IS NULL RETURNING grant_id, payload, expires_at";
 const FIND_CODE_GRANT: &str = "SELECT grant_id FROM authorization_codes WHERE code_hash = $1";
 const INSERT_REFRESH: &str =
-    "INSERT INTO refresh_tokens (token_hash, grant_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
-/// Consumes a refresh token and, in the same statement, reports its grant, session and account
-/// (scalar subqueries in RETURNING work on SQLite ≥ 3.35 and PostgreSQL).
-const CONSUME_REFRESH: &str = "UPDATE refresh_tokens SET consumed_at = $2 \
-     WHERE token_hash = $1 AND consumed_at IS NULL RETURNING grant_id, payload, expires_at, \
-     (SELECT g.revoked_at FROM grants g WHERE g.id = refresh_tokens.grant_id), \
-     (SELECT g.offline FROM grants g WHERE g.id = refresh_tokens.grant_id), \
+    "INSERT INTO refresh_families (token_hash, grant_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
+/// Rotates a family's refresh token in one statement: the presented token must be the current,
+/// unexpired one; its hash joins the rotated history (at most 16 hashes of 64 hex digits), and
+/// the grant, session and account state come back through scalar subqueries (SQLite ≥ 3.35
+/// and PostgreSQL both allow them in RETURNING).
+const ROTATE_REFRESH: &str = "UPDATE refresh_families SET token_hash = $3, expires_at = $4, \
+     rotated = substr($2 || ' ' || rotated, 1, 1039) \
+     WHERE grant_id = $1 AND token_hash = $2 AND expires_at > $5 RETURNING payload, \
+     (SELECT g.revoked_at FROM grants g WHERE g.id = refresh_families.grant_id), \
+     (SELECT g.offline FROM grants g WHERE g.id = refresh_families.grant_id), \
      (SELECT COUNT(*) FROM grants g JOIN sessions s ON s.id = g.session_id \
-      WHERE g.id = refresh_tokens.grant_id AND s.ended_at IS NULL AND s.expires_at > $2), \
-     (SELECT u.disabled FROM grants g JOIN users u ON u.id = g.user_id WHERE g.id = refresh_tokens.grant_id)";
-const FIND_REFRESH_GRANT: &str = "SELECT grant_id FROM refresh_tokens WHERE token_hash = $1";
-const FIND_REFRESH: &str =
-    "SELECT grant_id, payload, expires_at FROM refresh_tokens WHERE token_hash = $1 AND consumed_at IS NULL";
+      WHERE g.id = refresh_families.grant_id AND s.ended_at IS NULL AND s.expires_at > $5), \
+     (SELECT u.disabled FROM grants g JOIN users u ON u.id = g.user_id WHERE g.id = refresh_families.grant_id)";
+const FIND_FAMILY: &str = "SELECT token_hash, rotated, payload, expires_at FROM refresh_families WHERE grant_id = $1";
 const REVOKE_JTI: &str =
     "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
 const ACCESS_TOKEN_REVOKED: &str = "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = $1) \
@@ -146,7 +147,7 @@ impl<'a> Grants<'a> {
         data: &RefreshData,
         expires_at: i64,
     ) -> Result<(), StorageError> {
-        self.insert_artefact(INSERT_REFRESH, hash, grant, &to_json("refresh_tokens", data)?, expires_at).await
+        self.insert_artefact(INSERT_REFRESH, hash, grant, &to_json("refresh_families", data)?, expires_at).await
     }
 
     async fn insert_artefact(
@@ -185,25 +186,44 @@ impl<'a> Grants<'a> {
 
     /// Consumes a refresh token atomically (RFC 9700 §4.14.2: rotation), returning with it the
     /// state of its grant, session and account, all in one statement.
-    pub async fn consume_refresh(
+    /// Rotates the refresh token `hash` of family `grant` to `next_hash` (valid until
+    /// `next_expires_at`). A token rotated out earlier is reported as a replay.
+    pub async fn rotate_refresh(
         &self,
+        grant: &GrantId,
         hash: &str,
+        next_hash: &str,
+        next_expires_at: i64,
         now: i64,
     ) -> Result<Consumed<(RefreshData, RefreshState)>, StorageError> {
-        type Row = (String, String, i64, Option<i64>, Option<bool>, i64, Option<bool>);
-        let row: Option<Row> =
-            on_pool!(self.db, |pool| sqlx::query_as(CONSUME_REFRESH).bind(hash).bind(now).fetch_optional(pool).await)?;
-        if let Some((grant, payload, expires_at, revoked, offline, sessions, disabled)) = row {
+        type Row = (String, Option<i64>, Option<bool>, i64, Option<bool>);
+        let row: Option<Row> = on_pool!(self.db, |pool| sqlx::query_as(ROTATE_REFRESH)
+            .bind(grant.as_str())
+            .bind(hash)
+            .bind(next_hash)
+            .bind(next_expires_at)
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        if let Some((payload, revoked, offline, sessions, disabled)) = row {
             let state = RefreshState {
                 grant_revoked: revoked.is_some() || offline.is_none(),
                 offline: offline.unwrap_or(false),
                 session_active: sessions > 0,
                 user_active: disabled == Some(false),
             };
-            let data = (from_json("refresh_tokens", &payload)?, state);
-            return Ok(Consumed::Fresh(Consumable { grant_id: GrantId::new(grant), data, expires_at }));
+            let data = (from_json("refresh_families", &payload)?, state);
+            return Ok(Consumed::Fresh(Consumable { grant_id: grant.clone(), data, expires_at: next_expires_at }));
         }
-        self.replayed_or_unknown(FIND_REFRESH_GRANT, hash).await
+        let family = self.family(grant).await?;
+        Ok(match family {
+            Some((_, rotated, _, _)) if rotated.split(' ').any(|h| h == hash) => Consumed::Replayed(grant.clone()),
+            _ => Consumed::Unknown,
+        })
+    }
+
+    async fn family(&self, grant: &GrantId) -> Result<Option<(String, String, String, i64)>, StorageError> {
+        Ok(on_pool!(self.db, |pool| sqlx::query_as(FIND_FAMILY).bind(grant.as_str()).fetch_optional(pool).await)?)
     }
 
     /// After a failed consume: was the artefact used before (a replay) or never issued?
@@ -216,14 +236,20 @@ impl<'a> Grants<'a> {
         })
     }
 
-    /// A live (unconsumed) refresh token, for introspection and revocation.
-    pub async fn find_refresh(&self, hash: &str) -> Result<Option<Consumable<RefreshData>>, StorageError> {
-        let row: Option<(String, String, i64)> =
-            on_pool!(self.db, |pool| sqlx::query_as(FIND_REFRESH).bind(hash).fetch_optional(pool).await)?;
-        row.map(|(grant, payload, expires_at)| {
-            Ok(Consumable { grant_id: GrantId::new(grant), data: from_json("refresh_tokens", &payload)?, expires_at })
-        })
-        .transpose()
+    /// The family's current refresh token, if `hash` is it, for introspection and revocation.
+    pub async fn find_refresh(
+        &self,
+        grant: &GrantId,
+        hash: &str,
+    ) -> Result<Option<Consumable<RefreshData>>, StorageError> {
+        match self.family(grant).await? {
+            Some((current, _, payload, expires_at)) if current == hash => Ok(Some(Consumable {
+                grant_id: grant.clone(),
+                data: from_json("refresh_families", &payload)?,
+                expires_at,
+            })),
+            _ => Ok(None),
+        }
     }
 
     /// Records a revoked JWT access token until it would have expired anyway (RFC 7009).

@@ -44,6 +44,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0006_passkeys.sql"),
         include_str!("../../migrations/postgres/0006_passkeys.sql"),
     ),
+    (
+        7,
+        "refresh_families",
+        include_str!("../../migrations/sqlite/0007_refresh_families.sql"),
+        include_str!("../../migrations/postgres/0007_refresh_families.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -54,6 +60,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0004_second_factors.sql",
     "0005_level_requirements.sql",
     "0006_passkeys.sql",
+    "0007_refresh_families.sql",
 ];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

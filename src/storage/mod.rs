@@ -170,7 +170,7 @@ impl Store {
             "DELETE FROM interactions WHERE expires_at < $1",
             "DELETE FROM revoked_access_tokens WHERE expires_at < $1",
             "DELETE FROM client_assertion_jtis WHERE expires_at < $1",
-            "DELETE FROM refresh_tokens WHERE expires_at < $1",
+            "DELETE FROM refresh_families WHERE expires_at < $1",
         ];
         let mut total = 0;
         for sql in STATEMENTS {

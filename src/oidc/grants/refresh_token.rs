@@ -5,28 +5,31 @@ use crate::domain::grant::Consumed;
 use crate::domain::{RelyingParty, Scope};
 
 use super::TokenResponse;
-use crate::oidc::tokens::{AccessTokenSpec, IdTokenSpec};
-use crate::oidc::{OAuthError, OidcService, Params, token_hash};
+use crate::oidc::tokens::{AccessTokenSpec, IdTokenSpec, refresh_family};
+use crate::oidc::{OAuthError, OidcService, Params};
 
 impl OidcService {
     pub(super) async fn refresh(&self, client: &RelyingParty, params: &Params) -> Result<TokenResponse, OAuthError> {
         let presented = params.require("refresh_token")?;
         let now = self.now();
-        let consumable = match self.store.grants().consume_refresh(&token_hash(presented), now).await? {
+        let Some((grant, hash)) = refresh_family(presented) else {
+            return Err(OAuthError::invalid_grant("the refresh token is invalid"));
+        };
+        // The next token is made first, so rotation is one statement.
+        let next = self.next_refresh_token(&grant);
+        let rotated = self.store.grants().rotate_refresh(&grant, &hash, &next.hash, next.expires_at, now).await?;
+        let consumable = match rotated {
             Consumed::Fresh(c) => c,
             Consumed::Replayed(grant) => {
                 self.store.grants().revoke(&grant, now).await?;
                 tracing::warn!(client_id = %client.client_id, "rotated refresh token reused; family revoked");
                 return Err(OAuthError::invalid_grant("the refresh token was already used"));
             }
-            Consumed::Unknown => return Err(OAuthError::invalid_grant("the refresh token is invalid")),
+            Consumed::Unknown => return Err(OAuthError::invalid_grant("the refresh token is invalid or expired")),
         };
         let (data, state) = consumable.data;
         if data.client_id != client.client_id {
             return Err(OAuthError::invalid_grant("the refresh token was issued to another client"));
-        }
-        if consumable.expires_at <= now {
-            return Err(OAuthError::invalid_grant("the refresh token has expired"));
         }
         // The consuming statement also told us: grant revoked? offline? session alive? account enabled?
         if state.grant_revoked {
@@ -71,7 +74,7 @@ impl OidcService {
             None
         };
         // The family keeps its original scope, so a narrowed request does not shrink later ones.
-        let refresh_token = self.mint_refresh_token(&consumable.grant_id, &data).await?;
+        let refresh_token = next.token;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
