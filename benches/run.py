@@ -457,7 +457,7 @@ def main():
                         drop_postgres(url)
         report["scale"] = {}
         report["scale_note"] = ("Accounts added through the HR import (`pintu admin import --apply`: valid synthetic NIPs, "
-                                "50 units) before the server starts; the load signs in one of them.")
+                                "50 units) before the server starts; the load signs in the benchmark account among them.")
         for n in [int(x) for x in args.scale.split(",") if x.strip()]:
             for label, url in backends.items():
                 if label == "postgres":
