@@ -95,8 +95,11 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 const COLUMNS: &str =
     "seq, at, action, outcome, actor, target, org_unit_id, client_id, source_ip, level, detail, prev_hash, hash";
 const HEAD: &str = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
-const INSERT: &str = "INSERT INTO audit_events (seq, at, action, outcome, actor, target, org_unit_id, client_id, \
-     source_ip, level, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+const INSERT_MANY: &str = "INSERT INTO audit_events (seq, at, action, outcome, actor, target, org_unit_id, client_id, \
+     source_ip, level, detail, prev_hash, hash) ";
+/// Events per INSERT statement: 13 parameters each, far below SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters.
+const ROWS_PER_INSERT: usize = 256;
 const SUBTREE_CTE: &str = "WITH RECURSIVE down(id, depth) AS (SELECT id, 0 FROM org_units WHERE id = $3 \
      UNION ALL SELECT o.id, down.depth + 1 FROM org_units o JOIN down ON o.parent_id = down.id WHERE down.depth < 64) ";
 const REPORT_SUMS: &str = "COUNT(DISTINCT CASE WHEN outcome = 'success' THEN target END) AS active_users, \
@@ -138,27 +141,34 @@ impl<'a> AuditLog<'a> {
         }
         let head: Option<(i64, String)> = on_tx!(tx, |conn| sqlx::query_as(HEAD).fetch_optional(conn).await)?;
         let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
+        let mut rows = Vec::with_capacity(events.len());
         for e in events {
             seq += 1;
             let hash = chain(&prev, seq, e);
-            on_tx!(tx, |conn| sqlx::query(INSERT)
-                .bind(seq)
-                .bind(e.at)
-                .bind(&e.action)
-                .bind(&e.outcome)
-                .bind(&e.actor)
-                .bind(&e.target)
-                .bind(&e.org_unit_id)
-                .bind(&e.client_id)
-                .bind(&e.source_ip)
-                .bind(e.level)
-                .bind(&e.detail)
-                .bind(&prev)
-                .bind(&hash)
-                .execute(conn)
-                .await
-                .map(|r| r.rows_affected()))?;
-            prev = hash;
+            rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+        }
+        // A batch is a few multi-row INSERTs, not one statement per event: each statement is a
+        // round trip to the database (for SQLite, to its connection's thread and back).
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            on_tx!(tx, |conn| {
+                let mut insert = sqlx::QueryBuilder::new(INSERT_MANY);
+                insert.push_values(chunk, |mut b, (seq, e, prev, hash)| {
+                    b.push_bind(*seq)
+                        .push_bind(e.at)
+                        .push_bind(e.action.as_str())
+                        .push_bind(e.outcome.as_str())
+                        .push_bind(e.actor.as_deref())
+                        .push_bind(e.target.as_deref())
+                        .push_bind(e.org_unit_id.as_deref())
+                        .push_bind(e.client_id.as_deref())
+                        .push_bind(e.source_ip.as_deref())
+                        .push_bind(e.level)
+                        .push_bind(e.detail.as_str())
+                        .push_bind(prev.as_str())
+                        .push_bind(hash.as_str());
+                });
+                insert.build().execute(conn).await.map(|r| r.rows_affected())
+            })?;
         }
         Ok(prev)
     }

@@ -179,7 +179,26 @@ async fn concurrent_appenders_keep_one_chain(store: Store) {
     assert_eq!((report.events, report.head_seq, report.problems.len()), (40, 40, 0), "{report:?}");
 }
 
+/// A batch larger than one multi-row INSERT still makes one unbroken chain, in order.
+async fn a_large_batch_is_appended_in_order(store: Store) {
+    use pintu::audit::{AuditEvent, AuditRecorder};
+    let clock: pintu::clock::SharedClock = std::sync::Arc::new(pintu::clock::FixedClock::new(1_700_000_000));
+    let recorder = AuditRecorder::new(store.clone(), clock);
+    recorder.record(AuditEvent::admin("test", "thing.first", "t", None, serde_json::json!({}))).await.unwrap();
+    let events: Vec<AuditEvent> = (0..600)
+        .map(|i| AuditEvent::admin("test", "thing.change", &format!("t{i}"), None, serde_json::json!({ "i": i })))
+        .collect();
+    let mut tx = store.begin().await.unwrap();
+    recorder.record_in(&mut tx, events).await.unwrap();
+    tx.commit().await.unwrap();
+    let report = recorder.verify().await.unwrap();
+    assert_eq!((report.events, report.head_seq, report.problems.len()), (601, 601, 0), "{report:?}");
+    let page = store.audit().page(300, 1).await.unwrap();
+    assert_eq!((page[0].seq, page[0].event.target.as_deref()), (301, Some("t299")), "events keep their order");
+}
+
 conformance!(
+    a_large_batch_is_appended_in_order,
     concurrent_appenders_keep_one_chain,
     duplicate_username_or_email_is_a_conflict,
     login_finds_by_username_or_email,
