@@ -59,35 +59,28 @@
     form.submit();
   }
 
+  // The shape webauthn-rs reads: binary fields as unpadded base64url.
+  function encoded(c, response) {
+    return { id: c.id, rawId: toText(c.rawId), type: c.type, extensions: {}, response: response };
+  }
+
   function assertion(c) {
     var r = c.response;
-    return {
-      id: c.id,
-      rawId: toText(c.rawId),
-      type: c.type,
-      extensions: {},
-      response: {
-        authenticatorData: toText(r.authenticatorData),
-        clientDataJSON: toText(r.clientDataJSON),
-        signature: toText(r.signature),
-        userHandle: r.userHandle ? toText(r.userHandle) : null
-      }
-    };
+    return encoded(c, {
+      authenticatorData: toText(r.authenticatorData),
+      clientDataJSON: toText(r.clientDataJSON),
+      signature: toText(r.signature),
+      userHandle: r.userHandle ? toText(r.userHandle) : null
+    });
   }
 
   function attestation(c) {
     var r = c.response;
-    return {
-      id: c.id,
-      rawId: toText(c.rawId),
-      type: c.type,
-      extensions: {},
-      response: {
-        attestationObject: toText(r.attestationObject),
-        clientDataJSON: toText(r.clientDataJSON),
-        transports: r.getTransports ? r.getTransports() : undefined
-      }
-    };
+    return encoded(c, {
+      attestationObject: toText(r.attestationObject),
+      clientDataJSON: toText(r.clientDataJSON),
+      transports: r.getTransports ? r.getTransports() : undefined
+    });
   }
 
   var pending = null;

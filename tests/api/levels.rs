@@ -17,6 +17,16 @@ backend_tests!(
     codes_of_the_wrong_shape_are_refused_and_audited,
 );
 
+/// Budi, a portal (level 1) and a finance application that demands level 2.
+async fn with_finance(backend: Backend) -> (TestApp, TestClient, TestClient) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let portal = app.client().await;
+    let finance = app.client().await;
+    app.set_profile(&finance.id, ProfilePatch { min_level: Some(2), ..Default::default() }).await;
+    (app, portal, finance)
+}
+
 pub(crate) fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
     let i = page.find(start).unwrap_or_else(|| panic!("{start:?} not in {page}")) + start.len();
     &page[i..i + page[i..].find(end).unwrap()]
@@ -130,11 +140,7 @@ async fn second_factor_enrolment_step_up_replay_and_recovery(backend: Backend) {
 }
 
 async fn unreachable_levels_are_refused_with_the_right_error(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    app.user("budi").await;
-    let portal = app.client().await;
-    let finance = app.client().await;
-    app.set_profile(&finance.id, ProfilePatch { min_level: Some(2), ..Default::default() }).await;
+    let (app, portal, finance) = with_finance(backend).await;
     let browser = app.browser();
     browser.authorize_and_login(&auth_url(&app, &portal, &[]), "budi", PASSWORD).await;
 
@@ -210,11 +216,7 @@ async fn units_and_roles_can_require_a_second_factor(backend: Backend) {
 }
 
 async fn the_second_factor_cannot_be_skipped_or_guessed(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    app.user("budi").await;
-    let portal = app.client().await;
-    let finance = app.client().await;
-    app.set_profile(&finance.id, ProfilePatch { min_level: Some(2), ..Default::default() }).await;
+    let (app, portal, finance) = with_finance(backend).await;
     enrol(&app, &app.browser(), &portal, "budi").await;
 
     let thief = app.browser();
@@ -244,11 +246,7 @@ async fn the_second_factor_cannot_be_skipped_or_guessed(backend: Backend) {
 }
 
 async fn codes_of_the_wrong_shape_are_refused_and_audited(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    app.user("budi").await;
-    let portal = app.client().await;
-    let finance = app.client().await;
-    app.set_profile(&finance.id, ProfilePatch { min_level: Some(2), ..Default::default() }).await;
+    let (app, portal, finance) = with_finance(backend).await;
     let browser = app.browser();
     let (secret, _) = enrol(&app, &browser, &portal, "budi").await;
     app.clock.advance(30);

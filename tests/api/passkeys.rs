@@ -94,14 +94,29 @@ async fn answer(browser: &Browser, c: &Ceremony, credential: &str) -> (u16, Stri
     (status.as_u16(), page, headers)
 }
 
-async fn passkey_registration_and_login_without_a_name(backend: Backend) {
+/// Budi, signed in with his password through the portal, registers a passkey named `name`.
+struct Registered {
+    app: TestApp,
+    user: pintu::domain::User,
+    portal: crate::support::TestClient,
+    browser: Browser,
+    key: SoftPasskey,
+    id: Vec<u8>,
+}
+
+async fn registered(backend: Backend, name: &str) -> Registered {
     let app = TestApp::spawn_localhost(backend).await;
     let user = app.user("budi").await;
     let portal = app.client().await;
     let browser = app.browser();
     browser.authorize_and_login(&app.code_flow_url(&portal, &[]), "budi", PASSWORD).await;
     let mut key = SoftPasskey::new(true);
-    let id = register(&app, &browser, &mut key, "Laptop kantor").await;
+    let id = register(&app, &browser, &mut key, name).await;
+    Registered { app, user, portal, browser, key, id }
+}
+
+async fn passkey_registration_and_login_without_a_name(backend: Backend) {
+    let Registered { app, user, portal, browser, mut key, id } = registered(backend, "Laptop kantor").await;
     let (status, _, _) = browser.get(&app.url("/account")).await;
     assert_eq!(status, 401, "with a passkey enrolled, a password alone no longer opens the account pages");
 
@@ -206,13 +221,7 @@ async fn step_up_from_password_to_code_to_passkey_in_one_session(backend: Backen
 }
 
 async fn bad_passkey_answers_are_refused_and_audited(backend: Backend) {
-    let app = TestApp::spawn_localhost(backend).await;
-    let user = app.user("budi").await;
-    let portal = app.client().await;
-    let browser = app.browser();
-    browser.authorize_and_login(&app.code_flow_url(&portal, &[]), "budi", PASSWORD).await;
-    let mut key = SoftPasskey::new(true);
-    let id = register(&app, &browser, &mut key, "Kunci").await;
+    let Registered { app, user, portal, browser: _, mut key, id } = registered(backend, "Kunci").await;
     let pick = Some((id.as_slice(), user.id.as_str()));
     let other = app.browser();
     let login_page = || async { ceremony(&other.get(&app.code_flow_url(&portal, &[])).await.1) };

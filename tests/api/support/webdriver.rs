@@ -152,6 +152,14 @@ impl Chromium {
         self.must("POST", &format!("/element/{id}/click"), None).await;
     }
 
+    /// Clicks `css` if it is (still) on the page; the page may be navigating away.
+    pub async fn click_if_present(&self, css: &str) {
+        let found = self.call("POST", "/element", Some(json!({ "using": "css selector", "value": css }))).await;
+        if let Some(id) = found.ok().and_then(|f| f[ELEMENT].as_str().map(str::to_owned)) {
+            let _ = self.call("POST", &format!("/element/{id}/click"), None).await;
+        }
+    }
+
     pub async fn delete_cookies(&self) {
         self.must("DELETE", "/cookie", None).await;
     }
