@@ -75,7 +75,13 @@ impl AuditEvent {
             e = e.about(user);
         }
         e.client_id = client.cloned();
-        e.detail = json!({ "reason": reason, "amr": ["pwd"] });
+        // The method that failed (RFC 8176 names; a passkey's kind is unknown until it verifies).
+        let amr = match reason {
+            r if r.starts_with("passkey") => json!([]),
+            r if r.contains("second factor") => json!(["otp"]),
+            _ => json!(["pwd"]),
+        };
+        e.detail = json!({ "reason": reason, "amr": amr });
         e
     }
 
@@ -175,6 +181,14 @@ pub fn chain_hash(prev_hash: &str, seq: i64, e: &NewAuditRow) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_login_names_the_method_that_failed() {
+        let amr = |reason| AuditEvent::login_failed(None, None, reason).detail["amr"].clone();
+        assert_eq!(amr("invalid password"), json!(["pwd"]));
+        assert_eq!(amr("invalid second factor"), json!(["otp"]));
+        assert_eq!(amr("passkey rejected"), json!([]));
+    }
 
     #[test]
     fn every_field_and_the_previous_hash_change_the_hash() {
