@@ -71,7 +71,7 @@ def render_markdown(r):
                 continue
             out.append(f"| {label} | {v['rows']} | {_f(v['dry_run_s'], 2)} | {_f(v['apply_s'], 2)} | {_f(v['reimport_s'], 2)} |")
         out += ["", "Each figure includes starting the `pintu` process and opening the database. Target: well under a minute for 100,000 rows."]
-    out += ["", "## Rerun", "", "```sh", "python3 benches/run.py            # everything (about 15 minutes)",
+    out += ["", "## Rerun", "", "```sh", "python3 benches/run.py            # everything (about 20 minutes)",
             "python3 benches/run.py --only-import   # just the HR import (release build, SQLite and PostgreSQL)",
             "python3 benches/run.py --scale '' --seconds 5   # quicker, without the 1,000,000-account runs", "```", "",
             "Raw numbers: [benchmarks.json](benchmarks.json). What limits the targets that are not met, and what was",
