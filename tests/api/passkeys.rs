@@ -21,6 +21,7 @@ backend_tests!(
     step_up_from_password_to_code_to_passkey_in_one_session,
     bad_passkey_answers_are_refused_and_audited,
     passkeys_are_off_without_a_host_name,
+    bad_registrations_are_refused_and_audited,
 );
 
 /// The passkey part of a page: where the script gets options and posts the answer.
@@ -290,4 +291,46 @@ async fn passkeys_are_off_without_a_host_name(backend: Backend) {
     browser.authorize_and_login(&app.code_flow_url(&portal, &[]), "budi", PASSWORD).await;
     let (status, page, _) = browser.get(&app.url("/account")).await;
     assert!(status == 200 && !page.contains("id=\"passkey\""), "{page}");
+}
+
+async fn bad_registrations_are_refused_and_audited(backend: Backend) {
+    let Registered { app, mut key, .. } = registered(backend, "Pertama").await;
+    // The first passkey raised what the account pages ask; sign in with it again.
+    let other = app.browser();
+    let page = other.get(&app.code_flow_url(&app.client().await, &[])).await.1;
+    let c = ceremony(&page);
+    let user_id = app.state.store.users().resolve("budi").await.unwrap().unwrap();
+    let id = app.state.store.passkeys().of_user(&user_id).await.unwrap()[0].credential_id.clone();
+    let id = URL_SAFE_NO_PAD.decode(id).unwrap();
+    let assertion = sign(&app, &mut key, options(&other, &c).await, Some((&id, user_id.as_str())));
+    assert_eq!(answer(&other, &c, &assertion.to_string()).await.0, 303);
+
+    let (_, mut page, _) = other.get(&app.url("/account")).await;
+    let mut credential = String::new();
+    // Each answer renders the page again under a new form token.
+    for (name, malformed, fetch, message) in [
+        ("", false, true, "Beri nama passkey 1 sampai 64 karakter"),
+        ("Kedua", true, true, "Jawaban passkey tidak sah"),
+        ("Kedua", false, false, "sudah kedaluwarsa atau sudah dijawab"),
+    ] {
+        let c = ceremony(&page);
+        if fetch {
+            let opts: CreationChallengeResponse = serde_json::from_value(options(&other, &c).await).unwrap();
+            credential = serde_json::to_string(&key.do_registration(origin(&app), opts).unwrap()).unwrap();
+        }
+        let body = if malformed { "{\"id\": []}" } else { credential.as_str() };
+        let (status, next, _) =
+            other.post(&c.action, &[("csrf_token", &c.csrf), ("name", name), ("credential", body)]).await;
+        assert!(status == 400 && next.contains(message), "{name:?}: {status} {next}");
+        page = next;
+    }
+    assert_eq!(app.state.store.passkeys().of_user(&user_id).await.unwrap().len(), 1, "nothing was stored");
+    let events = app.get_api("/api/v1/audit/events?limit=100", &app.office_token().await).await;
+    let refused = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "admin.factor.passkey.refused")
+        .count();
+    assert_eq!(refused, 3, "each refused registration is audited");
 }
