@@ -340,11 +340,6 @@ impl AuthnService {
         Ok((owner, AuthnContext::passkey(now, result.backup_eligible(), earlier)))
     }
 
-    /// A person's credentials, for the account page.
-    pub async fn passkey_list(&self, user: &User) -> Result<Vec<PasskeyRecord>, AuthnError> {
-        Ok(self.store.passkeys().of_user(&user.id).await?)
-    }
-
     /// Removes one of a person's credentials; `false` if it was not theirs.
     pub async fn remove_passkey(&self, user: &User, id: &str) -> Result<bool, AuthnError> {
         Ok(self.store.passkeys().remove(&user.id, id).await?)

@@ -19,6 +19,13 @@ impl AuthnContext {
         Self { auth_time, level: SecurityLevel::Password, amr: vec!["pwd".to_owned()] }
     }
 
+    /// The same authentication, at no more than `ceiling` (a person's own cap: a passkey used
+    /// by someone capped at level 2 gives a level-2 session).
+    pub fn capped(mut self, ceiling: SecurityLevel) -> Self {
+        self.level = self.level.min(ceiling);
+        self
+    }
+
     /// Password plus a second factor `method` (RFC 8176: `otp`), completed at `auth_time`.
     pub fn second_factor(auth_time: i64, method: &str) -> Self {
         let amr = vec!["pwd".to_owned(), method.to_owned(), "mfa".to_owned()];

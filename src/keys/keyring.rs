@@ -33,6 +33,8 @@ pub struct VerifiedJws {
 /// The loaded signing keys. Deliberately not `Debug` (it holds private keys).
 pub struct Keyring {
     keys: Vec<LoadedKey>,
+    /// Authenticates refresh tokens (their family and generation).
+    refresh_mac: super::sealing::MacKey,
 }
 
 impl Keyring {
@@ -49,7 +51,12 @@ impl Keyring {
             }
         }
         let keys = rows.iter().map(|row| load(row, sealer)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { keys })
+        Ok(Self { keys, refresh_mac: sealer.mac_key("pintu refresh tokens")? })
+    }
+
+    /// The MAC tag of a refresh token's public part.
+    pub fn refresh_tag(&self, data: &str) -> Result<String, KeyError> {
+        self.refresh_mac.tag(data.as_bytes())
     }
 
     /// Signs `claims` as a compact JWS with the newest active key of `alg`.

@@ -65,10 +65,29 @@ impl Sealer {
         Ok(josekit::jwe::serialize_compact(plaintext, &header, &encrypter)?)
     }
 
+    /// A MAC key for one `purpose`, derived from the KEK (HMAC-SHA256 of the purpose under the
+    /// KEK), so no key material is used for two things.
+    pub fn mac_key(&self, purpose: &str) -> Result<MacKey, KeyError> {
+        use josekit::jws::JwsSigner;
+        let derived = josekit::jws::HS256.signer_from_bytes(self.kek.expose_secret())?.sign(purpose.as_bytes())?;
+        Ok(MacKey(josekit::jws::HS256.signer_from_bytes(derived)?))
+    }
+
     pub fn open(&self, sealed: &str) -> Result<Vec<u8>, KeyError> {
         let decrypter = Dir.decrypter_from_bytes(self.kek.expose_secret())?;
         let (plaintext, _) = josekit::jwe::deserialize_compact(sealed, &decrypter).map_err(KeyError::Unseal)?;
         Ok(plaintext)
+    }
+}
+
+/// HMAC-SHA256 under a derived key (through josekit's HS256). Deliberately not `Debug`.
+pub struct MacKey(josekit::jws::alg::hmac::HmacJwsSigner);
+
+impl MacKey {
+    /// The tag of `data`, base64url without padding.
+    pub fn tag(&self, data: &[u8]) -> Result<String, KeyError> {
+        use josekit::jws::JwsSigner;
+        Ok(URL_SAFE_NO_PAD.encode(self.0.sign(data)?))
     }
 }
 

@@ -14,7 +14,7 @@ use super::{OAuthError, OidcService};
 /// How a factor change on the account page went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FactorChange {
-    Registered(String),
+    Registered,
     PasskeyRemoved,
     TotpRemoved,
     Refused(PasskeyProblem),
@@ -71,7 +71,7 @@ impl OidcService {
                 let detail = serde_json::json!({ "passkey": record.id, "name": record.name });
                 let event = AuditEvent::admin(&actor, "factor.passkey.enroll", user.id.as_str(), unit, detail);
                 self.audit.record_or_log(event.from_ip(source_ip)).await;
-                Ok(FactorChange::Registered(record.name))
+                Ok(FactorChange::Registered)
             }
             Err(AuthnError::Passkey(problem)) => {
                 let detail = serde_json::json!({ "refused": problem.code() });

@@ -42,8 +42,8 @@ impl OidcService {
 
     async fn introspect_refresh(&self, client: &RelyingParty, token: &str) -> Result<Option<Value>, OAuthError> {
         let now = self.now();
-        let Some((grant, hash)) = super::tokens::refresh_family(token) else { return Ok(None) };
-        let Some(refresh) = self.store.grants().find_refresh(&grant, &hash).await? else { return Ok(None) };
+        let Some(p) = self.refresh_family(token) else { return Ok(None) };
+        let Some(refresh) = self.store.grants().find_refresh(&p.grant, &p.hash).await? else { return Ok(None) };
         if refresh.data.client_id != client.client_id || refresh.expires_at <= now {
             return Ok(None);
         }

@@ -10,9 +10,8 @@ impl OidcService {
         let client = self.authenticate_client(creds).await?;
         let token = params.require("token")?;
         let now = self.now();
-        let family = super::tokens::refresh_family(token);
-        let refresh = match &family {
-            Some((grant, hash)) => self.store.grants().find_refresh(grant, hash).await?,
+        let refresh = match self.refresh_family(token) {
+            Some(p) => self.store.grants().find_refresh(&p.grant, &p.hash).await?,
             None => None,
         };
         if let Some(refresh) = refresh {

@@ -96,16 +96,37 @@ impl OidcService {
 
     /// Starts the refresh-token family of `grant` with its first token, stored as its hash.
     pub(crate) async fn mint_refresh_token(&self, grant: &GrantId, data: &RefreshData) -> Result<String, OAuthError> {
-        let next = self.next_refresh_token(grant);
+        let next = self.next_refresh_token(grant, 0)?;
         self.store.grants().insert_refresh(&next.hash, grant, data, next.expires_at).await?;
         Ok(next.token)
     }
 
-    /// A new refresh token of `grant`'s family (not stored yet): `<grant>.<random>`, so a
-    /// presented token names the one row that rotates it.
-    pub(crate) fn next_refresh_token(&self, grant: &GrantId) -> NextRefresh {
-        let token = format!("{grant}.{}", random_token());
-        NextRefresh { hash: token_hash(&token), token, expires_at: self.now() + self.config.refresh_token_ttl }
+    /// A refresh token of generation `generation` of `grant`'s family (not stored yet):
+    /// `<grant>.<generation>.<random>.<tag>`, the tag a MAC over the rest under a key derived
+    /// from the key-encryption key. A presented token thus names the one row that rotates it,
+    /// and a genuine earlier token can be told from a made-up one without keeping its hash.
+    pub(crate) fn next_refresh_token(&self, grant: &GrantId, generation: i64) -> Result<NextRefresh, OAuthError> {
+        let public = format!("{grant}.{generation}.{}", random_token());
+        let tag = self.keyring.refresh_tag(&public).map_err(OAuthError::server)?;
+        let token = format!("{public}.{tag}");
+        Ok(NextRefresh { hash: token_hash(&token), token, expires_at: self.now() + self.config.refresh_token_ttl })
+    }
+
+    /// The family, generation and hash of a presented refresh token, if Pintu issued it (its
+    /// tag verifies); `None` for anything else.
+    pub(crate) fn refresh_family(&self, token: &str) -> Option<PresentedRefresh> {
+        let (public, tag) = token.rsplit_once('.')?;
+        let mut parts = public.splitn(3, '.');
+        let (grant, generation, random) = (parts.next()?, parts.next()?, parts.next()?);
+        let generation: i64 = generation.parse().ok().filter(|g| *g >= 0)?;
+        if grant.is_empty() || grant.len() > 64 || random.is_empty() || random.contains('.') {
+            return None;
+        }
+        let expected = self.keyring.refresh_tag(public).ok()?;
+        if !super::secure_eq(&expected, tag) {
+            return None;
+        }
+        Some(PresentedRefresh { grant: GrantId::new(grant), generation, hash: token_hash(token) })
     }
 }
 
@@ -116,14 +137,11 @@ pub(crate) struct NextRefresh {
     pub expires_at: i64,
 }
 
-/// The family a presented refresh token names, and the token's hash; `None` for anything
-/// that is not shaped like one of Pintu's refresh tokens.
-pub(crate) fn refresh_family(token: &str) -> Option<(GrantId, String)> {
-    let (grant, secret) = token.split_once('.')?;
-    if grant.is_empty() || grant.len() > 64 || secret.is_empty() {
-        return None;
-    }
-    Some((GrantId::new(grant), token_hash(token)))
+/// A presented refresh token whose tag verified.
+pub(crate) struct PresentedRefresh {
+    pub grant: GrantId,
+    pub generation: i64,
+    pub hash: String,
 }
 
 impl OidcService {

@@ -28,18 +28,18 @@ const FIND_CODE_GRANT: &str = "SELECT grant_id FROM authorization_codes WHERE co
 const INSERT_REFRESH: &str =
     "INSERT INTO refresh_families (token_hash, grant_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
 /// Rotates a family's refresh token in one statement: the presented token must be the current,
-/// unexpired one; its hash joins the rotated history (at most 16 hashes of 64 hex digits), and
-/// the grant, session and account state come back through scalar subqueries (SQLite ≥ 3.35
-/// and PostgreSQL both allow them in RETURNING).
+/// unexpired one of its generation; the state of the grant, session and account comes back
+/// through scalar subqueries (SQLite ≥ 3.35 and PostgreSQL both allow them in RETURNING).
 const ROTATE_REFRESH: &str = "UPDATE refresh_families SET token_hash = $3, expires_at = $4, \
-     rotated = substr($2 || ' ' || rotated, 1, 1039) \
-     WHERE grant_id = $1 AND token_hash = $2 AND expires_at > $5 RETURNING payload, \
+     generation = generation + 1 \
+     WHERE grant_id = $1 AND token_hash = $2 AND generation = $6 AND expires_at > $5 RETURNING payload, \
      (SELECT g.revoked_at FROM grants g WHERE g.id = refresh_families.grant_id), \
      (SELECT g.offline FROM grants g WHERE g.id = refresh_families.grant_id), \
      (SELECT COUNT(*) FROM grants g JOIN sessions s ON s.id = g.session_id \
       WHERE g.id = refresh_families.grant_id AND s.ended_at IS NULL AND s.expires_at > $5), \
      (SELECT u.disabled FROM grants g JOIN users u ON u.id = g.user_id WHERE g.id = refresh_families.grant_id)";
-const FIND_FAMILY: &str = "SELECT token_hash, rotated, payload, expires_at FROM refresh_families WHERE grant_id = $1";
+const FIND_FAMILY: &str =
+    "SELECT token_hash, generation, payload, expires_at FROM refresh_families WHERE grant_id = $1";
 const REVOKE_JTI: &str =
     "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
 const ACCESS_TOKEN_REVOKED: &str = "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = $1) \
@@ -186,12 +186,12 @@ impl<'a> Grants<'a> {
 
     /// Consumes a refresh token atomically (RFC 9700 §4.14.2: rotation), returning with it the
     /// state of its grant, session and account, all in one statement.
-    /// Rotates the refresh token `hash` of family `grant` to `next_hash` (valid until
-    /// `next_expires_at`). A token rotated out earlier is reported as a replay.
+    /// Rotates the refresh token `hash` of generation `generation` of family `grant` to
+    /// `next_hash` (valid until `next_expires_at`). The caller has authenticated the token's
+    /// family and generation, so an earlier generation than the family's is a replay.
     pub async fn rotate_refresh(
         &self,
-        grant: &GrantId,
-        hash: &str,
+        (grant, generation, hash): (&GrantId, i64, &str),
         next_hash: &str,
         next_expires_at: i64,
         now: i64,
@@ -203,6 +203,7 @@ impl<'a> Grants<'a> {
             .bind(next_hash)
             .bind(next_expires_at)
             .bind(now)
+            .bind(generation)
             .fetch_optional(pool)
             .await)?;
         if let Some((payload, revoked, offline, sessions, disabled)) = row {
@@ -215,14 +216,13 @@ impl<'a> Grants<'a> {
             let data = (from_json("refresh_families", &payload)?, state);
             return Ok(Consumed::Fresh(Consumable { grant_id: grant.clone(), data, expires_at: next_expires_at }));
         }
-        let family = self.family(grant).await?;
-        Ok(match family {
-            Some((_, rotated, _, _)) if rotated.split(' ').any(|h| h == hash) => Consumed::Replayed(grant.clone()),
+        Ok(match self.family(grant).await? {
+            Some((_, current, _, _)) if generation < current => Consumed::Replayed(grant.clone()),
             _ => Consumed::Unknown,
         })
     }
 
-    async fn family(&self, grant: &GrantId) -> Result<Option<(String, String, String, i64)>, StorageError> {
+    async fn family(&self, grant: &GrantId) -> Result<Option<(String, i64, String, i64)>, StorageError> {
         Ok(on_pool!(self.db, |pool| sqlx::query_as(FIND_FAMILY).bind(grant.as_str()).fetch_optional(pool).await)?)
     }
 

@@ -147,7 +147,7 @@ async fn changed(
     totp: bool,
 ) -> Response {
     let notice = match result {
-        Ok(FactorChange::Registered(_)) => Notice::ok("account_passkey_registered"),
+        Ok(FactorChange::Registered) => Notice::ok("account_passkey_registered"),
         Ok(FactorChange::PasskeyRemoved) => Notice::ok("account_passkey_removed"),
         Ok(FactorChange::TotpRemoved) => Notice::ok("account_totp_removed"),
         Ok(FactorChange::SignInAgain) if totp => Notice::error("account_totp_sign_in_again"),

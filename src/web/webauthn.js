@@ -47,8 +47,14 @@
       credentials: "same-origin",
       headers: { "Accept": "application/json" }
     }).then(function (response) {
-      return response.json().then(function (json) {
-        if (!response.ok) { throw new Error(json.message || box.getAttribute("data-msg-failed")); }
+      // A refusal from Pintu carries a translated message; anything else (an HTML error
+      // page, a broken connection) gets the page's own.
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        if (!response.ok) {
+          var refused = new Error(json.message || "");
+          refused.fromPintu = true;
+          throw refused;
+        }
         return json;
       });
     });
@@ -110,12 +116,11 @@
     }).then(function (c) { if (c) { post(attestation(c)); } });
   }
 
-  // The server's refusals carry a translated message; the browser's (a cancelled prompt, no
-  // matching key) get the page's generic one.
+  // Pintu's refusals carry a translated message; the browser's (a cancelled prompt, no
+  // matching key) and network failures get the page's generic one.
   function failed(error) {
     if (error && error.name === "AbortError") { return; }
-    var own = error && !(error instanceof DOMException) && error.message;
-    say(own || box.getAttribute("data-msg-failed"));
+    say((error && error.fromPintu && error.message) || box.getAttribute("data-msg-failed"));
   }
 
   button.hidden = false;

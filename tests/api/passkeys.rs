@@ -22,6 +22,7 @@ backend_tests!(
     bad_passkey_answers_are_refused_and_audited,
     passkeys_are_off_without_a_host_name,
     bad_registrations_are_refused_and_audited,
+    a_passkey_does_not_lift_a_person_above_their_ceiling,
 );
 
 /// The passkey part of a page: where the script gets options and posts the answer.
@@ -176,6 +177,11 @@ async fn step_up_from_password_to_code_to_passkey_in_one_session(backend: Backen
     let (status, page, _) = browser.get(&app.code_flow_url(&signing, &[])).await;
     assert!(status == 200 && page.contains("id=\"passkey\"") && !page.contains("name=\"code\""), "{page}");
     let c = ceremony(&page);
+    app.clock.advance(30);
+    let code = code_at(&secret, app.now());
+    let code_action = c.action.trim_end_matches("/passkey").to_owned();
+    let (status, _, _) = browser.post(&code_action, &[("csrf_token", &c.csrf), ("code", &code)]).await;
+    assert_eq!(status, 401, "a code is not taken where only a passkey reaches the level");
     let failed = answer(&browser, &c, "{}").await;
     assert!(failed.0 == 401 && !failed.1.contains("name=\"code\""), "asked again, still for the passkey only");
     let c = ceremony(&failed.1);
@@ -333,4 +339,24 @@ async fn bad_registrations_are_refused_and_audited(backend: Backend) {
         .filter(|e| e["action"] == "admin.factor.passkey.refused")
         .count();
     assert_eq!(refused, 3, "each refused registration is audited");
+}
+
+async fn a_passkey_does_not_lift_a_person_above_their_ceiling(backend: Backend) {
+    let Registered { app, user, portal, mut key, id, .. } = registered(backend, "Kunci").await;
+    let d = &app.state.directory;
+    let actor = pintu::directory::Actor::cli();
+    let current = d.get_user(&actor, user.id.as_str()).await.unwrap();
+    d.update_user(&actor, user.id.as_str(), &json!({"level_ceiling": 2}), Some(current.version)).await.unwrap();
+    let signing = app.client().await;
+    app.set_profile(&signing.id, ProfilePatch { min_level: Some(3), ..Default::default() }).await;
+
+    let other = app.browser();
+    let c = ceremony(&other.get(&app.code_flow_url(&portal, &[])).await.1);
+    let assertion = sign(&app, &mut key, options(&other, &c).await, Some((&id, user.id.as_str())));
+    let (status, _, headers) = answer(&other, &c, &assertion.to_string()).await;
+    assert_eq!(status, 303);
+    let claims = exchange(&app, &portal, &location(&headers)).await;
+    assert_eq!(claims["acr"], "urn:pintu:level:2", "the session is capped at the person's ceiling");
+    let (status, _, _) = other.get(&app.code_flow_url(&signing, &[])).await;
+    assert_eq!(status, 403, "a level-3 application stays out of reach");
 }

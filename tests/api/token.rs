@@ -134,9 +134,10 @@ async fn refresh_token_rotates_and_reuse_revokes_the_family(backend: Backend) {
     // Knowing the family (access tokens name their grant) is not knowing a token of it: a
     // made-up secret is refused without harming the family.
     let family = third_refresh.split_once('.').unwrap().0;
-    let forged = format!("{family}.dibuat-buat");
-    let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &forged)]).await;
-    assert_eq!((status, error(&body)), (400, "invalid_grant"));
+    for forged in [format!("{family}.dibuat-buat"), format!("{family}.0.acak.tanda-palsu")] {
+        let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &forged)]).await;
+        assert_eq!((status, error(&body)), (400, "invalid_grant"));
+    }
     let (status, fourth) =
         app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &third_refresh)]).await;
     assert_eq!(status, 200, "{fourth}");
@@ -149,6 +150,26 @@ async fn refresh_token_rotates_and_reuse_revokes_the_family(backend: Backend) {
     assert_eq!((status, error(&body)), (400, "invalid_grant"), "the legitimate latest token is revoked too");
     let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", "made-up")]).await;
     assert_eq!((status, error(&body)), (400, "invalid_grant"));
+}
+
+/// A thief who rotates a stolen token many times cannot outrun reuse detection: the client's
+/// next refresh, with its own (now old) token, still revokes the family.
+async fn reuse_is_detected_however_many_rotations_later(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let client = app.client().await;
+    let code = code_with_pkce(&app, &client).await;
+    let (_, tokens) = app.token(&client, &exchange(&client, &code, VERIFIER)).await;
+    let clients_own = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let mut thief = clients_own.clone();
+    for _ in 0..20 {
+        let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &thief)]).await;
+        assert_eq!(status, 200, "{body}");
+        thief = body["refresh_token"].as_str().unwrap().to_owned();
+    }
+    let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &clients_own)]).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"));
+    let (status, body) = app.token(&client, &[("grant_type", "refresh_token"), ("refresh_token", &thief)]).await;
+    assert_eq!((status, error(&body)), (400, "invalid_grant"), "the thief's newest token is revoked with the family");
 }
 
 async fn refresh_scope_cannot_widen(backend: Backend) {
@@ -357,6 +378,7 @@ async fn public_client_exchanges_code_with_pkce_only(backend: Backend) {
 
 backend_tests!(
     authorization_code_is_single_use_and_replay_revokes_its_tokens,
+    reuse_is_detected_however_many_rotations_later,
     token_response_is_not_cacheable,
     wrong_or_missing_pkce_verifier_is_invalid_grant,
     mismatched_redirect_uri_or_other_client_is_invalid_grant,

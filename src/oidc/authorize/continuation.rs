@@ -60,6 +60,7 @@ impl OidcService {
         authn: crate::domain::AuthnContext,
         source_ip: Option<&str>,
     ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
+        let authn = authn.capped(user.profile.level_ceiling);
         let event = AuditEvent::login_succeeded(&user, Some(&client.client_id), &authn.amr, authn.level);
         self.audit.record_or_log(event.from_ip(source_ip)).await;
         let (session, cookie) = self.create_session(&user, authn).await?;

@@ -64,11 +64,16 @@ impl OidcService {
         let personal = self.directory.person_required_level(user).await?;
         let floor = client.profile.min_level.max(personal);
         let need = required_level(floor, req.acr_values.as_deref(), req.claims.as_ref());
+        // The ceiling first: a session that somehow holds more than the person may reach
+        // (the ceiling was lowered since) does not count.
+        if user.profile.level_ceiling < need.level {
+            return Ok(LevelCheck::Unreachable(need));
+        }
         if session.authn.level >= need.level {
             return Ok(LevelCheck::Enough);
         }
         let enrolled = self.authn.enrolled(user).await.map_err(OAuthError::server)?;
-        if user.profile.level_ceiling < need.level || enrolled.level() < need.level {
+        if enrolled.level() < need.level {
             return Ok(LevelCheck::Unreachable(need));
         }
         // A code reaches level 2 only; a passkey reaches level 3 on its own.

@@ -63,6 +63,13 @@ impl OidcService {
         source_ip: Option<&str>,
     ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
         let s = self.step_up(interaction_id, csrf, session_cookie).await?;
+        // A code is taken only where the page offers it: it cannot reach level 3.
+        if let super::level::LevelCheck::StepUp(methods) =
+            self.check_level(&s.client, &s.req, &s.session, &s.user).await?
+            && !methods.code
+        {
+            return Err(InteractionError::InvalidSecondFactor(self.step_up_again(&s, csrf).await?));
+        }
         let authn = match self.authn.check_second_factor(&s.user, code, source_ip, self.now()).await {
             Ok(authn) => authn,
             Err(AuthnError::Throttled { until }) => {
@@ -124,6 +131,7 @@ impl OidcService {
         authn: AuthnContext,
         source_ip: Option<&str>,
     ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
+        let authn = authn.capped(s.user.profile.level_ceiling);
         if authn.level < s.session.authn.level {
             return Err(InteractionError::Expired);
         }

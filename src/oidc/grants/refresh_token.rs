@@ -5,19 +5,20 @@ use crate::domain::grant::Consumed;
 use crate::domain::{RelyingParty, Scope};
 
 use super::TokenResponse;
-use crate::oidc::tokens::{AccessTokenSpec, IdTokenSpec, refresh_family};
+use crate::oidc::tokens::{AccessTokenSpec, IdTokenSpec};
 use crate::oidc::{OAuthError, OidcService, Params};
 
 impl OidcService {
     pub(super) async fn refresh(&self, client: &RelyingParty, params: &Params) -> Result<TokenResponse, OAuthError> {
         let presented = params.require("refresh_token")?;
         let now = self.now();
-        let Some((grant, hash)) = refresh_family(presented) else {
+        let Some(p) = self.refresh_family(presented) else {
             return Err(OAuthError::invalid_grant("the refresh token is invalid"));
         };
         // The next token is made first, so rotation is one statement.
-        let next = self.next_refresh_token(&grant);
-        let rotated = self.store.grants().rotate_refresh(&grant, &hash, &next.hash, next.expires_at, now).await?;
+        let next = self.next_refresh_token(&p.grant, p.generation + 1)?;
+        let presented = (&p.grant, p.generation, p.hash.as_str());
+        let rotated = self.store.grants().rotate_refresh(presented, &next.hash, next.expires_at, now).await?;
         let consumable = match rotated {
             Consumed::Fresh(c) => c,
             Consumed::Replayed(grant) => {
