@@ -125,22 +125,26 @@ impl AuthnService {
         let found = self.store.users().find_credentials(&login).await?;
         let account = throttle::login_key(&login, found.as_ref().map(|(id, _)| id));
         let keys = (account, source_ip.map(throttle::source_key).unwrap_or_default());
-        let _turn = self.turns.wait(&keys.0).await;
+        let turn = self.turns.wait(&keys.0).await;
         let (until, counted) = self.store.throttle().state(&keys.0, &keys.1).await?;
         if until > now {
             return Err(AuthnError::Throttled { until });
         }
-        match self.check_password(found, password, now).await {
-            Err(AuthnError::InvalidCredentials) => Err(self.count_failure(&keys, now).await?),
-            Ok(found) => {
-                // The common case, a login without earlier failures, writes nothing here.
-                if counted {
-                    self.store.throttle().clear(&keys.0).await?;
-                }
-                Ok(found)
-            }
-            other => other,
+        let (user, stored) = match self.check_password(found, password).await {
+            Err(AuthnError::InvalidCredentials) => return Err(self.count_failure(&keys, now).await?),
+            Err(e) => return Err(e),
+            Ok(checked) => checked,
+        };
+        // The common case, a login without earlier failures, writes nothing here.
+        if counted {
+            self.store.throttle().clear(&keys.0).await?;
         }
+        // The account's next check need not wait for a hash upgrade.
+        drop(turn);
+        if self.hasher.needs_rehash(&stored) {
+            self.rehash(&user, password, now).await;
+        }
+        Ok((user, AuthnContext::password(now)))
     }
 
     /// What the person has enrolled besides the password.
@@ -238,8 +242,7 @@ impl AuthnService {
         &self,
         found: Option<(crate::domain::UserId, Option<String>)>,
         password: &str,
-        now: i64,
-    ) -> Result<(User, AuthnContext), AuthnError> {
+    ) -> Result<(User, String), AuthnError> {
         let stored = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| self.dummy_hash.as_ref().clone());
         let hasher = self.hasher;
         let candidate = password.to_owned();
@@ -253,10 +256,7 @@ impl AuthnService {
         if user.disabled {
             return Err(AuthnError::InvalidCredentials);
         }
-        if hasher.needs_rehash(&stored) {
-            self.rehash(&user, password, now).await;
-        }
-        Ok((user, AuthnContext::password(now)))
+        Ok((user, stored))
     }
 
     async fn rehash(&self, user: &User, password: &str, now: i64) {
