@@ -77,15 +77,22 @@ impl OidcService {
             Err(e) => return Err(factor_error(e)),
         };
         self.store.interactions().delete(interaction_id).await?;
-        let event = AuditEvent::admin(
-            &format!("user:{}", user.id),
-            "factor.totp.enroll",
-            user.id.as_str(),
-            None,
-            serde_json::json!({}),
-        );
-        self.audit.record_or_log(event).await;
+        self.audit_own_change(&user, "factor.totp.enroll", serde_json::json!({}), None).await;
         Ok(Some(codes))
+    }
+
+    /// Audits a change a person made to their own account (password, factors), under their
+    /// home unit so reports per OPD count it.
+    pub(super) async fn audit_own_change(
+        &self,
+        user: &crate::domain::User,
+        change: &str,
+        detail: serde_json::Value,
+        source_ip: Option<&str>,
+    ) {
+        let unit = user.profile.org_unit_id.as_ref();
+        let event = AuditEvent::admin(&format!("user:{}", user.id), change, user.id.as_str(), unit, detail);
+        self.audit.record_or_log(event.from_ip(source_ip)).await;
     }
 }
 
@@ -211,15 +218,7 @@ impl OidcService {
         }
         self.authn.set_password(&user, new, now).await.map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
         self.store.session_list().end_others(&user.id, &session.id, now).await?;
-        let actor = format!("user:{}", user.id);
-        let event = AuditEvent::admin(
-            &actor,
-            "password.change",
-            user.id.as_str(),
-            user.profile.org_unit_id.as_ref(),
-            serde_json::json!({}),
-        );
-        self.audit.record_or_log(event.from_ip(source_ip)).await;
+        self.audit_own_change(&user, "password.change", serde_json::json!({}), source_ip).await;
         Ok(PasswordChange::Changed)
     }
 

@@ -2,12 +2,12 @@
 //! like TOTP), remove one, turn TOTP off. Each is audited; the forms are bound to the session and the account
 //! page's interaction like the page's other forms.
 
-use crate::audit::AuditEvent;
 use crate::authn::AuthnError;
 use crate::authn::webauthn::PasskeyProblem;
 use crate::domain::User;
 
 use super::account::RECENT_AUTH;
+use super::authorize::passkey::{PasskeyOptions, options_result};
 use super::interaction::InteractionError;
 use super::{OAuthError, OidcService};
 
@@ -36,20 +36,17 @@ impl OidcService {
         Ok((self.now() - session.authn.auth_time <= RECENT_AUTH).then_some(user))
     }
 
-    /// Options for `navigator.credentials.create`, bound to the account page's interaction.
+    /// Options for `navigator.credentials.create`, bound to the account page's interaction;
+    /// `None` when the last sign-in is too old to add a factor.
     pub async fn passkey_registration_options(
         &self,
         form: (&str, &str),
         session_cookie: Option<&str>,
-    ) -> Result<Result<serde_json::Value, FactorChange>, InteractionError> {
+    ) -> Result<Option<PasskeyOptions>, InteractionError> {
         let Some(user) = self.recent_account_form(form, session_cookie).await? else {
-            return Ok(Err(FactorChange::SignInAgain));
+            return Ok(None);
         };
-        match self.authn.start_passkey_registration(&user, form.0, self.now()).await {
-            Ok(options) => Ok(Ok(options)),
-            Err(AuthnError::Passkey(p)) => Ok(Err(FactorChange::Refused(p))),
-            Err(e) => Err(server(e)),
-        }
+        options_result(self.authn.start_passkey_registration(&user, form.0, self.now()).await).map(Some)
     }
 
     /// Verifies the authenticator's answer and stores the credential under `name`.
@@ -64,19 +61,15 @@ impl OidcService {
         let Some(user) = self.recent_account_form(form, session_cookie).await? else {
             return Ok(FactorChange::SignInAgain);
         };
-        let actor = format!("user:{}", user.id);
-        let unit = user.profile.org_unit_id.as_ref();
         match self.authn.finish_passkey_registration(&user, form.0, name, response, self.now()).await {
             Ok(record) => {
                 let detail = serde_json::json!({ "passkey": record.id, "name": record.name });
-                let event = AuditEvent::admin(&actor, "factor.passkey.enroll", user.id.as_str(), unit, detail);
-                self.audit.record_or_log(event.from_ip(source_ip)).await;
+                self.audit_own_change(&user, "factor.passkey.enroll", detail, source_ip).await;
                 Ok(FactorChange::Registered)
             }
             Err(AuthnError::Passkey(problem)) => {
                 let detail = serde_json::json!({ "refused": problem.code() });
-                let event = AuditEvent::admin(&actor, "factor.passkey.refused", user.id.as_str(), unit, detail);
-                self.audit.record_or_log(event.from_ip(source_ip)).await;
+                self.audit_own_change(&user, "factor.passkey.refused", detail, source_ip).await;
                 Ok(FactorChange::Refused(problem))
             }
             Err(e) => Err(server(e)),
@@ -100,15 +93,7 @@ impl OidcService {
         if removed == 0 {
             return Err(InteractionError::Expired);
         }
-        let unit = user.profile.org_unit_id.as_ref();
-        let event = AuditEvent::admin(
-            &format!("user:{}", user.id),
-            "factor.totp.remove",
-            user.id.as_str(),
-            unit,
-            serde_json::json!({}),
-        );
-        self.audit.record_or_log(event.from_ip(source_ip)).await;
+        self.audit_own_change(&user, "factor.totp.remove", serde_json::json!({}), source_ip).await;
         Ok(FactorChange::TotpRemoved)
     }
 
@@ -125,10 +110,7 @@ impl OidcService {
             return Err(InteractionError::Expired);
         }
         let detail = serde_json::json!({ "passkey": passkey_id });
-        let unit = user.profile.org_unit_id.as_ref();
-        let event =
-            AuditEvent::admin(&format!("user:{}", user.id), "factor.passkey.remove", user.id.as_str(), unit, detail);
-        self.audit.record_or_log(event.from_ip(source_ip)).await;
+        self.audit_own_change(&user, "factor.passkey.remove", detail, source_ip).await;
         Ok(FactorChange::PasskeyRemoved)
     }
 }

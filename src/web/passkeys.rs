@@ -105,12 +105,8 @@ async fn step_up(State(state): State<AppState>, ClientIp(ip): ClientIp, f: Bound
 async fn register_options(State(state): State<AppState>, f: BoundForm) -> Response {
     let lang = f.lang;
     match state.oidc.passkey_registration_options((&f.id, csrf(&f)), f.session.as_deref()).await {
-        Ok(Err(FactorChange::SignInAgain)) => {
-            json_error(&state, lang, StatusCode::FORBIDDEN, "sign_in_again", "account_passkey_sign_in_again")
-        }
-        Ok(Err(FactorChange::Refused(problem))) => options_response(&state, lang, Ok(Err(problem))),
-        Ok(Err(_)) => json_error(&state, lang, StatusCode::INTERNAL_SERVER_ERROR, "server_error", "error_server"),
-        Ok(Ok(options)) => options_response(&state, lang, Ok(Ok(options))),
+        Ok(None) => json_error(&state, lang, StatusCode::FORBIDDEN, "sign_in_again", "account_passkey_sign_in_again"),
+        Ok(Some(options)) => options_response(&state, lang, Ok(options)),
         Err(e) => options_response(&state, lang, Err(e)),
     }
 }

@@ -12,7 +12,7 @@ use crate::oidc::OAuthError;
 /// Ceremony options for the page's script, or why none can be given (the script shows it).
 pub type PasskeyOptions = Result<serde_json::Value, PasskeyProblem>;
 
-pub(super) fn options_result(
+pub(crate) fn options_result(
     result: Result<serde_json::Value, AuthnError>,
 ) -> Result<PasskeyOptions, InteractionError> {
     match result {

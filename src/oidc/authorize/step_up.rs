@@ -38,19 +38,19 @@ impl OidcService {
         Ok(StepUp { interaction, req, client, session, user })
     }
 
-    /// The step-up page again, offering what still reaches the level needed.
-    async fn step_up_again(
-        &self,
-        s: &StepUp,
-        csrf: &str,
-    ) -> Result<Box<crate::oidc::PendingInteraction>, InteractionError> {
-        let methods = match self.check_level(&s.client, &s.req, &s.session, &s.user).await? {
+    /// What still reaches the level the request needs, for the step-up page.
+    async fn step_up_methods(&self, s: &StepUp) -> Result<StepUpMethods, InteractionError> {
+        Ok(match self.check_level(&s.client, &s.req, &s.session, &s.user).await? {
             super::level::LevelCheck::StepUp(methods) => methods,
             _ => StepUpMethods { code: true, passkey: false },
-        };
+        })
+    }
+
+    /// The step-up page again, offering `methods`.
+    fn step_up_again(&self, s: &StepUp, csrf: &str, methods: StepUpMethods) -> Box<crate::oidc::PendingInteraction> {
         let stage = InteractionStage::SecondFactor(methods);
         let name = s.client.display_name().to_owned();
-        Ok(Box::new(self.pending(s.interaction.id.clone(), csrf.to_owned(), stage, &s.req, name)))
+        Box::new(self.pending(s.interaction.id.clone(), csrf.to_owned(), stage, &s.req, name))
     }
 
     /// Second-factor code submitted. Returns the session's new cookie with the next step.
@@ -64,21 +64,19 @@ impl OidcService {
     ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
         let s = self.step_up(interaction_id, csrf, session_cookie).await?;
         // A code is taken only where the page offers it: it cannot reach level 3.
-        if let super::level::LevelCheck::StepUp(methods) =
-            self.check_level(&s.client, &s.req, &s.session, &s.user).await?
-            && !methods.code
-        {
-            return Err(InteractionError::InvalidSecondFactor(self.step_up_again(&s, csrf).await?));
+        let methods = self.step_up_methods(&s).await?;
+        if !methods.code {
+            return Err(InteractionError::InvalidSecondFactor(self.step_up_again(&s, csrf, methods)));
         }
         let authn = match self.authn.check_second_factor(&s.user, code, source_ip, self.now()).await {
             Ok(authn) => authn,
             Err(AuthnError::Throttled { until }) => {
                 self.audit_failed_login(&s.user.username, &s.client, source_ip, "throttled").await;
-                return Err(InteractionError::Throttled { pending: self.step_up_again(&s, csrf).await?, until });
+                return Err(InteractionError::Throttled { pending: self.step_up_again(&s, csrf, methods), until });
             }
             Err(AuthnError::InvalidCredentials) => {
                 self.audit_failed_login(&s.user.username, &s.client, source_ip, "invalid second factor").await;
-                return Err(InteractionError::InvalidSecondFactor(self.step_up_again(&s, csrf).await?));
+                return Err(InteractionError::InvalidSecondFactor(self.step_up_again(&s, csrf, methods)));
             }
             Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
         };
@@ -116,7 +114,8 @@ impl OidcService {
                 let why = format!("passkey {}", problem.code());
                 let event = AuditEvent::login_failed(Some(&s.user), Some(&s.client.client_id), &why);
                 self.audit.record_or_log(event.from_ip(source_ip)).await;
-                Err(InteractionError::Passkey { pending: self.step_up_again(&s, csrf).await?, problem })
+                let methods = self.step_up_methods(&s).await?;
+                Err(InteractionError::Passkey { pending: self.step_up_again(&s, csrf, methods), problem })
             }
             Err(AuthnError::InvalidCredentials) => Err(InteractionError::Expired),
             Err(e) => Err(InteractionError::OAuth(OAuthError::server(e))),
