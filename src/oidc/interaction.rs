@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::SessionId;
+use sha2::{Digest, Sha256};
+
+use crate::domain::{GrantId, SessionId};
 use crate::storage::Interaction;
 
 use super::authorize::ValidRequest;
@@ -141,6 +143,17 @@ impl OidcService {
             passkey_login: self.authn.passkeys_available(),
         }
     }
+}
+
+/// The id of the grant an authorization interaction ends in, fixed by the interaction: the
+/// grant is written once, so finishing an interaction twice issues one code. A one-way
+/// derivation, so the grant id (which applications see in access tokens) does not reveal the
+/// interaction's.
+pub(crate) fn grant_of(interaction_id: &str) -> GrantId {
+    let digest = Sha256::digest(format!("pintu grant of interaction {interaction_id}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    GrantId::new(uuid::Builder::from_random_bytes(bytes).into_uuid().to_string())
 }
 
 pub(crate) fn request_of(interaction: &Interaction) -> Result<ValidRequest, InteractionError> {

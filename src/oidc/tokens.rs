@@ -6,7 +6,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256, Sha512};
 
-use crate::domain::grant::RefreshData;
 use crate::domain::{AuthnContext, ClientId, GrantId, RelyingParty, SigningAlg, UserId};
 
 use super::{OAuthError, OidcService, random_token, token_hash};
@@ -92,13 +91,6 @@ impl OidcService {
             claims.insert("at_hash".into(), json!(left_half_hash(alg, at)));
         }
         Ok(self.keyring.sign(alg, "JWT", &claims)?)
-    }
-
-    /// Starts the refresh-token family of `grant` with its first token, stored as its hash.
-    pub(crate) async fn mint_refresh_token(&self, grant: &GrantId, data: &RefreshData) -> Result<String, OAuthError> {
-        let next = self.next_refresh_token(grant, 0)?;
-        self.store.grants().insert_refresh(&next.hash, grant, data, next.expires_at).await?;
-        Ok(next.token)
     }
 
     /// A refresh token of generation `generation` of `grant`'s family (not stored yet):

@@ -1,5 +1,6 @@
-//! Grants and what is issued under them: authorization codes, refresh tokens, revoked access
-//! token ids and used client-assertion ids. Codes and tokens are addressed by their SHA-256.
+//! Grants and what is issued under them: the authorization code and the refresh-token family
+//! (both on the grant's row, addressed by the grant id the code or token names, checked by
+//! their SHA-256), revoked access token ids and used client-assertion ids.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -11,8 +12,6 @@ use super::{Db, StorageError, corrupt, on_pool};
 
 type GrantRow = (String, String, Option<String>, Option<String>, String, Option<String>, bool, i64, Option<i64>);
 
-const INSERT_GRANT: &str = "INSERT INTO grants (id, client_id, user_id, session_id, scope, claims, offline, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
 const FIND_GRANT: &str = "SELECT id, client_id, user_id, session_id, scope, claims, offline, created_at, revoked_at \
      FROM grants WHERE id = $1";
 const REVOKE_GRANT: &str = "UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
@@ -20,26 +19,28 @@ const REVOKE_SESSION_GRANTS: &str =
     "UPDATE grants SET revoked_at = $2 WHERE session_id = $1 AND offline = FALSE AND revoked_at IS NULL";
 const REVOKE_CLIENT_GRANTS: &str = "UPDATE grants SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL";
 const REVOKE_USER_GRANTS: &str = "UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
-const INSERT_CODE: &str =
-    "INSERT INTO authorization_codes (code_hash, grant_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
-const CONSUME_CODE: &str = "UPDATE authorization_codes SET consumed_at = $2 \
-     WHERE code_hash = $1 AND consumed_at IS NULL RETURNING grant_id, payload, expires_at";
-const FIND_CODE_GRANT: &str = "SELECT grant_id FROM authorization_codes WHERE code_hash = $1";
-const INSERT_REFRESH: &str =
-    "INSERT INTO refresh_families (token_hash, grant_id, payload, expires_at) VALUES ($1, $2, $3, $4)";
+/// A grant with its authorization code: one statement per login. `ON CONFLICT` makes issuance
+/// exactly-once when the grant's id was fixed earlier (by the interaction that leads to it).
+const INSERT_WITH_CODE: &str = "INSERT INTO grants \
+     (id, client_id, user_id, session_id, scope, claims, offline, created_at, payload, code_hash, code_expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING";
+/// Consumes a code and, in the same statement, starts the grant's refresh-token family
+/// (`$4` is NULL when the client gets no refresh token). The row's payload serves both.
+const CONSUME_CODE: &str = "UPDATE grants SET code_consumed_at = $3, refresh_hash = $4, refresh_expires_at = $5, \
+     refresh_generation = 0 WHERE id = $1 AND code_hash = $2 AND code_consumed_at IS NULL \
+     RETURNING payload, code_expires_at";
+const CODE_USED: &str = "SELECT COUNT(*) FROM grants WHERE id = $1 AND code_hash = $2 AND code_consumed_at IS NOT NULL";
 /// Rotates a family's refresh token in one statement: the presented token must be the current,
-/// unexpired one of its generation; the state of the grant, session and account comes back
-/// through scalar subqueries (SQLite ≥ 3.35 and PostgreSQL both allow them in RETURNING).
-const ROTATE_REFRESH: &str = "UPDATE refresh_families SET token_hash = $3, expires_at = $4, \
-     generation = generation + 1 \
-     WHERE grant_id = $1 AND token_hash = $2 AND generation = $6 AND expires_at > $5 RETURNING payload, \
-     (SELECT g.revoked_at FROM grants g WHERE g.id = refresh_families.grant_id), \
-     (SELECT g.offline FROM grants g WHERE g.id = refresh_families.grant_id), \
-     (SELECT COUNT(*) FROM grants g JOIN sessions s ON s.id = g.session_id \
-      WHERE g.id = refresh_families.grant_id AND s.ended_at IS NULL AND s.expires_at > $5), \
-     (SELECT u.disabled FROM grants g JOIN users u ON u.id = g.user_id WHERE g.id = refresh_families.grant_id)";
-const FIND_FAMILY: &str =
-    "SELECT token_hash, generation, payload, expires_at FROM refresh_families WHERE grant_id = $1";
+/// unexpired one of its generation; the state of the session and account comes back through
+/// scalar subqueries (SQLite ≥ 3.35 and PostgreSQL both allow them in RETURNING).
+const ROTATE_REFRESH: &str = "UPDATE grants SET refresh_hash = $3, refresh_expires_at = $4, \
+     refresh_generation = refresh_generation + 1 \
+     WHERE id = $1 AND refresh_hash = $2 AND refresh_generation = $6 AND refresh_expires_at > $5 \
+     RETURNING payload, revoked_at, offline, \
+     (SELECT COUNT(*) FROM sessions s WHERE s.id = grants.session_id AND s.ended_at IS NULL AND s.expires_at > $5), \
+     (SELECT u.disabled FROM users u WHERE u.id = grants.user_id)";
+const FIND_FAMILY: &str = "SELECT refresh_hash, refresh_generation, payload, refresh_expires_at FROM grants \
+     WHERE id = $1 AND refresh_hash IS NOT NULL";
 const REVOKE_JTI: &str =
     "INSERT INTO revoked_access_tokens (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING";
 const ACCESS_TOKEN_REVOKED: &str = "SELECT (SELECT COUNT(*) FROM revoked_access_tokens WHERE jti = $1) \
@@ -73,9 +74,18 @@ impl<'a> Grants<'a> {
         Self { db }
     }
 
-    pub async fn insert(&self, g: &Grant) -> Result<(), StorageError> {
-        on_pool!(self.db, |pool| {
-            sqlx::query(INSERT_GRANT)
+    /// Stores a grant with its authorization code (`hash`, what it stands for, expiry).
+    /// `false` when a grant with this id exists already: the interaction was finished before.
+    pub async fn insert_with_code(
+        &self,
+        g: &Grant,
+        hash: &str,
+        data: &CodeData,
+        expires_at: i64,
+    ) -> Result<bool, StorageError> {
+        let payload = to_json("grants", data)?;
+        let n = on_pool!(self.db, |pool| {
+            sqlx::query(INSERT_WITH_CODE)
                 .bind(g.id.as_str())
                 .bind(g.client_id.as_str())
                 .bind(g.user_id.as_ref().map(UserId::as_str))
@@ -84,11 +94,14 @@ impl<'a> Grants<'a> {
                 .bind(&g.claims)
                 .bind(g.offline)
                 .bind(g.created_at)
+                .bind(&payload)
+                .bind(hash)
+                .bind(expires_at)
                 .execute(pool)
                 .await
                 .map(|r| r.rows_affected())
         })?;
-        Ok(())
+        Ok(n == 1)
     }
 
     pub async fn find(&self, id: &GrantId) -> Result<Option<Grant>, StorageError> {
@@ -130,62 +143,34 @@ impl<'a> Grants<'a> {
         Ok(())
     }
 
-    pub async fn insert_code(
+    /// Consumes the authorization code `hash` of `grant` atomically (RFC 6749 §4.1.2: single
+    /// use) and starts the grant's refresh-token family with `refresh` (hash, expiry), if any.
+    pub async fn consume_code(
         &self,
-        hash: &str,
-        grant: &GrantId,
-        data: &CodeData,
-        expires_at: i64,
-    ) -> Result<(), StorageError> {
-        self.insert_artefact(INSERT_CODE, hash, grant, &to_json("authorization_codes", data)?, expires_at).await
-    }
-
-    pub async fn insert_refresh(
-        &self,
-        hash: &str,
-        grant: &GrantId,
-        data: &RefreshData,
-        expires_at: i64,
-    ) -> Result<(), StorageError> {
-        self.insert_artefact(INSERT_REFRESH, hash, grant, &to_json("refresh_families", data)?, expires_at).await
-    }
-
-    async fn insert_artefact(
-        &self,
-        sql: &'static str,
-        hash: &str,
-        grant: &GrantId,
-        payload: &str,
-        expires_at: i64,
-    ) -> Result<(), StorageError> {
-        on_pool!(self.db, |pool| {
-            sqlx::query(sql)
-                .bind(hash)
-                .bind(grant.as_str())
-                .bind(payload)
-                .bind(expires_at)
-                .execute(pool)
-                .await
-                .map(|r| r.rows_affected())
-        })?;
-        Ok(())
-    }
-
-    /// Consumes an authorization code atomically (RFC 6749 §4.1.2: single use).
-    pub async fn consume_code(&self, hash: &str, now: i64) -> Result<Consumed<CodeData>, StorageError> {
-        let row: Option<(String, String, i64)> =
-            on_pool!(self.db, |pool| sqlx::query_as(CONSUME_CODE).bind(hash).bind(now).fetch_optional(pool).await)?;
-        match row {
-            Some((grant, payload, expires_at)) => {
-                let data = from_json("authorization_codes", &payload)?;
-                Ok(Consumed::Fresh(Consumable { grant_id: GrantId::new(grant), data, expires_at }))
-            }
-            None => self.replayed_or_unknown(FIND_CODE_GRANT, hash).await,
+        (grant, hash): (&GrantId, &str),
+        refresh: Option<(&str, i64)>,
+        now: i64,
+    ) -> Result<Consumed<CodeData>, StorageError> {
+        let row: Option<(Option<String>, Option<i64>)> = on_pool!(self.db, |pool| sqlx::query_as(CONSUME_CODE)
+            .bind(grant.as_str())
+            .bind(hash)
+            .bind(now)
+            .bind(refresh.map(|r| r.0))
+            .bind(refresh.map(|r| r.1))
+            .fetch_optional(pool)
+            .await)?;
+        if let Some((payload, expires_at)) = row {
+            let payload = payload.ok_or_else(|| corrupt("grants", "a code without payload"))?;
+            let data = from_json("grants", &payload)?;
+            let expires_at = expires_at.unwrap_or(0);
+            return Ok(Consumed::Fresh(Consumable { grant_id: grant.clone(), data, expires_at }));
         }
+        let (used,): (i64,) = on_pool!(self.db, |pool| {
+            sqlx::query_as(CODE_USED).bind(grant.as_str()).bind(hash).fetch_one(pool).await
+        })?;
+        Ok(if used > 0 { Consumed::Replayed(grant.clone()) } else { Consumed::Unknown })
     }
 
-    /// Consumes a refresh token atomically (RFC 9700 §4.14.2: rotation), returning with it the
-    /// state of its grant, session and account, all in one statement.
     /// Rotates the refresh token `hash` of generation `generation` of family `grant` to
     /// `next_hash` (valid until `next_expires_at`). The caller has authenticated the token's
     /// family and generation, so an earlier generation than the family's is a replay.
@@ -196,7 +181,7 @@ impl<'a> Grants<'a> {
         next_expires_at: i64,
         now: i64,
     ) -> Result<Consumed<(RefreshData, RefreshState)>, StorageError> {
-        type Row = (String, Option<i64>, Option<bool>, i64, Option<bool>);
+        type Row = (Option<String>, Option<i64>, bool, i64, Option<bool>);
         let row: Option<Row> = on_pool!(self.db, |pool| sqlx::query_as(ROTATE_REFRESH)
             .bind(grant.as_str())
             .bind(hash)
@@ -207,13 +192,14 @@ impl<'a> Grants<'a> {
             .fetch_optional(pool)
             .await)?;
         if let Some((payload, revoked, offline, sessions, disabled)) = row {
+            let payload = payload.ok_or_else(|| corrupt("grants", "a refresh family without payload"))?;
             let state = RefreshState {
-                grant_revoked: revoked.is_some() || offline.is_none(),
-                offline: offline.unwrap_or(false),
+                grant_revoked: revoked.is_some(),
+                offline,
                 session_active: sessions > 0,
                 user_active: disabled == Some(false),
             };
-            let data = (from_json("refresh_families", &payload)?, state);
+            let data = (from_json("grants", &payload)?, state);
             return Ok(Consumed::Fresh(Consumable { grant_id: grant.clone(), data, expires_at: next_expires_at }));
         }
         Ok(match self.family(grant).await? {
@@ -222,18 +208,8 @@ impl<'a> Grants<'a> {
         })
     }
 
-    async fn family(&self, grant: &GrantId) -> Result<Option<(String, i64, String, i64)>, StorageError> {
+    async fn family(&self, grant: &GrantId) -> Result<Option<(String, i64, Option<String>, i64)>, StorageError> {
         Ok(on_pool!(self.db, |pool| sqlx::query_as(FIND_FAMILY).bind(grant.as_str()).fetch_optional(pool).await)?)
-    }
-
-    /// After a failed consume: was the artefact used before (a replay) or never issued?
-    async fn replayed_or_unknown<T>(&self, find_sql: &'static str, hash: &str) -> Result<Consumed<T>, StorageError> {
-        let used: Option<(String,)> =
-            on_pool!(self.db, |pool| sqlx::query_as(find_sql).bind(hash).fetch_optional(pool).await)?;
-        Ok(match used {
-            Some((grant,)) => Consumed::Replayed(GrantId::new(grant)),
-            None => Consumed::Unknown,
-        })
     }
 
     /// The family's current refresh token, if `hash` is it, for introspection and revocation.
@@ -243,11 +219,9 @@ impl<'a> Grants<'a> {
         hash: &str,
     ) -> Result<Option<Consumable<RefreshData>>, StorageError> {
         match self.family(grant).await? {
-            Some((current, _, payload, expires_at)) if current == hash => Ok(Some(Consumable {
-                grant_id: grant.clone(),
-                data: from_json("refresh_families", &payload)?,
-                expires_at,
-            })),
+            Some((current, _, Some(payload), expires_at)) if current == hash => {
+                Ok(Some(Consumable { grant_id: grant.clone(), data: from_json("grants", &payload)?, expires_at }))
+            }
             _ => Ok(None),
         }
     }

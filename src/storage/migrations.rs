@@ -50,6 +50,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0007_refresh_families.sql"),
         include_str!("../../migrations/postgres/0007_refresh_families.sql"),
     ),
+    (
+        8,
+        "codes_on_grants",
+        include_str!("../../migrations/sqlite/0008_codes_on_grants.sql"),
+        include_str!("../../migrations/postgres/0008_codes_on_grants.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -61,6 +67,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0005_level_requirements.sql",
     "0006_passkeys.sql",
     "0007_refresh_families.sql",
+    "0008_codes_on_grants.sql",
 ];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

@@ -163,14 +163,17 @@ impl Store {
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
     /// `before`. Returns how many rows went.
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
-        const STATEMENTS: [&str; 7] = [
+        const STATEMENTS: [&str; 6] = [
             "DELETE FROM webauthn_ceremonies WHERE expires_at < $1",
             "DELETE FROM login_throttle WHERE locked_until < $1 AND window_start < $1 - 86400",
-            "DELETE FROM authorization_codes WHERE expires_at < $1",
             "DELETE FROM interactions WHERE expires_at < $1",
             "DELETE FROM revoked_access_tokens WHERE expires_at < $1",
             "DELETE FROM client_assertion_jtis WHERE expires_at < $1",
-            "DELETE FROM refresh_families WHERE expires_at < $1",
+            // A grant whose code and refresh tokens have all expired keeps its row (access
+            // tokens name it for revocation) but loses what they stood for.
+            "UPDATE grants SET payload = NULL, code_hash = NULL, refresh_hash = NULL \
+             WHERE payload IS NOT NULL AND COALESCE(code_expires_at, 0) < $1 \
+             AND COALESCE(refresh_expires_at, 0) < $1",
         ];
         let mut total = 0;
         for sql in STATEMENTS {

@@ -84,7 +84,6 @@ async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> Gra
         created_at: 1,
         revoked_at: None,
     };
-    store.grants().insert(&grant).await.unwrap();
     let data = CodeData {
         client_id: client,
         user_id: u.user.id.clone(),
@@ -96,7 +95,9 @@ async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> Gra
         authn: AuthnContext::password(1),
         id_token_claims: None,
     };
-    store.grants().insert_code(code_hash, &grant.id, &data, expires_at).await.unwrap();
+    assert!(store.grants().insert_with_code(&grant, code_hash, &data, expires_at).await.unwrap());
+    // The same grant id again: issuance is exactly-once.
+    assert!(!store.grants().insert_with_code(&grant, "other", &data, expires_at).await.unwrap());
     grant.id
 }
 
@@ -119,20 +120,31 @@ async fn login_finds_by_username_or_email(store: Store) {
 
 async fn code_is_consumed_once_then_reported_as_replayed(store: Store) {
     let grant = grant_with_code(&store, "h1", 100).await;
-    assert!(matches!(store.grants().consume_code("h1", 10).await.unwrap(), Consumed::Fresh(_)));
-    match store.grants().consume_code("h1", 11).await.unwrap() {
+    let grants = store.grants();
+    // A wrong hash naming the real grant is unknown, and does not consume the code.
+    assert!(matches!(grants.consume_code((&grant, "forged"), None, 10).await.unwrap(), Consumed::Unknown));
+    assert!(matches!(grants.consume_code((&grant, "h1"), Some(("r1", 500)), 10).await.unwrap(), Consumed::Fresh(_)));
+    match grants.consume_code((&grant, "h1"), None, 11).await.unwrap() {
         Consumed::Replayed(g) => assert_eq!(g, grant),
         other => panic!("expected a replay, got {other:?}"),
     }
-    assert!(matches!(store.grants().consume_code("unknown", 11).await.unwrap(), Consumed::Unknown));
+    assert!(matches!(grants.consume_code((&grant, "forged"), None, 11).await.unwrap(), Consumed::Unknown));
+    let other = GrantId::generate();
+    assert!(matches!(grants.consume_code((&other, "h1"), None, 11).await.unwrap(), Consumed::Unknown));
+    // The exchange started the family: its first token rotates once.
+    let rotated = grants.rotate_refresh((&grant, 0, "r1"), "r2", 600, 12).await.unwrap();
+    assert!(matches!(rotated, Consumed::Fresh(_)), "{rotated:?}");
+    assert!(matches!(grants.rotate_refresh((&grant, 0, "r1"), "r3", 600, 13).await.unwrap(), Consumed::Replayed(_)));
 }
 
 async fn expired_artefacts_are_deleted(store: Store) {
-    grant_with_code(&store, "old", 50).await;
-    grant_with_code(&store, "new", 500).await;
+    let old = grant_with_code(&store, "old", 50).await;
+    let new = grant_with_code(&store, "new", 500).await;
     assert_eq!(store.delete_expired(100).await.unwrap(), 1);
-    assert!(matches!(store.grants().consume_code("old", 60).await.unwrap(), Consumed::Unknown));
-    assert!(matches!(store.grants().consume_code("new", 60).await.unwrap(), Consumed::Fresh(_)));
+    assert!(matches!(store.grants().consume_code((&old, "old"), None, 60).await.unwrap(), Consumed::Unknown));
+    assert!(matches!(store.grants().consume_code((&new, "new"), None, 60).await.unwrap(), Consumed::Fresh(_)));
+    // The scrubbed grant keeps its row: its access tokens can still be revoked by it.
+    assert!(store.grants().find(&old).await.unwrap().is_some());
 }
 
 async fn revoking_a_grant_marks_its_access_tokens_revoked(store: Store) {

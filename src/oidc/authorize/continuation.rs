@@ -4,7 +4,7 @@
 use crate::audit::AuditEvent;
 use crate::domain::RelyingParty;
 
-use super::super::interaction::{InteractionError, KIND_CONSENT, KIND_SECOND_FACTOR};
+use super::super::interaction::{InteractionError, KIND_CONSENT, KIND_SECOND_FACTOR, grant_of};
 use super::{AuthorizeOutcome, Decision, InteractionStage, OidcService, ValidRequest};
 
 impl OidcService {
@@ -32,12 +32,11 @@ impl OidcService {
                 self.store.interactions().attach_session(interaction_id, &session.id, KIND_CONSENT).await?;
                 page(InteractionStage::Consent)
             }
-            // Finishing deletes the interaction; of two concurrent submits only one finishes.
+            // The grant's id is fixed by the interaction: of two concurrent submits only one
+            // issues a code, without a write to finish the interaction.
             Decision::Issue(found) => {
-                if !self.store.interactions().delete(interaction_id).await? {
-                    return Err(InteractionError::Expired);
-                }
-                AuthorizeOutcome::Respond(self.issue_code(req, &found.0, &found.1).await?)
+                let issued = self.issue_code(req, &found.0, &found.1, grant_of(interaction_id)).await?;
+                AuthorizeOutcome::Respond(issued.ok_or(InteractionError::Expired)?)
             }
             Decision::Denied(user, reason) => {
                 if !self.store.interactions().delete(interaction_id).await? {

@@ -14,7 +14,7 @@ use crate::domain::{GrantId, RelyingParty, Scope, SsoSession, User};
 
 pub use request::{ResponseMode, ValidRequest};
 
-use super::interaction::{InteractionError, KIND_AUTHORIZE, KIND_CONSENT, KIND_SECOND_FACTOR, request_of};
+use super::interaction::{InteractionError, KIND_AUTHORIZE, KIND_CONSENT, KIND_SECOND_FACTOR, grant_of, request_of};
 use super::{
     InteractionStage, OAuthError, OidcService, Params, PendingInteraction, StepUpMethods, random_token, token_hash,
 };
@@ -226,7 +226,13 @@ impl OidcService {
                 let stage = InteractionStage::SecondFactor(methods);
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, stage, req, name)))
             }
-            Decision::Issue(found) => Ok(AuthorizeOutcome::Respond(self.issue_code(req, &found.0, &found.1).await?)),
+            Decision::Issue(found) => {
+                let response = self.issue_code(req, &found.0, &found.1, GrantId::generate()).await?;
+                // A new id cannot have been used.
+                let response =
+                    response.ok_or_else(|| OAuthError::server(std::io::Error::other("a new grant id was taken")))?;
+                Ok(AuthorizeOutcome::Respond(response))
+            }
             Decision::Denied(user, reason) => Ok(self.denied(client, req, &user, reason).await),
         }
     }
@@ -283,20 +289,24 @@ impl OidcService {
         if !matches!(self.check_level(&client, &req, &session, &user).await?, level::LevelCheck::Enough) {
             return Err(InteractionError::Expired);
         }
-        // Finishing deletes the interaction, so a double submit cannot issue two codes.
-        if !self.store.interactions().delete(interaction_id).await? {
-            return Err(InteractionError::Expired);
-        }
-        let target =
-            ErrorTarget { redirect_uri: req.redirect_uri.clone(), mode: req.response_mode, state: req.state.clone() };
         if !approve {
+            // Refusing deletes the interaction, so it answers the client once.
+            if !self.store.interactions().delete(interaction_id).await? {
+                return Err(InteractionError::Expired);
+            }
+            let target = ErrorTarget {
+                redirect_uri: req.redirect_uri.clone(),
+                mode: req.response_mode,
+                state: req.state.clone(),
+            };
             return Ok(self.error_response(&target, &OAuthError::access_denied("the user denied the request")));
         }
         let granted = self.store.sessions().find_consent(&user.id, &req.client_id).await?;
         let granted = granted.map(|g| Scope::parse(&g).unwrap_or_default()).unwrap_or_default();
         let scope = granted.union(&Scope::parse(&req.scope).unwrap_or_default());
         self.store.sessions().save_consent(&user.id, &req.client_id, &scope.to_string(), self.now()).await?;
-        Ok(self.issue_code(&req, &session, &user).await?)
+        // The interaction's grant id makes a double submit issue one code.
+        self.issue_code(&req, &session, &user, grant_of(interaction_id)).await?.ok_or(InteractionError::Expired)
     }
 
     async fn client_of(&self, req: &ValidRequest) -> Result<RelyingParty, OAuthError> {
@@ -306,17 +316,20 @@ impl OidcService {
         }
     }
 
-    /// RFC 6749 §4.1.2: a single-use code under a new grant, with `iss` (RFC 9207).
+    /// RFC 6749 §4.1.2: a single-use code under the new grant `id`, with `iss` (RFC 9207).
+    /// The grant and its code are one row, written once: `None` when grant `id` exists
+    /// already (its interaction was finished before).
     async fn issue_code(
         &self,
         req: &ValidRequest,
         session: &SsoSession,
         user: &User,
-    ) -> Result<AuthorizationResponse, OAuthError> {
+        id: GrantId,
+    ) -> Result<Option<AuthorizationResponse>, OAuthError> {
         let now = self.now();
         let scope = Scope::parse(&req.scope).unwrap_or_default();
         let grant = Grant {
-            id: GrantId::generate(),
+            id,
             client_id: req.client_id.clone(),
             user_id: Some(user.id.clone()),
             session_id: Some(session.id.clone()),
@@ -326,7 +339,8 @@ impl OidcService {
             created_at: now,
             revoked_at: None,
         };
-        let code = random_token();
+        // The code names its grant, so the exchange addresses the row by primary key.
+        let code = format!("{}.{}", grant.id, random_token());
         let data = CodeData {
             client_id: req.client_id.clone(),
             user_id: user.id.clone(),
@@ -338,14 +352,16 @@ impl OidcService {
             authn: session.authn.clone(),
             id_token_claims: req.claims.as_ref().and_then(|c| c.get("id_token")).cloned(),
         };
-        self.store.grants().insert(&grant).await?;
-        self.store.grants().insert_code(&token_hash(&code), &grant.id, &data, now + self.config.code_ttl).await?;
+        let expires_at = now + self.config.code_ttl;
+        if !self.store.grants().insert_with_code(&grant, &token_hash(&code), &data, expires_at).await? {
+            return Ok(None);
+        }
         let mut params = vec![("code".to_owned(), code)];
         if let Some(state) = &req.state {
             params.push(("state".to_owned(), state.clone()));
         }
         params.push(("iss".to_owned(), self.config.issuer.clone()));
-        Ok(AuthorizationResponse { redirect_uri: req.redirect_uri.clone(), mode: req.response_mode, params })
+        Ok(Some(AuthorizationResponse { redirect_uri: req.redirect_uri.clone(), mode: req.response_mode, params }))
     }
 
     /// RFC 6749 §4.1.2.1 error response, with `state` and `iss` (RFC 9207).

@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use crate::domain::grant::{CodeData, Consumed, RefreshData};
+use crate::domain::grant::{CodeData, Consumed};
 use crate::domain::{GrantId, GrantType, RelyingParty, Scope};
 
 use super::TokenResponse;
@@ -19,7 +19,17 @@ impl OidcService {
     ) -> Result<TokenResponse, OAuthError> {
         let code = params.require("code")?;
         let now = self.now();
-        let consumable = match self.store.grants().consume_code(&token_hash(code), now).await? {
+        let Some(grant) = code_grant(code) else {
+            return Err(OAuthError::invalid_grant("the authorization code is invalid"));
+        };
+        // The refresh token is made first, so that consuming the code starts its family in
+        // the same statement.
+        let refresh = match client.allows_grant(GrantType::RefreshToken) {
+            true => Some(self.next_refresh_token(&grant, 0)?),
+            false => None,
+        };
+        let started = refresh.as_ref().map(|r| (r.hash.as_str(), r.expires_at));
+        let consumable = match self.store.grants().consume_code((&grant, &token_hash(code)), started, now).await? {
             Consumed::Fresh(c) => c,
             Consumed::Replayed(grant) => {
                 // RFC 6749 §4.1.2 / §10.5: a reused code revokes every token issued from it.
@@ -31,7 +41,7 @@ impl OidcService {
         };
         let data = consumable.data;
         check_code(client, &data, params, consumable.expires_at, now)?;
-        self.tokens_for_code(client, &consumable.grant_id, &data).await
+        self.tokens_for_code(client, &consumable.grant_id, &data, refresh.map(|r| r.token)).await
     }
 
     async fn tokens_for_code(
@@ -39,6 +49,7 @@ impl OidcService {
         client: &RelyingParty,
         grant_id: &GrantId,
         data: &CodeData,
+        refresh_token: Option<String>,
     ) -> Result<TokenResponse, OAuthError> {
         let user = match self.store.users().find(&data.user_id).await? {
             Some(user) if !user.disabled => user,
@@ -67,18 +78,6 @@ impl OidcService {
         } else {
             None
         };
-        let refresh_token = if client.allows_grant(GrantType::RefreshToken) {
-            let refresh = RefreshData {
-                client_id: client.client_id.clone(),
-                user_id: user.id.clone(),
-                session_id: data.session_id.clone(),
-                scope: data.scope.clone(),
-                authn: data.authn.clone(),
-            };
-            Some(self.mint_refresh_token(grant_id, &refresh).await?)
-        } else {
-            None
-        };
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
@@ -89,6 +88,13 @@ impl OidcService {
             user: Some(user.id.clone()),
         })
     }
+}
+
+/// The grant a code names: codes are `<grant>.<random>` (see `issue_code`).
+fn code_grant(code: &str) -> Option<GrantId> {
+    let (grant, random) = code.split_once('.')?;
+    let plausible = !grant.is_empty() && grant.len() <= 64 && !random.is_empty() && !random.contains('.');
+    plausible.then(|| GrantId::new(grant))
 }
 
 /// The RFC 6749 §4.1.3 checks on a freshly consumed code.
@@ -143,6 +149,14 @@ mod tests {
         let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
         assert!(check_code_verifier(Some(challenge), Some(verifier)).is_ok());
         assert!(check_code_verifier(Some(challenge), Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXx")).is_err());
+    }
+
+    #[test]
+    fn a_code_names_its_grant() {
+        assert_eq!(code_grant("g-1.abc"), Some(GrantId::new("g-1")));
+        for bad in ["", "abc", ".abc", "g-1.", "g.a.b", &format!("{}.abc", "x".repeat(65))] {
+            assert_eq!(code_grant(bad), None, "{bad}");
+        }
     }
 
     #[test]
