@@ -289,15 +289,17 @@ def count_sql(exes, work, db_url, ops=20):
     log_path = os.path.join(workdir, "server.log")
     server = Server([exes["pintu"], "serve"], env, workdir, base + "/healthz", log_path)
 
-    def statements():
+    def statements(kinds=None):
         reads = writes = 0
         with open(log_path) as f:
             for line in f:
                 if '"sqlx::query"' not in line:
                     continue
-                summary = json.loads(line).get("fields", {}).get("summary", "").lstrip().upper()
-                if summary.startswith(("INSERT", "UPDATE", "DELETE")):
+                summary = json.loads(line).get("fields", {}).get("summary", "").lstrip()
+                if summary.upper().startswith(("INSERT", "UPDATE", "DELETE")):
                     writes += 1
+                    if kinds is not None:
+                        kinds[summary] = kinds.get(summary, 0) + 1
                 else:
                     reads += 1
         return reads, writes
@@ -311,15 +313,20 @@ def count_sql(exes, work, db_url, ops=20):
             # One untimed login starts the chain; its statements are subtracted below.
             ("refresh", lambda: driver(exes["driver"], "refresh", base, 60, 1, ops, "/oauth2/authorize", "/oauth2/token", "openid offline_access")),
         ]:
-            r0, w0 = statements()
+            before = {}
+            r0, w0 = statements(before)
             fn()
             time.sleep(0.5)
-            r1, w1 = statements()
+            after = {}
+            r1, w1 = statements(after)
             reads, writes = r1 - r0, w1 - w0
             if name == "refresh":
                 reads -= counts["login"]["reads_per_op"]
                 writes -= counts["login"]["writes_per_op"]
             counts[name] = {"reads_per_op": round(reads / ops, 2), "writes_per_op": round(writes / ops, 2)}
+            if name == "login":
+                # Which writes a login makes (sqlx's statement summaries), per login.
+                counts[name]["writes"] = {k: round((v - before.get(k, 0)) / ops, 2) for k, v in after.items() if v > before.get(k, 0)}
             log(f"  sql per {name}: {counts[name]}")
     finally:
         server.stop()
@@ -430,12 +437,16 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "docs"))
     ap.add_argument("--import-rows", type=int, default=100000, help="rows in the HR import benchmark (0 to skip)")
     ap.add_argument("--only-import", action="store_true", help="run only the HR import benchmark (prints JSON)")
+    ap.add_argument("--only-sql", action="store_true", help="only count SQL statements per operation (prints JSON)")
     args = ap.parse_args()
     if args.only_import:
         return only_import(args)
     ensure_tools(not args.skip_peer)
     exes = build()
     work = tempfile.mkdtemp(prefix="pintu-bench-")
+    if args.only_sql:
+        print(json.dumps(count_sql(exes, work, "sqlite://data/pintu.db"), indent=2))
+        return
     report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d")},
               "settings": {"seconds": args.seconds, "connections": args.connections}}
     report["ceilings"] = ceilings(exes, work, args)
@@ -491,6 +502,9 @@ def only_import(args):
     from import_bench import bench_import
     exes = build()
     work = tempfile.mkdtemp(prefix="pintu-bench-")
+    if args.only_sql:
+        print(json.dumps(count_sql(exes, work, "sqlite://data/pintu.db"), indent=2))
+        return
     results = {"sqlite": bench_import(exes["pintu"], work, "sqlite", "sqlite://data/pintu.db", args.import_rows, log)}
     pg = postgres_url()
     if pg:
