@@ -66,6 +66,9 @@ impl AuditRecorder {
 
 /// Commits queued events in batches, in arrival order, and answers each caller.
 async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
+    // The head this task wrote last: the next batch's INSERT checks it is still the head
+    // instead of reading it first (administrative changes may have appended meanwhile).
+    let mut head: Option<(i64, String)> = None;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -75,17 +78,24 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
             }
         }
         let rows: Vec<NewAuditRow> = batch.iter().map(|p| p.row.clone()).collect();
-        let result = append(&store, &rows).await.map_err(|e| format!("{e}: {}", source_of(&e)));
+        let appended = append(&store, &rows, head.as_ref()).await;
+        head = appended.as_ref().ok().cloned();
+        let result = appended.map(|_| ()).map_err(|e| format!("{e}: {}", source_of(&e)));
         for p in batch {
             let _ = p.done.send(result.clone());
         }
     }
 }
 
-async fn append(store: &Store, rows: &[NewAuditRow]) -> Result<(), StorageError> {
+async fn append(
+    store: &Store,
+    rows: &[NewAuditRow],
+    head: Option<&(i64, String)>,
+) -> Result<(i64, String), StorageError> {
     let mut tx = store.begin().await?;
-    store.audit().append_in(&mut tx, rows, chain_hash).await?;
-    tx.commit().await
+    let head = store.audit().append_after(&mut tx, rows, chain_hash, head).await?;
+    tx.commit().await?;
+    Ok(head)
 }
 
 fn source_of(e: &StorageError) -> String {

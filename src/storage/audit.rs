@@ -127,50 +127,60 @@ impl<'a> AuditLog<'a> {
     }
 
     /// Appends `events` after the current head inside `tx`; `chain(prev_hash, seq, event)`
-    /// gives each event's hash. Returns the new head hash.
+    /// gives each event's hash. Returns the new head (seq, hash).
     pub async fn append_in(
         &self,
         tx: &mut Tx,
         events: &[NewAuditRow],
         chain: impl Fn(&str, i64, &NewAuditRow) -> String,
-    ) -> Result<String, StorageError> {
+    ) -> Result<(i64, String), StorageError> {
+        self.append_after(tx, events, chain, None).await
+    }
+
+    /// As `append_in`, trusting `known_head` (the head this process wrote last) instead of
+    /// reading it first: the first INSERT then also checks, in the same statement, that
+    /// `known_head` is still the head, and writes nothing if not; only then is the head read.
+    /// This saves a round trip per batch for the single writer of protocol events.
+    pub async fn append_after(
+        &self,
+        tx: &mut Tx,
+        events: &[NewAuditRow],
+        chain: impl Fn(&str, i64, &NewAuditRow) -> String,
+        known_head: Option<&(i64, String)>,
+    ) -> Result<(i64, String), StorageError> {
         if let Tx::Postgres(t) = tx {
             // PostgreSQL: serialise appenders for the rest of this transaction (SQLite's
             // BEGIN IMMEDIATE already did). The key is an arbitrary constant naming this lock.
             sqlx::query("SELECT pg_advisory_xact_lock(7420001)").execute(&mut **t).await?;
         }
-        let head: Option<(i64, String)> = on_tx!(tx, |conn| sqlx::query_as(HEAD).fetch_optional(conn).await)?;
-        let (mut seq, mut prev) = head.unwrap_or((0, GENESIS.to_owned()));
-        let mut rows = Vec::with_capacity(events.len());
-        for e in events {
-            seq += 1;
-            let hash = chain(&prev, seq, e);
-            rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+        if events.is_empty() {
+            return Ok(match known_head {
+                Some(head) => head.clone(),
+                None => self.head_in(tx).await?,
+            });
         }
+        if let Some(head) = known_head {
+            let (rows, next) = linked(head.clone(), events, &chain);
+            let first = &rows[..rows.len().min(ROWS_PER_INSERT)];
+            if insert_rows(tx, first, Some(head)).await? == first.len() as u64 {
+                for chunk in rows[first.len()..].chunks(ROWS_PER_INSERT) {
+                    insert_rows(tx, chunk, None).await?;
+                }
+                return Ok(next);
+            }
+        }
+        let (rows, next) = linked(self.head_in(tx).await?, events, &chain);
         // A batch is a few multi-row INSERTs, not one statement per event: each statement is a
         // round trip to the database (for SQLite, to its connection's thread and back).
         for chunk in rows.chunks(ROWS_PER_INSERT) {
-            on_tx!(tx, |conn| {
-                let mut insert = sqlx::QueryBuilder::new(INSERT_MANY);
-                insert.push_values(chunk, |mut b, (seq, e, prev, hash)| {
-                    b.push_bind(*seq)
-                        .push_bind(e.at)
-                        .push_bind(e.action.as_str())
-                        .push_bind(e.outcome.as_str())
-                        .push_bind(e.actor.as_deref())
-                        .push_bind(e.target.as_deref())
-                        .push_bind(e.org_unit_id.as_deref())
-                        .push_bind(e.client_id.as_deref())
-                        .push_bind(e.source_ip.as_deref())
-                        .push_bind(e.level)
-                        .push_bind(e.detail.as_str())
-                        .push_bind(prev.as_str())
-                        .push_bind(hash.as_str());
-                });
-                insert.build().execute(conn).await.map(|r| r.rows_affected())
-            })?;
+            insert_rows(tx, chunk, None).await?;
         }
-        Ok(prev)
+        Ok(next)
+    }
+
+    async fn head_in(&self, tx: &mut Tx) -> Result<(i64, String), StorageError> {
+        let head: Option<(i64, String)> = on_tx!(tx, |conn| sqlx::query_as(HEAD).fetch_optional(conn).await)?;
+        Ok(head.unwrap_or((0, GENESIS.to_owned())))
     }
 
     /// Up to `limit` events after `after_seq`, in chain order.
@@ -255,4 +265,55 @@ impl<'a> AuditLog<'a> {
             })
             .collect())
     }
+}
+
+/// An event with its place in the chain: (seq, event, prev_hash, hash).
+type Linked<'e> = (i64, &'e NewAuditRow, String, String);
+
+/// Chains `events` after `head`; returns them with the new head.
+fn linked<'e>(
+    head: (i64, String),
+    events: &'e [NewAuditRow],
+    chain: &impl Fn(&str, i64, &NewAuditRow) -> String,
+) -> (Vec<Linked<'e>>, (i64, String)) {
+    let (mut seq, mut prev) = head;
+    let mut rows = Vec::with_capacity(events.len());
+    for e in events {
+        seq += 1;
+        let hash = chain(&prev, seq, e);
+        rows.push((seq, e, std::mem::replace(&mut prev, hash.clone()), hash));
+    }
+    (rows, (seq, prev))
+}
+
+/// One multi-row INSERT. With `guard` (seq, hash), the rows are written only if that event is
+/// still the newest (`INSERT … SELECT … WHERE`, all or nothing); returns the rows written.
+async fn insert_rows(tx: &mut Tx, rows: &[Linked<'_>], guard: Option<&(i64, String)>) -> Result<u64, StorageError> {
+    Ok(on_tx!(tx, |conn| {
+        let mut insert = sqlx::QueryBuilder::new(INSERT_MANY);
+        if guard.is_some() {
+            insert.push("SELECT * FROM (");
+        }
+        insert.push_values(rows, |mut b, (seq, e, prev, hash)| {
+            b.push_bind(*seq)
+                .push_bind(e.at)
+                .push_bind(e.action.as_str())
+                .push_bind(e.outcome.as_str())
+                .push_bind(e.actor.as_deref())
+                .push_bind(e.target.as_deref())
+                .push_bind(e.org_unit_id.as_deref())
+                .push_bind(e.client_id.as_deref())
+                .push_bind(e.source_ip.as_deref())
+                .push_bind(e.level)
+                .push_bind(e.detail.as_str())
+                .push_bind(prev.as_str())
+                .push_bind(hash.as_str());
+        });
+        if let Some((seq, hash)) = guard {
+            insert.push(") AS v WHERE (SELECT hash FROM audit_events WHERE seq = ");
+            insert.push_bind(*seq).push(") = ").push_bind(hash.as_str());
+            insert.push(" AND NOT EXISTS (SELECT 1 FROM audit_events WHERE seq > ").push_bind(*seq).push(")");
+        }
+        insert.build().execute(conn).await.map(|r| r.rows_affected())
+    })?)
 }

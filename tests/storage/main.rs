@@ -209,7 +209,44 @@ async fn a_large_batch_is_appended_in_order(store: Store) {
     assert_eq!((page[0].seq, page[0].event.target.as_deref()), (301, Some("t299")), "events keep their order");
 }
 
+/// The protocol writer trusts the head it wrote last; a stale or wrong one must never fork the
+/// chain: the guarded INSERT writes nothing and the head is read instead.
+async fn a_stale_known_head_does_not_fork_the_chain(store: Store) {
+    use pintu::audit::{AuditRecorder, chain_hash};
+    let row = |i: i64| pintu::storage::NewAuditRow {
+        at: 1_700_000_000 + i,
+        action: "thing.change".into(),
+        outcome: "success".into(),
+        actor: Some("test".into()),
+        target: Some(format!("t{i}")),
+        org_unit_id: None,
+        client_id: None,
+        source_ip: None,
+        level: None,
+        detail: "{}".into(),
+    };
+    let append = async |known: Option<&(i64, String)>, rows: &[pintu::storage::NewAuditRow]| {
+        let mut tx = store.begin().await.unwrap();
+        let head = store.audit().append_after(&mut tx, rows, chain_hash, known).await.unwrap();
+        tx.commit().await.unwrap();
+        head
+    };
+    let first = append(None, &[row(1)]).await;
+    assert_eq!(first.0, 1);
+    let forged = (1, "0".repeat(64));
+    assert_eq!(append(Some(&forged), &[row(2)]).await.0, 2, "a wrong hash at the head's seq");
+    let stale = append(Some(&first), &[row(3), row(4)]).await;
+    assert_eq!(stale.0, 4, "a head that is no longer the newest");
+    // 300 rows after the right head: the guarded first INSERT, then an ordinary one.
+    let rows: Vec<_> = (5..305).map(row).collect();
+    assert_eq!(append(Some(&stale), &rows).await.0, 304);
+    let clock: pintu::clock::SharedClock = std::sync::Arc::new(pintu::clock::FixedClock::new(1_700_000_000));
+    let report = AuditRecorder::new(store.clone(), clock).verify().await.unwrap();
+    assert_eq!((report.events, report.head_seq, report.problems.len()), (304, 304, 0), "{report:?}");
+}
+
 conformance!(
+    a_stale_known_head_does_not_fork_the_chain,
     a_large_batch_is_appended_in_order,
     concurrent_appenders_keep_one_chain,
     duplicate_username_or_email_is_a_conflict,
