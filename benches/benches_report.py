@@ -50,6 +50,10 @@ def render_markdown(r):
     out += ["## SQL statements per operation (counted from sqlx's query log)", "", "| operation | reads | writes |", "|---|---:|---:|"]
     for name, v in sql.items():
         out.append(f"| {name} | {_f(v['reads_per_op'], 1)} | {_f(v['writes_per_op'], 1)} |")
+    named = sql.get("login", {}).get("writes")
+    if named:
+        # sqlx's statement summaries, e.g. "INSERT INTO sessions (id, …"
+        out += ["", "A login's writes: " + "; ".join(f"`{k.rstrip(' …')} …` × {_f(v, 1)}" for k, v in named.items()) + "."]
     out += ["", "## Targets", "", "| target | measured | met |", "|---|---|:-:|"]
     out += targets(r)
     scale = r.get("scale", {})
