@@ -61,6 +61,8 @@ def render_markdown(r):
         out += ["", "## Scale: the same login and refresh with more accounts", ""]
         if r.get("scale_note"):
             out += [r["scale_note"], ""]
+        if r["settings"].get("scale_seconds"):
+            out += [f"{r['settings']['scale_seconds']} s per workload.", ""]
         out += ["| accounts | login/s | login p99 ms | refresh/s | refresh p99 ms |", "|---|---:|---:|---:|---:|"]
         for key, v in scale.items():
             lw, rw = v["workloads"].get("login", {}), v["workloads"].get("refresh", {})
@@ -77,7 +79,8 @@ def render_markdown(r):
         out += ["", "Each figure includes starting the `pintu` process and opening the database. Target: well under a minute for 100,000 rows."]
     out += ["", "## Rerun", "", "```sh", "python3 benches/run.py            # everything (about 20 minutes)",
             "python3 benches/run.py --only-import   # just the HR import (release build, SQLite and PostgreSQL)",
-            "python3 benches/run.py --scale '' --seconds 5   # quicker, without the 1,000,000-account runs", "```", "",
+            "python3 benches/run.py --scale '' --seconds 5   # quicker, without the 1,000,000-account runs",
+            "python3 benches/run.py --only-sql   # just count SQL statements per operation (prints JSON)", "```", "",
             "Raw numbers: [benchmarks.json](benchmarks.json). What limits the targets that are not met, and what was",
             "changed to meet the others: [performance.md](performance.md).", ""]
     return "\n".join(out)
