@@ -8,7 +8,7 @@ use crate::backend_tests;
 use crate::support::browser::{form_in, location, query_param};
 use crate::support::{Backend, PASSWORD, TestApp, TestClient};
 
-fn base_params(client: &TestClient) -> Vec<(&str, &str)> {
+pub(crate) fn base_params(client: &TestClient) -> Vec<(&str, &str)> {
     vec![
         ("response_type", "code"),
         ("client_id", client.id.as_str()),
@@ -258,59 +258,6 @@ async fn login_form_without_csrf_token_or_interaction_cookie_is_refused(backend:
     assert_eq!(status, StatusCode::FORBIDDEN, "another browser cannot complete this interaction");
 }
 
-/// Replays a form with the cookies a browser held when it was shown (the interaction cookie
-/// is cleared once the interaction finishes, so an ordinary browser could not even try).
-async fn replay(action: &str, cookies: &str, form: &[(&str, &str)]) -> StatusCode {
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let request =
-        client.post(action).header("cookie", cookies).header("content-type", "application/x-www-form-urlencoded");
-    request.body(body).send().await.unwrap().status()
-}
-
-fn set_cookie(headers: &reqwest::header::HeaderMap, name: &str) -> String {
-    let prefix = format!("{name}=");
-    let value = headers.get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find(|v| v.starts_with(&prefix));
-    value.expect("cookie set").split(';').next().unwrap().to_owned()
-}
-
-/// Finishing an interaction is exactly-once: its grant's id is fixed by the interaction, so a
-/// second (or concurrent) submit of the same form issues no second code.
-async fn an_interaction_issues_one_code_however_often_it_is_submitted(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    app.user("budi").await;
-    let client = app.client().await;
-    let browser = app.browser();
-    let (_, page, _) = browser.get(&app.authorize_url(&base_params(&client))).await;
-    let (a, b) = tokio::join!(browser.login(&page, "budi", PASSWORD), browser.login(&page, "budi", PASSWORD));
-    let mut statuses = [a.0, b.0];
-    statuses.sort();
-    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::BAD_REQUEST], "one code, one 'expired' page");
-    let form = form_in(&page).unwrap();
-    let url =
-        if form.action.starts_with("http") { form.action.clone() } else { format!("{}{}", app.base, form.action) };
-    let id = form.action.rsplit('/').next().unwrap();
-    let login = [("csrf_token", form.csrf_token.as_str()), ("username", "budi"), ("password", PASSWORD)];
-    assert_eq!(replay(&url, &format!("pintu_interaction={id}"), &login).await, StatusCode::BAD_REQUEST);
-
-    // The same for the consent step.
-    let session = set_cookie(if a.0 == StatusCode::SEE_OTHER { &a.2 } else { &b.2 }, "pintu_session");
-    let other = app
-        .client_from(serde_json::json!({"client_name": "Aplikasi", "redirect_uris": ["http://127.0.0.1:9/cb"]}), false)
-        .await;
-    let (_, page, _) = browser.get(&app.authorize_url(&base_params(&other))).await;
-    let form = form_in(&page).expect("consent form");
-    let allow = [("csrf_token", form.csrf_token.as_str()), ("decision", "allow")];
-    let (status, _, headers) = browser.post(&form.action, &allow).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(query_param(&location(&headers), "code").is_some());
-    let url =
-        if form.action.starts_with("http") { form.action.clone() } else { format!("{}{}", app.base, form.action) };
-    let id = form.action.rsplit('/').next().unwrap();
-    let cookies = format!("pintu_interaction={id}; {session}");
-    assert_eq!(replay(&url, &cookies, &allow).await, StatusCode::BAD_REQUEST);
-}
-
 async fn disabled_user_cannot_log_in(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     app.user("budi").await;
@@ -337,7 +284,6 @@ backend_tests!(
     public_client_must_use_pkce,
     wrong_password_and_unknown_user_look_the_same,
     login_form_without_csrf_token_or_interaction_cookie_is_refused,
-    an_interaction_issues_one_code_however_often_it_is_submitted,
     disabled_user_cannot_log_in,
 );
 

@@ -13,6 +13,7 @@ mod directory;
 mod directory_claims;
 mod discovery;
 mod import;
+mod interaction_once;
 mod levels;
 mod lockout;
 mod logout;
