@@ -19,8 +19,13 @@ UPDATE grants SET
     payload = (SELECT f.payload FROM refresh_families f WHERE f.grant_id = grants.id),
     refresh_hash = (SELECT f.token_hash FROM refresh_families f WHERE f.grant_id = grants.id),
     refresh_generation = (SELECT f.generation FROM refresh_families f WHERE f.grant_id = grants.id),
-    refresh_expires_at = (SELECT f.expires_at FROM refresh_families f WHERE f.grant_id = grants.id)
+    refresh_expires_at = (SELECT f.expires_at FROM refresh_families f WHERE f.grant_id = grants.id),
+    code_expires_at = 0
 WHERE id IN (SELECT grant_id FROM refresh_families);
+
+-- The cleanup job finds grants whose code and refresh tokens have all expired through this
+-- index: only grants still holding a payload are in it, so it does not grow with history.
+CREATE INDEX grants_live_idx ON grants (code_expires_at) WHERE payload IS NOT NULL;
 
 DROP TABLE refresh_families;
 DROP TABLE authorization_codes;

@@ -121,6 +121,13 @@ impl OidcService {
         if !secure_eq(&interaction.csrf_hash, &token_hash(csrf)) {
             return Err(InteractionError::Csrf);
         }
+        // An authorization interaction is finished once its grant exists (finishing writes the
+        // grant, not a deletion). Without this read a resubmitted form would authenticate again
+        // (a session, an audit event, a renewed cookie) before finding out.
+        let authorizes = [KIND_AUTHORIZE, KIND_SECOND_FACTOR, KIND_CONSENT].contains(&kind);
+        if authorizes && self.store.grants().find(&grant_of(id)).await?.is_some() {
+            return Err(InteractionError::Expired);
+        }
         Ok(interaction)
     }
 

@@ -25,9 +25,14 @@ const INSERT_WITH_CODE: &str = "INSERT INTO grants \
      (id, client_id, user_id, session_id, scope, claims, offline, created_at, payload, code_hash, code_expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (id) DO NOTHING";
 /// Consumes a code and, in the same statement, starts the grant's refresh-token family
-/// (`$4` is NULL when the client gets no refresh token). The row's payload serves both.
+/// (`$4` is NULL when the client gets no refresh token). The row's payload serves both. Only
+/// an unexpired code of client `$6`, whose grant is not revoked and whose SSO session is still
+/// active, is consumed: another client's attempt neither works nor burns the code, and a code
+/// is worthless once its session has ended (logout, a transfer, a revoked session).
 const CONSUME_CODE: &str = "UPDATE grants SET code_consumed_at = $3, refresh_hash = $4, refresh_expires_at = $5, \
      refresh_generation = 0 WHERE id = $1 AND code_hash = $2 AND code_consumed_at IS NULL \
+     AND client_id = $6 AND code_expires_at > $3 AND revoked_at IS NULL \
+     AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = grants.session_id AND s.ended_at IS NULL AND s.expires_at > $3) \
      RETURNING payload, code_expires_at";
 const CODE_USED: &str = "SELECT COUNT(*) FROM grants WHERE id = $1 AND code_hash = $2 AND code_consumed_at IS NOT NULL";
 /// Rotates a family's refresh token in one statement: the presented token must be the current,
@@ -143,11 +148,13 @@ impl<'a> Grants<'a> {
         Ok(())
     }
 
-    /// Consumes the authorization code `hash` of `grant` atomically (RFC 6749 §4.1.2: single
-    /// use) and starts the grant's refresh-token family with `refresh` (hash, expiry), if any.
+    /// Consumes the authorization code `hash` of `grant`, presented by `client`, atomically
+    /// (RFC 6749 §4.1.2: single use) and starts the grant's refresh-token family with `refresh`
+    /// (hash, expiry), if any. A code that is expired, another client's, or under a revoked
+    /// grant or ended session is `Unknown` and stays unconsumed.
     pub async fn consume_code(
         &self,
-        (grant, hash): (&GrantId, &str),
+        (grant, hash, client): (&GrantId, &str, &ClientId),
         refresh: Option<(&str, i64)>,
         now: i64,
     ) -> Result<Consumed<CodeData>, StorageError> {
@@ -157,12 +164,13 @@ impl<'a> Grants<'a> {
             .bind(now)
             .bind(refresh.map(|r| r.0))
             .bind(refresh.map(|r| r.1))
+            .bind(client.as_str())
             .fetch_optional(pool)
             .await)?;
         if let Some((payload, expires_at)) = row {
             let payload = payload.ok_or_else(|| corrupt("grants", "a code without payload"))?;
             let data = from_json("grants", &payload)?;
-            let expires_at = expires_at.unwrap_or(0);
+            let expires_at = expires_at.unwrap_or(now);
             return Ok(Consumed::Fresh(Consumable { grant_id: grant.clone(), data, expires_at }));
         }
         let (used,): (i64,) = on_pool!(self.db, |pool| {

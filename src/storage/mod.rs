@@ -172,7 +172,7 @@ impl Store {
             // A grant whose code and refresh tokens have all expired keeps its row (access
             // tokens name it for revocation) but loses what they stood for.
             "UPDATE grants SET payload = NULL, code_hash = NULL, refresh_hash = NULL \
-             WHERE payload IS NOT NULL AND COALESCE(code_expires_at, 0) < $1 \
+             WHERE payload IS NOT NULL AND code_expires_at < $1 \
              AND COALESCE(refresh_expires_at, 0) < $1",
         ];
         let mut total = 0;

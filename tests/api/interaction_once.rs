@@ -1,6 +1,7 @@
 //! Finishing an authorization interaction is exactly-once (the grant's id is fixed by the
 //! interaction), however often, and however concurrently, its forms are submitted.
 
+use pintu::clock::Clock;
 use reqwest::StatusCode;
 
 use crate::authorize::base_params;
@@ -28,7 +29,8 @@ fn set_cookie(headers: &reqwest::header::HeaderMap, name: &str) -> String {
 /// second (or concurrent) submit of the same form issues no second code.
 async fn an_interaction_issues_one_code_however_often_it_is_submitted(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    app.user("budi").await;
+    let budi = app.user("budi").await;
+    let sessions = async || app.state.store.session_list().live(&budi.id, app.clock.now()).await.unwrap().len();
     let client = app.client().await;
     let browser = app.browser();
     let (_, page, _) = browser.get(&app.authorize_url(&base_params(&client))).await;
@@ -41,7 +43,9 @@ async fn an_interaction_issues_one_code_however_often_it_is_submitted(backend: B
         if form.action.starts_with("http") { form.action.clone() } else { format!("{}{}", app.base, form.action) };
     let id = form.action.rsplit('/').next().unwrap();
     let login = [("csrf_token", form.csrf_token.as_str()), ("username", "budi"), ("password", PASSWORD)];
+    let before = sessions().await;
     assert_eq!(replay(&url, &format!("pintu_interaction={id}"), &login).await, StatusCode::BAD_REQUEST);
+    assert_eq!(sessions().await, before, "a finished interaction does not even check the password again");
 
     // The same for the consent step.
     let session = set_cookie(if a.0 == StatusCode::SEE_OTHER { &a.2 } else { &b.2 }, "pintu_session");
@@ -59,6 +63,8 @@ async fn an_interaction_issues_one_code_however_often_it_is_submitted(backend: B
     let id = form.action.rsplit('/').next().unwrap();
     let cookies = format!("pintu_interaction={id}; {session}");
     assert_eq!(replay(&url, &cookies, &allow).await, StatusCode::BAD_REQUEST);
+    let deny = [("csrf_token", form.csrf_token.as_str()), ("decision", "deny")];
+    assert_eq!(replay(&url, &cookies, &deny).await, StatusCode::BAD_REQUEST, "no access_denied after the code");
 }
 
 backend_tests!(an_interaction_issues_one_code_however_often_it_is_submitted);

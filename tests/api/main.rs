@@ -8,6 +8,7 @@ mod account;
 mod admin_openapi;
 mod audit;
 mod authorize;
+mod code_exchange;
 mod delegation;
 mod directory;
 mod directory_claims;

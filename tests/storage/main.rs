@@ -4,7 +4,7 @@
 
 use pintu::domain::grant::{CodeData, Consumed, Grant};
 use pintu::domain::{AuthnContext, ClientId, ClientMetadata, GrantId, SessionId, User, UserId};
-use pintu::storage::{NewClient, NewUser, StorageError, Store};
+use pintu::storage::{NewClient, NewSession, NewUser, StorageError, Store};
 
 async fn sqlite() -> Store {
     let path = std::env::temp_dir().join(format!("pintu-storage-{}.db", uuid::Uuid::new_v4()));
@@ -60,7 +60,9 @@ fn user(name: &str) -> NewUser {
     }
 }
 
-async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> GrantId {
+/// A grant of a new client with code `code_hash`, under a live session; returns the grant, its
+/// client and its session.
+async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> (GrantId, ClientId, SessionId) {
     let u = user(&format!("u{}", uuid::Uuid::new_v4().simple()));
     store.users().insert(&u).await.unwrap();
     let client = ClientId::generate();
@@ -73,11 +75,20 @@ async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> Gra
         now: 1,
     };
     store.clients().insert(&new_client).await.unwrap();
+    let session = NewSession {
+        id: SessionId::generate(),
+        token_hash: uuid::Uuid::new_v4().to_string(),
+        user_id: u.user.id.clone(),
+        authn: AuthnContext::password(1),
+        now: 1,
+        expires_at: 10_000,
+    };
+    store.sessions().insert(&session).await.unwrap();
     let grant = Grant {
         id: GrantId::generate(),
         client_id: client.clone(),
         user_id: Some(u.user.id.clone()),
-        session_id: None,
+        session_id: Some(session.id.clone()),
         scope: "openid".into(),
         claims: None,
         offline: false,
@@ -85,9 +96,9 @@ async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> Gra
         revoked_at: None,
     };
     let data = CodeData {
-        client_id: client,
+        client_id: client.clone(),
         user_id: u.user.id.clone(),
-        session_id: SessionId::generate(),
+        session_id: session.id.clone(),
         redirect_uri: "https://a.go.id/cb".into(),
         scope: "openid".into(),
         nonce: None,
@@ -98,7 +109,7 @@ async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> Gra
     assert!(store.grants().insert_with_code(&grant, code_hash, &data, expires_at).await.unwrap());
     // The same grant id again: issuance is exactly-once.
     assert!(!store.grants().insert_with_code(&grant, "other", &data, expires_at).await.unwrap());
-    grant.id
+    (grant.id, client, session.id)
 }
 
 async fn duplicate_username_or_email_is_a_conflict(store: Store) {
@@ -119,18 +130,22 @@ async fn login_finds_by_username_or_email(store: Store) {
 }
 
 async fn code_is_consumed_once_then_reported_as_replayed(store: Store) {
-    let grant = grant_with_code(&store, "h1", 100).await;
+    let (grant, client, _) = grant_with_code(&store, "h1", 100).await;
     let grants = store.grants();
-    // A wrong hash naming the real grant is unknown, and does not consume the code.
-    assert!(matches!(grants.consume_code((&grant, "forged"), None, 10).await.unwrap(), Consumed::Unknown));
-    assert!(matches!(grants.consume_code((&grant, "h1"), Some(("r1", 500)), 10).await.unwrap(), Consumed::Fresh(_)));
-    match grants.consume_code((&grant, "h1"), None, 11).await.unwrap() {
+    // A wrong hash naming the real grant, or another client presenting the right one, is
+    // unknown and does not consume the code.
+    assert!(matches!(grants.consume_code((&grant, "forged", &client), None, 10).await.unwrap(), Consumed::Unknown));
+    let stranger = ClientId::generate();
+    assert!(matches!(grants.consume_code((&grant, "h1", &stranger), None, 10).await.unwrap(), Consumed::Unknown));
+    let fresh = grants.consume_code((&grant, "h1", &client), Some(("r1", 500)), 10).await.unwrap();
+    assert!(matches!(fresh, Consumed::Fresh(_)), "{fresh:?}");
+    match grants.consume_code((&grant, "h1", &client), None, 11).await.unwrap() {
         Consumed::Replayed(g) => assert_eq!(g, grant),
         other => panic!("expected a replay, got {other:?}"),
     }
-    assert!(matches!(grants.consume_code((&grant, "forged"), None, 11).await.unwrap(), Consumed::Unknown));
+    assert!(matches!(grants.consume_code((&grant, "forged", &client), None, 11).await.unwrap(), Consumed::Unknown));
     let other = GrantId::generate();
-    assert!(matches!(grants.consume_code((&other, "h1"), None, 11).await.unwrap(), Consumed::Unknown));
+    assert!(matches!(grants.consume_code((&other, "h1", &client), None, 11).await.unwrap(), Consumed::Unknown));
     // The exchange started the family: its first token rotates once.
     let rotated = grants.rotate_refresh((&grant, 0, "r1"), "r2", 600, 12).await.unwrap();
     assert!(matches!(rotated, Consumed::Fresh(_)), "{rotated:?}");
@@ -138,17 +153,18 @@ async fn code_is_consumed_once_then_reported_as_replayed(store: Store) {
 }
 
 async fn expired_artefacts_are_deleted(store: Store) {
-    let old = grant_with_code(&store, "old", 50).await;
-    let new = grant_with_code(&store, "new", 500).await;
+    let (old, old_client, _) = grant_with_code(&store, "old", 50).await;
+    let (new, new_client, _) = grant_with_code(&store, "new", 500).await;
     assert_eq!(store.delete_expired(100).await.unwrap(), 1);
-    assert!(matches!(store.grants().consume_code((&old, "old"), None, 60).await.unwrap(), Consumed::Unknown));
-    assert!(matches!(store.grants().consume_code((&new, "new"), None, 60).await.unwrap(), Consumed::Fresh(_)));
+    let grants = store.grants();
+    assert!(matches!(grants.consume_code((&old, "old", &old_client), None, 60).await.unwrap(), Consumed::Unknown));
+    assert!(matches!(grants.consume_code((&new, "new", &new_client), None, 60).await.unwrap(), Consumed::Fresh(_)));
     // The scrubbed grant keeps its row: its access tokens can still be revoked by it.
     assert!(store.grants().find(&old).await.unwrap().is_some());
 }
 
 async fn revoking_a_grant_marks_its_access_tokens_revoked(store: Store) {
-    let grant = grant_with_code(&store, "h2", 100).await;
+    let (grant, _, _) = grant_with_code(&store, "h2", 100).await;
     assert!(!store.grants().is_access_token_revoked("jti-1", Some(grant.as_str())).await.unwrap());
     store.grants().revoke(&grant, 20).await.unwrap();
     assert!(store.grants().is_access_token_revoked("jti-1", Some(grant.as_str())).await.unwrap());
@@ -245,7 +261,23 @@ async fn a_stale_known_head_does_not_fork_the_chain(store: Store) {
     assert_eq!((report.events, report.head_seq, report.problems.len()), (304, 304, 0), "{report:?}");
 }
 
+/// A code is consumed only while it is unexpired, its grant unrevoked and its session active.
+async fn a_code_outlives_neither_its_expiry_nor_its_grant_nor_its_session(store: Store) {
+    let grants = store.grants();
+    let (expired, client, _) = grant_with_code(&store, "e", 100).await;
+    assert!(matches!(grants.consume_code((&expired, "e", &client), None, 100).await.unwrap(), Consumed::Unknown));
+    let (revoked, client, _) = grant_with_code(&store, "r", 100).await;
+    grants.revoke(&revoked, 5).await.unwrap();
+    assert!(matches!(grants.consume_code((&revoked, "r", &client), None, 10).await.unwrap(), Consumed::Unknown));
+    let (ended, client, session) = grant_with_code(&store, "s", 100).await;
+    store.sessions().end(&session, 5).await.unwrap();
+    assert!(matches!(grants.consume_code((&ended, "s", &client), None, 10).await.unwrap(), Consumed::Unknown));
+    // None of them was consumed: a later attempt is not a replay either.
+    assert!(matches!(grants.consume_code((&ended, "s", &client), None, 11).await.unwrap(), Consumed::Unknown));
+}
+
 conformance!(
+    a_code_outlives_neither_its_expiry_nor_its_grant_nor_its_session,
     a_stale_known_head_does_not_fork_the_chain,
     a_large_batch_is_appended_in_order,
     concurrent_appenders_keep_one_chain,

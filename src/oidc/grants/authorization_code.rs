@@ -29,7 +29,9 @@ impl OidcService {
             false => None,
         };
         let started = refresh.as_ref().map(|r| (r.hash.as_str(), r.expires_at));
-        let consumable = match self.store.grants().consume_code((&grant, &token_hash(code)), started, now).await? {
+        let hash = token_hash(code);
+        let consumed = self.store.grants().consume_code((&grant, &hash, &client.client_id), started, now).await?;
+        let consumable = match consumed {
             Consumed::Fresh(c) => c,
             Consumed::Replayed(grant) => {
                 // RFC 6749 §4.1.2 / §10.5: a reused code revokes every token issued from it.
@@ -37,10 +39,14 @@ impl OidcService {
                 tracing::warn!(client_id = %client.client_id, "authorization code replayed; grant revoked");
                 return Err(OAuthError::invalid_grant("the authorization code was already used"));
             }
-            Consumed::Unknown => return Err(OAuthError::invalid_grant("the authorization code is invalid")),
+            Consumed::Unknown => {
+                return Err(OAuthError::invalid_grant(
+                    "the authorization code is invalid, expired, issued to another client, or its session has ended",
+                ));
+            }
         };
         let data = consumable.data;
-        check_code(client, &data, params, consumable.expires_at, now)?;
+        check_code(&data, params)?;
         self.tokens_for_code(client, &consumable.grant_id, &data, refresh.map(|r| r.token)).await
     }
 
@@ -97,20 +103,9 @@ fn code_grant(code: &str) -> Option<GrantId> {
     plausible.then(|| GrantId::new(grant))
 }
 
-/// The RFC 6749 §4.1.3 checks on a freshly consumed code.
-fn check_code(
-    client: &RelyingParty,
-    data: &CodeData,
-    params: &Params,
-    expires_at: i64,
-    now: i64,
-) -> Result<(), OAuthError> {
-    if data.client_id != client.client_id {
-        return Err(OAuthError::invalid_grant("the authorization code was issued to another client"));
-    }
-    if expires_at <= now {
-        return Err(OAuthError::invalid_grant("the authorization code has expired"));
-    }
+/// The RFC 6749 §4.1.3 checks left after consuming the code (client, expiry, grant and session
+/// were conditions of the consuming statement).
+fn check_code(data: &CodeData, params: &Params) -> Result<(), OAuthError> {
     // §4.1.3: redirect_uri is required when it was in the authorization request (always, here).
     if params.get("redirect_uri") != Some(data.redirect_uri.as_str()) {
         return Err(OAuthError::invalid_grant("redirect_uri does not match the authorization request"));
