@@ -27,7 +27,9 @@ def render_markdown(r):
            "## Machine", "",
            f"- CPU: {r['machine']['cpu']} ({r['machine']['cpus']} cores; server pinned to CPU 1, load generator to CPU 0)",
            f"- Platform: {r['machine']['platform']}",
-           f"- Date: {r['machine']['date']}; {r['settings']['seconds']} s per workload, {r['settings']['connections']} connections",
+           f"- Date: {r['machine']['date']}; {r['settings']['seconds']} s per workload"
+           + (f" ({r['settings']['login_seconds']} s for the login)" if r['settings'].get('login_seconds') else "")
+           + f", {r['settings']['connections']} connections",
            f"- Peer: node-oidc-provider {peer['version'] if peer else '(not run)'} on Node.js, in-memory storage", "",
            "## Ceilings of this machine (one core)", "",
            "| ceiling | per second |", "|---|---:|",

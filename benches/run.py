@@ -174,7 +174,7 @@ def measure(server, name, fn):
     return result
 
 
-def workloads(kind, base, exes, work, seconds, conns, token_for_userinfo, cc_body, paths):
+def workloads(kind, base, exes, work, seconds, conns, token_for_userinfo, cc_body, paths, login_seconds=None):
     """The measured workloads against one server. `paths` differ between Pintu and the peer."""
     auth = "Basic " + __import__("base64").b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
     results = {}
@@ -190,7 +190,8 @@ def workloads(kind, base, exes, work, seconds, conns, token_for_userinfo, cc_bod
         f.write(f'wrk.headers["Authorization"] = "Bearer {token_for_userinfo()}"\n')
     results["userinfo"] = lambda: wrk(base + paths["userinfo"], seconds, conns, ui)
     results["refresh"] = lambda: driver(exes["driver"], "refresh", base, seconds, conns, 200000, paths["authorize"], paths["token"], "openid offline_access")
-    results["login"] = lambda: driver(exes["driver"], "login", base, seconds, conns, 100000, paths["authorize"], paths["token"], "openid offline_access")
+    # ~50 logins/s: 10 s would be ~500 samples, and the rate moved by ±10 points between runs.
+    results["login"] = lambda: driver(exes["driver"], "login", base, login_seconds or seconds, conns, 100000, paths["authorize"], paths["token"], "openid offline_access")
     return results
 
 
@@ -273,7 +274,7 @@ def bench_pintu(label, exes, work, db_url, args, seed_users=0):
         # p99 rests on its 5 slowest; they run longer.
         seconds = args.scale_seconds if seed_users else args.seconds
         loads = workloads("pintu", base, exes, work, seconds, args.connections, lambda: user_token(exes, base, PINTU_PATHS),
-                          "grant_type=client_credentials", PINTU_PATHS)
+                          "grant_type=client_credentials", PINTU_PATHS, max(seconds, args.login_seconds))
         wanted = ["login", "refresh"] if seed_users else list(loads)
         results = {name: measure(server, name, loads[name]) for name in wanted}
         return {"idle_rss_mb": round(idle, 1), "workloads": results}
@@ -384,7 +385,8 @@ def bench_peer(exes, work, args):
         idle = server.stats()[1]
         log(f"peer oidc-provider {version}: idle RSS {idle:.1f} MB")
         cc_body = "grant_type=client_credentials&scope=api&resource=" + urllib.parse.quote(base + "/api", safe="")
-        loads = workloads("peer", base, exes, work, args.seconds, args.connections, lambda: user_token(exes, base, PEER_PATHS), cc_body, PEER_PATHS)
+        loads = workloads("peer", base, exes, work, args.seconds, args.connections, lambda: user_token(exes, base, PEER_PATHS), cc_body, PEER_PATHS,
+                          max(args.seconds, args.login_seconds))
         results = {}
         for name, fn in loads.items():
             try:
@@ -437,6 +439,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--scale-seconds", type=int, default=30, help="seconds per workload in the scale runs")
+    ap.add_argument("--login-seconds", type=int, default=30, help="seconds of the full-login workload (Pintu and peer)")
     ap.add_argument("--scale", default="10000,1000000", help="account counts for the scale runs ('' to skip)")
     ap.add_argument("--skip-peer", action="store_true")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs"))
@@ -453,7 +456,8 @@ def main():
         print(json.dumps(count_sql(exes, work, "sqlite://data/pintu.db"), indent=2))
         return
     report = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "cpu": cpu_model(), "date": time.strftime("%Y-%m-%d")},
-              "settings": {"seconds": args.seconds, "scale_seconds": args.scale_seconds, "connections": args.connections}}
+              "settings": {"seconds": args.seconds, "scale_seconds": args.scale_seconds, "login_seconds": args.login_seconds,
+                           "connections": args.connections}}
     report["ceilings"] = ceilings(exes, work, args)
     backends = {"sqlite": "sqlite://data/pintu.db"}
     pg = postgres_url()
