@@ -114,19 +114,18 @@ impl OidcService {
         kind: &str,
         csrf: &str,
     ) -> Result<Interaction, InteractionError> {
-        let interaction = self.store.interactions().find(id, self.now()).await?.ok_or(InteractionError::Expired)?;
+        // An authorization interaction is finished once its grant exists (finishing writes the
+        // grant, not a deletion): the lookup itself refuses it, so a resubmitted form never
+        // authenticates again (a session, an audit event, a renewed cookie) before finding out.
+        let authorizes = [KIND_AUTHORIZE, KIND_SECOND_FACTOR, KIND_CONSENT].contains(&kind);
+        let finished_by = authorizes.then(|| grant_of(id));
+        let found = self.store.interactions().find(id, self.now(), finished_by.as_ref()).await?;
+        let interaction = found.ok_or(InteractionError::Expired)?;
         if interaction.kind != kind {
             return Err(InteractionError::Expired);
         }
         if !secure_eq(&interaction.csrf_hash, &token_hash(csrf)) {
             return Err(InteractionError::Csrf);
-        }
-        // An authorization interaction is finished once its grant exists (finishing writes the
-        // grant, not a deletion). Without this read a resubmitted form would authenticate again
-        // (a session, an audit event, a renewed cookie) before finding out.
-        let authorizes = [KIND_AUTHORIZE, KIND_SECOND_FACTOR, KIND_CONSENT].contains(&kind);
-        if authorizes && self.store.grants().find(&grant_of(id)).await?.is_some() {
-            return Err(InteractionError::Expired);
         }
         Ok(interaction)
     }

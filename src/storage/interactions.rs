@@ -1,7 +1,7 @@
 //! Pending browser interactions (login, consent, logout confirmation). The payload is opaque
 //! JSON owned by the protocol core; only the CSRF token's hash is stored.
 
-use crate::domain::SessionId;
+use crate::domain::{GrantId, SessionId};
 
 use super::{Db, StorageError, on_pool};
 
@@ -22,8 +22,10 @@ type Row = (String, String, String, String, Option<String>, i64, i64);
 
 const INSERT: &str = "INSERT INTO interactions (id, kind, csrf_hash, payload, session_id, created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// `$3` names the grant that finishes the interaction ('' for none): once that grant exists the
+/// interaction is over, in the same statement that loads it.
 const FIND: &str = "SELECT id, kind, csrf_hash, payload, session_id, created_at, expires_at FROM interactions \
-     WHERE id = $1 AND expires_at > $2";
+     WHERE id = $1 AND expires_at > $2 AND NOT EXISTS (SELECT 1 FROM grants WHERE grants.id = $3)";
 const ATTACH_SESSION: &str = "UPDATE interactions SET session_id = $2, kind = $3 WHERE id = $1";
 const DELETE: &str = "DELETE FROM interactions WHERE id = $1";
 
@@ -53,10 +55,17 @@ impl<'a> Interactions<'a> {
         Ok(())
     }
 
-    /// An unexpired interaction by id.
-    pub async fn find(&self, id: &str, now: i64) -> Result<Option<Interaction>, StorageError> {
+    /// An unexpired interaction by id, unless grant `finished_by` exists (an authorization
+    /// interaction is finished by writing its grant, not by a deletion).
+    pub async fn find(
+        &self,
+        id: &str,
+        now: i64,
+        finished_by: Option<&GrantId>,
+    ) -> Result<Option<Interaction>, StorageError> {
+        let grant = finished_by.map_or("", GrantId::as_str);
         let row: Option<Row> =
-            on_pool!(self.db, |pool| sqlx::query_as(FIND).bind(id).bind(now).fetch_optional(pool).await)?;
+            on_pool!(self.db, |pool| sqlx::query_as(FIND).bind(id).bind(now).bind(grant).fetch_optional(pool).await)?;
         Ok(row.map(|r| Interaction {
             id: r.0,
             kind: r.1,
