@@ -6,7 +6,7 @@ use reqwest::StatusCode;
 
 use crate::authorize::base_params;
 use crate::backend_tests;
-use crate::support::browser::{form_in, location, query_param};
+use crate::support::browser::{Form, form_in, location, query_param};
 use crate::support::{Backend, PASSWORD, TestApp};
 
 /// Replays a form with the cookies a browser held when it was shown (the interaction cookie
@@ -17,6 +17,13 @@ async fn replay(action: &str, cookies: &str, form: &[(&str, &str)]) -> StatusCod
     let request =
         client.post(action).header("cookie", cookies).header("content-type", "application/x-www-form-urlencoded");
     request.body(body).send().await.unwrap().status()
+}
+
+/// A form's absolute URL and the interaction id it ends in.
+fn target<'f>(app: &TestApp, form: &'f Form) -> (String, &'f str) {
+    let url =
+        if form.action.starts_with("http") { form.action.clone() } else { format!("{}{}", app.base, form.action) };
+    (url, form.action.rsplit('/').next().unwrap())
 }
 
 fn set_cookie(headers: &reqwest::header::HeaderMap, name: &str) -> String {
@@ -39,9 +46,7 @@ async fn an_interaction_issues_one_code_however_often_it_is_submitted(backend: B
     statuses.sort();
     assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::BAD_REQUEST], "one code, one 'expired' page");
     let form = form_in(&page).unwrap();
-    let url =
-        if form.action.starts_with("http") { form.action.clone() } else { format!("{}{}", app.base, form.action) };
-    let id = form.action.rsplit('/').next().unwrap();
+    let (url, id) = target(&app, &form);
     let login = [("csrf_token", form.csrf_token.as_str()), ("username", "budi"), ("password", PASSWORD)];
     let before = sessions().await;
     assert_eq!(replay(&url, &format!("pintu_interaction={id}"), &login).await, StatusCode::BAD_REQUEST);
@@ -58,9 +63,7 @@ async fn an_interaction_issues_one_code_however_often_it_is_submitted(backend: B
     let (status, _, headers) = browser.post(&form.action, &allow).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(query_param(&location(&headers), "code").is_some());
-    let url =
-        if form.action.starts_with("http") { form.action.clone() } else { format!("{}{}", app.base, form.action) };
-    let id = form.action.rsplit('/').next().unwrap();
+    let (url, id) = target(&app, &form);
     let cookies = format!("pintu_interaction={id}; {session}");
     assert_eq!(replay(&url, &cookies, &allow).await, StatusCode::BAD_REQUEST);
     let deny = [("csrf_token", form.csrf_token.as_str()), ("decision", "deny")];

@@ -20,6 +20,7 @@ mod lockout;
 mod logout;
 mod passkey_browser;
 mod passkeys;
+mod refresh;
 mod registration;
 mod rp;
 mod token;
