@@ -69,6 +69,7 @@ pub struct RawOidc {
     pub access_token_ttl_secs: Option<i64>,
     pub id_token_ttl_secs: Option<i64>,
     pub refresh_token_ttl_secs: Option<i64>,
+    pub refresh_grace_secs: Option<i64>,
     pub session_ttl_secs: Option<i64>,
     pub interaction_ttl_secs: Option<i64>,
     pub open_registration: Option<bool>,
@@ -146,6 +147,9 @@ pub struct OidcConfig {
     pub access_token_ttl: i64,
     pub id_token_ttl: i64,
     pub refresh_token_ttl: i64,
+    /// Seconds after a rotation during which the previous refresh token is still answered
+    /// (with the current one) instead of revoking the family; 0 turns this off.
+    pub refresh_grace: i64,
     pub session_ttl: i64,
     pub interaction_ttl: i64,
     /// RFC 7591 §3: registration without an initial access token (development only).

@@ -150,6 +150,16 @@ fn positive(key: &str, value: Option<i64>, default: i64, errors: &mut Vec<Config
     v
 }
 
+/// The refresh-token grace period: 0 (off) up to a minute. Longer would let a stolen token be
+/// used beside the rightful one for longer without tripping reuse detection (RFC 9700 §4.14.2).
+fn refresh_grace(value: Option<i64>, errors: &mut Vec<ConfigError>) -> i64 {
+    let v = value.unwrap_or(5);
+    if !(0..=60).contains(&v) {
+        errors.push(problem("oidc.refresh_grace_secs", "must be between 0 (off) and 60 seconds"));
+    }
+    v
+}
+
 pub(super) fn validate_oidc(raw: RawOidc, issuer: &Url, errors: &mut Vec<ConfigError>) -> OidcConfig {
     let code_ttl = positive("oidc.code_ttl_secs", raw.code_ttl_secs, 60, errors);
     if code_ttl > 600 {
@@ -162,6 +172,7 @@ pub(super) fn validate_oidc(raw: RawOidc, issuer: &Url, errors: &mut Vec<ConfigE
         access_token_ttl: positive("oidc.access_token_ttl_secs", raw.access_token_ttl_secs, 600, errors),
         id_token_ttl: positive("oidc.id_token_ttl_secs", raw.id_token_ttl_secs, 600, errors),
         refresh_token_ttl: positive("oidc.refresh_token_ttl_secs", raw.refresh_token_ttl_secs, 30 * 86400, errors),
+        refresh_grace: refresh_grace(raw.refresh_grace_secs, errors),
         session_ttl: positive("oidc.session_ttl_secs", raw.session_ttl_secs, 8 * 3600, errors),
         interaction_ttl: positive("oidc.interaction_ttl_secs", raw.interaction_ttl_secs, 900, errors),
         open_registration: raw.open_registration.unwrap_or(false),

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use crate::domain::{AuthnContext, ClientId, GrantId, RelyingParty, SigningAlg, UserId};
 
-use super::{OAuthError, OidcService, random_token, token_hash};
+use super::{OAuthError, OidcService, token_hash};
 
 /// RFC 9068 §2.1: the `typ` of JWT access tokens.
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
@@ -93,12 +93,16 @@ impl OidcService {
         Ok(self.keyring.sign(alg, "JWT", &claims)?)
     }
 
-    /// A refresh token of generation `generation` of `grant`'s family (not stored yet):
-    /// `<grant>.<generation>.<random>.<tag>`, the tag a MAC over the rest under a key derived
-    /// from the key-encryption key. A presented token thus names the one row that rotates it,
-    /// and a genuine earlier token can be told from a made-up one without keeping its hash.
+    /// The refresh token of generation `generation` of `grant`'s family:
+    /// `<grant>.<generation>.<secret>.<tag>`. The secret is a MAC of the family and generation
+    /// and the tag a MAC over the rest, both under a key derived from the key-encryption key.
+    /// A presented token thus names the one row that rotates it, a genuine earlier token can
+    /// be told from a made-up one without keeping its hash, and the family's current token can
+    /// be given again within the grace period although only its hash is stored.
     pub(crate) fn next_refresh_token(&self, grant: &GrantId, generation: i64) -> Result<NextRefresh, OAuthError> {
-        let public = format!("{grant}.{generation}.{}", random_token());
+        let secret =
+            self.keyring.refresh_tag(&format!("refresh secret {grant} {generation}")).map_err(OAuthError::server)?;
+        let public = format!("{grant}.{generation}.{secret}");
         let tag = self.keyring.refresh_tag(&public).map_err(OAuthError::server)?;
         let token = format!("{public}.{tag}");
         Ok(NextRefresh { hash: token_hash(&token), token, expires_at: self.now() + self.config.refresh_token_ttl })

@@ -36,14 +36,24 @@ const CONSUME_CODE: &str = "UPDATE grants SET code_consumed_at = $3, refresh_has
      RETURNING payload, code_expires_at";
 const CODE_USED: &str = "SELECT COUNT(*) FROM grants WHERE id = $1 AND code_hash = $2 AND code_consumed_at IS NOT NULL";
 /// Rotates a family's refresh token in one statement: the presented token must be the current,
-/// unexpired one of its generation; the state of the session and account comes back through
-/// scalar subqueries (SQLite ≥ 3.35 and PostgreSQL both allow them in RETURNING).
+/// unexpired one of its generation, presented by the family's own client, under a grant that is
+/// not revoked. Anything else leaves the family untouched (RFC 6749 §6: the client is checked
+/// before anything is issued), so a failed refresh cannot burn the rightful client's token.
+/// The state of the session and account comes back through scalar subqueries (SQLite ≥ 3.35
+/// and PostgreSQL both allow them in RETURNING).
 const ROTATE_REFRESH: &str = "UPDATE grants SET refresh_hash = $3, refresh_expires_at = $4, \
-     refresh_generation = refresh_generation + 1 \
+     refresh_generation = refresh_generation + 1, refresh_rotated_at = $5 \
      WHERE id = $1 AND refresh_hash = $2 AND refresh_generation = $6 AND refresh_expires_at > $5 \
-     RETURNING payload, revoked_at, offline, \
+     AND client_id = $7 AND revoked_at IS NULL \
+     RETURNING payload, offline, \
      (SELECT COUNT(*) FROM sessions s WHERE s.id = grants.session_id AND s.ended_at IS NULL AND s.expires_at > $5), \
      (SELECT u.disabled FROM users u WHERE u.id = grants.user_id)";
+/// The family as it stands, read only when a rotation did not happen (to tell why).
+const FIND_FAMILY_STATE: &str = "SELECT refresh_hash, refresh_generation, payload, refresh_expires_at, client_id, \
+     revoked_at, refresh_rotated_at, offline, \
+     (SELECT COUNT(*) FROM sessions s WHERE s.id = grants.session_id AND s.ended_at IS NULL AND s.expires_at > $2), \
+     (SELECT u.disabled FROM users u WHERE u.id = grants.user_id) \
+     FROM grants WHERE id = $1 AND refresh_hash IS NOT NULL";
 const FIND_FAMILY: &str = "SELECT refresh_hash, refresh_generation, payload, refresh_expires_at FROM grants \
      WHERE id = $1 AND refresh_hash IS NOT NULL";
 const REVOKE_JTI: &str =
@@ -56,10 +66,44 @@ const RECORD_ASSERTION: &str =
 /// What a refresh needs to know about its grant, session and account.
 #[derive(Debug, Clone, Copy)]
 pub struct RefreshState {
-    pub grant_revoked: bool,
     pub offline: bool,
     pub session_active: bool,
     pub user_active: bool,
+}
+
+/// A refresh token as presented: its family, generation and hash, and the client presenting it.
+#[derive(Debug, Clone, Copy)]
+pub struct PresentedRefresh<'a> {
+    pub grant: &'a GrantId,
+    pub generation: i64,
+    pub hash: &'a str,
+    pub client: &'a ClientId,
+}
+
+/// A refresh family as stored, read when a presented token did not rotate it.
+#[derive(Debug, Clone)]
+pub struct RefreshFamily {
+    pub current_hash: String,
+    pub generation: i64,
+    pub data: RefreshData,
+    pub expires_at: i64,
+    pub client_id: ClientId,
+    pub revoked: bool,
+    /// When the current generation was issued by a rotation (`None` for generation 0, and for
+    /// families that have not rotated since migration 0009).
+    pub rotated_at: Option<i64>,
+    pub state: RefreshState,
+}
+
+/// The outcome of presenting a refresh token.
+#[derive(Debug, Clone)]
+pub enum Rotation {
+    /// The token was the current one: the family moved on to the next generation.
+    Rotated(Consumable<(RefreshData, RefreshState)>),
+    /// Nothing changed; the family as it stands, for the caller to tell why.
+    Refused(Box<RefreshFamily>),
+    /// No refresh family under that grant.
+    Unknown,
 }
 
 pub struct Grants<'a> {
@@ -179,41 +223,63 @@ impl<'a> Grants<'a> {
         Ok(if used > 0 { Consumed::Replayed(grant.clone()) } else { Consumed::Unknown })
     }
 
-    /// Rotates the refresh token `hash` of generation `generation` of family `grant` to
-    /// `next_hash` (valid until `next_expires_at`). The caller has authenticated the token's
-    /// family and generation, so an earlier generation than the family's is a replay.
+    /// Rotates the presented refresh token to `next_hash` (valid until `next_expires_at`) if it
+    /// is the family's current, unexpired token and its own client presents it under an
+    /// unrevoked grant. Otherwise nothing is written and the family comes back as it stands.
     pub async fn rotate_refresh(
         &self,
-        (grant, generation, hash): (&GrantId, i64, &str),
+        presented: PresentedRefresh<'_>,
         next_hash: &str,
         next_expires_at: i64,
         now: i64,
-    ) -> Result<Consumed<(RefreshData, RefreshState)>, StorageError> {
-        type Row = (Option<String>, Option<i64>, bool, i64, Option<bool>);
+    ) -> Result<Rotation, StorageError> {
+        type Row = (Option<String>, bool, i64, Option<bool>);
         let row: Option<Row> = on_pool!(self.db, |pool| sqlx::query_as(ROTATE_REFRESH)
-            .bind(grant.as_str())
-            .bind(hash)
+            .bind(presented.grant.as_str())
+            .bind(presented.hash)
             .bind(next_hash)
             .bind(next_expires_at)
             .bind(now)
-            .bind(generation)
+            .bind(presented.generation)
+            .bind(presented.client.as_str())
             .fetch_optional(pool)
             .await)?;
-        if let Some((payload, revoked, offline, sessions, disabled)) = row {
+        if let Some((payload, offline, sessions, disabled)) = row {
             let payload = payload.ok_or_else(|| corrupt("grants", "a refresh family without payload"))?;
-            let state = RefreshState {
-                grant_revoked: revoked.is_some(),
-                offline,
-                session_active: sessions > 0,
-                user_active: disabled == Some(false),
-            };
+            let state = RefreshState { offline, session_active: sessions > 0, user_active: disabled == Some(false) };
             let data = (from_json("grants", &payload)?, state);
-            return Ok(Consumed::Fresh(Consumable { grant_id: grant.clone(), data, expires_at: next_expires_at }));
+            let grant_id = presented.grant.clone();
+            return Ok(Rotation::Rotated(Consumable { grant_id, data, expires_at: next_expires_at }));
         }
-        Ok(match self.family(grant).await? {
-            Some((_, current, _, _)) if generation < current => Consumed::Replayed(grant.clone()),
-            _ => Consumed::Unknown,
+        Ok(match self.family_state(presented.grant, now).await? {
+            Some(family) => Rotation::Refused(Box::new(family)),
+            None => Rotation::Unknown,
         })
+    }
+
+    async fn family_state(&self, grant: &GrantId, now: i64) -> Result<Option<RefreshFamily>, StorageError> {
+        type Row = (String, i64, Option<String>, i64, String, Option<i64>, Option<i64>, bool, i64, Option<bool>);
+        let row: Option<Row> = on_pool!(self.db, |pool| sqlx::query_as(FIND_FAMILY_STATE)
+            .bind(grant.as_str())
+            .bind(now)
+            .fetch_optional(pool)
+            .await)?;
+        let Some((hash, generation, payload, expires_at, client, revoked, rotated_at, offline, sessions, disabled)) =
+            row
+        else {
+            return Ok(None);
+        };
+        let payload = payload.ok_or_else(|| corrupt("grants", "a refresh family without payload"))?;
+        Ok(Some(RefreshFamily {
+            current_hash: hash,
+            generation,
+            data: from_json("grants", &payload)?,
+            expires_at,
+            client_id: ClientId::new(client),
+            revoked: revoked.is_some(),
+            rotated_at,
+            state: RefreshState { offline, session_active: sessions > 0, user_active: disabled == Some(false) },
+        }))
     }
 
     async fn family(&self, grant: &GrantId) -> Result<Option<(String, i64, Option<String>, i64)>, StorageError> {

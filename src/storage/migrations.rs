@@ -56,6 +56,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0008_codes_on_grants.sql"),
         include_str!("../../migrations/postgres/0008_codes_on_grants.sql"),
     ),
+    (
+        9,
+        "refresh_grace",
+        include_str!("../../migrations/sqlite/0009_refresh_grace.sql"),
+        include_str!("../../migrations/postgres/0009_refresh_grace.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -68,6 +74,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0006_passkeys.sql",
     "0007_refresh_families.sql",
     "0008_codes_on_grants.sql",
+    "0009_refresh_grace.sql",
 ];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

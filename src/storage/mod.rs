@@ -25,7 +25,7 @@ pub use clients::{Clients, NewClient};
 pub use db::{Db, Tx};
 pub(crate) use db::{on_pool, on_tx, row_struct};
 pub use factors::{Factors, TotpCredential};
-pub use grants::{Grants, RefreshState};
+pub use grants::{Grants, PresentedRefresh, RefreshFamily, RefreshState, Rotation};
 pub use interactions::{Interaction, Interactions};
 pub use keys::{SigningKeyRow, SigningKeys};
 pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;

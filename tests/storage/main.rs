@@ -4,7 +4,7 @@
 
 use pintu::domain::grant::{CodeData, Consumed, Grant};
 use pintu::domain::{AuthnContext, ClientId, ClientMetadata, GrantId, SessionId, User, UserId};
-use pintu::storage::{NewClient, NewSession, NewUser, StorageError, Store};
+use pintu::storage::{NewClient, NewSession, NewUser, PresentedRefresh, Rotation, StorageError, Store};
 
 async fn sqlite() -> Store {
     let path = std::env::temp_dir().join(format!("pintu-storage-{}.db", uuid::Uuid::new_v4()));
@@ -146,10 +146,31 @@ async fn code_is_consumed_once_then_reported_as_replayed(store: Store) {
     assert!(matches!(grants.consume_code((&grant, "forged", &client), None, 11).await.unwrap(), Consumed::Unknown));
     let other = GrantId::generate();
     assert!(matches!(grants.consume_code((&other, "h1", &client), None, 11).await.unwrap(), Consumed::Unknown));
-    // The exchange started the family: its first token rotates once.
-    let rotated = grants.rotate_refresh((&grant, 0, "r1"), "r2", 600, 12).await.unwrap();
-    assert!(matches!(rotated, Consumed::Fresh(_)), "{rotated:?}");
-    assert!(matches!(grants.rotate_refresh((&grant, 0, "r1"), "r3", 600, 13).await.unwrap(), Consumed::Replayed(_)));
+    // The exchange started the family. Another client presenting its token rotates nothing.
+    let by = |client, generation, hash| PresentedRefresh { grant: &grant, generation, hash, client };
+    match grants.rotate_refresh(by(&stranger, 0, "r1"), "r2", 600, 12).await.unwrap() {
+        Rotation::Refused(family) => assert_eq!((family.generation, family.client_id), (0, client.clone())),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // Its own client rotates it once; the family then remembers when.
+    let rotated = grants.rotate_refresh(by(&client, 0, "r1"), "r2", 600, 12).await.unwrap();
+    assert!(matches!(rotated, Rotation::Rotated(_)), "{rotated:?}");
+    match grants.rotate_refresh(by(&client, 0, "r1"), "r3", 600, 13).await.unwrap() {
+        Rotation::Refused(family) => {
+            assert_eq!((family.generation, family.current_hash.as_str(), family.rotated_at), (1, "r2", Some(12)));
+            assert!(!family.revoked);
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    // A revoked grant's current token does not rotate either.
+    grants.revoke(&grant, 14).await.unwrap();
+    match grants.rotate_refresh(by(&client, 1, "r2"), "r3", 600, 15).await.unwrap() {
+        Rotation::Refused(family) => assert!(family.revoked),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let nobody = GrantId::generate();
+    let unknown = PresentedRefresh { grant: &nobody, generation: 0, hash: "r1", client: &client };
+    assert!(matches!(grants.rotate_refresh(unknown, "r2", 600, 16).await.unwrap(), Rotation::Unknown));
 }
 
 async fn expired_artefacts_are_deleted(store: Store) {
