@@ -51,7 +51,7 @@ impl App {
             .context("invalid password hashing parameters")?
             .with_passkeys(&config.webauthn);
         let audit = AuditRecorder::new(store.clone(), clock.clone());
-        let directory = DirectoryService::new(store.clone(), clock.clone(), audit, hasher);
+        let directory = DirectoryService::new(store.clone(), clock.clone(), audit, authn.clone());
         let oidc =
             OidcService::new(store.clone(), Arc::new(keyring), config.oidc.clone(), clock, authn, directory.clone());
         let views = Views::load(&config.web.themes_dir, &config.web.theme)

@@ -54,7 +54,7 @@ fn admin_creates_and_lists_users_and_applications() {
     assert!(stdout.contains("created user budi") && stdout.contains("password (shown once): "));
     let again = pintu(&dir, &["admin", "user", "create", "--username", "budi", "--generate-password"], &[]);
     assert!(!again.status.success());
-    assert!(text(&again).1.contains("already taken"));
+    assert!(text(&again).1.contains("already taken"), "{}", text(&again).1);
 
     let out = pintu(
         &dir,
@@ -99,6 +99,39 @@ fn invalid_application_is_refused_with_the_reason() {
     assert!(text(&out).1.contains("invalid_redirect_uri"));
     let out = pintu(&dir, &["admin", "user", "create", "--username", "x"], &[]);
     assert!(!out.status.success(), "a password source is required");
+}
+
+/// Login names are one namespace: the command line refuses a username that is another
+/// account's e-mail, and `admin user conflicts` finds such pairs left in older data.
+#[test]
+fn login_name_conflicts_are_refused_and_reported() {
+    let dir = workdir();
+    let create = |username: &str, email: &str| {
+        let args = ["admin", "user", "create", "--username", username, "--generate-password", "--email", email];
+        pintu(&dir, &args, &[])
+    };
+    assert!(create("ani", "ani@kominfo.go.id").status.success());
+    let out = create("ani@kominfo.go.id", "lain@kominfo.go.id");
+    assert!(!out.status.success());
+    assert!(text(&out).1.contains("already taken"), "{}", text(&out).1);
+    let clean = pintu(&dir, &["admin", "user", "conflicts"], &[]);
+    assert!(clean.status.success() && text(&clean).0.contains("no conflicts"));
+    assert!(create("dedi@kominfo.go.id", "dedi.lama@kominfo.go.id").status.success());
+    // Older data: an account whose e-mail is another's login name.
+    let db = format!("sqlite://{}", dir.join("data/pintu.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        sqlx::query("UPDATE users SET email = 'dedi@kominfo.go.id' WHERE username = 'ani'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let found = pintu(&dir, &["admin", "user", "conflicts"], &[]);
+    let (stdout, stderr) = text(&found);
+    assert!(!found.status.success(), "conflicts make a non-zero exit");
+    assert!(stdout.contains("dedi@kominfo.go.id\tusername of ") && stdout.contains("\temail of "), "{stdout}");
+    assert!(stderr.contains("1 login name(s)"), "{stderr}");
 }
 
 #[test]

@@ -37,6 +37,10 @@ pub enum AuthnError {
     /// A passkey ceremony refused (see `webauthn::PasskeyProblem`).
     #[error(transparent)]
     Passkey(#[from] webauthn::PasskeyProblem),
+    /// A chosen password the policy refuses (too short, too common, built from the person's
+    /// own details), or that cannot be hashed.
+    #[error(transparent)]
+    Password(password::PasswordError),
 }
 
 /// The factors a person has enrolled besides the password.
@@ -170,6 +174,15 @@ impl AuthnService {
             .map_err(|_| AuthnError::Factor("hashing failed"))?;
         self.store.users().set_password_hash(&user.id, &hash, now).await?;
         Ok(())
+    }
+
+    /// Checks a password someone chose for a person (`context`: the person's own details it
+    /// must not be built from) against the policy and hashes it on the hashing threads, never
+    /// on a request's runtime thread.
+    pub async fn hash_chosen_password(&self, password: &str, context: &[&str]) -> Result<String, AuthnError> {
+        policy::check_policy(password, context).map_err(AuthnError::Password)?;
+        let (hasher, password) = (self.hasher, password.to_owned());
+        self.hash_work(move |_| hasher.hash(&password)).await?.map_err(AuthnError::Password)
     }
 
     /// Checks a second factor for a person who already gave their password, under the same

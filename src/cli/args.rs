@@ -1,8 +1,138 @@
-//! Argument definitions for the directory commands.
+//! The whole command line's arguments (clap): `pintu serve|migrate|admin …|audit …`.
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "pintu", version, about = "Pintu: single sign-on for regional government")]
+pub struct Cli {
+    /// Configuration file (default: ./pintu.toml when present). `PINTU_*` variables override it.
+    #[arg(long, global = true, env = "PINTU_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at startup
+pub enum Command {
+    /// Run the server.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Administer accounts, applications, the directory and registration tokens.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    #[command(subcommand)]
+    User(UserCommand),
+    #[command(subcommand)]
+    App(AppCommand),
+    #[command(flatten)]
+    Directory(DirectoryCommand),
+    /// Issue an initial access token for dynamic client registration (RFC 7591).
+    RegistrationToken {
+        #[arg(long, default_value = "issued from the command line")]
+        description: String,
+        #[arg(long, default_value_t = 86400)]
+        ttl_secs: i64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account.
+    Create(UserCreate),
+    /// List accounts.
+    List,
+    /// Disable an account (by id or username); its sessions and tokens end.
+    Disable { user: String },
+    /// Enable a disabled account.
+    Enable { user: String },
+    /// List accounts that share a login name (one's username is another's e-mail or NIP):
+    /// data from before login names formed one namespace. Non-zero exit when there are any.
+    Conflicts,
+}
+
+#[derive(Args)]
+pub struct UserCreate {
+    #[arg(long)]
+    pub username: String,
+    /// Read the password from this file (use /dev/stdin to pipe it).
+    #[arg(long, conflicts_with = "generate_password")]
+    pub password_file: Option<PathBuf>,
+    /// Generate a strong password and print it once.
+    #[arg(long)]
+    pub generate_password: bool,
+    #[arg(long)]
+    pub name: Option<String>,
+    #[arg(long)]
+    pub given_name: Option<String>,
+    #[arg(long)]
+    pub family_name: Option<String>,
+    #[arg(long)]
+    pub email: Option<String>,
+    #[arg(long)]
+    pub phone: Option<String>,
+    /// Mark the account as an administrator.
+    #[arg(long)]
+    pub admin: bool,
+}
+
+#[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once at startup
+pub enum AppCommand {
+    /// Register an application (OIDC relying party).
+    Create(AppCreate),
+    /// List applications.
+    List,
+    /// Disable an application and revoke its grants.
+    Disable { client_id: String },
+}
+
+#[derive(Args)]
+pub struct AppCreate {
+    #[arg(long)]
+    pub name: String,
+    /// Client id (default: generated).
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// Read the client secret from this file (default: generated and printed once).
+    #[arg(long)]
+    pub secret_file: Option<PathBuf>,
+    #[arg(long = "redirect-uri")]
+    pub redirect_uris: Vec<String>,
+    #[arg(long = "post-logout-uri")]
+    pub post_logout_uris: Vec<String>,
+    /// authorization_code, refresh_token, client_credentials (repeatable).
+    #[arg(long = "grant-type")]
+    pub grant_types: Vec<String>,
+    /// client_secret_basic (default), client_secret_post, private_key_jwt, none.
+    #[arg(long)]
+    pub auth_method: Option<String>,
+    /// A public client (no secret; PKCE required). Same as --auth-method none.
+    #[arg(long)]
+    pub public: bool,
+    /// Skip the consent page (first-party government applications).
+    #[arg(long)]
+    pub pre_approved: bool,
+    /// ES256 (default), RS256 or EdDSA.
+    #[arg(long)]
+    pub id_token_alg: Option<String>,
+    /// JWK Set file with the client's public keys (private_key_jwt).
+    #[arg(long)]
+    pub jwks_file: Option<PathBuf>,
+    /// Space-separated scopes the application may request (default: all).
+    #[arg(long)]
+    pub scope: Option<String>,
+}
 
 #[derive(Subcommand)]
 pub enum DirectoryCommand {

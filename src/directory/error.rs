@@ -42,6 +42,9 @@ pub enum DirectoryError {
     PreconditionFailed,
     #[error("storage failed")]
     Storage(#[source] StorageError),
+    /// A shared resource is saturated (the password-hashing queue): try again shortly.
+    #[error("busy: {0}")]
+    Unavailable(String),
 }
 
 impl DirectoryError {

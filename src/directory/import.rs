@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::AuditEvent;
+use crate::domain::login_names::{LoginClash, LoginField, LoginNamespace};
 use crate::domain::nip::Date;
 use crate::domain::pegawai::SOURCE_IMPORT;
 use crate::domain::{OrgUnitId, User, UserStatus};
@@ -183,6 +184,8 @@ impl DirectoryService {
         let by_email: HashMap<&str, &User> =
             existing.iter().filter_map(|u| u.email.as_deref().map(|e| (e, u))).collect();
         let by_login: HashMap<&str, &User> = existing.iter().map(|u| (u.username.as_str(), u)).collect();
+        // Every row's new login names against the directory and the rows before it, in memory.
+        let mut namespace = LoginNamespace::of(existing);
         let (mut changes, mut errors) = (Vec::new(), Vec::new());
         let mut seen: HashMap<String, usize> = HashMap::new();
         let mut keys_in_file: HashMap<String, usize> = HashMap::new();
@@ -262,6 +265,11 @@ impl DirectoryService {
                     let mut updated = current.clone();
                     apply(&mut updated, valid, unit);
                     updated.profile.source = SOURCE_IMPORT.into();
+                    if let Some(clash) = namespace.clash_of_new(&updated, Some(current)) {
+                        fail(clash_column(&clash, &updated), clash.describe());
+                        continue;
+                    }
+                    namespace.claim(&updated);
                     if updated != *current {
                         updated.updated_at = now;
                         changes.push(Change::Update { current: Box::new(current.clone()), updated: Box::new(updated) });
@@ -271,6 +279,11 @@ impl DirectoryService {
                     let mut user = blank_user(now);
                     apply(&mut user, valid, unit);
                     user.profile.source = SOURCE_IMPORT.into();
+                    if let Some(clash) = namespace.clash(&user) {
+                        fail(clash_column(&clash, &user), clash.describe());
+                        continue;
+                    }
+                    namespace.claim(&user);
                     changes.push(Change::Create(Box::new(user)));
                 }
             }
@@ -322,6 +335,16 @@ impl DirectoryService {
         events.push(AuditEvent::admin(&actor.id, "import.apply", "hr-export", None, detail).from_ip(ip));
         self.audit.record_in(&mut tx, events).await?;
         Ok(tx.commit().await?)
+    }
+}
+
+/// The export's column behind a clashing login name (an imported login name comes from the
+/// NIP, or the e-mail when there is none).
+fn clash_column(clash: &LoginClash, user: &User) -> &'static str {
+    match clash.field {
+        LoginField::Username if user.profile.nip.is_none() => "email",
+        LoginField::Username | LoginField::Nip => "nip",
+        LoginField::Email => "email",
     }
 }
 

@@ -10,6 +10,7 @@
 mod access;
 mod actor;
 mod applications;
+mod credentials;
 mod error;
 mod import;
 mod org_units;
@@ -21,15 +22,16 @@ mod users;
 pub use access::{AccessDecision, DirectoryClaims};
 pub use actor::{Actor, Reach};
 pub use applications::{ApplicationRecord, ProfilePatch};
+pub use credentials::LoginConflict;
 pub use error::{DirectoryError, FieldError};
 pub use import::{COLUMNS as IMPORT_COLUMNS, ImportMode, ImportReport};
 pub use org_units::{OrgUnitInput, OrgUnitPatch, OrgUnitRecord};
 pub use reports::{Period, ReportKind, ReportLine, report_csv};
 pub use roles::{GrantInput, GrantRecord, RoleInput};
-pub use users::{Page, UserInput, UserPatch, UserQuery, UserRecord};
+pub use users::{AccountExtras, Page, UserInput, UserPatch, UserQuery, UserRecord};
 
 use crate::audit::AuditRecorder;
-use crate::authn::PasswordHasherService;
+use crate::authn::AuthnService;
 use crate::clock::SharedClock;
 use crate::storage::Store;
 
@@ -39,12 +41,13 @@ pub struct DirectoryService {
     store: Store,
     clock: SharedClock,
     audit: AuditRecorder,
-    hasher: PasswordHasherService,
+    /// Hashes the passwords administrators set, on the argon2 threads.
+    authn: AuthnService,
 }
 
 impl DirectoryService {
-    pub fn new(store: Store, clock: SharedClock, audit: AuditRecorder, hasher: PasswordHasherService) -> Self {
-        Self { store, clock, audit, hasher }
+    pub fn new(store: Store, clock: SharedClock, audit: AuditRecorder, authn: AuthnService) -> Self {
+        Self { store, clock, audit, authn }
     }
 
     fn now(&self) -> i64 {

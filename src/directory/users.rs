@@ -30,6 +30,14 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// What an account may carry beyond `UserInput` when the command line creates it.
+#[derive(Debug, Clone, Default)]
+pub struct AccountExtras {
+    pub is_admin: bool,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+}
+
 /// A JSON merge patch (RFC 7396) over `UserInput`.
 pub type UserPatch = serde_json::Value;
 
@@ -67,6 +75,17 @@ impl DirectoryService {
 
     /// Creates a person. OPD administrators must place them inside their subtree.
     pub async fn create_user(&self, actor: &Actor, input: &UserInput) -> Result<UserRecord, DirectoryError> {
+        self.create_account(actor, input, &AccountExtras::default()).await
+    }
+
+    /// Creates a person with what only the command line sets: an administrator account (the
+    /// office's to give) and name parts.
+    pub async fn create_account(
+        &self,
+        actor: &Actor,
+        input: &UserInput,
+        extras: &AccountExtras,
+    ) -> Result<UserRecord, DirectoryError> {
         let reach = self.reach(actor).await?;
         let valid = input.validate(self.today()).map_err(DirectoryError::Invalid)?;
         let unit = match &valid.org_unit {
@@ -77,25 +96,24 @@ impl DirectoryService {
         let now = self.now();
         let mut user = blank_user(now);
         apply(&mut user, valid, unit);
+        if extras.is_admin && !reach.is_office() {
+            return Err(DirectoryError::Forbidden("only the office creates administrators".into()));
+        }
+        user.is_admin = extras.is_admin;
+        (user.given_name, user.family_name) = (extras.given_name.clone(), extras.family_name.clone());
         let password_hash = match &input.password {
-            Some(p) => Some(self.hash_password(p, &user.personal_words())?),
+            Some(p) => Some(self.hash_password(p, &user.personal_words()).await?),
             None => None,
         };
         let mut tx = self.store.begin().await?;
+        self.check_login_names_in(&mut tx, &user, None).await?;
         self.store.users().insert_in(&mut tx, &NewUser { user: user.clone(), password_hash }).await?;
+        let detail = json!({ "admin": user.is_admin });
         let event =
-            AuditEvent::admin(&actor.id, "user.create", user.id.as_str(), user.profile.org_unit_id.as_ref(), json!({}));
+            AuditEvent::admin(&actor.id, "user.create", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         Ok(UserRecord::new(&user, self.unit_code(user.profile.org_unit_id.as_ref()).await?, true))
-    }
-
-    /// Checks a chosen password against the policy, with the person's own details as words
-    /// it must not be built from, and hashes it.
-    pub fn hash_password(&self, password: &str, context: &[&str]) -> Result<String, DirectoryError> {
-        crate::authn::check_policy(password, context)
-            .map_err(|e| DirectoryError::invalid("password", e.to_string()))?;
-        self.hasher.hash(password).map_err(|e| DirectoryError::invalid("password", e.to_string()))
     }
 
     pub async fn get_user(&self, actor: &Actor, id: &str) -> Result<UserRecord, DirectoryError> {
@@ -172,14 +190,15 @@ impl DirectoryService {
         apply(&mut user, valid, unit);
         user.updated_at = self.now();
         let password_hash = match &input.password {
-            Some(p) => Some(self.hash_password(p, &user.personal_words())?),
+            Some(p) => Some(self.hash_password(p, &user.personal_words()).await?),
             None => None,
         };
         let mut tx = self.store.begin().await?;
+        self.check_login_names_in(&mut tx, &user, Some(&current)).await?;
         let events = self.save_user_in(&mut tx, actor, &current, &user, version).await?;
         self.audit.record_in(&mut tx, events).await?;
         if let Some(hash) = password_hash {
-            self.store.users().set_password_hash_in(&mut tx, &user.id, &hash, user.updated_at).await?;
+            self.set_password_in(&mut tx, actor, &user, &hash).await?;
         }
         tx.commit().await?;
         user.profile.version = version + 1;
@@ -321,24 +340,4 @@ pub(super) fn apply(user: &mut User, v: ValidUser, unit: Option<OrgUnitId>) {
     p.org_unit_id = unit;
     p.status = v.status;
     p.level_ceiling = v.level_ceiling;
-}
-
-impl DirectoryService {
-    /// Removes a person's second factors (a lost device): their TOTP authenticator, recovery
-    /// codes and passkeys go, and their sessions end, so the next login starts at a password.
-    pub async fn reset_factors(&self, actor: &Actor, id: &str) -> Result<u64, DirectoryError> {
-        let reach = self.reach(actor).await?;
-        let user = self.user_in_reach(&reach, id).await?;
-        self.check_may_manage(&reach, &user).await?;
-        let mut tx = self.store.begin().await?;
-        let mut removed = self.store.factors().reset_in(&mut tx, &user.id).await?;
-        removed += self.store.passkeys().remove_all_in(&mut tx, &user.id).await?;
-        self.store.users().cut_off_in(&mut tx, &user.id, self.now()).await?;
-        let detail = json!({ "removed": removed });
-        let event =
-            AuditEvent::admin(&actor.id, "factor.reset", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
-        self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
-        tx.commit().await?;
-        Ok(removed)
-    }
 }

@@ -6,6 +6,7 @@ pub mod application;
 pub mod client;
 pub mod grant;
 pub mod ids;
+pub mod login_names;
 pub mod nip;
 pub mod org_unit;
 pub mod pegawai;

@@ -68,6 +68,11 @@ impl OidcService {
         Self { store, keyring, config: Arc::new(config), clock, authn, clients, directory, audit }
     }
 
+    /// Every registered application, for the office's listing.
+    pub async fn list_clients(&self) -> Result<Vec<crate::domain::RelyingParty>, OAuthError> {
+        Ok(self.store.clients().list().await?)
+    }
+
     /// Drops a cached client after its registration or profile changed elsewhere.
     pub fn forget_client(&self, client_id: &str) {
         self.clients.invalidate(client_id);

@@ -108,11 +108,34 @@ const UPDATE: &str = "UPDATE users SET username = $3, name = $4, email = $5, pho
      job_title = $14, rank_grade = $15, org_unit_id = $16, status = $17, level_ceiling = $18, source = $19, \
      version = version + 1 WHERE id = $1 AND version = $2";
 const FIND_BY_ID: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
-const FIND_CREDENTIALS: &str = "SELECT id, password_hash FROM users WHERE username = $1 OR email = $1 OR nip = $1";
+/// Login names form one namespace (`domain::login_names`); where older data clashes, the
+/// username wins over an e-mail, which wins over a NIP, for the login and every lookup alike.
+const FIND_CREDENTIALS: &str = "SELECT id, password_hash FROM users WHERE username = $1 OR email = $1 OR nip = $1 \
+     ORDER BY CASE WHEN username = $1 THEN 0 WHEN email = $1 THEN 1 ELSE 2 END, id LIMIT 1";
 const LIST: &str = concat!("SELECT ", user_columns!(), " FROM users ORDER BY username");
 const SET_STATUS: &str =
     "UPDATE users SET status = $2, disabled = $3, updated_at = $4, version = version + 1 WHERE id = $1";
-const RESOLVE: &str = "SELECT id FROM users WHERE id = $1 OR username = $1 OR email = $1 OR nip = $1";
+const RESOLVE: &str = "SELECT id FROM users WHERE id = $1 OR username = $1 OR email = $1 OR nip = $1 \
+     ORDER BY CASE WHEN id = $1 THEN 0 WHEN username = $1 THEN 1 WHEN email = $1 THEN 2 ELSE 3 END, id LIMIT 1";
+/// The accounts holding any of three login names, as any of their identifiers.
+const LOGIN_HOLDERS: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    " FROM users WHERE username IN ($1, $2, $3) OR email IN ($1, $2, $3) OR nip IN ($1, $2, $3)"
+);
+/// Pairs of accounts where one's login name is the other's e-mail or NIP (data from before
+/// the namespace was enforced), case-folded.
+const LOGIN_CONFLICTS: &str = "SELECT a.id, 'username', LOWER(a.username), b.id, 'email' FROM users a \
+     JOIN users b ON b.id <> a.id AND LOWER(b.email) = LOWER(a.username) \
+     UNION ALL SELECT a.id, 'username', LOWER(a.username), b.id, 'nip' FROM users a \
+     JOIN users b ON b.id <> a.id AND b.nip = LOWER(a.username) \
+     UNION ALL SELECT a.id, 'email', LOWER(a.email), b.id, 'nip' FROM users a \
+     JOIN users b ON b.id <> a.id AND b.nip = LOWER(a.email) \
+     UNION ALL SELECT a.id, 'email', LOWER(a.email), b.id, 'email' FROM users a \
+     JOIN users b ON b.id > a.id AND LOWER(b.email) = LOWER(a.email) \
+     UNION ALL SELECT a.id, 'username', LOWER(a.username), b.id, 'username' FROM users a \
+     JOIN users b ON b.id > a.id AND LOWER(b.username) = LOWER(a.username) \
+     ORDER BY 3, 1";
 const SET_PASSWORD: &str = "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1";
 const COUNT: &str = "SELECT COUNT(*) FROM users";
 const END_SESSIONS: &str = "UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL";
@@ -213,6 +236,24 @@ impl<'a> Users<'a> {
         let row: Option<UserRow> =
             on_pool!(self.db, |pool| sqlx::query_as(FIND_BY_ID).bind(id.as_str()).fetch_optional(pool).await)?;
         row.map(User::try_from).transpose()
+    }
+
+    /// The accounts that hold any of `names` (up to three) as a username, e-mail or NIP,
+    /// read inside the transaction that is about to write a person.
+    pub async fn login_holders_in(&self, tx: &mut Tx, names: &[&str]) -> Result<Vec<User>, StorageError> {
+        let name = |i: usize| names.get(i).copied();
+        let rows: Vec<UserRow> = on_tx!(tx, |conn| sqlx::query_as(LOGIN_HOLDERS)
+            .bind(name(0))
+            .bind(name(1))
+            .bind(name(2))
+            .fetch_all(conn)
+            .await)?;
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    /// Accounts sharing a login name: (account, its field, the name, other account, its field).
+    pub async fn login_conflicts(&self) -> Result<Vec<(String, String, String, String, String)>, StorageError> {
+        Ok(on_pool!(self.db, |pool| sqlx::query_as(LOGIN_CONFLICTS).fetch_all(pool).await)?)
     }
 
     /// The id and password hash for a login identifier (username, e-mail or NIP, normalised).

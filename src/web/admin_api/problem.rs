@@ -115,6 +115,10 @@ fn directory_problem(e: DirectoryError) -> Response {
             "the resource changed since you read it; read it again and reapply your change",
             None,
         ),
+        DirectoryError::Unavailable(why) => {
+            tracing::warn!(reason = %why, "admin API request refused as busy");
+            problem(StatusCode::SERVICE_UNAVAILABLE, "about:blank", "busy; try again shortly", None)
+        }
         DirectoryError::Storage(cause) => {
             tracing::error!(error = %cause, "admin API storage failure");
             problem(StatusCode::INTERNAL_SERVER_ERROR, "about:blank", "internal error", None)

@@ -1,0 +1,88 @@
+//! `pintu admin app …` and `pintu admin registration-token`: applications through the
+//! service that registers them.
+
+use anyhow::{Context, bail};
+
+use pintu::app::App;
+use pintu::domain::ClientId;
+use pintu::oidc::registration::{ClientSpec, RawMetadata, validate_metadata};
+
+use super::args::{AppCommand, AppCreate};
+use super::refused;
+
+pub async fn run(app: &App, cmd: AppCommand) -> anyhow::Result<()> {
+    match cmd {
+        AppCommand::Create(args) => create_app(app, args).await,
+        AppCommand::List => {
+            for c in app.state.oidc.list_clients().await.map_err(refused)? {
+                let status = if c.disabled { "disabled" } else { "active" };
+                let method = c.metadata.token_endpoint_auth_method.as_str();
+                println!("{}\t{}\t{}\t{}", c.client_id, c.display_name(), method, status);
+            }
+            Ok(())
+        }
+        AppCommand::Disable { client_id } => {
+            app.state.oidc.disable_client(&ClientId::new(client_id), "cli").await.map_err(refused)?;
+            println!("application disabled; its grants are revoked");
+            Ok(())
+        }
+    }
+}
+
+/// An initial access token for dynamic registration (RFC 7591 §3), printed once.
+pub async fn registration_token(app: &App, description: &str, ttl_secs: i64) -> anyhow::Result<()> {
+    if ttl_secs <= 0 {
+        bail!("--ttl-secs must be positive");
+    }
+    let token = app.state.oidc.create_initial_access_token(description, ttl_secs).await.map_err(refused)?;
+    println!("initial access token (single use, shown once): {token}");
+    Ok(())
+}
+
+async fn create_app(app: &App, args: AppCreate) -> anyhow::Result<()> {
+    let auth_method = match (args.public, args.auth_method) {
+        (true, Some(m)) if m != "none" => bail!("--public conflicts with --auth-method {m}"),
+        (true, _) => Some("none".to_owned()),
+        (false, m) => m,
+    };
+    let jwks = match &args.jwks_file {
+        Some(path) => Some(
+            serde_json::from_str(
+                &std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?,
+            )
+            .with_context(|| format!("{} is not JSON", path.display()))?,
+        ),
+        None => None,
+    };
+    let secret = match &args.secret_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?.trim().to_owned(),
+        ),
+        None => None,
+    };
+    let raw = RawMetadata {
+        client_name: Some(args.name),
+        redirect_uris: Some(args.redirect_uris),
+        post_logout_redirect_uris: Some(args.post_logout_uris),
+        grant_types: (!args.grant_types.is_empty()).then_some(args.grant_types),
+        token_endpoint_auth_method: auth_method,
+        id_token_signed_response_alg: args.id_token_alg,
+        scope: args.scope,
+        jwks,
+        ..Default::default()
+    };
+    let metadata = validate_metadata(raw).map_err(refused)?;
+    let spec = ClientSpec {
+        client_id: args.client_id,
+        client_secret: secret.clone(),
+        metadata,
+        pre_approved: args.pre_approved,
+        with_registration_token: false,
+    };
+    let created = app.state.oidc.create_client(spec).await.map_err(refused)?;
+    println!("client_id: {}", created.client.client_id);
+    if let (Some(s), None) = (&created.client_secret, &secret) {
+        println!("client_secret (shown once): {s}");
+    }
+    Ok(())
+}
