@@ -1,5 +1,6 @@
 //! How a person proves who they are: passwords, TOTP and recovery codes, passkeys.
 
+pub mod credentials;
 pub mod hashing;
 pub mod password;
 pub mod policy;
@@ -62,13 +63,33 @@ impl Enrolled {
     }
 }
 
+/// A password check that did not let the person in, with the account the login name named (if
+/// any), so the caller can audit the failure without reading the account again.
+#[derive(Debug)]
+pub struct LoginRefused {
+    pub error: AuthnError,
+    pub account: Option<Box<User>>,
+}
+
+impl From<AuthnError> for LoginRefused {
+    fn from(error: AuthnError) -> Self {
+        Self { error, account: None }
+    }
+}
+
+impl From<StorageError> for LoginRefused {
+    fn from(e: StorageError) -> Self {
+        AuthnError::Storage(e).into()
+    }
+}
+
 /// Verifies passwords against the directory.
 #[derive(Clone)]
 pub struct AuthnService {
     store: Store,
     hasher: PasswordHasherService,
-    /// Verified when the login is unknown, so both paths cost one argon2id verification.
-    dummy_hash: Arc<String>,
+    /// Where passwords are checked (local argon2id hashes; an LDAP bind to come).
+    verifier: Arc<dyn credentials::CredentialVerifier>,
     /// One thread per core runs every argon2id computation (see `hashing`).
     hashing: hashing::HashingPool,
     /// The WebAuthn relying party; `None` when passkeys cannot work with the issuer.
@@ -84,16 +105,9 @@ impl AuthnService {
         hasher: PasswordHasherService,
         sealer: Arc<dyn SecretSealer>,
     ) -> Result<Self, PasswordError> {
-        let dummy_hash = Arc::new(hasher.hash(&generate_password())?);
-        Ok(Self {
-            store,
-            hasher,
-            dummy_hash,
-            hashing: hashing::HashingPool::new(),
-            webauthn: None,
-            turns: Default::default(),
-            sealer,
-        })
+        let hashing = hashing::HashingPool::new();
+        let verifier = Arc::new(credentials::LocalPasswords::new(hasher, hashing.clone())?);
+        Ok(Self { store, hasher, verifier, hashing, webauthn: None, turns: Default::default(), sealer })
     }
 
     /// Enables passkeys for the relying party `config` describes (if it can be built).
@@ -116,7 +130,7 @@ impl AuthnService {
 
     /// Checks a login name (or e-mail, or NIP) and password, unless the account (or the name)
     /// or the source address is locked out. Upgrades the stored hash when the configured cost
-    /// has risen.
+    /// has risen. A refusal names the account found, for the audit event.
     #[tracing::instrument(skip_all)]
     pub async fn authenticate_password(
         &self,
@@ -124,20 +138,25 @@ impl AuthnService {
         password: &str,
         source_ip: Option<&str>,
         now: i64,
-    ) -> Result<(User, AuthnContext), AuthnError> {
+    ) -> Result<(User, AuthnContext), LoginRefused> {
         let login = normalize_login(login);
         let found = self.store.users().find_credentials(&login).await?;
-        let account = throttle::login_key(&login, found.as_ref().map(|(id, _)| id));
+        let found = found.map(|(user, password_hash)| credentials::StoredCredentials { user, password_hash });
+        let account = throttle::login_key(&login, found.as_ref().map(|f| &f.user.id));
         let keys = (account, source_ip.map(throttle::source_key).unwrap_or_default());
         let turn = self.turns.wait(&keys.0).await;
+        let refused = |error: AuthnError, found: Option<credentials::StoredCredentials>| LoginRefused {
+            error,
+            account: found.map(|f| Box::new(f.user)),
+        };
         let (until, counted) = self.store.throttle().state(&keys.0, &keys.1).await?;
         if until > now {
-            return Err(AuthnError::Throttled { until });
+            return Err(refused(AuthnError::Throttled { until }, found));
         }
-        let (user, stored) = match self.check_password(found, password).await {
-            Err(AuthnError::InvalidCredentials) => return Err(self.count_failure(&keys, now).await?),
-            Err(e) => return Err(e),
-            Ok(checked) => checked,
+        let right = self.verifier.verify(found.as_ref(), password).await?;
+        let found = match found {
+            Some(f) if right && !f.user.disabled => f,
+            found => return Err(refused(self.count_failure(&keys, now).await?, found)),
         };
         // The common case, a login without earlier failures, writes nothing here.
         if counted {
@@ -145,10 +164,10 @@ impl AuthnService {
         }
         // The account's next check need not wait for a hash upgrade.
         drop(turn);
-        if self.hasher.needs_rehash(&stored) {
-            self.rehash(&user, password, now).await;
+        if found.password_hash.as_deref().is_some_and(|h| self.hasher.needs_rehash(h)) {
+            self.rehash(&found.user, password, now).await;
         }
-        Ok((user, AuthnContext::password(now)))
+        Ok((found.user, AuthnContext::password(now)))
     }
 
     /// What the person has enrolled besides the password.
@@ -249,27 +268,6 @@ impl AuthnService {
             }
         }
         Ok(if until > now { AuthnError::Throttled { until } } else { AuthnError::InvalidCredentials })
-    }
-
-    async fn check_password(
-        &self,
-        found: Option<(crate::domain::UserId, Option<String>)>,
-        password: &str,
-    ) -> Result<(User, String), AuthnError> {
-        let stored = found.as_ref().and_then(|(_, h)| h.clone()).unwrap_or_else(|| self.dummy_hash.as_ref().clone());
-        let hasher = self.hasher;
-        let candidate = password.to_owned();
-        let phc = stored.clone();
-        let ok = self.hash_work(move |memory| hasher.verify_in(&candidate, &phc, memory)).await?;
-        let Some((user_id, Some(_))) = found else { return Err(AuthnError::InvalidCredentials) };
-        if !ok {
-            return Err(AuthnError::InvalidCredentials);
-        }
-        let user = self.store.users().find(&user_id).await?.ok_or(AuthnError::InvalidCredentials)?;
-        if user.disabled {
-            return Err(AuthnError::InvalidCredentials);
-        }
-        Ok((user, stored))
     }
 
     async fn rehash(&self, user: &User, password: &str, now: i64) {

@@ -205,7 +205,7 @@ impl OidcService {
     ) -> Result<PasswordChange, InteractionError> {
         let (session, user) = self.account_form(form.0, form.1, session_cookie).await?;
         let now = self.now();
-        match self.authn.authenticate_password(&user.username, current, source_ip, now).await {
+        match self.authn.authenticate_password(&user.username, current, source_ip, now).await.map_err(|r| r.error) {
             // The login name must lead back to this very account.
             Ok((checked, _)) if checked.id == user.id => {}
             Ok(_) => return Ok(PasswordChange::WrongCurrent),

@@ -110,8 +110,12 @@ const UPDATE: &str = "UPDATE users SET username = $3, name = $4, email = $5, pho
 const FIND_BY_ID: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = $1");
 /// Login names form one namespace (`domain::login_names`); where older data clashes, the
 /// username wins over an e-mail, which wins over a NIP, for the login and every lookup alike.
-const FIND_CREDENTIALS: &str = "SELECT id, password_hash FROM users WHERE username = $1 OR email = $1 OR nip = $1 \
-     ORDER BY CASE WHEN username = $1 THEN 0 WHEN email = $1 THEN 1 ELSE 2 END, id LIMIT 1";
+const FIND_CREDENTIALS: &str = concat!(
+    "SELECT ",
+    user_columns!(),
+    ", password_hash FROM users WHERE username = $1 OR email = $1 OR nip = $1 \
+     ORDER BY CASE WHEN username = $1 THEN 0 WHEN email = $1 THEN 1 ELSE 2 END, id LIMIT 1"
+);
 const LIST: &str = concat!("SELECT ", user_columns!(), " FROM users ORDER BY username");
 const SET_STATUS: &str =
     "UPDATE users SET status = $2, disabled = $3, updated_at = $4, version = version + 1 WHERE id = $1";
@@ -140,6 +144,26 @@ const SET_PASSWORD: &str = "UPDATE users SET password_hash = $2, updated_at = $3
 const COUNT: &str = "SELECT COUNT(*) FROM users";
 const END_SESSIONS: &str = "UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL";
 const REVOKE_GRANTS: &str = "UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
+
+/// A user row with its password hash.
+struct LoginRow {
+    user: UserRow,
+    password_hash: Option<String>,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for LoginRow {
+    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(Self { user: UserRow::from_row(row)?, password_hash: row.try_get("password_hash")? })
+    }
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> for LoginRow {
+    fn from_row(row: &'r sqlx::postgres::PgRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        Ok(Self { user: UserRow::from_row(row)?, password_hash: row.try_get("password_hash")? })
+    }
+}
 
 pub struct Users<'a> {
     pub(super) db: &'a Db,
@@ -256,11 +280,12 @@ impl<'a> Users<'a> {
         Ok(on_pool!(self.db, |pool| sqlx::query_as(LOGIN_CONFLICTS).fetch_all(pool).await)?)
     }
 
-    /// The id and password hash for a login identifier (username, e-mail or NIP, normalised).
-    pub async fn find_credentials(&self, login: &str) -> Result<Option<(UserId, Option<String>)>, StorageError> {
-        let row: Option<(String, Option<String>)> =
+    /// The account a login identifier (username, e-mail or NIP, normalised) names, with its
+    /// password hash: one read serves the check, the session and the audit event.
+    pub async fn find_credentials(&self, login: &str) -> Result<Option<(User, Option<String>)>, StorageError> {
+        let row: Option<LoginRow> =
             on_pool!(self.db, |pool| sqlx::query_as(FIND_CREDENTIALS).bind(login).fetch_optional(pool).await)?;
-        Ok(row.map(|(id, hash)| (UserId::new(id), hash)))
+        row.map(|r| Ok((User::try_from(r.user)?, r.password_hash))).transpose()
     }
 
     pub async fn list(&self) -> Result<Vec<User>, StorageError> {

@@ -107,7 +107,7 @@ async fn clashing_old_data_resolves_one_account_for_login_and_commands(backend: 
     app.raw_sql(&format!("UPDATE users SET email = 'x@kominfo.go.id' WHERE id = '{}'", other.id)).await.unwrap();
     app.raw_sql(&format!("UPDATE users SET email = NULL WHERE id = '{}'", owner.id)).await.unwrap();
     let found = app.state.store.users().find_credentials("x@kominfo.go.id").await.unwrap().unwrap();
-    assert_eq!(found.0, owner.id, "the username takes precedence at login");
+    assert_eq!(found.0.id, owner.id, "the username takes precedence at login");
     let actor = pintu::directory::Actor::cli();
     let suspended = pintu::domain::UserStatus::Suspended;
     app.state.directory.set_status(&actor, "X@kominfo.go.id", suspended).await.unwrap();

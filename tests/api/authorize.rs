@@ -296,7 +296,7 @@ async fn login_upgrades_a_weaker_password_hash(backend: Backend) {
         parallelism: 1,
     });
     let weak_hash = weak.hash(PASSWORD).unwrap();
-    let (id, _) = app.state.store.users().find_credentials("budi").await.unwrap().unwrap();
+    let id = app.state.store.users().find_credentials("budi").await.unwrap().unwrap().0.id;
     app.state.store.users().set_password_hash(&id, &weak_hash, app.now()).await.unwrap();
     let client = app.client().await;
     app.code_for(&app.browser(), &client, "budi", &[]).await;

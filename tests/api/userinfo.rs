@@ -196,7 +196,7 @@ async fn disabling_a_user_by_id_revokes_sessions_and_tokens(backend: Backend) {
     let client = app.client().await;
     let body = tokens(&app, &client, "openid").await;
     let access = body["access_token"].as_str().unwrap();
-    let (id, _) = app.state.store.users().find_credentials("budi").await.unwrap().unwrap();
+    let id = app.state.store.users().find_credentials("budi").await.unwrap().unwrap().0.id;
     app.state.directory.set_status(&Actor::cli(), id.as_str(), UserStatus::Suspended).await.unwrap();
     let secret = client.secret.clone().unwrap();
     let (_, info, _) = app.post_form("/oauth2/introspect", &[("token", access)], Some((&client.id, &secret))).await;

@@ -124,8 +124,8 @@ async fn duplicate_username_or_email_is_a_conflict(store: Store) {
 async fn login_finds_by_username_or_email(store: Store) {
     let u = user("budi");
     store.users().insert(&u).await.unwrap();
-    assert_eq!(store.users().find_credentials("budi").await.unwrap().unwrap().0, u.user.id);
-    assert_eq!(store.users().find_credentials("budi@kominfo.go.id").await.unwrap().unwrap().0, u.user.id);
+    assert_eq!(store.users().find_credentials("budi").await.unwrap().unwrap().0.id, u.user.id);
+    assert_eq!(store.users().find_credentials("budi@kominfo.go.id").await.unwrap().unwrap().0.id, u.user.id);
     assert!(store.users().find_credentials("nobody").await.unwrap().is_none());
 }
 

@@ -2,7 +2,7 @@
 //! factor): the next page, a code, or a refusal; and the audit record of failed attempts.
 
 use crate::audit::AuditEvent;
-use crate::domain::RelyingParty;
+use crate::domain::{RelyingParty, User};
 
 use super::super::interaction::{InteractionError, KIND_CONSENT, KIND_SECOND_FACTOR, grant_of};
 use super::{AuthorizeOutcome, Decision, InteractionStage, OidcService, ValidRequest};
@@ -72,22 +72,17 @@ impl OidcService {
     /// itself: people type passwords into the wrong field).
     pub(super) async fn audit_failed_login(
         &self,
-        login: &str,
+        account: Option<&User>,
         client: &RelyingParty,
         source_ip: Option<&str>,
         why: &str,
     ) {
-        let login = crate::domain::user::normalize_login(login);
-        let user = match self.store.users().resolve(&login).await {
-            Ok(Some(id)) => self.store.users().find(&id).await.ok().flatten(),
-            _ => None,
-        };
-        let reason = match (why, user.is_some()) {
+        let reason = match (why, account.is_some()) {
             ("throttled" | "invalid second factor", _) => why,
             (_, true) => "invalid password",
             (_, false) => "unknown account",
         };
-        let event = AuditEvent::login_failed(user.as_ref(), Some(&client.client_id), reason);
+        let event = AuditEvent::login_failed(account, Some(&client.client_id), reason);
         self.audit.record_or_log(event.from_ip(source_ip)).await;
     }
 }

@@ -257,15 +257,20 @@ impl OidcService {
         };
         let (user, authn) = match result {
             Ok(found) => found,
-            Err(crate::authn::AuthnError::Throttled { until }) => {
-                self.audit_failed_login(login, &client, source_ip, "throttled").await;
-                return Err(InteractionError::Throttled { pending: again(), until });
+            Err(refused) => {
+                let account = refused.account.as_deref();
+                return Err(match refused.error {
+                    crate::authn::AuthnError::Throttled { until } => {
+                        self.audit_failed_login(account, &client, source_ip, "throttled").await;
+                        InteractionError::Throttled { pending: again(), until }
+                    }
+                    crate::authn::AuthnError::InvalidCredentials => {
+                        self.audit_failed_login(account, &client, source_ip, "").await;
+                        InteractionError::InvalidCredentials(again())
+                    }
+                    e => InteractionError::OAuth(OAuthError::server(e)),
+                });
             }
-            Err(crate::authn::AuthnError::InvalidCredentials) => {
-                self.audit_failed_login(login, &client, source_ip, "").await;
-                return Err(InteractionError::InvalidCredentials(again()));
-            }
-            Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
         };
         self.logged_in((&interaction.id, csrf), &req, &client, user, authn, source_ip).await
     }

@@ -71,11 +71,11 @@ impl OidcService {
         let authn = match self.authn.check_second_factor(&s.user, code, source_ip, self.now()).await {
             Ok(authn) => authn,
             Err(AuthnError::Throttled { until }) => {
-                self.audit_failed_login(&s.user.username, &s.client, source_ip, "throttled").await;
+                self.audit_failed_login(Some(&s.user), &s.client, source_ip, "throttled").await;
                 return Err(InteractionError::Throttled { pending: self.step_up_again(&s, csrf, methods), until });
             }
             Err(AuthnError::InvalidCredentials) => {
-                self.audit_failed_login(&s.user.username, &s.client, source_ip, "invalid second factor").await;
+                self.audit_failed_login(Some(&s.user), &s.client, source_ip, "invalid second factor").await;
                 return Err(InteractionError::InvalidSecondFactor(self.step_up_again(&s, csrf, methods)));
             }
             Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
