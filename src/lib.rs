@@ -28,5 +28,6 @@ pub mod domain;
 pub mod jobs;
 pub mod keys;
 pub mod oidc;
+pub mod sso;
 pub mod storage;
 pub mod web;

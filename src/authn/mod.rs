@@ -4,6 +4,7 @@ pub mod credentials;
 pub mod hashing;
 pub mod password;
 pub mod policy;
+pub mod secret;
 pub mod throttle;
 pub mod totp;
 pub mod webauthn;

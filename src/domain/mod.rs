@@ -3,6 +3,7 @@
 //! Everything else depends on this module; it depends only on std, serde and uuid.
 
 pub mod application;
+pub mod authorization;
 pub mod client;
 pub mod grant;
 pub mod ids;

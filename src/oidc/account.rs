@@ -4,11 +4,10 @@
 
 use crate::audit::AuditEvent;
 use crate::authn::AuthnError;
+use crate::sso::{InteractionKind, PendingRequest};
 
 use super::interaction::InteractionError;
 use super::{OAuthError, OidcService};
-
-pub(crate) const KIND_ACCOUNT_TOTP: &str = "account-totp";
 
 /// Enrolling a factor needs a password given within this many seconds.
 pub(super) const RECENT_AUTH: i64 = 10 * 60;
@@ -53,7 +52,7 @@ impl OidcService {
             return Ok(TotpPage::Enrolled { recovery_codes_left: left });
         };
         let (interaction_id, csrf_token) =
-            self.start_interaction(KIND_ACCOUNT_TOTP, String::new(), Some(&session.id)).await?;
+            self.start_interaction(InteractionKind::AccountTotp, &PendingRequest::Account, Some(&session.id)).await?;
         Ok(TotpPage::Enroll { interaction_id, csrf_token, secret: enrollment.secret, qr_svg: enrollment.qr_svg })
     }
 
@@ -66,7 +65,7 @@ impl OidcService {
         code: &str,
         session_cookie: Option<&str>,
     ) -> Result<Option<Vec<String>>, InteractionError> {
-        let interaction = self.load_interaction(interaction_id, KIND_ACCOUNT_TOTP, csrf).await?;
+        let interaction = self.load_interaction(interaction_id, InteractionKind::AccountTotp, csrf).await?;
         let (session, user) = self.account_session(session_cookie).await?;
         if interaction.session_id.as_ref() != Some(&session.id) {
             return Err(InteractionError::Expired);
@@ -76,7 +75,7 @@ impl OidcService {
             Err(AuthnError::InvalidCredentials) => return Ok(None),
             Err(e) => return Err(factor_error(e)),
         };
-        self.store.interactions().delete(interaction_id).await?;
+        self.interactions.finish(interaction_id).await?;
         self.audit_own_change(&user, "factor.totp.enroll", serde_json::json!({}), None).await;
         Ok(Some(codes))
     }
@@ -102,8 +101,6 @@ fn factor_error(e: AuthnError) -> InteractionError {
         other => InteractionError::OAuth(OAuthError::server(other)),
     }
 }
-
-pub(crate) const KIND_ACCOUNT: &str = "account";
 
 /// One live session on the account page.
 #[derive(Debug, Clone)]
@@ -143,7 +140,7 @@ impl OidcService {
     pub async fn account_overview(&self, session_cookie: Option<&str>) -> Result<AccountOverview, InteractionError> {
         let (session, user) = self.account_session(session_cookie).await?;
         let (interaction_id, csrf_token) =
-            self.start_interaction(KIND_ACCOUNT, String::new(), Some(&session.id)).await?;
+            self.start_interaction(InteractionKind::Account, &PendingRequest::Account, Some(&session.id)).await?;
         let totp = self.store.factors().find_totp(&user.id).await?;
         let recovery_codes_left = self.store.factors().recovery_codes_left(&user.id).await?;
         let passkeys = match self.authn.passkeys_available() {
@@ -185,7 +182,7 @@ impl OidcService {
         csrf: &str,
         session_cookie: Option<&str>,
     ) -> Result<(crate::domain::SsoSession, crate::domain::User), InteractionError> {
-        let interaction = self.load_interaction(interaction_id, KIND_ACCOUNT, csrf).await?;
+        let interaction = self.load_interaction(interaction_id, InteractionKind::Account, csrf).await?;
         let (session, user) = self.account_session(session_cookie).await?;
         if interaction.session_id.as_ref() != Some(&session.id) {
             return Err(InteractionError::Expired);

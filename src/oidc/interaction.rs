@@ -1,15 +1,17 @@
-//! Pending browser interactions: the hand-off from the protocol core to the login and consent
-//! pages (as node-oidc-provider and Hydra do), and back.
+//! The OIDC side of pending interactions (`sso::interaction` keeps them): what the login and
+//! consent pages are shown (as node-oidc-provider and Hydra hand off), and the errors that
+//! send a person back to a page.
 
 use serde::{Deserialize, Serialize};
 
-use sha2::{Digest, Sha256};
-
-use crate::domain::{GrantId, SessionId};
-use crate::storage::Interaction;
+use crate::domain::SessionId;
+use crate::sso::interaction::LoadedInteraction;
+use crate::sso::{FormToken, InteractionKind, PendingRequest, SsoError};
 
 use super::authorize::ValidRequest;
-use super::{OAuthError, OidcService, random_token, secure_eq, token_hash};
+use super::{OAuthError, OidcService};
+
+pub(crate) use crate::sso::interaction::grant_of;
 
 /// Which page the person must see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,59 +77,40 @@ impl From<crate::storage::StorageError> for InteractionError {
     }
 }
 
-/// An authorization interaction at its login step. Each later step has its own kind, so a
-/// form of one step can never be posted to another's endpoint (a second-factor page's token
-/// cannot complete consent).
-pub(crate) const KIND_AUTHORIZE: &str = "authorize";
-pub(crate) const KIND_SECOND_FACTOR: &str = "authorize-second-factor";
-pub(crate) const KIND_CONSENT: &str = "authorize-consent";
-pub(crate) const KIND_LOGOUT: &str = "logout";
+impl From<SsoError> for InteractionError {
+    fn from(e: SsoError) -> Self {
+        match e {
+            SsoError::Expired => InteractionError::Expired,
+            SsoError::Csrf => InteractionError::Csrf,
+            SsoError::Corrupt(cause) => InteractionError::OAuth(OAuthError::server(cause)),
+            SsoError::Storage(cause) => InteractionError::OAuth(cause.into()),
+        }
+    }
+}
 
 impl OidcService {
     /// Stores a pending interaction and returns its id and the CSRF token for the form.
     pub(crate) async fn start_interaction(
         &self,
-        kind: &str,
-        payload: String,
+        kind: InteractionKind,
+        request: &PendingRequest,
         session: Option<&SessionId>,
     ) -> Result<(String, String), OAuthError> {
-        let now = self.now();
-        let id = random_token();
-        let csrf = random_token();
-        let interaction = Interaction {
-            id: id.clone(),
-            kind: kind.to_owned(),
-            csrf_hash: token_hash(&csrf),
-            payload,
-            session_id: session.cloned(),
-            created_at: now,
-            expires_at: now + self.config.interaction_ttl,
-        };
-        self.store.interactions().insert(&interaction).await?;
-        Ok((id, csrf))
+        match self.interactions.start(kind, request, session).await {
+            Ok(started) => Ok((started.id, started.csrf)),
+            Err(SsoError::Storage(e)) => Err(e.into()),
+            Err(e) => Err(OAuthError::server(e)),
+        }
     }
 
     /// Loads an interaction of `kind` and checks the form's CSRF token in constant time.
     pub(crate) async fn load_interaction(
         &self,
         id: &str,
-        kind: &str,
+        kind: InteractionKind,
         csrf: &str,
-    ) -> Result<Interaction, InteractionError> {
-        // An authorization interaction is finished once its grant exists (finishing writes the
-        // grant, not a deletion): the lookup itself refuses it, so a resubmitted form never
-        // authenticates again (a session, an audit event, a renewed cookie) before finding out.
-        let authorizes = [KIND_AUTHORIZE, KIND_SECOND_FACTOR, KIND_CONSENT].contains(&kind);
-        let finished_by = authorizes.then(|| grant_of(id));
-        let found = self.store.interactions().find(id, self.now(), finished_by.as_ref()).await?;
-        let interaction = found.ok_or(InteractionError::Expired)?;
-        if interaction.kind != kind {
-            return Err(InteractionError::Expired);
-        }
-        if !secure_eq(&interaction.csrf_hash, &token_hash(csrf)) {
-            return Err(InteractionError::Csrf);
-        }
-        Ok(interaction)
+    ) -> Result<LoadedInteraction, InteractionError> {
+        Ok(self.interactions.load(FormToken { interaction: id, csrf }, kind).await?)
     }
 
     pub(crate) fn pending(
@@ -151,17 +134,10 @@ impl OidcService {
     }
 }
 
-/// The id of the grant an authorization interaction ends in, fixed by the interaction: the
-/// grant is written once, so finishing an interaction twice issues one code. A one-way
-/// derivation, so the grant id (which applications see in access tokens) does not reveal the
-/// interaction's.
-pub(crate) fn grant_of(interaction_id: &str) -> GrantId {
-    let digest = Sha256::digest(format!("pintu grant of interaction {interaction_id}").as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    GrantId::new(uuid::Builder::from_random_bytes(bytes).into_uuid().to_string())
-}
-
-pub(crate) fn request_of(interaction: &Interaction) -> Result<ValidRequest, InteractionError> {
-    serde_json::from_str(&interaction.payload).map_err(|e| InteractionError::OAuth(OAuthError::server(e)))
+/// The OIDC authorization request an interaction carries.
+pub(crate) fn request_of(interaction: &LoadedInteraction) -> Result<ValidRequest, InteractionError> {
+    match &interaction.request {
+        PendingRequest::Oidc(req) => Ok(req.as_ref().clone()),
+        _ => Err(InteractionError::Expired),
+    }
 }

@@ -5,8 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::audit::AuditEvent;
 
-use super::interaction::{InteractionError, KIND_LOGOUT};
+use super::interaction::InteractionError;
 use super::{OAuthError, OidcService, Params};
+use crate::sso::{InteractionKind, PendingRequest};
 
 /// Where to go after logout, validated.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -51,8 +52,8 @@ impl OidcService {
             self.audit.record_or_log(AuditEvent::logged_out(&user, client.as_ref())).await;
             return Ok(LogoutOutcome::Done(target));
         }
-        let payload = serde_json::to_string(&target).map_err(OAuthError::server)?;
-        let (id, csrf_token) = self.start_interaction(KIND_LOGOUT, payload, Some(&session.id)).await?;
+        let payload = PendingRequest::OidcLogout(serde_json::to_value(&target).map_err(OAuthError::server)?);
+        let (id, csrf_token) = self.start_interaction(InteractionKind::Logout, &payload, Some(&session.id)).await?;
         Ok(LogoutOutcome::Confirm { id, csrf_token, target })
     }
 
@@ -86,10 +87,11 @@ impl OidcService {
         csrf: &str,
         session_cookie: Option<&str>,
     ) -> Result<LogoutTarget, InteractionError> {
-        let interaction = self.load_interaction(id, KIND_LOGOUT, csrf).await?;
-        self.store.interactions().delete(id).await?;
+        let interaction = self.load_interaction(id, InteractionKind::Logout, csrf).await?;
+        self.interactions.finish(id).await?;
+        let PendingRequest::OidcLogout(target) = interaction.request else { return Err(InteractionError::Expired) };
         let target: LogoutTarget =
-            serde_json::from_str(&interaction.payload).map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
+            serde_json::from_value(target).map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
         if let Some((session, user)) = self.find_session(session_cookie).await? {
             self.end_session(&session.id).await?;
             self.audit.record_or_log(AuditEvent::logged_out(&user, None)).await;

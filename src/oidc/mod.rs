@@ -23,10 +23,6 @@ pub mod userinfo;
 
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
-
 use crate::audit::AuditRecorder;
 use crate::authn::AuthnService;
 use crate::clock::SharedClock;
@@ -35,6 +31,7 @@ use crate::directory::DirectoryService;
 use crate::keys::Keyring;
 use crate::storage::Store;
 
+pub use crate::authn::secret::{random_token, secure_eq, token_hash};
 pub use authorize::{AuthorizationResponse, AuthorizeOutcome, ResponseMode};
 pub use client_auth::ClientCredentials;
 pub use error::{ErrorCode, OAuthError};
@@ -52,6 +49,8 @@ pub struct OidcService {
     pub(crate) clients: Arc<client_cache::ClientCache>,
     pub(crate) directory: DirectoryService,
     pub(crate) audit: AuditRecorder,
+    /// Pending interactions, kept by the protocol-neutral SSO core.
+    pub(crate) interactions: crate::sso::Interactions,
 }
 
 impl OidcService {
@@ -65,7 +64,8 @@ impl OidcService {
     ) -> Self {
         let clients = Arc::new(client_cache::ClientCache::default());
         let audit = directory.audit().clone();
-        Self { store, keyring, config: Arc::new(config), clock, authn, clients, directory, audit }
+        let interactions = crate::sso::Interactions::new(store.clone(), clock.clone(), config.interaction_ttl);
+        Self { store, keyring, config: Arc::new(config), clock, authn, clients, directory, audit, interactions }
     }
 
     /// Every registered application, for the office's listing.
@@ -97,40 +97,5 @@ impl OidcService {
 
     pub(crate) fn endpoint(&self, path: &str) -> String {
         format!("{}{}", self.config.issuer, path)
-    }
-}
-
-/// A fresh random value of 256 bits, base64url: codes, tokens, secrets, CSRF tokens.
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::fill(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// SHA-256 hex of a random token: the only form in which codes and tokens are stored.
-pub fn token_hash(token: &str) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let digest = Sha256::digest(token.as_bytes());
-    let mut hex = String::with_capacity(64);
-    for b in digest.iter() {
-        hex.push(char::from(HEX[usize::from(b >> 4)]));
-        hex.push(char::from(HEX[usize::from(b & 0x0f)]));
-    }
-    hex
-}
-
-/// Constant-time equality for secrets.
-pub fn secure_eq(a: &str, b: &str) -> bool {
-    use subtle::ConstantTimeEq;
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_hash_is_lowercase_hex_sha256() {
-        assert_eq!(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

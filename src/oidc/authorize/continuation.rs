@@ -4,8 +4,9 @@
 use crate::audit::AuditEvent;
 use crate::domain::{RelyingParty, User};
 
-use super::super::interaction::{InteractionError, KIND_CONSENT, KIND_SECOND_FACTOR, grant_of};
+use super::super::interaction::{InteractionError, grant_of};
 use super::{AuthorizeOutcome, Decision, InteractionStage, OidcService, ValidRequest};
+use crate::sso::InteractionKind;
 
 impl OidcService {
     /// The next step of an interaction after a person authenticated in it: the second
@@ -24,12 +25,12 @@ impl OidcService {
         };
         Ok(match decision {
             Decision::StepUp(session, methods) => {
-                self.store.interactions().attach_session(interaction_id, &session.id, KIND_SECOND_FACTOR).await?;
+                self.interactions.advance(interaction_id, &session.id, InteractionKind::AuthorizeSecondFactor).await?;
                 page(InteractionStage::SecondFactor(methods))
             }
             Decision::Consent(session) => {
                 // The consent step must come from the session that just logged in.
-                self.store.interactions().attach_session(interaction_id, &session.id, KIND_CONSENT).await?;
+                self.interactions.advance(interaction_id, &session.id, InteractionKind::AuthorizeConsent).await?;
                 page(InteractionStage::Consent)
             }
             // The grant's id is fixed by the interaction: of two concurrent submits only one
@@ -39,7 +40,7 @@ impl OidcService {
                 AuthorizeOutcome::Respond(issued.ok_or(InteractionError::Expired)?)
             }
             Decision::Denied(user, reason) => {
-                if !self.store.interactions().delete(interaction_id).await? {
+                if !self.interactions.finish(interaction_id).await? {
                     return Err(InteractionError::Expired);
                 }
                 self.denied(client, req, &user, reason).await

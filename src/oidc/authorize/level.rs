@@ -9,8 +9,8 @@ use serde_json::Value;
 use crate::audit::AuditEvent;
 use crate::domain::{RelyingParty, SecurityLevel, SsoSession, User};
 
-use super::request::ValidRequest;
 use super::{AuthorizeOutcome, DenialReason, ErrorTarget};
+use crate::domain::authorization::ValidRequest;
 use crate::oidc::{OAuthError, OidcService, StepUpMethods};
 
 /// The level a request needs and who asked for it.

@@ -5,19 +5,19 @@ pub mod checks;
 mod continuation;
 pub mod level;
 pub mod passkey;
-pub mod request;
 mod step_up;
 
 use crate::directory::AccessDecision;
 use crate::domain::grant::{CodeData, Grant};
 use crate::domain::{GrantId, RelyingParty, Scope, SsoSession, User};
 
-pub use request::{ResponseMode, ValidRequest};
+pub use crate::domain::authorization::{ResponseMode, ValidRequest};
 
-use super::interaction::{InteractionError, KIND_AUTHORIZE, KIND_CONSENT, KIND_SECOND_FACTOR, grant_of, request_of};
+use super::interaction::{InteractionError, grant_of, request_of};
 use super::{
     InteractionStage, OAuthError, OidcService, Params, PendingInteraction, StepUpMethods, random_token, token_hash,
 };
+use crate::sso::{InteractionKind, PendingRequest};
 
 /// Where the browser goes next, and with which parameters.
 #[derive(Debug, Clone)]
@@ -210,19 +210,21 @@ impl OidcService {
         req: &ValidRequest,
         decision: Decision,
     ) -> Result<AuthorizeOutcome, OAuthError> {
-        let payload = serde_json::to_string(req).map_err(OAuthError::server)?;
+        let payload = PendingRequest::Oidc(Box::new(req.clone()));
         let name = client.display_name().to_owned();
         match decision {
             Decision::Login => {
-                let (id, csrf) = self.start_interaction(KIND_AUTHORIZE, payload, None).await?;
+                let (id, csrf) = self.start_interaction(InteractionKind::AuthorizeLogin, &payload, None).await?;
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::Login, req, name)))
             }
             Decision::Consent(session) => {
-                let (id, csrf) = self.start_interaction(KIND_CONSENT, payload, Some(&session.id)).await?;
+                let (id, csrf) =
+                    self.start_interaction(InteractionKind::AuthorizeConsent, &payload, Some(&session.id)).await?;
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, InteractionStage::Consent, req, name)))
             }
             Decision::StepUp(session, methods) => {
-                let (id, csrf) = self.start_interaction(KIND_SECOND_FACTOR, payload, Some(&session.id)).await?;
+                let (id, csrf) =
+                    self.start_interaction(InteractionKind::AuthorizeSecondFactor, &payload, Some(&session.id)).await?;
                 let stage = InteractionStage::SecondFactor(methods);
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, stage, req, name)))
             }
@@ -247,7 +249,7 @@ impl OidcService {
         password: &str,
         source_ip: Option<&str>,
     ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
-        let interaction = self.load_interaction(interaction_id, KIND_AUTHORIZE, csrf).await?;
+        let interaction = self.load_interaction(interaction_id, InteractionKind::AuthorizeLogin, csrf).await?;
         let req = request_of(&interaction)?;
         let client = self.client_of(&req).await?;
         let result = self.authn.authenticate_password(login, password, source_ip, self.now()).await;
@@ -283,7 +285,7 @@ impl OidcService {
         approve: bool,
         session_cookie: Option<&str>,
     ) -> Result<AuthorizationResponse, InteractionError> {
-        let interaction = self.load_interaction(interaction_id, KIND_CONSENT, csrf).await?;
+        let interaction = self.load_interaction(interaction_id, InteractionKind::AuthorizeConsent, csrf).await?;
         let req = request_of(&interaction)?;
         let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
         if interaction.session_id.as_ref() != Some(&session.id) {
@@ -296,7 +298,7 @@ impl OidcService {
         }
         if !approve {
             // Refusing deletes the interaction, so it answers the client once.
-            if !self.store.interactions().delete(interaction_id).await? {
+            if !self.interactions.finish(interaction_id).await? {
                 return Err(InteractionError::Expired);
             }
             let target = ErrorTarget {

@@ -5,9 +5,10 @@ use crate::audit::AuditEvent;
 use crate::authn::AuthnError;
 use crate::authn::webauthn::PasskeyProblem;
 
-use super::super::interaction::{InteractionError, KIND_AUTHORIZE, request_of};
+use super::super::interaction::{InteractionError, request_of};
 use super::{AuthorizeOutcome, InteractionStage, OidcService};
 use crate::oidc::OAuthError;
+use crate::sso::InteractionKind;
 
 /// Ceremony options for the page's script, or why none can be given (the script shows it).
 pub type PasskeyOptions = Result<serde_json::Value, PasskeyProblem>;
@@ -29,7 +30,7 @@ impl OidcService {
         interaction_id: &str,
         csrf: &str,
     ) -> Result<PasskeyOptions, InteractionError> {
-        let interaction = self.load_interaction(interaction_id, KIND_AUTHORIZE, csrf).await?;
+        let interaction = self.load_interaction(interaction_id, InteractionKind::AuthorizeLogin, csrf).await?;
         options_result(self.authn.start_passkey_login(&interaction.id, None, self.now()).await)
     }
 
@@ -42,7 +43,7 @@ impl OidcService {
         response: &str,
         source_ip: Option<&str>,
     ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
-        let interaction = self.load_interaction(interaction_id, KIND_AUTHORIZE, csrf).await?;
+        let interaction = self.load_interaction(interaction_id, InteractionKind::AuthorizeLogin, csrf).await?;
         let req = request_of(&interaction)?;
         let client = self.client_of(&req).await?;
         match self.authn.finish_passkey_login(&interaction.id, None, &[], response, self.now()).await {

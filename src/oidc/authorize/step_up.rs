@@ -5,15 +5,16 @@
 use crate::audit::AuditEvent;
 use crate::authn::AuthnError;
 use crate::domain::{AuthnContext, RelyingParty, SsoSession, User};
-use crate::storage::Interaction;
+use crate::sso::interaction::LoadedInteraction;
 
-use super::super::interaction::{InteractionError, KIND_SECOND_FACTOR, request_of};
+use super::super::interaction::{InteractionError, request_of};
 use super::{AuthorizeOutcome, InteractionStage, OidcService, StepUpMethods, ValidRequest};
 use crate::oidc::{OAuthError, random_token, token_hash};
+use crate::sso::InteractionKind;
 
 /// Everything a step-up form is checked against.
 struct StepUp {
-    interaction: Interaction,
+    interaction: LoadedInteraction,
     req: ValidRequest,
     client: RelyingParty,
     session: SsoSession,
@@ -28,7 +29,7 @@ impl OidcService {
         csrf: &str,
         cookie: Option<&str>,
     ) -> Result<StepUp, InteractionError> {
-        let interaction = self.load_interaction(interaction_id, KIND_SECOND_FACTOR, csrf).await?;
+        let interaction = self.load_interaction(interaction_id, InteractionKind::AuthorizeSecondFactor, csrf).await?;
         let req = request_of(&interaction)?;
         let (session, user) = self.find_session(cookie).await?.ok_or(InteractionError::Expired)?;
         if interaction.session_id.as_ref() != Some(&session.id) {

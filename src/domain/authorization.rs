@@ -1,9 +1,11 @@
-//! The authorization request after validation: everything later steps (login, consent, code
-//! issuance) need, serialisable so a pending interaction can carry it.
+//! An OpenID Connect authorization request after validation: everything later steps (login,
+//! consent, code issuance) need, serialisable so a pending interaction (`sso`) can carry it
+//! while the person signs in. Pure vocabulary, like `ClientMetadata`; `oidc::authorize`
+//! produces it and resumes it.
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::ClientId;
+use super::ClientId;
 
 /// OAuth 2.0 Multiple Response Types §2.1 and Form Post Response Mode §2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
