@@ -2,7 +2,8 @@
 //! its line and field; an apply writes everything in one transaction or nothing. Re-importing
 //! the same file changes nothing; people are matched by NIP, then by e-mail. With
 //! `retire_missing`, imported people absent from the file are retired, which (like a transfer
-//! to another unit) ends their sessions and refresh tokens.
+//! to another unit) ends their sessions and refresh tokens. Every cell is trimmed; what is left
+//! may hold no control character (`domain::text`, one line), or its row is reported.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use crate::audit::AuditEvent;
 use crate::domain::login_names::{LoginClash, LoginField, LoginNamespace};
 use crate::domain::nip::Date;
 use crate::domain::pegawai::SOURCE_IMPORT;
+use crate::domain::text::{TextKind, check_text};
 use crate::domain::{OrgUnitId, User, UserStatus};
 use crate::storage::NewUser;
 
@@ -100,6 +102,16 @@ fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<FieldError>> {
         if record.len() != COLUMNS.len() {
             let reason = format!("expected {} fields, found {}", COLUMNS.len(), record.len());
             errors.push(FieldError::at(line, "row", reason));
+            continue;
+        }
+        let refused: Vec<FieldError> = record
+            .iter()
+            .zip(COLUMNS)
+            .filter_map(|(cell, column)| check_text(TextKind::Line, cell.trim()).err().map(|e| (column, e)))
+            .map(|(column, e)| FieldError::at(line, column, e.to_string()))
+            .collect();
+        if !refused.is_empty() {
+            errors.extend(refused);
             continue;
         }
         let field = |i: usize| Some(record[i].trim().to_owned()).filter(|s| !s.is_empty());
@@ -369,6 +381,17 @@ mod tests {
         latin1.extend_from_slice(b"\n;Jos\xe9;;;;;;;;;\n");
         let errors = parse(&latin1).err().unwrap();
         assert_eq!((errors[0].line, errors[0].field.as_str()), (Some(2), "file"));
+    }
+
+    #[test]
+    fn control_characters_in_cells_are_row_errors() {
+        let mut file = COLUMNS.join(",").into_bytes();
+        file.extend_from_slice(b"\n199001012015031001,Budi\0Santoso,,,Analis\x1b[2J,III/a,APTIKA,,,PNS,aktif \t\n");
+        file.extend_from_slice(b"199001012015031002,\"Sari\nDewi\",,,,,APTIKA,,,PNS,aktif\n");
+        let errors = parse(&file).err().unwrap();
+        let found: Vec<(Option<usize>, &str)> = errors.iter().map(|e| (e.line, e.field.as_str())).collect();
+        assert_eq!(found, [(Some(2), "nama"), (Some(2), "jabatan"), (Some(3), "nama")]);
+        assert!(errors[0].reason.contains("U+0000"), "{}", errors[0].reason);
     }
 
     #[test]
