@@ -72,7 +72,12 @@ pub fn check_json(value: &Value, kind_of: &dyn Fn(&str) -> TextKind) -> Result<(
     walk(value, "", "", kind_of)
 }
 
-fn walk(value: &Value, path: &str, member: &str, kind_of: &dyn Fn(&str) -> TextKind) -> Result<(), (String, ControlCharacter)> {
+fn walk(
+    value: &Value,
+    path: &str,
+    member: &str,
+    kind_of: &dyn Fn(&str) -> TextKind,
+) -> Result<(), (String, ControlCharacter)> {
     match value {
         Value::String(s) => check_text(kind_of(member), s).map_err(|e| (path.to_owned(), e)),
         Value::Array(items) => {

@@ -105,7 +105,10 @@ enum Refusal {
     NoCredentials,
     UnknownClient,
     Disabled,
-    WrongMethod { registered: ClientAuthMethod, used: ClientAuthMethod },
+    WrongMethod {
+        registered: ClientAuthMethod,
+        used: ClientAuthMethod,
+    },
     WrongSecret,
     InvalidAssertion,
     /// Not the client's fault (storage): answered `server_error`, not audited.
@@ -304,8 +307,10 @@ mod tests {
 
     #[test]
     fn a_method_mismatch_names_the_registered_method() {
-        let refusal =
-            Refusal::WrongMethod { registered: ClientAuthMethod::ClientSecretBasic, used: ClientAuthMethod::ClientSecretPost };
+        let refusal = Refusal::WrongMethod {
+            registered: ClientAuthMethod::ClientSecretBasic,
+            used: ClientAuthMethod::ClientSecretPost,
+        };
         assert_eq!(refusal.reason(), "this client is registered for client_secret_basic; client_secret_post was used");
     }
 

@@ -108,7 +108,8 @@ mod tests {
 
     #[test]
     fn control_characters_are_invalid_request_by_each_parameters_rule() {
-        for refused in ["client_id=a%00b", "state=a%0Ab", "login_hint=a%09b", "a%00=x", "password=a%00b", "claims=%01"] {
+        for refused in ["client_id=a%00b", "state=a%0Ab", "login_hint=a%09b", "a%00=x", "password=a%00b", "claims=%01"]
+        {
             let err = OAuthError::from(Params::parse(refused.as_bytes()).unwrap_err());
             assert_eq!(err.code, crate::oidc::ErrorCode::InvalidRequest, "{refused}");
             assert!(err.description.contains("control character"), "{refused}: {}", err.description);

@@ -158,7 +158,11 @@ impl FromRequest<AppState> for BoundForm {
         // The interaction id in the path is read by the same rule as the fields.
         let form = form_fields(&headers, &body).and_then(|form| Ok(check_parameter("id", &id).map(|()| form)?));
         let form = form.map_err(|e| {
-            if e.is_control_character() { error_page(&state.views, lang, PageKind::ControlCharacters, None) } else { bad() }
+            if e.is_control_character() {
+                error_page(&state.views, lang, PageKind::ControlCharacters, None)
+            } else {
+                bad()
+            }
         })?;
         if !bound_to_browser(state, &headers, &id) {
             return Err(error_page(&state.views, lang, PageKind::Forbidden, None));

@@ -129,7 +129,8 @@ async fn nul_in_admin_api_input_is_a_field_error(backend: Backend) {
     // password policy then refuses it, with its own reason).
     let role = json!({ "name": "operator", "description": "Operator aplikasi.\nBoleh mengubah data." });
     assert_eq!(app.api("POST", "/api/v1/roles", &token, Some(role), None).await.status, 201);
-    let tabbed = json!({ "name": "Budi", "username": "budi", "org_unit": "APTIKA", "password": "Jendela\tbiru laut 7" });
+    let tabbed =
+        json!({ "name": "Budi", "username": "budi", "org_unit": "APTIKA", "password": "Jendela\tbiru laut 7" });
     let r = app.api("POST", "/api/v1/users", &token, Some(tabbed), None).await;
     assert_eq!(field_error(r.status, &r.body), (422, "password".to_owned()), "{}", r.body);
     assert!(r.body["detail"].as_str().unwrap().contains("control characters"), "{}", r.body);
@@ -147,7 +148,10 @@ async fn nul_in_registration_is_refused_before_the_initial_access_token_is_spent
     let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
     let valid = json!({ "client_name": "E-Office", "redirect_uris": ["http://127.0.0.1:9/cb"] });
     for (body, code) in [
-        (json!({ "client_name": "E-Office\u{0}", "redirect_uris": ["http://127.0.0.1:9/cb"] }), "invalid_client_metadata"),
+        (
+            json!({ "client_name": "E-Office\u{0}", "redirect_uris": ["http://127.0.0.1:9/cb"] }),
+            "invalid_client_metadata",
+        ),
         (json!({ "redirect_uris": ["http://127.0.0.1:9/cb\u{0}"] }), "invalid_redirect_uri"),
         (json!({ "redirect_uris": ["http://127.0.0.1:9/cb"], "contacts": ["a@b.id\n"] }), "invalid_client_metadata"),
     ] {

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 
 use crate::directory::ProfilePatch;
 
-use super::{AdminPrincipal, ApiPath, ApiError, JsonBody, if_match, with_etag};
+use super::{AdminPrincipal, ApiError, ApiPath, JsonBody, if_match, with_etag};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {

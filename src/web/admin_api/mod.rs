@@ -95,7 +95,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(ApiError::from_body)?;
         // Malformed JSON is left to the typed parse below, which says where it broke.
         if let Ok(document) = serde_json::from_slice::<serde_json::Value>(&bytes) {
-            check_json(&document, &body_text_kind).map_err(|(path, e)| DirectoryError::invalid(&path, e.to_string()))?;
+            check_json(&document, &body_text_kind)
+                .map_err(|(path, e)| DirectoryError::invalid(&path, e.to_string()))?;
         }
         serde_json::from_slice(&bytes)
             .map(JsonBody)
@@ -124,7 +125,8 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
         for (name, value) in &raw {
             check_text(TextKind::Line, value).map_err(|e| invalid(name, e.to_string()))?;
         }
-        let Path(value) = Path::<T>::from_request_parts(parts, state).await.map_err(|e| invalid("path", e.body_text()))?;
+        let Path(value) =
+            Path::<T>::from_request_parts(parts, state).await.map_err(|e| invalid("path", e.body_text()))?;
         Ok(ApiPath(value))
     }
 }
@@ -139,7 +141,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         let query = parts.uri.query().unwrap_or("");
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             let refused = check_text(TextKind::Line, &name).and_then(|()| check_text(TextKind::Line, &value));
-            refused.map_err(|e| ApiError::Directory(DirectoryError::invalid(&name.escape_default().to_string(), e.to_string())))?;
+            refused.map_err(|e| {
+                ApiError::Directory(DirectoryError::invalid(&name.escape_default().to_string(), e.to_string()))
+            })?;
         }
         serde_urlencoded_query(query)
             .map(ApiQuery)

@@ -8,7 +8,7 @@ use axum::{Json, Router};
 
 use crate::directory::{DirectoryService, GrantInput, RoleInput, UserInput, UserPatch, UserQuery};
 
-use super::{AdminPrincipal, ApiPath, ApiError, ApiQuery, JsonBody, if_match, with_etag};
+use super::{AdminPrincipal, ApiError, ApiPath, ApiQuery, JsonBody, if_match, with_etag};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
