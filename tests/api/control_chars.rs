@@ -174,8 +174,9 @@ async fn nul_in_an_import_cell_is_a_row_error_and_nothing_is_written(backend: Ba
     let token = app.office_token().await;
     let before = app.state.store.users().count().await.unwrap();
     let csv = "nip,nama,gelar_depan,gelar_belakang,jabatan,golongan,kode_unit,email,telepon,jenis_pegawai,status\n\
-               198503302010011002,Budi\u{0}Santoso,,,,,APTIKA,budi@example.go.id,,PNS,aktif\n\
-               199001012015031001,Sari,,,,,APTIKA,sari@example.go.id,,PNS,aktif\n";
+               198503302010011002,Budi\u{0}Santoso,,,Analis\u{1b}[2J,,APTIKA,budi@example.go.id,,PNS,aktif \t\n\
+               199001012015031001,\"Sari\nDewi\",,,,,APTIKA,sari@example.go.id,,PNS,aktif\n\
+               199001012015031002,Tono,,,,,APTIKA,tono@example.go.id,,PNS,aktif\n";
     let resp = app
         .http
         .post(app.url("/api/v1/imports?mode=apply"))
@@ -187,7 +188,10 @@ async fn nul_in_an_import_cell_is_a_row_error_and_nothing_is_written(backend: Ba
         .unwrap();
     let status = resp.status().as_u16();
     let body: Value = resp.json().await.unwrap();
-    let first = &body["errors"][0];
-    assert_eq!((status, first["line"].as_u64(), first["field"].as_str()), (422, Some(2), Some("nama")), "{body}");
+    let errors: Vec<(Option<u64>, Option<&str>)> =
+        body["errors"].as_array().unwrap().iter().map(|e| (e["line"].as_u64(), e["field"].as_str())).collect();
+    let expected = [(Some(2), Some("nama")), (Some(2), Some("jabatan")), (Some(3), Some("nama"))];
+    assert_eq!((status, errors), (422, expected.to_vec()), "cells are trimmed first (the TAB after aktif): {body}");
+    assert!(body["errors"][0]["reason"].as_str().unwrap().contains("U+0000"), "{body}");
     assert_eq!(app.state.store.users().count().await.unwrap(), before, "all or nothing");
 }
