@@ -40,7 +40,7 @@ fn text_kind(name: &str) -> TextKind {
 /// Checks one parameter's name and value against its rule; also for credentials that arrive
 /// outside the body (the `Authorization: Basic` pair, RFC 6749 §2.3.1).
 pub fn check_parameter(name: &str, value: &str) -> Result<(), ParamsError> {
-    let refused = |found| ParamsError::ControlCharacter { name: name.escape_default().to_string(), found };
+    let refused = |found| ParamsError::ControlCharacter { name: name.escape_debug().to_string(), found };
     check_text(TextKind::Line, name).map_err(refused)?;
     check_text(text_kind(name), value).map_err(refused)
 }
@@ -113,6 +113,7 @@ mod tests {
             let err = OAuthError::from(Params::parse(refused.as_bytes()).unwrap_err());
             assert_eq!(err.code, crate::oidc::ErrorCode::InvalidRequest, "{refused}");
             assert!(err.description.contains("control character"), "{refused}: {}", err.description);
+            assert!(!err.description.contains(['\0', '\n', '\t']), "the message is one safe line: {refused}");
         }
         let accepted = "password=a%09b%0A&claims=%7B%0A%09%22userinfo%22%3A%7B%7D%7D&client_secret=%1F";
         let params = Params::parse(accepted.as_bytes()).unwrap();

@@ -142,7 +142,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
             let refused = check_text(TextKind::Line, &name).and_then(|()| check_text(TextKind::Line, &value));
             refused.map_err(|e| {
-                ApiError::Directory(DirectoryError::invalid(&name.escape_default().to_string(), e.to_string()))
+                ApiError::Directory(DirectoryError::invalid(&name.escape_debug().to_string(), e.to_string()))
             })?;
         }
         serde_urlencoded_query(query)
