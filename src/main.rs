@@ -11,6 +11,10 @@ use clap::Parser;
 use pintu::config::{Config, LogFormat, RawConfig};
 
 fn main() -> ExitCode {
+    if let Err(e) = cli::check_arguments(std::env::args_os()) {
+        eprintln!("pintu: {e}");
+        return ExitCode::from(2);
+    }
     let cli = cli::Cli::parse();
     let config = match RawConfig::load(cli.config.as_deref()).and_then(RawConfig::validate) {
         Ok(config) => config,

@@ -213,3 +213,18 @@ fn documented_config_example_parses_validates_and_covers_every_key() {
         .collect();
     assert!(missing.is_empty(), "undocumented configuration keys: {missing:?}");
 }
+
+/// The admin API reads requests only through its own extractors (`ApiPath`, `ApiQuery`,
+/// `JsonBody`), which refuse control characters; axum's `Path`, `Query`, `Json` and `Form`
+/// extractors would let them through to the database.
+#[test]
+fn admin_api_reads_requests_through_its_checking_extractors() {
+    let admin_api =
+        sources().into_iter().filter(|(f, _)| f.starts_with("web/admin_api/") && f != "web/admin_api/mod.rs");
+    for (file, code) in admin_api {
+        for extractor in ["Path<", "Query<", "Json<", "Form<"] {
+            let unchecked = code.match_indices(extractor).any(|(i, _)| !code[..i].ends_with("Api"));
+            assert!(!unchecked, "{file}: reads a request with axum's {extractor}…> instead of the Api* extractors");
+        }
+    }
+}

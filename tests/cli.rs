@@ -135,6 +135,22 @@ fn login_name_conflicts_are_refused_and_reported() {
 }
 
 #[test]
+fn control_characters_in_arguments_are_refused_except_in_free_text() {
+    let dir = workdir();
+    for args in [
+        &["admin", "opd", "create", "--code", "DINAS", "--name", "Dinas\u{1b}[2J", "--kind", "dinas"][..],
+        &["admin", "pegawai", "find", "--q=budi\tsantoso"][..],
+        &["admin", "user", "disable", "budi\n"][..],
+    ] {
+        let out = pintu(&dir, args, &[]);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(text(&out).1.contains("control character"), "{args:?}: {}", text(&out).1);
+    }
+    let out = pintu(&dir, &["admin", "registration-token", "--description", "untuk E-Office\nOPD Diskominfo"], &[]);
+    assert!(out.status.success(), "a description may span lines: {}", text(&out).1);
+}
+
+#[test]
 fn invalid_configuration_lists_every_problem() {
     let dir = workdir();
     let out = pintu(

@@ -103,6 +103,17 @@ impl AuditEvent {
         e
     }
 
+    /// A client failed to authenticate (token, introspection or revocation endpoint) with
+    /// `method` (RFC 7591 names; `None` when it sent no credentials). `client` is the
+    /// registered client the request named, if any; a name no client has is not recorded.
+    pub fn client_authentication_failed(client: Option<&ClientId>, method: Option<&str>, reason: &str) -> Self {
+        let mut e = Self::new("client.authentication", Outcome::Failure);
+        e.actor = client.map(|c| format!("client:{c}"));
+        e.client_id = client.cloned();
+        e.detail = json!({ "method": method, "reason": reason });
+        e
+    }
+
     /// A person ended their session (RP-initiated logout).
     pub fn logged_out(user: &User, client: Option<&ClientId>) -> Self {
         let mut e = Self::new("logout", Outcome::Success).about(user);

@@ -25,6 +25,9 @@ pub enum PasswordError {
     TooLong,
     #[error("password must have at least {MIN_PASSWORD_CHARS} characters")]
     TooShort,
+    /// Holds a control character (TAB, a line break, NUL…): refused in chosen passwords.
+    #[error("password must not contain control characters")]
+    ControlCharacter,
     /// Among the most common passwords (NIST SP 800-63B §3.1.1.2 blocklist).
     #[error("password is one of the most commonly used passwords")]
     Common,

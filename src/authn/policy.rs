@@ -1,11 +1,14 @@
 //! The password policy for passwords people choose (NIST SP 800-63B §3.1.1.2): at least 12
 //! characters, no composition rules, not one of the most common passwords, and not guessable
 //! in fewer than 10^8 tries by the zxcvbn estimator (its score 3), which also counts the person's own
-//! details and words common in Indonesian passwords as dictionary words. Everything ships with
-//! Pintu: no password or hash leaves the server.
+//! details and words common in Indonesian passwords as dictionary words. No control
+//! character either (`domain::text`): none can be typed reliably into a password field.
+//! Everything ships with Pintu: no password or hash leaves the server.
 
 use zxcvbn::matching::patterns::MatchPattern;
 use zxcvbn::{Score, zxcvbn};
+
+use crate::domain::text::{TextKind, check_text};
 
 use super::password::{PasswordError, check_length};
 
@@ -66,6 +69,7 @@ const REGIONAL_WORDS: &[&str] = &[
 /// e-mail, NIP): a password built from them is weak.
 pub fn check_policy(password: &str, context: &[&str]) -> Result<(), PasswordError> {
     check_length(password)?;
+    check_text(TextKind::Line, password).map_err(|_| PasswordError::ControlCharacter)?;
     let personal: Vec<&str> =
         context.iter().flat_map(|c| c.split(|ch: char| !ch.is_alphanumeric())).filter(|w| w.len() >= 3).collect();
     // SP 800-63B §3.1.1.2: no context-specific words such as the username.
@@ -111,6 +115,14 @@ mod tests {
         assert!(matches!(check_policy("passwordpassword", &[]), Err(PasswordError::Common | PasswordError::Weak(_))));
         assert!(matches!(check_policy("bismillah2024!", &[]), Err(PasswordError::Weak(_))));
         assert!(matches!(check_policy("qwertyuiopasdf", &[]), Err(PasswordError::Weak(_))));
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_a_chosen_password() {
+        for password in ["Jendela-biru\tmenghadap-laut", "Jendela-biru\0menghadap-laut", "Jendela-biru\nlaut-7"] {
+            assert!(matches!(check_policy(password, &[]), Err(PasswordError::ControlCharacter)), "{password:?}");
+        }
+        assert!(check_policy("Jendela-biru menghadap-laut", &[]).is_ok());
     }
 
     #[test]

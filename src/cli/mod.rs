@@ -1,23 +1,52 @@
 //! The command line, all of it: `pintu serve|migrate`, `pintu admin user|app|registration-token`
 //! and the directory's commands, `pintu audit`. Every command builds the app and calls its
 //! services (the directory, applications, OIDC), never the store; results go to stdout (secrets
-//! exactly once), failures to stderr with a non-zero exit.
+//! exactly once), failures to stderr with a non-zero exit. `check_arguments` refuses control
+//! characters in every argument of every command before clap reads them.
 
 mod apps;
 mod args;
 mod directory;
 mod users;
 
+use std::ffi::OsString;
 use std::sync::Arc;
 
 use pintu::app::App;
 use pintu::clock::{SharedClock, SystemClock};
 use pintu::config::Config;
 use pintu::directory::DirectoryError;
+use pintu::domain::text::{TextKind, check_text};
 use pintu::oidc::OAuthError;
 
 pub use args::Cli;
 use args::{AdminCommand, Command};
+
+/// Options whose value is free text (`domain::text`: TAB and line breaks allowed).
+const FREE_TEXT_OPTIONS: &[&str] = &["--description"];
+
+/// Refuses a control character in any argument (`domain::text`): each is one line, except the
+/// value of a free-text option. (NUL cannot reach a program through its arguments at all.)
+/// `Err` names the argument's position and the character.
+pub fn check_arguments(args: impl IntoIterator<Item = OsString>) -> Result<(), String> {
+    let mut free_text_next = false;
+    for (position, arg) in args.into_iter().enumerate() {
+        let arg = arg.to_string_lossy();
+        let (option, inline) = match arg.split_once('=') {
+            Some((option, value)) if option.starts_with("--") => (option, Some(value)),
+            _ => (arg.as_ref(), None),
+        };
+        let kind = |free: bool| if free { TextKind::Multiline } else { TextKind::Line };
+        let checked = match inline {
+            Some(value) => check_text(TextKind::Line, option)
+                .and_then(|()| check_text(kind(FREE_TEXT_OPTIONS.contains(&option)), value)),
+            None => check_text(kind(free_text_next), &arg),
+        };
+        checked.map_err(|e| format!("argument {position} {e}"))?;
+        free_text_next = inline.is_none() && FREE_TEXT_OPTIONS.contains(&option);
+    }
+    Ok(())
+}
 
 fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

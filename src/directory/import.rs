@@ -2,7 +2,8 @@
 //! its line and field; an apply writes everything in one transaction or nothing. Re-importing
 //! the same file changes nothing; people are matched by NIP, then by e-mail. With
 //! `retire_missing`, imported people absent from the file are retired, which (like a transfer
-//! to another unit) ends their sessions and refresh tokens.
+//! to another unit) ends their sessions and refresh tokens. Every cell is trimmed; what is left
+//! may hold no control character (`domain::text`, one line), or its row is reported.
 
 use std::collections::HashMap;
 
@@ -13,6 +14,7 @@ use crate::audit::AuditEvent;
 use crate::domain::login_names::{LoginClash, LoginField, LoginNamespace};
 use crate::domain::nip::Date;
 use crate::domain::pegawai::SOURCE_IMPORT;
+use crate::domain::text::{TextKind, check_text};
 use crate::domain::{OrgUnitId, User, UserStatus};
 use crate::storage::NewUser;
 
@@ -100,6 +102,14 @@ fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<FieldError>> {
         if record.len() != COLUMNS.len() {
             let reason = format!("expected {} fields, found {}", COLUMNS.len(), record.len());
             errors.push(FieldError::at(line, "row", reason));
+            continue;
+        }
+        let cell_errors = record.iter().zip(COLUMNS).filter_map(|(cell, column)| {
+            check_text(TextKind::Line, cell.trim()).err().map(|e| FieldError::at(line, column, e.to_string()))
+        });
+        let before = errors.len();
+        errors.extend(cell_errors);
+        if errors.len() > before {
             continue;
         }
         let field = |i: usize| Some(record[i].trim().to_owned()).filter(|s| !s.is_empty());

@@ -127,11 +127,15 @@ pub fn report_csv(lines: &[ReportLine]) -> String {
     out
 }
 
-/// Quotes a field when needed; a leading `=`, `+`, `-` or `@` is prefixed with `'` so that
-/// spreadsheets do not run it as a formula (CSV injection).
+/// Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection": `=`,
+/// `+`, `-`, `@`, and TAB and CR, after which some spreadsheets still see the formula).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Quotes a field when needed (RFC 4180). A field starting with a formula character is
+/// prefixed with `'` first, so that spreadsheets show it as text and never run it. The lone
+/// `-` that stands for "no unit or application" is Pintu's own and no formula.
 fn quote(field: &str) -> String {
-    let field =
-        if field.starts_with(['=', '+', '-', '@']) && field != "-" { format!("'{field}") } else { field.to_owned() };
+    let field = if field.starts_with(FORMULA_STARTS) && field != "-" { format!("'{field}") } else { field.to_owned() };
     if field.contains([',', '"', '\n', '\r']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field }
 }
 
@@ -145,5 +149,21 @@ mod tests {
         assert_eq!(quote("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(quote("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(quote("-"), "-");
+    }
+
+    #[test]
+    fn every_owasp_formula_start_is_neutralised() {
+        for (field, neutral) in [
+            ("=1+2", "'=1+2"),
+            ("+1+2", "'+1+2"),
+            ("-1+2", "'-1+2"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1+2", "'\t=1+2"),
+            ("\r=1+2", "\"'\r=1+2\""),
+            ("=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""),
+        ] {
+            assert_eq!(quote(field), neutral, "{field:?}");
+        }
+        assert_eq!(quote("Dinas -1"), "Dinas -1", "only the start matters");
     }
 }

@@ -16,6 +16,7 @@ pub mod scope;
 pub mod secrets;
 pub mod security_level;
 pub mod session;
+pub mod text;
 pub mod user;
 
 pub use application::{AccessPolicy, AdminScope, AppProfile, Category};

@@ -1,14 +1,25 @@
 //! Client authentication at the token, introspection and revocation endpoints (RFC 6749 §2.3,
 //! OIDC Core §9): client_secret_basic, client_secret_post, private_key_jwt, none.
+//!
+//! A client must use the method it registered (OIDC Core §9: `token_endpoint_auth_method`).
+//! Every failure is `invalid_client` (RFC 6749 §5.2), logged at warn and audited with its
+//! reason. The description is the same whatever failed, except when a registered, enabled
+//! client used another method than its own: then it names both, because that is a
+//! configuration mistake (openid-client v6 sends client_secret_post by default, Pintu
+//! registers client_secret_basic by default) and the authorization endpoint already tells
+//! anyone whether a client_id exists. Unknown and disabled clients stay indistinguishable.
+
+use std::borrow::Cow;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use crate::domain::{ClientAuthMethod, RelyingParty};
+use crate::audit::AuditEvent;
+use crate::domain::{ClientAuthMethod, ClientId, RelyingParty};
 use crate::keys::Keyring;
 
-use super::{OAuthError, OidcService, Params, secure_eq, token_hash};
+use super::{OAuthError, OidcService, Params, check_parameter, secure_eq, token_hash};
 
 /// RFC 7523 §2.2.
 pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -64,6 +75,66 @@ impl ClientCredentials {
     fn is_basic(&self) -> bool {
         matches!(self, ClientCredentials::Basic { .. })
     }
+
+    /// The method these credentials use (`None` when there are none).
+    fn method(&self) -> Option<ClientAuthMethod> {
+        match self {
+            ClientCredentials::Basic { .. } => Some(ClientAuthMethod::ClientSecretBasic),
+            ClientCredentials::Post { .. } => Some(ClientAuthMethod::ClientSecretPost),
+            ClientCredentials::Assertion { .. } => Some(ClientAuthMethod::PrivateKeyJwt),
+            ClientCredentials::None { .. } => Some(ClientAuthMethod::None),
+            ClientCredentials::Missing => None,
+        }
+    }
+
+    /// The client_id the request claims (for an assertion, its unverified `iss`).
+    fn claimed_id(&self) -> Option<String> {
+        match self {
+            ClientCredentials::Basic { client_id, .. }
+            | ClientCredentials::Post { client_id, .. }
+            | ClientCredentials::None { client_id } => Some(client_id.clone()),
+            ClientCredentials::Assertion { client_id, assertion } => assertion_issuer(client_id.as_deref(), assertion),
+            ClientCredentials::Missing => None,
+        }
+    }
+}
+
+/// Why a client was refused. Logged and audited; only `WrongMethod` is told to the client.
+#[derive(Debug)]
+enum Refusal {
+    NoCredentials,
+    UnknownClient,
+    Disabled,
+    WrongMethod {
+        registered: ClientAuthMethod,
+        used: ClientAuthMethod,
+    },
+    WrongSecret,
+    InvalidAssertion,
+    /// Not the client's fault (storage): answered `server_error`, not audited.
+    Server(OAuthError),
+}
+
+impl From<OAuthError> for Refusal {
+    fn from(e: OAuthError) -> Self {
+        Refusal::Server(e)
+    }
+}
+
+impl Refusal {
+    fn reason(&self) -> Cow<'static, str> {
+        match self {
+            Refusal::NoCredentials => "no client authentication".into(),
+            Refusal::UnknownClient => "unknown client".into(),
+            Refusal::Disabled => "disabled client".into(),
+            Refusal::WrongMethod { registered, used } => {
+                format!("this client is registered for {}; {} was used", registered.as_str(), used.as_str()).into()
+            }
+            Refusal::WrongSecret => "wrong client secret".into(),
+            Refusal::InvalidAssertion => "invalid client assertion".into(),
+            Refusal::Server(_) => "server error".into(),
+        }
+    }
 }
 
 /// RFC 6749 §2.3.1: `Basic base64(urlencode(id) ":" urlencode(secret))`.
@@ -83,46 +154,78 @@ fn parse_basic(header: &str) -> Result<(String, String), OAuthError> {
             .map(|(_, v)| v.into_owned())
             .ok_or_else(bad)
     };
-    let id = unescape(id)?;
+    let (id, secret) = (unescape(id)?, unescape(secret)?);
     if id.is_empty() {
         return Err(bad());
     }
-    Ok((id, unescape(secret)?))
+    // The pair stands for the client_id and client_secret parameters, under their rules.
+    check_parameter("client_id", &id)?;
+    check_parameter("client_secret", &secret)?;
+    Ok((id, secret))
 }
 
 impl OidcService {
-    /// Authenticates a client with the method it registered. Any failure is `invalid_client`
-    /// (RFC 6749 §5.2), with the same message whatever failed.
-    pub async fn authenticate_client(&self, creds: &ClientCredentials) -> Result<RelyingParty, OAuthError> {
-        let basic = creds.is_basic();
-        let fail =
-            || OAuthError { basic_auth_attempted: basic, ..OAuthError::invalid_client("client authentication failed") };
-        let claimed_id = match creds {
-            ClientCredentials::Basic { client_id, .. }
-            | ClientCredentials::Post { client_id, .. }
-            | ClientCredentials::None { client_id } => client_id.clone(),
-            ClientCredentials::Assertion { client_id, assertion } => {
-                assertion_issuer(client_id.as_deref(), assertion).ok_or_else(fail)?
-            }
-            ClientCredentials::Missing => return Err(fail()),
+    /// Authenticates a client with the method it registered; `ip` is the caller's address for
+    /// the audit event of a failure. Any failure is `invalid_client` (RFC 6749 §5.2).
+    pub async fn authenticate_client(
+        &self,
+        creds: &ClientCredentials,
+        ip: Option<&str>,
+    ) -> Result<RelyingParty, OAuthError> {
+        let (known, refusal) = match self.check_client(creds).await {
+            Ok(client) => return Ok(client),
+            Err((_, Refusal::Server(e))) => return Err(e),
+            Err(refused) => refused,
         };
-        let client = match self.client(&claimed_id).await? {
-            Some(c) if !c.disabled => c,
-            _ => return Err(fail()),
+        let reason = refusal.reason();
+        let method = creds.method().map(ClientAuthMethod::as_str);
+        // Never the secret or the assertion: the claimed id, the method and the reason.
+        tracing::warn!(client_id = creds.claimed_id().as_deref(), method, %reason, "client authentication failed");
+        let event = AuditEvent::client_authentication_failed(known.as_ref(), method, &reason).from_ip(ip);
+        self.audit.record_or_log(event).await;
+        let description = match refusal {
+            Refusal::WrongMethod { .. } => reason,
+            _ => "client authentication failed".into(),
         };
-        let method = client.metadata.token_endpoint_auth_method;
-        let ok = match (creds, method) {
+        Err(OAuthError { basic_auth_attempted: creds.is_basic(), ..OAuthError::invalid_client(description) })
+    }
+
+    /// The client, or why it was refused together with the registered client's id (`None`
+    /// when the request names no registered client).
+    async fn check_client(&self, creds: &ClientCredentials) -> Result<RelyingParty, (Option<ClientId>, Refusal)> {
+        let Some(claimed_id) = creds.claimed_id() else {
+            let assertion = matches!(creds, ClientCredentials::Assertion { .. });
+            return Err((None, if assertion { Refusal::InvalidAssertion } else { Refusal::NoCredentials }));
+        };
+        let client = match self.client(&claimed_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return Err((None, Refusal::UnknownClient)),
+            Err(e) => return Err((None, e.into())),
+        };
+        let known = Some(client.client_id.clone());
+        if client.disabled {
+            return Err((known, Refusal::Disabled));
+        }
+        let registered = client.metadata.token_endpoint_auth_method;
+        let ok = match (creds, registered) {
             (ClientCredentials::Basic { secret, .. }, ClientAuthMethod::ClientSecretBasic)
             | (ClientCredentials::Post { secret, .. }, ClientAuthMethod::ClientSecretPost) => {
                 client.secret_hash.as_deref().is_some_and(|h| secure_eq(h, &token_hash(secret)))
             }
             (ClientCredentials::Assertion { assertion, .. }, ClientAuthMethod::PrivateKeyJwt) => {
-                self.check_client_assertion(&client, assertion).await?
+                self.check_client_assertion(&client, assertion).await.map_err(|e| (known.clone(), e.into()))?
             }
             (ClientCredentials::None { .. }, ClientAuthMethod::None) => true,
-            _ => false,
+            _ => {
+                let used = creds.method().unwrap_or(ClientAuthMethod::None);
+                return Err((known, Refusal::WrongMethod { registered, used }));
+            }
         };
-        if ok { Ok(client) } else { Err(fail()) }
+        match (ok, registered) {
+            (true, _) => Ok(client),
+            (false, ClientAuthMethod::PrivateKeyJwt) => Err((known, Refusal::InvalidAssertion)),
+            (false, _) => Err((known, Refusal::WrongSecret)),
+        }
     }
 
     /// RFC 7523 §3 / OIDC Core §9: signature with the client's keys, iss = sub = client_id,
@@ -157,12 +260,13 @@ impl OidcService {
 }
 
 /// The `iss` of an unverified assertion, to find the client whose keys verify it; must agree
-/// with `client_id` when both are sent.
+/// with `client_id` when both are sent, and is a client_id parameter in all but name.
 fn assertion_issuer(client_id: Option<&str>, assertion: &str) -> Option<String> {
     let payload = assertion.split('.').nth(1)?;
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).ok()?;
     let claims: Value = serde_json::from_slice(&bytes).ok()?;
     let iss = claims.get("iss")?.as_str()?.to_owned();
+    check_parameter("client_id", &iss).ok()?;
     match client_id {
         Some(id) if id != iss => None,
         _ => Some(iss),
@@ -184,6 +288,30 @@ mod tests {
         let params = Params::parse(b"client_id=a&client_secret=b").unwrap();
         let header = format!("Basic {}", STANDARD.encode("a:b"));
         assert!(ClientCredentials::from_request(Some(&header), &params).is_err());
+    }
+
+    #[test]
+    fn control_characters_in_basic_credentials_are_invalid_request() {
+        for pair in ["a%00b:secret", "app:s%00cret", "a%0Ab:secret"] {
+            let header = format!("Basic {}", STANDARD.encode(pair));
+            let err = ClientCredentials::from_request(Some(&header), &Params::default()).unwrap_err();
+            assert_eq!(err.code, crate::oidc::ErrorCode::InvalidRequest, "{pair}");
+        }
+    }
+
+    #[test]
+    fn an_assertion_issuer_with_a_control_character_names_no_client() {
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"iss":"a\u0000b"}"#);
+        assert_eq!(assertion_issuer(None, &format!("e30.{claims}.sig")), None);
+    }
+
+    #[test]
+    fn a_method_mismatch_names_the_registered_method() {
+        let refusal = Refusal::WrongMethod {
+            registered: ClientAuthMethod::ClientSecretBasic,
+            used: ClientAuthMethod::ClientSecretPost,
+        };
+        assert_eq!(refusal.reason(), "this client is registered for client_secret_basic; client_secret_post was used");
     }
 
     #[test]

@@ -10,8 +10,13 @@ impl OidcService {
     /// RFC 7662 §2.2. Access tokens are described to any authenticated client (resource
     /// servers must check them); refresh tokens only to the client that holds them. Anything
     /// else is `{"active": false}`.
-    pub async fn introspect(&self, creds: &ClientCredentials, params: &Params) -> Result<Value, OAuthError> {
-        let client = self.authenticate_client(creds).await?;
+    pub async fn introspect(
+        &self,
+        creds: &ClientCredentials,
+        params: &Params,
+        ip: Option<&str>,
+    ) -> Result<Value, OAuthError> {
+        let client = self.authenticate_client(creds, ip).await?;
         // RFC 7662 §2.1: the endpoint must be protected; a public client proves nothing.
         if client.is_public() {
             return Err(OAuthError::invalid_client("public clients cannot use introspection"));

@@ -36,7 +36,7 @@ pub use authorize::{AuthorizationResponse, AuthorizeOutcome, ResponseMode};
 pub use client_auth::ClientCredentials;
 pub use error::{ErrorCode, OAuthError};
 pub use interaction::{InteractionStage, PendingInteraction, StepUpMethods};
-pub use params::Params;
+pub use params::{Params, ParamsError, check_parameter};
 
 /// The OpenID provider: holds what every endpoint needs. Cheap to clone.
 #[derive(Clone)]

@@ -91,6 +91,8 @@ pub enum PageKind {
     Server,
     /// An account page opened without an SSO session.
     SignInFirst,
+    /// A form field held a control character its rule refuses (`domain::text`).
+    ControlCharacters,
 }
 
 /// Renders a themed error page. `detail` is safe, client-caused text (never a cause).
@@ -102,6 +104,7 @@ pub fn error_page(views: &Views, lang: &str, kind: PageKind, detail: Option<Stri
         PageKind::NotFound => (StatusCode::NOT_FOUND, "error_not_found"),
         PageKind::Server => (StatusCode::INTERNAL_SERVER_ERROR, "error_server"),
         PageKind::SignInFirst => (StatusCode::UNAUTHORIZED, "error_account_login"),
+        PageKind::ControlCharacters => (StatusCode::BAD_REQUEST, "error_control_characters"),
     };
     let view = ErrorView { title_key: "error_title".into(), message_key: key.into(), detail };
     page(views, status, "error.html", lang, &view)

@@ -1,5 +1,7 @@
 //! Reading OAuth parameters from requests: the query string, or a form body whose content
 //! type and encoding are checked (RFC 6749 §3.2, §4.1.3: `application/x-www-form-urlencoded`).
+//! The pages' forms are read the same way; `Params` refuses control characters by each
+//! field's rule (`domain::text`), after percent-decoding.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -8,19 +10,52 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Uri, header};
 
-use crate::oidc::{OAuthError, Params};
+use crate::oidc::{OAuthError, Params, ParamsError};
 
 use super::AppState;
 
+/// Why a query string or form body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FormError {
+    #[error("the body must be application/x-www-form-urlencoded")]
+    NotForm,
+    #[error("{0}")]
+    Malformed(&'static str),
+    #[error(transparent)]
+    Params(#[from] ParamsError),
+}
+
+impl FormError {
+    /// A field held a control character its rule refuses (a page shows a message for it).
+    pub fn is_control_character(&self) -> bool {
+        matches!(self, FormError::Params(ParamsError::ControlCharacter { .. }))
+    }
+}
+
+/// Every case is `invalid_request` (RFC 6749 §5.2: "otherwise malformed").
+impl From<FormError> for OAuthError {
+    fn from(e: FormError) -> Self {
+        match e {
+            FormError::Params(p) => p.into(),
+            other => OAuthError::invalid_request(other.to_string()),
+        }
+    }
+}
+
 /// Parameters from the query string.
 pub fn query_params(uri: &Uri) -> Result<Params, OAuthError> {
-    checked_parse(uri.query().unwrap_or("").as_bytes())
+    Ok(checked_parse(uri.query().unwrap_or("").as_bytes())?)
 }
 
 /// Parameters from a form body; any other content type is `invalid_request`.
 pub fn form_params(headers: &HeaderMap, body: &Bytes) -> Result<Params, OAuthError> {
+    Ok(form_fields(headers, body)?)
+}
+
+/// The fields of a page's form, with the reason when they cannot be read.
+pub fn form_fields(headers: &HeaderMap, body: &Bytes) -> Result<Params, FormError> {
     if !is_form(headers) {
-        return Err(OAuthError::invalid_request("the body must be application/x-www-form-urlencoded"));
+        return Err(FormError::NotForm);
     }
     checked_parse(body)
 }
@@ -34,16 +69,16 @@ pub fn is_form(headers: &HeaderMap) -> bool {
 }
 
 /// Form encoding is ASCII; percent-escapes must decode to UTF-8 (no silent replacement).
-fn checked_parse(raw: &[u8]) -> Result<Params, OAuthError> {
+fn checked_parse(raw: &[u8]) -> Result<Params, FormError> {
     if raw.iter().any(|b| !b.is_ascii() || b.is_ascii_control()) {
-        return Err(OAuthError::invalid_request("malformed form encoding"));
+        return Err(FormError::Malformed("malformed form encoding"));
     }
     let pairs: Vec<(String, String)> =
         form_urlencoded::parse(raw).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
     if pairs.iter().any(|(k, v)| k.contains('\u{FFFD}') || v.contains('\u{FFFD}')) {
-        return Err(OAuthError::invalid_request("malformed percent-encoding"));
+        return Err(FormError::Malformed("malformed percent-encoding"));
     }
-    Params::from_pairs(pairs)
+    Ok(Params::from_pairs(pairs)?)
 }
 
 /// The `Authorization` header as text, if present and printable.
@@ -104,5 +139,11 @@ mod tests {
     fn invalid_utf8_escape_is_rejected() {
         assert!(checked_parse(b"code=%ff%fe").is_err());
         assert!(checked_parse(b"code=abc%20def").is_ok());
+    }
+
+    #[test]
+    fn an_escaped_nul_is_a_control_character_not_a_malformed_form() {
+        assert!(checked_parse(b"username=a%00b").is_err_and(|e| e.is_control_character()));
+        assert!(checked_parse(b"username=a\0b").is_err_and(|e| !e.is_control_character()));
     }
 }

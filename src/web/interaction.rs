@@ -12,10 +12,12 @@ use sha2::{Digest, Sha256};
 use crate::oidc::authorize::DenialReason;
 use crate::oidc::interaction::InteractionError;
 use crate::oidc::logout::{LogoutOutcome, LogoutTarget};
-use crate::oidc::{AuthorizationResponse, AuthorizeOutcome, InteractionStage, Params, PendingInteraction};
+use crate::oidc::{
+    AuthorizationResponse, AuthorizeOutcome, InteractionStage, Params, PendingInteraction, check_parameter,
+};
 
 use super::error::{PageKind, error_page, oauth_error_page, page};
-use super::extract::{ClientIp, form_params, query_params};
+use super::extract::{ClientIp, form_fields, form_params, query_params};
 use super::oidc::{redirect_or_form, see_other};
 use super::state::AppState;
 use super::views::{ConsentView, DeniedView, FormPostView, LoginView, LogoutView, PasskeyForm};
@@ -153,7 +155,15 @@ impl FromRequest<AppState> for BoundForm {
         let Ok(Path(id)) = Path::<String>::from_request_parts(&mut parts, state).await else { return Err(bad()) };
         let headers = parts.headers.clone();
         let Ok(body) = Bytes::from_request(Request::from_parts(parts, body), state).await else { return Err(bad()) };
-        let form = form_params(&headers, &body).map_err(|_| bad())?;
+        // The interaction id in the path is read by the same rule as the fields.
+        let form = form_fields(&headers, &body).and_then(|form| Ok(check_parameter("id", &id).map(|()| form)?));
+        let form = form.map_err(|e| {
+            if e.is_control_character() {
+                error_page(&state.views, lang, PageKind::ControlCharacters, None)
+            } else {
+                bad()
+            }
+        })?;
         if !bound_to_browser(state, &headers, &id) {
             return Err(error_page(&state.views, lang, PageKind::Forbidden, None));
         }

@@ -14,7 +14,7 @@ use crate::oidc::{
 };
 
 use super::error::{BearerError, bearer_challenge, oauth_error_page};
-use super::extract::{authorization, bearer, form_params, is_form, query_params};
+use super::extract::{ClientIp, authorization, bearer, form_params, is_form, query_params};
 use super::interaction::{render_denied, render_interaction, respond_to_client};
 use super::state::{AppState, Published};
 use super::{cookies, lang_for};
@@ -100,21 +100,36 @@ fn client_request(headers: &HeaderMap, body: &Bytes) -> Result<(ClientCredential
 }
 
 /// RFC 6749 §3.2, §5.1: JSON with `Cache-Control: no-store`.
-async fn token(State(oidc): State<OidcService>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
+async fn token(
+    State(oidc): State<OidcService>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
     let (creds, params) = client_request(&headers, &body)?;
-    let tokens: TokenResponse = oidc.token(&creds, &params).await?;
+    let tokens: TokenResponse = oidc.token(&creds, &params, ip.as_deref()).await?;
     Ok(no_store(Json(tokens).into_response()))
 }
 
-async fn introspect(State(oidc): State<OidcService>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
+async fn introspect(
+    State(oidc): State<OidcService>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
     let (creds, params) = client_request(&headers, &body)?;
-    Ok(no_store(Json(oidc.introspect(&creds, &params).await?).into_response()))
+    Ok(no_store(Json(oidc.introspect(&creds, &params, ip.as_deref()).await?).into_response()))
 }
 
 /// RFC 7009 §2.2: 200 with an empty body on success.
-async fn revoke(State(oidc): State<OidcService>, headers: HeaderMap, body: Bytes) -> Result<Response, OAuthError> {
+async fn revoke(
+    State(oidc): State<OidcService>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
     let (creds, params) = client_request(&headers, &body)?;
-    oidc.revoke(&creds, &params).await?;
+    oidc.revoke(&creds, &params, ip.as_deref()).await?;
     Ok(no_store(StatusCode::OK.into_response()))
 }
 

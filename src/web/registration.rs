@@ -1,4 +1,7 @@
 //! Dynamic client registration (RFC 7591) and its management protocol (RFC 7592).
+//! Control characters (`domain::text`) are refused here, before validation: in every member
+//! name and string of the metadata (`client_secret` may hold anything but NUL, everything
+//! else is one line) and in the client_id of the path.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -8,7 +11,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::Value;
 
-use crate::oidc::{ErrorCode, OAuthError, OidcService};
+use crate::domain::text::{TextKind, check_json};
+use crate::oidc::{ErrorCode, OAuthError, OidcService, check_parameter};
 
 use super::error::BearerError;
 use super::extract::bearer;
@@ -36,7 +40,28 @@ fn json_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, OAuthError> {
     if !value.is_object() {
         return Err(OAuthError::invalid_client_metadata("the body must be a JSON object"));
     }
+    check_json(&value, &metadata_text_kind).map_err(|(path, found)| {
+        let description = format!("{path} {found}");
+        // RFC 7591 §3.2.2: "invalid_redirect_uri: The value of one or more redirection URIs is invalid."
+        if path.starts_with("redirect_uris") {
+            OAuthError::invalid_redirect_uri(description)
+        } else {
+            OAuthError::invalid_client_metadata(description)
+        }
+    })?;
     Ok(value)
+}
+
+/// The control-character rule of a metadata member: the secret an RFC 7592 update repeats
+/// is compared, never shown; every other value is one line.
+fn metadata_text_kind(member: &str) -> TextKind {
+    if member == "client_secret" { TextKind::Secret } else { TextKind::Line }
+}
+
+/// The client_id of a management URL, under the rule of the client_id parameter.
+fn path_client_id(Path(client_id): Path<String>) -> Result<String, OAuthError> {
+    check_parameter("client_id", &client_id)?;
+    Ok(client_id)
 }
 
 fn failure(e: OAuthError) -> Response {
@@ -55,29 +80,29 @@ async fn register(State(oidc): State<OidcService>, headers: HeaderMap, body: Byt
     }
 }
 
-async fn read(State(oidc): State<OidcService>, Path(client_id): Path<String>, headers: HeaderMap) -> Response {
-    match oidc.read_registration(&client_id, bearer(&headers)).await {
-        Ok(info) => no_store(Json(info).into_response()),
-        Err(e) => failure(e),
-    }
-}
-
-async fn update(
-    State(oidc): State<OidcService>,
-    Path(client_id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let result =
-        async { oidc.update_registration(&client_id, bearer(&headers), json_body(&headers, &body)?).await }.await;
+async fn read(State(oidc): State<OidcService>, path: Path<String>, headers: HeaderMap) -> Response {
+    let result = async { oidc.read_registration(&path_client_id(path)?, bearer(&headers)).await }.await;
     match result {
         Ok(info) => no_store(Json(info).into_response()),
         Err(e) => failure(e),
     }
 }
 
-async fn delete(State(oidc): State<OidcService>, Path(client_id): Path<String>, headers: HeaderMap) -> Response {
-    match oidc.delete_registration(&client_id, bearer(&headers)).await {
+async fn update(State(oidc): State<OidcService>, path: Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = async {
+        let client_id = path_client_id(path)?;
+        oidc.update_registration(&client_id, bearer(&headers), json_body(&headers, &body)?).await
+    }
+    .await;
+    match result {
+        Ok(info) => no_store(Json(info).into_response()),
+        Err(e) => failure(e),
+    }
+}
+
+async fn delete(State(oidc): State<OidcService>, path: Path<String>, headers: HeaderMap) -> Response {
+    let result = async { oidc.delete_registration(&path_client_id(path)?, bearer(&headers)).await }.await;
+    match result {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => failure(e),
     }

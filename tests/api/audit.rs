@@ -6,7 +6,11 @@ use crate::backend_tests;
 use crate::support::browser::form_in;
 use crate::support::{Backend, PASSWORD, TestApp};
 
-backend_tests!(logins_tokens_and_changes_are_audited_and_reported, tampering_with_the_audit_log_is_detected);
+backend_tests!(
+    logins_tokens_and_changes_are_audited_and_reported,
+    tampering_with_the_audit_log_is_detected,
+    report_csv_cells_never_start_a_formula
+);
 
 async fn failed_login(app: &TestApp, client: &crate::support::TestClient, username: &str) {
     let browser = app.browser();
@@ -117,4 +121,28 @@ async fn tampering_with_the_audit_log_is_detected(backend: Backend) {
     app.raw_sql("DELETE FROM audit_events WHERE seq = 4").await.unwrap();
     let deleted = app.get_api("/api/v1/audit/verify", &token).await.body;
     assert!(deleted["problems"].as_array().unwrap().iter().any(|p| p["seq"] == 5), "the gap is reported: {deleted}");
+}
+
+/// OWASP "CSV Injection": a cell starting with `=`, `+`, `-`, `@`, TAB or CR gets a leading `'`.
+async fn report_csv_cells_never_start_a_formula(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.org_tree().await;
+    let token = app.office_token().await;
+    let client = app.client().await;
+    // Names as they may sit in the database (written before the control-character rule, or
+    // straight into it): the API refuses a TAB or CR in a name today.
+    for (code, name) in [("APTIKA", "=HYPERLINK(\"http://x\")"), ("DINKES", "\t=1+2"), ("PUSKESMAS", "\r@SUM(1)")] {
+        app.raw_sql(&format!("UPDATE org_units SET name = '{name}' WHERE code = '{code}'")).await.unwrap();
+    }
+    let start = app.now();
+    for (user, unit) in [("budi", "APTIKA"), ("sari", "DINKES"), ("tono", "PUSKESMAS")] {
+        app.pegawai(user, unit).await;
+        app.code_for(&app.browser(), &client, user, &[]).await;
+    }
+    let period = format!("from={start}&to={}", app.now() + 1);
+    let csv = app.http.get(app.url(&format!("/api/v1/reports/org-units?{period}&format=csv"))).bearer_auth(&token);
+    let csv = csv.send().await.unwrap().text().await.unwrap();
+    for line in ["APTIKA,\"'=HYPERLINK(\"\"http://x\"\")\",1,", "DINKES,'\t=1+2,1,", "PUSKESMAS,\"'\r@SUM(1)\",1,"] {
+        assert!(csv.contains(line), "{line:?} missing from {csv:?}");
+    }
 }

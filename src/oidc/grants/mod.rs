@@ -29,9 +29,15 @@ pub struct TokenResponse {
 
 impl OidcService {
     /// Authenticates the client, then runs the requested grant.
+    /// `ip` is the caller's address, for the audit event of a failed client authentication.
     #[tracing::instrument(skip_all, fields(grant_type = params.get("grant_type")))]
-    pub async fn token(&self, creds: &ClientCredentials, params: &Params) -> Result<TokenResponse, OAuthError> {
-        let client = self.authenticate_client(creds).await?;
+    pub async fn token(
+        &self,
+        creds: &ClientCredentials,
+        params: &Params,
+        ip: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
+        let client = self.authenticate_client(creds, ip).await?;
         let grant_type = params.require("grant_type")?;
         let grant = GrantType::parse(grant_type)
             .ok_or_else(|| OAuthError::unsupported_grant_type(format!("grant_type {grant_type} is not supported")))?;

@@ -1,6 +1,6 @@
 //! `/api/v1/applications`: the directory profile of each relying party.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -8,7 +8,7 @@ use axum::{Json, Router};
 
 use crate::directory::ProfilePatch;
 
-use super::{AdminPrincipal, ApiError, JsonBody, if_match, with_etag};
+use super::{AdminPrincipal, ApiError, ApiPath, JsonBody, if_match, with_etag};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -24,7 +24,7 @@ async fn list(State(s): State<AppState>, AdminPrincipal(a): AdminPrincipal) -> R
 async fn show(
     State(s): State<AppState>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let app = s.directory.get_application(&a, &id).await?;
     Ok(with_etag(StatusCode::OK, app.version, &app))
@@ -33,7 +33,7 @@ async fn show(
 async fn update(
     State(s): State<AppState>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<ProfilePatch>,
 ) -> Result<Response, ApiError> {

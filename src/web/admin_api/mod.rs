@@ -6,6 +6,11 @@
 //!
 //! The OpenAPI 3.1 description is `openapi.json` beside this file, served at
 //! `/api/v1/openapi.json`; `tests/api/admin_openapi.rs` keeps it and these routes in step.
+//!
+//! Requests are read only through `JsonBody`, `ApiQuery` and `ApiPath`, which refuse control
+//! characters (`domain::text`) with a field error naming where they were: every string and
+//! member name of a body (a `password` may hold anything but NUL, a `description` may span
+//! lines), every query parameter and every path segment is checked before a handler runs.
 
 mod applications;
 mod audit;
@@ -17,7 +22,7 @@ mod users;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, RawPathParams, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -25,6 +30,7 @@ use axum::routing::get;
 use serde::de::DeserializeOwned;
 
 use crate::directory::{Actor, DirectoryError};
+use crate::domain::text::{TextKind, check_json, check_text};
 
 use super::AppState;
 use super::extract::ClientIp;
@@ -87,9 +93,41 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             return Err(ApiError::UnsupportedMediaType("application/json"));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(ApiError::from_body)?;
+        // Malformed JSON is left to the typed parse below, which says where it broke.
+        if let Ok(document) = serde_json::from_slice::<serde_json::Value>(&bytes) {
+            check_json(&document, &body_text_kind)
+                .map_err(|(path, e)| DirectoryError::invalid(&path, e.to_string()))?;
+        }
         serde_json::from_slice(&bytes)
             .map(JsonBody)
             .map_err(|e| ApiError::Directory(DirectoryError::invalid("body", e.to_string())))
+    }
+}
+
+/// The control-character rule of a body member (see `domain::text`).
+fn body_text_kind(member: &str) -> TextKind {
+    match member {
+        "password" => TextKind::Secret,
+        "description" => TextKind::Multiline,
+        _ => TextKind::Line,
+    }
+}
+
+/// Path segments whose errors become problem documents (field: the segment's name).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let invalid = |field: &str, reason: String| ApiError::Directory(DirectoryError::invalid(field, reason));
+        let raw = RawPathParams::from_request_parts(parts, state).await.map_err(|e| invalid("path", e.body_text()))?;
+        for (name, value) in &raw {
+            check_text(TextKind::Line, value).map_err(|e| invalid(name, e.to_string()))?;
+        }
+        let Path(value) =
+            Path::<T>::from_request_parts(parts, state).await.map_err(|e| invalid("path", e.body_text()))?;
+        Ok(ApiPath(value))
     }
 }
 
@@ -101,6 +139,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
         let query = parts.uri.query().unwrap_or("");
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let refused = check_text(TextKind::Line, &name).and_then(|()| check_text(TextKind::Line, &value));
+            refused.map_err(|e| {
+                ApiError::Directory(DirectoryError::invalid(&name.escape_debug().to_string(), e.to_string()))
+            })?;
+        }
         serde_urlencoded_query(query)
             .map(ApiQuery)
             .map_err(|e| ApiError::Directory(DirectoryError::invalid("query", e)))

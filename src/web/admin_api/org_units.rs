@@ -1,6 +1,6 @@
 //! `/api/v1/org-units`: the OPD tree.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -8,7 +8,7 @@ use axum::{Json, Router};
 
 use crate::directory::{DirectoryService, OrgUnitInput, OrgUnitPatch};
 
-use super::{AdminPrincipal, ApiError, JsonBody, if_match, with_etag};
+use super::{AdminPrincipal, ApiError, ApiPath, JsonBody, if_match, with_etag};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -34,7 +34,7 @@ async fn create(
 async fn show(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let unit = d.get_org_unit(&a, &code).await?;
     Ok(with_etag(StatusCode::OK, unit.version, &unit))
@@ -43,7 +43,7 @@ async fn show(
 async fn update(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<OrgUnitPatch>,
 ) -> Result<Response, ApiError> {
@@ -54,7 +54,7 @@ async fn update(
 async fn history(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(code): Path<String>,
+    ApiPath(code): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(serde_json::json!({ "items": d.org_unit_history(&a, &code).await? })).into_response())
 }

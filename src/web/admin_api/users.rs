@@ -1,6 +1,6 @@
 //! `/api/v1/users` and `/api/v1/roles`: people, their home units, roles and grants.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
@@ -8,7 +8,7 @@ use axum::{Json, Router};
 
 use crate::directory::{DirectoryService, GrantInput, RoleInput, UserInput, UserPatch, UserQuery};
 
-use super::{AdminPrincipal, ApiError, ApiQuery, JsonBody, if_match, with_etag};
+use super::{AdminPrincipal, ApiError, ApiPath, ApiQuery, JsonBody, if_match, with_etag};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -42,7 +42,7 @@ async fn create(
 async fn show(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let user = d.get_user(&a, &id).await?;
     Ok(with_etag(StatusCode::OK, user.version, &user))
@@ -51,7 +51,7 @@ async fn show(
 async fn update(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<UserPatch>,
 ) -> Result<Response, ApiError> {
@@ -62,7 +62,7 @@ async fn update(
 async fn history(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(serde_json::json!({ "items": d.user_history(&a, &id).await? })).into_response())
 }
@@ -70,7 +70,7 @@ async fn history(
 async fn grants(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     Ok(Json(serde_json::json!({ "items": d.list_grants(&a, &id).await? })).into_response())
 }
@@ -78,7 +78,7 @@ async fn grants(
 async fn grant(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     JsonBody(input): JsonBody<GrantInput>,
 ) -> Result<Response, ApiError> {
     Ok((StatusCode::CREATED, Json(d.grant_role(&a, &id, &input).await?)).into_response())
@@ -87,7 +87,7 @@ async fn grant(
 async fn revoke(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Path((id, grant_id)): Path<(String, String)>,
+    ApiPath((id, grant_id)): ApiPath<(String, String)>,
 ) -> Result<Response, ApiError> {
     d.revoke_grant(&a, &id, &grant_id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -96,7 +96,7 @@ async fn revoke(
 async fn reset_factors(
     State(d): State<DirectoryService>,
     AdminPrincipal(a): AdminPrincipal,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     d.reset_factors(&a, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
