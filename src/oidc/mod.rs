@@ -8,6 +8,8 @@ pub mod authorize;
 pub mod claims;
 pub mod client_auth;
 pub mod client_cache;
+mod client_keys;
+pub mod client_metadata;
 pub mod discovery;
 pub mod error;
 pub mod grants;
@@ -32,7 +34,7 @@ use crate::authn::AuthnService;
 use crate::clock::SharedClock;
 use crate::config::OidcConfig;
 use crate::directory::DirectoryService;
-use crate::keys::Keyring;
+use crate::keys::{JwksUriCache, Keyring};
 use crate::storage::Store;
 
 pub use authorize::{AuthorizationResponse, AuthorizeOutcome, ResponseMode};
@@ -50,6 +52,8 @@ pub struct OidcService {
     pub(crate) clock: SharedClock,
     pub(crate) authn: AuthnService,
     pub(crate) clients: Arc<client_cache::ClientCache>,
+    /// JWK Sets fetched from applications' `jwks_uri`s.
+    pub(crate) client_keys: Arc<JwksUriCache>,
     pub(crate) directory: DirectoryService,
     pub(crate) audit: AuditRecorder,
 }
@@ -65,7 +69,8 @@ impl OidcService {
     ) -> Self {
         let clients = Arc::new(client_cache::ClientCache::default());
         let audit = directory.audit().clone();
-        Self { store, keyring, config: Arc::new(config), clock, authn, clients, directory, audit }
+        let client_keys = Arc::new(JwksUriCache::new(config.jwks_uri.clone()));
+        Self { store, keyring, config: Arc::new(config), clock, authn, clients, client_keys, directory, audit }
     }
 
     /// Every registered application, for the office's listing.
