@@ -30,8 +30,7 @@ struct KeyServer {
 impl KeyServer {
     async fn start() -> KeyServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let mut server = KeyServer::default();
-        server.port = listener.local_addr().unwrap().port();
+        let server = KeyServer { port: listener.local_addr().unwrap().port(), ..Default::default() };
         let state = server.clone();
         let jwks = move || {
             let state = state.clone();
