@@ -72,17 +72,8 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, OAuthError>
         check_scope(scope)?;
     }
     let redirect_uris = raw.redirect_uris.unwrap_or_default();
-    if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
-        return Err(OAuthError::invalid_redirect_uri("redirect_uris is required for the authorization_code grant"));
-    }
-    let public = method == ClientAuthMethod::None;
-    for uri in &redirect_uris {
-        check_redirect_uri(uri, public).map_err(OAuthError::invalid_redirect_uri)?;
-    }
     let post_logout = raw.post_logout_redirect_uris.unwrap_or_default();
-    for uri in &post_logout {
-        check_redirect_uri(uri, public).map_err(|m| bad_meta(format!("post_logout_redirect_uris: {m}")))?;
-    }
+    check_redirect_uris(&redirect_uris, &post_logout, &grant_types, method)?;
     let display = [("client_uri", &raw.client_uri), ("logo_uri", &raw.logo_uri)];
     let legal = [("policy_uri", &raw.policy_uri), ("tos_uri", &raw.tos_uri)];
     for (field, value) in display.into_iter().chain(legal) {
@@ -129,6 +120,26 @@ fn grant_types(grants: Option<&[String]>, response_types: Option<&[String]>) -> 
         Some(_) => return Err(bad_meta("response_types must be [\"code\"] with the authorization_code grant")),
     }
     Ok(grant_types)
+}
+
+/// Both lists of redirect URIs; `redirect_uris` is required for the code grant.
+fn check_redirect_uris(
+    redirect_uris: &[String],
+    post_logout: &[String],
+    grant_types: &[GrantType],
+    method: ClientAuthMethod,
+) -> Result<(), OAuthError> {
+    if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
+        return Err(OAuthError::invalid_redirect_uri("redirect_uris is required for the authorization_code grant"));
+    }
+    let public = method == ClientAuthMethod::None;
+    for uri in redirect_uris {
+        check_redirect_uri(uri, public).map_err(OAuthError::invalid_redirect_uri)?;
+    }
+    for uri in post_logout {
+        check_redirect_uri(uri, public).map_err(|m| bad_meta(format!("post_logout_redirect_uris: {m}")))?;
+    }
+    Ok(())
 }
 
 /// `jwks` and `jwks_uri`: never both (RFC 7591 §2), a well-formed set of public keys, and one
