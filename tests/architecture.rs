@@ -45,6 +45,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("totp_rs", &["authn/totp.rs"]),
     ("webauthn_rs", &["authn/webauthn.rs"]),
     ("qrcode", &["authn/totp.rs"]),
+    ("reqwest", &["keys/jwks_uri/fetch.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK
 /// Sets and `claims` requests that are JSON by definition).

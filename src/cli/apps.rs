@@ -66,7 +66,9 @@ async fn create_app(app: &App, args: AppCreate) -> anyhow::Result<()> {
         post_logout_redirect_uris: Some(args.post_logout_uris),
         grant_types: (!args.grant_types.is_empty()).then_some(args.grant_types),
         token_endpoint_auth_method: auth_method,
-        id_token_signed_response_alg: args.id_token_alg,
+        // The command line keeps ES256 as its default (fast, compact); dynamic registration
+        // defaults to RS256 as OpenID Connect Dynamic Client Registration §2 requires.
+        id_token_signed_response_alg: args.id_token_alg.or_else(|| Some("ES256".to_owned())),
         scope: args.scope,
         jwks,
         ..Default::default()

@@ -73,6 +73,18 @@ pub struct RawOidc {
     pub session_ttl_secs: Option<i64>,
     pub interaction_ttl_secs: Option<i64>,
     pub open_registration: Option<bool>,
+    #[serde(default)]
+    pub jwks_uri: RawJwksUri,
+}
+
+/// `[oidc.jwks_uri]`: fetching the JWK Sets applications register by reference.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawJwksUri {
+    pub timeout_secs: Option<u64>,
+    pub max_bytes: Option<usize>,
+    pub cache_secs: Option<i64>,
+    pub allow_private_addresses: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -154,6 +166,25 @@ pub struct OidcConfig {
     pub interaction_ttl: i64,
     /// RFC 7591 §3: registration without an initial access token (development only).
     pub open_registration: bool,
+    pub jwks_uri: JwksUriConfig,
+}
+
+/// How Pintu fetches an application's `jwks_uri` (RFC 7591 §2): the fetch is a request to a
+/// URL an outsider chose, so it is bounded in time and size and kept off internal addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JwksUriConfig {
+    /// For the whole fetch: connecting, TLS, headers and body.
+    pub timeout: std::time::Duration,
+    /// Largest JWK Set accepted, in bytes.
+    pub max_bytes: usize,
+    /// How long a fetched set is used before it is fetched again.
+    pub cache_secs: i64,
+    /// Fetch from private (RFC 1918, unique-local) and loopback addresses too.
+    /// Link-local addresses (cloud metadata services) are refused regardless.
+    pub allow_private_addresses: bool,
+    /// Plain http to a loopback host; only when the issuer itself is a plain-http loopback
+    /// address (development and tests).
+    pub allow_http_loopback: bool,
 }
 
 /// argon2id cost (OWASP: m=19 MiB, t=2, p=1 by default).

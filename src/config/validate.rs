@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 use super::{
-    ConfigError, LogConfig, LogFormat, OidcConfig, PasswordConfig, RawOidc, RawPassword, RawWeb, RawWebauthn,
-    WebConfig, WebauthnConfig, problem,
+    ConfigError, JwksUriConfig, LogConfig, LogFormat, OidcConfig, PasswordConfig, RawJwksUri, RawOidc, RawPassword,
+    RawWeb, RawWebauthn, WebConfig, WebauthnConfig, problem,
 };
 
 fn default_issuer() -> Url {
@@ -176,6 +176,29 @@ pub(super) fn validate_oidc(raw: RawOidc, issuer: &Url, errors: &mut Vec<ConfigE
         session_ttl: positive("oidc.session_ttl_secs", raw.session_ttl_secs, 8 * 3600, errors),
         interaction_ttl: positive("oidc.interaction_ttl_secs", raw.interaction_ttl_secs, 900, errors),
         open_registration: raw.open_registration.unwrap_or(false),
+        jwks_uri: validate_jwks_uri(raw.jwks_uri, issuer, errors),
+    }
+}
+
+fn validate_jwks_uri(raw: RawJwksUri, issuer: &Url, errors: &mut Vec<ConfigError>) -> JwksUriConfig {
+    let timeout_secs = raw.timeout_secs.unwrap_or(5);
+    if !(1..=60).contains(&timeout_secs) {
+        errors.push(problem("oidc.jwks_uri.timeout_secs", "must be between 1 and 60"));
+    }
+    let max_bytes = raw.max_bytes.unwrap_or(64 * 1024);
+    if !(1024..=1024 * 1024).contains(&max_bytes) {
+        errors.push(problem("oidc.jwks_uri.max_bytes", "must be between 1024 and 1048576"));
+    }
+    let cache_secs = raw.cache_secs.unwrap_or(300);
+    if !(1..=86400).contains(&cache_secs) {
+        errors.push(problem("oidc.jwks_uri.cache_secs", "must be between 1 and 86400"));
+    }
+    JwksUriConfig {
+        timeout: std::time::Duration::from_secs(timeout_secs),
+        max_bytes,
+        cache_secs,
+        allow_private_addresses: raw.allow_private_addresses.unwrap_or(false),
+        allow_http_loopback: issuer.scheme() == "http" && is_loopback(issuer),
     }
 }
 

@@ -1,6 +1,8 @@
 //! Relying parties (applications): their registered metadata, in RFC 7591 vocabulary so the
 //! same structure serves storage, dynamic registration and the admin CLI.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{ClientId, Scope};
@@ -122,8 +124,27 @@ pub struct ClientMetadata {
     /// Public keys for `private_key_jwt` (RFC 7591 `jwks`, a JWK Set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<serde_json::Value>,
+    /// Where the application publishes its JWK Set instead (RFC 7591 `jwks_uri`; never with `jwks`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contacts: Vec<String>,
+    /// The application's home page (RFC 7591 §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    /// How the application uses people's data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_uri: Option<String>,
+    /// The application's terms of service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tos_uri: Option<String>,
+    /// Language-tagged forms of the human-readable fields (RFC 7591 §2.2), keyed as sent:
+    /// `client_name#en`, `logo_uri#id-ID`. Stored under this member; the RFC 7591 §3.2.1
+    /// representation puts each key back at the top level.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub localized: BTreeMap<String, String>,
 }
 
 impl Default for ClientMetadata {
@@ -137,7 +158,13 @@ impl Default for ClientMetadata {
             id_token_signed_response_alg: default_alg(),
             scope: None,
             jwks: None,
+            jwks_uri: None,
             contacts: Vec::new(),
+            client_uri: None,
+            logo_uri: None,
+            policy_uri: None,
+            tos_uri: None,
+            localized: BTreeMap::new(),
         }
     }
 }

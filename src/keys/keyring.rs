@@ -94,49 +94,17 @@ impl Keyring {
 
     /// Verifies a JWS with a client's registered JWK Set (RFC 7523 client assertions).
     pub fn verify_with_jwk_set(token: &str, jwks: &Value) -> Result<VerifiedJws, KeyError> {
-        let keys = jwks.get("keys").and_then(Value::as_array).ok_or(KeyError::BadSignature)?;
-        let verifiers: Vec<(Option<String>, Box<dyn JwsVerifier>)> = keys
-            .iter()
-            .filter_map(|k| {
-                let jwk = Jwk::from_map(k.as_object()?.clone()).ok()?;
-                let verifier = verifier_for(&jwk)?;
-                Some((jwk.key_id().map(str::to_owned), verifier))
-            })
-            .collect();
-        let (payload, header) = josekit::jws::deserialize_compact_with_selector(token, |header| {
-            let alg = header.algorithm();
-            let kid = header.key_id();
-            Ok(verifiers
-                .iter()
-                // A key without `kid` matches any header `kid`; a named key only its own.
-                .find(|(k, v)| {
-                    Some(v.algorithm().name()) == alg && (kid.is_none() || k.is_none() || k.as_deref() == kid)
-                })
-                .map(|(_, v)| v.as_ref()))
-        })
-        .map_err(|_| KeyError::BadSignature)?;
-        verified(payload, &header)
+        super::client_jwks::verify_with_jwk_set(token, jwks)
     }
 }
 
-fn verified(payload: Vec<u8>, header: &JwsHeader) -> Result<VerifiedJws, KeyError> {
+pub(super) fn verified(payload: Vec<u8>, header: &JwsHeader) -> Result<VerifiedJws, KeyError> {
     let claims: Map<String, Value> = serde_json::from_slice(&payload).map_err(|_| KeyError::BadSignature)?;
     Ok(VerifiedJws {
         typ: header.token_type().map(str::to_owned),
         alg: header.algorithm().unwrap_or_default().to_owned(),
         claims,
     })
-}
-
-/// A verifier for a client's public key; only the algorithms Pintu accepts.
-fn verifier_for(jwk: &Jwk) -> Option<Box<dyn JwsVerifier>> {
-    let alg = jwk.algorithm();
-    match jwk.key_type() {
-        "EC" if alg.is_none_or(|a| a == "ES256") => ES256.verifier_from_jwk(jwk).ok().map(|v| Box::new(v) as _),
-        "RSA" if alg.is_none_or(|a| a == "RS256") => RS256.verifier_from_jwk(jwk).ok().map(|v| Box::new(v) as _),
-        "OKP" if alg.is_none_or(|a| a == "EdDSA") => EdDSA.verifier_from_jwk(jwk).ok().map(|v| Box::new(v) as _),
-        _ => None,
-    }
 }
 
 fn generate(alg: SigningAlg, sealer: &Sealer, now: i64) -> Result<SigningKeyRow, KeyError> {

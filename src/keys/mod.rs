@@ -1,11 +1,17 @@
 //! Keys: the key-encryption key (KEK) that seals private keys at rest, the keyring of token
-//! signing keys, JWKS publication and JWS verification. The only place (with `oidc/tokens.rs`)
-//! that uses josekit.
+//! signing keys, JWKS publication and JWS verification, and applications' own public keys
+//! (registered inline or fetched from their `jwks_uri`). The only place (with `oidc/tokens.rs`)
+//! that uses josekit, and the only place that makes outgoing HTTP requests (reqwest, in
+//! `jwks_uri/fetch.rs`).
 
+mod client_jwks;
+mod jwks_uri;
 mod keyring;
 mod sealing;
 mod thumbprint;
 
+pub use client_jwks::{MAX_CLIENT_KEYS, check_client_jwks};
+pub use jwks_uri::{JwksUriCache, JwksUriError, REFETCH_INTERVAL_SECS, check_jwks_uri};
 pub use keyring::{Keyring, VerifiedJws};
 pub use sealing::Sealer;
 pub use thumbprint::jwk_thumbprint;

@@ -17,7 +17,6 @@ use serde_json::Value;
 
 use crate::audit::AuditEvent;
 use crate::domain::{ClientAuthMethod, ClientId, RelyingParty};
-use crate::keys::Keyring;
 
 use super::{OAuthError, OidcService, Params, check_parameter, secure_eq, token_hash};
 
@@ -231,8 +230,7 @@ impl OidcService {
     /// RFC 7523 §3 / OIDC Core §9: signature with the client's keys, iss = sub = client_id,
     /// our token endpoint or issuer in aud, unexpired, short-lived, `jti` never seen before.
     async fn check_client_assertion(&self, client: &RelyingParty, assertion: &str) -> Result<bool, OAuthError> {
-        let Some(jwks) = &client.metadata.jwks else { return Ok(false) };
-        let Ok(jws) = Keyring::verify_with_jwk_set(assertion, jwks) else { return Ok(false) };
+        let Some(jws) = self.verify_with_client_keys(client, assertion).await else { return Ok(false) };
         let c = &jws.claims;
         let id = client.client_id.as_str();
         let now = self.now();

@@ -8,6 +8,8 @@ pub mod authorize;
 pub mod claims;
 pub mod client_auth;
 pub mod client_cache;
+mod client_keys;
+pub mod client_metadata;
 pub mod discovery;
 pub mod error;
 pub mod grants;
@@ -28,7 +30,7 @@ use crate::authn::AuthnService;
 use crate::clock::SharedClock;
 use crate::config::OidcConfig;
 use crate::directory::DirectoryService;
-use crate::keys::Keyring;
+use crate::keys::{JwksUriCache, Keyring};
 use crate::storage::Store;
 
 pub use crate::authn::secret::{random_token, secure_eq, token_hash};
@@ -47,6 +49,8 @@ pub struct OidcService {
     pub(crate) clock: SharedClock,
     pub(crate) authn: AuthnService,
     pub(crate) clients: Arc<client_cache::ClientCache>,
+    /// JWK Sets fetched from applications' `jwks_uri`s.
+    pub(crate) client_keys: Arc<JwksUriCache>,
     pub(crate) directory: DirectoryService,
     pub(crate) audit: AuditRecorder,
     /// Pending interactions, kept by the protocol-neutral SSO core.
@@ -65,7 +69,19 @@ impl OidcService {
         let clients = Arc::new(client_cache::ClientCache::default());
         let audit = directory.audit().clone();
         let interactions = crate::sso::Interactions::new(store.clone(), clock.clone(), config.interaction_ttl);
-        Self { store, keyring, config: Arc::new(config), clock, authn, clients, directory, audit, interactions }
+        let client_keys = Arc::new(JwksUriCache::new(config.jwks_uri.clone()));
+        Self {
+            store,
+            keyring,
+            config: Arc::new(config),
+            clock,
+            authn,
+            clients,
+            client_keys,
+            directory,
+            audit,
+            interactions,
+        }
     }
 
     /// Every registered application, for the office's listing.

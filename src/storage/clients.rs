@@ -83,6 +83,8 @@ const INSERT_INITIAL_TOKEN: &str =
     "INSERT INTO initial_access_tokens (token_hash, description, created_at, expires_at) VALUES ($1, $2, $3, $4)";
 const USE_INITIAL_TOKEN: &str = "UPDATE initial_access_tokens SET used_at = $2 \
      WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
+const COUNT_USABLE_INITIAL_TOKEN: &str = "SELECT COUNT(*) FROM initial_access_tokens \
+     WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2";
 
 pub struct Clients<'a> {
     db: &'a Db,
@@ -108,6 +110,39 @@ impl<'a> Clients<'a> {
                 .map(|r| r.rows_affected())
         })?;
         Ok(())
+    }
+
+    /// Creates a client and consumes an RFC 7591 initial access token, both or neither (one
+    /// transaction). `false`, with nothing written, when the token is unknown, expired or
+    /// already used.
+    pub async fn insert_with_initial_access_token(
+        &self,
+        new: &NewClient,
+        token_hash: &str,
+    ) -> Result<bool, StorageError> {
+        let metadata = serde_json::to_string(&new.metadata).map_err(|e| corrupt("clients", e))?;
+        let mut tx = self.db.begin().await?;
+        let used = on_tx!(&mut tx, |conn| sqlx::query(USE_INITIAL_TOKEN)
+            .bind(token_hash)
+            .bind(new.now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if used != 1 {
+            return Ok(false); // dropping the transaction rolls it back
+        }
+        on_tx!(&mut tx, |conn| sqlx::query(INSERT)
+            .bind(new.client_id.as_str())
+            .bind(&new.secret_hash)
+            .bind(&metadata)
+            .bind(new.pre_approved)
+            .bind(&new.registration_token_hash)
+            .bind(new.now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn find(&self, client_id: &str) -> Result<Option<RelyingParty>, StorageError> {
@@ -215,11 +250,11 @@ impl<'a> Clients<'a> {
         Ok(())
     }
 
-    /// Marks an initial access token used. `false` if it is unknown, expired or already used.
-    pub async fn use_initial_access_token(&self, token_hash: &str, now: i64) -> Result<bool, StorageError> {
-        let n = on_pool!(self.db, |pool| {
-            sqlx::query(USE_INITIAL_TOKEN).bind(token_hash).bind(now).execute(pool).await.map(|r| r.rows_affected())
+    /// Whether an initial access token is known, unexpired and unused (nothing is written).
+    pub async fn initial_access_token_is_usable(&self, token_hash: &str, now: i64) -> Result<bool, StorageError> {
+        let (n,): (i64,) = on_pool!(self.db, |pool| {
+            sqlx::query_as(COUNT_USABLE_INITIAL_TOKEN).bind(token_hash).bind(now).fetch_one(pool).await
         })?;
-        Ok(n == 1)
+        Ok(n > 0)
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use crate::backend_tests;
 use crate::support::{Backend, TestApp};
 
-async fn register(app: &TestApp, token: Option<&str>, body: &Value) -> (u16, Value) {
+pub(crate) async fn register(app: &TestApp, token: Option<&str>, body: &Value) -> (u16, Value) {
     let mut req = app.http.post(app.url("/oauth2/register")).json(body);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -83,7 +83,7 @@ async fn invalid_metadata_gets_rfc7591_errors(backend: Backend) {
             "invalid_client_metadata",
         ),
         (
-            json!({"redirect_uris": ["https://a.go.id/cb"], "jwks_uri": "https://a.go.id/jwks"}),
+            json!({"redirect_uris": ["https://a.go.id/cb"], "jwks_uri": "http://a.go.id/jwks"}),
             "invalid_client_metadata",
         ),
         (json!({"redirect_uris": "https://a.go.id/cb"}), "invalid_client_metadata"),

@@ -309,3 +309,5 @@ conformance!(
     revoking_a_grant_marks_its_access_tokens_revoked,
     client_assertion_ids_are_accepted_once,
 );
+
+mod clients;
