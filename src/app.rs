@@ -12,7 +12,8 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::directory::DirectoryService;
 use crate::keys::{Keyring, Sealer};
-use crate::oidc::OidcService;
+use crate::oidc::{OidcParts, OidcService};
+use crate::sso::{Sso, SsoLifetimes};
 use crate::storage::Store;
 use crate::web::state::Published;
 use crate::web::views::Views;
@@ -52,14 +53,23 @@ impl App {
             .with_passkeys(&config.webauthn);
         let audit = AuditRecorder::new(store.clone(), clock.clone());
         let directory = DirectoryService::new(store.clone(), clock.clone(), audit, authn.clone());
-        let oidc =
-            OidcService::new(store.clone(), Arc::new(keyring), config.oidc.clone(), clock, authn, directory.clone());
+        let lifetimes = SsoLifetimes { session: config.oidc.session_ttl, interaction: config.oidc.interaction_ttl };
+        let sso = Sso::new(&store, &clock, authn.clone(), directory.audit().clone(), lifetimes);
+        let oidc = OidcService::new(OidcParts {
+            store: store.clone(),
+            keyring: Arc::new(keyring),
+            config: config.oidc.clone(),
+            clock,
+            authn,
+            directory: directory.clone(),
+            sso: sso.clone(),
+        });
         let views = Views::load(&config.web.themes_dir, &config.web.theme)
             .map_err(anyhow::Error::msg)
             .context("cannot load the theme")?;
         let published = Published::from_service(&oidc);
         let web = Arc::new(config.web.clone());
-        let state = AppState { oidc, directory, views: Arc::new(views), web, store, published };
+        let state = AppState { oidc, sso, directory, views: Arc::new(views), web, store, published };
         Ok(Self { state, created_kek })
     }
 

@@ -231,7 +231,7 @@ impl OidcService {
         let Some(found) = live.into_iter().find(|s| s.id.as_str() == target) else {
             return Err(InteractionError::Expired);
         };
-        self.end_session(&found.id).await?;
+        self.sessions.end(&found.id).await?;
         let event = AuditEvent::sessions_revoked(&format!("user:{}", user.id), &user, "ended from the account page");
         self.audit.record_or_log(event).await;
         Ok(())

@@ -47,7 +47,7 @@ impl OidcService {
             sub == session.user_id.as_str() && sid.as_deref().is_none_or(|s| s == session.id.as_str())
         });
         if hint_matches {
-            self.end_session(&session.id).await?;
+            self.sessions.end(&session.id).await?;
             let client = client_id.map(crate::domain::ClientId::new);
             self.audit.record_or_log(AuditEvent::logged_out(&user, client.as_ref())).await;
             return Ok(LogoutOutcome::Done(target));
@@ -93,7 +93,7 @@ impl OidcService {
         let target: LogoutTarget =
             serde_json::from_value(target).map_err(|e| InteractionError::OAuth(OAuthError::server(e)))?;
         if let Some((session, user)) = self.find_session(session_cookie).await? {
-            self.end_session(&session.id).await?;
+            self.sessions.end(&session.id).await?;
             self.audit.record_or_log(AuditEvent::logged_out(&user, None)).await;
         }
         Ok(target)

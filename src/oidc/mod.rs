@@ -19,7 +19,6 @@ pub mod logout;
 pub mod params;
 pub mod registration;
 pub mod revocation;
-pub mod session;
 pub mod tokens;
 pub mod userinfo;
 
@@ -30,6 +29,7 @@ use crate::authn::AuthnService;
 use crate::clock::SharedClock;
 use crate::config::OidcConfig;
 use crate::directory::DirectoryService;
+use crate::domain::{SsoSession, User};
 use crate::keys::{JwksUriCache, Keyring};
 use crate::storage::Store;
 
@@ -53,22 +53,29 @@ pub struct OidcService {
     pub(crate) client_keys: Arc<JwksUriCache>,
     pub(crate) directory: DirectoryService,
     pub(crate) audit: AuditRecorder,
-    /// Pending interactions, kept by the protocol-neutral SSO core.
+    /// Pending interactions, SSO sessions and the sign-in flow: the protocol-neutral core.
     pub(crate) interactions: crate::sso::Interactions,
+    pub(crate) sessions: crate::sso::Sessions,
+    pub(crate) sign_in: crate::sso::SignIn,
+}
+
+/// What the OIDC provider is built from.
+pub struct OidcParts {
+    pub store: Store,
+    pub keyring: Arc<Keyring>,
+    pub config: OidcConfig,
+    pub clock: SharedClock,
+    pub authn: AuthnService,
+    pub directory: DirectoryService,
+    pub sso: crate::sso::Sso,
 }
 
 impl OidcService {
-    pub fn new(
-        store: Store,
-        keyring: Arc<Keyring>,
-        config: OidcConfig,
-        clock: SharedClock,
-        authn: AuthnService,
-        directory: DirectoryService,
-    ) -> Self {
+    pub fn new(parts: OidcParts) -> Self {
+        let OidcParts { store, keyring, config, clock, authn, directory, sso } = parts;
         let clients = Arc::new(client_cache::ClientCache::default());
         let audit = directory.audit().clone();
-        let interactions = crate::sso::Interactions::new(store.clone(), clock.clone(), config.interaction_ttl);
+        let crate::sso::Sso { interactions, sessions, sign_in } = sso;
         let client_keys = Arc::new(JwksUriCache::new(config.jwks_uri.clone()));
         Self {
             store,
@@ -81,7 +88,19 @@ impl OidcService {
             directory,
             audit,
             interactions,
+            sessions,
+            sign_in,
         }
+    }
+
+    /// The live session behind a cookie value, if it is active and its user is enabled.
+    pub async fn find_session(&self, cookie: Option<&str>) -> Result<Option<(SsoSession, User)>, OAuthError> {
+        Ok(self.sessions.find(cookie).await?)
+    }
+
+    /// The password hasher at the configured cost (for accounts created in tests and tools).
+    pub fn password_hasher(&self) -> crate::authn::PasswordHasherService {
+        self.authn.hasher()
     }
 
     /// Every registered application, for the office's listing.

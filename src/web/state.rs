@@ -14,6 +14,8 @@ use super::views::Views;
 #[derive(Clone)]
 pub struct AppState {
     pub oidc: OidcService,
+    /// The protocol-neutral SSO core (interactions, sessions, sign-in), shared with `oidc`.
+    pub sso: crate::sso::Sso,
     pub directory: DirectoryService,
     pub views: Arc<Views>,
     pub web: Arc<WebConfig>,

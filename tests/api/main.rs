@@ -28,5 +28,6 @@ mod refresh;
 mod registration;
 mod registration_rules;
 mod rp;
+mod sso;
 mod token;
 mod userinfo;

@@ -1,8 +1,9 @@
-//! What follows once a person has authenticated inside an interaction (password or second
-//! factor): the next page, a code, or a refusal; and the audit record of failed attempts.
+//! What follows once the sign-in flow (`sso::flow`) authenticated a person inside an
+//! authorization interaction: the next page, a code, or a refusal.
 
-use crate::audit::AuditEvent;
-use crate::domain::{RelyingParty, User};
+use crate::domain::RelyingParty;
+use crate::oidc::{OAuthError, PendingInteraction};
+use crate::sso::{Authenticated, SignInError};
 
 use super::super::interaction::{InteractionError, grant_of};
 use super::{AuthorizeOutcome, Decision, InteractionStage, OidcService, ValidRequest};
@@ -49,41 +50,30 @@ impl OidcService {
         })
     }
 
-    /// A person authenticated at the login step (password or passkey): audit it, start the
-    /// SSO session and continue. Returns the new session cookie with the next step.
-    pub(super) async fn logged_in(
+    /// The sign-in flow ended (a new session, or one stepped up): resume the authorization
+    /// where it stopped. Returns the session cookie to set with the next step.
+    pub(super) async fn resume_signed_in(
         &self,
         form: (&str, &str),
         req: &ValidRequest,
         client: &RelyingParty,
-        user: crate::domain::User,
-        authn: crate::domain::AuthnContext,
-        source_ip: Option<&str>,
+        signed_in: Authenticated,
     ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
-        let authn = authn.capped(user.profile.level_ceiling);
-        let event = AuditEvent::login_succeeded(&user, Some(&client.client_id), &authn.amr, authn.level);
-        self.audit.record_or_log(event.from_ip(source_ip)).await;
-        let (session, cookie) = self.create_session(&user, authn).await?;
-        let decision = self.decide(client, req, Some((session, user)), true).await.map_err(InteractionError::OAuth)?;
+        let found = Some((signed_in.session, signed_in.user));
+        let decision = self.decide(client, req, found, true).await.map_err(InteractionError::OAuth)?;
         let outcome = self.continue_interaction(form.0, form.1, req, client, decision).await?;
-        Ok((Some(cookie), outcome))
+        Ok((Some(signed_in.cookie), outcome))
     }
+}
 
-    /// Records a failed login against the account the name matched, if any (never the name
-    /// itself: people type passwords into the wrong field).
-    pub(super) async fn audit_failed_login(
-        &self,
-        account: Option<&User>,
-        client: &RelyingParty,
-        source_ip: Option<&str>,
-        why: &str,
-    ) {
-        let reason = match (why, account.is_some()) {
-            ("throttled" | "invalid second factor", _) => why,
-            (_, true) => "invalid password",
-            (_, false) => "unknown account",
-        };
-        let event = AuditEvent::login_failed(account, Some(&client.client_id), reason);
-        self.audit.record_or_log(event.from_ip(source_ip)).await;
+/// A sign-in step that failed, as the page that asks again (`again`) shows it.
+pub(super) fn sign_in_problem(e: SignInError, again: impl FnOnce() -> Box<PendingInteraction>) -> InteractionError {
+    match e {
+        SignInError::InvalidCredentials => InteractionError::InvalidCredentials(again()),
+        SignInError::Throttled { until } => InteractionError::Throttled { pending: again(), until },
+        SignInError::InvalidSecondFactor => InteractionError::InvalidSecondFactor(again()),
+        SignInError::Passkey(problem) => InteractionError::Passkey { pending: again(), problem },
+        SignInError::Expired => InteractionError::Expired,
+        SignInError::Failed(cause) => InteractionError::OAuth(OAuthError::server(cause)),
     }
 }

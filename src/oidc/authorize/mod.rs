@@ -17,7 +17,7 @@ use super::interaction::{InteractionError, grant_of, request_of};
 use super::{
     InteractionStage, OAuthError, OidcService, Params, PendingInteraction, StepUpMethods, random_token, token_hash,
 };
-use crate::sso::{InteractionKind, PendingRequest};
+use crate::sso::{Attempt, InteractionKind, PendingRequest};
 
 /// Where the browser goes next, and with which parameters.
 #[derive(Debug, Clone)]
@@ -252,29 +252,15 @@ impl OidcService {
         let interaction = self.load_interaction(interaction_id, InteractionKind::AuthorizeLogin, csrf).await?;
         let req = request_of(&interaction)?;
         let client = self.client_of(&req).await?;
-        let result = self.authn.authenticate_password(login, password, source_ip, self.now()).await;
+        let at = Attempt { client: Some(&client.client_id), source_ip };
         let again = || {
             let name = client.display_name().to_owned();
             Box::new(self.pending(interaction.id.clone(), csrf.to_owned(), InteractionStage::Login, &req, name))
         };
-        let (user, authn) = match result {
-            Ok(found) => found,
-            Err(refused) => {
-                let account = refused.account.as_deref();
-                return Err(match refused.error {
-                    crate::authn::AuthnError::Throttled { until } => {
-                        self.audit_failed_login(account, &client, source_ip, "throttled").await;
-                        InteractionError::Throttled { pending: again(), until }
-                    }
-                    crate::authn::AuthnError::InvalidCredentials => {
-                        self.audit_failed_login(account, &client, source_ip, "").await;
-                        InteractionError::InvalidCredentials(again())
-                    }
-                    e => InteractionError::OAuth(OAuthError::server(e)),
-                });
-            }
-        };
-        self.logged_in((&interaction.id, csrf), &req, &client, user, authn, source_ip).await
+        match self.sign_in.with_password(at, login, password).await {
+            Ok(signed_in) => self.resume_signed_in((&interaction.id, csrf), &req, &client, signed_in).await,
+            Err(e) => Err(continuation::sign_in_problem(e, again)),
+        }
     }
 
     /// Consent form submitted. `approve == false` answers the client with `access_denied`.

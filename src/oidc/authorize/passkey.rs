@@ -1,14 +1,14 @@
 //! Passkey login from the login page: no name typed, the browser offers the person's passkeys
 //! (conditional UI, or a button), and a verified assertion starts the SSO session at level 3.
 
-use crate::audit::AuditEvent;
 use crate::authn::AuthnError;
 use crate::authn::webauthn::PasskeyProblem;
 
 use super::super::interaction::{InteractionError, request_of};
+use super::continuation::sign_in_problem;
 use super::{AuthorizeOutcome, InteractionStage, OidcService};
 use crate::oidc::OAuthError;
-use crate::sso::InteractionKind;
+use crate::sso::{Attempt, InteractionKind};
 
 /// Ceremony options for the page's script, or why none can be given (the script shows it).
 pub type PasskeyOptions = Result<serde_json::Value, PasskeyProblem>;
@@ -46,22 +46,14 @@ impl OidcService {
         let interaction = self.load_interaction(interaction_id, InteractionKind::AuthorizeLogin, csrf).await?;
         let req = request_of(&interaction)?;
         let client = self.client_of(&req).await?;
-        match self.authn.finish_passkey_login(&interaction.id, None, &[], response, self.now()).await {
-            Ok((user, authn)) => self.logged_in((&interaction.id, csrf), &req, &client, user, authn, source_ip).await,
-            Err(e @ (AuthnError::Passkey(_) | AuthnError::InvalidCredentials)) => {
-                let problem = match e {
-                    AuthnError::Passkey(p) => p,
-                    _ => PasskeyProblem::Rejected,
-                };
-                let why = format!("passkey {}", problem.code());
-                let event = AuditEvent::login_failed(None, Some(&client.client_id), &why);
-                self.audit.record_or_log(event.from_ip(source_ip)).await;
-                let name = client.display_name().to_owned();
-                let pending =
-                    self.pending(interaction.id.clone(), csrf.to_owned(), InteractionStage::Login, &req, name);
-                Err(InteractionError::Passkey { pending: Box::new(pending), problem })
-            }
-            Err(e) => Err(InteractionError::OAuth(OAuthError::server(e))),
+        let at = Attempt { client: Some(&client.client_id), source_ip };
+        let again = || {
+            let name = client.display_name().to_owned();
+            Box::new(self.pending(interaction.id.clone(), csrf.to_owned(), InteractionStage::Login, &req, name))
+        };
+        match self.sign_in.with_passkey(at, &interaction.id, response).await {
+            Ok(signed_in) => self.resume_signed_in((&interaction.id, csrf), &req, &client, signed_in).await,
+            Err(e) => Err(sign_in_problem(e, again)),
         }
     }
 }

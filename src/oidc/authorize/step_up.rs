@@ -1,16 +1,14 @@
-//! The step-up of an interaction: a person whose session is below the level the request needs
-//! gives a TOTP or recovery code, or uses a passkey; the session's level, methods and
-//! `auth_time` are raised under a new cookie token, and the flow continues where it stopped.
+//! The step-up of an authorization interaction: a person whose session is below the level the
+//! request needs gives a TOTP or recovery code, or uses a passkey (`sso::flow` raises the
+//! session under a new cookie token), and the authorization continues where it stopped.
 
-use crate::audit::AuditEvent;
-use crate::authn::AuthnError;
-use crate::domain::{AuthnContext, RelyingParty, SsoSession, User};
+use crate::domain::{RelyingParty, SsoSession, User};
 use crate::sso::interaction::LoadedInteraction;
+use crate::sso::{Attempt, InteractionKind, SignInError};
 
 use super::super::interaction::{InteractionError, request_of};
+use super::continuation::sign_in_problem;
 use super::{AuthorizeOutcome, InteractionStage, OidcService, StepUpMethods, ValidRequest};
-use crate::oidc::{OAuthError, random_token, token_hash};
-use crate::sso::InteractionKind;
 
 /// Everything a step-up form is checked against.
 struct StepUp {
@@ -69,19 +67,12 @@ impl OidcService {
         if !methods.code {
             return Err(InteractionError::InvalidSecondFactor(self.step_up_again(&s, csrf, methods)));
         }
-        let authn = match self.authn.check_second_factor(&s.user, code, source_ip, self.now()).await {
-            Ok(authn) => authn,
-            Err(AuthnError::Throttled { until }) => {
-                self.audit_failed_login(Some(&s.user), &s.client, source_ip, "throttled").await;
-                return Err(InteractionError::Throttled { pending: self.step_up_again(&s, csrf, methods), until });
-            }
-            Err(AuthnError::InvalidCredentials) => {
-                self.audit_failed_login(Some(&s.user), &s.client, source_ip, "invalid second factor").await;
-                return Err(InteractionError::InvalidSecondFactor(self.step_up_again(&s, csrf, methods)));
-            }
-            Err(e) => return Err(InteractionError::OAuth(OAuthError::server(e))),
-        };
-        self.stepped_up(s, csrf, authn, source_ip).await
+        let at = Attempt { client: Some(&s.client.client_id), source_ip };
+        let found = (s.session.clone(), s.user.clone());
+        match self.sign_in.step_up_with_code(at, found, code).await {
+            Ok(signed_in) => self.resume_signed_in((&s.interaction.id, csrf), &s.req, &s.client, signed_in).await,
+            Err(e) => Err(sign_in_problem(e, || self.step_up_again(&s, csrf, methods))),
+        }
     }
 
     /// Options for the step-up page's passkey request: the session owner's credentials.
@@ -107,42 +98,15 @@ impl OidcService {
         source_ip: Option<&str>,
     ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
         let s = self.step_up(interaction_id, csrf, session_cookie).await?;
-        let now = self.now();
-        let id = s.interaction.id.clone();
-        match self.authn.finish_passkey_login(&id, Some(&s.user), &s.session.authn.amr, response, now).await {
-            Ok((_, authn)) => self.stepped_up(s, csrf, authn, source_ip).await,
-            Err(AuthnError::Passkey(problem)) => {
-                let why = format!("passkey {}", problem.code());
-                let event = AuditEvent::login_failed(Some(&s.user), Some(&s.client.client_id), &why);
-                self.audit.record_or_log(event.from_ip(source_ip)).await;
+        let at = Attempt { client: Some(&s.client.client_id), source_ip };
+        let found = (s.session.clone(), s.user.clone());
+        match self.sign_in.step_up_with_passkey(at, &s.interaction.id, found, response).await {
+            Ok(signed_in) => self.resume_signed_in((&s.interaction.id, csrf), &s.req, &s.client, signed_in).await,
+            Err(e @ SignInError::Passkey(_)) => {
                 let methods = self.step_up_methods(&s).await?;
-                Err(InteractionError::Passkey { pending: self.step_up_again(&s, csrf, methods), problem })
+                Err(sign_in_problem(e, || self.step_up_again(&s, csrf, methods)))
             }
-            Err(AuthnError::InvalidCredentials) => Err(InteractionError::Expired),
-            Err(e) => Err(InteractionError::OAuth(OAuthError::server(e))),
+            Err(e) => Err(sign_in_problem(e, || self.step_up_again(&s, csrf, StepUpMethods::default()))),
         }
-    }
-
-    /// Raises the session (never lowers it), under a new cookie token, and continues.
-    async fn stepped_up(
-        &self,
-        s: StepUp,
-        csrf: &str,
-        authn: AuthnContext,
-        source_ip: Option<&str>,
-    ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
-        let authn = authn.capped(s.user.profile.level_ceiling);
-        if authn.level < s.session.authn.level {
-            return Err(InteractionError::Expired);
-        }
-        let cookie = random_token();
-        self.store.sessions().set_authn(&s.session.id, &authn, &token_hash(&cookie)).await?;
-        let event = AuditEvent::login_succeeded(&s.user, Some(&s.client.client_id), &authn.amr, authn.level);
-        self.audit.record_or_log(event.from_ip(source_ip)).await;
-        let session = SsoSession { authn, ..s.session };
-        let decision =
-            self.decide(&s.client, &s.req, Some((session, s.user)), true).await.map_err(InteractionError::OAuth)?;
-        let outcome = self.continue_interaction(&s.interaction.id, csrf, &s.req, &s.client, decision).await?;
-        Ok((Some(cookie), outcome))
     }
 }

@@ -1,0 +1,194 @@
+//! The sign-in flow that belongs to no protocol: a password or a passkey at the login step
+//! starts an SSO session; a second factor or a passkey raises it (step-up). Each ends in one
+//! `Authenticated` outcome (the session as it now stands, the person, the cookie to set), and
+//! the protocol that started the interaction resumes its own request from it: an OIDC
+//! authorization decides between consent and a code; SAML and CIBA will answer their way.
+//! Every attempt is audited here, successes and failures alike, on behalf of the application
+//! that asked.
+
+use crate::audit::{AuditEvent, AuditRecorder};
+use crate::authn::webauthn::PasskeyProblem;
+use crate::authn::{AuthnError, AuthnService};
+use crate::clock::SharedClock;
+use crate::domain::{AuthnContext, ClientId, SsoSession, User};
+use crate::storage::StorageError;
+
+use super::sessions::Sessions;
+
+/// On whose behalf and from where a person signs in, for the audit log.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    /// The application whose request is waiting, if any.
+    pub client: Option<&'a ClientId>,
+    pub source_ip: Option<&'a str>,
+}
+
+/// A person signed in or stepped up: the session as it now stands, and its new cookie value.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub session: SsoSession,
+    pub user: User,
+    pub cookie: String,
+}
+
+/// Why a sign-in step did not succeed; the page shows the form again, saying why.
+#[derive(Debug, thiserror::Error)]
+pub enum SignInError {
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Too many failures for this name, account or address, until `until` (unix seconds).
+    #[error("too many failed attempts")]
+    Throttled { until: i64 },
+    #[error("invalid second factor")]
+    InvalidSecondFactor,
+    #[error("passkey refused: {0}")]
+    Passkey(PasskeyProblem),
+    /// The step cannot apply any more (it would lower the session, its ceremony is gone).
+    #[error("the sign-in step no longer applies")]
+    Expired,
+    #[error(transparent)]
+    Failed(AuthnError),
+}
+
+impl From<StorageError> for SignInError {
+    fn from(e: StorageError) -> Self {
+        SignInError::Failed(AuthnError::Storage(e))
+    }
+}
+
+/// Runs the sign-in steps. Cheap to clone.
+#[derive(Clone)]
+pub struct SignIn {
+    authn: AuthnService,
+    sessions: Sessions,
+    audit: AuditRecorder,
+    clock: SharedClock,
+}
+
+impl SignIn {
+    pub fn new(authn: AuthnService, sessions: Sessions, audit: AuditRecorder, clock: SharedClock) -> Self {
+        Self { authn, sessions, audit, clock }
+    }
+
+    /// A login name and password at the login step: a new session.
+    pub async fn with_password(
+        &self,
+        at: Attempt<'_>,
+        login: &str,
+        password: &str,
+    ) -> Result<Authenticated, SignInError> {
+        match self.authn.authenticate_password(login, password, at.source_ip, self.clock.now()).await {
+            Ok((user, authn)) => self.start(at, user, authn).await,
+            Err(refused) => {
+                let account = refused.account.as_deref();
+                Err(match refused.error {
+                    AuthnError::Throttled { until } => {
+                        self.failed(at, account, "throttled").await;
+                        SignInError::Throttled { until }
+                    }
+                    AuthnError::InvalidCredentials => {
+                        let why = if account.is_some() { "invalid password" } else { "unknown account" };
+                        self.failed(at, account, why).await;
+                        SignInError::InvalidCredentials
+                    }
+                    other => SignInError::Failed(other),
+                })
+            }
+        }
+    }
+
+    /// A passkey assertion at the login step (no name typed): a new session. `ceremony` is
+    /// what the options were issued under (the interaction).
+    pub async fn with_passkey(
+        &self,
+        at: Attempt<'_>,
+        ceremony: &str,
+        response: &str,
+    ) -> Result<Authenticated, SignInError> {
+        match self.authn.finish_passkey_login(ceremony, None, &[], response, self.clock.now()).await {
+            Ok((user, authn)) => self.start(at, user, authn).await,
+            Err(AuthnError::Passkey(problem)) => Err(self.passkey_failed(at, None, problem).await),
+            Err(AuthnError::InvalidCredentials) => Err(self.passkey_failed(at, None, PasskeyProblem::Rejected).await),
+            Err(e) => Err(SignInError::Failed(e)),
+        }
+    }
+
+    /// A TOTP or recovery code raising `session` (step-up).
+    pub async fn step_up_with_code(
+        &self,
+        at: Attempt<'_>,
+        (session, user): (SsoSession, User),
+        code: &str,
+    ) -> Result<Authenticated, SignInError> {
+        match self.authn.check_second_factor(&user, code, at.source_ip, self.clock.now()).await {
+            Ok(authn) => self.raise(at, (session, user), authn).await,
+            Err(AuthnError::Throttled { until }) => {
+                self.failed(at, Some(&user), "throttled").await;
+                Err(SignInError::Throttled { until })
+            }
+            Err(AuthnError::InvalidCredentials) => {
+                self.failed(at, Some(&user), "invalid second factor").await;
+                Err(SignInError::InvalidSecondFactor)
+            }
+            Err(e) => Err(SignInError::Failed(e)),
+        }
+    }
+
+    /// A passkey assertion raising `session` (step-up); the session's earlier methods are kept.
+    pub async fn step_up_with_passkey(
+        &self,
+        at: Attempt<'_>,
+        ceremony: &str,
+        (session, user): (SsoSession, User),
+        response: &str,
+    ) -> Result<Authenticated, SignInError> {
+        let now = self.clock.now();
+        match self.authn.finish_passkey_login(ceremony, Some(&user), &session.authn.amr, response, now).await {
+            Ok((_, authn)) => self.raise(at, (session, user), authn).await,
+            Err(AuthnError::Passkey(problem)) => Err(self.passkey_failed(at, Some(&user), problem).await),
+            Err(AuthnError::InvalidCredentials) => Err(SignInError::Expired),
+            Err(e) => Err(SignInError::Failed(e)),
+        }
+    }
+
+    /// Starts the session of a person who just signed in, capped to their ceiling.
+    async fn start(&self, at: Attempt<'_>, user: User, authn: AuthnContext) -> Result<Authenticated, SignInError> {
+        let authn = authn.capped(user.profile.level_ceiling);
+        self.succeeded(at, &user, &authn).await;
+        let (session, cookie) = self.sessions.create(&user, authn).await?;
+        Ok(Authenticated { session, user, cookie })
+    }
+
+    /// Raises a session (never lowers it) under a new cookie token.
+    async fn raise(
+        &self,
+        at: Attempt<'_>,
+        (session, user): (SsoSession, User),
+        authn: AuthnContext,
+    ) -> Result<Authenticated, SignInError> {
+        let authn = authn.capped(user.profile.level_ceiling);
+        if authn.level < session.authn.level {
+            return Err(SignInError::Expired);
+        }
+        let cookie = self.sessions.raise(&session, &authn).await?;
+        self.succeeded(at, &user, &authn).await;
+        Ok(Authenticated { session: SsoSession { authn, ..session }, user, cookie })
+    }
+
+    async fn succeeded(&self, at: Attempt<'_>, user: &User, authn: &AuthnContext) {
+        let event = AuditEvent::login_succeeded(user, at.client, &authn.amr, authn.level);
+        self.audit.record_or_log(event.from_ip(at.source_ip)).await;
+    }
+
+    /// Records a failed attempt against the account it concerned, if any (never the typed
+    /// name: people type passwords into the wrong field).
+    async fn failed(&self, at: Attempt<'_>, account: Option<&User>, why: &str) {
+        let event = AuditEvent::login_failed(account, at.client, why);
+        self.audit.record_or_log(event.from_ip(at.source_ip)).await;
+    }
+
+    async fn passkey_failed(&self, at: Attempt<'_>, account: Option<&User>, problem: PasskeyProblem) -> SignInError {
+        self.failed(at, account, &format!("passkey {}", problem.code())).await;
+        SignInError::Passkey(problem)
+    }
+}
