@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 
+use crate::account::AccountService;
 use crate::audit::AuditRecorder;
 use crate::authn::{AuthnService, PasswordHasherService};
 use crate::clock::SharedClock;
@@ -55,6 +56,7 @@ impl App {
         let directory = DirectoryService::new(store.clone(), clock.clone(), audit, authn.clone());
         let lifetimes = SsoLifetimes { session: config.oidc.session_ttl, interaction: config.oidc.interaction_ttl };
         let sso = Sso::new(&store, &clock, authn.clone(), directory.audit().clone(), lifetimes);
+        let (authn_for_account, clock_for_account) = (authn.clone(), clock.clone());
         let oidc = OidcService::new(OidcParts {
             store: store.clone(),
             keyring: Arc::new(keyring),
@@ -64,12 +66,20 @@ impl App {
             directory: directory.clone(),
             sso: sso.clone(),
         });
+        let account = AccountService::new(
+            store.clone(),
+            authn_for_account,
+            sso.clone(),
+            directory.audit().clone(),
+            clock_for_account,
+            config.oidc.issuer.clone(),
+        );
         let views = Views::load(&config.web.themes_dir, &config.web.theme)
             .map_err(anyhow::Error::msg)
             .context("cannot load the theme")?;
         let published = Published::from_service(&oidc);
         let web = Arc::new(config.web.clone());
-        let state = AppState { oidc, sso, directory, views: Arc::new(views), web, store, published };
+        let state = AppState { oidc, sso, account, directory, views: Arc::new(views), web, store, published };
         Ok(Self { state, created_kek })
     }
 

@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("federation", 4),
     ("sso", 5),
     ("oidc", 6),
+    ("account", 6),
     ("saml", 6),
     ("signing", 6),
     ("web", 7),

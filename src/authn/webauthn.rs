@@ -22,6 +22,9 @@ use crate::storage::{Ceremony, PasskeyRecord, StorageError};
 
 use super::{AuthnError, AuthnService};
 
+/// Ceremony options for a page's script, or why none can be given (the script shows it).
+pub type PasskeyOptions = Result<serde_json::Value, PasskeyProblem>;
+
 pub const PURPOSE_REGISTER: &str = "register";
 /// Login without a name: the browser offers whichever passkey the person picks.
 pub const PURPOSE_LOGIN: &str = "login";

@@ -1,8 +1,6 @@
 //! OAuth 2.0 and OpenID Connect, without HTTP: every endpoint is a service method that takes
 //! parsed parameters and returns an outcome or an `OAuthError`; `web/` renders them.
 
-pub mod account;
-pub mod account_passkeys;
 pub mod admin;
 pub mod authorize;
 pub mod claims;

@@ -6,8 +6,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use crate::oidc::account::{PasswordChange, TotpPage};
-use crate::oidc::interaction::InteractionError;
+use crate::account::AccountError;
+use crate::account::{PasswordChange, TotpPage};
 
 use super::error::{PageKind, error_page, page};
 use super::extract::ClientIp;
@@ -28,7 +28,7 @@ async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
 async fn enrollment_page(state: &AppState, lang: &str, headers: &HeaderMap, error: Option<&str>) -> Response {
     let secure = state.web.secure_cookies;
     let session = cookies::get(headers, cookies::SESSION, secure);
-    match state.oidc.totp_page(session.as_deref()).await {
+    match state.account.totp_page(session.as_deref()).await {
         Ok(TotpPage::Enrolled { recovery_codes_left }) => {
             let view = TotpView { enrolled: true, recovery_codes_left, ..TotpView::default() };
             page(&state.views, StatusCode::OK, "account_totp.html", lang, &view)
@@ -55,7 +55,7 @@ async fn enrollment_page(state: &AppState, lang: &str, headers: &HeaderMap, erro
 async fn confirm(State(state): State<AppState>, headers: HeaderMap, f: BoundForm) -> Response {
     let lang = f.lang;
     let (csrf, code) = (f.form.get("csrf_token").unwrap_or(""), f.form.get("code").unwrap_or(""));
-    match state.oidc.confirm_totp(&f.id, csrf, code, f.session.as_deref()).await {
+    match state.account.confirm_totp(&f.id, csrf, code, f.session.as_deref()).await {
         Ok(Some(recovery_codes)) => {
             let view = TotpView { recovery_codes, ..TotpView::default() };
             page(&state.views, StatusCode::OK, "account_totp.html", lang, &view)
@@ -65,11 +65,14 @@ async fn confirm(State(state): State<AppState>, headers: HeaderMap, f: BoundForm
     }
 }
 
-pub(super) fn failure(state: &AppState, lang: &str, e: &InteractionError) -> Response {
+pub(super) fn failure(state: &AppState, lang: &str, e: &AccountError) -> Response {
     match e {
-        InteractionError::Expired => error_page(&state.views, lang, PageKind::SignInFirst, None),
-        InteractionError::Csrf => error_page(&state.views, lang, PageKind::Forbidden, None),
-        _ => error_page(&state.views, lang, PageKind::Server, None),
+        AccountError::SignInFirst => error_page(&state.views, lang, PageKind::SignInFirst, None),
+        AccountError::Csrf => error_page(&state.views, lang, PageKind::Forbidden, None),
+        AccountError::Failed(cause) => {
+            tracing::error!(error = %cause, "account page failed");
+            error_page(&state.views, lang, PageKind::Server, None)
+        }
     }
 }
 
@@ -113,7 +116,7 @@ pub(super) async fn render_overview(
 ) -> Response {
     let secure = state.web.secure_cookies;
     let session = cookies::get(headers, cookies::SESSION, secure);
-    let o = match state.oidc.account_overview(session.as_deref()).await {
+    let o = match state.account.account_overview(session.as_deref()).await {
         Ok(o) => o,
         Err(e) => return failure(state, lang, &e),
     };
@@ -180,7 +183,7 @@ async fn change_password(
     let (lang, form) = (f.lang, &f.form);
     let (current, new) = (form.get("current_password").unwrap_or(""), form.get("new_password").unwrap_or(""));
     let csrf = form.get("csrf_token").unwrap_or("");
-    let changed = state.oidc.change_password((&f.id, csrf), f.session.as_deref(), current, new, ip.as_deref()).await;
+    let changed = state.account.change_password((&f.id, csrf), f.session.as_deref(), current, new, ip.as_deref()).await;
     let notice = match changed {
         Ok(PasswordChange::Changed) => Notice::ok("account_password_changed"),
         Ok(PasswordChange::WrongCurrent) => Notice::error("account_wrong_password"),
@@ -194,7 +197,8 @@ async fn change_password(
 async fn end_session(State(state): State<AppState>, headers: HeaderMap, f: BoundForm) -> Response {
     let lang = f.lang;
     let csrf = f.form.get("csrf_token").unwrap_or("");
-    match state.oidc.end_own_session((&f.id, csrf), f.session.as_deref(), f.form.get("session").unwrap_or("")).await {
+    match state.account.end_own_session((&f.id, csrf), f.session.as_deref(), f.form.get("session").unwrap_or("")).await
+    {
         Ok(()) => {
             let notice = Notice::ok("account_session_ended");
             render_overview(&state, lang, &headers, Some(notice)).await

@@ -10,8 +10,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use crate::account::AccountError;
+use crate::account::FactorChange;
 use crate::authn::webauthn::PasskeyProblem;
-use crate::oidc::account_passkeys::FactorChange;
 use crate::oidc::interaction::InteractionError;
 
 use super::account::{Notice, failure as account_failure, render_overview};
@@ -104,23 +105,28 @@ async fn step_up(State(state): State<AppState>, ClientIp(ip): ClientIp, f: Bound
 
 async fn register_options(State(state): State<AppState>, f: BoundForm) -> Response {
     let lang = f.lang;
-    match state.oidc.passkey_registration_options((&f.id, csrf(&f)), f.session.as_deref()).await {
+    match state.account.passkey_registration_options((&f.id, csrf(&f)), f.session.as_deref()).await {
         Ok(None) => json_error(&state, lang, StatusCode::FORBIDDEN, "sign_in_again", "account_passkey_sign_in_again"),
         Ok(Some(options)) => options_response(&state, lang, Ok(options)),
-        Err(e) => options_response(&state, lang, Err(e)),
+        Err(AccountError::SignInFirst) => options_response(&state, lang, Err(InteractionError::Expired)),
+        Err(AccountError::Csrf) => options_response(&state, lang, Err(InteractionError::Csrf)),
+        Err(AccountError::Failed(cause)) => {
+            tracing::error!(error = %cause, "passkey registration options failed");
+            json_error(&state, lang, StatusCode::INTERNAL_SERVER_ERROR, "server_error", "error_server")
+        }
     }
 }
 
 async fn register(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, f: BoundForm) -> Response {
     let name = f.form.get("name").unwrap_or("");
     let session = f.session.as_deref();
-    let result = state.oidc.register_passkey((&f.id, csrf(&f)), session, name, credential(&f), ip.as_deref()).await;
+    let result = state.account.register_passkey((&f.id, csrf(&f)), session, name, credential(&f), ip.as_deref()).await;
     changed(&state, f.lang, &headers, result, false).await
 }
 
 async fn remove(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap, f: BoundForm) -> Response {
     let id = f.form.get("passkey").unwrap_or("");
-    let result = state.oidc.remove_passkey((&f.id, csrf(&f)), f.session.as_deref(), id, ip.as_deref()).await;
+    let result = state.account.remove_passkey((&f.id, csrf(&f)), f.session.as_deref(), id, ip.as_deref()).await;
     changed(&state, f.lang, &headers, result, false).await
 }
 
@@ -130,7 +136,7 @@ async fn remove_totp(
     headers: HeaderMap,
     f: BoundForm,
 ) -> Response {
-    let result = state.oidc.remove_totp((&f.id, csrf(&f)), f.session.as_deref(), ip.as_deref()).await;
+    let result = state.account.remove_totp((&f.id, csrf(&f)), f.session.as_deref(), ip.as_deref()).await;
     changed(&state, f.lang, &headers, result, true).await
 }
 
@@ -139,7 +145,7 @@ async fn changed(
     state: &AppState,
     lang: &'static str,
     headers: &HeaderMap,
-    result: Result<FactorChange, InteractionError>,
+    result: Result<FactorChange, AccountError>,
     totp: bool,
 ) -> Response {
     let notice = match result {

@@ -16,6 +16,8 @@ pub struct AppState {
     pub oidc: OidcService,
     /// The protocol-neutral SSO core (interactions, sessions, sign-in), shared with `oidc`.
     pub sso: crate::sso::Sso,
+    /// The account pages' self-service.
+    pub account: crate::account::AccountService,
     pub directory: DirectoryService,
     pub views: Arc<Views>,
     pub web: Arc<WebConfig>,

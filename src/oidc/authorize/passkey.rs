@@ -2,7 +2,6 @@
 //! (conditional UI, or a button), and a verified assertion starts the SSO session at level 3.
 
 use crate::authn::AuthnError;
-use crate::authn::webauthn::PasskeyProblem;
 
 use super::super::interaction::{InteractionError, request_of};
 use super::continuation::sign_in_problem;
@@ -10,8 +9,7 @@ use super::{AuthorizeOutcome, InteractionStage, OidcService};
 use crate::oidc::OAuthError;
 use crate::sso::{Attempt, InteractionKind};
 
-/// Ceremony options for the page's script, or why none can be given (the script shows it).
-pub type PasskeyOptions = Result<serde_json::Value, PasskeyProblem>;
+pub use crate::authn::webauthn::PasskeyOptions;
 
 pub(crate) fn options_result(
     result: Result<serde_json::Value, AuthnError>,

@@ -3,13 +3,11 @@
 //! page's interaction like the page's other forms.
 
 use crate::authn::AuthnError;
-use crate::authn::webauthn::PasskeyProblem;
+use crate::authn::webauthn::{PasskeyOptions, PasskeyProblem};
 use crate::domain::User;
+use crate::sso::InteractionKind;
 
-use super::account::RECENT_AUTH;
-use super::authorize::passkey::{PasskeyOptions, options_result};
-use super::interaction::InteractionError;
-use super::{OAuthError, OidcService};
+use super::{AccountError, AccountService, RECENT_AUTH};
 
 /// How a factor change on the account page went.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,17 +20,13 @@ pub enum FactorChange {
     SignInAgain,
 }
 
-fn server(e: AuthnError) -> InteractionError {
-    InteractionError::OAuth(OAuthError::server(e))
-}
-
-impl OidcService {
+impl AccountService {
     async fn recent_account_form(
         &self,
         form: (&str, &str),
         session_cookie: Option<&str>,
-    ) -> Result<Option<User>, InteractionError> {
-        let (session, user) = self.account_form(form.0, form.1, session_cookie).await?;
+    ) -> Result<Option<User>, AccountError> {
+        let (session, user) = self.form(InteractionKind::Account, form, session_cookie).await?;
         Ok((self.now() - session.authn.auth_time <= RECENT_AUTH).then_some(user))
     }
 
@@ -42,11 +36,15 @@ impl OidcService {
         &self,
         form: (&str, &str),
         session_cookie: Option<&str>,
-    ) -> Result<Option<PasskeyOptions>, InteractionError> {
+    ) -> Result<Option<PasskeyOptions>, AccountError> {
         let Some(user) = self.recent_account_form(form, session_cookie).await? else {
             return Ok(None);
         };
-        options_result(self.authn.start_passkey_registration(&user, form.0, self.now()).await).map(Some)
+        match self.authn.start_passkey_registration(&user, form.0, self.now()).await {
+            Ok(options) => Ok(Some(Ok(options))),
+            Err(AuthnError::Passkey(problem)) => Ok(Some(Err(problem))),
+            Err(other) => Err(other.into()),
+        }
     }
 
     /// Verifies the authenticator's answer and stores the credential under `name`.
@@ -57,7 +55,7 @@ impl OidcService {
         name: &str,
         response: &str,
         source_ip: Option<&str>,
-    ) -> Result<FactorChange, InteractionError> {
+    ) -> Result<FactorChange, AccountError> {
         let Some(user) = self.recent_account_form(form, session_cookie).await? else {
             return Ok(FactorChange::SignInAgain);
         };
@@ -72,7 +70,7 @@ impl OidcService {
                 self.audit_own_change(&user, "factor.passkey.refused", detail, source_ip).await;
                 Ok(FactorChange::Refused(problem))
             }
-            Err(e) => Err(server(e)),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -83,7 +81,7 @@ impl OidcService {
         form: (&str, &str),
         session_cookie: Option<&str>,
         source_ip: Option<&str>,
-    ) -> Result<FactorChange, InteractionError> {
+    ) -> Result<FactorChange, AccountError> {
         let Some(user) = self.recent_account_form(form, session_cookie).await? else {
             return Ok(FactorChange::SignInAgain);
         };
@@ -91,7 +89,7 @@ impl OidcService {
         let removed = self.store.factors().reset_in(&mut tx, &user.id).await?;
         tx.commit().await?;
         if removed == 0 {
-            return Err(InteractionError::Expired);
+            return Err(AccountError::SignInFirst);
         }
         self.audit_own_change(&user, "factor.totp.remove", serde_json::json!({}), source_ip).await;
         Ok(FactorChange::TotpRemoved)
@@ -104,10 +102,10 @@ impl OidcService {
         session_cookie: Option<&str>,
         passkey_id: &str,
         source_ip: Option<&str>,
-    ) -> Result<FactorChange, InteractionError> {
-        let (_, user) = self.account_form(form.0, form.1, session_cookie).await?;
-        if !self.authn.remove_passkey(&user, passkey_id).await.map_err(server)? {
-            return Err(InteractionError::Expired);
+    ) -> Result<FactorChange, AccountError> {
+        let (_, user) = self.form(InteractionKind::Account, form, session_cookie).await?;
+        if !self.authn.remove_passkey(&user, passkey_id).await? {
+            return Err(AccountError::SignInFirst);
         }
         let detail = serde_json::json!({ "passkey": passkey_id });
         self.audit_own_change(&user, "factor.passkey.remove", detail, source_ip).await;
