@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::ClientId;
+use super::{ClientId, Scope};
 
 /// OAuth 2.0 Multiple Response Types §2.1 and Form Post Response Mode §2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,8 +22,8 @@ pub struct ValidRequest {
     pub redirect_uri: String,
     pub response_mode: ResponseMode,
     pub state: Option<String>,
-    /// Granted-to-be scope, space-delimited and canonical.
-    pub scope: String,
+    /// Granted-to-be scope, parsed once.
+    pub scope: Scope,
     pub nonce: Option<String>,
     pub code_challenge: Option<String>,
     /// `prompt` values: none, login, consent, select_account.

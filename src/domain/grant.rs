@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AuthnContext, ClientId, GrantId, SessionId, UserId};
+use super::{AuthnContext, ClientId, GrantId, Scope, SessionId, UserId};
 
 /// A grant as stored.
 #[derive(Debug, Clone)]
@@ -15,8 +15,8 @@ pub struct Grant {
     pub client_id: ClientId,
     pub user_id: Option<UserId>,
     pub session_id: Option<SessionId>,
-    /// Granted scope, space-delimited.
-    pub scope: String,
+    /// Granted scope.
+    pub scope: Scope,
     /// The OIDC `claims` request (JSON), kept for the userinfo endpoint.
     pub claims: Option<String>,
     /// `offline_access` was granted: refresh tokens outlive the SSO session.
@@ -32,7 +32,7 @@ pub struct CodeData {
     pub user_id: UserId,
     pub session_id: SessionId,
     pub redirect_uri: String,
-    pub scope: String,
+    pub scope: Scope,
     pub nonce: Option<String>,
     /// RFC 7636 S256 challenge; `None` when the client sent none.
     pub code_challenge: Option<String>,
@@ -47,7 +47,7 @@ pub struct RefreshData {
     pub client_id: ClientId,
     pub user_id: UserId,
     pub session_id: SessionId,
-    pub scope: String,
+    pub scope: Scope,
     pub authn: AuthnContext,
 }
 

@@ -82,9 +82,32 @@ impl std::fmt::Display for Scope {
     }
 }
 
+/// Stored and sent as the RFC 6749 §3.3 space-delimited string, so a request, a code's
+/// payload or a refresh family carries the scope parsed once and reads back the same.
+impl serde::Serialize for Scope {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Scope {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Scope::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scope_travels_as_its_string() {
+        let scope = Scope::parse("openid email").unwrap();
+        assert_eq!(serde_json::to_string(&scope).unwrap(), "\"email openid\"");
+        assert_eq!(serde_json::from_str::<Scope>("\"openid  email\"").unwrap(), scope);
+        assert!(serde_json::from_str::<Scope>("\"a\\\\b\"").is_err());
+    }
 
     #[test]
     fn scope_is_parsed_sorted_and_deduplicated() {

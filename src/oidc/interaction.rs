@@ -128,7 +128,7 @@ impl OidcService {
             client_name,
             login_hint: req.login_hint.clone(),
             ui_locales: req.ui_locales.clone(),
-            scopes: req.scope.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            scopes: req.scope.iter().map(str::to_owned).collect(),
             passkey_login: self.authn.passkeys_available(),
         }
     }

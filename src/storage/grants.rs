@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::domain::grant::{CodeData, Consumable, Consumed, Grant, RefreshData};
-use crate::domain::{ClientId, GrantId, SessionId, UserId};
+use crate::domain::{ClientId, GrantId, Scope, SessionId, UserId};
 
 use super::{Db, StorageError, corrupt, on_pool};
 
@@ -139,7 +139,7 @@ impl<'a> Grants<'a> {
                 .bind(g.client_id.as_str())
                 .bind(g.user_id.as_ref().map(UserId::as_str))
                 .bind(g.session_id.as_ref().map(SessionId::as_str))
-                .bind(&g.scope)
+                .bind(g.scope.to_string())
                 .bind(&g.claims)
                 .bind(g.offline)
                 .bind(g.created_at)
@@ -156,17 +156,20 @@ impl<'a> Grants<'a> {
     pub async fn find(&self, id: &GrantId) -> Result<Option<Grant>, StorageError> {
         let row: Option<GrantRow> =
             on_pool!(self.db, |pool| sqlx::query_as(FIND_GRANT).bind(id.as_str()).fetch_optional(pool).await)?;
-        Ok(row.map(|r| Grant {
-            id: GrantId::new(r.0),
-            client_id: ClientId::new(r.1),
-            user_id: r.2.map(UserId::new),
-            session_id: r.3.map(SessionId::new),
-            scope: r.4,
-            claims: r.5,
-            offline: r.6,
-            created_at: r.7,
-            revoked_at: r.8,
-        }))
+        row.map(|r| {
+            Ok(Grant {
+                id: GrantId::new(r.0),
+                client_id: ClientId::new(r.1),
+                user_id: r.2.map(UserId::new),
+                session_id: r.3.map(SessionId::new),
+                scope: Scope::parse(&r.4).map_err(|e| corrupt("grants", e))?,
+                claims: r.5,
+                offline: r.6,
+                created_at: r.7,
+                revoked_at: r.8,
+            })
+        })
+        .transpose()
     }
 
     /// Revokes a grant: its refresh tokens and access tokens stop working. Idempotent.

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pintu::domain::grant::{CodeData, Consumed, Grant};
-use pintu::domain::{AuthnContext, ClientId, ClientMetadata, GrantId, SessionId, User, UserId};
+use pintu::domain::{AuthnContext, ClientId, ClientMetadata, GrantId, Scope, SessionId, User, UserId};
 use pintu::storage::{NewClient, NewSession, NewUser, PresentedRefresh, Rotation, StorageError, Store};
 
 async fn sqlite() -> Store {
@@ -89,7 +89,7 @@ async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> (Gr
         client_id: client.clone(),
         user_id: Some(u.user.id.clone()),
         session_id: Some(session.id.clone()),
-        scope: "openid".into(),
+        scope: Scope::parse("openid").unwrap(),
         claims: None,
         offline: false,
         created_at: 1,
@@ -100,7 +100,7 @@ async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> (Gr
         user_id: u.user.id.clone(),
         session_id: session.id.clone(),
         redirect_uri: "https://a.go.id/cb".into(),
-        scope: "openid".into(),
+        scope: Scope::parse("openid").unwrap(),
         nonce: None,
         code_challenge: None,
         authn: AuthnContext::password(1),

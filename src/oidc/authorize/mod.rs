@@ -127,7 +127,7 @@ impl OidcService {
             redirect_uri: target.redirect_uri.clone(),
             response_mode,
             state: target.state.clone(),
-            scope: scope.to_string(),
+            scope,
             nonce: params.get("nonce").map(str::to_owned),
             code_challenge,
             prompt,
@@ -198,7 +198,7 @@ impl OidcService {
         if req.has_prompt("consent") {
             return Ok(true);
         }
-        let requested = Scope::parse(&req.scope).unwrap_or_default();
+        let requested = &req.scope;
         let granted = self.store.sessions().find_consent(&user.id, &client.client_id).await?;
         let granted = granted.map(|g| Scope::parse(&g).unwrap_or_default()).unwrap_or_default();
         Ok(!requested.is_subset_of(&granted))
@@ -296,7 +296,7 @@ impl OidcService {
         }
         let granted = self.store.sessions().find_consent(&user.id, &req.client_id).await?;
         let granted = granted.map(|g| Scope::parse(&g).unwrap_or_default()).unwrap_or_default();
-        let scope = granted.union(&Scope::parse(&req.scope).unwrap_or_default());
+        let scope = granted.union(&req.scope);
         self.store.sessions().save_consent(&user.id, &req.client_id, &scope.to_string(), self.now()).await?;
         // The interaction's grant id makes a double submit issue one code.
         self.issue_code(&req, &session, &user, grant_of(interaction_id)).await?.ok_or(InteractionError::Expired)
@@ -320,7 +320,7 @@ impl OidcService {
         id: GrantId,
     ) -> Result<Option<AuthorizationResponse>, OAuthError> {
         let now = self.now();
-        let scope = Scope::parse(&req.scope).unwrap_or_default();
+        let scope = &req.scope;
         let grant = Grant {
             id,
             client_id: req.client_id.clone(),

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
 use crate::domain::grant::{CodeData, Consumed};
-use crate::domain::{GrantId, GrantType, RelyingParty, Scope};
+use crate::domain::{GrantId, GrantType, RelyingParty};
 
 use super::TokenResponse;
 use crate::oidc::tokens::{AccessTokenSpec, IdTokenSpec};
@@ -64,14 +64,14 @@ impl OidcService {
         let (access_token, expires_in) = self.mint_access_token(&AccessTokenSpec {
             client_id: &client.client_id,
             subject: user.id.as_str(),
-            scope: &data.scope,
+            scope: &data.scope.to_string(),
             grant_id: Some(grant_id),
             authn: Some(&data.authn),
         })?;
-        let scope = Scope::parse(&data.scope).unwrap_or_default();
+        let scope = &data.scope;
         let id_token = if scope.contains("openid") {
-            let mut extra = self.id_token_claims(&user, &scope, data.id_token_claims.as_ref());
-            extra.extend(self.id_token_directory_claims(client, &user, &scope).await?);
+            let mut extra = self.id_token_claims(&user, scope, data.id_token_claims.as_ref());
+            extra.extend(self.id_token_directory_claims(client, &user, scope).await?);
             Some(self.mint_id_token(IdTokenSpec {
                 client,
                 subject: &user.id,
@@ -90,7 +90,7 @@ impl OidcService {
             expires_in,
             refresh_token,
             id_token,
-            scope: data.scope.clone(),
+            scope: data.scope.to_string(),
             user: Some(user.id.clone()),
         })
     }

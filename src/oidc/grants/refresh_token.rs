@@ -89,7 +89,7 @@ impl OidcService {
         }
         let scope = match requested {
             Some(scope) => scope,
-            None => Scope::parse(&data.scope).unwrap_or_default(),
+            None => data.scope.clone(),
         };
         let (access_token, expires_in) = self.mint_access_token(&AccessTokenSpec {
             client_id: &client.client_id,
@@ -190,9 +190,8 @@ impl OidcService {
 }
 
 /// RFC 6749 §6: a requested scope must not exceed the original grant.
-fn narrowed_scope(original: &str, requested: &Scope) -> Result<(), OAuthError> {
-    let original = Scope::parse(original).unwrap_or_default();
-    if requested.is_subset_of(&original) {
+fn narrowed_scope(original: &Scope, requested: &Scope) -> Result<(), OAuthError> {
+    if requested.is_subset_of(original) {
         Ok(())
     } else {
         Err(OAuthError::invalid_scope("the requested scope exceeds the original grant"))
@@ -210,8 +209,8 @@ mod tests {
 
     #[test]
     fn refresh_scope_may_narrow_but_not_widen() {
-        assert!(narrowed_scope("openid email", &scope("openid")).is_ok());
-        assert!(narrowed_scope("openid", &scope("openid email")).is_err());
+        assert!(narrowed_scope(&scope("openid email"), &scope("openid")).is_ok());
+        assert!(narrowed_scope(&scope("openid"), &scope("openid email")).is_err());
     }
 
     fn family(client: &ClientId, generation: i64, rotated_at: Option<i64>) -> RefreshFamily {
@@ -219,7 +218,7 @@ mod tests {
             client_id: client.clone(),
             user_id: UserId::new("u"),
             session_id: SessionId::new("s"),
-            scope: "openid".into(),
+            scope: scope("openid"),
             authn: AuthnContext::password(0),
         };
         let state = RefreshState { offline: false, session_active: true, user_active: true };
