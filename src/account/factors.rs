@@ -2,6 +2,7 @@
 //! like TOTP), remove one, turn TOTP off. Each is audited; the forms are bound to the session and the account
 //! page's interaction like the page's other forms.
 
+use crate::audit::AdminChange;
 use crate::authn::AuthnError;
 use crate::authn::webauthn::{PasskeyOptions, PasskeyProblem};
 use crate::domain::User;
@@ -62,12 +63,12 @@ impl AccountService {
         match self.authn.finish_passkey_registration(&user, form.0, name, response, self.now()).await {
             Ok(record) => {
                 let detail = serde_json::json!({ "passkey": record.id, "name": record.name });
-                self.audit_own_change(&user, "factor.passkey.enroll", detail, source_ip).await;
+                self.audit_own_change(&user, AdminChange::FactorPasskeyEnroll, detail, source_ip).await;
                 Ok(FactorChange::Registered)
             }
             Err(AuthnError::Passkey(problem)) => {
                 let detail = serde_json::json!({ "refused": problem.code() });
-                self.audit_own_change(&user, "factor.passkey.refused", detail, source_ip).await;
+                self.audit_own_change(&user, AdminChange::FactorPasskeyRefused, detail, source_ip).await;
                 Ok(FactorChange::Refused(problem))
             }
             Err(e) => Err(e.into()),
@@ -91,7 +92,7 @@ impl AccountService {
         if removed == 0 {
             return Err(AccountError::SignInFirst);
         }
-        self.audit_own_change(&user, "factor.totp.remove", serde_json::json!({}), source_ip).await;
+        self.audit_own_change(&user, AdminChange::FactorTotpRemove, serde_json::json!({}), source_ip).await;
         Ok(FactorChange::TotpRemoved)
     }
 
@@ -108,7 +109,7 @@ impl AccountService {
             return Err(AccountError::SignInFirst);
         }
         let detail = serde_json::json!({ "passkey": passkey_id });
-        self.audit_own_change(&user, "factor.passkey.remove", detail, source_ip).await;
+        self.audit_own_change(&user, AdminChange::FactorPasskeyRemove, detail, source_ip).await;
         Ok(FactorChange::PasskeyRemoved)
     }
 }

@@ -7,10 +7,10 @@
 mod factors;
 mod pages;
 
-use crate::audit::{AuditEvent, AuditRecorder};
+use crate::audit::{AdminChange, AuditEvent, AuditRecorder};
 use crate::authn::{AuthnError, AuthnService};
 use crate::clock::SharedClock;
-use crate::domain::{SecurityLevel, SsoSession, User};
+use crate::domain::{ActorId, SecurityLevel, SsoSession, User};
 use crate::sso::{FormToken, InteractionKind, PendingRequest, Sso, SsoError};
 use crate::storage::{StorageError, Store};
 
@@ -122,9 +122,15 @@ impl AccountService {
 
     /// Audits a change a person made to their own account (password, factors), under their
     /// home unit so reports per OPD count it.
-    async fn audit_own_change(&self, user: &User, change: &str, detail: serde_json::Value, source_ip: Option<&str>) {
+    async fn audit_own_change(
+        &self,
+        user: &User,
+        change: AdminChange,
+        detail: serde_json::Value,
+        source_ip: Option<&str>,
+    ) {
         let unit = user.profile.org_unit_id.as_ref();
-        let event = AuditEvent::admin(&format!("user:{}", user.id), change, user.id.as_str(), unit, detail);
+        let event = AuditEvent::admin(&ActorId::user(&user.id), change, user.id.as_str(), unit, detail);
         self.audit.record_or_log(event.from_ip(source_ip)).await;
     }
 }

@@ -1,7 +1,8 @@
 //! The account overview, the password change, ending one's own sessions, and TOTP enrolment.
 
-use crate::audit::AuditEvent;
+use crate::audit::{AdminChange, AuditEvent};
 use crate::authn::AuthnError;
+use crate::domain::ActorId;
 use crate::sso::InteractionKind;
 
 use super::{AccountError, AccountService, RECENT_AUTH};
@@ -48,7 +49,7 @@ impl AccountService {
             Err(e) => return Err(e.into()),
         };
         self.sso.interactions.finish(interaction_id).await?;
-        self.audit_own_change(&user, "factor.totp.enroll", serde_json::json!({}), None).await;
+        self.audit_own_change(&user, AdminChange::FactorTotpEnroll, serde_json::json!({}), None).await;
         Ok(Some(codes))
     }
 }
@@ -150,7 +151,7 @@ impl AccountService {
         }
         self.authn.set_password(&user, new, now).await?;
         self.store.session_list().end_others(&user.id, &session.id, now).await?;
-        self.audit_own_change(&user, "password.change", serde_json::json!({}), source_ip).await;
+        self.audit_own_change(&user, AdminChange::PasswordChange, serde_json::json!({}), source_ip).await;
         Ok(PasswordChange::Changed)
     }
 
@@ -167,7 +168,7 @@ impl AccountService {
             return Err(AccountError::SignInFirst);
         };
         self.sso.sessions.end(&found.id).await?;
-        let event = AuditEvent::sessions_revoked(&format!("user:{}", user.id), &user, "ended from the account page");
+        let event = AuditEvent::sessions_revoked(&ActorId::user(&user.id), &user, "ended from the account page");
         self.audit.record_or_log(event).await;
         Ok(())
     }

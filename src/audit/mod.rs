@@ -2,13 +2,16 @@
 //! change becomes an event in an append-only, hash-chained log (ARCHITECTURE.md §6). Events
 //! never carry secrets: no passwords, tokens, codes or NIKs.
 //!
-//! `event.rs` builds events, `recorder.rs` appends them (alone, or inside the caller's
-//! transaction so an admin change and its event commit together), `verify.rs` walks the chain.
+//! `action.rs` names the kinds of events, `event.rs` builds events, `recorder.rs` appends them
+//! (alone, or inside the caller's transaction so an admin change and its event commit
+//! together), `verify.rs` walks the chain.
 
+mod action;
 mod event;
 mod recorder;
 mod verify;
 
+pub use action::{AdminChange, AuditAction};
 pub use event::{AuditEvent, Outcome, chain_hash};
 pub use recorder::AuditRecorder;
 pub use verify::{ChainProblem, VerifyReport};

@@ -57,7 +57,7 @@ impl AuditRecorder {
     /// Appends an event, logging instead of failing: for protocol paths where a lost audit
     /// write must not turn a completed login into an error page.
     pub async fn record_or_log(&self, event: AuditEvent) {
-        let action = event.action.clone();
+        let action = event.action;
         if let Err(error) = self.record(event).await {
             tracing::error!(%action, error = %error, "audit event could not be written");
         }

@@ -4,7 +4,7 @@
 use anyhow::{Context, bail};
 
 use pintu::app::App;
-use pintu::domain::ClientId;
+use pintu::domain::{ActorId, ClientId};
 use pintu::oidc::registration::{ClientSpec, RawMetadata, validate_metadata};
 
 use super::args::{AppCommand, AppCreate};
@@ -22,7 +22,7 @@ pub async fn run(app: &App, cmd: AppCommand) -> anyhow::Result<()> {
             Ok(())
         }
         AppCommand::Disable { client_id } => {
-            app.state.oidc.disable_client(&ClientId::new(client_id), "cli").await.map_err(refused)?;
+            app.state.oidc.disable_client(&ClientId::new(client_id), &ActorId::cli()).await.map_err(refused)?;
             println!("application disabled; its grants are revoked");
             Ok(())
         }

@@ -4,15 +4,15 @@
 use std::collections::HashSet;
 
 use crate::domain::role::{OFFICE_ADMIN, OPD_ADMIN};
-use crate::domain::{AdminScope, OrgUnitId, RelyingParty, UserId};
+use crate::domain::{ActorId, AdminScope, OrgUnitId, RelyingParty, UserId};
 
 use super::{DirectoryError, DirectoryService};
 
 /// An administrator (a person or an automation client) or the command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    /// `user:<id>`, `client:<client_id>` or `cli`; recorded in audit events.
-    pub id: String,
+    /// Recorded in audit events.
+    pub id: ActorId,
     pub scope: AdminScope,
     pub source_ip: Option<String>,
 }
@@ -20,7 +20,7 @@ pub struct Actor {
 impl Actor {
     /// The operator at the server's command line: the office's authority.
     pub fn cli() -> Self {
-        Self { id: "cli".into(), scope: AdminScope::Office, source_ip: None }
+        Self { id: ActorId::cli(), scope: AdminScope::Office, source_ip: None }
     }
 }
 
@@ -134,9 +134,9 @@ impl DirectoryService {
     ) -> Result<Option<Actor>, DirectoryError> {
         let Some(client_scope) = &client.profile.admin_scope else { return Ok(None) };
         let (id, scope) = match user {
-            None => (format!("client:{}", client.client_id), client_scope.clone()),
+            None => (ActorId::client(&client.client_id), client_scope.clone()),
             Some(user) => match self.admin_scope_of(user).await? {
-                Some(scope) => (format!("user:{user}"), scope),
+                Some(scope) => (ActorId::user(user), scope),
                 None => return Ok(None),
             },
         };

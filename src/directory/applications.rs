@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AdminChange, AuditEvent};
 use crate::domain::application::check_released_claims;
 use crate::domain::org_unit::normalize_code;
 use crate::domain::{AccessPolicy, AdminScope, AppProfile, Category, ClientId, RelyingParty, RoleId, SecurityLevel};
@@ -107,7 +107,7 @@ impl DirectoryService {
             .map_err(DirectoryError::stale)?;
         let detail = json!({ "claims": profile.released_claims, "min_level": profile.min_level as u8 });
         let event =
-            AuditEvent::admin(&actor.id, "application.update", client_id, profile.owner_unit_id.as_ref(), detail)
+            AuditEvent::admin(&actor.id, AdminChange::ApplicationUpdate, client_id, profile.owner_unit_id.as_ref(), detail)
                 .with_client(Some(&id));
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AdminChange, AuditEvent};
 use crate::domain::User;
 use crate::domain::login_names::{LoginNamespace, login_names};
 use crate::storage::Tx;
@@ -91,7 +91,7 @@ impl DirectoryService {
         users.cut_off_in(tx, &user.id, user.updated_at).await?;
         let unit = user.profile.org_unit_id.as_ref();
         let events = vec![
-            AuditEvent::admin(&actor.id, "user.password.set", user.id.as_str(), unit, json!({})),
+            AuditEvent::admin(&actor.id, AdminChange::UserPasswordSet, user.id.as_str(), unit, json!({})),
             AuditEvent::sessions_revoked(&actor.id, user, "password_set"),
         ];
         let events = events.into_iter().map(|e| e.from_ip(actor.source_ip.as_deref())).collect();
@@ -112,7 +112,7 @@ impl DirectoryService {
         self.store.users().cut_off_in(&mut tx, &user.id, self.now()).await?;
         let detail = json!({ "removed": removed });
         let event =
-            AuditEvent::admin(&actor.id, "factor.reset", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+            AuditEvent::admin(&actor.id, AdminChange::FactorReset, user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         Ok(removed)

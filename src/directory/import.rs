@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 use serde_json::json;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AdminChange, AuditEvent};
 use crate::domain::login_names::{LoginClash, LoginField, LoginNamespace};
 use crate::domain::nip::Date;
 use crate::domain::pegawai::SOURCE_IMPORT;
@@ -324,7 +324,7 @@ impl DirectoryService {
                         .await?;
                     let unit = user.profile.org_unit_id.as_ref();
                     events.push(
-                        AuditEvent::admin(&actor.id, "user.import", user.id.as_str(), unit, json!({})).from_ip(ip),
+                        AuditEvent::admin(&actor.id, AdminChange::UserImport, user.id.as_str(), unit, json!({})).from_ip(ip),
                     );
                 }
                 Change::Update { current, updated: new } => {
@@ -342,7 +342,7 @@ impl DirectoryService {
             events.extend(self.save_user_in(&mut tx, actor, current, &retired, current.profile.version).await?);
         }
         let detail = json!({ "created": created, "updated": updated, "retired": retired });
-        events.push(AuditEvent::admin(&actor.id, "import.apply", "hr-export", None, detail).from_ip(ip));
+        events.push(AuditEvent::admin(&actor.id, AdminChange::ImportApply, "hr-export", None, detail).from_ip(ip));
         self.audit.record_in(&mut tx, events).await?;
         Ok(tx.commit().await?)
     }

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AdminChange, AuditEvent};
 use crate::domain::org_unit::{check_code, check_no_cycle, normalize_code};
 use crate::domain::security_level::from_number;
 use crate::domain::{OrgUnit, OrgUnitId, OrgUnitKind, SecurityLevel};
@@ -124,7 +124,7 @@ impl DirectoryService {
         };
         let mut tx = self.store.begin().await?;
         self.store.org_units().insert_in(&mut tx, &unit).await?;
-        let event = AuditEvent::admin(&actor.id, "org_unit.create", &unit.code, Some(&unit.id), json!({}));
+        let event = AuditEvent::admin(&actor.id, AdminChange::OrgUnitCreate, &unit.code, Some(&unit.id), json!({}));
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         self.unit_record(&unit).await
@@ -184,12 +184,12 @@ impl DirectoryService {
                 from_unit_id: current.parent_id.as_ref().map(|u| u.to_string()),
                 to_unit_id: unit.parent_id.as_ref().map(|u| u.to_string()),
                 changed_at: unit.updated_at,
-                actor: actor.id.clone(),
+                actor: actor.id.to_string(),
             };
             self.store.org_units().insert_placement_in(&mut tx, &placement).await?;
         }
         let event =
-            AuditEvent::admin(&actor.id, "org_unit.update", &unit.code, Some(&unit.id), json!({ "moved": moved }));
+            AuditEvent::admin(&actor.id, AdminChange::OrgUnitUpdate, &unit.code, Some(&unit.id), json!({ "moved": moved }));
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         unit.version = version + 1;

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AdminChange, AuditEvent};
 use crate::domain::role::{OFFICE_ADMIN, OPD_ADMIN, check_period, check_role_name};
 use crate::domain::{ClientId, Role, RoleGrant, RoleGrantId, RoleId};
 use crate::storage::HeldRole;
@@ -92,7 +92,7 @@ impl DirectoryService {
         let mut tx = self.store.begin().await?;
         self.store.roles().insert_in(&mut tx, &role, self.now()).await?;
         let detail = json!({ "name": role.name, "application": role.client_id });
-        let event = AuditEvent::admin(&actor.id, "role.create", role.id.as_str(), None, detail)
+        let event = AuditEvent::admin(&actor.id, AdminChange::RoleCreate, role.id.as_str(), None, detail)
             .with_client(role.client_id.as_ref());
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
@@ -150,7 +150,7 @@ impl DirectoryService {
         self.store.roles().grant_in(&mut tx, &grant, &actor.id).await?;
         let detail = json!({ "role": role.name, "grant": grant.id, "valid_until": grant.valid_until });
         let event =
-            AuditEvent::admin(&actor.id, "role.grant", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+            AuditEvent::admin(&actor.id, AdminChange::RoleGrant, user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         let unit_code = match &grant.org_unit_id {
@@ -180,7 +180,7 @@ impl DirectoryService {
         self.store.roles().revoke_in(&mut tx, &held.grant.id).await?;
         let detail = json!({ "role": held.role.name, "grant": held.grant.id });
         let event =
-            AuditEvent::admin(&actor.id, "role.revoke", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+            AuditEvent::admin(&actor.id, AdminChange::RoleRevoke, user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         Ok(tx.commit().await?)
     }

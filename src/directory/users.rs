@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AdminChange, AuditEvent};
 use crate::domain::nip::Date;
 use crate::domain::pegawai::SOURCE_LOCAL;
 use crate::domain::{OrgUnitId, Profile, User, UserId, UserStatus};
@@ -110,7 +110,7 @@ impl DirectoryService {
         self.store.users().insert_in(&mut tx, &NewUser { user: user.clone(), password_hash }).await?;
         let detail = json!({ "admin": user.is_admin });
         let event =
-            AuditEvent::admin(&actor.id, "user.create", user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+            AuditEvent::admin(&actor.id, AdminChange::UserCreate, user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         Ok(UserRecord::new(&user, self.unit_code(user.profile.org_unit_id.as_ref()).await?, true))
@@ -221,7 +221,7 @@ impl DirectoryService {
         let moved = before.org_unit_id != after.org_unit_id;
         let mut events = vec![AuditEvent::admin(
             &actor.id,
-            "user.update",
+            AdminChange::UserUpdate,
             updated.id.as_str(),
             after.org_unit_id.as_ref(),
             json!({ "status": after.status.as_str(), "moved": moved }),
@@ -233,7 +233,7 @@ impl DirectoryService {
                 from_unit_id: before.org_unit_id.as_ref().map(|u| u.to_string()),
                 to_unit_id: after.org_unit_id.as_ref().map(|u| u.to_string()),
                 changed_at: updated.updated_at,
-                actor: actor.id.clone(),
+                actor: actor.id.to_string(),
             };
             self.store.org_units().insert_placement_in(tx, &placement).await?;
         }
@@ -246,7 +246,7 @@ impl DirectoryService {
                 let detail = json!({ "reason": "transferred", "unit_scoped_grants_ended": ended });
                 events.push(AuditEvent::admin(
                     &actor.id,
-                    "role.revoke",
+                    AdminChange::RoleRevoke,
                     updated.id.as_str(),
                     after.org_unit_id.as_ref(),
                     detail,

@@ -5,18 +5,15 @@ use josekit::jwk::Jwk;
 use josekit::jws::{ES256, EdDSA, JwsHeader, JwsSigner, JwsVerifier, RS256};
 use serde_json::{Map, Value};
 
-use crate::domain::SigningAlg;
+use crate::domain::{KeyState, SigningAlg};
 use crate::storage::{SigningKeyRow, Store};
 
 use super::{KeyError, Sealer, jwk_thumbprint};
 
-const ACTIVE: &str = "active";
-const RETIRED: &str = "retired";
-
 struct LoadedKey {
     kid: String,
     alg: SigningAlg,
-    state: String,
+    state: KeyState,
     signer: Box<dyn JwsSigner>,
     verifier: Box<dyn JwsVerifier>,
     public_jwk: Map<String, Value>,
@@ -42,7 +39,7 @@ impl Keyring {
     pub async fn load_or_generate(store: &Store, sealer: &Sealer, now: i64) -> Result<Self, KeyError> {
         let mut rows = store.signing_keys().list().await?;
         for alg in SigningAlg::ALL {
-            let has_active = rows.iter().any(|r| r.alg == alg.as_str() && r.state == ACTIVE);
+            let has_active = rows.iter().any(|r| r.alg == alg.as_str() && r.state.signs());
             if !has_active {
                 let row = generate(alg, sealer, now)?;
                 store.signing_keys().insert(&row).await?;
@@ -65,7 +62,7 @@ impl Keyring {
             .keys
             .iter()
             .rev()
-            .find(|k| k.alg == alg && k.state == ACTIVE)
+            .find(|k| k.alg == alg && k.state.signs())
             .ok_or(KeyError::NoActiveKey(alg.as_str()))?;
         let mut header = JwsHeader::new();
         header.set_token_type(typ);
@@ -123,7 +120,7 @@ fn generate(alg: SigningAlg, sealer: &Sealer, now: i64) -> Result<SigningKeyRow,
     Ok(SigningKeyRow {
         kid,
         alg: alg.as_str().to_owned(),
-        state: ACTIVE.to_owned(),
+        state: KeyState::Active,
         sealed_private: sealer.seal(private.to_string().as_bytes())?,
         public_jwk: public.to_string(),
         created_at: now,
@@ -140,6 +137,5 @@ fn load(row: &SigningKeyRow, sealer: &Sealer) -> Result<LoadedKey, KeyError> {
         SigningAlg::RS256 => (Box::new(RS256.signer_from_jwk(&private)?), Box::new(RS256.verifier_from_jwk(&public)?)),
         SigningAlg::EdDSA => (Box::new(EdDSA.signer_from_jwk(&private)?), Box::new(EdDSA.verifier_from_jwk(&public)?)),
     };
-    let state = if row.state == RETIRED { RETIRED } else { ACTIVE };
-    Ok(LoadedKey { kid: row.kid.clone(), alg, state: state.to_owned(), signer, verifier, public_jwk: public.into() })
+    Ok(LoadedKey { kid: row.kid.clone(), alg, state: row.state, signer, verifier, public_jwk: public.into() })
 }

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::audit::AuditEvent;
-use crate::domain::{ClientAuthMethod, ClientId, ClientMetadata, RelyingParty};
+use crate::audit::{AdminChange, AuditEvent};
+use crate::domain::{ActorId, ClientAuthMethod, ClientId, ClientMetadata, RelyingParty};
 use crate::keys::check_jwks_uri;
 use crate::storage::{NewClient, StorageError};
 
@@ -128,9 +128,9 @@ impl OidcService {
             created_at: now,
             profile: Default::default(),
         };
-        let actor = if registration_token.is_some() { "client-registration" } else { "cli" };
+        let actor = if registration_token.is_some() { ActorId::client_registration() } else { ActorId::cli() };
         let detail = json!({ "client_name": client.metadata.client_name });
-        let event = AuditEvent::admin(actor, "application.create", client.client_id.as_str(), None, detail);
+        let event = AuditEvent::admin(&actor, AdminChange::ApplicationCreate, client.client_id.as_str(), None, detail);
         self.audit.record_or_log(event.with_client(Some(&client.client_id))).await;
         Ok(CreatedClient { client, client_secret: secret, registration_access_token: registration_token })
     }
@@ -151,7 +151,7 @@ impl OidcService {
         self.store.clients().insert_initial_access_token(&token_hash(&token), description, now, now + ttl).await?;
         let detail = json!({ "description": description, "expires_at": now + ttl });
         self.audit
-            .record_or_log(AuditEvent::admin("cli", "registration_token.create", "initial-access-token", None, detail))
+            .record_or_log(AuditEvent::admin(&ActorId::cli(), AdminChange::RegistrationTokenCreate, "initial-access-token", None, detail))
             .await;
         Ok(token)
     }
@@ -236,7 +236,7 @@ impl OidcService {
         self.check_metadata_policy(&metadata)?;
         self.store.clients().update_metadata(&client.client_id, &metadata, self.now()).await?;
         self.clients.invalidate(client.client_id.as_str());
-        let event = AuditEvent::admin("client-registration", "application.register_update", client_id, None, json!({}));
+        let event = AuditEvent::admin(&ActorId::client_registration(), AdminChange::ApplicationRegisterUpdate, client_id, None, json!({}));
         self.audit.record_or_log(event.with_client(Some(&client.client_id))).await;
         let updated = RelyingParty { metadata, ..client };
         Ok(self.registration_response(&updated, None, None))
@@ -245,12 +245,12 @@ impl OidcService {
     /// RFC 7592 §2.3: deprovisions the client and revokes its grants.
     pub async fn delete_registration(&self, client_id: &str, token: Option<&str>) -> Result<(), OAuthError> {
         let client = self.registered_client(client_id, token).await?;
-        self.disable_client(&client.client_id, "client-registration").await
+        self.disable_client(&client.client_id, &ActorId::client_registration()).await
     }
 
     /// Disables a client and revokes every grant it holds.
     /// `actor` names who asked, for the audit event (`cli`, `client-registration`).
-    pub async fn disable_client(&self, client_id: &ClientId, actor: &str) -> Result<(), OAuthError> {
+    pub async fn disable_client(&self, client_id: &ClientId, actor: &ActorId) -> Result<(), OAuthError> {
         let now = self.now();
         match self.store.clients().set_disabled(client_id.as_str(), true, now).await {
             Err(StorageError::NotFound) => return Err(OAuthError::invalid_request("no such client")),
@@ -258,7 +258,7 @@ impl OidcService {
         }
         self.clients.invalidate(client_id.as_str());
         self.store.grants().revoke_for_client(client_id, now).await?;
-        let event = AuditEvent::admin(actor, "application.disable", client_id.as_str(), None, json!({}));
+        let event = AuditEvent::admin(actor, AdminChange::ApplicationDisable, client_id.as_str(), None, json!({}));
         self.audit.record_or_log(event.with_client(Some(client_id))).await;
         Ok(())
     }

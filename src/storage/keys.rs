@@ -1,13 +1,15 @@
 //! Signing keys, sealed with the key-encryption key before they reach the database.
 
-use super::{Db, StorageError, on_pool};
+use crate::domain::KeyState;
+
+use super::{Db, StorageError, corrupt, on_pool};
 
 /// A stored signing key. `sealed_private` is a JWE the keys module opens.
 #[derive(Debug, Clone)]
 pub struct SigningKeyRow {
     pub kid: String,
     pub alg: String,
-    pub state: String,
+    pub state: KeyState,
     pub sealed_private: String,
     pub public_jwk: String,
     pub created_at: i64,
@@ -32,18 +34,21 @@ impl<'a> SigningKeys<'a> {
 
     pub async fn list(&self) -> Result<Vec<SigningKeyRow>, StorageError> {
         let rows: Vec<Row> = on_pool!(self.db, |pool| sqlx::query_as(LIST).fetch_all(pool).await)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| SigningKeyRow {
-                kid: r.0,
-                alg: r.1,
-                state: r.2,
-                sealed_private: r.3,
-                public_jwk: r.4,
-                created_at: r.5,
-                retired_at: r.6,
+        rows.into_iter()
+            .map(|r| {
+                let state = KeyState::parse(&r.2)
+                    .ok_or_else(|| corrupt("signing_keys", format!("key {} has unknown state {:?}", r.0, r.2)))?;
+                Ok(SigningKeyRow {
+                    kid: r.0,
+                    alg: r.1,
+                    state,
+                    sealed_private: r.3,
+                    public_jwk: r.4,
+                    created_at: r.5,
+                    retired_at: r.6,
+                })
             })
-            .collect())
+            .collect()
     }
 
     pub async fn insert(&self, k: &SigningKeyRow) -> Result<(), StorageError> {
@@ -51,7 +56,7 @@ impl<'a> SigningKeys<'a> {
             sqlx::query(INSERT)
                 .bind(&k.kid)
                 .bind(&k.alg)
-                .bind(&k.state)
+                .bind(k.state.as_str())
                 .bind(&k.sealed_private)
                 .bind(&k.public_jwk)
                 .bind(k.created_at)

@@ -1,6 +1,6 @@
 //! Role definitions and their grants to users.
 
-use crate::domain::{ClientId, OrgUnitId, Role, RoleGrant, RoleGrantId, RoleId, UserId};
+use crate::domain::{ActorId, ClientId, OrgUnitId, Role, RoleGrant, RoleGrantId, RoleId, UserId};
 
 use super::{Db, StorageError, Tx, on_pool, on_tx, row_struct, touched};
 
@@ -120,7 +120,7 @@ impl<'a> Roles<'a> {
         Ok(n)
     }
 
-    pub async fn grant_in(&self, tx: &mut Tx, grant: &RoleGrant, actor: &str) -> Result<(), StorageError> {
+    pub async fn grant_in(&self, tx: &mut Tx, grant: &RoleGrant, actor: &ActorId) -> Result<(), StorageError> {
         on_tx!(tx, |conn| sqlx::query(INSERT_GRANT)
             .bind(grant.id.as_str())
             .bind(grant.role_id.as_str())
@@ -129,7 +129,7 @@ impl<'a> Roles<'a> {
             .bind(grant.valid_from)
             .bind(grant.valid_until)
             .bind(grant.created_at)
-            .bind(actor)
+            .bind(actor.as_str())
             .execute(conn)
             .await
             .map(|r| r.rows_affected()))?;

@@ -39,6 +39,23 @@ async fn jwks_publishes_one_key_per_algorithm_with_thumbprint_kids(backend: Back
     }
 }
 
+/// A stored key whose state no build writes is a corrupt row, never taken for an active key.
+async fn a_signing_key_in_an_unknown_state_is_refused_as_corrupt(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    assert!(app.state.store.signing_keys().list().await.is_ok());
+    app.raw_sql(
+        "INSERT INTO signing_keys (kid, alg, state, sealed_private, public_jwk, created_at) \
+         VALUES ('odd', 'ES256', 'rotating', 'x', '{}', 1)",
+    )
+    .await
+    .unwrap();
+    let refused = app.state.store.signing_keys().list().await.unwrap_err();
+    assert!(
+        matches!(&refused, pintu::storage::StorageError::Corrupt { table: "signing_keys", reason } if reason.contains("rotating")),
+        "{refused:?}"
+    );
+}
+
 async fn health_and_readiness_answer(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let health = app.http.get(app.url("/healthz")).send().await.unwrap();
@@ -57,6 +74,7 @@ async fn unknown_path_is_a_404_page(backend: Backend) {
 backend_tests!(
     discovery_documents_describe_the_provider,
     jwks_publishes_one_key_per_algorithm_with_thumbprint_kids,
+    a_signing_key_in_an_unknown_state_is_refused_as_corrupt,
     health_and_readiness_answer,
     unknown_path_is_a_404_page,
 );

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pintu::domain::grant::{CodeData, Consumed, Grant};
-use pintu::domain::{AuthnContext, ClientId, ClientMetadata, GrantId, Scope, SessionId, User, UserId};
+use pintu::domain::{ActorId, AuthnContext, ClientId, ClientMetadata, GrantId, Scope, SessionId, User, UserId};
 use pintu::storage::{NewClient, NewSession, NewUser, PresentedRefresh, Rotation, StorageError, Store};
 
 async fn sqlite() -> Store {
@@ -202,7 +202,7 @@ async fn client_assertion_ids_are_accepted_once(store: Store) {
 /// Two nodes (two recorders, two writer tasks) and an administrative transaction append at
 /// once: the chain must stay one line, without forks or gaps.
 async fn concurrent_appenders_keep_one_chain(store: Store) {
-    use pintu::audit::{AuditEvent, AuditRecorder};
+    use pintu::audit::{AdminChange, AuditEvent, AuditRecorder};
     let clock: pintu::clock::SharedClock = std::sync::Arc::new(pintu::clock::FixedClock::new(1_700_000_000));
     let nodes = [AuditRecorder::new(store.clone(), clock.clone()), AuditRecorder::new(store.clone(), clock.clone())];
     let mut tasks = Vec::new();
@@ -211,7 +211,7 @@ async fn concurrent_appenders_keep_one_chain(store: Store) {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             let event =
-                AuditEvent::admin("test", "thing.change", &format!("t{i}"), None, serde_json::json!({ "i": i }));
+                AuditEvent::admin(&ActorId::cli(), AdminChange::UserUpdate, &format!("t{i}"), None, serde_json::json!({ "i": i }));
             if i % 10 == 0 {
                 let mut tx = store.begin().await.unwrap();
                 recorder.record_in(&mut tx, vec![event]).await.unwrap();
@@ -230,12 +230,12 @@ async fn concurrent_appenders_keep_one_chain(store: Store) {
 
 /// A batch larger than one multi-row INSERT still makes one unbroken chain, in order.
 async fn a_large_batch_is_appended_in_order(store: Store) {
-    use pintu::audit::{AuditEvent, AuditRecorder};
+    use pintu::audit::{AdminChange, AuditEvent, AuditRecorder};
     let clock: pintu::clock::SharedClock = std::sync::Arc::new(pintu::clock::FixedClock::new(1_700_000_000));
     let recorder = AuditRecorder::new(store.clone(), clock);
-    recorder.record(AuditEvent::admin("test", "thing.first", "t", None, serde_json::json!({}))).await.unwrap();
+    recorder.record(AuditEvent::admin(&ActorId::cli(), AdminChange::UserCreate, "t", None, serde_json::json!({}))).await.unwrap();
     let events: Vec<AuditEvent> = (0..600)
-        .map(|i| AuditEvent::admin("test", "thing.change", &format!("t{i}"), None, serde_json::json!({ "i": i })))
+        .map(|i| AuditEvent::admin(&ActorId::cli(), AdminChange::UserUpdate, &format!("t{i}"), None, serde_json::json!({ "i": i })))
         .collect();
     let mut tx = store.begin().await.unwrap();
     recorder.record_in(&mut tx, events).await.unwrap();
@@ -311,3 +311,4 @@ conformance!(
 );
 
 mod clients;
+mod keys;

@@ -1,0 +1,186 @@
+//! What an audit event records happening: one variant per kind of event. The names are
+//! stored in `audit_events.action` and hashed into the chain, so a name, once released, never
+//! changes (a renamed action would break `verify` for every stored event). Reports in
+//! `storage/audit.rs` count `login` and `token.issued` by these names.
+
+use std::fmt;
+
+/// Defines an enum of actions with its stored names, and `ALL`, from one list, so no variant
+/// can lack a name or be missing from `ALL`.
+macro_rules! actions {
+    ($(#[$meta:meta])* $name:ident { $($(#[$doc:meta])* $variant:ident => $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl $name {
+            /// Every variant, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The stored name.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+    };
+}
+
+/// The kind of an audit event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuditAction {
+    /// A sign-in (password, second factor, passkey), succeeded or failed.
+    Login,
+    /// The application's access policy turned the person away.
+    AccessDenied,
+    /// Tokens were issued at the token endpoint.
+    TokenIssued,
+    /// A client failed to authenticate.
+    ClientAuthentication,
+    /// RP-initiated logout.
+    Logout,
+    /// A person's sessions and refresh tokens were ended.
+    SessionRevoked,
+    /// A change to the directory, an application or a person's factors: `admin.<change>`.
+    Admin(AdminChange),
+}
+
+actions!(
+    /// An administrative change (or a change a person made to their own account), stored as
+    /// `admin.` followed by its name.
+    AdminChange {
+        UserCreate => "admin.user.create",
+        UserUpdate => "admin.user.update",
+        UserImport => "admin.user.import",
+        UserPasswordSet => "admin.user.password.set",
+        /// A person changed their own password on the account page.
+        PasswordChange => "admin.password.change",
+        ImportApply => "admin.import.apply",
+        FactorReset => "admin.factor.reset",
+        FactorTotpEnroll => "admin.factor.totp.enroll",
+        FactorTotpRemove => "admin.factor.totp.remove",
+        FactorPasskeyEnroll => "admin.factor.passkey.enroll",
+        FactorPasskeyRemove => "admin.factor.passkey.remove",
+        FactorPasskeyRefused => "admin.factor.passkey.refused",
+        OrgUnitCreate => "admin.org_unit.create",
+        OrgUnitUpdate => "admin.org_unit.update",
+        RoleCreate => "admin.role.create",
+        RoleGrant => "admin.role.grant",
+        RoleRevoke => "admin.role.revoke",
+        ApplicationCreate => "admin.application.create",
+        ApplicationUpdate => "admin.application.update",
+        ApplicationRegisterUpdate => "admin.application.register_update",
+        ApplicationDisable => "admin.application.disable",
+        RegistrationTokenCreate => "admin.registration_token.create",
+    }
+);
+
+impl AuditAction {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Login => "login",
+            AuditAction::AccessDenied => "access.denied",
+            AuditAction::TokenIssued => "token.issued",
+            AuditAction::ClientAuthentication => "client.authentication",
+            AuditAction::Logout => "logout",
+            AuditAction::SessionRevoked => "session.revoked",
+            AuditAction::Admin(change) => change.as_str(),
+        }
+    }
+
+    /// The action a stored name stands for; `None` for a name no build wrote.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::all().find(|a| a.as_str() == name)
+    }
+
+    /// Every action.
+    pub fn all() -> impl Iterator<Item = AuditAction> {
+        const OTHERS: [AuditAction; 6] = [
+            AuditAction::Login,
+            AuditAction::AccessDenied,
+            AuditAction::TokenIssued,
+            AuditAction::ClientAuthentication,
+            AuditAction::Logout,
+            AuditAction::SessionRevoked,
+        ];
+        OTHERS.into_iter().chain(AdminChange::ALL.iter().map(|c| AuditAction::Admin(*c)))
+    }
+}
+
+impl From<AdminChange> for AuditAction {
+    fn from(change: AdminChange) -> Self {
+        AuditAction::Admin(change)
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn every_action_round_trips_through_its_stored_name() {
+        for action in AuditAction::all() {
+            assert_eq!(AuditAction::parse(action.as_str()), Some(action), "{action:?}");
+        }
+        assert_eq!(AuditAction::parse("admin.thing.change"), None);
+    }
+
+    #[test]
+    fn stored_names_are_unique() {
+        let names: Vec<_> = AuditAction::all().map(AuditAction::as_str).collect();
+        let unique: HashSet<_> = names.iter().collect();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+    }
+
+    /// The names earlier builds stored: the chain hashes them and the reports count them.
+    #[test]
+    fn stored_names_are_those_of_earlier_builds() {
+        let names: Vec<_> = AuditAction::all().map(AuditAction::as_str).collect();
+        let released = [
+            "login",
+            "access.denied",
+            "token.issued",
+            "client.authentication",
+            "logout",
+            "session.revoked",
+            "admin.user.create",
+            "admin.user.update",
+            "admin.user.import",
+            "admin.user.password.set",
+            "admin.password.change",
+            "admin.import.apply",
+            "admin.factor.reset",
+            "admin.factor.totp.enroll",
+            "admin.factor.totp.remove",
+            "admin.factor.passkey.enroll",
+            "admin.factor.passkey.remove",
+            "admin.factor.passkey.refused",
+            "admin.org_unit.create",
+            "admin.org_unit.update",
+            "admin.role.create",
+            "admin.role.grant",
+            "admin.role.revoke",
+            "admin.application.create",
+            "admin.application.update",
+            "admin.application.register_update",
+            "admin.application.disable",
+            "admin.registration_token.create",
+        ];
+        assert_eq!(names, released);
+        for change in AdminChange::ALL {
+            assert!(change.as_str().starts_with("admin."), "{change:?}");
+        }
+    }
+}
