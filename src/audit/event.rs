@@ -132,7 +132,13 @@ impl AuditEvent {
     }
 
     /// An administrative change (`admin.user.update`…) on `target`.
-    pub fn admin(actor: &ActorId, change: AdminChange, target: &str, org_unit: Option<&OrgUnitId>, detail: Value) -> Self {
+    pub fn admin(
+        actor: &ActorId,
+        change: AdminChange,
+        target: &str,
+        org_unit: Option<&OrgUnitId>,
+        detail: Value,
+    ) -> Self {
         let mut e = Self::new(AuditAction::Admin(change), Outcome::Success);
         e.actor = Some(actor.clone());
         e.target = Some(target.to_owned());
@@ -225,10 +231,7 @@ mod tests {
         let token = AuditEvent::token_issued(Some(&UserId::new("u1")), &client, "authorization_code", "openid")
             .into_row(1_700_000_001);
         assert_eq!((token.action.as_str(), token.actor.as_deref()), ("token.issued", Some("client:app-1")));
-        assert_eq!(
-            chain_hash(&first, 2, &token),
-            "e56d1ff7bc54da99348df9116d501b706fccd5f8b80e2fc7999f84d857534221"
-        );
+        assert_eq!(chain_hash(&first, 2, &token), "e56d1ff7bc54da99348df9116d501b706fccd5f8b80e2fc7999f84d857534221");
     }
 
     #[test]

@@ -106,9 +106,14 @@ impl DirectoryService {
             .await
             .map_err(DirectoryError::stale)?;
         let detail = json!({ "claims": profile.released_claims, "min_level": profile.min_level as u8 });
-        let event =
-            AuditEvent::admin(&actor.id, AdminChange::ApplicationUpdate, client_id, profile.owner_unit_id.as_ref(), detail)
-                .with_client(Some(&id));
+        let event = AuditEvent::admin(
+            &actor.id,
+            AdminChange::ApplicationUpdate,
+            client_id,
+            profile.owner_unit_id.as_ref(),
+            detail,
+        )
+        .with_client(Some(&id));
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         app.profile = AppProfile { version: version + 1, ..profile };

@@ -111,8 +111,13 @@ impl DirectoryService {
         removed += self.store.passkeys().remove_all_in(&mut tx, &user.id).await?;
         self.store.users().cut_off_in(&mut tx, &user.id, self.now()).await?;
         let detail = json!({ "removed": removed });
-        let event =
-            AuditEvent::admin(&actor.id, AdminChange::FactorReset, user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+        let event = AuditEvent::admin(
+            &actor.id,
+            AdminChange::FactorReset,
+            user.id.as_str(),
+            user.profile.org_unit_id.as_ref(),
+            detail,
+        );
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         Ok(removed)

@@ -324,7 +324,8 @@ impl DirectoryService {
                         .await?;
                     let unit = user.profile.org_unit_id.as_ref();
                     events.push(
-                        AuditEvent::admin(&actor.id, AdminChange::UserImport, user.id.as_str(), unit, json!({})).from_ip(ip),
+                        AuditEvent::admin(&actor.id, AdminChange::UserImport, user.id.as_str(), unit, json!({}))
+                            .from_ip(ip),
                     );
                 }
                 Change::Update { current, updated: new } => {

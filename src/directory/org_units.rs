@@ -188,8 +188,13 @@ impl DirectoryService {
             };
             self.store.org_units().insert_placement_in(&mut tx, &placement).await?;
         }
-        let event =
-            AuditEvent::admin(&actor.id, AdminChange::OrgUnitUpdate, &unit.code, Some(&unit.id), json!({ "moved": moved }));
+        let event = AuditEvent::admin(
+            &actor.id,
+            AdminChange::OrgUnitUpdate,
+            &unit.code,
+            Some(&unit.id),
+            json!({ "moved": moved }),
+        );
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         unit.version = version + 1;

@@ -149,8 +149,13 @@ impl DirectoryService {
         let mut tx = self.store.begin().await?;
         self.store.roles().grant_in(&mut tx, &grant, &actor.id).await?;
         let detail = json!({ "role": role.name, "grant": grant.id, "valid_until": grant.valid_until });
-        let event =
-            AuditEvent::admin(&actor.id, AdminChange::RoleGrant, user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+        let event = AuditEvent::admin(
+            &actor.id,
+            AdminChange::RoleGrant,
+            user.id.as_str(),
+            user.profile.org_unit_id.as_ref(),
+            detail,
+        );
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         let unit_code = match &grant.org_unit_id {
@@ -179,8 +184,13 @@ impl DirectoryService {
         let mut tx = self.store.begin().await?;
         self.store.roles().revoke_in(&mut tx, &held.grant.id).await?;
         let detail = json!({ "role": held.role.name, "grant": held.grant.id });
-        let event =
-            AuditEvent::admin(&actor.id, AdminChange::RoleRevoke, user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+        let event = AuditEvent::admin(
+            &actor.id,
+            AdminChange::RoleRevoke,
+            user.id.as_str(),
+            user.profile.org_unit_id.as_ref(),
+            detail,
+        );
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         Ok(tx.commit().await?)
     }

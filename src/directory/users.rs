@@ -109,8 +109,13 @@ impl DirectoryService {
         self.check_login_names_in(&mut tx, &user, None).await?;
         self.store.users().insert_in(&mut tx, &NewUser { user: user.clone(), password_hash }).await?;
         let detail = json!({ "admin": user.is_admin });
-        let event =
-            AuditEvent::admin(&actor.id, AdminChange::UserCreate, user.id.as_str(), user.profile.org_unit_id.as_ref(), detail);
+        let event = AuditEvent::admin(
+            &actor.id,
+            AdminChange::UserCreate,
+            user.id.as_str(),
+            user.profile.org_unit_id.as_ref(),
+            detail,
+        );
         self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
         tx.commit().await?;
         Ok(UserRecord::new(&user, self.unit_code(user.profile.org_unit_id.as_ref()).await?, true))

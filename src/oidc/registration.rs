@@ -151,7 +151,13 @@ impl OidcService {
         self.store.clients().insert_initial_access_token(&token_hash(&token), description, now, now + ttl).await?;
         let detail = json!({ "description": description, "expires_at": now + ttl });
         self.audit
-            .record_or_log(AuditEvent::admin(&ActorId::cli(), AdminChange::RegistrationTokenCreate, "initial-access-token", None, detail))
+            .record_or_log(AuditEvent::admin(
+                &ActorId::cli(),
+                AdminChange::RegistrationTokenCreate,
+                "initial-access-token",
+                None,
+                detail,
+            ))
             .await;
         Ok(token)
     }
@@ -236,7 +242,13 @@ impl OidcService {
         self.check_metadata_policy(&metadata)?;
         self.store.clients().update_metadata(&client.client_id, &metadata, self.now()).await?;
         self.clients.invalidate(client.client_id.as_str());
-        let event = AuditEvent::admin(&ActorId::client_registration(), AdminChange::ApplicationRegisterUpdate, client_id, None, json!({}));
+        let event = AuditEvent::admin(
+            &ActorId::client_registration(),
+            AdminChange::ApplicationRegisterUpdate,
+            client_id,
+            None,
+            json!({}),
+        );
         self.audit.record_or_log(event.with_client(Some(&client.client_id))).await;
         let updated = RelyingParty { metadata, ..client };
         Ok(self.registration_response(&updated, None, None))

@@ -102,6 +102,8 @@ const INSERT_MANY: &str = "INSERT INTO audit_events (seq, at, action, outcome, a
 const ROWS_PER_INSERT: usize = 256;
 const SUBTREE_CTE: &str = "WITH RECURSIVE down(id, depth) AS (SELECT id, 0 FROM org_units WHERE id = $3 \
      UNION ALL SELECT o.id, down.depth + 1 FROM org_units o JOIN down ON o.parent_id = down.id WHERE down.depth < 64) ";
+/// Reports count `login` and `token.issued` events: the stored names of
+/// `AuditAction::Login` and `AuditAction::TokenIssued` (pinned by `audit/action.rs`'s tests).
 const REPORT_SUMS: &str = "COUNT(DISTINCT CASE WHEN outcome = 'success' THEN target END) AS active_users, \
      SUM(CASE WHEN action = 'login' AND outcome = 'success' THEN 1 ELSE 0 END) AS logins, \
      SUM(CASE WHEN action = 'login' AND outcome = 'failure' THEN 1 ELSE 0 END) AS failures, \

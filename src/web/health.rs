@@ -2,10 +2,11 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use super::caching::public;
 use super::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -32,9 +33,5 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn stylesheet(State(state): State<AppState>) -> Response {
-    let mut response = state.views.css().to_owned().into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
-    response
+    public(state.views.css().to_owned(), "text/css; charset=utf-8", 3600)
 }

@@ -3,6 +3,7 @@
 
 mod account;
 mod admin_api;
+mod caching;
 pub mod cookies;
 pub mod error;
 pub mod extract;

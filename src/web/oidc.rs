@@ -13,6 +13,7 @@ use crate::oidc::{
     AuthorizationResponse, AuthorizeOutcome, ClientCredentials, OAuthError, OidcService, Params, ResponseMode,
 };
 
+use super::caching::{no_store, public};
 use super::error::{BearerError, bearer_challenge, oauth_error_page};
 use super::extract::{ClientIp, authorization, bearer, form_params, is_form, query_params};
 use super::interaction::{render_denied, render_interaction, respond_to_client};
@@ -41,11 +42,7 @@ async fn jwks(State(docs): State<Published>) -> Response {
 
 /// A public, cacheable JSON document.
 fn published(body: Bytes, content_type: &'static str) -> Response {
-    let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-        (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")),
-    ];
-    (headers, body).into_response()
+    public(body, content_type, 300)
 }
 
 /// OIDC Core §3.1.2.1: GET and POST (form) are both supported.
@@ -156,11 +153,4 @@ async fn userinfo(State(oidc): State<OidcService>, method: Method, headers: Head
         Ok(claims) => no_store(Json(claims).into_response()),
         Err(e) => BearerError(e).into_response(),
     }
-}
-
-pub fn no_store(mut response: Response) -> Response {
-    let h = response.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
-    response
 }

@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -16,6 +16,7 @@ use crate::authn::webauthn::PasskeyProblem;
 use crate::oidc::interaction::InteractionError;
 
 use super::account::{Notice, failure as account_failure, render_overview};
+use super::caching::{no_store, public};
 use super::error::page;
 use super::extract::ClientIp;
 use super::interaction::{BoundForm, logged_in};
@@ -39,22 +40,13 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn script() -> Response {
-    let mut response = SCRIPT.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
-    response
+    public(SCRIPT, "text/javascript; charset=utf-8", 3600)
 }
 
 /// `{"error": code, "message": text}` with a status, for the script to show.
 fn json_error(state: &AppState, lang: &str, status: StatusCode, code: &str, key: &str) -> Response {
     let body = serde_json::json!({ "error": code, "message": state.views.message(lang, key) });
     no_store((status, axum::Json(body)).into_response())
-}
-
-fn no_store(mut response: Response) -> Response {
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
 }
 
 /// The answer to an options request.

@@ -12,11 +12,11 @@ use axum::{Json, Router};
 use serde_json::Value;
 
 use crate::domain::text::{TextKind, check_json};
-use crate::oidc::{ErrorCode, OAuthError, OidcService, check_parameter};
+use crate::oidc::{OAuthError, OidcService, check_parameter};
 
-use super::error::BearerError;
+use super::caching::no_store;
+use super::error::RegistrationError;
 use super::extract::bearer;
-use super::oidc::no_store;
 use super::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -65,11 +65,7 @@ fn path_client_id(Path(client_id): Path<String>) -> Result<String, OAuthError> {
 }
 
 fn failure(e: OAuthError) -> Response {
-    match e.code {
-        ErrorCode::InvalidToken => BearerError(e).into_response(),
-        // RFC 7591 §3.2.2: metadata errors are 400 JSON, as the token endpoint's are.
-        _ => e.into_response(),
-    }
+    RegistrationError(e).into_response()
 }
 
 async fn register(State(oidc): State<OidcService>, headers: HeaderMap, body: Bytes) -> Response {

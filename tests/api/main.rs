@@ -22,6 +22,7 @@ mod jwks_uri;
 mod levels;
 mod lockout;
 mod logout;
+mod no_store;
 mod passkey_browser;
 mod passkeys;
 mod refresh;

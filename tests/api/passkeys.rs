@@ -50,6 +50,7 @@ async fn options(browser: &Browser, c: &Ceremony) -> Value {
     let (status, body, headers) = browser.post(&c.options_url, &[("csrf_token", &c.csrf)]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["cache-control"], "no-store");
+    assert_eq!(headers["pragma"], "no-cache");
     serde_json::from_str(&body).unwrap()
 }
 

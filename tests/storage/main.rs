@@ -210,8 +210,13 @@ async fn concurrent_appenders_keep_one_chain(store: Store) {
         let recorder = nodes[i % 2].clone();
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            let event =
-                AuditEvent::admin(&ActorId::cli(), AdminChange::UserUpdate, &format!("t{i}"), None, serde_json::json!({ "i": i }));
+            let event = AuditEvent::admin(
+                &ActorId::cli(),
+                AdminChange::UserUpdate,
+                &format!("t{i}"),
+                None,
+                serde_json::json!({ "i": i }),
+            );
             if i % 10 == 0 {
                 let mut tx = store.begin().await.unwrap();
                 recorder.record_in(&mut tx, vec![event]).await.unwrap();
@@ -233,9 +238,20 @@ async fn a_large_batch_is_appended_in_order(store: Store) {
     use pintu::audit::{AdminChange, AuditEvent, AuditRecorder};
     let clock: pintu::clock::SharedClock = std::sync::Arc::new(pintu::clock::FixedClock::new(1_700_000_000));
     let recorder = AuditRecorder::new(store.clone(), clock);
-    recorder.record(AuditEvent::admin(&ActorId::cli(), AdminChange::UserCreate, "t", None, serde_json::json!({}))).await.unwrap();
+    recorder
+        .record(AuditEvent::admin(&ActorId::cli(), AdminChange::UserCreate, "t", None, serde_json::json!({})))
+        .await
+        .unwrap();
     let events: Vec<AuditEvent> = (0..600)
-        .map(|i| AuditEvent::admin(&ActorId::cli(), AdminChange::UserUpdate, &format!("t{i}"), None, serde_json::json!({ "i": i })))
+        .map(|i| {
+            AuditEvent::admin(
+                &ActorId::cli(),
+                AdminChange::UserUpdate,
+                &format!("t{i}"),
+                None,
+                serde_json::json!({ "i": i }),
+            )
+        })
         .collect();
     let mut tx = store.begin().await.unwrap();
     recorder.record_in(&mut tx, events).await.unwrap();

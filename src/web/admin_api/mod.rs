@@ -16,7 +16,6 @@ mod applications;
 mod audit;
 mod imports;
 mod org_units;
-mod problem;
 mod reports;
 mod users;
 
@@ -33,8 +32,8 @@ use crate::directory::{Actor, DirectoryError};
 use crate::domain::text::{TextKind, check_json, check_text};
 
 use super::AppState;
+pub use super::error::ApiError;
 use super::extract::ClientIp;
-pub use problem::ApiError;
 
 /// The OpenAPI document, kept beside the handlers it describes.
 pub const OPENAPI: &str = include_str!("openapi.json");

@@ -1,6 +1,10 @@
-//! The one place where errors become HTTP. Causes are logged with the request's span and
-//! never sent. Token-style endpoints answer JSON (RFC 6749 §5.2), bearer-protected ones add
-//! `WWW-Authenticate` (RFC 6750 §3), browser flows get a themed page.
+//! The one place where errors become HTTP, one mapping per surface: OAuth JSON for the
+//! token-style endpoints (RFC 6749 §5.2), with `WWW-Authenticate` on bearer-protected ones
+//! (RFC 6750 §3) and on dynamic registration (RFC 7591 §3.2.2, RFC 7592); themed pages for
+//! browser flows; RFC 9457 problem documents for the admin API (`problem.rs`). Causes are
+//! logged with the request's span and never sent. Every error response is `no-store`.
+
+mod problem;
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -9,7 +13,10 @@ use serde_json::json;
 
 use crate::oidc::{ErrorCode, OAuthError};
 
+use super::caching::no_store;
 use super::views::{ErrorView, Views};
+
+pub use problem::ApiError;
 
 fn log_cause(error: &OAuthError) {
     if let Some(cause) = &error.cause {
@@ -21,10 +28,19 @@ fn json_body(error: &OAuthError) -> Json<serde_json::Value> {
     Json(json!({ "error": error.code.as_str(), "error_description": error.description }))
 }
 
-fn no_store(mut response: Response) -> Response {
-    let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+/// Adds an RFC 6750 §3 challenge: bare when the request had no token (§3.1), else with the
+/// error code and, when given, its description (quotes and backslashes cannot appear in it).
+fn with_bearer_challenge(mut response: Response, error: Option<(&str, Option<&str>)>) -> Response {
+    let mut value = String::from("Bearer realm=\"pintu\"");
+    if let Some((code, description)) = error {
+        value.push_str(&format!(", error=\"{code}\""));
+        if let Some(description) = description {
+            value.push_str(&format!(", error_description=\"{}\"", description.replace(['"', '\\'], "'")));
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
     response
 }
 
@@ -59,26 +75,31 @@ impl IntoResponse for BearerError {
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::BAD_REQUEST,
         };
-        let mut response = no_store((status, json_body(&error)).into_response());
+        let response = no_store((status, json_body(&error)).into_response());
         if matches!(error.code, ErrorCode::InvalidToken | ErrorCode::InsufficientScope | ErrorCode::InvalidRequest) {
-            let description = error.description.replace(['"', '\\'], "'");
-            let value = format!(
-                "Bearer realm=\"pintu\", error=\"{}\", error_description=\"{description}\"",
-                error.code.as_str()
-            );
-            if let Ok(v) = HeaderValue::from_str(&value) {
-                response.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-            }
+            with_bearer_challenge(response, Some((error.code.as_str(), Some(&error.description))))
+        } else {
+            response
         }
-        response
     }
 }
 
 /// RFC 6750 §3.1: a request without credentials gets a bare challenge, no error code.
 pub fn bearer_challenge() -> Response {
-    let mut response = no_store(StatusCode::UNAUTHORIZED.into_response());
-    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"pintu\""));
-    response
+    with_bearer_challenge(no_store(StatusCode::UNAUTHORIZED.into_response()), None)
+}
+
+/// Dynamic registration: a missing or invalid initial or registration access token is an
+/// RFC 6750 §3 error (RFC 7592 §2.1); every other error is JSON (RFC 7591 §3.2.2).
+pub struct RegistrationError(pub OAuthError);
+
+impl IntoResponse for RegistrationError {
+    fn into_response(self) -> Response {
+        match self.0.code {
+            ErrorCode::InvalidToken => BearerError(self.0).into_response(),
+            _ => self.0.into_response(),
+        }
+    }
 }
 
 /// Which page to show for a browser-facing failure.

@@ -1,4 +1,5 @@
-//! RFC 9457 problem details for the admin API. Causes of server errors are logged, not sent.
+//! The admin API's errors as RFC 9457 problem details. Causes of server errors are logged,
+//! not sent.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -6,6 +7,9 @@ use serde_json::json;
 
 use crate::directory::DirectoryError;
 use crate::oidc::{ErrorCode, OAuthError};
+use crate::web::caching::no_store;
+
+use super::with_bearer_challenge;
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -46,20 +50,17 @@ fn problem(status: StatusCode, kind: &str, detail: &str, extra: Option<(&str, se
         obj.insert(key.to_owned(), value);
     }
     let mut response = (status, body.to_string()).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    no_store(response)
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            ApiError::Unauthenticated => {
-                let mut r = problem(StatusCode::UNAUTHORIZED, "about:blank", "a bearer access token is required", None);
-                r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"pintu\""));
-                r
-            }
+            ApiError::Unauthenticated => with_bearer_challenge(
+                problem(StatusCode::UNAUTHORIZED, "about:blank", "a bearer access token is required", None),
+                None,
+            ),
             ApiError::Token(e) => token_problem(e),
             ApiError::Directory(e) => directory_problem(e),
             ApiError::UnsupportedMediaType(expected) => problem(
@@ -84,12 +85,7 @@ fn token_problem(e: OAuthError) -> Response {
         }
         _ => (StatusCode::UNAUTHORIZED, "invalid_token"),
     };
-    let mut r = problem(status, "about:blank", &e.description, None);
-    let challenge = format!("Bearer realm=\"pintu\", error=\"{code}\"");
-    if let Ok(v) = HeaderValue::from_str(&challenge) {
-        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
-    }
-    r
+    with_bearer_challenge(problem(status, "about:blank", &e.description, None), Some((code, None)))
 }
 
 fn directory_problem(e: DirectoryError) -> Response {
