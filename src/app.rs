@@ -7,6 +7,7 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 
 use crate::account::AccountService;
+use crate::applications::ApplicationService;
 use crate::audit::AuditRecorder;
 use crate::authn::{AuthnService, PasswordHasherService};
 use crate::clock::SharedClock;
@@ -53,7 +54,9 @@ impl App {
             .context("invalid password hashing parameters")?
             .with_passkeys(&config.webauthn);
         let audit = AuditRecorder::new(store.clone(), clock.clone());
-        let directory = DirectoryService::new(store.clone(), clock.clone(), audit, authn.clone());
+        let directory = DirectoryService::new(store.clone(), clock.clone(), audit.clone(), authn.clone());
+        let applications =
+            ApplicationService::new(store.clone(), clock.clone(), audit, directory.clone(), config.oidc.jwks_uri.clone());
         let lifetimes = SsoLifetimes { session: config.oidc.session_ttl, interaction: config.oidc.interaction_ttl };
         let sso = Sso::new(&store, &clock, authn.clone(), directory.audit().clone(), lifetimes);
         let (authn_for_account, clock_for_account) = (authn.clone(), clock.clone());
@@ -65,6 +68,7 @@ impl App {
             authn,
             directory: directory.clone(),
             sso: sso.clone(),
+            applications: applications.clone(),
         });
         let account = AccountService::new(
             store.clone(),
@@ -79,7 +83,8 @@ impl App {
             .context("cannot load the theme")?;
         let published = Published::from_service(&oidc);
         let web = Arc::new(config.web.clone());
-        let state = AppState { oidc, sso, account, directory, views: Arc::new(views), web, store, published };
+        let state =
+            AppState { oidc, applications, sso, account, directory, views: Arc::new(views), web, store, published };
         Ok(Self { state, created_kek })
     }
 

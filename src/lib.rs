@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `web` | HTTP (axum): routes, extractors, pages, the one error-to-HTTP mapping |
 //! | `oidc` | OAuth 2.0 / OpenID Connect without HTTP: authorize, token grants, userinfo, introspection, revocation, logout, registration, discovery |
+//! | `applications` | applications (OIDC clients now, SAML service providers next): the one place they are registered, changed, disabled and their secrets rotated; the per-node client cache |
 //! | `directory` | pegawai, OPD tree, roles, application profiles, HR import, reports; access policy and directory claims |
 //! | `audit` | the append-only, hash-chained audit log |
 //! | `authn` | how people prove who they are (passwords now; TOTP, WebAuthn and certificates later) |
@@ -20,6 +21,7 @@
 
 pub mod account;
 pub mod app;
+pub mod applications;
 pub mod audit;
 pub mod authn;
 pub mod clock;

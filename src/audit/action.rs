@@ -74,6 +74,7 @@ actions!(
         ApplicationUpdate => "admin.application.update",
         ApplicationRegisterUpdate => "admin.application.register_update",
         ApplicationDisable => "admin.application.disable",
+        ApplicationSecretRotate => "admin.application.secret_rotate",
         RegistrationTokenCreate => "admin.registration_token.create",
     }
 );

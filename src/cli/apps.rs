@@ -1,29 +1,39 @@
 //! `pintu admin app …` and `pintu admin registration-token`: applications through the
-//! service that registers them.
+//! application service, acting as the office.
 
 use anyhow::{Context, bail};
 
 use pintu::app::App;
-use pintu::domain::{ActorId, ClientId};
-use pintu::oidc::registration::{ClientSpec, RawMetadata, validate_metadata};
+use pintu::applications::{ChangedBy, ClientSpec, RawMetadata, validate_metadata};
+use pintu::directory::Actor;
+use pintu::domain::ApplicationId;
 
 use super::args::{AppCommand, AppCreate};
-use super::refused;
+use super::refused_app;
 
 pub async fn run(app: &App, cmd: AppCommand) -> anyhow::Result<()> {
+    let apps = &app.state.applications;
+    let actor = Actor::cli();
     match cmd {
         AppCommand::Create(args) => create_app(app, args).await,
         AppCommand::List => {
-            for c in app.state.oidc.list_clients().await.map_err(refused)? {
-                let status = if c.disabled { "disabled" } else { "active" };
-                let method = c.metadata.token_endpoint_auth_method.as_str();
-                println!("{}\t{}\t{}\t{}", c.client_id, c.display_name(), method, status);
+            for a in apps.list(&actor).await.map_err(refused_app)? {
+                let status = if a.disabled { "disabled" } else { "active" };
+                let method = a.token_endpoint_auth_method.map_or("-", |m| m.as_str());
+                println!("{}\t{}\t{}\t{}", a.id, a.name, method, status);
             }
             Ok(())
         }
-        AppCommand::Disable { client_id } => {
-            app.state.oidc.disable_client(&ClientId::new(client_id), &ActorId::cli()).await.map_err(refused)?;
+        AppCommand::Disable { id } => {
+            apps.disable(&ApplicationId::new(id), ChangedBy::Admin(&actor)).await.map_err(refused_app)?;
             println!("application disabled; its grants are revoked");
+            Ok(())
+        }
+        AppCommand::RotateSecret { id } => {
+            let rotated =
+                apps.rotate_secret(&ApplicationId::new(id), ChangedBy::Admin(&actor)).await.map_err(refused_app)?;
+            println!("client_id: {}", rotated.client_id);
+            println!("client_secret (shown once; the old secret no longer works): {}", rotated.client_secret);
             Ok(())
         }
     }
@@ -34,7 +44,8 @@ pub async fn registration_token(app: &App, description: &str, ttl_secs: i64) -> 
     if ttl_secs <= 0 {
         bail!("--ttl-secs must be positive");
     }
-    let token = app.state.oidc.create_initial_access_token(description, ttl_secs).await.map_err(refused)?;
+    let apps = &app.state.applications;
+    let token = apps.issue_initial_access_token(&Actor::cli(), description, ttl_secs).await.map_err(refused_app)?;
     println!("initial access token (single use, shown once): {token}");
     Ok(())
 }
@@ -73,7 +84,7 @@ async fn create_app(app: &App, args: AppCreate) -> anyhow::Result<()> {
         jwks,
         ..Default::default()
     };
-    let metadata = validate_metadata(raw).map_err(refused)?;
+    let metadata = validate_metadata(raw).map_err(refused_app)?;
     let spec = ClientSpec {
         client_id: args.client_id,
         client_secret: secret.clone(),
@@ -81,7 +92,8 @@ async fn create_app(app: &App, args: AppCreate) -> anyhow::Result<()> {
         pre_approved: args.pre_approved,
         with_registration_token: false,
     };
-    let created = app.state.oidc.create_client(spec).await.map_err(refused)?;
+    let created =
+        app.state.applications.create(spec, ChangedBy::Admin(&Actor::cli()), None).await.map_err(refused_app)?;
     println!("client_id: {}", created.client.client_id);
     if let (Some(s), None) = (&created.client_secret, &secret) {
         println!("client_secret (shown once): {s}");

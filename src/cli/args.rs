@@ -94,7 +94,15 @@ pub enum AppCommand {
     /// List applications.
     List,
     /// Disable an application and revoke its grants.
-    Disable { client_id: String },
+    Disable {
+        /// The application's id (an OIDC application's is its client_id).
+        id: String,
+    },
+    /// Give a confidential client a new secret, printed once; the old one stops working.
+    RotateSecret {
+        /// The application's id (an OIDC application's is its client_id).
+        id: String,
+    },
 }
 
 #[derive(Args)]
@@ -273,12 +281,13 @@ pub enum RoleCommand {
 #[derive(Subcommand)]
 pub enum ProfileCommand {
     Show {
-        client_id: String,
+        /// The application's id (an OIDC application's is its client_id).
+        id: String,
     },
     /// --set category=umum --set owner=CODE --set min_level=2 --set claims=nip,opd,roles
     /// --set access_org_units=CODE,CODE --set access_roles=ROLE_ID --set admin=office|CODE|none
     Set {
-        client_id: String,
+        id: String,
         #[arg(long = "set", required = true)]
         set: Vec<String>,
     },

@@ -12,11 +12,12 @@ use pintu::directory::{
     Actor, DirectoryService, GrantInput, ImportMode, OrgUnitInput, OrgUnitPatch, Period, ProfilePatch, ReportKind,
     RoleInput, UserInput, UserQuery, report_csv,
 };
+use pintu::domain::ApplicationId;
 use pintu::domain::nip::Date;
 
 use super::args::{AuditCommand, DirectoryCommand};
 use super::args::{OpdCommand, PegawaiCommand, ProfileCommand, ReportCommand, RoleCommand};
-use super::{print_json, refused_dir};
+use super::{print_json, refused_app, refused_dir};
 
 /// `key=value` pairs as a JSON object; an empty value is `null` (clears the field in a merge
 /// patch); `level_ceiling` and `min_level` are numbers; list fields are comma-separated.
@@ -176,19 +177,19 @@ async fn role(d: &DirectoryService, actor: &Actor, cmd: RoleCommand) -> anyhow::
     }
 }
 
+/// `pintu admin profile`: through the application service, which writes application profiles.
 async fn profile(app: &App, actor: &Actor, cmd: ProfileCommand) -> anyhow::Result<()> {
-    let d = &app.state.directory;
+    let apps = &app.state.applications;
     match cmd {
-        ProfileCommand::Show { client_id } => {
-            print_json(&d.get_application(actor, &client_id).await.map_err(refused_dir)?)
-        }
-        ProfileCommand::Set { client_id, set } => {
+        ProfileCommand::Show { id } => print_json(&apps.get(actor, &ApplicationId::new(id)).await.map_err(refused_app)?),
+        ProfileCommand::Set { id, set } => {
             let patch: ProfilePatch = serde_json::from_value(Value::Object(settings(&set)?)).context(
                 "unknown field: use category, owner, min_level, access_org_units, access_roles, claims or admin",
             )?;
-            let current = d.get_application(actor, &client_id).await.map_err(refused_dir)?;
-            let updated = d.update_application(actor, &client_id, &patch, Some(current.version)).await;
-            print_json(&updated.map_err(refused_dir)?)
+            let id = ApplicationId::new(id);
+            let current = apps.get(actor, &id).await.map_err(refused_app)?;
+            let updated = apps.update_profile(actor, &id, &patch, Some(current.version)).await;
+            print_json(&updated.map_err(refused_app)?)
         }
     }
 }

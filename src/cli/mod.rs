@@ -13,11 +13,11 @@ use std::ffi::OsString;
 use std::sync::Arc;
 
 use pintu::app::App;
+use pintu::applications::ApplicationError;
 use pintu::clock::{SharedClock, SystemClock};
 use pintu::config::Config;
 use pintu::directory::DirectoryError;
 use pintu::domain::text::{TextKind, check_text};
-use pintu::oidc::OAuthError;
 
 pub use args::Cli;
 use args::{AdminCommand, Command};
@@ -53,15 +53,6 @@ fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// An operator-facing error: the protocol code and description, and for internal failures the
-/// cause (the operator needs it; a client would never see it).
-pub(crate) fn refused(e: OAuthError) -> anyhow::Error {
-    match e.cause {
-        Some(cause) => anyhow::anyhow!("{}: {cause}", e.description),
-        None => anyhow::anyhow!("{}: {}", e.code.as_str(), e.description),
-    }
-}
-
 /// A directory error as a message naming every invalid field.
 pub(crate) fn refused_dir(e: DirectoryError) -> anyhow::Error {
     match e {
@@ -76,6 +67,17 @@ pub(crate) fn refused_dir(e: DirectoryError) -> anyhow::Error {
             anyhow::anyhow!("invalid input:\n  {}", lines.join("\n  "))
         }
         DirectoryError::Storage(cause) => anyhow::Error::new(cause).context("storage failed"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+/// An application service error, in the same words.
+pub(crate) fn refused_app(e: ApplicationError) -> anyhow::Error {
+    match e {
+        ApplicationError::Directory(e) => refused_dir(e),
+        ApplicationError::Storage(cause) => anyhow::Error::new(cause).context("storage failed"),
+        ApplicationError::InvalidMetadata(m) => anyhow::anyhow!("invalid_client_metadata: {m}"),
+        ApplicationError::InvalidRedirectUri(m) => anyhow::anyhow!("invalid_redirect_uri: {m}"),
         other => anyhow::anyhow!("{other}"),
     }
 }

@@ -56,7 +56,7 @@ impl DirectoryError {
 impl DirectoryError {
     /// For a conditional `UPDATE … WHERE version = $n`: touching no row means the version
     /// moved on (the row was read just before), so 412.
-    pub(super) fn stale(e: StorageError) -> Self {
+    pub fn stale(e: StorageError) -> Self {
         match e {
             StorageError::NotFound => DirectoryError::PreconditionFailed,
             other => other.into(),

@@ -1,5 +1,5 @@
-//! Identity management: people (pegawai), org units (OPD), roles, application profiles, the HR
-//! import and the reports. Every operation takes the acting administrator (`Actor`), checks
+//! Identity management: people (pegawai), org units (OPD), roles, the rules of application
+//! profiles (written by `applications`), the HR import and the reports. Every operation takes the acting administrator (`Actor`), checks
 //! that the target is within their reach (the office: everything; an OPD administrator: their
 //! unit's subtree), writes in one transaction together with its audit event, and returns
 //! domain data. The admin API (`web/admin_api`) and the CLI (`main.rs`) both call this.
@@ -21,7 +21,7 @@ mod users;
 
 pub use access::{AccessDecision, DirectoryClaims};
 pub use actor::{Actor, Reach};
-pub use applications::{ApplicationRecord, ProfilePatch};
+pub use applications::ProfilePatch;
 pub use credentials::LoginConflict;
 pub use error::{DirectoryError, FieldError};
 pub use import::{COLUMNS as IMPORT_COLUMNS, ImportMode, ImportReport};
@@ -60,7 +60,7 @@ impl DirectoryService {
 }
 
 /// `If-Match` for an update: `None` when the request had none (RFC 6585 §3: 428).
-fn check_version(expected: Option<i64>, current: i64) -> Result<i64, DirectoryError> {
+pub fn check_version(expected: Option<i64>, current: i64) -> Result<i64, DirectoryError> {
     match expected {
         None => Err(DirectoryError::PreconditionRequired),
         Some(v) if v != current => Err(DirectoryError::PreconditionFailed),

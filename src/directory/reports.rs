@@ -50,7 +50,7 @@ impl DirectoryService {
         let rows = self.store.audit().report((period.from, period.to), by, reach.root()).await?;
         let units = self.store.org_units().list().await?;
         let apps = match kind {
-            ReportKind::Application => self.store.clients().list().await?,
+            ReportKind::Application => self.store.applications().list().await?,
             ReportKind::OrgUnit => Vec::new(),
         };
         Ok(rows
@@ -63,8 +63,9 @@ impl DirectoryService {
                         .map(|u| (u.code.clone(), u.name.clone()))
                         .unwrap_or_else(|| (counts.key.clone(), String::new())),
                     ReportKind::Application => {
-                        let name = apps.iter().find(|a| a.client_id.as_str() == counts.key);
-                        (counts.key.clone(), name.and_then(|a| a.metadata.client_name.clone()).unwrap_or_default())
+                        // Audit events name an application by its OIDC client_id.
+                        let app = apps.iter().find(|a| a.oidc().is_some_and(|o| o.client_id.as_str() == counts.key));
+                        (counts.key.clone(), app.map(|a| a.name.clone()).unwrap_or_default())
                     }
                 };
                 let key = if key.is_empty() { "-".into() } else { key };

@@ -62,7 +62,7 @@ impl DirectoryService {
     }
 
     pub(super) async fn app_in_reach(&self, reach: &Reach, client: &ClientId) -> Result<bool, DirectoryError> {
-        let app = self.store.clients().find(client.as_str()).await?;
+        let app = self.store.applications().find_by_client_id(client.as_str()).await?;
         Ok(app.is_some_and(|a| reach.covers(a.profile.owner_unit_id.as_ref())))
     }
 

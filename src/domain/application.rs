@@ -1,10 +1,11 @@
-//! What the directory adds to a relying party: category (umum/khusus), owning OPD, minimum
-//! security level, who may sign in, which directory claims it receives, and whether it may
-//! call the admin API.
+//! An application, protocol-neutral: its directory profile (category umum/khusus, owning OPD,
+//! minimum security level, who may sign in, which directory claims it receives, whether it may
+//! call the admin API) and its protocol registration (an OpenID Connect client now; a SAML
+//! service provider next).
 
 use serde::{Deserialize, Serialize};
 
-use super::{OrgUnitId, RoleId, SecurityLevel};
+use super::{ApplicationId, ClientId, ClientMetadata, OrgUnitId, RelyingParty, RoleId, SecurityLevel};
 
 /// Directory claims and the scope each one is behind. `nik` also needs an explicit grant.
 pub const DIRECTORY_CLAIMS: &[(&str, &str)] = &[
@@ -51,6 +52,83 @@ impl AppProfile {
     /// Whether the application may receive the directory claim `name`.
     pub fn releases(&self, name: &str) -> bool {
         self.released_claims.iter().any(|c| c == name)
+    }
+}
+
+/// One application: what the directory knows of it, and how it speaks its protocol.
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub id: ApplicationId,
+    /// The name people and reports see (an OIDC client's `client_name`, else its id).
+    pub name: String,
+    pub profile: AppProfile,
+    /// An administrator approved this first-party application: no consent page.
+    pub pre_approved: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub registration: Registration,
+}
+
+/// The protocols an application may speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Protocol {
+    Oidc,
+    Saml,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Oidc => "oidc",
+            Protocol::Saml => "saml",
+        }
+    }
+}
+
+/// How an application speaks its protocol. `Saml(ServiceProvider)` comes next; the profile
+/// does not change with it.
+#[derive(Debug, Clone)]
+pub enum Registration {
+    Oidc(OidcRegistration),
+}
+
+/// An OpenID Connect client's registration (RFC 7591).
+#[derive(Debug, Clone)]
+pub struct OidcRegistration {
+    pub client_id: ClientId,
+    /// SHA-256 of the client secret (hex); `None` for public and `private_key_jwt` clients.
+    pub secret_hash: Option<String>,
+    pub metadata: ClientMetadata,
+}
+
+impl Application {
+    pub fn protocol(&self) -> Protocol {
+        match self.registration {
+            Registration::Oidc(_) => Protocol::Oidc,
+        }
+    }
+
+    /// The OIDC client this application is, for the protocol core; `None` for other protocols.
+    pub fn into_relying_party(self) -> Option<RelyingParty> {
+        match self.registration {
+            Registration::Oidc(oidc) => Some(RelyingParty {
+                client_id: oidc.client_id,
+                secret_hash: oidc.secret_hash,
+                metadata: oidc.metadata,
+                pre_approved: self.pre_approved,
+                disabled: self.disabled,
+                created_at: self.created_at,
+                profile: self.profile,
+            }),
+        }
+    }
+
+    /// The OIDC registration, if this application has one.
+    pub fn oidc(&self) -> Option<&OidcRegistration> {
+        match &self.registration {
+            Registration::Oidc(oidc) => Some(oidc),
+        }
     }
 }
 

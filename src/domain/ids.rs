@@ -36,6 +36,11 @@ string_id!(
     UserId
 );
 string_id!(
+    /// An application, whatever protocol it speaks. An OpenID Connect application's id is
+    /// its `client_id`.
+    ApplicationId
+);
+string_id!(
     /// An application's OAuth `client_id`.
     ClientId
 );

@@ -20,9 +20,9 @@ pub mod signing_key;
 pub mod text;
 pub mod user;
 
-pub use application::{AccessPolicy, AdminScope, AppProfile, Category};
+pub use application::{AccessPolicy, AdminScope, AppProfile, Application, Category, OidcRegistration, Protocol, Registration};
 pub use client::{ClientAuthMethod, ClientMetadata, GrantType, RelyingParty, SigningAlg};
-pub use ids::{ActorId, ClientId, GrantId, OrgUnitId, RoleGrantId, RoleId, SessionId, UserId};
+pub use ids::{ActorId, ApplicationId, ClientId, GrantId, OrgUnitId, RoleGrantId, RoleId, SessionId, UserId};
 pub use org_unit::{OrgUnit, OrgUnitKind};
 pub use pegawai::{EmploymentType, Profile, UserStatus};
 pub use role::{Role, RoleGrant};

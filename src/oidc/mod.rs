@@ -5,9 +5,8 @@ pub mod admin;
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
-pub mod client_cache;
 mod client_keys;
-pub mod client_metadata;
+mod clients;
 pub mod discovery;
 pub mod error;
 pub mod grants;
@@ -22,6 +21,7 @@ pub mod userinfo;
 
 use std::sync::Arc;
 
+use crate::applications::ApplicationService;
 use crate::audit::AuditRecorder;
 use crate::authn::AuthnService;
 use crate::clock::SharedClock;
@@ -46,7 +46,8 @@ pub struct OidcService {
     pub(crate) config: Arc<OidcConfig>,
     pub(crate) clock: SharedClock,
     pub(crate) authn: AuthnService,
-    pub(crate) clients: Arc<client_cache::ClientCache>,
+    /// Registered applications: the only writer of them, and the cache clients are read from.
+    pub(crate) applications: ApplicationService,
     /// JWK Sets fetched from applications' `jwks_uri`s.
     pub(crate) client_keys: Arc<JwksUriCache>,
     pub(crate) directory: DirectoryService,
@@ -66,12 +67,13 @@ pub struct OidcParts {
     pub authn: AuthnService,
     pub directory: DirectoryService,
     pub sso: crate::sso::Sso,
+    /// Registered applications: the protocol reads clients through its cache.
+    pub applications: ApplicationService,
 }
 
 impl OidcService {
     pub fn new(parts: OidcParts) -> Self {
-        let OidcParts { store, keyring, config, clock, authn, directory, sso } = parts;
-        let clients = Arc::new(client_cache::ClientCache::default());
+        let OidcParts { store, keyring, config, clock, authn, directory, sso, applications } = parts;
         let audit = directory.audit().clone();
         let crate::sso::Sso { interactions, sessions, sign_in } = sso;
         let client_keys = Arc::new(JwksUriCache::new(config.jwks_uri.clone()));
@@ -81,7 +83,7 @@ impl OidcService {
             config: Arc::new(config),
             clock,
             authn,
-            clients,
+            applications,
             client_keys,
             directory,
             audit,
@@ -99,16 +101,6 @@ impl OidcService {
     /// The password hasher at the configured cost (for accounts created in tests and tools).
     pub fn password_hasher(&self) -> crate::authn::PasswordHasherService {
         self.authn.hasher()
-    }
-
-    /// Every registered application, for the office's listing.
-    pub async fn list_clients(&self) -> Result<Vec<crate::domain::RelyingParty>, OAuthError> {
-        Ok(self.store.clients().list().await?)
-    }
-
-    /// Drops a cached client after its registration or profile changed elsewhere.
-    pub fn forget_client(&self, client_id: &str) {
-        self.clients.invalidate(client_id);
     }
 
     pub fn issuer(&self) -> &str {

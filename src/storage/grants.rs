@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::domain::grant::{CodeData, Consumable, Consumed, Grant, RefreshData};
 use crate::domain::{ClientId, GrantId, Scope, SessionId, UserId};
 
-use super::{Db, StorageError, corrupt, on_pool};
+use super::{Db, StorageError, Tx, corrupt, on_pool, on_tx};
 
 type GrantRow = (String, String, Option<String>, Option<String>, String, Option<String>, bool, i64, Option<i64>);
 
@@ -182,8 +182,15 @@ impl<'a> Grants<'a> {
         self.exec(REVOKE_SESSION_GRANTS, session.as_str(), now).await
     }
 
-    pub async fn revoke_for_client(&self, client: &ClientId, now: i64) -> Result<(), StorageError> {
-        self.exec(REVOKE_CLIENT_GRANTS, client.as_str(), now).await
+    /// Revokes a client's grants inside the caller's transaction (disabling its application).
+    pub async fn revoke_for_client_in(&self, tx: &mut Tx, client: &ClientId, now: i64) -> Result<(), StorageError> {
+        on_tx!(tx, |conn| sqlx::query(REVOKE_CLIENT_GRANTS)
+            .bind(client.as_str())
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     pub async fn revoke_for_user(&self, user: &UserId, now: i64) -> Result<(), StorageError> {

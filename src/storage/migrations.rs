@@ -62,6 +62,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0009_refresh_grace.sql"),
         include_str!("../../migrations/postgres/0009_refresh_grace.sql"),
     ),
+    (
+        10,
+        "applications",
+        include_str!("../../migrations/sqlite/0010_applications.sql"),
+        include_str!("../../migrations/postgres/0010_applications.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -75,6 +81,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0007_refresh_families.sql",
     "0008_codes_on_grants.sql",
     "0009_refresh_grace.sql",
+    "0010_applications.sql",
 ];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

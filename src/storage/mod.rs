@@ -3,11 +3,12 @@
 //!
 //! Repositories are grouped per aggregate: `store.users().find_by_login(..)`.
 
+mod applications;
 mod audit;
-mod clients;
 mod db;
 mod factors;
 mod grants;
+mod initial_access_tokens;
 mod interactions;
 mod keys;
 mod migrations;
@@ -21,11 +22,12 @@ mod user_search;
 mod users;
 
 pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
-pub use clients::{Clients, NewClient};
+pub use applications::Applications;
 pub use db::{Db, Tx};
 pub(crate) use db::{on_pool, on_tx, row_struct};
 pub use factors::{Factors, TotpCredential};
 pub use grants::{Grants, PresentedRefresh, RefreshFamily, RefreshState, Rotation};
+pub use initial_access_tokens::InitialAccessTokens;
 pub use interactions::{Interaction, Interactions};
 pub use keys::{SigningKeyRow, SigningKeys};
 pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;
@@ -106,8 +108,11 @@ impl Store {
     pub fn users(&self) -> Users<'_> {
         Users::new(&self.db)
     }
-    pub fn clients(&self) -> Clients<'_> {
-        Clients::new(&self.db)
+    pub fn applications(&self) -> Applications<'_> {
+        Applications::new(&self.db)
+    }
+    pub fn initial_access_tokens(&self) -> InitialAccessTokens<'_> {
+        InitialAccessTokens::new(&self.db)
     }
     pub fn sessions(&self) -> Sessions<'_> {
         Sessions::new(&self.db)

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
+use crate::applications::ApplicationService;
 use crate::config::WebConfig;
 use crate::directory::DirectoryService;
 use crate::oidc::OidcService;
@@ -14,6 +15,8 @@ use super::views::Views;
 #[derive(Clone)]
 pub struct AppState {
     pub oidc: OidcService,
+    /// Registers and changes applications (CLI, admin API); owns the client cache.
+    pub applications: ApplicationService,
     /// The protocol-neutral SSO core (interactions, sessions, sign-in), shared with `oidc`.
     pub sso: crate::sso::Sso,
     /// The account pages' self-service.
@@ -49,6 +52,12 @@ impl FromRef<AppState> for Published {
 impl FromRef<AppState> for OidcService {
     fn from_ref(state: &AppState) -> Self {
         state.oidc.clone()
+    }
+}
+
+impl FromRef<AppState> for ApplicationService {
+    fn from_ref(state: &AppState) -> Self {
+        state.applications.clone()
     }
 }
 

@@ -1,12 +1,15 @@
-//! `/api/v1/applications`: the directory profile of each relying party.
+//! `/api/v1/applications`: applications as administrators see them (directory profile, name,
+//! protocol), their profile changes and secret rotation, all through `ApplicationService`.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde_json::json;
 
-use crate::directory::ProfilePatch;
+use crate::applications::{ApplicationService, ChangedBy, ProfilePatch};
+use crate::domain::ApplicationId;
 
 use super::{AdminPrincipal, ApiError, ApiPath, JsonBody, if_match, with_etag};
 use crate::web::AppState;
@@ -14,30 +17,41 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/applications", get(list))
-        .route("/api/v1/applications/{client_id}", get(show).patch(update))
+        .route("/api/v1/applications/{id}", get(show).patch(update))
+        .route("/api/v1/applications/{id}/secret", post(rotate_secret))
 }
 
-async fn list(State(s): State<AppState>, AdminPrincipal(a): AdminPrincipal) -> Result<Response, ApiError> {
-    Ok(Json(serde_json::json!({ "items": s.directory.list_applications(&a).await? })).into_response())
+async fn list(State(s): State<ApplicationService>, AdminPrincipal(a): AdminPrincipal) -> Result<Response, ApiError> {
+    Ok(Json(json!({ "items": s.list(&a).await? })).into_response())
 }
 
 async fn show(
-    State(s): State<AppState>,
+    State(s): State<ApplicationService>,
     AdminPrincipal(a): AdminPrincipal,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Response, ApiError> {
-    let app = s.directory.get_application(&a, &id).await?;
+    let app = s.get(&a, &ApplicationId::new(id)).await?;
     Ok(with_etag(StatusCode::OK, app.version, &app))
 }
 
 async fn update(
-    State(s): State<AppState>,
+    State(s): State<ApplicationService>,
     AdminPrincipal(a): AdminPrincipal,
     ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<ProfilePatch>,
 ) -> Result<Response, ApiError> {
-    let app = s.directory.update_application(&a, &id, &patch, if_match(&headers)?).await?;
-    s.oidc.forget_client(&id);
+    let app = s.update_profile(&a, &ApplicationId::new(id), &patch, if_match(&headers)?).await?;
     Ok(with_etag(StatusCode::OK, app.version, &app))
+}
+
+/// A new client secret, shown once (`no-store`); the old one stops working.
+async fn rotate_secret(
+    State(s): State<ApplicationService>,
+    AdminPrincipal(a): AdminPrincipal,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let rotated = s.rotate_secret(&ApplicationId::new(id), ChangedBy::Admin(&a)).await?;
+    let body = json!({ "client_id": rotated.client_id, "client_secret": rotated.client_secret });
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }

@@ -5,6 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::applications::ApplicationError;
 use crate::directory::DirectoryError;
 use crate::oidc::{ErrorCode, OAuthError};
 use crate::web::caching::no_store;
@@ -18,6 +19,7 @@ pub enum ApiError {
     /// The token is invalid, or lacks admin authority.
     Token(OAuthError),
     Directory(DirectoryError),
+    Application(ApplicationError),
     UnsupportedMediaType(&'static str),
     TooLarge,
 }
@@ -36,6 +38,15 @@ impl ApiError {
 impl From<DirectoryError> for ApiError {
     fn from(e: DirectoryError) -> Self {
         ApiError::Directory(e)
+    }
+}
+
+impl From<ApplicationError> for ApiError {
+    fn from(e: ApplicationError) -> Self {
+        match e {
+            ApplicationError::Directory(e) => ApiError::Directory(e),
+            other => ApiError::Application(other),
+        }
     }
 }
 
@@ -63,6 +74,7 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Token(e) => token_problem(e),
             ApiError::Directory(e) => directory_problem(e),
+            ApiError::Application(e) => application_problem(e),
             ApiError::UnsupportedMediaType(expected) => problem(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "about:blank",
@@ -116,6 +128,27 @@ fn directory_problem(e: DirectoryError) -> Response {
             problem(StatusCode::SERVICE_UNAVAILABLE, "about:blank", "busy; try again shortly", None)
         }
         DirectoryError::Storage(cause) => {
+            tracing::error!(error = %cause, "admin API storage failure");
+            problem(StatusCode::INTERNAL_SERVER_ERROR, "about:blank", "internal error", None)
+        }
+    }
+}
+
+fn application_problem(e: ApplicationError) -> Response {
+    let invalid = |field: &str, reason: &str| {
+        let errors = json!([{ "field": field, "reason": reason }]);
+        problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", &format!("{field}: {reason}"), Some(("errors", errors)))
+    };
+    match e {
+        ApplicationError::NotFound => problem(StatusCode::NOT_FOUND, "about:blank", "application not found", None),
+        ApplicationError::InvalidMetadata(reason) => invalid("metadata", &reason),
+        ApplicationError::InvalidRedirectUri(reason) => invalid("redirect_uris", &reason),
+        ApplicationError::InitialTokenUnusable => invalid("initial_access_token", &e.to_string()),
+        ApplicationError::IdTaken => problem(StatusCode::CONFLICT, "conflict", &e.to_string(), None),
+        // The application exists but has nothing to rotate: its state, not the request, is why.
+        ApplicationError::NoSecret { .. } => problem(StatusCode::CONFLICT, "no-client-secret", &e.to_string(), None),
+        ApplicationError::Directory(e) => directory_problem(e),
+        ApplicationError::Storage(cause) => {
             tracing::error!(error = %cause, "admin API storage failure");
             problem(StatusCode::INTERNAL_SERVER_ERROR, "about:blank", "internal error", None)
         }

@@ -1,17 +1,17 @@
-//! RFC 7591 §2 client metadata as sent, its validation into `ClientMetadata`, and the
-//! RFC 7591 §3.2.1 representation returned. Pure: the checks that need the configuration
-//! (`jwks_uri` addresses) are the registration service's.
+//! An application's OpenID Connect registration: RFC 7591 §2 client metadata as sent and its
+//! validation into `ClientMetadata`, the same for dynamic registration and the command line.
+//! Pure: the checks that need the configuration (`jwks_uri` addresses) are the service's.
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use crate::domain::scope::SUPPORTED_SCOPES;
-use crate::domain::{ClientAuthMethod, ClientMetadata, GrantType, RelyingParty, Scope, SigningAlg};
+use crate::domain::{ClientAuthMethod, ClientMetadata, GrantType, Scope, SigningAlg};
 
-use super::OAuthError;
+use super::ApplicationError;
 
 /// Longest URI accepted in any metadata field.
 pub const MAX_URI_LEN: usize = 2000;
@@ -46,12 +46,12 @@ pub struct RawMetadata {
     pub other: Map<String, Value>,
 }
 
-fn bad_meta(msg: impl Into<Cow<'static, str>>) -> OAuthError {
-    OAuthError::invalid_client_metadata(msg)
+fn bad_meta(msg: impl Into<Cow<'static, str>>) -> ApplicationError {
+    ApplicationError::invalid_metadata(msg)
 }
 
 /// Turns raw metadata into validated `ClientMetadata` (RFC 7591 §2, §3.2.2 error codes).
-pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, OAuthError> {
+pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, ApplicationError> {
     let grant_types = grant_types(raw.grant_types.as_deref(), raw.response_types.as_deref())?;
     let method = match raw.token_endpoint_auth_method.as_deref() {
         None => ClientAuthMethod::ClientSecretBasic,
@@ -104,7 +104,7 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, OAuthError>
 }
 
 /// RFC 7591 §2.1: `response_types` must agree with `grant_types`; only `code` is supported.
-fn grant_types(grants: Option<&[String]>, response_types: Option<&[String]>) -> Result<Vec<GrantType>, OAuthError> {
+fn grant_types(grants: Option<&[String]>, response_types: Option<&[String]>) -> Result<Vec<GrantType>, ApplicationError> {
     let grant_types = match grants {
         None => vec![GrantType::AuthorizationCode],
         Some(list) => list
@@ -128,13 +128,13 @@ fn check_redirect_uris(
     post_logout: &[String],
     grant_types: &[GrantType],
     method: ClientAuthMethod,
-) -> Result<(), OAuthError> {
+) -> Result<(), ApplicationError> {
     if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
-        return Err(OAuthError::invalid_redirect_uri("redirect_uris is required for the authorization_code grant"));
+        return Err(ApplicationError::invalid_redirect_uri("redirect_uris is required for the authorization_code grant"));
     }
     let public = method == ClientAuthMethod::None;
     for uri in redirect_uris {
-        check_redirect_uri(uri, public).map_err(OAuthError::invalid_redirect_uri)?;
+        check_redirect_uri(uri, public).map_err(ApplicationError::invalid_redirect_uri)?;
     }
     for uri in post_logout {
         check_redirect_uri(uri, public).map_err(|m| bad_meta(format!("post_logout_redirect_uris: {m}")))?;
@@ -144,7 +144,7 @@ fn check_redirect_uris(
 
 /// `jwks` and `jwks_uri`: never both (RFC 7591 §2), a well-formed set of public keys, and one
 /// of them for `private_key_jwt`.
-fn check_keys(method: ClientAuthMethod, jwks: Option<&Value>, jwks_uri: Option<&str>) -> Result<(), OAuthError> {
+fn check_keys(method: ClientAuthMethod, jwks: Option<&Value>, jwks_uri: Option<&str>) -> Result<(), ApplicationError> {
     if jwks.is_some() && jwks_uri.is_some() {
         return Err(bad_meta("jwks and jwks_uri must not both be present (RFC 7591 §2)"));
     }
@@ -162,7 +162,7 @@ fn check_keys(method: ClientAuthMethod, jwks: Option<&Value>, jwks_uri: Option<&
 
 /// Every registered scope must be one Pintu supports: a client that registers a scope it can
 /// never be granted has a broken configuration worth reporting at once.
-fn check_scope(scope: &str) -> Result<(), OAuthError> {
+fn check_scope(scope: &str) -> Result<(), ApplicationError> {
     let parsed = Scope::parse(scope).map_err(|e| bad_meta(e.to_string()))?;
     let unknown: Vec<&str> = parsed.iter().filter(|s| !SUPPORTED_SCOPES.contains(s)).collect();
     if !unknown.is_empty() {
@@ -172,7 +172,7 @@ fn check_scope(scope: &str) -> Result<(), OAuthError> {
 }
 
 /// One human-readable field: `client_name` is text, the others web pages or images.
-fn check_field(field: &str, value: &str) -> Result<(), OAuthError> {
+fn check_field(field: &str, value: &str) -> Result<(), ApplicationError> {
     if field == "client_name" {
         if value.chars().count() > 200 || value.chars().any(char::is_control) {
             return Err(bad_meta("client_name must be at most 200 characters without control characters"));
@@ -183,7 +183,7 @@ fn check_field(field: &str, value: &str) -> Result<(), OAuthError> {
 }
 
 /// RFC 7591 §2.2: `field#tag`, where the tag is a BCP 47 language tag.
-fn localized_fields(other: &Map<String, Value>) -> Result<BTreeMap<String, String>, OAuthError> {
+fn localized_fields(other: &Map<String, Value>) -> Result<BTreeMap<String, String>, ApplicationError> {
     let mut localized = BTreeMap::new();
     for (key, value) in other {
         let Some((field, tag)) = key.split_once('#') else { continue };
@@ -279,27 +279,6 @@ pub fn check_redirect_uri(uri: &str, public: bool) -> Result<(), String> {
     }
 }
 
-/// The RFC 7591 §3.2.1 representation of a client: its registered metadata, language-tagged
-/// fields at the top level.
-pub fn client_information(client: &RelyingParty) -> Value {
-    let mut value = serde_json::to_value(&client.metadata).unwrap_or_else(|_| json!({}));
-    if let Some(obj) = value.as_object_mut() {
-        obj.remove("localized");
-        for (key, text) in &client.metadata.localized {
-            obj.insert(key.clone(), json!(text));
-        }
-        obj.insert("client_id".into(), json!(client.client_id.as_str()));
-        obj.insert("client_id_issued_at".into(), json!(client.created_at));
-        let response_types: Vec<&str> =
-            if client.allows_grant(GrantType::AuthorizationCode) { vec!["code"] } else { vec![] };
-        obj.insert("response_types".into(), json!(response_types));
-        if client.metadata.token_endpoint_auth_method.uses_secret() {
-            obj.insert("client_secret_expires_at".into(), json!(0));
-        }
-    }
-    value
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,15 +304,12 @@ mod tests {
     #[test]
     fn unknown_grant_type_is_invalid_client_metadata() {
         let raw = RawMetadata { grant_types: Some(vec!["implicit".into()]), ..Default::default() };
-        assert_eq!(validate_metadata(raw).unwrap_err().code, crate::oidc::ErrorCode::InvalidClientMetadata);
+        assert!(matches!(validate_metadata(raw).unwrap_err(), ApplicationError::InvalidMetadata(_)));
     }
 
     #[test]
     fn code_client_without_redirect_uris_is_invalid_redirect_uri() {
-        assert_eq!(
-            validate_metadata(RawMetadata::default()).unwrap_err().code,
-            crate::oidc::ErrorCode::InvalidRedirectUri
-        );
+        assert!(matches!(validate_metadata(RawMetadata::default()).unwrap_err(), ApplicationError::InvalidRedirectUri(_)));
     }
 
     #[test]
