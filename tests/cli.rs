@@ -362,3 +362,76 @@ fn directory_commands_cover_units_people_roles_import_reports_and_audit() {
     assert!(!tampered.status.success(), "a broken chain fails the command");
     assert!(text(&tampered).0.contains("\"seq\": 3"), "{}", text(&tampered).0);
 }
+
+/// `pintu admin app rotate-secret`: a new secret printed once; against a server started
+/// afterwards, the old secret is refused and the new one accepted. Public clients and unknown
+/// ids are refused with the reason.
+#[test]
+fn rotate_secret_replaces_a_confidential_clients_secret() {
+    let dir = workdir();
+    let old = "rahasia-lama-yang-panjangnya-cukup-32-karakter";
+    std::fs::write(dir.join("secret"), old).unwrap();
+    let create = |id: &str, extra: &[&str]| {
+        let mut args = vec!["admin", "app", "create", "--name", "Layanan", "--client-id", id];
+        args.extend_from_slice(extra);
+        pintu(&dir, &args, &[])
+    };
+    let secret_args =
+        ["--secret-file", "secret", "--grant-type", "client_credentials", "--auth-method", "client_secret_post"];
+    assert!(create("layanan", &secret_args).status.success());
+    let out = pintu(&dir, &["admin", "app", "rotate-secret", "layanan"], &[]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let new = stdout.lines().find_map(|l| l.split_once("): ").map(|(_, s)| s.trim().to_owned())).unwrap();
+    assert!(stdout.contains("client_id: layanan") && stdout.contains("shown once") && new.len() >= 32, "{stdout}");
+
+    let public = create("seluler", &["--public", "--redirect-uri", "id.go.kab.seluler:/cb"]);
+    assert!(public.status.success(), "{}", text(&public).1);
+    let refused = pintu(&dir, &["admin", "app", "rotate-secret", "seluler"], &[]);
+    assert!(!refused.status.success());
+    assert!(text(&refused).1.contains("has no client secret: it authenticates with none"), "{}", text(&refused).1);
+    let unknown = pintu(&dir, &["admin", "app", "rotate-secret", "tidak-ada"], &[]);
+    assert!(!unknown.status.success() && text(&unknown).1.contains("application not found"));
+
+    let listen = format!("127.0.0.1:{}", free_port());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pintu"))
+        .current_dir(&dir)
+        .arg("serve")
+        .env_clear()
+        .env("PINTU_LISTEN", &listen)
+        .env("PINTU_ISSUER", format!("http://{listen}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let token = |secret: &str| {
+        let body = format!("grant_type=client_credentials&client_id=layanan&client_secret={secret}");
+        http_post(&listen, "/oauth2/token", &body)
+    };
+    let (with_old, with_new) = (token(old), token(&new));
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert!(with_old.starts_with("HTTP/1.1 401"), "{with_old}");
+    assert!(with_new.starts_with("HTTP/1.1 200"), "{with_new}");
+}
+
+/// A form POST over a plain socket, retried until the server listens; the raw response.
+fn http_post(listen: &str, path: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    for _ in 0..100 {
+        if let Ok(mut s) = std::net::TcpStream::connect(listen) {
+            let request = format!(
+                "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            s.write_all(request.as_bytes()).unwrap();
+            let mut resp = String::new();
+            s.read_to_string(&mut resp).unwrap();
+            return resp;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("the server did not start on {listen}");
+}

@@ -26,8 +26,8 @@ use crate::directory::{Actor, DirectoryService, Reach};
 use crate::domain::{ActorId, Application, ApplicationId};
 use crate::storage::Store;
 
-pub use cache::TTL_SECS as CACHE_TTL_SECS;
 pub use crate::directory::ProfilePatch;
+pub use cache::TTL_SECS as CACHE_TTL_SECS;
 pub use error::ApplicationError;
 pub use oidc_client::{RawMetadata, check_redirect_uri, validate_metadata};
 pub use profile::ApplicationRecord;

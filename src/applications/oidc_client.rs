@@ -104,7 +104,10 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, Application
 }
 
 /// RFC 7591 §2.1: `response_types` must agree with `grant_types`; only `code` is supported.
-fn grant_types(grants: Option<&[String]>, response_types: Option<&[String]>) -> Result<Vec<GrantType>, ApplicationError> {
+fn grant_types(
+    grants: Option<&[String]>,
+    response_types: Option<&[String]>,
+) -> Result<Vec<GrantType>, ApplicationError> {
     let grant_types = match grants {
         None => vec![GrantType::AuthorizationCode],
         Some(list) => list
@@ -130,7 +133,9 @@ fn check_redirect_uris(
     method: ClientAuthMethod,
 ) -> Result<(), ApplicationError> {
     if grant_types.contains(&GrantType::AuthorizationCode) && redirect_uris.is_empty() {
-        return Err(ApplicationError::invalid_redirect_uri("redirect_uris is required for the authorization_code grant"));
+        return Err(ApplicationError::invalid_redirect_uri(
+            "redirect_uris is required for the authorization_code grant",
+        ));
     }
     let public = method == ClientAuthMethod::None;
     for uri in redirect_uris {
@@ -309,7 +314,10 @@ mod tests {
 
     #[test]
     fn code_client_without_redirect_uris_is_invalid_redirect_uri() {
-        assert!(matches!(validate_metadata(RawMetadata::default()).unwrap_err(), ApplicationError::InvalidRedirectUri(_)));
+        assert!(matches!(
+            validate_metadata(RawMetadata::default()).unwrap_err(),
+            ApplicationError::InvalidRedirectUri(_)
+        ));
     }
 
     #[test]

@@ -204,7 +204,11 @@ impl ApplicationService {
     /// SHA-256. The old secret stops matching when this commits (on other nodes once their
     /// cached copy expires, within `CACHE_TTL_SECS`). Clients without a shared secret (public,
     /// `private_key_jwt`) are refused with `NoSecret`.
-    pub async fn rotate_secret(&self, id: &ApplicationId, by: ChangedBy<'_>) -> Result<RotatedSecret, ApplicationError> {
+    pub async fn rotate_secret(
+        &self,
+        id: &ApplicationId,
+        by: ChangedBy<'_>,
+    ) -> Result<RotatedSecret, ApplicationError> {
         let (app, _) = self.load(id, by).await?;
         let Registration::Oidc(oidc) = &app.registration;
         let method = oidc.metadata.token_endpoint_auth_method;

@@ -181,7 +181,9 @@ async fn role(d: &DirectoryService, actor: &Actor, cmd: RoleCommand) -> anyhow::
 async fn profile(app: &App, actor: &Actor, cmd: ProfileCommand) -> anyhow::Result<()> {
     let apps = &app.state.applications;
     match cmd {
-        ProfileCommand::Show { id } => print_json(&apps.get(actor, &ApplicationId::new(id)).await.map_err(refused_app)?),
+        ProfileCommand::Show { id } => {
+            print_json(&apps.get(actor, &ApplicationId::new(id)).await.map_err(refused_app)?)
+        }
         ProfileCommand::Set { id, set } => {
             let patch: ProfilePatch = serde_json::from_value(Value::Object(settings(&set)?)).context(
                 "unknown field: use category, owner, min_level, access_org_units, access_roles, claims or admin",

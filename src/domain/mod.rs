@@ -20,7 +20,9 @@ pub mod signing_key;
 pub mod text;
 pub mod user;
 
-pub use application::{AccessPolicy, AdminScope, AppProfile, Application, Category, OidcRegistration, Protocol, Registration};
+pub use application::{
+    AccessPolicy, AdminScope, AppProfile, Application, Category, OidcRegistration, Protocol, Registration,
+};
 pub use client::{ClientAuthMethod, ClientMetadata, GrantType, RelyingParty, SigningAlg};
 pub use ids::{ActorId, ApplicationId, ClientId, GrantId, OrgUnitId, RoleGrantId, RoleId, SessionId, UserId};
 pub use org_unit::{OrgUnit, OrgUnitKind};

@@ -21,8 +21,8 @@ mod throttle;
 mod user_search;
 mod users;
 
-pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use applications::Applications;
+pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use db::{Db, Tx};
 pub(crate) use db::{on_pool, on_tx, row_struct};
 pub use factors::{Factors, TotpCredential};

@@ -51,11 +51,7 @@ async fn a_client_using_another_method_is_told_the_registered_one(backend: Backe
     assert_eq!(description(&body), generic, "wrong secret");
     let unknown = [GRANT, ("client_id", "no-such-client"), ("client_secret", "x")];
     assert_eq!(description(&app.post_form("/oauth2/token", &unknown, None).await.1), generic, "unknown client");
-    app.state
-        .oidc
-        .disable_client(&pintu::domain::ClientId::new(basic.id.clone()), &pintu::domain::ActorId::cli())
-        .await
-        .unwrap();
+    app.disable_app(&basic.id).await;
     assert_eq!(description(&app.post_form("/oauth2/token", &form, None).await.1), generic, "disabled = unknown");
 }
 

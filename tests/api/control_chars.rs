@@ -118,7 +118,7 @@ async fn nul_in_admin_api_input_is_a_field_error(backend: Backend) {
         ("/api/v1/users/a%00b", "id"),
         ("/api/v1/users/a%00b/roles", "id"),
         ("/api/v1/org-units/A%00", "code"),
-        ("/api/v1/applications/a%00b", "client_id"),
+        ("/api/v1/applications/a%00b", "id"),
         ("/api/v1/users?q=a%00b", "q"),
         ("/api/v1/audit/events?cursor=%00", "cursor"),
     ] {
@@ -145,7 +145,7 @@ async fn register(app: &TestApp, token: &str, body: &Value) -> (u16, Value) {
 
 async fn nul_in_registration_is_refused_before_the_initial_access_token_is_spent(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     let valid = json!({ "client_name": "E-Office", "redirect_uris": ["http://127.0.0.1:9/cb"] });
     for (body, code) in [
         (

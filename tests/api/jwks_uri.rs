@@ -106,7 +106,7 @@ async fn spawn(backend: Backend) -> TestApp {
 
 /// Registers a `private_key_jwt` client whose keys are at `jwks_uri`; returns its client_id.
 async fn register_jwt_client(app: &TestApp, jwks_uri: &str) -> String {
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     let body = json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": jwks_uri});
     let (status, created) = register(app, Some(&token), &body).await;
     assert_eq!(status, 201, "{created}");
@@ -197,7 +197,7 @@ async fn internal_addresses_are_refused_unless_configured(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let server = KeyServer::start().await;
     let k1 = server.rotate("k1");
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     let body = json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": server.url("/jwks")});
     let (status, err) = register(&app, Some(&token), &body).await;
     assert_eq!((status, err["error"].as_str()), (400, Some("invalid_client_metadata")), "{err}");
@@ -222,11 +222,11 @@ async fn jwks_uri_must_be_https_without_credentials(backend: Backend) {
         "file:///etc/passwd",
         "https://simpeg.example.go.id/jw\nks",
     ] {
-        let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+        let token = app.initial_access_token().await;
         let (status, err) = register(&app, Some(&token), &jwt_client(uri)).await;
         assert_eq!((status, err["error"].as_str()), (400, Some("invalid_client_metadata")), "{uri:?}: {err}");
     }
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     let (status, body) = register(&app, Some(&token), &jwt_client("https://simpeg.example.go.id/jwks")).await;
     assert_eq!(status, 201, "{body}");
 }

@@ -7,6 +7,7 @@ mod support;
 mod account;
 mod accounts;
 mod admin_openapi;
+mod applications;
 mod audit;
 mod authorize;
 mod client_auth;

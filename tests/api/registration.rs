@@ -22,7 +22,7 @@ async fn registration_needs_a_single_use_initial_access_token(backend: Backend) 
     let app = TestApp::spawn(backend).await;
     let (status, body) = register(&app, None, &metadata()).await;
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     let (status, body) = register(&app, Some(&token), &metadata()).await;
     assert_eq!(status, 201, "{body}");
     assert!(body["client_id"].is_string() && body["client_secret"].is_string());
@@ -34,7 +34,7 @@ async fn registration_needs_a_single_use_initial_access_token(backend: Backend) 
 
 async fn registered_client_is_managed_with_its_registration_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     let (_, created) = register(&app, Some(&token), &metadata()).await;
     let uri = created["registration_client_uri"].as_str().unwrap().to_owned();
     let rat = created["registration_access_token"].as_str().unwrap().to_owned();
@@ -89,11 +89,11 @@ async fn invalid_metadata_gets_rfc7591_errors(backend: Backend) {
         (json!({"redirect_uris": "https://a.go.id/cb"}), "invalid_client_metadata"),
     ];
     for (body, expected) in cases {
-        let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+        let token = app.initial_access_token().await;
         let (status, err) = register(&app, Some(&token), &body).await;
         assert_eq!((status, err["error"].as_str()), (400, Some(expected)), "{body}");
     }
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     let broken = app
         .http
         .post(app.url("/oauth2/register"))
@@ -114,7 +114,7 @@ async fn open_registration_needs_no_token_when_configured(backend: Backend) {
 
 async fn update_must_name_the_client_and_its_current_secret(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     let (_, created) = register(&app, Some(&token), &metadata()).await;
     let uri = created["registration_client_uri"].as_str().unwrap().to_owned();
     let rat = created["registration_access_token"].as_str().unwrap().to_owned();

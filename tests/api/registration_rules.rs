@@ -26,13 +26,13 @@ fn public_jwks() -> Value {
 
 /// Registers `body` with a fresh initial access token; answers status and body.
 async fn register_new(app: &TestApp, body: &Value) -> (u16, Value) {
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     register(app, Some(&token), body).await
 }
 
 async fn refused_registration_does_not_use_up_the_initial_access_token(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     let refused = [
         with(code_client(), "redirect_uris", json!(["http://simpeg.example.go.id/cb"])),
         with(code_client(), "client_id", json!("chosen")),

@@ -228,11 +228,7 @@ async fn tokens_of_a_disabled_application_become_inactive(backend: Backend) {
     let token = body["access_token"].as_str().unwrap();
     let checker_auth = Some((checker.id.as_str(), checker.secret.as_deref().unwrap()));
     assert_eq!(app.post_form("/oauth2/introspect", &[("token", token)], checker_auth).await.1["active"], true);
-    app.state
-        .oidc
-        .disable_client(&pintu::domain::ClientId::new(service.id.clone()), &pintu::domain::ActorId::cli())
-        .await
-        .unwrap();
+    app.disable_app(&service.id).await;
     assert_eq!(app.post_form("/oauth2/introspect", &[("token", token)], checker_auth).await.1["active"], false);
 }
 

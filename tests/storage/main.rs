@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use pintu::domain::grant::{CodeData, Consumed, Grant};
-use pintu::domain::{ActorId, AuthnContext, ClientId, ClientMetadata, GrantId, Scope, SessionId, User, UserId};
-use pintu::storage::{NewClient, NewSession, NewUser, PresentedRefresh, Rotation, StorageError, Store};
+use pintu::domain::{ActorId, AuthnContext, ClientId, GrantId, Scope, SessionId, User, UserId};
+use pintu::storage::{NewSession, NewUser, PresentedRefresh, Rotation, StorageError, Store};
 
 async fn sqlite() -> Store {
     let path = std::env::temp_dir().join(format!("pintu-storage-{}.db", uuid::Uuid::new_v4()));
@@ -65,16 +65,9 @@ fn user(name: &str) -> NewUser {
 async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> (GrantId, ClientId, SessionId) {
     let u = user(&format!("u{}", uuid::Uuid::new_v4().simple()));
     store.users().insert(&u).await.unwrap();
-    let client = ClientId::generate();
-    let new_client = NewClient {
-        client_id: client.clone(),
-        secret_hash: None,
-        metadata: ClientMetadata::default(),
-        pre_approved: false,
-        registration_token_hash: None,
-        now: 1,
-    };
-    store.clients().insert(&new_client).await.unwrap();
+    let app = clients::oidc_app(1);
+    clients::insert(store, &app).await;
+    let client = app.oidc().unwrap().client_id.clone();
     let session = NewSession {
         id: SessionId::generate(),
         token_hash: uuid::Uuid::new_v4().to_string(),
@@ -328,3 +321,4 @@ conformance!(
 
 mod clients;
 mod keys;
+mod migration;

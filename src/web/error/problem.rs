@@ -137,7 +137,12 @@ fn directory_problem(e: DirectoryError) -> Response {
 fn application_problem(e: ApplicationError) -> Response {
     let invalid = |field: &str, reason: &str| {
         let errors = json!([{ "field": field, "reason": reason }]);
-        problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input", &format!("{field}: {reason}"), Some(("errors", errors)))
+        problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-input",
+            &format!("{field}: {reason}"),
+            Some(("errors", errors)),
+        )
     };
     match e {
         ApplicationError::NotFound => problem(StatusCode::NOT_FOUND, "about:blank", "application not found", None),

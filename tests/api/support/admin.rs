@@ -67,12 +67,24 @@ impl TestApp {
         client
     }
 
-    /// Updates an application's directory profile as the office.
-    pub async fn set_profile(&self, client_id: &str, patch: ProfilePatch) {
-        let d = &self.state.directory;
-        let current = d.get_application(&Actor::cli(), client_id).await.expect("application");
-        d.update_application(&Actor::cli(), client_id, &patch, Some(current.version)).await.expect("profile update");
-        self.state.oidc.forget_client(client_id);
+    /// Updates an application's directory profile as the office (the service drops its cached
+    /// client).
+    pub async fn set_profile(&self, id: &str, patch: ProfilePatch) {
+        let (apps, id) = (&self.state.applications, pintu::domain::ApplicationId::new(id));
+        let current = apps.get(&Actor::cli(), &id).await.expect("application");
+        apps.update_profile(&Actor::cli(), &id, &patch, Some(current.version)).await.expect("profile update");
+    }
+
+    /// An RFC 7591 initial access token, valid an hour, issued as the office.
+    pub async fn initial_access_token(&self) -> String {
+        let apps = &self.state.applications;
+        apps.issue_initial_access_token(&Actor::cli(), "test", 3600).await.expect("initial access token")
+    }
+
+    /// Disables an application as the office, through the application service.
+    pub async fn disable_app(&self, id: &str) {
+        let by = pintu::applications::ChangedBy::Admin(&Actor::cli());
+        self.state.applications.disable(&pintu::domain::ApplicationId::new(id), by).await.expect("disable");
     }
 
     /// A client-credentials token with the office's authority.

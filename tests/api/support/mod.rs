@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use pintu::app::App;
+use pintu::applications::{ChangedBy, ClientSpec, RawMetadata, validate_metadata};
 use pintu::clock::{Clock, FixedClock, SystemClock};
 use pintu::config::{Config, RawConfig, RawPassword};
+use pintu::directory::Actor;
 use pintu::domain::{User, UserId};
 use pintu::keys::Sealer;
-use pintu::oidc::registration::{ClientSpec, RawMetadata, validate_metadata};
 use pintu::storage::{NewUser, Store};
 use pintu::web::AppState;
 use serde_json::Value;
@@ -195,7 +196,8 @@ impl TestApp {
         let metadata = validate_metadata(raw).expect("valid metadata");
         let redirect_uri = metadata.redirect_uris.first().cloned().unwrap_or_default();
         let spec = ClientSpec { metadata, pre_approved, ..Default::default() };
-        let created = self.state.oidc.create_client(spec).await.expect("create client");
+        let by = ChangedBy::Admin(&Actor::cli());
+        let created = self.state.applications.create(spec, by, None).await.expect("create client");
         TestClient { id: created.client.client_id.to_string(), secret: created.client_secret, redirect_uri }
     }
 
