@@ -230,3 +230,32 @@ fn admin_api_reads_requests_through_its_checking_extractors() {
         }
     }
 }
+
+/// Applications are registered, changed, disabled and given new secrets only by the
+/// application service (`src/applications/`), which also drops its cached clients: a write
+/// anywhere else would leave a node serving the old client for up to the cache's lifetime.
+#[test]
+fn only_the_application_service_writes_applications() {
+    const WRITES: &[&str] = &[
+        "insert_in",
+        "update_profile_in",
+        "update_oidc_metadata_in",
+        "set_disabled_in",
+        "set_secret_hash_in",
+        "use_in",
+        "insert(",
+    ];
+    let mut violations = Vec::new();
+    for (file, code) in sources().into_iter().filter(|(f, _)| !f.starts_with("applications/")) {
+        let code: String = code.split_whitespace().collect();
+        for repository in ["applications()", "initial_access_tokens()"] {
+            for (i, _) in code.match_indices(&format!("{repository}.")) {
+                let call = &code[i + repository.len() + 1..];
+                if let Some(write) = WRITES.iter().find(|w| call.starts_with(**w)) {
+                    violations.push(format!("{file}: {repository}.{write}"));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "writes outside src/applications/:\n{}", violations.join("\n"));
+}
