@@ -79,6 +79,7 @@ impl ApplicationService {
     }
 
     /// Changes the directory profile if `expected_version` is current (`If-Match`).
+    #[tracing::instrument(skip_all, fields(application = %id))]
     pub async fn update_profile(
         &self,
         actor: &Actor,

@@ -106,6 +106,7 @@ impl ApplicationService {
     /// Registers an OIDC application. With `initial_token_hash` (RFC 7591 §3), uses that
     /// initial access token up in the same transaction, so a registration that fails uses up
     /// nothing. Only the office registers from the admin side.
+    #[tracing::instrument(skip_all, fields(client_id = spec.client_id.as_deref()))]
     pub async fn create(
         &self,
         spec: ClientSpec,
@@ -162,6 +163,7 @@ impl ApplicationService {
 
     /// Replaces an OIDC application's metadata (RFC 7592 §2.2) and its name with it. The
     /// client type and secret handling cannot change; see `check_auth_method_change`.
+    #[tracing::instrument(skip_all, fields(application = %id))]
     pub async fn update_oidc_metadata(
         &self,
         id: &ApplicationId,
@@ -186,6 +188,7 @@ impl ApplicationService {
 
     /// Disables an application and, for an OIDC client, revokes every grant it holds: it can
     /// no longer authenticate or start a sign-in, and its tokens stop working.
+    #[tracing::instrument(skip_all, fields(application = %id))]
     pub async fn disable(&self, id: &ApplicationId, by: ChangedBy<'_>) -> Result<(), ApplicationError> {
         let (app, _) = self.load(id, by).await?;
         let now = self.now();
@@ -204,6 +207,7 @@ impl ApplicationService {
     /// SHA-256. The old secret stops matching when this commits (on other nodes once their
     /// cached copy expires, within `CACHE_TTL_SECS`). Clients without a shared secret (public,
     /// `private_key_jwt`) are refused with `NoSecret`.
+    #[tracing::instrument(skip_all, fields(application = %id))]
     pub async fn rotate_secret(
         &self,
         id: &ApplicationId,
