@@ -54,9 +54,9 @@ impl App {
             .context("invalid password hashing parameters")?
             .with_passkeys(&config.webauthn);
         let audit = AuditRecorder::new(store.clone(), clock.clone());
-        let directory = DirectoryService::new(store.clone(), clock.clone(), audit.clone(), authn.clone());
-        let applications =
-            ApplicationService::new(store.clone(), clock.clone(), audit, directory.clone(), config.oidc.jwks_uri.clone());
+        let directory = DirectoryService::new(store.clone(), clock.clone(), audit, authn.clone());
+        let jwks_uri = config.oidc.jwks_uri.clone();
+        let applications = ApplicationService::new(store.clone(), clock.clone(), directory.clone(), jwks_uri);
         let lifetimes = SsoLifetimes { session: config.oidc.session_ttl, interaction: config.oidc.interaction_ttl };
         let sso = Sso::new(&store, &clock, authn.clone(), directory.audit().clone(), lifetimes);
         let (authn_for_account, clock_for_account) = (authn.clone(), clock.clone());

@@ -74,14 +74,10 @@ impl ChangedBy<'_> {
 }
 
 impl ApplicationService {
-    pub fn new(
-        store: Store,
-        clock: SharedClock,
-        audit: AuditRecorder,
-        directory: DirectoryService,
-        jwks_uri: JwksUriConfig,
-    ) -> Self {
+    /// Records its audit events through the directory's recorder (one audit chain writer).
+    pub fn new(store: Store, clock: SharedClock, directory: DirectoryService, jwks_uri: JwksUriConfig) -> Self {
         let cache = Arc::new(cache::ClientCache::default());
+        let audit = directory.audit().clone();
         Self { store, clock, audit, directory, cache, jwks_uri: Arc::new(jwks_uri) }
     }
 
