@@ -23,7 +23,8 @@ impl ApplicationService {
         let now = self.now();
         self.store.initial_access_tokens().insert(&token_hash(&token), description, now, now + ttl).await?;
         let detail = json!({ "description": description, "expires_at": now + ttl });
-        let event = AuditEvent::admin(&actor.id, AdminChange::RegistrationTokenCreate, "initial-access-token", None, detail);
+        let event =
+            AuditEvent::admin(&actor.id, AdminChange::RegistrationTokenCreate, "initial-access-token", None, detail);
         self.audit.record_or_log(event.from_ip(actor.source_ip.as_deref())).await;
         Ok(token)
     }

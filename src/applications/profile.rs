@@ -95,9 +95,15 @@ impl ApplicationService {
         written.map_err(DirectoryError::stale)?;
         let detail = json!({ "claims": profile.released_claims, "min_level": profile.min_level as u8 });
         let client = app.oidc().map(|o| o.client_id.clone());
-        let event = AuditEvent::admin(&actor.id, AdminChange::ApplicationUpdate, id.as_str(), profile.owner_unit_id.as_ref(), detail)
-            .with_client(client.as_ref())
-            .from_ip(actor.source_ip.as_deref());
+        let event = AuditEvent::admin(
+            &actor.id,
+            AdminChange::ApplicationUpdate,
+            id.as_str(),
+            profile.owner_unit_id.as_ref(),
+            detail,
+        )
+        .with_client(client.as_ref())
+        .from_ip(actor.source_ip.as_deref());
         self.audit.record_in(&mut tx, vec![event]).await?;
         tx.commit().await?;
         self.invalidate(&app);

@@ -221,7 +221,10 @@ impl ApplicationService {
         }
         let secret = random_token();
         let mut tx = self.store.begin().await?;
-        self.store.applications().set_secret_hash_in(&mut tx, &oidc.client_id, &token_hash(&secret), self.now()).await?;
+        self.store
+            .applications()
+            .set_secret_hash_in(&mut tx, &oidc.client_id, &token_hash(&secret), self.now())
+            .await?;
         self.audit.record_in(&mut tx, vec![event(by, AdminChange::ApplicationSecretRotate, &app, json!({}))]).await?;
         tx.commit().await?;
         self.invalidate(&app);

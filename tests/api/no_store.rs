@@ -85,7 +85,7 @@ async fn registration_answers_are_never_stored(backend: Backend) {
     assert_eq!(status, 401);
     assert_no_store("registration with a wrong initial access token", &headers);
 
-    let token = app.state.oidc.create_initial_access_token("test", 3600).await.unwrap();
+    let token = app.initial_access_token().await;
     let invalid = json!({ "redirect_uris": ["not a uri"] });
     let (status, _, headers) = send(&app, reqwest::Method::POST, "/oauth2/register", &token, Some(&invalid)).await;
     assert_eq!(status, 400);

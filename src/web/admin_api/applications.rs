@@ -2,7 +2,7 @@
 //! protocol), their profile changes and secret rotation, all through `ApplicationService`.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -13,6 +13,7 @@ use crate::domain::ApplicationId;
 
 use super::{AdminPrincipal, ApiError, ApiPath, JsonBody, if_match, with_etag};
 use crate::web::AppState;
+use crate::web::caching::no_store;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -53,5 +54,5 @@ async fn rotate_secret(
 ) -> Result<Response, ApiError> {
     let rotated = s.rotate_secret(&ApplicationId::new(id), ChangedBy::Admin(&a)).await?;
     let body = json!({ "client_id": rotated.client_id, "client_secret": rotated.client_secret });
-    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+    Ok(no_store(Json(body).into_response()))
 }
