@@ -177,6 +177,7 @@ mod tests {
             "admin.application.update",
             "admin.application.register_update",
             "admin.application.disable",
+            "admin.application.secret_rotate",
             "admin.registration_token.create",
         ];
         assert_eq!(names, released);
