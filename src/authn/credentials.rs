@@ -73,23 +73,7 @@ mod tests {
     use crate::config::PasswordConfig;
 
     fn account(password_hash: Option<String>) -> StoredCredentials {
-        let user = User {
-            id: crate::domain::UserId::generate(),
-            username: "budi".into(),
-            name: None,
-            given_name: None,
-            family_name: None,
-            email: None,
-            email_verified: false,
-            phone_number: None,
-            phone_number_verified: false,
-            locale: None,
-            is_admin: false,
-            disabled: false,
-            created_at: 0,
-            updated_at: 0,
-            profile: Default::default(),
-        };
+        let user = User::new_account("budi", 0);
         StoredCredentials { user, password_hash }
     }
 

@@ -306,23 +306,9 @@ fn check_not_cleared(patch: &UserPatch) -> Result<(), DirectoryError> {
 }
 
 pub(super) fn blank_user(now: i64) -> User {
-    User {
-        id: UserId::generate(),
-        username: String::new(),
-        name: None,
-        given_name: None,
-        family_name: None,
-        email: None,
-        email_verified: false,
-        phone_number: None,
-        phone_number_verified: false,
-        locale: None,
-        is_admin: false,
-        disabled: false,
-        created_at: now,
-        updated_at: now,
-        profile: Profile { source: SOURCE_LOCAL.into(), ..Profile::default() },
-    }
+    let mut user = User::new_account("", now);
+    user.profile = Profile { source: SOURCE_LOCAL.into(), ..Profile::default() };
+    user
 }
 
 /// Copies validated values onto a user; the unit is already resolved.

@@ -114,23 +114,9 @@ mod tests {
     use crate::domain::nip::{Date, Nip};
 
     fn user(username: &str, email: Option<&str>) -> User {
-        User {
-            id: UserId::generate(),
-            username: username.into(),
-            name: None,
-            given_name: None,
-            family_name: None,
-            email: email.map(str::to_owned),
-            email_verified: false,
-            phone_number: None,
-            phone_number_verified: false,
-            locale: None,
-            is_admin: false,
-            disabled: false,
-            created_at: 0,
-            updated_at: 0,
-            profile: Default::default(),
-        }
+        let mut user = User::new_account(username, 0);
+        user.email = email.map(str::to_owned);
+        user
     }
 
     #[test]

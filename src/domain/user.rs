@@ -26,6 +26,28 @@ pub struct User {
 }
 
 impl User {
+    /// A new, enabled account with a fresh id and nothing but its login name; the directory
+    /// fills in the rest.
+    pub fn new_account(username: &str, now: i64) -> Self {
+        Self {
+            id: UserId::generate(),
+            username: username.to_owned(),
+            name: None,
+            given_name: None,
+            family_name: None,
+            email: None,
+            email_verified: false,
+            phone_number: None,
+            phone_number_verified: false,
+            locale: None,
+            is_admin: false,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+            profile: super::Profile::default(),
+        }
+    }
+
     /// What the person's password must not be built from (NIST SP 800-63B §3.1.1.2
     /// context-specific words): login, name, e-mail and NIP.
     pub fn personal_words(&self) -> Vec<&str> {
