@@ -17,7 +17,7 @@ use crate::keys::{Keyring, Sealer};
 use crate::oidc::{OidcParts, OidcService};
 use crate::sso::{Sso, SsoLifetimes};
 use crate::storage::Store;
-use crate::web::state::Published;
+use crate::web::state::{Published, Services};
 use crate::web::views::Views;
 use crate::web::{self, AppState};
 
@@ -83,8 +83,17 @@ impl App {
             .context("cannot load the theme")?;
         let published = Published::from_service(&oidc);
         let web = Arc::new(config.web.clone());
-        let state =
-            AppState { oidc, applications, sso, account, directory, views: Arc::new(views), web, store, published };
+        let state = AppState::new(Services {
+            oidc,
+            applications,
+            sso,
+            account,
+            directory,
+            views: Arc::new(views),
+            web,
+            store,
+            published,
+        });
         Ok(Self { state, created_kek })
     }
 
