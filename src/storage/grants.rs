@@ -41,19 +41,32 @@ const CODE_USED: &str = "SELECT COUNT(*) FROM grants WHERE id = $1 AND code_hash
 /// before anything is issued), so a failed refresh cannot burn the rightful client's token.
 /// The state of the session and account comes back through scalar subqueries (SQLite ≥ 3.35
 /// and PostgreSQL both allow them in RETURNING).
-const ROTATE_REFRESH: &str = "UPDATE grants SET refresh_hash = $3, refresh_expires_at = $4, \
+/// The session's and account's state as a refresh needs it, for the two statements below;
+/// `$now` names the parameter holding the time.
+macro_rules! refresh_state_columns {
+    ($now:literal) => {
+        concat!(
+            "offline, (SELECT COUNT(*) FROM sessions s WHERE s.id = grants.session_id AND s.ended_at IS NULL \
+             AND s.expires_at > ",
+            $now,
+            "), (SELECT u.disabled FROM users u WHERE u.id = grants.user_id)"
+        )
+    };
+}
+const ROTATE_REFRESH: &str = concat!(
+    "UPDATE grants SET refresh_hash = $3, refresh_expires_at = $4, \
      refresh_generation = refresh_generation + 1, refresh_rotated_at = $5 \
      WHERE id = $1 AND refresh_hash = $2 AND refresh_generation = $6 AND refresh_expires_at > $5 \
-     AND client_id = $7 AND revoked_at IS NULL \
-     RETURNING payload, offline, \
-     (SELECT COUNT(*) FROM sessions s WHERE s.id = grants.session_id AND s.ended_at IS NULL AND s.expires_at > $5), \
-     (SELECT u.disabled FROM users u WHERE u.id = grants.user_id)";
+     AND client_id = $7 AND revoked_at IS NULL RETURNING payload, ",
+    refresh_state_columns!("$5")
+);
 /// The family as it stands, read only when a rotation did not happen (to tell why).
-const FIND_FAMILY_STATE: &str = "SELECT refresh_hash, refresh_generation, payload, refresh_expires_at, client_id, \
-     revoked_at, refresh_rotated_at, offline, \
-     (SELECT COUNT(*) FROM sessions s WHERE s.id = grants.session_id AND s.ended_at IS NULL AND s.expires_at > $2), \
-     (SELECT u.disabled FROM users u WHERE u.id = grants.user_id) \
-     FROM grants WHERE id = $1 AND refresh_hash IS NOT NULL";
+const FIND_FAMILY_STATE: &str = concat!(
+    "SELECT refresh_hash, refresh_generation, payload, refresh_expires_at, client_id, revoked_at, \
+     refresh_rotated_at, ",
+    refresh_state_columns!("$2"),
+    " FROM grants WHERE id = $1 AND refresh_hash IS NOT NULL"
+);
 const FIND_FAMILY: &str = "SELECT refresh_hash, refresh_generation, payload, refresh_expires_at FROM grants \
      WHERE id = $1 AND refresh_hash IS NOT NULL";
 const REVOKE_JTI: &str =
