@@ -38,9 +38,20 @@ pub use error::{ErrorCode, OAuthError};
 pub use interaction::{InteractionStage, PendingInteraction, StepUpMethods};
 pub use params::{Params, ParamsError, check_parameter};
 
-/// The OpenID provider: holds what every endpoint needs. Cheap to clone.
+/// The OpenID provider: holds what every endpoint needs. One `Arc`, so the web layer's
+/// per-request copy (axum's `State`) costs one reference count, not one per service.
 #[derive(Clone)]
-pub struct OidcService {
+pub struct OidcService(Arc<Provider>);
+
+impl std::ops::Deref for OidcService {
+    type Target = Provider;
+    fn deref(&self) -> &Provider {
+        &self.0
+    }
+}
+
+/// What the provider's endpoints share.
+pub struct Provider {
     pub(crate) store: Store,
     pub(crate) keyring: Arc<Keyring>,
     pub(crate) config: Arc<OidcConfig>,
@@ -77,7 +88,7 @@ impl OidcService {
         let audit = directory.audit().clone();
         let crate::sso::Sso { interactions, sessions, sign_in } = sso;
         let client_keys = Arc::new(JwksUriCache::new(config.jwks_uri.clone()));
-        Self {
+        Self(Arc::new(Provider {
             store,
             keyring,
             config: Arc::new(config),
@@ -90,7 +101,7 @@ impl OidcService {
             interactions,
             sessions,
             sign_in,
-        }
+        }))
     }
 
     /// The live session behind a cookie value, if it is active and its user is enabled.

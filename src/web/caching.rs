@@ -16,13 +16,28 @@ pub fn no_store(mut response: Response) -> Response {
     response
 }
 
-/// A document anyone may cache for `max_age_secs`, served as `content_type`.
-pub fn public(body: impl IntoResponse, content_type: &'static str, max_age_secs: u32) -> Response {
+/// How long anyone may keep a public document (a `Cache-Control` value, fixed at compile
+/// time so serving discovery or the JWK Set formats nothing).
+#[derive(Debug, Clone, Copy)]
+pub enum Keep {
+    FiveMinutes,
+    AnHour,
+}
+
+impl Keep {
+    fn header(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Keep::FiveMinutes => "public, max-age=300",
+            Keep::AnHour => "public, max-age=3600",
+        })
+    }
+}
+
+/// A document anyone may cache for `keep`, served as `content_type`.
+pub fn public(body: impl IntoResponse, content_type: &'static str, keep: Keep) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age_secs}")) {
-        headers.insert(header::CACHE_CONTROL, v);
-    }
+    headers.insert(header::CACHE_CONTROL, keep.header());
     response
 }

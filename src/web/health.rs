@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::caching::public;
+use super::caching::{Keep, public};
 use super::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -33,5 +33,5 @@ async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn stylesheet(State(state): State<AppState>) -> Response {
-    public(state.views.css().to_owned(), "text/css; charset=utf-8", 3600)
+    public(state.views.css().to_owned(), "text/css; charset=utf-8", Keep::AnHour)
 }

@@ -13,7 +13,7 @@ use crate::oidc::{
     AuthorizationResponse, AuthorizeOutcome, ClientCredentials, OAuthError, OidcService, Params, ResponseMode,
 };
 
-use super::caching::{no_store, public};
+use super::caching::{Keep, no_store, public};
 use super::error::{BearerError, bearer_challenge, oauth_error_page};
 use super::extract::{ClientIp, authorization, bearer, form_params, is_form, query_params};
 use super::interaction::{render_denied, render_interaction, respond_to_client};
@@ -42,7 +42,7 @@ async fn jwks(State(docs): State<Published>) -> Response {
 
 /// A public, cacheable JSON document.
 fn published(body: Bytes, content_type: &'static str) -> Response {
-    public(body, content_type, 300)
+    public(body, content_type, Keep::FiveMinutes)
 }
 
 /// OIDC Core §3.1.2.1: GET and POST (form) are both supported.

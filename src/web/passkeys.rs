@@ -16,7 +16,7 @@ use crate::authn::webauthn::PasskeyProblem;
 use crate::oidc::interaction::InteractionError;
 
 use super::account::{Notice, failure as account_failure, render_overview};
-use super::caching::{no_store, public};
+use super::caching::{Keep, no_store, public};
 use super::error::page;
 use super::extract::ClientIp;
 use super::interaction::{BoundForm, logged_in};
@@ -40,7 +40,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn script() -> Response {
-    public(SCRIPT, "text/javascript; charset=utf-8", 3600)
+    public(SCRIPT, "text/javascript; charset=utf-8", Keep::AnHour)
 }
 
 /// `{"error": code, "message": text}` with a status, for the script to show.
