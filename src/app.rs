@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 
-use crate::account::AccountService;
+use crate::account::{AccountParts, AccountService};
 use crate::applications::ApplicationService;
 use crate::audit::AuditRecorder;
 use crate::authn::{AuthnService, PasswordHasherService};
@@ -59,7 +59,15 @@ impl App {
         let applications = ApplicationService::new(store.clone(), clock.clone(), directory.clone(), jwks_uri);
         let lifetimes = SsoLifetimes { session: config.oidc.session_ttl, interaction: config.oidc.interaction_ttl };
         let sso = Sso::new(&store, &clock, authn.clone(), directory.audit().clone(), lifetimes);
-        let (authn_for_account, clock_for_account) = (authn.clone(), clock.clone());
+        let account = AccountService::new(AccountParts {
+            store: store.clone(),
+            applications: applications.clone(),
+            authn: authn.clone(),
+            sso: sso.clone(),
+            audit: directory.audit().clone(),
+            clock: clock.clone(),
+            issuer: config.oidc.issuer.clone(),
+        });
         let oidc = OidcService::new(OidcParts {
             store: store.clone(),
             keyring: Arc::new(keyring),
@@ -70,14 +78,6 @@ impl App {
             sso: sso.clone(),
             applications: applications.clone(),
         });
-        let account = AccountService::new(
-            store.clone(),
-            authn_for_account,
-            sso.clone(),
-            directory.audit().clone(),
-            clock_for_account,
-            config.oidc.issuer.clone(),
-        );
         let views = Views::load(&config.web.themes_dir, &config.web.theme)
             .map_err(anyhow::Error::msg)
             .context("cannot load the theme")?;

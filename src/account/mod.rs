@@ -7,6 +7,7 @@
 mod factors;
 mod pages;
 
+use crate::applications::ApplicationService;
 use crate::audit::{AdminChange, AuditEvent, AuditRecorder};
 use crate::authn::{AuthnError, AuthnService};
 use crate::clock::SharedClock;
@@ -33,9 +34,15 @@ pub enum AccountError {
     Failed(Box<dyn std::error::Error + Send + Sync>),
 }
 
+impl AccountError {
+    fn failed(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        AccountError::Failed(Box::new(e))
+    }
+}
+
 impl From<StorageError> for AccountError {
     fn from(e: StorageError) -> Self {
-        AccountError::Failed(Box::new(e))
+        AccountError::failed(e)
     }
 }
 
@@ -62,6 +69,7 @@ impl From<SsoError> for AccountError {
 #[derive(Clone)]
 pub struct AccountService {
     store: Store,
+    applications: ApplicationService,
     authn: AuthnService,
     sso: Sso,
     audit: AuditRecorder,
@@ -70,16 +78,23 @@ pub struct AccountService {
     issuer: String,
 }
 
+/// What the account pages' service is built from.
+pub struct AccountParts {
+    pub store: Store,
+    /// For the names of the applications a session reached (its cache).
+    pub applications: ApplicationService,
+    pub authn: AuthnService,
+    pub sso: Sso,
+    pub audit: AuditRecorder,
+    pub clock: SharedClock,
+    /// The issuer, as the label authenticator apps show beside a TOTP entry.
+    pub issuer: String,
+}
+
 impl AccountService {
-    pub fn new(
-        store: Store,
-        authn: AuthnService,
-        sso: Sso,
-        audit: AuditRecorder,
-        clock: SharedClock,
-        issuer: String,
-    ) -> Self {
-        Self { store, authn, sso, audit, clock, issuer }
+    pub fn new(parts: AccountParts) -> Self {
+        let AccountParts { store, applications, authn, sso, audit, clock, issuer } = parts;
+        Self { store, applications, authn, sso, audit, clock, issuer }
     }
 
     fn now(&self) -> i64 {

@@ -102,7 +102,9 @@ impl AccountService {
         for s in self.store.session_list().live(&user.id, self.now()).await? {
             let mut applications = Vec::new();
             for c in &s.clients {
-                let name = self.store.applications().find_by_client_id(c.as_str()).await?.map(|a| a.name);
+                // Through the application cache: a person with many sessions costs no read each.
+                let client = self.applications.client(c.as_str()).await.map_err(AccountError::failed)?;
+                let name = client.map(|c| c.display_name().to_owned());
                 applications.push(name.unwrap_or_else(|| c.to_string()));
             }
             let current = s.id == session.id;
