@@ -6,9 +6,12 @@ use serde_json::json;
 
 use crate::audit::{AdminChange, AuditEvent};
 use crate::authn::secret::{random_token, token_hash};
-use crate::directory::Actor;
+use crate::directory::{Actor, DirectoryError};
 
 use super::{ApplicationError, ApplicationService};
+
+/// The longest an initial access token may live: it is a standing permission to register.
+const MAX_TTL_SECS: i64 = 90 * 86400;
 
 impl ApplicationService {
     /// Issues an initial access token valid for `ttl` seconds; returned once. The office's.
@@ -19,13 +22,23 @@ impl ApplicationService {
         ttl: i64,
     ) -> Result<String, ApplicationError> {
         self.directory.reach(actor).await?.require_office("issue initial access tokens")?;
+        if !(1..=MAX_TTL_SECS).contains(&ttl) {
+            let reason = format!("ttl_secs must be 1 to {MAX_TTL_SECS} seconds (90 days)");
+            return Err(DirectoryError::invalid("ttl_secs", reason).into());
+        }
         let token = random_token();
-        let now = self.now();
-        self.store.initial_access_tokens().insert(&token_hash(&token), description, now, now + ttl).await?;
-        let detail = json!({ "description": description, "expires_at": now + ttl });
+        let (now, expires_at) = (self.now(), self.now() + ttl);
+        let detail = json!({ "description": description, "expires_at": expires_at });
         let event =
             AuditEvent::admin(&actor.id, AdminChange::RegistrationTokenCreate, "initial-access-token", None, detail);
-        self.audit.record_or_log(event.from_ip(actor.source_ip.as_deref())).await;
+        // The token and its audit event are written together, or neither is.
+        let mut tx = self.store.begin().await?;
+        self.store
+            .initial_access_tokens()
+            .insert_in(&mut tx, &token_hash(&token), description, (now, expires_at))
+            .await?;
+        self.audit.record_in(&mut tx, vec![event.from_ip(actor.source_ip.as_deref())]).await?;
+        tx.commit().await?;
         Ok(token)
     }
 

@@ -19,20 +19,21 @@ impl<'a> InitialAccessTokens<'a> {
         Self { db }
     }
 
-    pub async fn insert(
+    /// Stores a token inside the caller's transaction (with its audit event).
+    pub async fn insert_in(
         &self,
+        tx: &mut Tx,
         token_hash: &str,
         description: &str,
-        now: i64,
-        expires_at: i64,
+        (now, expires_at): (i64, i64),
     ) -> Result<(), StorageError> {
-        on_pool!(self.db, |pool| {
+        on_tx!(tx, |conn| {
             sqlx::query(INSERT)
                 .bind(token_hash)
                 .bind(description)
                 .bind(now)
                 .bind(expires_at)
-                .execute(pool)
+                .execute(conn)
                 .await
                 .map(|r| r.rows_affected())
         })?;

@@ -13,7 +13,21 @@ backend_tests!(
     only_the_office_or_the_owning_opd_rotates_a_secret,
     a_disabled_application_is_refused_at_once,
     registration_update_goes_through_the_service_and_is_audited_once,
+    an_initial_access_token_needs_a_bounded_lifetime,
 );
+
+/// A lifetime of zero, or one that would overflow the expiry, is refused with a field error
+/// instead of panicking or storing a token that is born expired.
+async fn an_initial_access_token_needs_a_bounded_lifetime(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let office = pintu::directory::Actor::cli();
+    for ttl in [0, -5, i64::MAX] {
+        let refused = app.state.applications.issue_initial_access_token(&office, "x", ttl).await;
+        assert!(refused.is_err_and(|e| e.to_string().contains("invalid input")), "ttl {ttl}");
+    }
+    let token = app.state.applications.issue_initial_access_token(&office, "x", 3600).await.unwrap();
+    assert!(!token.is_empty());
+}
 
 /// A confidential client with only the client_credentials grant.
 async fn service_client(app: &TestApp) -> TestClient {

@@ -52,9 +52,16 @@ async fn insert_with_token(
     Ok(true)
 }
 
+/// Stores an initial access token valid from 1 to 100.
+async fn issue(store: &Store, hash: &str) {
+    let mut tx = store.begin().await.unwrap();
+    store.initial_access_tokens().insert_in(&mut tx, hash, "test", (1, 100)).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 async fn an_initial_access_token_is_used_up_only_with_the_client_it_creates(store: Store) {
     let tokens = store.initial_access_tokens();
-    tokens.insert("iat", "test", 1, 100).await.unwrap();
+    issue(&store, "iat").await;
     assert!(tokens.is_usable("iat", 10).await.unwrap());
     assert!(tokens.is_usable("iat", 10).await.unwrap(), "checking writes nothing");
     assert!(!tokens.is_usable("iat", 100).await.unwrap(), "expired");
@@ -70,7 +77,7 @@ async fn an_initial_access_token_is_used_up_only_with_the_client_it_creates(stor
     assert!(store.applications().find(&second.id).await.unwrap().is_none(), "nothing written");
 
     // A client that cannot be written (its id is taken) leaves the token unused.
-    tokens.insert("iat-2", "test", 1, 100).await.unwrap();
+    issue(&store, "iat-2").await;
     let taken = Application { created_at: 12, ..first.clone() };
     assert!(insert_with_token(&store, &taken, "iat-2").await.is_err());
     assert!(tokens.is_usable("iat-2", 12).await.unwrap());
