@@ -271,6 +271,14 @@ mod tests {
     }
 
     #[test]
+    fn a_jwks_cache_shorter_than_the_refetch_interval_is_rejected() {
+        let mut raw = RawConfig::default();
+        raw.oidc.jwks_uri.cache_secs = Some(10);
+        let errors = raw.validate().unwrap_err();
+        assert_eq!(errors[0].key, "oidc.jwks_uri.cache_secs");
+    }
+
+    #[test]
     fn plain_http_issuer_outside_loopback_is_rejected() {
         let raw = RawConfig { issuer: Some("http://sso.example.go.id".into()), ..Default::default() };
         let errors = raw.validate().unwrap_err();

@@ -190,8 +190,10 @@ fn validate_jwks_uri(raw: RawJwksUri, issuer: &Url, errors: &mut Vec<ConfigError
         errors.push(problem("oidc.jwks_uri.max_bytes", "must be between 1024 and 1048576"));
     }
     let cache_secs = raw.cache_secs.unwrap_or(300);
-    if !(1..=86400).contains(&cache_secs) {
-        errors.push(problem("oidc.jwks_uri.cache_secs", "must be between 1 and 86400"));
+    // At least the refetch interval (30 s, `keys::REFETCH_INTERVAL_SECS`): a set must not
+    // expire while a new fetch is still refused, or a client would be locked out meanwhile.
+    if !(30..=86400).contains(&cache_secs) {
+        errors.push(problem("oidc.jwks_uri.cache_secs", "must be between 30 and 86400"));
     }
     JwksUriConfig {
         timeout: std::time::Duration::from_secs(timeout_secs),

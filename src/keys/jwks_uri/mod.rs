@@ -137,12 +137,9 @@ impl JwksUriCache {
             return Ok(keys.clone());
         }
         if entry.last_attempt().is_some_and(|at| now - at < REFETCH_INTERVAL_SECS) {
-            let last_succeeded = entry.failed_at.is_none_or(|failed| failed < entry.fetched_at);
-            return match (fresh, &entry.keys) {
-                (Some(keys), _) => Ok(keys),
-                (None, Some(keys)) if last_succeeded => Ok(keys.clone()),
-                _ => Err(JwksUriError::RecentlyFailed),
-            };
+            // `cache_secs` is at least the refetch interval (config), so a set fetched within
+            // the interval is still fresh: what is not fresh here, the last attempt failed.
+            return fresh.ok_or(JwksUriError::RecentlyFailed);
         }
         match self.fetch_checked(uri).await {
             Ok(keys) => {
