@@ -13,7 +13,7 @@
 mod cache;
 mod error;
 mod initial_tokens;
-pub mod oidc_client;
+mod oidc_client;
 mod profile;
 mod registry;
 
@@ -27,11 +27,10 @@ use crate::domain::{ActorId, Application, ApplicationId};
 use crate::storage::Store;
 
 pub use crate::directory::ProfilePatch;
-pub use cache::TTL_SECS as CACHE_TTL_SECS;
 pub use error::ApplicationError;
-pub use oidc_client::{RawMetadata, check_redirect_uri, validate_metadata};
+pub use oidc_client::{RawMetadata, validate_metadata};
 pub use profile::ApplicationRecord;
-pub use registry::{ClientSpec, CreatedClient, MIN_GIVEN_SECRET_CHARS, RotatedSecret};
+pub use registry::{ClientSpec, CreatedClient, RotatedSecret};
 
 /// Registers and changes applications; serves OIDC clients from a per-node cache. Cheap to
 /// clone: clones share the cache.

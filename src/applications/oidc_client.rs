@@ -14,9 +14,9 @@ use crate::domain::{ClientAuthMethod, ClientMetadata, GrantType, Scope, SigningA
 use super::ApplicationError;
 
 /// Longest URI accepted in any metadata field.
-pub const MAX_URI_LEN: usize = 2000;
+const MAX_URI_LEN: usize = 2000;
 /// Most language-tagged forms (RFC 7591 §2.2) one registration may carry.
-pub const MAX_LOCALIZED: usize = 50;
+const MAX_LOCALIZED: usize = 50;
 /// The human-readable fields that may carry a language tag (RFC 7591 §2.2).
 const LOCALIZABLE: &[&str] = &["client_name", "client_uri", "logo_uri", "policy_uri", "tos_uri"];
 
@@ -71,19 +71,10 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, Application
     if let Some(scope) = &raw.scope {
         check_scope(scope)?;
     }
+    check_human_fields(&raw)?;
     let redirect_uris = raw.redirect_uris.unwrap_or_default();
     let post_logout = raw.post_logout_redirect_uris.unwrap_or_default();
     check_redirect_uris(&redirect_uris, &post_logout, &grant_types, method)?;
-    let display = [("client_uri", &raw.client_uri), ("logo_uri", &raw.logo_uri)];
-    let legal = [("policy_uri", &raw.policy_uri), ("tos_uri", &raw.tos_uri)];
-    for (field, value) in display.into_iter().chain(legal) {
-        if let Some(v) = value {
-            check_field(field, v)?;
-        }
-    }
-    if let Some(name) = &raw.client_name {
-        check_field("client_name", name)?;
-    }
     Ok(ClientMetadata {
         client_name: raw.client_name,
         redirect_uris,
@@ -101,6 +92,23 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, Application
         tos_uri: raw.tos_uri,
         localized: localized_fields(&raw.other)?,
     })
+}
+
+/// The fields shown to people: the name and the web pages (RFC 7591 §2).
+fn check_human_fields(raw: &RawMetadata) -> Result<(), ApplicationError> {
+    let fields = [
+        ("client_name", &raw.client_name),
+        ("client_uri", &raw.client_uri),
+        ("logo_uri", &raw.logo_uri),
+        ("policy_uri", &raw.policy_uri),
+        ("tos_uri", &raw.tos_uri),
+    ];
+    for (field, value) in fields {
+        if let Some(v) = value {
+            check_field(field, v)?;
+        }
+    }
+    Ok(())
 }
 
 /// RFC 7591 §2.1: `response_types` must agree with `grant_types`; only `code` is supported.

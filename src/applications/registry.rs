@@ -15,7 +15,7 @@ use super::{ApplicationError, ApplicationService, ChangedBy};
 
 /// Shortest client secret an administrator may choose (it is stored as SHA-256, so it must
 /// carry enough entropy on its own).
-pub const MIN_GIVEN_SECRET_CHARS: usize = 32;
+const MIN_GIVEN_SECRET_CHARS: usize = 32;
 
 /// An OIDC application to register (from RFC 7591 or the CLI), metadata already validated.
 #[derive(Debug, Clone, Default)]
@@ -205,7 +205,7 @@ impl ApplicationService {
 
     /// Gives a confidential OIDC client a new random secret, returned once and stored as
     /// SHA-256. The old secret stops matching when this commits (on other nodes once their
-    /// cached copy expires, within `CACHE_TTL_SECS`). Clients without a shared secret (public,
+    /// cached copy expires, within the cache's `TTL_SECS`). Clients without a shared secret (public,
     /// `private_key_jwt`) are refused with `NoSecret`.
     #[tracing::instrument(skip_all, fields(application = %id))]
     pub async fn rotate_secret(
@@ -240,5 +240,27 @@ impl ApplicationService {
     ) -> Result<Option<Application>, ApplicationError> {
         let app = self.store.applications().find_by_registration_token(client_id, token_hash).await?;
         Ok(app.filter(|a| !a.disabled))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ClientAuthMethod::{ClientSecretBasic, ClientSecretPost, None as Public, PrivateKeyJwt};
+
+    /// RFC 7592 §2.2 updates a registration in place: the client type stays, and a change that
+    /// would need a secret to appear or vanish is refused; one between secret methods is fine.
+    #[test]
+    fn an_update_keeps_the_client_type_and_its_secret() {
+        assert!(check_auth_method_change(ClientSecretBasic, ClientSecretPost).is_ok());
+        assert!(check_auth_method_change(PrivateKeyJwt, PrivateKeyJwt).is_ok());
+        for (old, new) in [(ClientSecretBasic, Public), (Public, PrivateKeyJwt)] {
+            let refused = check_auth_method_change(old, new).unwrap_err().to_string();
+            assert!(refused.contains("client type"), "{refused}");
+        }
+        for (old, new) in [(ClientSecretBasic, PrivateKeyJwt), (PrivateKeyJwt, ClientSecretPost)] {
+            let refused = check_auth_method_change(old, new).unwrap_err().to_string();
+            assert!(refused.contains("secret and secretless"), "{refused}");
+        }
     }
 }

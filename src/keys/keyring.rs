@@ -88,11 +88,6 @@ impl Keyring {
         let keys: Vec<Value> = self.keys.iter().map(|k| Value::Object(k.public_jwk.clone())).collect();
         serde_json::json!({ "keys": keys })
     }
-
-    /// Verifies a JWS with a client's registered JWK Set (RFC 7523 client assertions).
-    pub fn verify_with_jwk_set(token: &str, jwks: &Value) -> Result<VerifiedJws, KeyError> {
-        super::client_jwks::verify_with_jwk_set(token, jwks)
-    }
 }
 
 pub(super) fn verified(payload: Vec<u8>, header: &JwsHeader) -> Result<VerifiedJws, KeyError> {

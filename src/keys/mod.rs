@@ -10,7 +10,7 @@ mod keyring;
 mod sealing;
 mod thumbprint;
 
-pub use client_jwks::{MAX_CLIENT_KEYS, check_client_jwks};
+pub use client_jwks::{check_client_jwks, verify_with_jwk_set};
 pub use jwks_uri::{JwksUriCache, JwksUriError, REFETCH_INTERVAL_SECS, check_jwks_uri};
 pub use keyring::{Keyring, VerifiedJws};
 pub use sealing::Sealer;

@@ -2,7 +2,7 @@
 //! its `jwks_uri` (RFC 7591 §2), fetched through the per-node cache in `keys`.
 
 use crate::domain::RelyingParty;
-use crate::keys::{JwksUriError, Keyring, VerifiedJws};
+use crate::keys::{JwksUriError, VerifiedJws};
 
 use super::OidcService;
 
@@ -12,7 +12,7 @@ impl OidcService {
     /// for the operator, never shown to the client.
     pub(crate) async fn verify_with_client_keys(&self, client: &RelyingParty, token: &str) -> Option<VerifiedJws> {
         if let Some(jwks) = &client.metadata.jwks {
-            return Keyring::verify_with_jwk_set(token, jwks).ok();
+            return crate::keys::verify_with_jwk_set(token, jwks).ok();
         }
         let uri = client.metadata.jwks_uri.as_deref()?;
         match self.client_keys.verify(uri, token, self.now()).await {

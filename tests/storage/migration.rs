@@ -81,6 +81,9 @@ async fn check_moved_over(store: &Store) {
 }
 
 const DANGLING_GRANT: &str = "INSERT INTO grants (id, client_id, user_id, scope, offline, created_at) VALUES ('g2', 'nope', 'user1', 'openid', FALSE, 1)";
+/// The same statement for a migrated client: it works, so the dangling one fails for its
+/// foreign key, not for a broken table.
+const GRANT_OF_MIGRATED: &str = "INSERT INTO grants (id, client_id, user_id, scope, offline, created_at) VALUES ('g3', 'anon', 'user1', 'openid', FALSE, 1)";
 
 #[tokio::test]
 async fn existing_clients_become_applications_on_sqlite() {
@@ -93,6 +96,7 @@ async fn existing_clients_become_applications_on_sqlite() {
     let store = Store::open(&url).await.unwrap();
     check_moved_over(&store).await;
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    assert!(sqlx::raw_sql(GRANT_OF_MIGRATED).execute(&pool).await.is_ok(), "a migrated client takes grants");
     assert!(sqlx::raw_sql(DANGLING_GRANT).execute(&pool).await.is_err(), "grants still need a registered client");
 }
 
@@ -113,5 +117,6 @@ async fn existing_clients_become_applications_on_postgres() {
     sqlx::raw_sql(OLD_ROWS).execute(&pool).await.unwrap();
     let store = Store::open(&url).await.unwrap();
     check_moved_over(&store).await;
+    assert!(sqlx::raw_sql(GRANT_OF_MIGRATED).execute(&pool).await.is_ok(), "a migrated client takes grants");
     assert!(sqlx::raw_sql(DANGLING_GRANT).execute(&pool).await.is_err(), "grants still need a registered client");
 }
