@@ -6,17 +6,19 @@
 
 mod factors;
 mod pages;
+mod sign_in;
 
 use crate::applications::ApplicationService;
 use crate::audit::{AdminChange, AuditEvent, AuditRecorder};
 use crate::authn::{AuthnError, AuthnService};
 use crate::clock::SharedClock;
-use crate::domain::{ActorId, SecurityLevel, SsoSession, User};
+use crate::domain::{ActorId, SsoSession, User};
 use crate::sso::{FormToken, InteractionKind, PendingRequest, Sso, SsoError};
 use crate::storage::{StorageError, Store};
 
 pub use factors::FactorChange;
 pub use pages::{AccountOverview, PasswordChange, SessionEntry, TotpPage};
+pub use sign_in::{SignInPage, SignInProblem, SignInRefused, SignInResult, SignInStage, SignInStep};
 
 /// Enrolling or removing a factor needs a sign-in within this many seconds.
 const RECENT_AUTH: i64 = 10 * 60;
@@ -105,10 +107,7 @@ impl AccountService {
     /// who only knows the password of an account with TOTP cannot use these pages.
     async fn account_session(&self, session_cookie: Option<&str>) -> Result<(SsoSession, User), AccountError> {
         let (session, user) = self.sso.sessions.find(session_cookie).await?.ok_or(AccountError::SignInFirst)?;
-        let enrolled = self.authn.enrolled_level(&user).await?;
-        // Any enrolled factor keeps a password alone out; a code session (level 2) suffices
-        // even for someone who also has passkeys.
-        if session.authn.level < enrolled.min(SecurityLevel::SecondFactor) {
+        if session.authn.level < sign_in::account_level(self.authn.enrolled(&user).await?) {
             return Err(AccountError::SignInFirst);
         }
         Ok((session, user))

@@ -26,16 +26,21 @@ pub enum InteractionKind {
     /// The account page's forms, and the TOTP enrolment's.
     Account,
     AccountTotp,
+    /// Signing in to the account pages themselves (opened directly), and its second step.
+    AccountLogin,
+    AccountSecondFactor,
 }
 
 impl InteractionKind {
-    const ALL: [InteractionKind; 6] = [
+    const ALL: [InteractionKind; 8] = [
         InteractionKind::AuthorizeLogin,
         InteractionKind::AuthorizeSecondFactor,
         InteractionKind::AuthorizeConsent,
         InteractionKind::Logout,
         InteractionKind::Account,
         InteractionKind::AccountTotp,
+        InteractionKind::AccountLogin,
+        InteractionKind::AccountSecondFactor,
     ];
 
     /// The stored name (unchanged from the string constants earlier builds wrote).
@@ -47,6 +52,8 @@ impl InteractionKind {
             InteractionKind::Logout => "logout",
             InteractionKind::Account => "account",
             InteractionKind::AccountTotp => "account-totp",
+            InteractionKind::AccountLogin => "account-login",
+            InteractionKind::AccountSecondFactor => "account-second-factor",
         }
     }
 

@@ -7,7 +7,7 @@ use axum::response::Response;
 use axum::routing::{get, post};
 
 use crate::account::AccountError;
-use crate::account::{PasswordChange, TotpPage};
+use crate::account::{AccountOverview, PasswordChange, TotpPage};
 
 use super::error::{PageKind, error_page, page};
 use super::extract::ClientIp;
@@ -103,9 +103,15 @@ impl Notice {
     }
 }
 
+/// The overview; without a session that opens it, the sign-in page, which returns here.
 async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = lang_for(&state, &headers, None);
-    render_overview(&state, lang, &headers, None).await
+    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+    match state.account.account_overview(session.as_deref()).await {
+        Ok(o) => show_overview(&state, lang, o, None),
+        Err(AccountError::SignInFirst) => super::account_sign_in::sign_in(&state, lang, &headers).await,
+        Err(e) => failure(&state, lang, &e),
+    }
 }
 
 pub(super) async fn render_overview(
@@ -114,12 +120,15 @@ pub(super) async fn render_overview(
     headers: &HeaderMap,
     notice: Option<Notice>,
 ) -> Response {
+    let session = cookies::get(headers, cookies::SESSION, state.web.secure_cookies);
+    match state.account.account_overview(session.as_deref()).await {
+        Ok(o) => show_overview(state, lang, o, notice),
+        Err(e) => failure(state, lang, &e),
+    }
+}
+
+fn show_overview(state: &AppState, lang: &str, o: AccountOverview, notice: Option<Notice>) -> Response {
     let secure = state.web.secure_cookies;
-    let session = cookies::get(headers, cookies::SESSION, secure);
-    let o = match state.account.account_overview(session.as_deref()).await {
-        Ok(o) => o,
-        Err(e) => return failure(state, lang, &e),
-    };
     let available = o.passkeys.is_some();
     let sessions = o
         .sessions

@@ -50,7 +50,7 @@ fn json_error(state: &AppState, lang: &str, status: StatusCode, code: &str, key:
 }
 
 /// The answer to an options request.
-fn options_response(
+pub(super) fn options_response(
     state: &AppState,
     lang: &str,
     result: Result<Result<serde_json::Value, PasskeyProblem>, InteractionError>,

@@ -17,6 +17,7 @@ mod delegation;
 mod directory;
 mod directory_claims;
 mod discovery;
+mod front_door;
 mod import;
 mod interaction_once;
 mod jwks_uri;

@@ -1,0 +1,245 @@
+//! Signing in to the account pages themselves, when a person opens Pintu directly rather than
+//! arriving from an application: the same sign-in steps as an authorization (`sso::flow`:
+//! password or passkey, then a second step where the person's factors demand it), ending on
+//! the account page instead of in an application. Two interaction kinds carry it, so a form of
+//! one step can never complete the other, and nothing but the page waits.
+
+use crate::authn::webauthn::{PasskeyOptions, PasskeyProblem};
+use crate::authn::{AuthnError, Enrolled};
+use crate::domain::{SecurityLevel, SsoSession, User};
+use crate::sso::{Attempt, Authenticated, FormToken, InteractionKind, PendingRequest, SignInError};
+
+use super::{AccountError, AccountService};
+
+/// What the sign-in page asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInStage {
+    /// A login name and password, or a passkey (`passkey`: the server can do WebAuthn).
+    Login { passkey: bool },
+    /// The second step the person's factors demand: a TOTP or recovery code, a passkey.
+    SecondFactor { code: bool, passkey: bool },
+}
+
+/// A sign-in page to render: its interaction, the CSRF token for its forms (shown once), and
+/// its stage.
+#[derive(Debug, Clone)]
+pub struct SignInPage {
+    pub interaction_id: String,
+    pub csrf_token: String,
+    pub stage: SignInStage,
+}
+
+/// Where a successful step leads.
+#[derive(Debug, Clone)]
+pub enum SignInStep {
+    /// Signed in at the level the account pages need: set the cookie, show the account.
+    Done { cookie: String },
+    /// Signed in, but the person's factors demand a second step: set the cookie, ask for it.
+    SecondFactor { cookie: String, page: SignInPage },
+}
+
+/// Why a step was refused; the page is shown again, saying why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInProblem {
+    InvalidCredentials,
+    InvalidSecondFactor,
+    /// Too many failures, until this time (unix seconds).
+    Throttled {
+        until: i64,
+    },
+    Passkey(PasskeyProblem),
+}
+
+/// A refused step: the page to show again and the reason.
+#[derive(Debug, Clone)]
+pub struct SignInRefused {
+    pub page: SignInPage,
+    pub problem: SignInProblem,
+}
+
+/// The result of a sign-in form: the next step, or the page again; `Err` when the form no
+/// longer applies (`SignInFirst`: start over) or a failure.
+pub type SignInResult = Result<Result<SignInStep, SignInRefused>, AccountError>;
+
+/// The level the account pages need of this person: any enrolled factor keeps a password
+/// alone out; a code (level 2) suffices even for someone who also has passkeys.
+pub(super) fn account_level(enrolled: Enrolled) -> SecurityLevel {
+    enrolled.level().min(SecurityLevel::SecondFactor)
+}
+
+fn second_step(enrolled: Enrolled) -> SignInStage {
+    SignInStage::SecondFactor { code: enrolled.totp, passkey: enrolled.passkeys > 0 }
+}
+
+impl AccountService {
+    /// The sign-in page for someone whose session cannot open the account pages: a login,
+    /// or the second step when a session exists below what the person's factors demand.
+    pub async fn sign_in_page(&self, session_cookie: Option<&str>) -> Result<SignInPage, AccountError> {
+        if let Some((session, user)) = self.sso.sessions.find(session_cookie).await? {
+            let enrolled = self.authn.enrolled(&user).await?;
+            if session.authn.level < account_level(enrolled) {
+                return self
+                    .sign_in_form(InteractionKind::AccountSecondFactor, Some(&session), second_step(enrolled))
+                    .await;
+            }
+        }
+        let stage = SignInStage::Login { passkey: self.authn.passkeys_available() };
+        self.sign_in_form(InteractionKind::AccountLogin, None, stage).await
+    }
+
+    async fn sign_in_form(
+        &self,
+        kind: InteractionKind,
+        session: Option<&SsoSession>,
+        stage: SignInStage,
+    ) -> Result<SignInPage, AccountError> {
+        let session = session.map(|s| &s.id);
+        let started = self.sso.interactions.start(kind, &PendingRequest::Account, session).await?;
+        Ok(SignInPage { interaction_id: started.id, csrf_token: started.csrf, stage })
+    }
+
+    /// A login name and password from the sign-in page.
+    pub async fn sign_in_with_password(
+        &self,
+        (interaction, csrf): (&str, &str),
+        login: &str,
+        password: &str,
+        source_ip: Option<&str>,
+    ) -> SignInResult {
+        let form = FormToken { interaction, csrf };
+        self.sso.interactions.load(form, InteractionKind::AccountLogin).await?;
+        let at = Attempt { client: None, source_ip };
+        match self.sso.sign_in.with_password(at, login, password).await {
+            Ok(signed_in) => self.signed_in(form, signed_in).await,
+            Err(e) => self.refused(form, e, SignInStage::Login { passkey: self.authn.passkeys_available() }),
+        }
+    }
+
+    /// Options for the sign-in page's passkey request (any discoverable passkey).
+    pub async fn sign_in_passkey_options(
+        &self,
+        (interaction, csrf): (&str, &str),
+    ) -> Result<PasskeyOptions, AccountError> {
+        let loaded = self.sso.interactions.load(FormToken { interaction, csrf }, InteractionKind::AccountLogin).await?;
+        passkey_options(self.authn.start_passkey_login(&loaded.id, None, self.now()).await)
+    }
+
+    /// A passkey assertion from the sign-in page.
+    pub async fn sign_in_with_passkey(
+        &self,
+        (interaction, csrf): (&str, &str),
+        response: &str,
+        source_ip: Option<&str>,
+    ) -> SignInResult {
+        let form = FormToken { interaction, csrf };
+        let loaded = self.sso.interactions.load(form, InteractionKind::AccountLogin).await?;
+        let at = Attempt { client: None, source_ip };
+        match self.sso.sign_in.with_passkey(at, &loaded.id, response).await {
+            Ok(signed_in) => self.signed_in(form, signed_in).await,
+            Err(e) => self.refused(form, e, SignInStage::Login { passkey: self.authn.passkeys_available() }),
+        }
+    }
+
+    /// The second step's interaction, posted from the browser whose session it names.
+    async fn second_step_of(
+        &self,
+        form: FormToken<'_>,
+        session_cookie: Option<&str>,
+    ) -> Result<(SsoSession, User, SignInStage), AccountError> {
+        let loaded = self.sso.interactions.load(form, InteractionKind::AccountSecondFactor).await?;
+        let (session, user) = self.sso.sessions.find(session_cookie).await?.ok_or(AccountError::SignInFirst)?;
+        if loaded.session_id.as_ref() != Some(&session.id) {
+            return Err(AccountError::SignInFirst);
+        }
+        let stage = second_step(self.authn.enrolled(&user).await?);
+        Ok((session, user, stage))
+    }
+
+    /// A TOTP or recovery code for the second step.
+    pub async fn sign_in_second_factor(
+        &self,
+        (interaction, csrf): (&str, &str),
+        code: &str,
+        session_cookie: Option<&str>,
+        source_ip: Option<&str>,
+    ) -> SignInResult {
+        let form = FormToken { interaction, csrf };
+        let (session, user, stage) = self.second_step_of(form, session_cookie).await?;
+        // A code is taken only where the page offers it.
+        if !matches!(stage, SignInStage::SecondFactor { code: true, .. }) {
+            return self.refused(form, SignInError::InvalidSecondFactor, stage);
+        }
+        let at = Attempt { client: None, source_ip };
+        match self.sso.sign_in.step_up_with_code(at, (session, user), code).await {
+            Ok(signed_in) => self.signed_in(form, signed_in).await,
+            Err(e) => self.refused(form, e, stage),
+        }
+    }
+
+    /// Options for the second step's passkey request: the session owner's credentials.
+    pub async fn second_factor_passkey_options(
+        &self,
+        (interaction, csrf): (&str, &str),
+        session_cookie: Option<&str>,
+    ) -> Result<PasskeyOptions, AccountError> {
+        let (_, user, _) = self.second_step_of(FormToken { interaction, csrf }, session_cookie).await?;
+        passkey_options(self.authn.start_passkey_login(interaction, Some(&user), self.now()).await)
+    }
+
+    /// A passkey assertion for the second step.
+    pub async fn second_factor_with_passkey(
+        &self,
+        (interaction, csrf): (&str, &str),
+        response: &str,
+        session_cookie: Option<&str>,
+        source_ip: Option<&str>,
+    ) -> SignInResult {
+        let form = FormToken { interaction, csrf };
+        let (session, user, stage) = self.second_step_of(form, session_cookie).await?;
+        let at = Attempt { client: None, source_ip };
+        match self.sso.sign_in.step_up_with_passkey(at, interaction, (session, user), response).await {
+            Ok(signed_in) => self.signed_in(form, signed_in).await,
+            Err(e) => self.refused(form, e, stage),
+        }
+    }
+
+    /// After a successful step: done when the session now opens the account pages, else the
+    /// interaction moves on to the second step, bound to the new session.
+    async fn signed_in(&self, form: FormToken<'_>, signed_in: Authenticated) -> SignInResult {
+        let Authenticated { session, user, cookie } = signed_in;
+        let enrolled = self.authn.enrolled(&user).await?;
+        if session.authn.level >= account_level(enrolled) {
+            self.sso.interactions.finish(form.interaction).await?;
+            return Ok(Ok(SignInStep::Done { cookie }));
+        }
+        self.sso.interactions.advance(form.interaction, &session.id, InteractionKind::AccountSecondFactor).await?;
+        let page = SignInPage {
+            interaction_id: form.interaction.to_owned(),
+            csrf_token: form.csrf.to_owned(),
+            stage: second_step(enrolled),
+        };
+        Ok(Ok(SignInStep::SecondFactor { cookie, page }))
+    }
+
+    /// The page again with the reason a step was refused.
+    fn refused(&self, form: FormToken<'_>, e: SignInError, stage: SignInStage) -> SignInResult {
+        let problem = match e {
+            SignInError::InvalidCredentials => SignInProblem::InvalidCredentials,
+            SignInError::InvalidSecondFactor => SignInProblem::InvalidSecondFactor,
+            SignInError::Throttled { until } => SignInProblem::Throttled { until },
+            SignInError::Passkey(problem) => SignInProblem::Passkey(problem),
+            SignInError::Expired => return Err(AccountError::SignInFirst),
+            SignInError::Failed(cause) => return Err(cause.into()),
+        };
+        let page = SignInPage { interaction_id: form.interaction.to_owned(), csrf_token: form.csrf.to_owned(), stage };
+        Ok(Err(SignInRefused { page, problem }))
+    }
+}
+
+fn passkey_options(result: Result<serde_json::Value, AuthnError>) -> Result<PasskeyOptions, AccountError> {
+    match result {
+        Ok(options) => Ok(Ok(options)),
+        Err(AuthnError::Passkey(problem)) => Ok(Err(problem)),
+        Err(other) => Err(other.into()),
+    }
+}

@@ -1,0 +1,189 @@
+//! Opening Pintu directly: `/` leads to the account page, and the account page without a
+//! usable session shows the sign-in page (password or passkey, then the second step the
+//! person's factors demand) and returns to itself.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+
+use crate::account::{AccountError, SignInPage, SignInProblem, SignInResult, SignInStage, SignInStep};
+use crate::oidc::interaction::InteractionError;
+
+use super::account::failure;
+use super::cookies;
+use super::error::page;
+use super::extract::ClientIp;
+use super::interaction::{BoundForm, with_cookies};
+use super::oidc::see_other;
+use super::passkeys::options_response;
+use super::state::AppState;
+use super::views::{LoginView, PasskeyForm};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/account/login/{id}", post(login))
+        .route("/account/login/{id}/passkey/options", post(login_passkey_options))
+        .route("/account/login/{id}/passkey", post(login_passkey))
+        .route("/account/second-factor/{id}", post(second_factor))
+        .route("/account/second-factor/{id}/passkey/options", post(second_factor_passkey_options))
+        .route("/account/second-factor/{id}/passkey", post(second_factor_passkey))
+}
+
+/// Until the employees' portal lives here, Pintu's front door is the account page.
+async fn home() -> Response {
+    see_other("/account")
+}
+
+/// The sign-in page for a browser whose session cannot open the account pages.
+pub(super) async fn sign_in(state: &AppState, lang: &str, headers: &HeaderMap) -> Response {
+    let session = cookies::get(headers, cookies::SESSION, state.web.secure_cookies);
+    match state.account.sign_in_page(session.as_deref()).await {
+        Ok(p) => render(state, lang, &p, StatusCode::OK, None),
+        Err(e) => failure(state, lang, &e),
+    }
+}
+
+fn render(state: &AppState, lang: &str, p: &SignInPage, status: StatusCode, error: Option<&str>) -> Response {
+    let id = &p.interaction_id;
+    let (template, action, code, passkey) = match p.stage {
+        SignInStage::Login { passkey } => {
+            let form = passkey.then(|| PasskeyForm {
+                options_url: format!("/account/login/{id}/passkey/options"),
+                action: format!("/account/login/{id}/passkey"),
+                mode: "login",
+            });
+            ("login.html", format!("/account/login/{id}"), false, form)
+        }
+        SignInStage::SecondFactor { code, passkey } => {
+            let form = passkey.then(|| PasskeyForm {
+                options_url: format!("/account/second-factor/{id}/passkey/options"),
+                action: format!("/account/second-factor/{id}/passkey"),
+                mode: "step-up",
+            });
+            ("second_factor.html", format!("/account/second-factor/{id}"), code, form)
+        }
+    };
+    let view = LoginView {
+        action,
+        csrf_token: p.csrf_token.clone(),
+        client_name: state.views.message(lang, "account_title"),
+        login_hint: None,
+        error: error.map(str::to_owned),
+        code,
+        passkey,
+    };
+    let secure = state.web.secure_cookies;
+    let ttl = state.oidc.config().interaction_ttl;
+    let response = page(&state.views, status, template, lang, &view);
+    with_cookies(
+        response,
+        [
+            cookies::set(cookies::INTERACTION, id, Some(ttl), secure),
+            cookies::set(cookies::LOCALE, lang, Some(365 * 86400), secure),
+        ],
+    )
+}
+
+/// The account page after a successful step, the second step, the page again saying why,
+/// or (the form no longer applying) a fresh start.
+async fn next(state: &AppState, f: &BoundForm, result: SignInResult) -> Response {
+    let secure = state.web.secure_cookies;
+    match result {
+        Ok(Ok(SignInStep::Done { cookie })) => with_cookies(
+            see_other("/account"),
+            [cookies::set(cookies::SESSION, &cookie, None, secure), cookies::clear(cookies::INTERACTION, secure)],
+        ),
+        Ok(Ok(SignInStep::SecondFactor { cookie, page })) => with_cookies(
+            render(state, f.lang, &page, StatusCode::OK, None),
+            [cookies::set(cookies::SESSION, &cookie, None, secure)],
+        ),
+        Ok(Err(refused)) => {
+            let (status, key) = match refused.problem {
+                SignInProblem::InvalidCredentials => (StatusCode::UNAUTHORIZED, "error_invalid_credentials".to_owned()),
+                SignInProblem::InvalidSecondFactor => {
+                    (StatusCode::UNAUTHORIZED, "error_invalid_second_factor".to_owned())
+                }
+                SignInProblem::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "error_throttled".to_owned()),
+                SignInProblem::Passkey(problem) => {
+                    (StatusCode::UNAUTHORIZED, format!("error_passkey_{}", problem.code()))
+                }
+            };
+            let mut response = render(state, f.lang, &refused.page, status, Some(&key));
+            if let SignInProblem::Throttled { until } = refused.problem {
+                let wait = (until - state.oidc.now()).max(1);
+                if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+            }
+            response
+        }
+        Err(AccountError::SignInFirst) => see_other("/account"),
+        Err(e) => failure(state, f.lang, &e),
+    }
+}
+
+fn form_token(f: &BoundForm) -> (&str, &str) {
+    (f.id.as_str(), f.form.get("csrf_token").unwrap_or(""))
+}
+
+fn field<'a>(f: &'a BoundForm, name: &str) -> &'a str {
+    f.form.get(name).unwrap_or("")
+}
+
+async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundForm) -> Response {
+    let (login, password) = (field(&f, "username"), field(&f, "password"));
+    let result = state.account.sign_in_with_password(form_token(&f), login, password, ip.as_deref()).await;
+    next(&state, &f, result).await
+}
+
+async fn login_passkey(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundForm) -> Response {
+    let result = state.account.sign_in_with_passkey(form_token(&f), field(&f, "credential"), ip.as_deref()).await;
+    next(&state, &f, result).await
+}
+
+async fn second_factor(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundForm) -> Response {
+    let (code, session) = (field(&f, "code"), f.session.as_deref());
+    let result = state.account.sign_in_second_factor(form_token(&f), code, session, ip.as_deref()).await;
+    next(&state, &f, result).await
+}
+
+async fn second_factor_passkey(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundForm) -> Response {
+    let (credential, session) = (field(&f, "credential"), f.session.as_deref());
+    let result = state.account.second_factor_with_passkey(form_token(&f), credential, session, ip.as_deref()).await;
+    next(&state, &f, result).await
+}
+
+/// The passkey options' errors, in the JSON the page's script reads.
+fn options(
+    state: &AppState,
+    lang: &str,
+    result: Result<crate::authn::webauthn::PasskeyOptions, AccountError>,
+) -> Response {
+    let result = result.map_err(|e| match e {
+        AccountError::SignInFirst => InteractionError::Expired,
+        AccountError::Csrf => InteractionError::Csrf,
+        AccountError::Failed(cause) => {
+            tracing::error!(error = %cause, "passkey options for the account sign-in failed");
+            InteractionError::OAuth(crate::oidc::OAuthError::server(BoxedError(cause)))
+        }
+    });
+    options_response(state, lang, result)
+}
+
+async fn login_passkey_options(State(state): State<AppState>, f: BoundForm) -> Response {
+    let result = state.account.sign_in_passkey_options(form_token(&f)).await;
+    options(&state, f.lang, result)
+}
+
+async fn second_factor_passkey_options(State(state): State<AppState>, f: BoundForm) -> Response {
+    let result = state.account.second_factor_passkey_options(form_token(&f), f.session.as_deref()).await;
+    options(&state, f.lang, result)
+}
+
+/// A failure carried into the JSON answer (which says only `server_error`; the cause is logged).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct BoxedError(Box<dyn std::error::Error + Send + Sync>);

@@ -1,0 +1,91 @@
+//! Opening Pintu directly: `/` leads to the account page, which signs a person in by itself
+//! (password, then the second step their factors demand) and returns to itself.
+
+use crate::backend_tests;
+use crate::levels::{code_at, enrol};
+use crate::support::browser::{form_in, location};
+use crate::support::{Backend, Browser, PASSWORD, TestApp};
+
+backend_tests!(the_front_door_signs_a_person_in_to_their_account, the_account_sign_in_asks_for_the_second_step);
+
+async fn the_front_door_signs_a_person_in_to_their_account(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let browser = app.browser();
+    let (status, _, headers) = browser.get(&app.url("/")).await;
+    assert_eq!((status.as_u16(), location(&headers).as_str()), (303, "/account"));
+
+    let (status, page, _) = browser.get(&app.url("/account")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("name=\"password\"") && page.contains("Akun saya"), "{page}");
+    let form = form_in(&page).unwrap();
+    assert!(form.action.starts_with("/account/login/"), "{}", form.action);
+
+    // A form posted by another browser, or with another CSRF token, is refused.
+    let action = form.action.as_str();
+    assert_eq!(post(&app.browser(), action, &form.csrf_token, PASSWORD).await.0, 403, "another browser");
+    assert_eq!(post(&browser, action, "forged", PASSWORD).await.0, 403, "a forged token");
+
+    let (status, page, _) = post(&browser, action, &form.csrf_token, "salah-salah-salah").await;
+    assert_eq!(status, 401);
+    assert!(page.contains("role=\"alert\"") && page.contains("name=\"password\""), "{page}");
+    let (status, _, headers) = post(&browser, action, &form.csrf_token, PASSWORD).await;
+    assert_eq!((status.as_u16(), location(&headers).as_str()), (303, "/account"));
+    let (status, page, _) = browser.get(&app.url("/account")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("sesi ini") && page.contains("/account/password/"), "the overview: {page}");
+
+    // The finished sign-in cannot be replayed.
+    assert_eq!(post(&browser, action, &form.csrf_token, PASSWORD).await.0, 403, "its cookie is gone");
+    let token = app.office_token().await;
+    let events = app.get_api("/api/v1/audit/events?limit=1000", &token).await;
+    let logins: Vec<&str> = events.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "login")
+        .map(|e| e["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(logins.iter().filter(|o| **o == "success").count(), 1, "{logins:?}");
+    assert_eq!(logins.len(), 2, "the failure is audited too: {logins:?}");
+}
+
+async fn the_account_sign_in_asks_for_the_second_step(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let client = app.client().await;
+    let (secret, _) = enrol(&app, &app.browser(), &client, "budi").await;
+    app.clock.advance(30);
+
+    let browser = app.browser();
+    let (_, page, _) = browser.get(&app.url("/account")).await;
+    let (status, page, _) = browser.login(&page, "budi", PASSWORD).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("name=\"code\"") && !page.contains("name=\"password\""), "{page}");
+    let form = form_in(&page).unwrap();
+    assert!(form.action.starts_with("/account/second-factor/"), "{}", form.action);
+    let (status, page, _) = browser.get(&app.url("/account")).await;
+    assert!(status == 200 && page.contains("name=\"code\""), "a password alone does not open the account: {page}");
+
+    let form = form_in(&page).unwrap();
+    let (status, page, _) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", "000000")]).await;
+    assert_eq!(status, 401, "{page}");
+    let form = form_in(&page).unwrap();
+    let code = code_at(&secret, app.now());
+    // The code posted by a browser without the session is refused.
+    let other = app.browser();
+    assert_eq!(other.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &code)]).await.0, 403);
+    let (status, _, headers) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &code)]).await;
+    assert_eq!((status.as_u16(), location(&headers).as_str()), (303, "/account"));
+    let (status, page, _) = browser.get(&app.url("/account")).await;
+    assert!(status == 200 && page.contains("/account/password/"), "{page}");
+}
+
+async fn post(
+    browser: &Browser,
+    action: &str,
+    csrf: &str,
+    password: &str,
+) -> (reqwest::StatusCode, String, reqwest::header::HeaderMap) {
+    browser.post(action, &[("csrf_token", csrf), ("username", "budi"), ("password", password)]).await
+}
