@@ -41,7 +41,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("argon2", &["authn/password.rs"]),
     ("figment", &["config/"]),
     ("clap", &["main.rs", "cli/"]),
-    ("csv", &["directory/import.rs"]),
+    ("csv", &["directory/import/parse.rs"]),
     ("zxcvbn", &["authn/policy.rs"]),
     ("totp_rs", &["authn/totp.rs"]),
     ("webauthn_rs", &["authn/webauthn.rs"]),

@@ -79,10 +79,15 @@ fn admin_creates_and_lists_users_and_applications() {
     let (stdout, stderr) = text(&out);
     assert!(out.status.success(), "{stderr}");
     assert!(stdout.contains("client_id: eoffice") && stdout.contains("client_secret (shown once): "));
-    let list = text(&pintu(&dir, &["admin", "app", "list"], &[])).0;
-    assert!(list.contains("eoffice\tE-Office\tclient_secret_basic\tactive"));
-    let users = text(&pintu(&dir, &["admin", "user", "list"], &[])).0;
-    assert!(users.contains("\tbudi\tbudi@kominfo.go.id\tadmin\tactive"));
+    let list: serde_json::Value = serde_json::from_str(&text(&pintu(&dir, &["admin", "app", "list"], &[])).0).unwrap();
+    let expected = serde_json::json!(
+        {"id": "eoffice", "name": "E-Office", "token_endpoint_auth_method": "client_secret_basic", "status": "active"}
+    );
+    assert_eq!(list[0], expected, "every listing is JSON");
+    let users: serde_json::Value =
+        serde_json::from_str(&text(&pintu(&dir, &["admin", "user", "list"], &[])).0).unwrap();
+    assert_eq!((&users[0]["username"], &users[0]["email"]), (&"budi".into(), &"budi@kominfo.go.id".into()));
+    assert_eq!((&users[0]["admin"], &users[0]["status"]), (&true.into(), &"active".into()));
     assert!(pintu(&dir, &["admin", "user", "disable", "budi"], &[]).status.success());
     assert!(text(&pintu(&dir, &["admin", "user", "list"], &[])).0.contains("disabled"));
     assert!(pintu(&dir, &["admin", "app", "disable", "eoffice"], &[]).status.success());
@@ -130,7 +135,9 @@ fn login_name_conflicts_are_refused_and_reported() {
     let found = pintu(&dir, &["admin", "user", "conflicts"], &[]);
     let (stdout, stderr) = text(&found);
     assert!(!found.status.success(), "conflicts make a non-zero exit");
-    assert!(stdout.contains("dedi@kominfo.go.id\tusername of ") && stdout.contains("\temail of "), "{stdout}");
+    let found: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((&found[0]["name"], &found[0]["field"]), (&"dedi@kominfo.go.id".into(), &"username".into()), "{stdout}");
+    assert_eq!(found[0]["other_field"], "email", "{stdout}");
     assert!(stderr.contains("1 login name(s)"), "{stderr}");
 }
 
@@ -315,12 +322,14 @@ fn directory_commands_cover_units_people_roles_import_reports_and_audit() {
     ]);
     let budi: serde_json::Value = serde_json::from_str(&added).unwrap();
     let id = budi["id"].as_str().unwrap();
+    let on_line = pintu(&dir, &["admin", "pegawai", "update", id, "--set", "password=rahasia-panjang-sekali"], &[]);
+    assert!(!on_line.status.success() && text(&on_line).1.contains("--password-file"), "{}", text(&on_line).1);
     let bad = pintu(&dir, &["admin", "pegawai", "add", "--set", "nip=123", "--set", "name=X"], &[]);
     assert!(!bad.status.success() && text(&bad).1.contains("nip: NIP must be exactly 18 digits"), "{}", text(&bad).1);
     let moved = ok(&["admin", "pegawai", "update", id, "--set", "org_unit=DINKES", "--set", "jabatan=Analis"]);
     assert!(moved.contains("\"org_unit\": \"DINKES\""), "{moved}");
     let history = ok(&["admin", "pegawai", "history", id]);
-    assert!(history.contains("\"from_unit_id\": \"DISKOMINFO\""), "{history}");
+    assert!(history.contains("\"from_unit\": \"DISKOMINFO\""), "{history}");
     let found = ok(&["admin", "pegawai", "find", "--opd", "PEMDA", "--q", "budi"]);
     assert!(found.contains("198503302010011002"));
     let role: serde_json::Value =

@@ -9,7 +9,7 @@ use pintu::directory::Actor;
 use pintu::domain::ApplicationId;
 
 use super::args::{AppCommand, AppCreate};
-use super::refused_app;
+use super::{print_json, refused_app};
 
 pub async fn run(app: &App, cmd: AppCommand) -> anyhow::Result<()> {
     let apps = &app.state.applications;
@@ -17,12 +17,21 @@ pub async fn run(app: &App, cmd: AppCommand) -> anyhow::Result<()> {
     match cmd {
         AppCommand::Create(args) => create_app(app, args).await,
         AppCommand::List => {
-            for a in apps.list(&actor).await.map_err(refused_app)? {
-                let status = if a.disabled { "disabled" } else { "active" };
-                let method = a.token_endpoint_auth_method.map_or("-", |m| m.as_str());
-                println!("{}\t{}\t{}\t{}", a.id, a.name, method, status);
-            }
-            Ok(())
+            let rows: Vec<_> = apps
+                .list(&actor)
+                .await
+                .map_err(refused_app)?
+                .into_iter()
+                .map(|a| {
+                    serde_json::json!({
+                        "id": a.id.as_str(),
+                        "name": a.name,
+                        "token_endpoint_auth_method": a.token_endpoint_auth_method.map(|m| m.as_str()),
+                        "status": if a.disabled { "disabled" } else { "active" },
+                    })
+                })
+                .collect();
+            print_json(&rows)
         }
         AppCommand::Disable { id } => {
             apps.disable(&ApplicationId::new(id), ChangedBy::Admin(&actor)).await.map_err(refused_app)?;

@@ -25,6 +25,12 @@ fn settings(pairs: &[String]) -> anyhow::Result<serde_json::Map<String, Value>> 
     let mut out = serde_json::Map::new();
     for pair in pairs {
         let Some((key, value)) = pair.split_once('=') else { bail!("--set {pair}: expected key=value") };
+        if key.trim().eq_ignore_ascii_case("password") {
+            // A password on the command line ends up in the shell's history and in `ps`.
+            bail!(
+                "--set password=…: passwords never go on the command line; write it to a file readable only by you and give --password-file FILE"
+            );
+        }
         let value = match (key, value) {
             ("claims" | "access_org_units" | "access_roles", "") => json!([]),
             (_, "") => Value::Null,

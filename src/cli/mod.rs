@@ -48,7 +48,7 @@ pub fn check_arguments(args: impl IntoIterator<Item = OsString>) -> Result<(), S
     Ok(())
 }
 
-fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
+pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }

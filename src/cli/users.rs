@@ -9,7 +9,7 @@ use pintu::directory::{AccountExtras, Actor, UserInput};
 use pintu::domain::UserStatus;
 
 use super::args::{UserCommand, UserCreate};
-use super::refused_dir;
+use super::{print_json, refused_dir};
 
 pub async fn run(app: &App, cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
@@ -48,13 +48,22 @@ async fn create_user(app: &App, args: UserCreate) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Every account as JSON, like every directory command.
 async fn list_users(app: &App) -> anyhow::Result<()> {
-    for u in app.state.directory.list_accounts(&Actor::cli()).await.map_err(refused_dir)? {
-        let status = if u.disabled { "disabled" } else { "active" };
-        let role = if u.is_admin { "admin" } else { "user" };
-        println!("{}\t{}\t{}\t{}\t{}", u.id, u.username, u.email.unwrap_or_default(), role, status);
-    }
-    Ok(())
+    let accounts = app.state.directory.list_accounts(&Actor::cli()).await.map_err(refused_dir)?;
+    let rows: Vec<_> = accounts
+        .iter()
+        .map(|u| {
+            serde_json::json!({
+                "id": u.id.as_str(),
+                "username": u.username,
+                "email": u.email,
+                "admin": u.is_admin,
+                "status": if u.disabled { "disabled" } else { u.profile.status.as_str() },
+            })
+        })
+        .collect();
+    print_json(&rows)
 }
 
 async fn set_disabled(app: &App, user: &str, disabled: bool) -> anyhow::Result<()> {
@@ -66,10 +75,8 @@ async fn set_disabled(app: &App, user: &str, disabled: bool) -> anyhow::Result<(
 
 async fn conflicts(app: &App) -> anyhow::Result<()> {
     let found = app.state.directory.login_conflicts(&Actor::cli()).await.map_err(refused_dir)?;
-    for c in &found {
-        println!("{}\t{} of {}\t{} of {}", c.name, c.field, c.account, c.other_field, c.other);
-    }
     if !found.is_empty() {
+        print_json(&found)?;
         bail!(
             "{} login name(s) shared by two accounts; a login resolves each to the username first, then the \
              e-mail, then the NIP: change one side of each",

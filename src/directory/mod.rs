@@ -25,7 +25,7 @@ pub use applications::ProfilePatch;
 pub use credentials::LoginConflict;
 pub use error::{DirectoryError, FieldError};
 pub use import::{COLUMNS as IMPORT_COLUMNS, ImportMode, ImportReport};
-pub use org_units::{OrgUnitInput, OrgUnitPatch, OrgUnitRecord};
+pub use org_units::{OrgUnitInput, OrgUnitPatch, OrgUnitRecord, PlacementRecord};
 pub use reports::{Period, ReportKind, ReportLine, report_csv};
 pub use roles::{GrantInput, GrantRecord, RoleInput};
 pub use users::{AccountExtras, Page, UserInput, UserPatch, UserQuery, UserRecord};

@@ -202,23 +202,41 @@ impl DirectoryService {
     }
 
     /// The parents a unit has had, oldest move first.
-    pub async fn org_unit_history(&self, actor: &Actor, code: &str) -> Result<Vec<Placement>, DirectoryError> {
+    pub async fn org_unit_history(&self, actor: &Actor, code: &str) -> Result<Vec<PlacementRecord>, DirectoryError> {
         let reach = self.reach(actor).await?;
         let unit = self.unit_by_code(&reach, code).await?;
         self.placements_with_codes(unit.id.as_str()).await
     }
 
     /// Placement history with unit codes instead of internal ids.
-    pub(super) async fn placements_with_codes(&self, subject: &str) -> Result<Vec<Placement>, DirectoryError> {
+    pub(super) async fn placements_with_codes(&self, subject: &str) -> Result<Vec<PlacementRecord>, DirectoryError> {
         let codes = self.unit_codes().await?;
         let code = |id: Option<String>| id.map(|i| codes.get(&OrgUnitId::new(i.clone())).cloned().unwrap_or(i));
-        let mut items = self.store.org_units().placements(subject).await?;
-        for p in &mut items {
-            p.from_unit_id = code(p.from_unit_id.take());
-            p.to_unit_id = code(p.to_unit_id.take());
-        }
-        Ok(items)
+        let items = self.store.org_units().placements(subject).await?;
+        Ok(items
+            .into_iter()
+            .map(|p| PlacementRecord {
+                subject_kind: p.subject_kind,
+                subject_id: p.subject_id,
+                from_unit: code(p.from_unit_id),
+                to_unit: code(p.to_unit_id),
+                changed_at: p.changed_at,
+                actor: p.actor,
+            })
+            .collect())
     }
+}
+
+/// One move of a unit or a person as the API and CLI show it: units by their codes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlacementRecord {
+    pub subject_kind: String,
+    pub subject_id: String,
+    /// The previous unit's code (a parent, for a unit; the home unit, for a person).
+    pub from_unit: Option<String>,
+    pub to_unit: Option<String>,
+    pub changed_at: i64,
+    pub actor: String,
 }
 
 /// A `min_level` field: 1-4 when given.

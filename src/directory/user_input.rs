@@ -149,7 +149,13 @@ impl UserInput {
         let status = match clean(&self.status) {
             None => UserStatus::Active,
             Some(v) => UserStatus::parse(&v).unwrap_or_else(|| {
-                fail("status", "status must be active, suspended, retired or transferred".into());
+                let reason = match v.trim().eq_ignore_ascii_case("mutasi") {
+                    true => crate::domain::pegawai::MUTASI_IS_NOT_A_STATUS.to_owned(),
+                    false => "status must be active (aktif), suspended (nonaktif, diberhentikan sementara), retired \
+                              (pensiun) or transferred (pindah)"
+                        .to_owned(),
+                };
+                fail("status", reason);
                 UserStatus::Active
             }),
         };

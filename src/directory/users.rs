@@ -138,7 +138,13 @@ impl DirectoryService {
             None => reach.root().cloned(),
         };
         let status = match query.status.as_deref() {
-            Some(s) => Some(UserStatus::parse(s).ok_or_else(|| DirectoryError::invalid("status", "unknown status"))?),
+            Some(s) => Some(UserStatus::parse(s).ok_or_else(|| {
+                let reason = match s.trim().eq_ignore_ascii_case("mutasi") {
+                    true => crate::domain::pegawai::MUTASI_IS_NOT_A_STATUS,
+                    false => "unknown status",
+                };
+                DirectoryError::invalid("status", reason)
+            })?),
             None => None,
         };
         let limit = query.limit.unwrap_or(50);
@@ -287,7 +293,11 @@ impl DirectoryService {
     }
 
     /// The home units a person has had, oldest move first.
-    pub async fn user_history(&self, actor: &Actor, id: &str) -> Result<Vec<Placement>, DirectoryError> {
+    pub async fn user_history(
+        &self,
+        actor: &Actor,
+        id: &str,
+    ) -> Result<Vec<super::org_units::PlacementRecord>, DirectoryError> {
         let reach = self.reach(actor).await?;
         let user = self.user_in_reach(&reach, id).await?;
         self.placements_with_codes(user.id.as_str()).await

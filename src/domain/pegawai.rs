@@ -98,17 +98,25 @@ impl UserStatus {
         }
     }
 
-    /// Accepts the English names and the Indonesian ones the HR export uses.
+    /// Accepts the English names and the Indonesian ones the HR export uses. `transferred`
+    /// (`pindah`) is a person who left for another government: no sign-in. "Mutasi" is not a
+    /// status: in Pintu it means only a move between units, which keeps the person active
+    /// (`MUTASI_IS_NOT_A_STATUS` says so to whoever tries).
     pub fn parse(value: &str) -> Option<Self> {
         match value.trim().to_lowercase().as_str() {
             "active" | "aktif" => Some(UserStatus::Active),
             "suspended" | "diberhentikan sementara" | "nonaktif" => Some(UserStatus::Suspended),
             "retired" | "pensiun" => Some(UserStatus::Retired),
-            "transferred" | "mutasi" | "pindah" => Some(UserStatus::Transferred),
+            "transferred" | "pindah" | "pindah instansi" => Some(UserStatus::Transferred),
             _ => None,
         }
     }
 }
+
+/// Why `mutasi` is refused as a status: one word, one meaning.
+pub const MUTASI_IS_NOT_A_STATUS: &str = "status mutasi is not a status: a move between units (mutasi) keeps the \
+     person active, so change their unit (kode_unit / org_unit) instead; someone who left for another government is \
+     pindah (transferred)";
 
 /// NIK: 16 digits whose first six name a region (not all zero) and whose digits 7-12 are a
 /// date of birth (day + 40 for women).
@@ -170,5 +178,7 @@ mod tests {
         assert_eq!(EmploymentType::parse("pppk"), Some(EmploymentType::Pppk));
         assert_eq!(UserStatus::parse("Pensiun"), Some(UserStatus::Retired));
         assert_eq!(UserStatus::parse("x"), None);
+        assert_eq!(UserStatus::parse("Pindah"), Some(UserStatus::Transferred));
+        assert_eq!(UserStatus::parse("mutasi"), None, "a move between units is not a status");
     }
 }

@@ -3,7 +3,7 @@
 //! surfaces each apply it in one place, by the name of the field: OAuth/OIDC parameters and
 //! the pages' forms (`oidc/params.rs`, through the web extractors), admin API JSON bodies,
 //! query strings and paths (`web/admin_api/mod.rs`), RFC 7591/7592 registration JSON
-//! (`web/registration.rs`), HR import cells (`directory/import.rs`), and command-line
+//! (`web/registration.rs`), HR import cells (`directory/import/parse.rs`), and command-line
 //! arguments (`cli/`).
 //!
 //! - **NUL is refused everywhere.** No value Pintu accepts gives it a meaning, PostgreSQL

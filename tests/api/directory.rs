@@ -205,7 +205,7 @@ async fn a_transfer_ends_sessions_and_refresh_tokens(backend: Backend) {
     assert_eq!(userinfo.send().await.unwrap().status(), 401, "access tokens die with the grant");
     let history = app.get_api(&format!("{path}/history"), &token).await;
     assert_eq!(history.body["items"].as_array().unwrap().len(), 1);
-    assert_eq!(history.body["items"][0]["from_unit_id"], "DINKES");
+    assert_eq!(history.body["items"][0]["from_unit"], "DINKES");
     let grants = app.get_api(&format!("{path}/roles"), &token).await;
     assert_eq!(grants.body["items"], json!([]), "unit-scoped grants end with the post");
 }

@@ -73,8 +73,25 @@ async fn import_reports_every_problem_and_writes_nothing_until_clean(backend: Ba
     latin1.extend_from_slice(b"198503302010011002,Jos\xe9,,,,,APTIKA,,,PNS,aktif\n");
     let (_, encoding) = post_csv(&app, &token, "", latin1).await;
     assert_eq!(encoding["errors"][0]["line"].as_u64(), Some(2));
-    let (_, ragged) = post_csv(&app, &token, "", lines(&["198503302010011002,Budi,APTIKA"])).await;
-    assert_eq!((ragged["errors"][0]["line"].as_u64(), ragged["errors"][0]["field"].as_str()), (Some(2), Some("row")));
+    // A row with the wrong number of fields hides no other row's problem.
+    let mixed = [
+        "198503302010011002,Budi,APTIKA",
+        "123,Ani,,,,,APTIKA,,,PNS,aktif",
+        "1,2",
+        "198503302010011003,Dedi,,,,,APTIKA,,,PNS,mutasi",
+    ];
+    let (_, ragged) = post_csv(&app, &token, "", lines(&mixed)).await;
+    let found: Vec<_> = ragged["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["line"].as_u64().unwrap(), e["field"].as_str().unwrap().to_owned()))
+        .collect();
+    let expected = [(2, "row"), (3, "nip"), (4, "row"), (5, "status")].map(|(l, f)| (l, f.to_owned()));
+    assert_eq!(found, expected, "{ragged}");
+    assert_eq!(ragged["rows"], 4, "{ragged}");
+    let mutasi = ragged["errors"][3]["reason"].as_str().unwrap();
+    assert!(mutasi.contains("kode_unit") && mutasi.contains("pindah"), "one word, one meaning: {mutasi}");
     let wrong_type = app
         .http
         .post(app.url("/api/v1/imports"))

@@ -14,13 +14,16 @@ use crate::audit::{AdminChange, AuditEvent};
 use crate::domain::login_names::{LoginClash, LoginField, LoginNamespace};
 use crate::domain::nip::Date;
 use crate::domain::pegawai::SOURCE_IMPORT;
-use crate::domain::text::{TextKind, check_text};
 use crate::domain::{OrgUnitId, User, UserStatus};
 use crate::storage::NewUser;
 
 use super::user_input::UserInput;
 use super::users::{apply, blank_user};
 use super::{Actor, DirectoryError, DirectoryService, FieldError};
+
+mod parse;
+
+use parse::{Row, parse};
 
 /// The header of the HR export, in this order (case-insensitive; `,` or `;` separated).
 pub const COLUMNS: [&str; 11] = [
@@ -54,84 +57,6 @@ pub struct ImportReport {
     pub applied: bool,
 }
 
-/// One parsed row: its line number and the fields as a `UserInput`.
-struct Row {
-    line: usize,
-    input: UserInput,
-}
-
-/// Decodes and splits the file; every structural problem is reported with its line.
-fn parse(bytes: &[u8]) -> Result<Vec<Row>, Vec<FieldError>> {
-    let text = match std::str::from_utf8(bytes) {
-        Ok(t) => t.strip_prefix('\u{feff}').unwrap_or(t),
-        Err(e) => {
-            let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-            return Err(vec![FieldError::at(line, "file", "the file is not UTF-8 (save it as CSV UTF-8)")]);
-        }
-    };
-    let first = text.lines().next().unwrap_or("");
-    let delimiter = if first.contains(';') && !first.contains(',') { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).from_reader(text.as_bytes());
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_lowercase()).collect(),
-        Err(e) => return Err(vec![FieldError::at(1, "header", e.to_string())]),
-    };
-    if header != COLUMNS {
-        let missing: Vec<&str> = COLUMNS.iter().filter(|c| !header.iter().any(|h| h == *c)).copied().collect();
-        let unknown: Vec<&str> = header.iter().filter(|h| !COLUMNS.contains(&h.as_str())).map(String::as_str).collect();
-        let reason = format!(
-            "expected columns {}; missing: [{}], unknown: [{}]",
-            COLUMNS.join(","),
-            missing.join(","),
-            unknown.join(",")
-        );
-        return Err(vec![FieldError::at(1, "header", reason)]);
-    }
-    let mut rows = Vec::new();
-    let mut errors = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
-                errors.push(FieldError::at(line, "row", e.to_string()));
-                continue;
-            }
-        };
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
-        if record.len() != COLUMNS.len() {
-            let reason = format!("expected {} fields, found {}", COLUMNS.len(), record.len());
-            errors.push(FieldError::at(line, "row", reason));
-            continue;
-        }
-        let cell_errors = record.iter().zip(COLUMNS).filter_map(|(cell, column)| {
-            check_text(TextKind::Line, cell.trim()).err().map(|e| FieldError::at(line, column, e.to_string()))
-        });
-        let before = errors.len();
-        errors.extend(cell_errors);
-        if errors.len() > before {
-            continue;
-        }
-        let field = |i: usize| Some(record[i].trim().to_owned()).filter(|s| !s.is_empty());
-        let input = UserInput {
-            nip: field(0),
-            name: record[1].trim().to_owned(),
-            front_title: field(2),
-            back_title: field(3),
-            jabatan: field(4),
-            golongan: field(5),
-            org_unit: field(6),
-            email: field(7),
-            phone: field(8),
-            employment_type: field(9),
-            status: field(10),
-            ..UserInput::default()
-        };
-        rows.push(Row { line, input });
-    }
-    if errors.is_empty() { Ok(rows) } else { Err(errors) }
-}
-
 /// What the import will do to one person.
 enum Change {
     Create(Box<User>),
@@ -149,14 +74,19 @@ impl DirectoryService {
     ) -> Result<ImportReport, DirectoryError> {
         self.reach(actor).await?.require_office("import the HR export")?;
         let mut report = ImportReport::default();
-        let rows = match parse(bytes) {
-            Ok(rows) => rows,
+        // A row that cannot be read is reported beside every problem of the rows that can: one
+        // dry run lists everything to fix. Only a file without the right header stops here.
+        let (rows, unreadable) = match parse(bytes) {
+            Ok(parsed) => parsed,
             Err(errors) => return Ok(ImportReport { errors, ..report }),
         };
-        report.rows = rows.len();
+        let unreadable_lines: std::collections::HashSet<Option<usize>> = unreadable.iter().map(|e| e.line).collect();
+        report.rows = rows.len() + unreadable_lines.len();
         let existing = self.store.users().list().await?;
         let (changes, seen, errors) = self.plan(&rows, &existing).await?;
-        report.errors = errors;
+        report.errors = unreadable;
+        report.errors.extend(errors);
+        report.errors.sort_by_key(|e| e.line);
         let retirees: Vec<&User> = existing
             .iter()
             .filter(|u| retire_missing && u.profile.source == SOURCE_IMPORT)
@@ -203,7 +133,7 @@ impl DirectoryService {
             let valid = match row.input.validate(today) {
                 Ok(v) => v,
                 Err(es) => {
-                    errors.extend(es.into_iter().map(|e| FieldError { line: Some(row.line), ..e }));
+                    errors.extend(in_columns(es).map(|e| FieldError { line: Some(row.line), ..e }));
                     continue;
                 }
             };
@@ -359,35 +289,21 @@ fn clash_column(clash: &LoginClash, user: &User) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wrong_header_names_missing_and_unknown_columns() {
-        let errors = parse(b"nip,nama,foo\n").err().unwrap();
-        assert_eq!(errors[0].line, Some(1));
-        assert!(errors[0].reason.contains("unknown: [foo]"), "{}", errors[0].reason);
-    }
-
-    #[test]
-    fn ragged_rows_and_bad_encoding_are_reported_with_their_line() {
-        let mut file = COLUMNS.join(",").into_bytes();
-        file.extend_from_slice(b"\n1,2,3\n");
-        let errors = parse(&file).err().unwrap();
-        assert_eq!((errors[0].line, errors[0].field.as_str()), (Some(2), "row"));
-        let mut latin1 = COLUMNS.join(";").into_bytes();
-        latin1.extend_from_slice(b"\n;Jos\xe9;;;;;;;;;\n");
-        let errors = parse(&latin1).err().unwrap();
-        assert_eq!((errors[0].line, errors[0].field.as_str()), (Some(2), "file"));
-    }
-
-    #[test]
-    fn semicolon_files_and_a_byte_order_mark_are_accepted() {
-        let file =
-            format!("\u{feff}{}\n199001012015031001;Budi;;;Analis;III/a;DISKOMINFO;;;PNS;aktif\n", COLUMNS.join(";"));
-        let rows = parse(file.as_bytes()).ok().unwrap();
-        assert_eq!(rows[0].line, 2);
-        assert_eq!(rows[0].input.org_unit.as_deref(), Some("DISKOMINFO"));
-    }
+/// A row's validation problems named by the CSV's columns, not the API's fields. The file has no
+/// username: a row without a valid NIP or e-mail is told so once, under `nip`.
+fn in_columns(errors: Vec<FieldError>) -> impl Iterator<Item = FieldError> {
+    let nip_refused = errors.iter().any(|e| e.field == "nip");
+    errors.into_iter().filter(move |e| !(nip_refused && e.field == "username")).map(|e| {
+        let column = match e.field.as_str() {
+            "name" => "nama",
+            "front_title" => "gelar_depan",
+            "back_title" => "gelar_belakang",
+            "org_unit" => "kode_unit",
+            "phone" => "telepon",
+            "employment_type" => "jenis_pegawai",
+            "username" => "nip",
+            other => other,
+        };
+        FieldError { field: column.to_owned(), ..e }
+    })
 }
