@@ -43,9 +43,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// The configured filter, quietening the database driver's chatter (`storage` names it) unless
+/// the filter already says something about the driver.
+fn log_filter(level: &str) -> String {
+    match level.contains("sqlx") {
+        true => level.to_owned(),
+        false => format!("{level},{}", pintu::storage::QUIET_DRIVER_LOGS),
+    }
+}
+
 fn init_tracing(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log.level).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(log_filter(&config.log.level)).unwrap_or_else(|_| "info".into());
+    // Colour codes only on a terminal: a log file or the journal gets plain text.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match config.log.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Human => builder.init(),

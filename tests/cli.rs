@@ -88,6 +88,10 @@ fn admin_creates_and_lists_users_and_applications() {
         serde_json::from_str(&text(&pintu(&dir, &["admin", "user", "list"], &[])).0).unwrap();
     assert_eq!((&users[0]["username"], &users[0]["email"]), (&"budi".into(), &"budi@kominfo.go.id".into()));
     assert_eq!((&users[0]["admin"], &users[0]["status"]), (&true.into(), &"active".into()));
+    // One rule for every way in: an address the office enters counts as verified.
+    let added = pintu(&dir, &["admin", "pegawai", "add", "--set", "name=Ani", "--set", "email=ani@kominfo.go.id"], &[]);
+    let ani: serde_json::Value = serde_json::from_str(&text(&added).0).unwrap();
+    assert_eq!((&users[0]["email_verified"], &ani["email_verified"]), (&true.into(), &true.into()));
     assert!(pintu(&dir, &["admin", "user", "disable", "budi"], &[]).status.success());
     assert!(text(&pintu(&dir, &["admin", "user", "list"], &[])).0.contains("disabled"));
     assert!(pintu(&dir, &["admin", "app", "disable", "eoffice"], &[]).status.success());
@@ -212,7 +216,7 @@ fn serve_starts_on_the_embedded_default_and_reports_a_busy_port() {
         .env("PINTU_ISSUER", &issuer)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::from(std::fs::File::create(dir.join("serve.log")).unwrap()))
         .spawn()
         .unwrap();
     let mut up = false;
@@ -232,14 +236,19 @@ fn serve_starts_on_the_embedded_default_and_reports_a_busy_port() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(dir.join("keys/kek.key")).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        let mode = |p: &str| std::fs::metadata(dir.join(p)).unwrap().permissions().mode() & 0o777;
+        for private in ["keys/kek.key", "data/pintu.db", "data/pintu.db-wal", "data/pintu.db-shm"] {
+            assert_eq!(mode(private), 0o600, "{private} is readable by Pintu's user only");
+        }
+        assert_eq!((mode("data"), mode("keys")), (0o700, 0o700), "so are their directories");
     }
     let busy = pintu(&dir, &["serve"], &[("PINTU_LISTEN", &listen), ("PINTU_ISSUER", &issuer)]);
     child.kill().unwrap();
     let _ = child.wait();
     assert!(!busy.status.success());
     assert!(text(&busy).1.contains(&format!("cannot listen on {listen}")));
+    let log = std::fs::read_to_string(dir.join("serve.log")).unwrap();
+    assert!(log.contains("INFO") && !log.contains('\u{1b}'), "plain log lines in a file: {log:?}");
 }
 
 #[test]
@@ -321,6 +330,7 @@ fn directory_commands_cover_units_people_roles_import_reports_and_audit() {
         "employment_type=PNS",
     ]);
     let budi: serde_json::Value = serde_json::from_str(&added).unwrap();
+    assert_eq!(budi["email_verified"], false, "no address, nothing verified");
     let id = budi["id"].as_str().unwrap();
     let on_line = pintu(&dir, &["admin", "pegawai", "update", id, "--set", "password=rahasia-panjang-sekali"], &[]);
     assert!(!on_line.status.success() && text(&on_line).1.contains("--password-file"), "{}", text(&on_line).1);

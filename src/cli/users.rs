@@ -58,6 +58,7 @@ async fn list_users(app: &App) -> anyhow::Result<()> {
                 "id": u.id.as_str(),
                 "username": u.username,
                 "email": u.email,
+                "email_verified": u.email_verified,
                 "admin": u.is_admin,
                 "status": if u.disabled { "disabled" } else { u.profile.status.as_str() },
             })

@@ -55,6 +55,9 @@ pub struct UserRecord {
     #[serde(flatten)]
     pub fields: UserInput,
     pub display_name: String,
+    /// Whether applications are told the e-mail address is verified (`email_verified`): an
+    /// address an administrator or the HR import entered from the personnel record is.
+    pub email_verified: bool,
     pub version: i64,
     pub created_at: i64,
     pub updated_at: i64,
@@ -71,6 +74,7 @@ impl UserRecord {
             id: user.id.to_string(),
             fields,
             display_name: user.display_name(),
+            email_verified: user.email_verified,
             version: user.profile.version,
             created_at: user.created_at,
             updated_at: user.updated_at,

@@ -35,7 +35,7 @@ impl Sealer {
 
     fn create(keys_dir: &Path, path: PathBuf) -> Result<Self, KeyError> {
         let io = |source| KeyError::KekIo { path: path.clone(), source };
-        std::fs::create_dir_all(keys_dir).map_err(io)?;
+        private_dir(keys_dir).map_err(io)?;
         let mut bytes = [0u8; 32];
         rand::fill(&mut bytes);
         let mut file = open_private(&path).map_err(io)?;
@@ -104,6 +104,15 @@ impl crate::domain::secrets::SecretSealer for Sealer {
 fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)
+}
+
+/// The keys directory, when it does not exist yet, readable by Pintu's user only.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
 }
 
 #[cfg(not(unix))]

@@ -94,7 +94,7 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5));
-            create_parent_dir(options.get_filename())?;
+            create_private(options.get_filename())?;
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)
@@ -149,12 +149,32 @@ impl Db {
     }
 }
 
-fn create_parent_dir(path: &std::path::Path) -> Result<(), StorageError> {
+/// Creates the database file and its directory private to Pintu's user when they do not exist
+/// yet: the directory 0700, the file 0600. SQLite gives the `-wal` and `-shm` files it creates
+/// beside the database the database file's own mode. Existing files keep theirs.
+fn create_private(path: &std::path::Path) -> Result<(), StorageError> {
     let is_memory = path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:");
-    match path.parent() {
-        Some(dir) if !is_memory && !dir.as_os_str().is_empty() => {
-            std::fs::create_dir_all(dir).map_err(|e| StorageError::Io { path: dir.to_path_buf(), source: e })
-        }
-        _ => Ok(()),
+    if is_memory {
+        return Ok(());
+    }
+    let io = |p: &std::path::Path| {
+        let p = p.to_path_buf();
+        move |source| StorageError::Io { path: p, source }
+    };
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty() && !d.exists()) {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).map_err(io(dir))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(io(path)(e)),
     }
 }

@@ -21,6 +21,10 @@ mod throttle;
 mod user_search;
 mod users;
 
+/// Log directives that quieten the driver: PostgreSQL's notices, which sqlx logs at INFO
+/// ("relation _sqlx_migrations already exists, skipping" on every start of every command).
+pub const QUIET_DRIVER_LOGS: &str = "sqlx::postgres::notice=warn";
+
 pub use applications::Applications;
 pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use db::{Db, Tx};
