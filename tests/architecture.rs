@@ -259,3 +259,61 @@ fn only_the_application_service_writes_applications() {
     }
     assert!(violations.is_empty(), "writes outside src/applications/:\n{}", violations.join("\n"));
 }
+
+/// Every Markdown document of the project.
+fn documents() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = vec![root.join("README.md"), root.join("keys/README.md")];
+    let mut dirs = vec![root.join("docs")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// The targets of a document's Markdown links (`[text](target)`) and autolinks (`<http…>`).
+fn link_targets(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("](") {
+        rest = &rest[i + 2..];
+        let end = rest.find(|c: char| c == ')' || c.is_whitespace()).unwrap_or(rest.len());
+        out.push(rest[..end].to_owned());
+    }
+    let mut rest = text;
+    while let Some(i) = rest.find("<http") {
+        rest = &rest[i + 1..];
+        out.push(rest[..rest.find('>').unwrap_or(rest.len())].to_owned());
+    }
+    out
+}
+
+#[test]
+fn documents_link_only_to_files_inside_the_repository() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).canonicalize().unwrap();
+    let mut problems = Vec::new();
+    for doc in documents() {
+        let text = std::fs::read_to_string(&doc).unwrap();
+        let name = doc.strip_prefix(&root).unwrap_or(&doc).display().to_string();
+        for target in link_targets(&text) {
+            let file = target.split('#').next().unwrap_or("");
+            if target.contains("://") || target.starts_with("mailto:") {
+                problems.push(format!("{name}: links outside the repository: {target}"));
+            } else if !file.is_empty() {
+                match doc.parent().unwrap().join(file).canonicalize() {
+                    Ok(found) if found.starts_with(&root) => {}
+                    Ok(_) => problems.push(format!("{name}: links outside the repository: {target}")),
+                    Err(_) => problems.push(format!("{name}: links to a missing file: {target}")),
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

@@ -7,8 +7,12 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+#[allow(dead_code)] // the PostgreSQL and SQLite helpers serve the other test crates
+#[path = "common/scratch.rs"]
+mod scratch;
+
 fn workdir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("pintu-cli-{}", uuid::Uuid::new_v4()));
+    let dir = scratch::path("pintu-cli", "");
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }

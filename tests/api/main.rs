@@ -31,6 +31,7 @@ mod refresh;
 mod registration;
 mod registration_rules;
 mod rp;
+mod screenshots;
 mod sso;
 mod token;
 mod userinfo;

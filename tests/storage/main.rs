@@ -6,33 +6,35 @@ use pintu::domain::grant::{CodeData, Consumed, Grant};
 use pintu::domain::{ActorId, AuthnContext, ClientId, GrantId, Scope, SessionId, User, UserId};
 use pintu::storage::{NewSession, NewUser, PresentedRefresh, Rotation, StorageError, Store};
 
-async fn sqlite() -> Store {
-    let path = std::env::temp_dir().join(format!("pintu-storage-{}.db", uuid::Uuid::new_v4()));
+#[path = "../common/scratch.rs"]
+mod scratch;
+
+async fn sqlite(path: &std::path::Path) -> Store {
     Store::open(&format!("sqlite://{}", path.display())).await.unwrap()
 }
 
-async fn postgres() -> Option<Store> {
-    let admin = std::env::var("TEST_POSTGRES_URL").ok().filter(|u| !u.is_empty())?;
+async fn postgres() -> Store {
+    let admin = scratch::postgres_url();
     let schema = format!("s_{}", uuid::Uuid::new_v4().simple());
     let pool = sqlx::PgPool::connect(&admin).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&pool).await.unwrap();
     pool.close().await;
     let sep = if admin.contains('?') { '&' } else { '?' };
-    Some(Store::open(&format!("{admin}{sep}options=-c%20search_path%3D{schema}")).await.unwrap())
+    Store::open(&format!("{admin}{sep}options=-c%20search_path%3D{schema}")).await.unwrap()
 }
 
 macro_rules! conformance {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
             #[tokio::test]
-            async fn sqlite() { super::$name(super::sqlite().await).await }
-            #[tokio::test]
-            async fn postgres() {
-                match super::postgres().await {
-                    Some(store) => super::$name(store).await,
-                    None => eprintln!("PostgreSQL not configured: skipped"),
-                }
+            async fn sqlite() {
+                let path = crate::scratch::path("pintu-storage", ".db");
+                super::$name(super::sqlite(&path).await).await;
+                crate::scratch::remove_sqlite(&path);
             }
+            #[tokio::test]
+            #[ignore = "PostgreSQL: run with --include-ignored and TEST_POSTGRES_URL (bash tests/run does)"]
+            async fn postgres() { super::$name(super::postgres().await).await }
         }
     )*};
 }

@@ -79,6 +79,7 @@ impl Chromium {
             "--disable-background-networking".to_owned(),
             "--disable-component-update".to_owned(),
             "--no-first-run".to_owned(),
+            "--window-size=1000,900".to_owned(),
             format!("--user-data-dir={}", profile.display()),
         ];
         let caps = json!({ "capabilities": { "alwaysMatch": {
@@ -158,6 +159,20 @@ impl Chromium {
         if let Some(id) = found.ok().and_then(|f| f[ELEMENT].as_str().map(str::to_owned)) {
             let _ = self.call("POST", &format!("/element/{id}/click"), None).await;
         }
+    }
+
+    /// Saves a PNG of the visible page to `path` (creating its directory).
+    pub async fn screenshot(&self, path: &std::path::Path) {
+        use base64::Engine;
+        let encoded = self.must("GET", "/screenshot", None).await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_str().unwrap_or_default())
+            .unwrap_or_else(|e| panic!("webdriver: screenshot is not base64: {e}"));
+        assert!(png.starts_with(b"\x89PNG"), "webdriver: the screenshot is not a PNG");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        }
+        std::fs::write(path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
 
     pub async fn delete_cookies(&self) {
