@@ -317,3 +317,16 @@ fn documents_link_only_to_files_inside_the_repository() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn the_metadata_card_is_current() {
+    // The card is generated from the migrations, routes and dependencies: a change to any of
+    // them regenerates it (`python3 docs/tools/metadata.py`), and a new table must be classified.
+    let out = std::process::Command::new("python3")
+        .args(["docs/tools/metadata.py", "--check"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("python3 runs the metadata generator");
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "docs/metadata.* are stale or incomplete: {said}");
+}

@@ -458,3 +458,23 @@ fn http_post(listen: &str, path: &str, body: &str) -> String {
     }
     panic!("the server did not start on {listen}");
 }
+
+#[test]
+#[ignore = "PostgreSQL: run with --include-ignored and TEST_POSTGRES_URL (bash tests/run does)"]
+fn commands_on_postgres_log_no_driver_notices() {
+    let admin = scratch::postgres_url();
+    let schema = format!("c_{}", uuid::Uuid::new_v4().simple());
+    let create = Command::new("psql").arg(&admin).args(["-qc", &format!("CREATE SCHEMA {schema}")]).output();
+    assert!(create.is_ok_and(|o| o.status.success()), "psql creates the schema");
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
+    let dir = workdir();
+    for _ in 0..2 {
+        let out = pintu(&dir, &["migrate"], &[("PINTU_DATABASE_URL", &url)]);
+        let (_, log) = text(&out);
+        assert!(out.status.success(), "{log}");
+        // Every command after the first once logged PostgreSQL's "relation _sqlx_migrations
+        // already exists, skipping" at INFO.
+        assert!(!log.contains("_sqlx_migrations") && !log.contains("NOTICE"), "{log}");
+    }
+}
