@@ -13,14 +13,19 @@ async fn sqlite(path: &std::path::Path) -> Store {
     Store::open(&format!("sqlite://{}", path.display())).await.unwrap()
 }
 
-async fn postgres() -> Store {
+/// A URL of the test database whose connections use a fresh schema of their own.
+async fn postgres_schema_url() -> String {
     let admin = scratch::postgres_url();
     let schema = format!("s_{}", uuid::Uuid::new_v4().simple());
     let pool = sqlx::PgPool::connect(&admin).await.unwrap();
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&pool).await.unwrap();
     pool.close().await;
     let sep = if admin.contains('?') { '&' } else { '?' };
-    Store::open(&format!("{admin}{sep}options=-c%20search_path%3D{schema}")).await.unwrap()
+    format!("{admin}{sep}options=-c%20search_path%3D{schema}")
+}
+
+async fn postgres() -> Store {
+    Store::open(&postgres_schema_url().await).await.unwrap()
 }
 
 macro_rules! conformance {
@@ -324,3 +329,22 @@ conformance!(
 mod clients;
 mod keys;
 mod migration;
+
+/// PostgreSQL over TLS: `sslmode=require` connects where the server offers TLS (and is refused
+/// with a clear error where it does not), instead of failing for want of TLS in the driver.
+#[tokio::test]
+#[ignore = "PostgreSQL: run with --include-ignored and TEST_POSTGRES_URL (bash tests/run does)"]
+async fn postgres_connections_can_require_tls() {
+    let admin = scratch::postgres_url();
+    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+    let ssl: String = sqlx::query_scalar("SHOW ssl").fetch_one(&pool).await.unwrap();
+    pool.close().await;
+    let opened = Store::open(&format!("{}&sslmode=require", postgres_schema_url().await)).await;
+    match ssl.as_str() {
+        "on" => opened.expect("a TLS connection to PostgreSQL").ping().await.unwrap(),
+        _ => {
+            let refused = opened.err().expect("the server offers no TLS").to_string();
+            assert!(!refused.contains("without TLS support"), "the driver has TLS: {refused}");
+        }
+    }
+}
