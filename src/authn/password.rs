@@ -12,8 +12,8 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// NIST SP 800-63B §3.1.1.2: at least 8 characters for memorized secrets; Pintu asks for 12.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
-/// Refuse stored parameters asking for more than 1 GiB of memory (a tampered hash).
-const MAX_MEMORY_BLOCKS: usize = 1024 * 1024;
+/// Refuse stored parameters asking for more memory than the configuration may (a tampered hash).
+const MAX_MEMORY_BLOCKS: usize = crate::config::MAX_PASSWORD_MEMORY_KIB as usize;
 
 /// argon2id working memory, reused across verifications on one thread.
 #[derive(Default)]

@@ -187,6 +187,11 @@ pub struct JwksUriConfig {
     pub allow_http_loopback: bool,
 }
 
+/// The most argon2id memory a password hash may ask for (1 GiB): the configuration may not
+/// set more, and a stored hash asking for more is refused as tampered. A configured cost above
+/// it would rewrite each person's hash at login with parameters no login could then verify.
+pub const MAX_PASSWORD_MEMORY_KIB: u32 = 1024 * 1024;
+
 /// argon2id cost (OWASP: m=19 MiB, t=2, p=1 by default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordConfig {
@@ -276,6 +281,17 @@ mod tests {
         raw.oidc.jwks_uri.cache_secs = Some(10);
         let errors = raw.validate().unwrap_err();
         assert_eq!(errors[0].key, "oidc.jwks_uri.cache_secs");
+    }
+
+    #[test]
+    fn a_password_cost_no_login_could_verify_is_rejected() {
+        let with = |kib: u32| {
+            let mut raw = RawConfig::default();
+            raw.password.memory_kib = Some(kib);
+            raw.validate()
+        };
+        assert_eq!(with(MAX_PASSWORD_MEMORY_KIB + 1).unwrap_err()[0].key, "password.memory_kib");
+        assert!(with(MAX_PASSWORD_MEMORY_KIB).is_ok(), "1 GiB itself is allowed");
     }
 
     #[test]

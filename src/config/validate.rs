@@ -213,6 +213,10 @@ pub(super) fn validate_password(raw: RawPassword, errors: &mut Vec<ConfigError>)
     if cfg.memory_kib < 8 * 1024 {
         errors.push(problem("password.memory_kib", "must be at least 8192 (OWASP minimum is 19456 with t=2)"));
     }
+    if cfg.memory_kib > super::MAX_PASSWORD_MEMORY_KIB {
+        let most = super::MAX_PASSWORD_MEMORY_KIB;
+        errors.push(problem("password.memory_kib", format!("must be at most {most} (1 GiB)")));
+    }
     if cfg.iterations == 0 || cfg.parallelism == 0 {
         errors.push(problem("password", "iterations and parallelism must be at least 1"));
     }

@@ -34,6 +34,7 @@ async fn the_front_door_signs_a_person_in_to_their_account(backend: Backend) {
     let (status, page, _) = browser.get(&app.url("/account")).await;
     assert_eq!(status, 200);
     assert!(page.contains("sesi ini") && page.contains("/account/password/"), "the overview: {page}");
+    assert!(page.contains("href=\"/oauth2/logout\""), "the account page offers a way to sign out: {page}");
 
     // The finished sign-in cannot be replayed.
     assert_eq!(post(&browser, action, &form.csrf_token, PASSWORD).await.0, 403, "its cookie is gone");
