@@ -55,8 +55,10 @@ fn log_filter(level: &str) -> String {
 fn init_tracing(config: &Config) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(log_filter(&config.log.level)).unwrap_or_else(|_| "info".into());
-    // Colour codes only on a terminal: a log file or the journal gets plain text.
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // Colour codes only on a terminal, and not there either when NO_COLOR is set (no-color.org):
+    // a log file or the journal gets plain text.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !no_color;
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match config.log.format {
         LogFormat::Json => builder.json().init(),

@@ -133,7 +133,7 @@ impl DirectoryService {
             let valid = match row.input.validate(today) {
                 Ok(v) => v,
                 Err(es) => {
-                    errors.extend(in_columns(es).map(|e| FieldError { line: Some(row.line), ..e }));
+                    errors.extend(in_columns(es, &row.input).map(|e| FieldError { line: Some(row.line), ..e }));
                     continue;
                 }
             };
@@ -198,7 +198,7 @@ impl DirectoryService {
                     let valid = match merged.validate(today) {
                         Ok(v) => v,
                         Err(es) => {
-                            errors.extend(es.into_iter().map(|e| FieldError { line: Some(row.line), ..e }));
+                            errors.extend(in_columns(es, &row.input).map(|e| FieldError { line: Some(row.line), ..e }));
                             continue;
                         }
                     };
@@ -290,10 +290,12 @@ fn clash_column(clash: &LoginClash, user: &User) -> &'static str {
 }
 
 /// A row's validation problems named by the CSV's columns, not the API's fields. The file has no
-/// username: a row without a valid NIP or e-mail is told so once, under `nip`.
-fn in_columns(errors: Vec<FieldError>) -> impl Iterator<Item = FieldError> {
-    let nip_refused = errors.iter().any(|e| e.field == "nip");
-    errors.into_iter().filter(move |e| !(nip_refused && e.field == "username")).map(|e| {
+/// username: the login name comes from the NIP, else the e-mail, so its problems are that
+/// column's, told once.
+fn in_columns(errors: Vec<FieldError>, row: &UserInput) -> impl Iterator<Item = FieldError> {
+    let login_column = if row.nip.is_some() || row.email.is_none() { "nip" } else { "email" };
+    let told = errors.iter().any(|e| e.field == login_column);
+    errors.into_iter().filter(move |e| !(told && e.field == "username")).map(move |e| {
         let column = match e.field.as_str() {
             "name" => "nama",
             "front_title" => "gelar_depan",
@@ -301,9 +303,25 @@ fn in_columns(errors: Vec<FieldError>) -> impl Iterator<Item = FieldError> {
             "org_unit" => "kode_unit",
             "phone" => "telepon",
             "employment_type" => "jenis_pegawai",
-            "username" => "nip",
+            "username" => login_column,
             other => other,
         };
         FieldError { field: column.to_owned(), ..e }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_are_named_by_the_files_columns() {
+        let problems = || vec![FieldError::at(2, "username", "already taken"), FieldError::at(2, "phone", "x")];
+        let by_email = UserInput { email: Some("ani@kominfo.go.id".into()), ..UserInput::default() };
+        let fields: Vec<String> = in_columns(problems(), &by_email).map(|e| e.field).collect();
+        assert_eq!(fields, ["email", "telepon"], "a login name taken from the e-mail is the e-mail's problem");
+        let by_nip = UserInput { nip: Some("198503302010011002".into()), ..by_email };
+        let fields: Vec<String> = in_columns(problems(), &by_nip).map(|e| e.field).collect();
+        assert_eq!(fields, ["nip", "telepon"]);
+    }
 }
