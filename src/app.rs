@@ -13,7 +13,7 @@ use crate::authn::{AuthnService, PasswordHasherService};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::directory::DirectoryService;
-use crate::keys::{Keyring, Sealer};
+use crate::keys::{Keyring, RotationPolicy, Sealer};
 use crate::oidc::{OidcParts, OidcService};
 use crate::sso::{Sso, SsoLifetimes};
 use crate::storage::Store;
@@ -26,6 +26,19 @@ pub struct App {
     pub state: AppState,
     /// A key-encryption key was created during this start (first start).
     pub created_kek: bool,
+    /// When the signing keys rotate.
+    pub rotation: RotationPolicy,
+}
+
+/// The rotation policy of a configuration: retired keys stay published as long as the longest
+/// lived token they may have signed (access and ID tokens), plus five minutes of clock skew.
+pub fn rotation_policy(config: &Config) -> RotationPolicy {
+    let longest = config.oidc.access_token_ttl.max(config.oidc.id_token_ttl);
+    RotationPolicy {
+        rotate_after: config.key_rotation.rotate_after,
+        publish_for: config.key_rotation.publish_for,
+        keep_retired_for: longest + 300,
+    }
 }
 
 impl App {
@@ -46,11 +59,12 @@ impl App {
         sealer: Sealer,
         created_kek: bool,
     ) -> anyhow::Result<Self> {
-        let keyring = Keyring::load_or_generate(&store, &sealer, clock.now())
+        let sealer = Arc::new(sealer);
+        let keyring = Keyring::load_or_generate(&store, sealer.clone(), clock.now())
             .await
             .context("cannot load the signing keys (is this the key-encryption key they were sealed with?)")?;
         let hasher = PasswordHasherService::new(config.password);
-        let authn = AuthnService::new(store.clone(), hasher, Arc::new(sealer))
+        let authn = AuthnService::new(store.clone(), hasher, sealer)
             .context("invalid password hashing parameters")?
             .with_passkeys(&config.webauthn);
         let audit = AuditRecorder::new(store.clone(), clock.clone());
@@ -94,7 +108,7 @@ impl App {
             store,
             published,
         });
-        Ok(Self { state, created_kek })
+        Ok(Self { state, created_kek, rotation: rotation_policy(config) })
     }
 
     pub fn router(&self) -> axum::Router {
@@ -124,13 +138,17 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {} (is another server using that port?)", config.listen))?;
     announce(&app, &config).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock, stop_rx);
+    let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock.clone(), stop_rx.clone());
+    let keyring = app.state.oidc.keyring().clone();
+    let audit = app.state.directory.audit().clone();
+    let keys = crate::jobs::keys::spawn(keyring, app.rotation, (clock, audit), stop_rx);
     axum::serve(listener, app.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server error")?;
     let _ = stop_tx.send(true);
     let _ = cleanup.await;
+    let _ = keys.await;
     app.state.store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -478,3 +478,25 @@ fn commands_on_postgres_log_no_driver_notices() {
         assert!(!log.contains("_sqlx_migrations") && !log.contains("NOTICE"), "{log}");
     }
 }
+
+#[test]
+fn keys_rotate_publishes_next_keys_that_wait_their_publication_time() {
+    let dir = workdir();
+    let listed = |dir: &PathBuf| -> serde_json::Value {
+        serde_json::from_str(&text(&pintu(dir, &["keys", "list"], &[])).0).unwrap()
+    };
+    let states = |keys: &serde_json::Value| -> Vec<String> {
+        keys.as_array().unwrap().iter().map(|k| k["state"].as_str().unwrap().to_owned()).collect()
+    };
+    assert_eq!(states(&listed(&dir)), ["active"; 3], "one active key per algorithm");
+    let out = pintu(&dir, &["keys", "rotate"], &[]);
+    assert!(out.status.success(), "{}", text(&out).1);
+    let steps: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
+    assert!(steps.as_array().unwrap().iter().all(|s| s["step"] == "published"), "{steps}");
+    let keys = listed(&dir);
+    assert_eq!(states(&keys).iter().filter(|s| *s == "next").count(), 3, "{keys}");
+    let again: serde_json::Value = serde_json::from_str(&text(&pintu(&dir, &["keys", "rotate"], &[])).0).unwrap();
+    assert!(again.as_array().unwrap().iter().all(|s| s["step"] == "waiting"), "not before publish_hours: {again}");
+    let audit = text(&pintu(&dir, &["audit", "verify"], &[])).0;
+    assert!(audit.contains("\"problems\": []"), "{audit}");
+}

@@ -76,6 +76,8 @@ actions!(
         ApplicationDisable => "admin.application.disable",
         ApplicationSecretRotate => "admin.application.secret_rotate",
         RegistrationTokenCreate => "admin.registration_token.create",
+        /// A signing key published as next, promoted to active, or deleted after retirement.
+        KeyRotate => "admin.key.rotate",
     }
 );
 
@@ -179,6 +181,7 @@ mod tests {
             "admin.application.disable",
             "admin.application.secret_rotate",
             "admin.registration_token.create",
+            "admin.key.rotate",
         ];
         assert_eq!(names, released);
         for change in AdminChange::ALL {

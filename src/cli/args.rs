@@ -27,6 +27,18 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// The token-signing keys: list them, rotate them.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Every signing key with its state (next, active, retired), as JSON.
+    List,
+    /// Start a rotation (publish a next key per algorithm, which signs once
+    /// key_rotation.publish_hours have passed), or, run again after that, complete it.
+    Rotate,
 }
 
 #[derive(Subcommand)]

@@ -20,7 +20,7 @@ use pintu::directory::DirectoryError;
 use pintu::domain::text::{TextKind, check_text};
 
 pub use args::Cli;
-use args::{AdminCommand, Command};
+use args::{AdminCommand, Command, KeysCommand};
 
 /// Options whose value is free text (`domain::text`: TAB and line breaks allowed).
 const FREE_TEXT_OPTIONS: &[&str] = &["--description"];
@@ -99,6 +99,25 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Audit(cmd) => {
             let app = App::build(&config, clock.clone()).await?;
             directory::audit(&app, cmd).await
+        }
+        Command::Keys(cmd) => {
+            let app = App::build(&config, clock.clone()).await?;
+            keys(&app, cmd, clock.now()).await
+        }
+    }
+}
+
+/// `pintu keys …`. A rotation is audited as the command line's; every running node picks it up
+/// within a minute (its keyring reloads).
+async fn keys(app: &App, cmd: KeysCommand, now: i64) -> anyhow::Result<()> {
+    let keyring = app.state.oidc.keyring();
+    match cmd {
+        KeysCommand::List => print_json(&keyring.list().await?),
+        KeysCommand::Rotate => {
+            let steps = keyring.rotate(&app.rotation, now, true).await?;
+            let audit = app.state.directory.audit();
+            pintu::jobs::keys::record(audit, &pintu::domain::ActorId::cli(), &steps).await;
+            print_json(&steps)
         }
     }
 }

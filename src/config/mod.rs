@@ -41,6 +41,24 @@ pub struct RawConfig {
     pub password: RawPassword,
     #[serde(default)]
     pub webauthn: RawWebauthn,
+    #[serde(default)]
+    pub key_rotation: RawKeyRotation,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawKeyRotation {
+    pub rotate_after_days: Option<u32>,
+    pub publish_hours: Option<u32>,
+}
+
+/// When the token-signing keys rotate: a next key is published `publish_for` seconds before it
+/// signs; a rotation starts by itself once the active key is `rotate_after` seconds old.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRotationConfig {
+    /// `None`: only `pintu keys rotate` starts one.
+    pub rotate_after: Option<i64>,
+    pub publish_for: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -108,6 +126,7 @@ pub struct Config {
     pub oidc: OidcConfig,
     pub password: PasswordConfig,
     pub webauthn: WebauthnConfig,
+    pub key_rotation: KeyRotationConfig,
 }
 
 /// The WebAuthn relying party: passkeys are scoped to `rp_id` (the issuer's host or a parent
@@ -246,6 +265,7 @@ impl RawConfig {
         let oidc = validate_oidc(self.oidc, &issuer, &mut errors);
         let password = validate_password(self.password, &mut errors);
         let webauthn = validate_webauthn(self.webauthn, &issuer, &mut errors);
+        let key_rotation = validate::validate_key_rotation(self.key_rotation, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -259,6 +279,7 @@ impl RawConfig {
             oidc,
             password,
             webauthn,
+            key_rotation,
         })
     }
 }
@@ -292,6 +313,18 @@ mod tests {
         };
         assert_eq!(with(MAX_PASSWORD_MEMORY_KIB + 1).unwrap_err()[0].key, "password.memory_kib");
         assert!(with(MAX_PASSWORD_MEMORY_KIB).is_ok(), "1 GiB itself is allowed");
+    }
+
+    #[test]
+    fn key_rotation_must_leave_a_next_key_its_publication_time() {
+        let with = |days: u32, hours: u32| {
+            let key_rotation = RawKeyRotation { rotate_after_days: Some(days), publish_hours: Some(hours) };
+            RawConfig { key_rotation, ..Default::default() }.validate().map(|c| c.key_rotation)
+        };
+        assert_eq!(with(90, 24).unwrap().rotate_after, Some(90 * 86400));
+        assert_eq!(with(0, 24).unwrap().rotate_after, None, "0: only on command");
+        assert_eq!(with(1, 24).unwrap_err()[0].key, "key_rotation.rotate_after_days");
+        assert_eq!(with(90, 0).unwrap_err()[0].key, "key_rotation.publish_hours");
     }
 
     #[test]

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use url::Url;
 
 use super::{
-    ConfigError, JwksUriConfig, LogConfig, LogFormat, OidcConfig, PasswordConfig, RawJwksUri, RawOidc, RawPassword,
-    RawWeb, RawWebauthn, WebConfig, WebauthnConfig, problem,
+    ConfigError, JwksUriConfig, KeyRotationConfig, LogConfig, LogFormat, OidcConfig, PasswordConfig, RawJwksUri,
+    RawKeyRotation, RawOidc, RawPassword, RawWeb, RawWebauthn, WebConfig, WebauthnConfig, problem,
 };
 
 fn default_issuer() -> Url {
@@ -247,4 +247,24 @@ pub(super) fn validate_webauthn(raw: RawWebauthn, issuer: &Url, errors: &mut Vec
     let mut origin = issuer.clone();
     origin.set_path("");
     WebauthnConfig { rp_id, rp_name, origin }
+}
+
+/// A next key is published at least an hour (relying parties cache the JWK Set; Pintu says five
+/// minutes, libraries often keep it longer) and at most 30 days before it signs; automatic
+/// rotation every `rotate_after_days` (default 90, 0 for only on command) must leave the next
+/// key its publication time.
+pub(super) fn validate_key_rotation(raw: RawKeyRotation, errors: &mut Vec<ConfigError>) -> KeyRotationConfig {
+    let publish_hours = raw.publish_hours.unwrap_or(24);
+    let rotate_after_days = raw.rotate_after_days.unwrap_or(90);
+    if !(1..=720).contains(&publish_hours) {
+        errors.push(problem("key_rotation.publish_hours", "must be 1 to 720 (30 days)"));
+    }
+    let (publish_for, rotate_after) = (i64::from(publish_hours) * 3600, i64::from(rotate_after_days) * 86400);
+    if rotate_after_days > 0 && rotate_after <= publish_for {
+        errors.push(problem(
+            "key_rotation.rotate_after_days",
+            "must leave longer than publish_hours (or be 0: only on command)",
+        ));
+    }
+    KeyRotationConfig { rotate_after: (rotate_after_days > 0).then_some(rotate_after), publish_for }
 }

@@ -68,7 +68,8 @@ string_id!(
 /// Who acted, as audit events record it: the command line (`cli`), an application
 /// (`client:<client_id>`), a person (`user:<user id>`), or a part of Pintu acting on a
 /// protocol request's behalf (`client-registration`: RFC 7591/7592 requests carrying an
-/// initial or registration access token). Built only from these constructors, so a stored
+/// initial or registration access token), or Pintu's own scheduled jobs (`scheduler`: a key
+/// rotation that fell due). Built only from these constructors, so a stored
 /// actor always has one of these forms.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
@@ -93,6 +94,11 @@ impl ActorId {
     /// Dynamic client registration and its management protocol (RFC 7591, RFC 7592).
     pub fn client_registration() -> Self {
         Self("client-registration".to_owned())
+    }
+
+    /// Pintu's own scheduled jobs.
+    pub fn scheduler() -> Self {
+        Self("scheduler".to_owned())
     }
 
     /// The stored form.

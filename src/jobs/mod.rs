@@ -1,3 +1,4 @@
 //! Background jobs. Each is `spawn(…, shutdown)` and calls services only.
 
 pub mod cleanup;
+pub mod keys;

@@ -1,5 +1,9 @@
 //! The keyring of token-signing keys: one active key per algorithm, generated on first start
-//! and stored sealed in the database so every node signs with the same keys.
+//! and stored sealed in the database so every node signs with the same keys. It reloads from
+//! the database (`reload`), so a rotation made by one node or the command line reaches every
+//! node without a restart (`rotation.rs` moves keys through next → active → retired).
+
+use std::sync::{Arc, RwLock};
 
 use josekit::jwk::Jwk;
 use josekit::jws::{ES256, EdDSA, JwsHeader, JwsSigner, JwsVerifier, RS256};
@@ -27,28 +31,64 @@ pub struct VerifiedJws {
     pub claims: Map<String, Value>,
 }
 
+/// The keys as loaded at one moment, with the JWK Set serialised once.
+struct KeySet {
+    keys: Vec<LoadedKey>,
+    /// What the set was loaded from (each key's id and state), to tell a change.
+    loaded_from: Vec<(String, KeyState)>,
+    jwks: Arc<[u8]>,
+}
+
 /// The loaded signing keys. Deliberately not `Debug` (it holds private keys).
 pub struct Keyring {
-    keys: Vec<LoadedKey>,
+    store: Store,
+    sealer: Arc<Sealer>,
+    current: RwLock<Arc<KeySet>>,
     /// Authenticates refresh tokens (their family and generation).
     refresh_mac: super::sealing::MacKey,
 }
 
 impl Keyring {
     /// Loads every stored key and generates an active key for each algorithm that lacks one.
-    pub async fn load_or_generate(store: &Store, sealer: &Sealer, now: i64) -> Result<Self, KeyError> {
+    pub async fn load_or_generate(store: &Store, sealer: Arc<Sealer>, now: i64) -> Result<Self, KeyError> {
         let mut rows = store.signing_keys().list().await?;
         for alg in SigningAlg::ALL {
             let has_active = rows.iter().any(|r| r.alg == alg.as_str() && r.state.signs());
             if !has_active {
-                let row = generate(alg, sealer, now)?;
+                let row = generate(alg, KeyState::Active, &sealer, now)?;
                 store.signing_keys().insert(&row).await?;
                 tracing::info!(kid = %row.kid, alg = alg.as_str(), "generated a new signing key");
                 rows.push(row);
             }
         }
-        let keys = rows.iter().map(|row| load(row, sealer)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { keys, refresh_mac: sealer.mac_key("pintu refresh tokens")? })
+        let set = key_set(&rows, &sealer)?;
+        let refresh_mac = sealer.mac_key("pintu refresh tokens")?;
+        Ok(Self { store: store.clone(), sealer, current: RwLock::new(Arc::new(set)), refresh_mac })
+    }
+
+    fn keys(&self) -> Arc<KeySet> {
+        // A poisoned lock still holds a whole set: a writer only ever swaps the Arc.
+        self.current.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Reads the stored keys again; `true` when they changed (a rotation) and were swapped in.
+    pub async fn reload(&self) -> Result<bool, KeyError> {
+        let rows = self.store.signing_keys().list().await?;
+        let loaded_from: Vec<(String, KeyState)> = rows.iter().map(|r| (r.kid.clone(), r.state)).collect();
+        if loaded_from == self.keys().loaded_from {
+            return Ok(false);
+        }
+        let set = Arc::new(key_set(&rows, &self.sealer)?);
+        *self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner) = set;
+        Ok(true)
+    }
+
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(super) fn sealer(&self) -> &Sealer {
+        &self.sealer
     }
 
     /// The MAC tag of a refresh token's public part.
@@ -58,7 +98,8 @@ impl Keyring {
 
     /// Signs `claims` as a compact JWS with the newest active key of `alg`.
     pub fn sign(&self, alg: SigningAlg, typ: &str, claims: &Map<String, Value>) -> Result<String, KeyError> {
-        let key = self
+        let set = self.keys();
+        let key = set
             .keys
             .iter()
             .rev()
@@ -74,20 +115,32 @@ impl Keyring {
     /// Verifies a JWS signed by one of our keys (active or retired), selected by `kid`.
     /// Expiry and audience are the caller's business.
     pub fn verify(&self, token: &str) -> Result<VerifiedJws, KeyError> {
+        let set = self.keys();
         let (payload, header) = josekit::jws::deserialize_compact_with_selector(token, |header| {
-            // No `kid`, no key: our tokens always name their key.
+            // No `kid`, no key: our tokens always name their key. A next key verifies nothing:
+            // it has signed nothing yet.
             let Some(kid) = header.key_id() else { return Ok(None) };
-            Ok(self.keys.iter().find(|k| k.kid == kid).map(|k| k.verifier.as_ref()))
+            let key = set.keys.iter().find(|k| k.kid == kid && k.state != KeyState::Next);
+            Ok(key.map(|k| k.verifier.as_ref()))
         })
         .map_err(|_| KeyError::BadSignature)?;
         verified(payload, &header)
     }
 
-    /// The public JWK Set (RFC 7517 §5) of every key still able to verify tokens.
-    pub fn jwks(&self) -> Value {
-        let keys: Vec<Value> = self.keys.iter().map(|k| Value::Object(k.public_jwk.clone())).collect();
-        serde_json::json!({ "keys": keys })
+    /// The public JWK Set (RFC 7517 §5), serialised: every key that signs, will sign (published
+    /// ahead, so relying parties' caches hold it before its first token) or signed a token
+    /// that may still be valid.
+    pub fn jwks(&self) -> Arc<[u8]> {
+        self.keys().jwks.clone()
     }
+}
+
+fn key_set(rows: &[SigningKeyRow], sealer: &Sealer) -> Result<KeySet, KeyError> {
+    let keys = rows.iter().map(|row| load(row, sealer)).collect::<Result<Vec<_>, _>>()?;
+    let published: Vec<Value> = keys.iter().map(|k| Value::Object(k.public_jwk.clone())).collect();
+    let jwks = serde_json::to_vec(&serde_json::json!({ "keys": published })).map_err(|_| KeyError::BadSignature)?;
+    let loaded_from = rows.iter().map(|r| (r.kid.clone(), r.state)).collect();
+    Ok(KeySet { keys, loaded_from, jwks: jwks.into() })
 }
 
 pub(super) fn verified(payload: Vec<u8>, header: &JwsHeader) -> Result<VerifiedJws, KeyError> {
@@ -99,7 +152,7 @@ pub(super) fn verified(payload: Vec<u8>, header: &JwsHeader) -> Result<VerifiedJ
     })
 }
 
-fn generate(alg: SigningAlg, sealer: &Sealer, now: i64) -> Result<SigningKeyRow, KeyError> {
+pub(super) fn generate(alg: SigningAlg, state: KeyState, sealer: &Sealer, now: i64) -> Result<SigningKeyRow, KeyError> {
     let mut private = match alg {
         SigningAlg::ES256 => Jwk::generate_ec_key(josekit::jwk::alg::ec::EcCurve::P256)?,
         SigningAlg::RS256 => Jwk::generate_rsa_key(2048)?,
@@ -115,7 +168,7 @@ fn generate(alg: SigningAlg, sealer: &Sealer, now: i64) -> Result<SigningKeyRow,
     Ok(SigningKeyRow {
         kid,
         alg: alg.as_str().to_owned(),
-        state: KeyState::Active,
+        state,
         sealed_private: sealer.seal(private.to_string().as_bytes())?,
         public_jwk: public.to_string(),
         created_at: now,

@@ -7,12 +7,14 @@
 mod client_jwks;
 mod jwks_uri;
 mod keyring;
+mod rotation;
 mod sealing;
 mod thumbprint;
 
 pub use client_jwks::{check_client_jwks, verify_with_jwk_set};
 pub use jwks_uri::{JwksUriCache, JwksUriError, REFETCH_INTERVAL_SECS, check_jwks_uri};
 pub use keyring::{Keyring, VerifiedJws};
+pub use rotation::{KeyInfo, RotationPolicy, RotationStep};
 pub use sealing::Sealer;
 pub use thumbprint::jwk_thumbprint;
 

@@ -126,9 +126,15 @@ impl OidcService {
         self.clock.now()
     }
 
-    /// The JWK Set (RFC 7517) served at `/oauth2/jwks`.
-    pub fn jwks(&self) -> serde_json::Value {
+    /// The JWK Set (RFC 7517) served at `/oauth2/jwks`, serialised; it changes with a
+    /// key rotation (the keyring reloads).
+    pub fn jwks(&self) -> std::sync::Arc<[u8]> {
         self.keyring.jwks()
+    }
+
+    /// The signing keys, for rotation and its job.
+    pub fn keyring(&self) -> &Arc<Keyring> {
+        &self.keyring
     }
 
     pub(crate) fn endpoint(&self, path: &str) -> String {

@@ -2,6 +2,7 @@
 
 use crate::domain::KeyState;
 
+use super::db::on_tx;
 use super::{Db, StorageError, corrupt, on_pool};
 
 /// A stored signing key. `sealed_private` is a JWE the keys module opens.
@@ -22,6 +23,11 @@ const LIST: &str = "SELECT kid, alg, state, sealed_private, public_jwk, created_
      ORDER BY created_at";
 const INSERT: &str = "INSERT INTO signing_keys (kid, alg, state, sealed_private, public_jwk, created_at, retired_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+const RETIRE_ACTIVE: &str =
+    "UPDATE signing_keys SET state = 'retired', retired_at = $2 WHERE alg = $1 AND state = 'active'";
+const ACTIVATE_NEXT: &str = "UPDATE signing_keys SET state = 'active' WHERE kid = $1 AND state = 'next'";
+const DELETE_RETIRED: &str = "DELETE FROM signing_keys WHERE state = 'retired' AND retired_at < $1";
 
 pub struct SigningKeys<'a> {
     db: &'a Db,
@@ -66,5 +72,37 @@ impl<'a> SigningKeys<'a> {
                 .map(|r| r.rows_affected())
         })?;
         Ok(())
+    }
+
+    /// Makes the next key `kid` of `alg` the active one and retires the key it replaces, in one
+    /// transaction; `false` (and nothing changed) when `kid` is no longer a next key (another
+    /// node promoted it first).
+    pub async fn promote(&self, alg: &str, kid: &str, now: i64) -> Result<bool, StorageError> {
+        let mut tx = self.db.begin().await?;
+        on_tx!(&mut tx, |conn| sqlx::query(RETIRE_ACTIVE)
+            .bind(alg)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let promoted = on_tx!(&mut tx, |conn| sqlx::query(ACTIVATE_NEXT)
+            .bind(kid)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if promoted != 1 {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Deletes retired keys retired before `before`: no token they signed is still valid.
+    pub async fn delete_retired_before(&self, before: i64) -> Result<u64, StorageError> {
+        Ok(on_pool!(self.db, |pool| sqlx::query(DELETE_RETIRED)
+            .bind(before)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
     }
 }

@@ -68,6 +68,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0010_applications.sql"),
         include_str!("../../migrations/postgres/0010_applications.sql"),
     ),
+    (
+        11,
+        "key_rotation",
+        include_str!("../../migrations/sqlite/0011_key_rotation.sql"),
+        include_str!("../../migrations/postgres/0011_key_rotation.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -82,6 +88,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0008_codes_on_grants.sql",
     "0009_refresh_grace.sql",
     "0010_applications.sql",
+    "0011_key_rotation.sql",
 ];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

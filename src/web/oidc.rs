@@ -36,8 +36,8 @@ async fn discovery(State(docs): State<Published>) -> Response {
     published(docs.discovery, "application/json")
 }
 
-async fn jwks(State(docs): State<Published>) -> Response {
-    published(docs.jwks, "application/jwk-set+json")
+async fn jwks(State(oidc): State<OidcService>) -> Response {
+    published(Bytes::from_owner(oidc.jwks()), "application/jwk-set+json")
 }
 
 /// A public, cacheable JSON document.

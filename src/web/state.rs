@@ -47,18 +47,17 @@ pub struct Services {
     pub published: Published,
 }
 
-/// Discovery and JWK Set, serialised once (they cannot change while the process runs: the
-/// keyring is loaded at start) and shared, not copied, by every response.
+/// The discovery document, serialised once (it cannot change while the process runs) and
+/// shared, not copied, by every response. The JWK Set changes with a key rotation: the keyring
+/// keeps it serialised.
 #[derive(Clone)]
 pub struct Published {
     pub discovery: axum::body::Bytes,
-    pub jwks: axum::body::Bytes,
 }
 
 impl Published {
     pub fn from_service(oidc: &OidcService) -> Self {
-        let body = |v: serde_json::Value| serde_json::to_vec(&v).unwrap_or_default().into();
-        Self { discovery: body(oidc.discovery()), jwks: body(oidc.jwks()) }
+        Self { discovery: serde_json::to_vec(&oidc.discovery()).unwrap_or_default().into() }
     }
 }
 

@@ -21,6 +21,7 @@ mod front_door;
 mod import;
 mod interaction_once;
 mod jwks_uri;
+mod key_rotation;
 mod levels;
 mod lockout;
 mod logout;
