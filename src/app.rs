@@ -8,12 +8,13 @@ use secrecy::ExposeSecret;
 
 use crate::account::{AccountParts, AccountService};
 use crate::applications::ApplicationService;
-use crate::audit::AuditRecorder;
+use crate::audit::{AdminChange, AuditEvent, AuditRecorder};
 use crate::authn::{AuthnService, PasswordHasherService};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::directory::DirectoryService;
-use crate::keys::{Keyring, RotationPolicy, Sealer};
+use crate::domain::ActorId;
+use crate::keys::{Keyring, RotationPolicy, RotationStep, Sealer};
 use crate::oidc::{OidcParts, OidcService};
 use crate::sso::{Sso, SsoLifetimes};
 use crate::storage::Store;
@@ -26,13 +27,13 @@ pub struct App {
     pub state: AppState,
     /// A key-encryption key was created during this start (first start).
     pub created_kek: bool,
-    /// When the signing keys rotate.
-    pub rotation: RotationPolicy,
+    /// Rotating the signing keys (the job, `pintu keys`).
+    pub rotation: KeyRotation,
 }
 
 /// The rotation policy of a configuration: retired keys stay published as long as the longest
 /// lived token they may have signed (access and ID tokens), plus five minutes of clock skew.
-pub fn rotation_policy(config: &Config) -> RotationPolicy {
+fn rotation_policy(config: &Config) -> RotationPolicy {
     let longest = config.oidc.access_token_ttl.max(config.oidc.id_token_ttl);
     RotationPolicy {
         rotate_after: config.key_rotation.rotate_after,
@@ -108,11 +109,43 @@ impl App {
             store,
             published,
         });
-        Ok(Self { state, created_kek, rotation: rotation_policy(config) })
+        let rotation = KeyRotation {
+            keyring: state.oidc.keyring().clone(),
+            policy: rotation_policy(config),
+            audit: state.directory.audit().clone(),
+        };
+        Ok(Self { state, created_kek, rotation })
     }
 
     pub fn router(&self) -> axum::Router {
         web::router(self.state.clone())
+    }
+}
+
+/// Rotating the signing keys, for the job and `pintu keys`: the keys and the audit log sit side by
+/// side in the layers, so the composition root joins them. What a rotation pass needs: the keys, when they move, and where their changes are audited.
+#[derive(Clone)]
+pub struct KeyRotation {
+    pub keyring: Arc<Keyring>,
+    pub policy: RotationPolicy,
+    pub audit: AuditRecorder,
+}
+
+impl KeyRotation {
+    /// One rotation pass (`start`: publish next keys now), each change audited as `actor`'s.
+    /// A change whose audit event cannot be written is an error: the command line says so.
+    pub async fn run(&self, actor: &ActorId, now: i64, start: bool) -> anyhow::Result<Vec<RotationStep>> {
+        let steps = self.keyring.rotate(&self.policy, now, start).await?;
+        for step in steps.iter().filter(|s| !matches!(s, RotationStep::Waiting { .. })) {
+            let target = match step {
+                RotationStep::Published { kid, .. } | RotationStep::Promoted { kid, .. } => kid.as_str(),
+                _ => "signing_keys",
+            };
+            let detail = serde_json::to_value(step).unwrap_or_default();
+            let event = AuditEvent::admin(actor, AdminChange::KeyRotate, target, None, detail);
+            self.audit.record(event).await?;
+        }
+        Ok(steps)
     }
 }
 
@@ -139,9 +172,7 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     announce(&app, &config).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock.clone(), stop_rx.clone());
-    let keyring = app.state.oidc.keyring().clone();
-    let audit = app.state.directory.audit().clone();
-    let keys = crate::jobs::keys::spawn(keyring, app.rotation, (clock, audit), stop_rx);
+    let keys = crate::jobs::keys::spawn(app.rotation.clone(), clock, stop_rx);
     axum::serve(listener, app.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await

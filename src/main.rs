@@ -55,13 +55,29 @@ fn log_filter(level: &str) -> String {
 fn init_tracing(config: &Config) {
     let filter =
         tracing_subscriber::EnvFilter::try_new(log_filter(&config.log.level)).unwrap_or_else(|_| "info".into());
-    // Colour codes only on a terminal, and not there either when NO_COLOR is set (no-color.org):
-    // a log file or the journal gets plain text.
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && !no_color;
+    let ansi = ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()), std::env::var_os("NO_COLOR"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi);
     match config.log.format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Human => builder.init(),
+    }
+}
+
+/// Colour codes only on a terminal, and not there either when NO_COLOR is set to something
+/// (no-color.org): a log file or the journal gets plain text.
+fn ansi(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ansi;
+
+    #[test]
+    fn colour_only_on_a_terminal_without_no_color() {
+        assert!(ansi(true, None));
+        assert!(!ansi(true, Some("1".into())));
+        assert!(ansi(true, Some("".into())), "an empty NO_COLOR does not count");
+        assert!(!ansi(false, None));
     }
 }

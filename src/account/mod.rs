@@ -18,7 +18,7 @@ use crate::storage::{StorageError, Store};
 
 pub use factors::FactorChange;
 pub use pages::{AccountOverview, PasswordChange, SessionEntry, TotpPage};
-pub use sign_in::{SignInPage, SignInProblem, SignInRefused, SignInResult, SignInStage, SignInStep};
+pub use sign_in::{SignInPage, SignInRefused, SignInResult, SignInStage, SignInStep};
 
 /// Enrolling or removing a factor needs a sign-in within this many seconds.
 const RECENT_AUTH: i64 = 10 * 60;

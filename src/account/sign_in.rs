@@ -4,10 +4,10 @@
 //! the account page instead of in an application. Two interaction kinds carry it, so a form of
 //! one step can never complete the other, and nothing but the page waits.
 
-use crate::authn::webauthn::{PasskeyOptions, PasskeyProblem};
-use crate::authn::{AuthnError, Enrolled};
+use crate::authn::Enrolled;
+use crate::authn::webauthn::PasskeyOptions;
 use crate::domain::{SecurityLevel, SsoSession, User};
-use crate::sso::{Attempt, Authenticated, FormToken, InteractionKind, PendingRequest, SignInError};
+use crate::sso::{Attempt, Authenticated, FormToken, InteractionKind, PendingRequest, SignInError, SignInProblem};
 
 use super::{AccountError, AccountService};
 
@@ -36,18 +36,6 @@ pub enum SignInStep {
     Done { cookie: String },
     /// Signed in, but the person's factors demand a second step: set the cookie, ask for it.
     SecondFactor { cookie: String, page: SignInPage },
-}
-
-/// Why a step was refused; the page is shown again, saying why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignInProblem {
-    InvalidCredentials,
-    InvalidSecondFactor,
-    /// Too many failures, until this time (unix seconds).
-    Throttled {
-        until: i64,
-    },
-    Passkey(PasskeyProblem),
 }
 
 /// A refused step: the page to show again and the reason.
@@ -121,7 +109,7 @@ impl AccountService {
         (interaction, csrf): (&str, &str),
     ) -> Result<PasskeyOptions, AccountError> {
         let loaded = self.sso.interactions.load(FormToken { interaction, csrf }, InteractionKind::AccountLogin).await?;
-        passkey_options(self.authn.start_passkey_login(&loaded.id, None, self.now()).await)
+        Ok(self.authn.start_passkey_login(&loaded.id, None, self.now()).await?)
     }
 
     /// A passkey assertion from the sign-in page.
@@ -183,7 +171,7 @@ impl AccountService {
         session_cookie: Option<&str>,
     ) -> Result<PasskeyOptions, AccountError> {
         let (_, user, _) = self.second_step_of(FormToken { interaction, csrf }, session_cookie).await?;
-        passkey_options(self.authn.start_passkey_login(interaction, Some(&user), self.now()).await)
+        Ok(self.authn.start_passkey_login(interaction, Some(&user), self.now()).await?)
     }
 
     /// A passkey assertion for the second step.
@@ -223,23 +211,12 @@ impl AccountService {
 
     /// The page again with the reason a step was refused.
     fn refused(&self, form: FormToken<'_>, e: SignInError, stage: SignInStage) -> SignInResult {
-        let problem = match e {
-            SignInError::InvalidCredentials => SignInProblem::InvalidCredentials,
-            SignInError::InvalidSecondFactor => SignInProblem::InvalidSecondFactor,
-            SignInError::Throttled { until } => SignInProblem::Throttled { until },
-            SignInError::Passkey(problem) => SignInProblem::Passkey(problem),
-            SignInError::Expired => return Err(AccountError::SignInFirst),
-            SignInError::Failed(cause) => return Err(cause.into()),
+        let problem = match e.into_problem() {
+            Ok(problem) => problem,
+            Err(SignInError::Failed(cause)) => return Err(cause.into()),
+            Err(_) => return Err(AccountError::SignInFirst),
         };
         let page = SignInPage { interaction_id: form.interaction.to_owned(), csrf_token: form.csrf.to_owned(), stage };
         Ok(Err(SignInRefused { page, problem }))
-    }
-}
-
-fn passkey_options(result: Result<serde_json::Value, AuthnError>) -> Result<PasskeyOptions, AccountError> {
-    match result {
-        Ok(options) => Ok(Ok(options)),
-        Err(AuthnError::Passkey(problem)) => Ok(Err(problem)),
-        Err(other) => Err(other.into()),
     }
 }

@@ -178,11 +178,6 @@ impl AuthnService {
         Ok(Enrolled { totp, passkeys })
     }
 
-    /// The highest level this person's enrolled factors can reach (before their ceiling).
-    pub async fn enrolled_level(&self, user: &User) -> Result<SecurityLevel, AuthnError> {
-        Ok(self.enrolled(user).await?.level())
-    }
-
     /// Replaces a person's password after `policy::check_policy` accepted it; the hash is
     /// computed on the hashing threads.
     pub async fn set_password(&self, user: &User, password: &str, now: i64) -> Result<(), AuthnError> {

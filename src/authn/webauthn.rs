@@ -254,8 +254,22 @@ impl AuthnService {
 
     /// Starts a passkey login: for `Some(user)` (a step-up) with that person's credentials,
     /// for `None` with whichever discoverable passkey the browser offers. Returns the options
-    /// for `navigator.credentials.get`.
+    /// for `navigator.credentials.get`, or the problem to show the person (no passkeys here,
+    /// none registered); `Err` is a failure.
     pub async fn start_passkey_login(
+        &self,
+        binding: &str,
+        user: Option<&User>,
+        now: i64,
+    ) -> Result<PasskeyOptions, AuthnError> {
+        match self.passkey_login_options(binding, user, now).await {
+            Ok(options) => Ok(Ok(options)),
+            Err(AuthnError::Passkey(problem)) => Ok(Err(problem)),
+            Err(failure) => Err(failure),
+        }
+    }
+
+    async fn passkey_login_options(
         &self,
         binding: &str,
         user: Option<&User>,

@@ -45,7 +45,8 @@ fn settings(pairs: &[String]) -> anyhow::Result<serde_json::Map<String, Value>> 
     Ok(out)
 }
 
-fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<Option<String>> {
+/// A password from a file (never from the command line), without its line ending.
+pub(super) fn read_password(file: Option<&std::path::Path>) -> anyhow::Result<Option<String>> {
     file.map(|path| {
         std::fs::read_to_string(path)
             .with_context(|| format!("cannot read {}", path.display()))

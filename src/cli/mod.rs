@@ -110,15 +110,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
 /// `pintu keys …`. A rotation is audited as the command line's; every running node picks it up
 /// within a minute (its keyring reloads).
 async fn keys(app: &App, cmd: KeysCommand, now: i64) -> anyhow::Result<()> {
-    let keyring = app.state.oidc.keyring();
     match cmd {
-        KeysCommand::List => print_json(&keyring.list().await?),
-        KeysCommand::Rotate => {
-            let steps = keyring.rotate(&app.rotation, now, true).await?;
-            let audit = app.state.directory.audit();
-            pintu::jobs::keys::record(audit, &pintu::domain::ActorId::cli(), &steps).await;
-            print_json(&steps)
-        }
+        KeysCommand::List => print_json(&app.rotation.keyring.list().await?),
+        KeysCommand::Rotate => print_json(&app.rotation.run(&pintu::domain::ActorId::cli(), now, true).await?),
     }
 }
 

@@ -1,7 +1,7 @@
 //! `pintu admin user …`: accounts through the directory service, with its validation, its
 //! login-name namespace and its audit event in the same transaction.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use pintu::app::App;
 use pintu::authn::generate_password;
@@ -23,10 +23,7 @@ pub async fn run(app: &App, cmd: UserCommand) -> anyhow::Result<()> {
 
 async fn create_user(app: &App, args: UserCreate) -> anyhow::Result<()> {
     let (password, generated) = match (&args.password_file, args.generate_password) {
-        (Some(path), false) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-            (text.trim_end_matches(['\r', '\n']).to_owned(), false)
-        }
+        (Some(path), false) => (super::directory::read_password(Some(path))?.unwrap_or_default(), false),
         (None, true) => (generate_password(), true),
         _ => bail!("give exactly one of --password-file or --generate-password"),
     };

@@ -325,6 +325,10 @@ mod tests {
         assert_eq!(with(0, 24).unwrap().rotate_after, None, "0: only on command");
         assert_eq!(with(1, 24).unwrap_err()[0].key, "key_rotation.rotate_after_days");
         assert_eq!(with(90, 0).unwrap_err()[0].key, "key_rotation.publish_hours");
+        assert_eq!(with(90, 721).unwrap_err()[0].key, "key_rotation.publish_hours");
+        assert!(with(90, 720).is_ok(), "30 days itself is allowed");
+        let defaults = RawConfig::default().validate().unwrap().key_rotation;
+        assert_eq!((defaults.rotate_after, defaults.publish_for), (Some(90 * 86400), 24 * 3600));
     }
 
     #[test]

@@ -69,7 +69,7 @@ impl DirectoryService {
 
     /// Checks a chosen password against the policy, with the person's own details as words
     /// it must not be built from, and hashes it on the hashing threads.
-    pub async fn hash_password(&self, password: &str, context: &[&str]) -> Result<String, DirectoryError> {
+    pub(super) async fn hash_password(&self, password: &str, context: &[&str]) -> Result<String, DirectoryError> {
         match self.authn.hash_chosen_password(password, context).await {
             Ok(hash) => Ok(hash),
             Err(crate::authn::AuthnError::Password(e)) => Err(DirectoryError::invalid("password", e.to_string())),

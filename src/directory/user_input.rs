@@ -152,14 +152,8 @@ impl UserInput {
         });
         let status = match clean(&self.status) {
             None => UserStatus::Active,
-            Some(v) => UserStatus::parse(&v).unwrap_or_else(|| {
-                let reason = match v.trim().eq_ignore_ascii_case("mutasi") {
-                    true => crate::domain::pegawai::MUTASI_IS_NOT_A_STATUS.to_owned(),
-                    false => "status must be active (aktif), suspended (nonaktif, diberhentikan sementara), retired \
-                              (pensiun) or transferred (pindah)"
-                        .to_owned(),
-                };
-                fail("status", reason);
+            Some(v) => UserStatus::parse_or_refusal(&v).unwrap_or_else(|why| {
+                fail("status", why.to_owned());
                 UserStatus::Active
             }),
         };

@@ -138,13 +138,7 @@ impl DirectoryService {
             None => reach.root().cloned(),
         };
         let status = match query.status.as_deref() {
-            Some(s) => Some(UserStatus::parse(s).ok_or_else(|| {
-                let reason = match s.trim().eq_ignore_ascii_case("mutasi") {
-                    true => crate::domain::pegawai::MUTASI_IS_NOT_A_STATUS,
-                    false => "unknown status",
-                };
-                DirectoryError::invalid("status", reason)
-            })?),
+            Some(s) => Some(UserStatus::parse_or_refusal(s).map_err(|why| DirectoryError::invalid("status", why))?),
             None => None,
         };
         let limit = query.limit.unwrap_or(50);

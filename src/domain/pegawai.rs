@@ -98,10 +98,18 @@ impl UserStatus {
         }
     }
 
+    /// `parse`, or why the value is refused, for whoever typed it.
+    pub fn parse_or_refusal(value: &str) -> Result<Self, &'static str> {
+        Self::parse(value).ok_or(match value.trim().eq_ignore_ascii_case("mutasi") {
+            true => MUTASI_IS_NOT_A_STATUS,
+            false => STATUS_VALUES,
+        })
+    }
+
     /// Accepts the English names and the Indonesian ones the HR export uses. `transferred`
     /// (`pindah`) is a person who left for another government: no sign-in. "Mutasi" is not a
     /// status: in Pintu it means only a move between units, which keeps the person active
-    /// (`MUTASI_IS_NOT_A_STATUS` says so to whoever tries).
+    /// (`parse_or_refusal` says so to whoever tries).
     pub fn parse(value: &str) -> Option<Self> {
         match value.trim().to_lowercase().as_str() {
             "active" | "aktif" => Some(UserStatus::Active),
@@ -114,9 +122,12 @@ impl UserStatus {
 }
 
 /// Why `mutasi` is refused as a status: one word, one meaning.
-pub const MUTASI_IS_NOT_A_STATUS: &str = "status mutasi is not a status: a move between units (mutasi) keeps the \
+const MUTASI_IS_NOT_A_STATUS: &str = "status mutasi is not a status: a move between units (mutasi) keeps the \
      person active, so change their unit (kode_unit / org_unit) instead; someone who left for another government is \
      pindah (transferred)";
+
+const STATUS_VALUES: &str = "status must be active (aktif), suspended (nonaktif, diberhentikan sementara), retired \
+     (pensiun) or transferred (pindah)";
 
 /// NIK: 16 digits whose first six name a region (not all zero) and whose digits 7-12 are a
 /// date of birth (day + 40 for women).
@@ -180,5 +191,7 @@ mod tests {
         assert_eq!(UserStatus::parse("x"), None);
         assert_eq!(UserStatus::parse("Pindah"), Some(UserStatus::Transferred));
         assert_eq!(UserStatus::parse("mutasi"), None, "a move between units is not a status");
+        assert!(UserStatus::parse_or_refusal(" Mutasi ").unwrap_err().contains("kode_unit"));
+        assert!(UserStatus::parse_or_refusal("x").unwrap_err().contains("pindah"));
     }
 }

@@ -1,7 +1,7 @@
 //! The lifecycle of a token-signing key: next -> active -> retired (STYLE.md §7). A `next`
 //! key is published ahead of use so caches of the JWK Set know it before any token is signed
 //! with it; an `active` key signs; a `retired` key only verifies tokens still in circulation.
-//! Today keys are generated active and nothing moves them yet (no rotation job).
+//! `keys::rotation` moves keys along; the first keys are generated active.
 
 /// Where a signing key is in its lifecycle; stored as its name in `signing_keys.state`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

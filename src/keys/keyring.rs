@@ -34,8 +34,6 @@ pub struct VerifiedJws {
 /// The keys as loaded at one moment, with the JWK Set serialised once.
 struct KeySet {
     keys: Vec<LoadedKey>,
-    /// What the set was loaded from (each key's id and state), to tell a change.
-    loaded_from: Vec<(String, KeyState)>,
     jwks: Arc<[u8]>,
 }
 
@@ -74,8 +72,13 @@ impl Keyring {
     /// Reads the stored keys again; `true` when they changed (a rotation) and were swapped in.
     pub async fn reload(&self) -> Result<bool, KeyError> {
         let rows = self.store.signing_keys().list().await?;
-        let loaded_from: Vec<(String, KeyState)> = rows.iter().map(|r| (r.kid.clone(), r.state)).collect();
-        if loaded_from == self.keys().loaded_from {
+        // The same keys in the same states: nothing to load (a key's material never changes).
+        let unchanged = rows.iter().map(|r| (r.kid.as_str(), r.state)).eq(self
+            .keys()
+            .keys
+            .iter()
+            .map(|k| (k.kid.as_str(), k.state)));
+        if unchanged {
             return Ok(false);
         }
         let set = Arc::new(key_set(&rows, &self.sealer)?);
@@ -139,8 +142,7 @@ fn key_set(rows: &[SigningKeyRow], sealer: &Sealer) -> Result<KeySet, KeyError> 
     let keys = rows.iter().map(|row| load(row, sealer)).collect::<Result<Vec<_>, _>>()?;
     let published: Vec<Value> = keys.iter().map(|k| Value::Object(k.public_jwk.clone())).collect();
     let jwks = serde_json::to_vec(&serde_json::json!({ "keys": published })).map_err(|_| KeyError::BadSignature)?;
-    let loaded_from = rows.iter().map(|r| (r.kid.clone(), r.state)).collect();
-    Ok(KeySet { keys, loaded_from, jwks: jwks.into() })
+    Ok(KeySet { keys, jwks: jwks.into() })
 }
 
 pub(super) fn verified(payload: Vec<u8>, header: &JwsHeader) -> Result<VerifiedJws, KeyError> {

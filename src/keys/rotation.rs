@@ -101,8 +101,10 @@ impl Keyring {
                 }
             }
         }
-        let count = self.store().signing_keys().delete_retired_before(now - policy.keep_retired_for).await?;
-        if count > 0 {
+        // Deletes only when a listed key is due: most passes write nothing.
+        let expired_before = now - policy.keep_retired_for;
+        if rows.iter().any(|r| r.state == KeyState::Retired && r.retired_at.is_some_and(|t| t < expired_before)) {
+            let count = self.store().signing_keys().delete_retired_before(expired_before).await?;
             steps.push(RotationStep::Deleted { count });
         }
         self.reload().await?;

@@ -54,19 +54,10 @@ pub enum InteractionError {
     Expired,
     #[error("the form's CSRF token does not match")]
     Csrf,
-    /// Wrong login or password: show the login page again with a message.
-    #[error("invalid credentials")]
-    InvalidCredentials(Box<PendingInteraction>),
-    /// Too many failures for this name or address: show the login page again, saying so,
-    /// until `until` (unix seconds).
-    #[error("too many failed attempts")]
-    Throttled { pending: Box<PendingInteraction>, until: i64 },
-    /// A wrong, reused or malformed second-factor code: ask again.
-    #[error("invalid second factor")]
-    InvalidSecondFactor(Box<PendingInteraction>),
-    /// A passkey answer refused: show the page again, saying why.
-    #[error("passkey refused: {problem}")]
-    Passkey { pending: Box<PendingInteraction>, problem: crate::authn::webauthn::PasskeyProblem },
+    /// A sign-in step refused (wrong password or code, a refused passkey, too many failures):
+    /// show the page again, saying why.
+    #[error("sign-in step refused: {problem:?}")]
+    Refused { pending: Box<PendingInteraction>, problem: crate::sso::SignInProblem },
     #[error(transparent)]
     OAuth(#[from] OAuthError),
 }

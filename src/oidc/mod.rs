@@ -114,10 +114,6 @@ impl OidcService {
         self.authn.hasher()
     }
 
-    pub fn issuer(&self) -> &str {
-        &self.config.issuer
-    }
-
     pub fn config(&self) -> &OidcConfig {
         &self.config
     }

@@ -50,6 +50,32 @@ pub enum SignInError {
     Failed(AuthnError),
 }
 
+/// Why a step was refused, when the person can try again: the page is shown again, saying why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInProblem {
+    InvalidCredentials,
+    InvalidSecondFactor,
+    /// Too many failures, until this time (unix seconds).
+    Throttled {
+        until: i64,
+    },
+    Passkey(PasskeyProblem),
+}
+
+impl SignInError {
+    /// The refusal to show the person, or (`Err`) the error itself when the step cannot be
+    /// tried again (`Expired`) or failed.
+    pub fn into_problem(self) -> Result<SignInProblem, SignInError> {
+        match self {
+            SignInError::InvalidCredentials => Ok(SignInProblem::InvalidCredentials),
+            SignInError::InvalidSecondFactor => Ok(SignInProblem::InvalidSecondFactor),
+            SignInError::Throttled { until } => Ok(SignInProblem::Throttled { until }),
+            SignInError::Passkey(problem) => Ok(SignInProblem::Passkey(problem)),
+            other => Err(other),
+        }
+    }
+}
+
 impl From<StorageError> for SignInError {
     fn from(e: StorageError) -> Self {
         SignInError::Failed(AuthnError::Storage(e))

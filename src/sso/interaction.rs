@@ -61,12 +61,6 @@ impl InteractionKind {
         Self::ALL.into_iter().find(|k| k.as_str() == value)
     }
 
-    /// Whether only the browser that started it may continue it (its form carries the CSRF
-    /// token). Every kind today; an approval on another device (CIBA) will not be.
-    pub fn browser_bound(self) -> bool {
-        true
-    }
-
     /// An authorization ends by writing its grant (`grant_of`), not by a deletion.
     pub fn ends_in_grant(self) -> bool {
         matches!(
@@ -140,6 +134,11 @@ pub struct Interactions {
 impl Interactions {
     pub fn new(store: Store, clock: SharedClock, ttl: i64) -> Self {
         Self { store, clock, ttl }
+    }
+
+    /// How long a person has to finish an interaction (seconds): its browser binding lasts as long.
+    pub fn ttl(&self) -> i64 {
+        self.ttl
     }
 
     /// Stores a pending interaction of `kind` carrying `request`.
@@ -233,7 +232,18 @@ mod tests {
         for kind in InteractionKind::ALL {
             assert_eq!(InteractionKind::parse(kind.as_str()), Some(kind));
         }
-        assert_eq!(InteractionKind::AuthorizeConsent.as_str(), "authorize-consent");
+        let stored = InteractionKind::ALL.map(InteractionKind::as_str);
+        let released = [
+            "authorize",
+            "authorize-second-factor",
+            "authorize-consent",
+            "logout",
+            "account",
+            "account-totp",
+            "account-login",
+            "account-second-factor",
+        ];
+        assert_eq!(stored, released, "pending interactions survive an upgrade");
         assert!(InteractionKind::parse("authorize-anything").is_none());
     }
 

@@ -9,7 +9,7 @@ pub mod flow;
 pub mod interaction;
 pub mod sessions;
 
-pub use flow::{Attempt, Authenticated, SignIn, SignInError};
+pub use flow::{Attempt, Authenticated, SignIn, SignInError, SignInProblem};
 pub use interaction::{FormToken, InteractionKind, Interactions, PendingRequest, SsoError, StartedInteraction};
 pub use sessions::Sessions;
 

@@ -35,12 +35,6 @@ const CONSUME_CODE: &str = "UPDATE grants SET code_consumed_at = $3, refresh_has
      AND EXISTS (SELECT 1 FROM sessions s WHERE s.id = grants.session_id AND s.ended_at IS NULL AND s.expires_at > $3) \
      RETURNING payload, code_expires_at";
 const CODE_USED: &str = "SELECT COUNT(*) FROM grants WHERE id = $1 AND code_hash = $2 AND code_consumed_at IS NOT NULL";
-/// Rotates a family's refresh token in one statement: the presented token must be the current,
-/// unexpired one of its generation, presented by the family's own client, under a grant that is
-/// not revoked. Anything else leaves the family untouched (RFC 6749 §6: the client is checked
-/// before anything is issued), so a failed refresh cannot burn the rightful client's token.
-/// The state of the session and account comes back through scalar subqueries (SQLite ≥ 3.35
-/// and PostgreSQL both allow them in RETURNING).
 /// The session's and account's state as a refresh needs it, for the two statements below;
 /// `$now` names the parameter holding the time.
 macro_rules! refresh_state_columns {
@@ -53,6 +47,12 @@ macro_rules! refresh_state_columns {
         )
     };
 }
+/// Rotates a family's refresh token in one statement: the presented token must be the current,
+/// unexpired one of its generation, presented by the family's own client, under a grant that is
+/// not revoked. Anything else leaves the family untouched (RFC 6749 §6: the client is checked
+/// before anything is issued), so a failed refresh cannot burn the rightful client's token.
+/// The state of the session and account comes back through scalar subqueries (SQLite ≥ 3.35
+/// and PostgreSQL both allow them in RETURNING).
 const ROTATE_REFRESH: &str = concat!(
     "UPDATE grants SET refresh_hash = $3, refresh_expires_at = $4, \
      refresh_generation = refresh_generation + 1, refresh_rotated_at = $5 \

@@ -2,7 +2,7 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 
@@ -11,7 +11,7 @@ use crate::account::{AccountOverview, PasswordChange, TotpPage};
 
 use super::error::{PageKind, error_page, page};
 use super::extract::ClientIp;
-use super::interaction::BoundForm;
+use super::interaction::{BoundForm, interaction_cookie, with_cookies};
 use super::state::AppState;
 use super::views::{AccountView, PasskeyForm, PasskeyView, SessionView, TotpView};
 use super::{cookies, lang_for};
@@ -42,11 +42,8 @@ async fn enrollment_page(state: &AppState, lang: &str, headers: &HeaderMap, erro
                 error: error.map(str::to_owned),
                 ..TotpView::default()
             };
-            let mut response = page(&state.views, StatusCode::OK, "account_totp.html", lang, &view);
-            let ttl = state.oidc.config().interaction_ttl;
-            let cookie = cookies::set(cookies::INTERACTION, &interaction_id, Some(ttl), secure);
-            response.headers_mut().append(header::SET_COOKIE, cookie);
-            response
+            let response = page(&state.views, StatusCode::OK, "account_totp.html", lang, &view);
+            with_cookies(response, [interaction_cookie(state, &interaction_id)])
         }
         Err(e) => failure(state, lang, &e),
     }
@@ -128,7 +125,6 @@ pub(super) async fn render_overview(
 }
 
 fn show_overview(state: &AppState, lang: &str, o: AccountOverview, notice: Option<Notice>) -> Response {
-    let secure = state.web.secure_cookies;
     let available = o.passkeys.is_some();
     let sessions = o
         .sessions
@@ -168,12 +164,8 @@ fn show_overview(state: &AppState, lang: &str, o: AccountOverview, notice: Optio
         detail: notice.as_ref().and_then(|n| n.detail.clone()),
         message: notice.map(|n| n.key),
     };
-    let mut response = page(&state.views, StatusCode::OK, "account.html", lang, &view);
-    let ttl = state.oidc.config().interaction_ttl;
-    response
-        .headers_mut()
-        .append(header::SET_COOKIE, cookies::set(cookies::INTERACTION, &o.interaction_id, Some(ttl), secure));
-    response
+    let response = page(&state.views, StatusCode::OK, "account.html", lang, &view);
+    with_cookies(response, [interaction_cookie(state, &o.interaction_id)])
 }
 
 /// "YYYY-MM-DD HH:MM UTC" for a unix time.

@@ -4,20 +4,19 @@
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 
-use crate::account::{AccountError, SignInPage, SignInProblem, SignInResult, SignInStage, SignInStep};
-use crate::oidc::interaction::InteractionError;
+use crate::account::{AccountError, SignInPage, SignInResult, SignInStage, SignInStep};
 
 use super::account::failure;
 use super::cookies;
 use super::error::page;
 use super::extract::ClientIp;
-use super::interaction::{BoundForm, with_cookies};
+use super::interaction::{BoundForm, interaction_cookie, locale_cookie, refused, with_cookies};
 use super::oidc::see_other;
-use super::passkeys::options_response;
+use super::passkeys::account_options;
 use super::state::AppState;
 use super::views::{LoginView, PasskeyForm};
 
@@ -75,16 +74,8 @@ fn render(state: &AppState, lang: &str, p: &SignInPage, status: StatusCode, erro
         code,
         passkey,
     };
-    let secure = state.web.secure_cookies;
-    let ttl = state.oidc.config().interaction_ttl;
     let response = page(&state.views, status, template, lang, &view);
-    with_cookies(
-        response,
-        [
-            cookies::set(cookies::INTERACTION, id, Some(ttl), secure),
-            cookies::set(cookies::LOCALE, lang, Some(365 * 86400), secure),
-        ],
-    )
+    with_cookies(response, [interaction_cookie(state, id), locale_cookie(state, lang)])
 }
 
 /// The account page after a successful step, the second step, the page again saying why,
@@ -100,26 +91,7 @@ async fn next(state: &AppState, f: &BoundForm, result: SignInResult) -> Response
             render(state, f.lang, &page, StatusCode::OK, None),
             [cookies::set(cookies::SESSION, &cookie, None, secure)],
         ),
-        Ok(Err(refused)) => {
-            let (status, key) = match refused.problem {
-                SignInProblem::InvalidCredentials => (StatusCode::UNAUTHORIZED, "error_invalid_credentials".to_owned()),
-                SignInProblem::InvalidSecondFactor => {
-                    (StatusCode::UNAUTHORIZED, "error_invalid_second_factor".to_owned())
-                }
-                SignInProblem::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "error_throttled".to_owned()),
-                SignInProblem::Passkey(problem) => {
-                    (StatusCode::UNAUTHORIZED, format!("error_passkey_{}", problem.code()))
-                }
-            };
-            let mut response = render(state, f.lang, &refused.page, status, Some(&key));
-            if let SignInProblem::Throttled { until } = refused.problem {
-                let wait = (until - state.oidc.now()).max(1);
-                if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-                    response.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-            }
-            response
-        }
+        Ok(Err(r)) => refused(state, r.problem, |status, key| render(state, f.lang, &r.page, status, Some(key))),
         Err(AccountError::SignInFirst) => see_other("/account"),
         Err(e) => failure(state, f.lang, &e),
     }
@@ -156,34 +128,12 @@ async fn second_factor_passkey(State(state): State<AppState>, ClientIp(ip): Clie
     next(&state, &f, result).await
 }
 
-/// The passkey options' errors, in the JSON the page's script reads.
-fn options(
-    state: &AppState,
-    lang: &str,
-    result: Result<crate::authn::webauthn::PasskeyOptions, AccountError>,
-) -> Response {
-    let result = result.map_err(|e| match e {
-        AccountError::SignInFirst => InteractionError::Expired,
-        AccountError::Csrf => InteractionError::Csrf,
-        AccountError::Failed(cause) => {
-            tracing::error!(error = %cause, "passkey options for the account sign-in failed");
-            InteractionError::OAuth(crate::oidc::OAuthError::server(BoxedError(cause)))
-        }
-    });
-    options_response(state, lang, result)
-}
-
 async fn login_passkey_options(State(state): State<AppState>, f: BoundForm) -> Response {
     let result = state.account.sign_in_passkey_options(form_token(&f)).await;
-    options(&state, f.lang, result)
+    account_options(&state, f.lang, result)
 }
 
 async fn second_factor_passkey_options(State(state): State<AppState>, f: BoundForm) -> Response {
     let result = state.account.second_factor_passkey_options(form_token(&f), f.session.as_deref()).await;
-    options(&state, f.lang, result)
+    account_options(&state, f.lang, result)
 }
-
-/// A failure carried into the JSON answer (which says only `server_error`; the cause is logged).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-struct BoxedError(Box<dyn std::error::Error + Send + Sync>);

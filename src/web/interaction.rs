@@ -15,6 +15,7 @@ use crate::oidc::logout::{LogoutOutcome, LogoutTarget};
 use crate::oidc::{
     AuthorizationResponse, AuthorizeOutcome, InteractionStage, Params, PendingInteraction, check_parameter,
 };
+use crate::sso::SignInProblem;
 
 use super::error::{PageKind, error_page, oauth_error_page, page};
 use super::extract::{ClientIp, form_fields, form_params, query_params};
@@ -43,7 +44,7 @@ pub fn render_interaction(
     status: StatusCode,
     error: Option<&str>,
 ) -> Response {
-    let mut response = match p.stage {
+    let response = match p.stage {
         InteractionStage::Login => {
             let passkey = p.passkey_login.then(|| PasskeyForm {
                 options_url: format!("/login/{}/passkey/options", p.id),
@@ -88,12 +89,7 @@ pub fn render_interaction(
             page(&state.views, status, "consent.html", lang, &view)
         }
     };
-    let ttl = state.oidc.config().interaction_ttl;
-    let secure = state.web.secure_cookies;
-    response.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::INTERACTION, &p.id, Some(ttl), secure));
-    // Keep the negotiated language for the form submissions that follow.
-    response.headers_mut().append(header::SET_COOKIE, cookies::set(cookies::LOCALE, lang, Some(365 * 86400), secure));
-    response
+    with_cookies(response, [interaction_cookie(state, &p.id), locale_cookie(state, lang)])
 }
 
 /// The access-denied page: explains that the application's access policy excludes this
@@ -182,27 +178,45 @@ pub(super) fn interaction_failure(state: &AppState, lang: &str, e: &InteractionE
     match e {
         InteractionError::Expired => error_page(&state.views, lang, PageKind::Expired, None),
         InteractionError::Csrf => error_page(&state.views, lang, PageKind::Forbidden, None),
-        InteractionError::InvalidCredentials(p) => {
-            render_interaction(state, lang, p, StatusCode::UNAUTHORIZED, Some("error_invalid_credentials"))
-        }
-        InteractionError::InvalidSecondFactor(p) => {
-            render_interaction(state, lang, p, StatusCode::UNAUTHORIZED, Some("error_invalid_second_factor"))
-        }
-        InteractionError::Passkey { pending, problem } => {
-            let key = format!("error_passkey_{}", problem.code());
-            render_interaction(state, lang, pending, StatusCode::UNAUTHORIZED, Some(&key))
-        }
-        InteractionError::Throttled { pending, until } => {
-            let mut r =
-                render_interaction(state, lang, pending, StatusCode::TOO_MANY_REQUESTS, Some("error_throttled"));
-            let wait = (until - state.oidc.now()).max(1);
-            if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
-                r.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-            r
+        InteractionError::Refused { pending, problem } => {
+            refused(state, *problem, |status, key| render_interaction(state, lang, pending, status, Some(key)))
         }
         InteractionError::OAuth(e) => oauth_error_page(&state.views, lang, e),
     }
+}
+
+/// A refused sign-in step's page (`page` renders it with a status and a message key), with
+/// `Retry-After` while the name or address is throttled (RFC 9110 §10.2.3).
+pub(super) fn refused(
+    state: &AppState,
+    problem: SignInProblem,
+    page: impl FnOnce(StatusCode, &str) -> Response,
+) -> Response {
+    let (status, key) = match problem {
+        SignInProblem::InvalidCredentials => (StatusCode::UNAUTHORIZED, "error_invalid_credentials".to_owned()),
+        SignInProblem::InvalidSecondFactor => (StatusCode::UNAUTHORIZED, "error_invalid_second_factor".to_owned()),
+        SignInProblem::Passkey(problem) => (StatusCode::UNAUTHORIZED, format!("error_passkey_{}", problem.code())),
+        SignInProblem::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "error_throttled".to_owned()),
+    };
+    let mut response = page(status, &key);
+    if let SignInProblem::Throttled { until } = problem {
+        let wait = (until - state.oidc.now()).max(1);
+        if let Ok(v) = HeaderValue::from_str(&wait.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    response
+}
+
+/// Binds a page's interaction to this browser, for as long as the interaction lives: a form
+/// posted to the interaction must carry this cookie (`BoundForm`).
+pub(super) fn interaction_cookie(state: &AppState, id: &str) -> HeaderValue {
+    cookies::set(cookies::INTERACTION, id, Some(state.sso.interactions.ttl()), state.web.secure_cookies)
+}
+
+/// Keeps the negotiated language for the form submissions that follow.
+pub(super) fn locale_cookie(state: &AppState, lang: &str) -> HeaderValue {
+    cookies::set(cookies::LOCALE, lang, Some(365 * 86400), state.web.secure_cookies)
 }
 
 pub(super) fn with_cookies(mut response: Response, values: impl IntoIterator<Item = HeaderValue>) -> Response {
@@ -291,8 +305,7 @@ async fn logout(
                 client_name: target.client_name,
             };
             let response = page(&state.views, StatusCode::OK, "logout.html", lang, &view);
-            let ttl = state.oidc.config().interaction_ttl;
-            with_cookies(response, [cookies::set(cookies::INTERACTION, &id, Some(ttl), state.web.secure_cookies)])
+            with_cookies(response, [interaction_cookie(&state, &id)])
         }
         Err(e) => oauth_error_page(&state.views, lang, &e),
     }

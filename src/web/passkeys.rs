@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 
 use crate::account::AccountError;
 use crate::account::FactorChange;
-use crate::authn::webauthn::PasskeyProblem;
+use crate::authn::webauthn::{PasskeyOptions, PasskeyProblem};
 use crate::oidc::interaction::InteractionError;
 
 use super::account::{Notice, failure as account_failure, render_overview};
@@ -50,7 +50,7 @@ fn json_error(state: &AppState, lang: &str, status: StatusCode, code: &str, key:
 }
 
 /// The answer to an options request.
-pub(super) fn options_response(
+fn options_response(
     state: &AppState,
     lang: &str,
     result: Result<Result<serde_json::Value, PasskeyProblem>, InteractionError>,
@@ -95,17 +95,25 @@ async fn step_up(State(state): State<AppState>, ClientIp(ip): ClientIp, f: Bound
     logged_in(&state, f.lang, result)
 }
 
+/// The answer to an account page's options request (registration, the account's own sign-in).
+pub(super) fn account_options(state: &AppState, lang: &str, result: Result<PasskeyOptions, AccountError>) -> Response {
+    match result {
+        Ok(options) => options_response(state, lang, Ok(options)),
+        Err(AccountError::SignInFirst) => options_response(state, lang, Err(InteractionError::Expired)),
+        Err(AccountError::Csrf) => options_response(state, lang, Err(InteractionError::Csrf)),
+        Err(AccountError::Failed(cause)) => {
+            tracing::error!(error = %cause, "passkey options for an account page failed");
+            json_error(state, lang, StatusCode::INTERNAL_SERVER_ERROR, "server_error", "error_server")
+        }
+    }
+}
+
 async fn register_options(State(state): State<AppState>, f: BoundForm) -> Response {
     let lang = f.lang;
     match state.account.passkey_registration_options((&f.id, csrf(&f)), f.session.as_deref()).await {
         Ok(None) => json_error(&state, lang, StatusCode::FORBIDDEN, "sign_in_again", "account_passkey_sign_in_again"),
-        Ok(Some(options)) => options_response(&state, lang, Ok(options)),
-        Err(AccountError::SignInFirst) => options_response(&state, lang, Err(InteractionError::Expired)),
-        Err(AccountError::Csrf) => options_response(&state, lang, Err(InteractionError::Csrf)),
-        Err(AccountError::Failed(cause)) => {
-            tracing::error!(error = %cause, "passkey registration options failed");
-            json_error(&state, lang, StatusCode::INTERNAL_SERVER_ERROR, "server_error", "error_server")
-        }
+        Ok(Some(options)) => account_options(&state, lang, Ok(options)),
+        Err(e) => account_options(&state, lang, Err(e)),
     }
 }
 

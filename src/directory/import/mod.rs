@@ -174,8 +174,8 @@ impl DirectoryService {
                 continue;
             }
             if matched.is_none() && clash(&by_login, Some(valid.username.as_str())) {
-                let field = if valid.nip.is_some() { "nip" } else { "email" };
-                fail(field, "this login name belongs to another account".into());
+                let column = login_column(valid.nip.is_some(), valid.email.is_some());
+                fail(column, "this login name belongs to another account".into());
                 continue;
             }
             match matched {
@@ -283,17 +283,22 @@ impl DirectoryService {
 /// NIP, or the e-mail when there is none).
 fn clash_column(clash: &LoginClash, user: &User) -> &'static str {
     match clash.field {
-        LoginField::Username if user.profile.nip.is_none() => "email",
-        LoginField::Username | LoginField::Nip => "nip",
+        LoginField::Username => login_column(user.profile.nip.is_some(), user.email.is_some()),
+        LoginField::Nip => "nip",
         LoginField::Email => "email",
     }
 }
 
-/// A row's validation problems named by the CSV's columns, not the API's fields. The file has no
-/// username: the login name comes from the NIP, else the e-mail, so its problems are that
-/// column's, told once.
+/// The file has no username column: the login name comes from the NIP, else the e-mail, so a
+/// problem with it is that column's.
+fn login_column(has_nip: bool, has_email: bool) -> &'static str {
+    if has_nip || !has_email { "nip" } else { "email" }
+}
+
+/// A row's validation problems named by the CSV's columns, not the API's fields; the login
+/// name's (`login_column`) told once.
 fn in_columns(errors: Vec<FieldError>, row: &UserInput) -> impl Iterator<Item = FieldError> {
-    let login_column = if row.nip.is_some() || row.email.is_none() { "nip" } else { "email" };
+    let login_column = login_column(row.nip.is_some(), row.email.is_some());
     let told = errors.iter().any(|e| e.field == login_column);
     errors.into_iter().filter(move |e| !(told && e.field == "username")).map(move |e| {
         let column = match e.field.as_str() {

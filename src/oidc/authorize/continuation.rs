@@ -68,12 +68,9 @@ impl OidcService {
 
 /// A sign-in step that failed, as the page that asks again (`again`) shows it.
 pub(super) fn sign_in_problem(e: SignInError, again: impl FnOnce() -> Box<PendingInteraction>) -> InteractionError {
-    match e {
-        SignInError::InvalidCredentials => InteractionError::InvalidCredentials(again()),
-        SignInError::Throttled { until } => InteractionError::Throttled { pending: again(), until },
-        SignInError::InvalidSecondFactor => InteractionError::InvalidSecondFactor(again()),
-        SignInError::Passkey(problem) => InteractionError::Passkey { pending: again(), problem },
-        SignInError::Expired => InteractionError::Expired,
-        SignInError::Failed(cause) => InteractionError::OAuth(OAuthError::server(cause)),
+    match e.into_problem() {
+        Ok(problem) => InteractionError::Refused { pending: again(), problem },
+        Err(SignInError::Failed(cause)) => InteractionError::OAuth(OAuthError::server(cause)),
+        Err(_) => InteractionError::Expired,
     }
 }

@@ -11,14 +11,9 @@ use crate::sso::{Attempt, InteractionKind};
 
 pub use crate::authn::webauthn::PasskeyOptions;
 
-pub(crate) fn options_result(
-    result: Result<serde_json::Value, AuthnError>,
-) -> Result<PasskeyOptions, InteractionError> {
-    match result {
-        Ok(options) => Ok(Ok(options)),
-        Err(AuthnError::Passkey(problem)) => Ok(Err(problem)),
-        Err(other) => Err(InteractionError::OAuth(OAuthError::server(other))),
-    }
+/// A passkey-options failure, for the page's script (it says only `server_error`).
+pub(crate) fn options_failed(e: AuthnError) -> InteractionError {
+    InteractionError::OAuth(OAuthError::server(e))
 }
 
 impl OidcService {
@@ -29,7 +24,7 @@ impl OidcService {
         csrf: &str,
     ) -> Result<PasskeyOptions, InteractionError> {
         let interaction = self.load_interaction(interaction_id, InteractionKind::AuthorizeLogin, csrf).await?;
-        options_result(self.authn.start_passkey_login(&interaction.id, None, self.now()).await)
+        self.authn.start_passkey_login(&interaction.id, None, self.now()).await.map_err(options_failed)
     }
 
     /// A passkey assertion from the login page. Returns the new session cookie with the next

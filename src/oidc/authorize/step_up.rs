@@ -4,7 +4,7 @@
 
 use crate::domain::{RelyingParty, SsoSession, User};
 use crate::sso::interaction::LoadedInteraction;
-use crate::sso::{Attempt, InteractionKind, SignInError};
+use crate::sso::{Attempt, InteractionKind, SignInError, SignInProblem};
 
 use super::super::interaction::{InteractionError, request_of};
 use super::continuation::sign_in_problem;
@@ -65,7 +65,8 @@ impl OidcService {
         // A code is taken only where the page offers it: it cannot reach level 3.
         let methods = self.step_up_methods(&s).await?;
         if !methods.code {
-            return Err(InteractionError::InvalidSecondFactor(self.step_up_again(&s, csrf, methods)));
+            let problem = SignInProblem::InvalidSecondFactor;
+            return Err(InteractionError::Refused { pending: self.step_up_again(&s, csrf, methods), problem });
         }
         let at = Attempt { client: Some(&s.client.client_id), source_ip };
         let found = (s.session.clone(), s.user.clone());
@@ -83,9 +84,8 @@ impl OidcService {
         session_cookie: Option<&str>,
     ) -> Result<super::passkey::PasskeyOptions, InteractionError> {
         let s = self.step_up(interaction_id, csrf, session_cookie).await?;
-        super::passkey::options_result(
-            self.authn.start_passkey_login(&s.interaction.id, Some(&s.user), self.now()).await,
-        )
+        let options = self.authn.start_passkey_login(&s.interaction.id, Some(&s.user), self.now()).await;
+        options.map_err(super::passkey::options_failed)
     }
 
     /// A passkey assertion for the step-up page.
