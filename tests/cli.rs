@@ -462,12 +462,7 @@ fn http_post(listen: &str, path: &str, body: &str) -> String {
 #[test]
 #[ignore = "PostgreSQL: run with --include-ignored and TEST_POSTGRES_URL (bash tests/run does)"]
 fn commands_on_postgres_log_no_driver_notices() {
-    let admin = scratch::postgres_url();
-    let schema = format!("c_{}", uuid::Uuid::new_v4().simple());
-    let create = Command::new("psql").arg(&admin).args(["-qc", &format!("CREATE SCHEMA {schema}")]).output();
-    assert!(create.is_ok_and(|o| o.status.success()), "psql creates the schema");
-    let sep = if admin.contains('?') { '&' } else { '?' };
-    let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
+    let url = tokio::runtime::Runtime::new().unwrap().block_on(scratch::postgres_schema_url("c"));
     let dir = workdir();
     for _ in 0..2 {
         let out = pintu(&dir, &["migrate"], &[("PINTU_DATABASE_URL", &url)]);
@@ -492,11 +487,22 @@ fn keys_rotate_publishes_next_keys_that_wait_their_publication_time() {
     let out = pintu(&dir, &["keys", "rotate"], &[]);
     assert!(out.status.success(), "{}", text(&out).1);
     let steps: serde_json::Value = serde_json::from_str(&text(&out).0).unwrap();
-    assert!(steps.as_array().unwrap().iter().all(|s| s["step"] == "published"), "{steps}");
+    let published = steps.as_array().unwrap().iter().filter(|s| s["step"] == "published").count();
+    assert_eq!((published, steps.as_array().unwrap().len()), (3, 3), "{steps}");
     let keys = listed(&dir);
     assert_eq!(states(&keys).iter().filter(|s| *s == "next").count(), 3, "{keys}");
     let again: serde_json::Value = serde_json::from_str(&text(&pintu(&dir, &["keys", "rotate"], &[])).0).unwrap();
-    assert!(again.as_array().unwrap().iter().all(|s| s["step"] == "waiting"), "not before publish_hours: {again}");
+    let waiting = again.as_array().unwrap().iter().filter(|s| s["step"] == "waiting").count();
+    assert_eq!((waiting, again.as_array().unwrap().len()), (3, 3), "not before publish_hours: {again}");
+    assert_eq!(states(&listed(&dir)).iter().filter(|s| *s == "next").count(), 3, "still three next keys");
     let audit = text(&pintu(&dir, &["audit", "verify"], &[])).0;
     assert!(audit.contains("\"problems\": []"), "{audit}");
+    // Each published key is audited as the command line's; waiting is no change.
+    let db = format!("sqlite://{}", dir.join("data/pintu.db").display());
+    let rotations: i64 = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        let sql = "SELECT COUNT(*) FROM audit_events WHERE action = 'admin.key.rotate' AND actor = 'cli'";
+        sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+    });
+    assert_eq!(rotations, 3);
 }

@@ -9,7 +9,10 @@ use serde_json::Value;
 use crate::backend_tests;
 use crate::support::{Backend, TestApp};
 
-backend_tests!(a_rotation_publishes_first_then_signs_and_retires_the_old_key_after_its_tokens);
+backend_tests!(
+    a_rotation_publishes_first_then_signs_and_retires_the_old_key_after_its_tokens,
+    a_rotation_falls_due_by_itself_and_other_nodes_pick_it_up,
+);
 
 /// Access tokens live two hours here, so one signed before the rotation outlives the promotion.
 const POLICY: RotationPolicy = RotationPolicy { rotate_after: None, publish_for: 3600, keep_retired_for: 7500 };
@@ -61,15 +64,9 @@ async fn a_rotation_publishes_first_then_signs_and_retires_the_old_key_after_its
     assert!(published.iter().all(|k| during.contains(k)), "the next keys are published before they sign");
     let token = keyring.sign(pintu::domain::SigningAlg::ES256, "JWT", &Default::default()).unwrap();
     assert_eq!(kid_of(&token), old_kid, "the active key still signs during publication");
-    assert!(
-        keyring
-            .rotate(&POLICY, app.now(), true)
-            .await
-            .unwrap()
-            .iter()
-            .all(|s| matches!(s, RotationStep::Waiting { .. })),
-        "a second start waits for the first"
-    );
+    let again = keyring.rotate(&POLICY, app.now(), true).await.unwrap();
+    let waiting = again.iter().filter(|s| matches!(s, RotationStep::Waiting { .. })).count();
+    assert_eq!((waiting, again.len()), (3, 3), "a second start waits for the first: {again:?}");
 
     app.clock.advance(3600);
     let steps = keyring.rotate(&POLICY, app.now(), false).await.unwrap();
@@ -79,6 +76,7 @@ async fn a_rotation_publishes_first_then_signs_and_retires_the_old_key_after_its
     assert!(published.contains(&new_kid) && new_kid != old_kid, "the promoted key signs");
     assert!(kids(&app).await.contains(&old_kid), "the retired key stays published");
     assert_eq!(userinfo(&app, &old_token).await, 200, "a token of the retired key still verifies");
+    assert!(keyring.verify(&old_token).is_ok());
     assert_eq!(kid_of(&exchange(&app, &client).await), new_kid, "tokens issued now carry the new key");
 
     app.clock.advance(7501);
@@ -88,4 +86,30 @@ async fn a_rotation_publishes_first_then_signs_and_retires_the_old_key_after_its
     assert_eq!(after.len(), 3);
     assert!(!after.contains(&old_kid), "the retired key leaves once its tokens have expired");
     assert_eq!(userinfo(&app, &old_token).await, 401);
+    assert!(keyring.verify(&old_token).is_err(), "its signatures no longer verify (expiry aside)");
+}
+
+/// A rotation starts by itself once the active key is `rotate_after` old, and a node whose
+/// keyring did not make a change picks it up when it reloads.
+async fn a_rotation_falls_due_by_itself_and_other_nodes_pick_it_up(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let keyring = app.state.oidc.keyring().clone();
+    let policy = RotationPolicy { rotate_after: Some(86_400), ..POLICY };
+    assert!(keyring.rotate(&policy, app.now(), false).await.unwrap().is_empty(), "a new key is not due");
+    app.clock.advance(86_399);
+    assert!(keyring.rotate(&policy, app.now(), false).await.unwrap().is_empty(), "nor a second before");
+    app.clock.advance(1);
+    let steps = keyring.rotate(&policy, app.now(), false).await.unwrap();
+    assert_eq!(steps.iter().filter(|s| matches!(s, RotationStep::Published { .. })).count(), 3, "{steps:?}");
+
+    // Another node promotes the next ES256 key: this node signs with it once it reloads.
+    let old_kid = kid_of(&keyring.sign(pintu::domain::SigningAlg::ES256, "JWT", &Default::default()).unwrap());
+    let next = app.state.store.signing_keys().list().await.unwrap();
+    let next = next.iter().find(|k| k.alg == "ES256" && k.state == pintu::domain::KeyState::Next).unwrap();
+    assert!(app.state.store.signing_keys().promote("ES256", &next.kid, app.now()).await.unwrap());
+    let signed = || kid_of(&keyring.sign(pintu::domain::SigningAlg::ES256, "JWT", &Default::default()).unwrap());
+    assert_eq!(signed(), old_kid, "not before the reload");
+    assert!(keyring.reload().await.unwrap());
+    assert_eq!(signed(), next.kid);
+    assert!(!keyring.reload().await.unwrap(), "nothing changed since");
 }

@@ -23,7 +23,39 @@ backend_tests!(
     passkeys_are_off_without_a_host_name,
     bad_registrations_are_refused_and_audited,
     a_passkey_does_not_lift_a_person_above_their_ceiling,
+    the_account_pages_sign_in_with_a_passkey_and_take_it_as_the_second_step,
 );
+
+/// Opening the account page directly: a passkey signs the person in there, and after a
+/// password it is the second step (a code is not taken where the person has none).
+async fn the_account_pages_sign_in_with_a_passkey_and_take_it_as_the_second_step(backend: Backend) {
+    let Registered { app, user, browser, mut key, id, .. } = registered(backend, "Laptop kantor").await;
+
+    let other = app.browser();
+    let (status, page, _) = other.get(&app.url("/account")).await;
+    assert!(status == 200 && page.contains("id=\"passkey\""), "the sign-in page offers passkeys: {page}");
+    let c = ceremony(&page);
+    assert!(c.options_url.starts_with("/account/login/") && c.options_url.ends_with("/passkey/options"));
+    let assertion = sign(&app, &mut key, options(&other, &c).await, Some((&id, user.id.as_str())));
+    let (status, page, headers) = answer(&other, &c, &assertion.to_string()).await;
+    assert_eq!((status, location(&headers).as_str()), (303, "/account"), "{page}");
+    let (_, page, _) = other.get(&app.url("/account")).await;
+    assert!(page.contains("/account/password/"), "a passkey opens the account pages: {page}");
+
+    // `browser` signed in with the password only: its second step is the passkey.
+    let (_, page, _) = browser.get(&app.url("/account")).await;
+    let c = ceremony(&page);
+    assert!(c.action.starts_with("/account/second-factor/"), "{}", c.action);
+    let code = browser.post(&c.action.replace("/passkey", ""), &[("csrf_token", &c.csrf), ("code", "123456")]).await;
+    assert_eq!(code.0, 401, "no code is taken from someone without TOTP: {}", code.1);
+    let opts = options(&browser, &c).await;
+    assert_eq!(opts["publicKey"]["allowCredentials"].as_array().unwrap().len(), 1, "the person's own passkey");
+    let assertion = sign(&app, &mut key, opts, None);
+    let (status, page, headers) = answer(&browser, &c, &assertion.to_string()).await;
+    assert_eq!((status, location(&headers).as_str()), (303, "/account"), "{page}");
+    let (_, page, _) = browser.get(&app.url("/account")).await;
+    assert!(page.contains("/account/password/"), "{page}");
+}
 
 /// The passkey part of a page: where the script gets options and posts the answer.
 struct Ceremony {

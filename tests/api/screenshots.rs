@@ -112,7 +112,8 @@ async fn walk_through(browser: &Chromium, lang: &str, [sign_in, account, two_ste
     photograph(browser, lang, "06-logout").await;
     browser.click("form button[type=submit]").await;
     // The click only starts the form's submission: wait for its answer before going on.
-    browser.wait_for("the signed-out page", |_, page| !page.contains("/logout/confirm/")).await;
+    let signed_out = |page: &str| page.contains("Anda telah keluar") || page.contains("You are signed out");
+    browser.wait_for("the signed-out page", |_, page| signed_out(page)).await;
     browser.goto(&format!("{}/account", app.issuer)).await;
     browser.wait_for("signed out", |_, page| page.contains("id=\"password\"")).await;
 }

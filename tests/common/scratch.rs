@@ -50,3 +50,15 @@ pub fn postgres_url() -> String {
         ),
     }
 }
+
+/// A URL of the PostgreSQL test database whose connections use a fresh schema of their own
+/// (`{prefix}_{uuid}`): each test is isolated, and the run's database drops them all.
+pub async fn postgres_schema_url(prefix: &str) -> String {
+    let admin = postgres_url();
+    let schema = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let pool = sqlx::PgPool::connect(&admin).await.expect("TEST_POSTGRES_URL is reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&pool).await.expect("create schema");
+    pool.close().await;
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    format!("{admin}{sep}options=-c%20search_path%3D{schema}")
+}

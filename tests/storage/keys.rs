@@ -41,6 +41,7 @@ async fn a_promotion_is_all_or_nothing_and_one_key_waits_per_algorithm(store: St
     let untouched = vec![("old".to_owned(), KeyState::Active, None), ("new".to_owned(), KeyState::Next, None)];
     assert_eq!(states(keys.list().await.unwrap()), untouched);
     assert!(keys.promote("ES256", "new", 10).await.unwrap());
+    assert!(!keys.promote("ES256", "new", 11).await.unwrap(), "promoted by another node first: nothing changes");
     let promoted = vec![("old".to_owned(), KeyState::Retired, Some(10)), ("new".to_owned(), KeyState::Active, None)];
     assert_eq!(states(keys.list().await.unwrap()), promoted);
     assert_eq!(keys.delete_retired_before(10).await.unwrap(), 0, "retired at 10 is kept until after 10");

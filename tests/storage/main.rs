@@ -13,19 +13,8 @@ async fn sqlite(path: &std::path::Path) -> Store {
     Store::open(&format!("sqlite://{}", path.display())).await.unwrap()
 }
 
-/// A URL of the test database whose connections use a fresh schema of their own.
-async fn postgres_schema_url() -> String {
-    let admin = scratch::postgres_url();
-    let schema = format!("s_{}", uuid::Uuid::new_v4().simple());
-    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&pool).await.unwrap();
-    pool.close().await;
-    let sep = if admin.contains('?') { '&' } else { '?' };
-    format!("{admin}{sep}options=-c%20search_path%3D{schema}")
-}
-
 async fn postgres() -> Store {
-    Store::open(&postgres_schema_url().await).await.unwrap()
+    Store::open(&scratch::postgres_schema_url("s").await).await.unwrap()
 }
 
 macro_rules! conformance {
@@ -339,7 +328,7 @@ async fn postgres_connections_can_require_tls() {
     let pool = sqlx::PgPool::connect(&admin).await.unwrap();
     let ssl: String = sqlx::query_scalar("SHOW ssl").fetch_one(&pool).await.unwrap();
     pool.close().await;
-    let opened = Store::open(&format!("{}&sslmode=require", postgres_schema_url().await)).await;
+    let opened = Store::open(&format!("{}&sslmode=require", scratch::postgres_schema_url("s").await)).await;
     match ssl.as_str() {
         "on" => opened.expect("a TLS connection to PostgreSQL").ping().await.unwrap(),
         _ => {

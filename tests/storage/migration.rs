@@ -105,13 +105,7 @@ async fn existing_clients_become_applications_on_sqlite() {
 #[tokio::test]
 #[ignore = "PostgreSQL: run with --include-ignored and TEST_POSTGRES_URL (bash tests/run does)"]
 async fn existing_clients_become_applications_on_postgres() {
-    let admin = crate::scratch::postgres_url();
-    let schema = format!("m_{}", uuid::Uuid::new_v4().simple());
-    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}"))).execute(&pool).await.unwrap();
-    pool.close().await;
-    let sep = if admin.contains('?') { '&' } else { '?' };
-    let url = format!("{admin}{sep}options=-c%20search_path%3D{schema}");
+    let url = crate::scratch::postgres_schema_url("m").await;
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     migrator_before_0010("postgres").run(&pool).await.unwrap();
     sqlx::raw_sql(OLD_ROWS).execute(&pool).await.unwrap();

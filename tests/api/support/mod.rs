@@ -27,13 +27,13 @@ pub use browser::Browser;
 #[derive(Debug, Clone)]
 pub enum Backend {
     Sqlite,
-    Postgres(String),
+    Postgres,
 }
 
 impl Backend {
     /// PostgreSQL from `TEST_POSTGRES_URL`, which a PostgreSQL test requires.
     pub fn postgres() -> Backend {
-        Backend::Postgres(scratch::postgres_url())
+        Backend::Postgres
     }
 
     async fn database_url(&self) -> String {
@@ -42,18 +42,8 @@ impl Backend {
                 let path = scratch::path("pintu-test", ".db");
                 format!("sqlite://{}", path.display())
             }
-            Backend::Postgres(admin_url) => {
-                // One schema per test: isolated, and dropped with the run's database.
-                let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
-                let pool = sqlx::PgPool::connect(admin_url).await.expect("TEST_POSTGRES_URL is reachable");
-                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                    .execute(&pool)
-                    .await
-                    .expect("create schema");
-                pool.close().await;
-                let sep = if admin_url.contains('?') { '&' } else { '?' };
-                format!("{admin_url}{sep}options=-c%20search_path%3D{schema}")
-            }
+            // One schema per test: isolated, and dropped with the run's database.
+            Backend::Postgres => scratch::postgres_schema_url("t").await,
         }
     }
 }

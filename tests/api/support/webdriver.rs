@@ -10,8 +10,13 @@ use serde_json::{Value, json};
 /// The element reference key of the W3C WebDriver protocol.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// One browser at a time in this process: two headless Chromiums on two cores make each
+/// other's pages miss their waits.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// ChromeDriver and one headless Chromium session; both end when this is dropped.
 pub struct Chromium {
+    _turn: tokio::sync::MutexGuard<'static, ()>,
     driver: Child,
     base: String,
     http: reqwest::Client,
@@ -45,6 +50,7 @@ impl Chromium {
         if !std::path::Path::new(chromium).exists() {
             return Err(Unavailable("chromium is not installed (package chromium)".into()));
         }
+        let turn = ONE_AT_A_TIME.lock().await;
         let port = free_port();
         let driver = Command::new(driver_bin)
             .arg(format!("--port={port}"))
@@ -55,6 +61,7 @@ impl Chromium {
             .map_err(|e| Unavailable(format!("cannot start chromedriver: {e}")))?;
         let profile = std::env::temp_dir().join(format!("pintu-chromium-{}-{port}", std::process::id()));
         let mut me = Chromium {
+            _turn: turn,
             driver,
             base: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::new(),
@@ -179,10 +186,10 @@ impl Chromium {
         self.must("DELETE", "/cookie", None).await;
     }
 
-    /// Waits up to ten seconds for `check` on the current URL and page; returns both.
+    /// Waits up to thirty seconds for `check` on the current URL and page; returns both.
     pub async fn wait_for(&self, what: &str, check: impl Fn(&str, &str) -> bool) -> (String, String) {
         let (mut url, mut page) = (String::new(), String::new());
-        for _ in 0..100 {
+        for _ in 0..300 {
             (url, page) = (self.url().await, self.source().await);
             if check(&url, &page) {
                 return (url, page);
