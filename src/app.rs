@@ -14,6 +14,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::directory::DirectoryService;
 use crate::domain::ActorId;
+use crate::federation::ldap::LdapFederation;
 use crate::keys::{Keyring, RotationPolicy, RotationStep, Sealer};
 use crate::oidc::{OidcParts, OidcService};
 use crate::sso::{Sso, SsoLifetimes};
@@ -29,6 +30,8 @@ pub struct App {
     pub created_kek: bool,
     /// Rotating the signing keys (the job, `pintu keys`).
     pub rotation: KeyRotation,
+    /// The LDAP directories (sync, bind-through).
+    pub federation: LdapFederation,
 }
 
 /// The rotation policy of a configuration: retired keys stay published as long as the longest
@@ -70,6 +73,20 @@ impl App {
             .with_passkeys(&config.webauthn);
         let audit = AuditRecorder::new(store.clone(), clock.clone());
         let directory = DirectoryService::new(store.clone(), clock.clone(), audit, authn.clone());
+        let federation = LdapFederation::new(
+            &config.ldap,
+            directory.clone(),
+            store.clone(),
+            clock.clone(),
+            directory.audit().clone(),
+        )
+        .context("cannot set up the LDAP directories")?;
+        // Directory accounts' passwords are checked by bind; the directory service above keeps
+        // the plain service, which it uses only to hash the passwords administrators set.
+        let authn = match config.ldap.is_empty() {
+            true => authn,
+            false => authn.with_verifier(|local| Arc::new(federation.passwords(local))),
+        };
         let jwks_uri = config.oidc.jwks_uri.clone();
         let applications = ApplicationService::new(store.clone(), clock.clone(), directory.clone(), jwks_uri);
         let lifetimes = SsoLifetimes { session: config.oidc.session_ttl, interaction: config.oidc.interaction_ttl };
@@ -104,6 +121,7 @@ impl App {
             sso,
             account,
             directory,
+            federation: federation.clone(),
             views: Arc::new(views),
             web,
             store,
@@ -114,7 +132,7 @@ impl App {
             policy: rotation_policy(config),
             audit: state.directory.audit().clone(),
         };
-        Ok(Self { state, created_kek, rotation })
+        Ok(Self { state, created_kek, rotation, federation })
     }
 
     pub fn router(&self) -> axum::Router {
@@ -172,7 +190,8 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     announce(&app, &config).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock.clone(), stop_rx.clone());
-    let keys = crate::jobs::keys::spawn(app.rotation.clone(), clock, stop_rx);
+    let keys = crate::jobs::keys::spawn(app.rotation.clone(), clock.clone(), stop_rx.clone());
+    let ldap = crate::jobs::ldap_sync::spawn(app.federation.clone(), clock, stop_rx);
     axum::serve(listener, app.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -180,6 +199,7 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let _ = stop_tx.send(true);
     let _ = cleanup.await;
     let _ = keys.await;
+    let _ = ldap.await;
     app.state.store.close().await;
     tracing::info!("stopped");
     Ok(())

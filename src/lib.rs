@@ -28,6 +28,7 @@ pub mod clock;
 pub mod config;
 pub mod directory;
 pub mod domain;
+pub mod federation;
 pub mod jobs;
 pub mod keys;
 pub mod oidc;

@@ -2,6 +2,7 @@
 
 use crate::audit::{AdminChange, AuditEvent};
 use crate::authn::AuthnError;
+use crate::authn::credentials::PasswordHome;
 use crate::domain::ActorId;
 use crate::sso::InteractionKind;
 
@@ -83,8 +84,18 @@ pub struct AccountOverview {
 pub enum PasswordChange {
     Changed,
     WrongCurrent,
-    Throttled { until: i64 },
+    Throttled {
+        until: i64,
+    },
     Refused(String),
+    /// The password is kept in a directory that Pintu may not write: change it there (`url`,
+    /// when the office configured one).
+    KeptElsewhere {
+        directory: String,
+        url: Option<String>,
+    },
+    /// The directory that keeps the password cannot be reached.
+    DirectoryUnavailable,
 }
 
 impl AccountService {
@@ -140,18 +151,32 @@ impl AccountService {
     ) -> Result<PasswordChange, AccountError> {
         let (session, user) = self.form(InteractionKind::Account, form, session_cookie).await?;
         let now = self.now();
+        let home = self.authn.password_home(&user);
+        if let PasswordHome::Directory { name, writable: false, change_url } = home {
+            return Ok(PasswordChange::KeptElsewhere { directory: name, url: change_url });
+        }
         match self.authn.authenticate_password(&user.username, current, source_ip, now).await.map_err(|r| r.error) {
             // The login name must lead back to this very account.
             Ok((checked, _)) if checked.id == user.id => {}
             Ok(_) => return Ok(PasswordChange::WrongCurrent),
             Err(AuthnError::InvalidCredentials) => return Ok(PasswordChange::WrongCurrent),
             Err(AuthnError::Throttled { until }) => return Ok(PasswordChange::Throttled { until }),
+            Err(AuthnError::DirectoryUnavailable(_)) => return Ok(PasswordChange::DirectoryUnavailable),
             Err(e) => return Err(e.into()),
         }
         if let Err(e) = crate::authn::check_policy(new, &user.personal_words()) {
             return Ok(PasswordChange::Refused(e.to_string()));
         }
-        self.authn.set_password(&user, new, now).await?;
+        match home {
+            PasswordHome::Pintu => self.authn.set_password(&user, new, now).await?,
+            PasswordHome::Directory { .. } => match self.authn.change_password_elsewhere(&user, current, new).await {
+                Ok(()) => {}
+                Err(AuthnError::InvalidCredentials) => return Ok(PasswordChange::WrongCurrent),
+                Err(AuthnError::Password(e)) => return Ok(PasswordChange::Refused(e.to_string())),
+                Err(AuthnError::DirectoryUnavailable(_)) => return Ok(PasswordChange::DirectoryUnavailable),
+                Err(e) => return Err(e.into()),
+            },
+        }
         self.store.session_list().end_others(&user.id, &session.id, now).await?;
         self.audit_own_change(&user, AdminChange::PasswordChange, serde_json::json!({}), source_ip).await;
         Ok(PasswordChange::Changed)

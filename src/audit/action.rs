@@ -78,6 +78,10 @@ actions!(
         RegistrationTokenCreate => "admin.registration_token.create",
         /// A signing key published as next, promoted to active, or deleted after retirement.
         KeyRotate => "admin.key.rotate",
+        /// An existing account taken over by an LDAP directory (`on_conflict = "link"`).
+        UserLink => "admin.user.link",
+        /// An LDAP sync applied (its counts), or refused or failed (why).
+        LdapSync => "admin.ldap.sync",
     }
 );
 
@@ -182,6 +186,8 @@ mod tests {
             "admin.application.secret_rotate",
             "admin.registration_token.create",
             "admin.key.rotate",
+            "admin.user.link",
+            "admin.ldap.sync",
         ];
         assert_eq!(names, released);
         for change in AdminChange::ALL {

@@ -1,7 +1,7 @@
 //! Where a password is checked: the seam between a login and the place a person's secret is
 //! kept. Local accounts keep an argon2id hash in Pintu's database (`LocalPasswords`); accounts
-//! that come from an LDAP directory will be checked by a bind as that person, behind the same
-//! trait. Whatever the verifier, the login around it is the same: the lockout is checked before
+//! that come from an LDAP directory are checked by a bind as that person
+//! (`federation::ldap::LdapPasswords`), behind the same trait. Whatever the verifier, the login around it is the same: the lockout is checked before
 //! and failures are counted after (`AuthnService::authenticate_password`).
 
 use std::future::Future;
@@ -27,12 +27,33 @@ pub struct StoredCredentials {
     pub password_hash: Option<String>,
 }
 
+/// Where a person's password is kept, so a change goes there (or is refused with a pointer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordHome {
+    /// Pintu's own database.
+    Pintu,
+    /// An LDAP directory: `writable` when Pintu may change it there; `change_url` where the
+    /// person can change it otherwise.
+    Directory { name: String, writable: bool, change_url: Option<String> },
+}
+
 /// Checks a person's password where it is kept.
 pub trait CredentialVerifier: Send + Sync {
     /// Whether `password` is `account`'s. For `None` (the name matched no account) the check
     /// still costs what a real one costs and fails, so response times do not tell which names
     /// exist.
     fn verify<'a>(&'a self, account: Option<&'a StoredCredentials>, password: &'a str) -> Check<'a>;
+
+    /// Where `user`'s password is kept.
+    fn home(&self, _user: &User) -> PasswordHome {
+        PasswordHome::Pintu
+    }
+
+    /// Changes a password kept elsewhere (`home` is a writable directory): `Ok(false)` when
+    /// `current` is wrong.
+    fn change_elsewhere<'a>(&'a self, _user: &'a User, _current: &'a str, _new: &'a str) -> Check<'a> {
+        Box::pin(async { Ok(false) })
+    }
 }
 
 /// Passwords hashed with argon2id in Pintu's own database, verified on the hashing threads.

@@ -39,6 +39,10 @@ pub enum AuthnError {
     /// A passkey ceremony refused (see `webauthn::PasskeyProblem`).
     #[error(transparent)]
     Passkey(#[from] webauthn::PasskeyProblem),
+    /// The directory that keeps this account's password could not be asked (`name`); local
+    /// accounts are unaffected. Not counted as a failed attempt.
+    #[error("directory {0} is unavailable")]
+    DirectoryUnavailable(String),
     /// A chosen password the policy refuses (too short, too common, built from the person's
     /// own details), or that cannot be hashed.
     #[error(transparent)]
@@ -111,6 +115,30 @@ impl AuthnService {
         Ok(Self { store, hasher, verifier, hashing, webauthn: None, turns: Default::default(), sealer })
     }
 
+    /// Checks passwords through `wrap(local)` instead of the local verifier alone (the LDAP
+    /// federation wraps it: directory accounts by bind, the rest locally).
+    pub fn with_verifier(
+        mut self,
+        wrap: impl FnOnce(Arc<dyn credentials::CredentialVerifier>) -> Arc<dyn credentials::CredentialVerifier>,
+    ) -> Self {
+        self.verifier = wrap(self.verifier.clone());
+        self
+    }
+
+    /// Where `user`'s password is kept.
+    pub fn password_home(&self, user: &User) -> credentials::PasswordHome {
+        self.verifier.home(user)
+    }
+
+    /// Changes a password kept in a writable directory (`password_home`); `InvalidCredentials`
+    /// when `current` is wrong there.
+    pub async fn change_password_elsewhere(&self, user: &User, current: &str, new: &str) -> Result<(), AuthnError> {
+        match self.verifier.change_elsewhere(user, current, new).await? {
+            true => Ok(()),
+            false => Err(AuthnError::InvalidCredentials),
+        }
+    }
+
     /// Enables passkeys for the relying party `config` describes (if it can be built).
     pub fn with_passkeys(mut self, config: &crate::config::WebauthnConfig) -> Self {
         self.webauthn = webauthn::relying_party(config).map(Arc::new);
@@ -154,7 +182,11 @@ impl AuthnService {
         if until > now {
             return Err(refused(AuthnError::Throttled { until }, found));
         }
-        let right = self.verifier.verify(found.as_ref(), password).await?;
+        // A directory that cannot be asked is neither a success nor a failure to count.
+        let right = match self.verifier.verify(found.as_ref(), password).await {
+            Ok(right) => right,
+            Err(error) => return Err(refused(error, found)),
+        };
         let found = match found {
             Some(f) if right && !f.user.disabled => f,
             found => return Err(refused(self.count_failure(&keys, now).await?, found)),

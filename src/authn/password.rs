@@ -35,6 +35,9 @@ pub enum PasswordError {
     /// pattern, the person's own details).
     #[error("password is too easy to guess: {0}")]
     Weak(String),
+    /// The directory that keeps the password refused the new one (its own policy).
+    #[error("the directory refused the new password: {0}")]
+    DirectoryRefused(String),
     #[error("argon2 parameters are invalid")]
     Params,
     #[error("hashing failed")]

@@ -30,6 +30,29 @@ pub enum Command {
     /// The token-signing keys: list them, rotate them.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The LDAP directories people and passwords come from: sync, status, connection test.
+    #[command(subcommand)]
+    Ldap(LdapCommand),
+}
+
+#[derive(Subcommand)]
+pub enum LdapCommand {
+    /// Read a directory and list every change and problem (a dry run); with --apply, carry
+    /// the changes out (in one transaction). Exits 1 when the run failed or was refused.
+    Sync {
+        /// The directory ([ldap.<name>] in the configuration); optional when only one is configured.
+        #[arg(long)]
+        directory: Option<String>,
+        #[arg(long)]
+        apply: bool,
+    },
+    /// Each directory's last sync (time, counts, problems) and reachability, as JSON.
+    Status,
+    /// Connect, bind as the service account and count the people and groups found.
+    Test {
+        #[arg(long)]
+        directory: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]

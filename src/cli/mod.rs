@@ -7,6 +7,7 @@
 mod apps;
 mod args;
 mod directory;
+mod ldap;
 mod users;
 
 use std::ffi::OsString;
@@ -103,6 +104,10 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Keys(cmd) => {
             let app = App::build(&config, clock.clone()).await?;
             keys(&app, cmd, clock.now()).await
+        }
+        Command::Ldap(cmd) => {
+            let app = App::build(&config, clock).await?;
+            ldap::run(&app, cmd).await
         }
     }
 }

@@ -12,7 +12,12 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod ldap;
 mod validate;
+
+pub use ldap::{
+    ConflictRule, LdapAttributes, LdapDirectoryConfig, LdapPreset, PasswordChange, RawLdapAttributes, RawLdapDirectory,
+};
 
 use validate::{
     check_database_url, secret_with_file, validate_issuer, validate_log, validate_oidc, validate_password,
@@ -43,6 +48,9 @@ pub struct RawConfig {
     pub webauthn: RawWebauthn,
     #[serde(default)]
     pub key_rotation: RawKeyRotation,
+    /// `[ldap.<name>]`: directories people and passwords come from.
+    #[serde(default)]
+    pub ldap: std::collections::BTreeMap<String, RawLdapDirectory>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -127,6 +135,7 @@ pub struct Config {
     pub password: PasswordConfig,
     pub webauthn: WebauthnConfig,
     pub key_rotation: KeyRotationConfig,
+    pub ldap: Vec<LdapDirectoryConfig>,
 }
 
 /// The WebAuthn relying party: passkeys are scoped to `rp_id` (the issuer's host or a parent
@@ -266,6 +275,7 @@ impl RawConfig {
         let password = validate_password(self.password, &mut errors);
         let webauthn = validate_webauthn(self.webauthn, &issuer, &mut errors);
         let key_rotation = validate::validate_key_rotation(self.key_rotation, &mut errors);
+        let ldap = ldap::validate_ldap(self.ldap, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -280,6 +290,7 @@ impl RawConfig {
             password,
             webauthn,
             key_rotation,
+            ldap,
         })
     }
 }

@@ -22,6 +22,11 @@ impl Actor {
     pub fn cli() -> Self {
         Self { id: ActorId::cli(), scope: AdminScope::Office, source_ip: None }
     }
+
+    /// Pintu's own scheduled work (a periodic directory sync): the office's authority.
+    pub fn scheduler() -> Self {
+        Self { id: ActorId::scheduler(), scope: AdminScope::Office, source_ip: None }
+    }
 }
 
 /// The units an actor may touch.

@@ -194,6 +194,13 @@ impl DirectoryService {
         let mut user = current.clone();
         apply(&mut user, valid, unit);
         user.updated_at = self.now();
+        if input.password.is_some() && current.profile.source.starts_with("ldap:") {
+            let why = format!(
+                "this account's password is kept in the LDAP directory ({}); change it there",
+                current.profile.source
+            );
+            return Err(DirectoryError::invalid("password", why));
+        }
         let password_hash = match &input.password {
             Some(p) => Some(self.hash_password(p, &user.personal_words()).await?),
             None => None,

@@ -2,3 +2,4 @@
 
 pub mod cleanup;
 pub mod keys;
+pub mod ldap_sync;

@@ -43,6 +43,9 @@ pub enum SignInError {
     InvalidSecondFactor,
     #[error("passkey refused: {0}")]
     Passkey(PasskeyProblem),
+    /// The directory that keeps the person's password cannot be reached (`directory`).
+    #[error("directory {0} is unavailable")]
+    DirectoryUnavailable(String),
     /// The step cannot apply any more (it would lower the session, its ceremony is gone).
     #[error("the sign-in step no longer applies")]
     Expired,
@@ -60,6 +63,9 @@ pub enum SignInProblem {
         until: i64,
     },
     Passkey(PasskeyProblem),
+    /// The directory that checks this person's password cannot be reached; local accounts
+    /// still sign in.
+    DirectoryUnavailable,
 }
 
 impl SignInError {
@@ -71,6 +77,7 @@ impl SignInError {
             SignInError::InvalidSecondFactor => Ok(SignInProblem::InvalidSecondFactor),
             SignInError::Throttled { until } => Ok(SignInProblem::Throttled { until }),
             SignInError::Passkey(problem) => Ok(SignInProblem::Passkey(problem)),
+            SignInError::DirectoryUnavailable(_) => Ok(SignInProblem::DirectoryUnavailable),
             other => Err(other),
         }
     }
@@ -116,6 +123,10 @@ impl SignIn {
                         let why = if account.is_some() { "invalid password" } else { "unknown account" };
                         self.failed(at, account, why).await;
                         SignInError::InvalidCredentials
+                    }
+                    AuthnError::DirectoryUnavailable(directory) => {
+                        self.failed(at, account, &format!("directory {directory} unavailable")).await;
+                        SignInError::DirectoryUnavailable(directory)
                     }
                     other => SignInError::Failed(other),
                 })

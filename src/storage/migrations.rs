@@ -74,6 +74,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0011_key_rotation.sql"),
         include_str!("../../migrations/postgres/0011_key_rotation.sql"),
     ),
+    (
+        12,
+        "ldap",
+        include_str!("../../migrations/sqlite/0012_ldap.sql"),
+        include_str!("../../migrations/postgres/0012_ldap.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -89,6 +95,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0009_refresh_grace.sql",
     "0010_applications.sql",
     "0011_key_rotation.sql",
+    "0012_ldap.sql",
 ];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

@@ -6,6 +6,7 @@
 mod applications;
 mod audit;
 mod db;
+mod external_accounts;
 mod factors;
 mod grants;
 mod initial_access_tokens;
@@ -29,6 +30,7 @@ pub use applications::Applications;
 pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use db::{Db, Tx};
 pub(crate) use db::{on_pool, on_tx, row_struct};
+pub use external_accounts::{ExternalAccounts, ExternalLink, SyncRun};
 pub use factors::{Factors, TotpCredential};
 pub use grants::{Grants, PresentedRefresh, RefreshFamily, RefreshState, Rotation};
 pub use initial_access_tokens::InitialAccessTokens;
@@ -147,6 +149,9 @@ impl Store {
     }
     pub fn throttle(&self) -> Throttle<'_> {
         Throttle::new(&self.db)
+    }
+    pub fn external_accounts(&self) -> ExternalAccounts<'_> {
+        ExternalAccounts::new(&self.db)
     }
     pub fn audit(&self) -> AuditLog<'_> {
         AuditLog::new(&self.db)

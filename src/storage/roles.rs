@@ -66,6 +66,8 @@ const HELD_LEVEL: &str = "SELECT COALESCE(MAX(r.min_level), 1) FROM role_grants 
      AND (g.valid_until IS NULL OR g.valid_until > $2)";
 const INSERT_GRANT: &str = "INSERT INTO role_grants (id, role_id, user_id, org_unit_id, valid_from, valid_until, \
      created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+const GRANTS_OF_ROLE: &str = "SELECT id, role_id, user_id, org_unit_id, valid_from, valid_until, created_at \
+     FROM role_grants WHERE role_id = $1";
 const DELETE_GRANT: &str = "DELETE FROM role_grants WHERE id = $1";
 const DELETE_UNIT_SCOPED: &str = "DELETE FROM role_grants WHERE user_id = $1 AND org_unit_id IS NOT NULL";
 const HELD: &str = "SELECT g.id, g.role_id, g.user_id, g.org_unit_id, g.valid_from, g.valid_until, g.created_at, \
@@ -118,6 +120,26 @@ impl<'a> Roles<'a> {
         let (n,): (i64,) =
             on_pool!(self.db, |pool| sqlx::query_as(HELD_LEVEL).bind(user.as_str()).bind(now).fetch_one(pool).await)?;
         Ok(n)
+    }
+
+    /// Every grant of the roles `roles` (a directory sync's managed roles), with one query each.
+    pub async fn grants_of_roles(&self, roles: &[RoleId]) -> Result<Vec<RoleGrant>, StorageError> {
+        type Row = (String, String, String, Option<String>, Option<i64>, Option<i64>, i64);
+        let mut grants = Vec::new();
+        for role in roles {
+            let rows: Vec<Row> =
+                on_pool!(self.db, |pool| sqlx::query_as(GRANTS_OF_ROLE).bind(role.as_str()).fetch_all(pool).await)?;
+            grants.extend(rows.into_iter().map(|r| RoleGrant {
+                id: RoleGrantId::new(r.0),
+                role_id: RoleId::new(r.1),
+                user_id: UserId::new(r.2),
+                org_unit_id: r.3.map(OrgUnitId::new),
+                valid_from: r.4,
+                valid_until: r.5,
+                created_at: r.6,
+            }));
+        }
+        Ok(grants)
     }
 
     pub async fn grant_in(&self, tx: &mut Tx, grant: &RoleGrant, actor: &ActorId) -> Result<(), StorageError> {

@@ -190,6 +190,10 @@ async fn change_password(
         Ok(PasswordChange::WrongCurrent) => Notice::error("account_wrong_password"),
         Ok(PasswordChange::Throttled { .. }) => Notice::error("error_throttled"),
         Ok(PasswordChange::Refused(why)) => Notice { detail: Some(why), ..Notice::error("account_password_refused") },
+        Ok(PasswordChange::KeptElsewhere { url, .. }) => {
+            Notice { detail: url, ..Notice::error("account_password_kept_elsewhere") }
+        }
+        Ok(PasswordChange::DirectoryUnavailable) => Notice::error("error_directory_unavailable"),
         Err(e) => return failure(&state, lang, &e),
     };
     render_overview(&state, lang, &headers, Some(notice)).await

@@ -13,6 +13,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/health", get(health))
         .route("/static/pintu.css", get(stylesheet))
 }
 
@@ -30,6 +31,31 @@ async fn readyz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
+}
+
+/// What the server depends on, as JSON: the database (503 when it does not answer) and each
+/// LDAP directory as last seen (a directory that cannot be reached makes the status
+/// `degraded`, not unavailable: local accounts still sign in).
+async fn health(State(state): State<AppState>) -> Response {
+    let database = state.store.ping().await;
+    let ldap: Vec<serde_json::Value> = state
+        .federation
+        .reachability()
+        .into_iter()
+        .map(|(name, r)| {
+            serde_json::json!({ "directory": name, "reachable": r.reachable || r.checked_at == 0,
+            "checked_at": r.checked_at, "error": r.error })
+        })
+        .collect();
+    let degraded = ldap.iter().any(|d| d["reachable"] == false);
+    let status = match (&database, degraded) {
+        (Err(_), _) => "unavailable",
+        (Ok(()), true) => "degraded",
+        (Ok(()), false) => "ok",
+    };
+    let body = serde_json::json!({ "status": status, "database": database.is_ok(), "ldap": ldap });
+    let code = if database.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, [(axum::http::header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }
 
 async fn stylesheet(State(state): State<AppState>) -> Response {

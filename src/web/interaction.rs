@@ -197,6 +197,9 @@ pub(super) fn refused(
         SignInProblem::InvalidSecondFactor => (StatusCode::UNAUTHORIZED, "error_invalid_second_factor".to_owned()),
         SignInProblem::Passkey(problem) => (StatusCode::UNAUTHORIZED, format!("error_passkey_{}", problem.code())),
         SignInProblem::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "error_throttled".to_owned()),
+        SignInProblem::DirectoryUnavailable => {
+            (StatusCode::SERVICE_UNAVAILABLE, "error_directory_unavailable".to_owned())
+        }
     };
     let mut response = page(status, &key);
     if let SignInProblem::Throttled { until } = problem {

@@ -41,6 +41,8 @@ pub struct Services {
     /// The account pages' self-service.
     pub account: crate::account::AccountService,
     pub directory: DirectoryService,
+    /// The LDAP directories: sync and status for the admin API, reachability for health.
+    pub federation: crate::federation::ldap::LdapFederation,
     pub views: Arc<Views>,
     pub web: Arc<WebConfig>,
     pub store: Store,

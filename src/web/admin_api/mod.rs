@@ -15,6 +15,7 @@
 mod applications;
 mod audit;
 mod imports;
+mod ldap;
 mod org_units;
 mod reports;
 mod users;
@@ -47,6 +48,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .merge(imports::routes(max_import_bytes))
         .merge(audit::routes())
         .merge(reports::routes())
+        .merge(ldap::routes())
 }
 
 async fn openapi() -> Response {

@@ -41,6 +41,18 @@ impl From<DirectoryError> for ApiError {
     }
 }
 
+impl From<crate::federation::ldap::LdapError> for ApiError {
+    fn from(e: crate::federation::ldap::LdapError) -> Self {
+        use crate::federation::ldap::LdapError;
+        ApiError::Directory(match e {
+            LdapError::UnknownDirectory(_) => DirectoryError::NotFound("LDAP directory"),
+            LdapError::Directory(e) => e,
+            LdapError::Storage(e) => DirectoryError::Storage(e),
+            other => DirectoryError::Unavailable(other.to_string()),
+        })
+    }
+}
+
 impl From<ApplicationError> for ApiError {
     fn from(e: ApplicationError) -> Self {
         match e {

@@ -1,0 +1,43 @@
+//! `pintu ldap sync|status|test`: the LDAP federation from the command line, as the office.
+
+use pintu::app::App;
+use pintu::directory::Actor;
+use pintu::federation::ldap::SyncMode;
+
+use super::args::LdapCommand;
+use super::print_json;
+
+pub async fn run(app: &App, cmd: LdapCommand) -> anyhow::Result<()> {
+    let federation = &app.federation;
+    match cmd {
+        LdapCommand::Sync { directory, apply } => {
+            let name = pick(&federation.names(), directory)?;
+            let mode = if apply { SyncMode::Apply } else { SyncMode::DryRun };
+            let run = federation.sync(&Actor::cli(), &name, mode).await?;
+            print_json(&run)?;
+            match run.outcome.as_str() {
+                "failed" => anyhow::bail!("the sync of {name} failed: {}", run.error.unwrap_or_default()),
+                "refused" => anyhow::bail!("the sync of {name} was not applied: see \"refused\" above"),
+                _ => Ok(()),
+            }
+        }
+        LdapCommand::Status => print_json(&federation.status().await?),
+        LdapCommand::Test { directory } => {
+            let name = pick(&federation.names(), directory)?;
+            let tested = federation.test(&name).await;
+            print_json(&tested.map_err(|e| anyhow::Error::new(e).context(format!("directory {name}")))?)
+        }
+    }
+}
+
+/// The directory named, or the only one configured.
+fn pick(names: &[String], asked: Option<String>) -> anyhow::Result<String> {
+    match (asked, names) {
+        (Some(name), _) => Ok(name),
+        (None, [only]) => Ok(only.clone()),
+        (None, []) => anyhow::bail!("no LDAP directory is configured (add an [ldap.<name>] section)"),
+        (None, _) => {
+            anyhow::bail!("several directories are configured; name one with --directory ({})", names.join(", "))
+        }
+    }
+}

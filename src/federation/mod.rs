@@ -1,0 +1,3 @@
+//! Identity that lives elsewhere: LDAP directories as a source of people and passwords.
+
+pub mod ldap;

@@ -1,0 +1,41 @@
+//! `/api/v1/ldap`: the LDAP directories (office only): each one's last sync and reachability,
+//! and a sync run on demand (a dry run unless `apply=true`).
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use crate::federation::ldap::{DirectoryStatus, SyncMode, SyncOutcome};
+
+use super::{AdminPrincipal, ApiError, ApiPath, ApiQuery};
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/ldap", get(status)).route("/api/v1/ldap/{name}/sync", post(sync))
+}
+
+#[derive(Deserialize)]
+struct SyncQuery {
+    #[serde(default)]
+    apply: bool,
+}
+
+async fn status(
+    State(state): State<AppState>,
+    AdminPrincipal(a): AdminPrincipal,
+) -> Result<Json<Vec<DirectoryStatus>>, ApiError> {
+    state.directory.reach(&a).await?.require_office("see the LDAP directories")?;
+    Ok(Json(state.federation.status().await?))
+}
+
+async fn sync(
+    State(state): State<AppState>,
+    AdminPrincipal(a): AdminPrincipal,
+    ApiPath(name): ApiPath<String>,
+    ApiQuery(q): ApiQuery<SyncQuery>,
+) -> Result<Json<SyncOutcome>, ApiError> {
+    state.directory.reach(&a).await?.require_office("sync an LDAP directory")?;
+    let mode = if q.apply { SyncMode::Apply } else { SyncMode::DryRun };
+    Ok(Json(state.federation.sync(&a, &name, mode).await?))
+}
