@@ -47,6 +47,9 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("webauthn_rs", &["authn/webauthn.rs"]),
     ("qrcode", &["authn/totp.rs"]),
     ("reqwest", &["keys/jwks_uri/fetch.rs"]),
+    ("ldap3", &["federation/ldap/client.rs"]),
+    ("rustls", &["federation/ldap/client.rs"]),
+    ("rustls_native_certs", &["federation/ldap/client.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK
 /// Sets and `claims` requests that are JSON by definition).

@@ -6,7 +6,7 @@ CREATE TABLE external_accounts (
     source      TEXT NOT NULL,
     external_id TEXT NOT NULL,
     dn          TEXT NOT NULL,
-    synced_at   INTEGER NOT NULL
+    synced_at   BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX external_accounts_entry ON external_accounts (source, external_id);
 
@@ -14,8 +14,8 @@ CREATE UNIQUE INDEX external_accounts_entry ON external_accounts (source, extern
 CREATE TABLE sync_runs (
     id          TEXT PRIMARY KEY,
     source      TEXT NOT NULL,
-    started_at  INTEGER NOT NULL,
-    finished_at INTEGER NOT NULL,
+    started_at  BIGINT NOT NULL,
+    finished_at BIGINT NOT NULL,
     outcome     TEXT NOT NULL,
     report      TEXT NOT NULL
 );
@@ -26,5 +26,5 @@ CREATE INDEX sync_runs_latest ON sync_runs (source, started_at);
 CREATE TABLE job_leases (
     name       TEXT PRIMARY KEY,
     holder     TEXT NOT NULL,
-    expires_at INTEGER NOT NULL
+    expires_at BIGINT NOT NULL
 );

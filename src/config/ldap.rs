@@ -165,6 +165,15 @@ fn preset_attributes(preset: LdapPreset, raw: RawLdapAttributes) -> LdapAttribut
     }
 }
 
+/// Whether an LDAP URL's host is loopback. `ldap:` is not a special scheme to the URL parser,
+/// so an IP address arrives as an opaque host name.
+fn on_this_machine(url: &Url) -> bool {
+    is_loopback(url)
+        || url
+            .host_str()
+            .is_some_and(|h| h.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback()))
+}
+
 /// A directory name: 1-32 characters of a-z, 0-9, `-`.
 fn check_name(name: &str) -> bool {
     !name.is_empty()
@@ -215,7 +224,7 @@ fn validate_directory(
         match url.scheme() {
             "ldaps" if starttls => errors.push(problem(&key("starttls"), "ldaps:// is TLS already; remove starttls")),
             "ldaps" => {}
-            "ldap" if starttls || is_loopback(url) => {}
+            "ldap" if starttls || on_this_machine(url) => {}
             "ldap" => errors.push(problem(
                 &key("url"),
                 "plain ldap:// is only allowed on loopback; use ldaps:// or starttls = true",

@@ -22,6 +22,8 @@ mod import;
 mod interaction_once;
 mod jwks_uri;
 mod key_rotation;
+mod ldap_login;
+mod ldap_sync;
 mod levels;
 mod lockout;
 mod logout;

@@ -316,6 +316,7 @@ conformance!(
 );
 
 mod clients;
+mod external;
 mod keys;
 mod migration;
 

@@ -65,7 +65,7 @@ impl LdapClient {
         let (conn, ldap) = tokio::time::timeout(self.config.timeout, connecting)
             .await
             .map_err(|_| LdapError::Timeout)?
-            .map_err(LdapError::Connect)?;
+            .map_err(|e| LdapError::Connect(e.to_string()))?;
         let name = self.config.name.clone();
         tokio::spawn(async move {
             if let Err(e) = conn.drive().await {
@@ -80,7 +80,7 @@ impl LdapClient {
         let mut ldap = self.connect().await?;
         let password = self.config.bind_password.expose_secret();
         let result = ldap.with_timeout(self.config.timeout).simple_bind(&self.config.bind_dn, password).await;
-        match result.map_err(LdapError::Protocol)? {
+        match result.map_err(protocol)? {
             r if r.rc == 0 => Ok(ldap),
             r => Err(LdapError::ServiceBind(format!("result {} {}", r.rc, r.text))),
         }
@@ -102,11 +102,11 @@ impl LdapClient {
             .with_timeout(timeout)
             .streaming_search_with(adapters, base, Scope::Subtree, filter, attrs)
             .await
-            .map_err(LdapError::Protocol)?;
+            .map_err(protocol)?;
         let (mut entries, mut undecodable) = (Vec::new(), 0);
         loop {
             let next = tokio::time::timeout(timeout, stream.next()).await.map_err(|_| LdapError::Timeout)?;
-            let Some(raw) = next.map_err(LdapError::Protocol)? else { break };
+            let Some(raw) = next.map_err(protocol)? else { break };
             // ldap3 panics on an entry it cannot parse; a broken server must not stop Pintu.
             match std::panic::catch_unwind(AssertUnwindSafe(|| SearchEntry::construct(raw))) {
                 Ok(e) => entries.push(entry(e)),
@@ -138,7 +138,7 @@ impl LdapClient {
             Ok(r) if r.rc == 0 => Ok(true),
             Ok(r) if r.rc == INVALID_CREDENTIALS => Ok(false),
             Ok(r) => Err(LdapError::Bind(format!("result {} {}", r.rc, r.text))),
-            Err(e) => Err(LdapError::Protocol(e)),
+            Err(e) => Err(protocol(e)),
         };
         if outcome.is_ok()
             && let Ok(mut idle) = self.idle.lock()
@@ -157,19 +157,27 @@ impl LdapClient {
         }
         let mut ldap = self.connect().await?;
         let bound = ldap.with_timeout(self.config.timeout).simple_bind(dn, current).await;
-        match bound.map_err(LdapError::Protocol)? {
+        match bound.map_err(protocol)? {
             r if r.rc == 0 => {}
             r if r.rc == INVALID_CREDENTIALS => return Ok(false),
             r => return Err(LdapError::Bind(format!("result {} {}", r.rc, r.text))),
         }
         let exop = PasswordModify { user_id: Some(dn), old_pass: Some(current), new_pass: Some(new) };
         let ldap3::result::ExopResult(_, result) =
-            ldap.with_timeout(self.config.timeout).extended(exop).await.map_err(LdapError::Protocol)?;
+            ldap.with_timeout(self.config.timeout).extended(exop).await.map_err(protocol)?;
         let _ = ldap.unbind().await;
         match result.rc {
             0 => Ok(true),
             rc => Err(LdapError::PasswordRefused(format!("result {rc}: {}", result.text.trim()))),
         }
+    }
+}
+
+/// An operation's error; its own timeout is the directory's, told the same way as ours.
+fn protocol(e: ldap3::LdapError) -> LdapError {
+    match e {
+        ldap3::LdapError::Timeout { .. } => LdapError::Timeout,
+        other => LdapError::Protocol(other.to_string()),
     }
 }
 

@@ -28,8 +28,8 @@ use client::LdapClient;
 pub enum LdapError {
     #[error("no LDAP directory named {0} is configured")]
     UnknownDirectory(String),
-    #[error("cannot connect to the directory")]
-    Connect(#[source] ldap3::LdapError),
+    #[error("cannot connect to the directory: {0}")]
+    Connect(String),
     #[error("the directory did not answer in time")]
     Timeout,
     #[error("TLS setup: {0}")]
@@ -42,8 +42,8 @@ pub enum LdapError {
     Search(String),
     #[error("the directory refused the new password ({0})")]
     PasswordRefused(String),
-    #[error("LDAP protocol error")]
-    Protocol(#[source] ldap3::LdapError),
+    #[error("LDAP protocol error: {0}")]
+    Protocol(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]

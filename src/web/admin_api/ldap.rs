@@ -2,11 +2,12 @@
 //! and a sync run on demand (a dry run unless `apply=true`).
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
-use crate::federation::ldap::{DirectoryStatus, SyncMode, SyncOutcome};
+use crate::federation::ldap::SyncMode;
 
 use super::{AdminPrincipal, ApiError, ApiPath, ApiQuery};
 use crate::web::AppState;
@@ -21,12 +22,9 @@ struct SyncQuery {
     apply: bool,
 }
 
-async fn status(
-    State(state): State<AppState>,
-    AdminPrincipal(a): AdminPrincipal,
-) -> Result<Json<Vec<DirectoryStatus>>, ApiError> {
+async fn status(State(state): State<AppState>, AdminPrincipal(a): AdminPrincipal) -> Result<Response, ApiError> {
     state.directory.reach(&a).await?.require_office("see the LDAP directories")?;
-    Ok(Json(state.federation.status().await?))
+    Ok(Json(state.federation.status().await?).into_response())
 }
 
 async fn sync(
@@ -34,8 +32,8 @@ async fn sync(
     AdminPrincipal(a): AdminPrincipal,
     ApiPath(name): ApiPath<String>,
     ApiQuery(q): ApiQuery<SyncQuery>,
-) -> Result<Json<SyncOutcome>, ApiError> {
+) -> Result<Response, ApiError> {
     state.directory.reach(&a).await?.require_office("sync an LDAP directory")?;
     let mode = if q.apply { SyncMode::Apply } else { SyncMode::DryRun };
-    Ok(Json(state.federation.sync(&a, &name, mode).await?))
+    Ok(Json(state.federation.sync(&a, &name, mode).await?).into_response())
 }

@@ -172,3 +172,21 @@ impl TestApp {
         }
     }
 }
+
+impl TestApp {
+    /// The single number a raw `SELECT COUNT(*) …` on the test database answers.
+    pub async fn raw_count(&self, sql: &str) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if self.db_url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.db_url).await.expect("sqlite");
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.expect("count");
+            pool.close().await;
+            n
+        } else {
+            let pool = sqlx::PgPool::connect(&self.db_url).await.expect("postgres");
+            let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.expect("count");
+            pool.close().await;
+            n
+        }
+    }
+}

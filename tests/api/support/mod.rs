@@ -5,6 +5,7 @@ pub mod admin;
 pub mod browser;
 #[path = "../../common/scratch.rs"]
 pub mod scratch;
+pub mod slapd;
 pub mod webdriver;
 
 use std::path::PathBuf;

@@ -1,0 +1,219 @@
+//! Bind-through against a real slapd: directory accounts sign in with their LDAP password (none
+//! is stored in Pintu), a lock in LDAP counts at once, a directory that is down or stalls is
+//! said plainly on the login page while local accounts keep working, password changes are
+//! refused with a pointer or written to LDAP, StartTLS with a test CA, and the admin API.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pintu::federation::ldap::SyncMode;
+use reqwest::StatusCode;
+
+use crate::backend_tests;
+use crate::ldap_sync::{BUDI_NIP, PASSWORD_ANI, PASSWORD_BUDI, app_with, seed, sync};
+use crate::support::browser::{Browser, location};
+use crate::support::slapd::{self, SUFFIX};
+use crate::support::{Backend, PASSWORD, TestApp};
+
+backend_tests!(
+    directory_people_sign_in_with_their_ldap_password_and_a_lock_there_counts_at_once,
+    a_directory_that_is_down_is_said_plainly_and_local_accounts_keep_working,
+    a_directory_that_stalls_never_holds_a_login_past_the_timeout,
+    password_changes_are_refused_with_a_pointer_or_written_to_ldap,
+    starttls_with_the_configured_ca_and_the_admin_api,
+);
+
+/// Signs in on the account page; the status and page of the answer.
+async fn sign_in(app: &TestApp, browser: &Browser, login: &str, password: &str) -> (StatusCode, String) {
+    let (_, page, _) = browser.get(&app.url("/account")).await;
+    let (status, page, headers) = browser.login(&page, login, password).await;
+    if status == StatusCode::SEE_OTHER {
+        return (status, location(&headers));
+    }
+    (status, page)
+}
+
+async fn directory_people_sign_in_with_their_ldap_password_and_a_lock_there_counts_at_once(backend: Backend) {
+    let Some(slapd) = slapd::start_or_skip(false, &seed()) else { return };
+    let app = app_with(backend, &slapd, |_| {}).await;
+    assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
+    let (status, to) = sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await;
+    assert_eq!((status, to.as_str()), (StatusCode::SEE_OTHER, "/account"));
+    let (status, _) = sign_in(&app, &app.browser(), BUDI_NIP, PASSWORD_BUDI).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "by NIP too");
+    let (status, page) = sign_in(&app, &app.browser(), "budi", "bukan-kata-sandinya").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{page}");
+    let (status, _) = sign_in(&app, &app.browser(), "budi", "").await;
+    assert_ne!(status, StatusCode::SEE_OTHER, "an empty password is an unauthenticated bind: refused");
+
+    slapd.modify(&format!(
+        "dn: uid=ani,ou=Diskominfo,ou=people,{SUFFIX}\nchangetype: modify\n\
+         add: pwdAccountLockedTime\npwdAccountLockedTime: 000001010000Z\n\n"
+    ));
+    let (status, _) = sign_in(&app, &app.browser(), "ani", PASSWORD_ANI).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "locked in LDAP, before any sync");
+}
+
+async fn a_directory_that_is_down_is_said_plainly_and_local_accounts_keep_working(backend: Backend) {
+    let Some(mut slapd) = slapd::start_or_skip(false, &seed()) else { return };
+    let app = app_with(backend, &slapd, |_| {}).await;
+    assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
+    app.user("lokal").await;
+    let browser = app.browser();
+    assert_eq!(sign_in(&app, &browser, "budi", PASSWORD_BUDI).await.0, StatusCode::SEE_OTHER);
+
+    slapd.stop();
+    let (status, page) = sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{page}");
+    assert!(page.contains("tidak dapat dihubungi"), "said plainly: {page}");
+    assert_eq!(sign_in(&app, &app.browser(), "lokal", PASSWORD).await.0, StatusCode::SEE_OTHER, "local still works");
+    for _ in 0..6 {
+        sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await;
+    }
+    let (_, health, _) = app.browser().get(&app.url("/health")).await;
+    let health: serde_json::Value = serde_json::from_str(&health).unwrap();
+    assert_eq!((health["status"].as_str(), health["ldap"][0]["reachable"].as_bool()), (Some("degraded"), Some(false)));
+    let failed = app
+        .raw_count(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'login' AND outcome = 'failure' \
+         AND detail LIKE '%directory kominfo unavailable%'",
+        )
+        .await;
+    assert!(failed >= 1, "audited");
+    let run = sync(&app, SyncMode::Apply).await;
+    assert_eq!(run.outcome, "failed", "a sync that cannot reach the directory changes nothing");
+
+    slapd.restart().expect("slapd again");
+    let (status, _) = sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "no lockout from the outage, and a new connection");
+    let (_, health, _) = app.browser().get(&app.url("/health")).await;
+    assert!(health.contains("\"status\":\"ok\""), "{health}");
+}
+
+/// A TCP proxy to slapd that can be told to stop answering (connections stay open, nothing
+/// moves): a directory that stalls.
+async fn stalling_proxy(target: u16, stalled: Arc<AtomicBool>) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((inbound, _)) = listener.accept().await {
+            let Ok(outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await else { continue };
+            let (ri, wi) = inbound.into_split();
+            let (ro, wo) = outbound.into_split();
+            tokio::spawn(pipe(ri, wo, stalled.clone()));
+            tokio::spawn(pipe(ro, wi, stalled.clone()));
+        }
+    });
+    port
+}
+
+async fn pipe(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    stalled: Arc<AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = from.read(&mut buf).await {
+        while stalled.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        if n == 0 || to.write_all(&buf[..n]).await.is_err() {
+            break;
+        }
+    }
+}
+
+async fn a_directory_that_stalls_never_holds_a_login_past_the_timeout(backend: Backend) {
+    let Some(slapd) = slapd::start_or_skip(false, &seed()) else { return };
+    let stalled = Arc::new(AtomicBool::new(false));
+    let port = stalling_proxy(slapd.port, stalled.clone()).await;
+    let app = app_with(backend, &slapd, |d| {
+        d.url = Some(format!("ldap://127.0.0.1:{port}"));
+        d.timeout_secs = Some(1);
+    })
+    .await;
+    assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
+    assert_eq!(sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await.0, StatusCode::SEE_OTHER);
+    stalled.store(true, Ordering::SeqCst);
+    let (status, page) = sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "the bind timed out: {page}");
+    let run = sync(&app, SyncMode::Apply).await;
+    assert_eq!(run.outcome, "failed");
+    let error = run.error.unwrap_or_default();
+    assert!(error.contains("did not answer in time"), "{error}");
+    stalled.store(false, Ordering::SeqCst);
+}
+
+async fn password_changes_are_refused_with_a_pointer_or_written_to_ldap(backend: Backend) {
+    let Some(slapd) = slapd::start_or_skip(false, &seed()) else { return };
+    for writable in [false, true] {
+        let app = app_with(backend.clone(), &slapd, |d| {
+            d.password_change = Some(if writable { "ldap" } else { "refuse" }.into());
+            d.password_change_url = Some("https://sandi.example.go.id/ubah".into());
+        })
+        .await;
+        assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
+        let browser = app.browser();
+        assert_eq!(sign_in(&app, &browser, "ani", PASSWORD_ANI).await.0, StatusCode::SEE_OTHER);
+        let (_, page, _) = browser.get(&app.url("/account")).await;
+        let action = format!(
+            "/account/password/{}",
+            page.split("/account/password/").nth(1).unwrap().split('"').next().unwrap()
+        );
+        let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        let new = "ikan-bakar-sambal-matah";
+        let form = [("csrf_token", csrf.as_str()), ("current_password", PASSWORD_ANI), ("new_password", new)];
+        let (status, page, _) = browser.post(&action, &form).await;
+        assert_eq!(status, StatusCode::OK);
+        if writable {
+            assert!(page.contains("Kata sandi sudah diganti"), "{page}");
+            assert_eq!(sign_in(&app, &app.browser(), "ani", new).await.0, StatusCode::SEE_OTHER, "the new one works");
+            assert_eq!(sign_in(&app, &app.browser(), "ani", PASSWORD_ANI).await.0, StatusCode::UNAUTHORIZED);
+            // Back, for the next round's directory.
+            slapd.modify(&format!(
+                "dn: uid=ani,ou=Diskominfo,ou=people,{SUFFIX}\nchangetype: modify\nreplace: userPassword\nuserPassword: {PASSWORD_ANI}\n\n"
+            ));
+        } else {
+            assert!(page.contains("sandi.example.go.id"), "a pointer: {page}");
+            assert_eq!(sign_in(&app, &app.browser(), "ani", PASSWORD_ANI).await.0, StatusCode::SEE_OTHER, "unchanged");
+        }
+        let ani = app.state.store.users().resolve("ani").await.unwrap().unwrap();
+        let patch = serde_json::json!({ "password": "kata-sandi-dari-admin-1" });
+        let refused =
+            app.state.directory.update_user(&pintu::directory::Actor::cli(), ani.as_str(), &patch, Some(1)).await;
+        assert!(format!("{refused:?}").contains("kept in the LDAP directory"), "{refused:?}");
+    }
+}
+
+async fn starttls_with_the_configured_ca_and_the_admin_api(backend: Backend) {
+    let Some(slapd) = slapd::start_or_skip(true, &seed()) else { return };
+    let ca = slapd.ca_file.clone().unwrap();
+    let app = app_with(backend.clone(), &slapd, |d| {
+        d.starttls = Some(true);
+        d.ca_file = Some(ca);
+    })
+    .await;
+    let tested = app.state.federation.test("kominfo").await.expect("StartTLS with the test CA");
+    assert_eq!((tested.people, tested.groups), (6, 2));
+    assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
+    assert_eq!(sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await.0, StatusCode::SEE_OTHER);
+    let untrusted = app_with(backend, &slapd, |d| d.starttls = Some(true)).await;
+    let refused =
+        untrusted.state.federation.test("kominfo").await.expect_err("the system roots do not know the test CA");
+    assert!(format!("{refused:?}").to_lowercase().contains("certificate"), "{refused:?}");
+
+    let office = app.office_token().await;
+    let status = app.get_api("/api/v1/ldap", &office).await;
+    assert_eq!(status.status, 200);
+    assert_eq!(status.body[0]["directory"], "kominfo");
+    assert_eq!(status.body[0]["last_run"]["outcome"], "applied");
+    assert_eq!(status.body[0]["accounts"], 4);
+    let dry = app.api("POST", "/api/v1/ldap/kominfo/sync", &office, None, None).await;
+    assert_eq!((dry.status, dry.body["outcome"].as_str()), (200, Some("dry-run")));
+    assert_eq!(dry.body["report"]["unchanged"], 4);
+    let unknown = app.api("POST", "/api/v1/ldap/nope/sync", &office, None, None).await;
+    assert_eq!(unknown.status, 404);
+    let opd = app.opd_admin_token("opd.admin", "DISKOMINFO").await;
+    assert_eq!(app.get_api("/api/v1/ldap", &opd).await.status, 403);
+}
