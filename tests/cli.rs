@@ -506,3 +506,41 @@ fn keys_rotate_publishes_next_keys_that_wait_their_publication_time() {
     });
     assert_eq!(rotations, 3);
 }
+
+/// `pintu ldap …`: without a directory it says how to add one; a directory that is not there
+/// is a failed run, recorded, with a non-zero exit and the reason; a misconfigured directory
+/// stops startup naming the key.
+#[test]
+fn ldap_commands_say_what_is_missing_and_fail_visibly() {
+    let dir = workdir();
+    let out = pintu(&dir, &["ldap", "sync"], &[]);
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success() && stderr.contains("no LDAP directory is configured"), "{stderr}");
+    let out = pintu(&dir, &["ldap", "status"], &[]);
+    assert!(out.status.success() && text(&out).0.trim() == "[]", "{:?}", text(&out));
+
+    let closed = free_port();
+    let directory = [
+        ("PINTU_LDAP__KOMINFO__PRESET", "openldap"),
+        ("PINTU_LDAP__KOMINFO__URL", &format!("ldap://127.0.0.1:{closed}") as &str),
+        ("PINTU_LDAP__KOMINFO__BIND_DN", "cn=pintu,dc=example"),
+        ("PINTU_LDAP__KOMINFO__BIND_PASSWORD", "secret"),
+        ("PINTU_LDAP__KOMINFO__BASE_DN", "dc=example"),
+        ("PINTU_LDAP__KOMINFO__TIMEOUT_SECS", "2"),
+    ];
+    let out = pintu(&dir, &["ldap", "sync", "--apply"], &directory);
+    let (stdout, stderr) = text(&out);
+    assert!(!out.status.success(), "{stdout}");
+    assert!(stdout.contains("\"outcome\": \"failed\"") && stderr.contains("cannot connect"), "{stdout}\n{stderr}");
+    let out = pintu(&dir, &["ldap", "status"], &directory);
+    assert!(text(&out).0.contains("\"outcome\": \"failed\""), "the failed run is recorded: {:?}", text(&out));
+    let out = pintu(&dir, &["ldap", "test", "--directory", "other"], &directory);
+    assert!(!out.status.success() && text(&out).1.contains("no LDAP directory named other"), "{:?}", text(&out));
+
+    let plain =
+        [("PINTU_LDAP__KOMINFO__URL", "ldap://ldap.example.go.id"), ("PINTU_LDAP__KOMINFO__PRESET", "openldap")];
+    let out = pintu(&dir, &["ldap", "status"], &plain);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("ldap.kominfo.url") && stderr.contains("ldap.kominfo.bind_dn"), "{stderr}");
+}

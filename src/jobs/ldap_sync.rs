@@ -28,7 +28,7 @@ pub fn spawn(federation: LdapFederation, clock: SharedClock, mut shutdown: watch
             tokio::select! {
                 _ = ticker.tick() => {
                     for (name, interval) in &scheduled {
-                        run_if_due(&federation, &clock, &node, name, *interval).await;
+                        let _ = run_if_due(&federation, &clock, &node, name, *interval).await;
                     }
                 }
                 _ = shutdown.changed() => break,
@@ -37,17 +37,23 @@ pub fn spawn(federation: LdapFederation, clock: SharedClock, mut shutdown: watch
     })
 }
 
-/// Syncs `name` when this node takes its lease: the lease lasts one interval, so the next run
-/// (on whichever node) comes an interval later.
-async fn run_if_due(federation: &LdapFederation, clock: &SharedClock, node: &str, name: &str, interval: Duration) {
+/// Syncs `name` when this node (`node`) takes its lease: the lease lasts one interval, so the
+/// next run (on whichever node) comes an interval later. Whether this node ran it.
+pub async fn run_if_due(
+    federation: &LdapFederation,
+    clock: &SharedClock,
+    node: &str,
+    name: &str,
+    interval: Duration,
+) -> bool {
     let now = clock.now();
     let lease = format!("ldap-sync:{name}");
     match federation.take_lease(&lease, node, now, now + interval.as_secs() as i64).await {
         Ok(true) => {}
-        Ok(false) => return,
+        Ok(false) => return false,
         Err(e) => {
             tracing::warn!(directory = %name, error = %e, "cannot take the LDAP sync lease");
-            return;
+            return false;
         }
     }
     match federation.sync(&Actor::scheduler(), name, SyncMode::Apply).await {
@@ -61,4 +67,5 @@ async fn run_if_due(federation: &LdapFederation, clock: &SharedClock, node: &str
         }
         Err(e) => tracing::warn!(directory = %name, error = %e, "LDAP sync failed"),
     }
+    true
 }

@@ -195,7 +195,7 @@ async fn starttls_with_the_configured_ca_and_the_admin_api(backend: Backend) {
     })
     .await;
     let tested = app.state.federation.test("kominfo").await.expect("StartTLS with the test CA");
-    assert_eq!((tested.people, tested.groups), (6, 2));
+    assert_eq!((tested.people, tested.groups), (8, 2));
     assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
     assert_eq!(sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await.0, StatusCode::SEE_OTHER);
     let untrusted = app_with(backend, &slapd, |d| d.starttls = Some(true)).await;

@@ -15,12 +15,14 @@ backend_tests!(
     movers_renames_and_leavers_follow_the_directory,
     conflicts_with_accounts_from_elsewhere_are_reported_or_linked,
     a_run_that_would_retire_most_people_is_refused,
+    the_periodic_sync_runs_once_per_interval_whichever_node_asks,
 );
 
 pub const ANI_NIP: &str = "199001012015032001";
 pub const BUDI_NIP: &str = "198503302010011002";
 pub const PASSWORD_ANI: &str = "kopi-tubruk-pagi-hari";
 pub const PASSWORD_BUDI: &str = "nasi-goreng-kambing-7";
+const PASSWORD_CITRA: &str = "es-teh-manis-sore-hari";
 
 fn person(dn: &str, uid: &str, cn: &str, extra: &[(&str, &str)]) -> String {
     let mut s = format!("dn: {dn}\nobjectClass: inetOrgPerson\n");
@@ -33,8 +35,9 @@ fn person(dn: &str, uid: &str, cn: &str, extra: &[(&str, &str)]) -> String {
     s + "\n"
 }
 
-/// The OPD tree, five people (one without a NIP, one locked, one with an invalid NIP, one
-/// whose DN has an escaped comma and whose name is not ASCII) and nested groups with a cycle.
+/// The OPD tree and eight people: one without a NIP, one locked, one whose DN has an escaped
+/// comma and whose name is not ASCII, and three with a problem (an invalid NIP, another's
+/// e-mail, a unit with no mapping); nested groups with a cycle.
 pub fn seed() -> String {
     let people = format!("ou=people,{}", slapd::SUFFIX);
     let mut s = String::new();
@@ -77,7 +80,7 @@ pub fn seed() -> String {
         &format!("uid=citra,ou=Dinkes,{people}"),
         "citra",
         "Citra Kontrak",
-        &[("mail", "citra@dinkes.example.go.id")],
+        &[("mail", "citra@dinkes.example.go.id"), ("userPassword", PASSWORD_CITRA)],
     );
     s += &person(
         &format!("uid=dodi,ou=Dinkes,{people}"),
@@ -86,6 +89,14 @@ pub fn seed() -> String {
         &[("mail", "dodi@dinkes.example.go.id"), ("pwdAccountLockedTime", "000001010000Z")],
     );
     s += &person(&format!("uid=eko,ou=Dinkes,{people}"), "eko", "Eko Salah", &[("employeeNumber", "123")]);
+    s += &person(
+        &format!("uid=fajar,ou=Dinkes,{people}"),
+        "fajar",
+        "Fajar Ganda",
+        &[("mail", "ani@kominfo.example.go.id")],
+    );
+    s += &format!("dn: ou=Kontrak,{people}\nobjectClass: organizationalUnit\nou: Kontrak\n\n");
+    s += &person(&format!("uid=gita,ou=Kontrak,{people}"), "gita", "Gita Tanpa Unit", &[]);
     let groups = format!("ou=groups,{}", slapd::SUFFIX);
     s += &format!(
         "dn: cn=eoffice-operators,{groups}\nobjectClass: groupOfNames\ncn: eoffice-operators\n\
@@ -134,13 +145,15 @@ async fn a_dry_run_changes_nothing_an_apply_creates_people_and_a_rerun_changes_n
     assert_eq!(dry.outcome, "dry-run");
     assert_eq!(
         (report.entries, report.created, report.skipped_disabled, report.roles_granted),
-        (6, 4, 1, 2),
+        (8, 4, 1, 2),
         "{report:?}"
     );
-    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
-    assert!(
-        report.problems[0].dn.starts_with("uid=eko,") && report.problems[0].field == "nip",
-        "{:?}",
+    let problems: Vec<(&str, &str)> =
+        report.problems.iter().map(|p| (p.dn.split(',').next().unwrap(), p.field.as_str())).collect();
+    assert_eq!(
+        problems,
+        [("uid=eko", "nip"), ("uid=fajar", "email"), ("uid=gita", "unit")],
+        "by DN: {:?}",
         report.problems
     );
     assert!(user(&app, "ani").await.is_none(), "a dry run writes nothing");
@@ -178,6 +191,9 @@ async fn movers_renames_and_leavers_follow_the_directory(backend: Backend) {
     let app = app_with(backend, &slapd, |d| d.max_retire_percent = Some(50)).await;
     assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
     let budi_before = user(&app, "budi").await.unwrap();
+    let citras_browser = app.browser();
+    let (_, page, _) = citras_browser.get(&app.url("/account")).await;
+    assert_eq!(citras_browser.login(&page, "citra", PASSWORD_CITRA).await.0, 303);
     let people = format!("ou=people,{}", slapd::SUFFIX);
     slapd.modify(&format!(
         "dn: uid=budi,ou=Aptika,ou=Diskominfo,{people}\nchangetype: modrdn\nnewrdn: uid=budi\ndeleteoldrdn: 1\n\
@@ -206,6 +222,8 @@ async fn movers_renames_and_leavers_follow_the_directory(backend: Backend) {
     assert!(roles_of(&app, "ani.wijaya").await.is_empty(), "removed from the group");
     let citra = user(&app, "citra").await.unwrap();
     assert_eq!((citra.profile.status.as_str(), citra.disabled), ("retired", true), "gone from LDAP");
+    let (_, page, _) = citras_browser.get(&app.url("/account")).await;
+    assert!(page.contains("<h1>Masuk</h1>"), "her session ended: the sign-in page, not her account: {page}");
     let siti = user(&app, "siti").await.unwrap();
     assert_eq!((siti.profile.status.as_str(), siti.disabled), ("retired", true), "locked in LDAP");
     assert_eq!(renamed.profile.status.as_str(), "active");
@@ -266,4 +284,27 @@ async fn a_run_that_would_retire_most_people_is_refused(backend: Backend) {
     let status = app.state.federation.status().await.unwrap();
     assert_eq!(status[0].last_run.as_ref().unwrap()["outcome"], "refused");
     assert_eq!(status[0].accounts, 4);
+}
+
+async fn the_periodic_sync_runs_once_per_interval_whichever_node_asks(backend: Backend) {
+    use pintu::jobs::ldap_sync::run_if_due;
+    let Some(slapd) = slapd::start_or_skip(false, &seed()) else { return };
+    let app = app_with(backend, &slapd, |d| d.sync_interval_minutes = Some(60)).await;
+    let federation = &app.state.federation;
+    let (name, interval) = federation.scheduled().remove(0);
+    assert_eq!((name.as_str(), interval.as_secs()), ("kominfo", 3600));
+    let clock: pintu::clock::SharedClock = std::sync::Arc::new(app.clock.clone());
+    assert!(run_if_due(federation, &clock, "node-1", &name, interval).await, "the first node runs it");
+    assert!(user(&app, "budi").await.is_some(), "applied");
+    app.clock.advance(1800);
+    assert!(!run_if_due(federation, &clock, "node-2", &name, interval).await, "another node, within the interval");
+    assert!(!run_if_due(federation, &clock, "node-1", &name, interval).await, "the same node, within the interval");
+    app.clock.advance(1800);
+    assert!(run_if_due(federation, &clock, "node-2", &name, interval).await, "an interval later: whoever asks first");
+    let runs = app.raw_count("SELECT COUNT(*) FROM sync_runs").await;
+    assert_eq!(runs, 2);
+    let by_scheduler = app
+        .raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'admin.ldap.sync' AND actor = 'scheduler'")
+        .await;
+    assert_eq!(by_scheduler, 2, "audited as the scheduler's");
 }

@@ -120,6 +120,7 @@ impl DirectoryService {
         let mut plan = self.plan_sync(&people, &unreadable, options).await?;
         let mut report = plan.report(people.len() + unreadable.len());
         report.problems = read_problems.into_iter().chain(std::mem::take(&mut report.problems)).collect();
+        report.problems.sort_by(|a, b| a.dn.cmp(&b.dn));
         report.refused = plan.refusal(options.max_retire_percent);
         if options.mode == ImportMode::DryRun || report.refused.is_some() {
             return Ok(report);
