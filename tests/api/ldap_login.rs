@@ -4,7 +4,7 @@
 //! refused with a pointer or written to LDAP, StartTLS with a test CA, and the admin API.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 use pintu::federation::ldap::SyncMode;
 use reqwest::StatusCode;
@@ -19,6 +19,7 @@ backend_tests!(
     directory_people_sign_in_with_their_ldap_password_and_a_lock_there_counts_at_once,
     a_directory_that_is_down_is_said_plainly_and_local_accounts_keep_working,
     a_directory_that_stalls_never_holds_a_login_past_the_timeout,
+    a_directory_that_drops_the_connection_mid_search_changes_nothing,
     password_changes_are_refused_with_a_pointer_or_written_to_ldap,
     starttls_with_the_configured_ca_and_the_admin_api,
 );
@@ -90,9 +91,22 @@ async fn a_directory_that_is_down_is_said_plainly_and_local_accounts_keep_workin
     assert!(health.contains("\"status\":\"ok\""), "{health}");
 }
 
-/// A TCP proxy to slapd that can be told to stop answering (connections stay open, nothing
-/// moves): a directory that stalls.
-async fn stalling_proxy(target: u16, stalled: Arc<AtomicBool>) -> u16 {
+/// What the proxy in front of slapd does to the traffic: nothing, stall it (connections stay
+/// open, nothing moves), or cut every connection once a budget of bytes has passed.
+struct Faults {
+    stalled: AtomicBool,
+    /// Bytes still let through before connections are cut; negative: no limit.
+    budget: AtomicI64,
+}
+
+impl Faults {
+    fn new() -> Arc<Self> {
+        Arc::new(Faults { stalled: AtomicBool::new(false), budget: AtomicI64::new(-1) })
+    }
+}
+
+/// A TCP proxy on loopback in front of slapd, doing what `faults` says.
+async fn faulty_proxy(target: u16, faults: Arc<Faults>) -> u16 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -100,23 +114,23 @@ async fn stalling_proxy(target: u16, stalled: Arc<AtomicBool>) -> u16 {
             let Ok(outbound) = tokio::net::TcpStream::connect(("127.0.0.1", target)).await else { continue };
             let (ri, wi) = inbound.into_split();
             let (ro, wo) = outbound.into_split();
-            tokio::spawn(pipe(ri, wo, stalled.clone()));
-            tokio::spawn(pipe(ro, wi, stalled.clone()));
+            tokio::spawn(pipe(ri, wo, faults.clone()));
+            tokio::spawn(pipe(ro, wi, faults.clone()));
         }
     });
     port
 }
 
-async fn pipe(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    stalled: Arc<AtomicBool>,
-) {
+async fn pipe(mut from: tokio::net::tcp::OwnedReadHalf, mut to: tokio::net::tcp::OwnedWriteHalf, faults: Arc<Faults>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = [0u8; 4096];
+    let mut buf = [0u8; 512];
     while let Ok(n) = from.read(&mut buf).await {
-        while stalled.load(Ordering::SeqCst) {
+        while faults.stalled.load(Ordering::SeqCst) {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let limited = faults.budget.load(Ordering::SeqCst) >= 0;
+        if limited && faults.budget.fetch_sub(n as i64, Ordering::SeqCst) < n as i64 {
+            break; // the budget is spent: both halves drop, the connection is cut
         }
         if n == 0 || to.write_all(&buf[..n]).await.is_err() {
             break;
@@ -126,8 +140,8 @@ async fn pipe(
 
 async fn a_directory_that_stalls_never_holds_a_login_past_the_timeout(backend: Backend) {
     let Some(slapd) = slapd::start_or_skip(false, &seed()) else { return };
-    let stalled = Arc::new(AtomicBool::new(false));
-    let port = stalling_proxy(slapd.port, stalled.clone()).await;
+    let faults = Faults::new();
+    let port = faulty_proxy(slapd.port, faults.clone()).await;
     let app = app_with(backend, &slapd, |d| {
         d.url = Some(format!("ldap://127.0.0.1:{port}"));
         d.timeout_secs = Some(1);
@@ -135,14 +149,49 @@ async fn a_directory_that_stalls_never_holds_a_login_past_the_timeout(backend: B
     .await;
     assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
     assert_eq!(sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await.0, StatusCode::SEE_OTHER);
-    stalled.store(true, Ordering::SeqCst);
+    faults.stalled.store(true, Ordering::SeqCst);
     let (status, page) = sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "the bind timed out: {page}");
     let run = sync(&app, SyncMode::Apply).await;
     assert_eq!(run.outcome, "failed");
     let error = run.error.unwrap_or_default();
     assert!(error.contains("did not answer in time"), "{error}");
-    stalled.store(false, Ordering::SeqCst);
+    faults.stalled.store(false, Ordering::SeqCst);
+}
+
+async fn a_directory_that_drops_the_connection_mid_search_changes_nothing(backend: Backend) {
+    let Some(slapd) = slapd::start_or_skip(false, &seed()) else { return };
+    let faults = Faults::new();
+    let port = faulty_proxy(slapd.port, faults.clone()).await;
+    let app = app_with(backend, &slapd, |d| {
+        d.url = Some(format!("ldap://127.0.0.1:{port}"));
+        d.max_retire_percent = Some(50);
+    })
+    .await;
+    assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
+    slapd.modify(&format!(
+        "dn: uid=budi,ou=Aptika,ou=Diskominfo,ou=people,{SUFFIX}\nchangetype: modify\nreplace: title\ntitle: Analis Data\n\n\
+         dn: uid=citra,ou=Dinkes,ou=people,{SUFFIX}\nchangetype: delete\n\n"
+    ));
+    // Enough for the bind and the first entries, not for the whole search.
+    faults.budget.store(900, Ordering::SeqCst);
+    let run = sync(&app, SyncMode::Apply).await;
+    assert_eq!(run.outcome, "failed", "{run:?}");
+    let title = |app: &TestApp| {
+        let store = app.state.store.clone();
+        async move {
+            let id = store.users().resolve("budi").await.unwrap().unwrap();
+            store.users().find(&id).await.unwrap().unwrap().profile.job_title
+        }
+    };
+    assert_eq!(title(&app).await.as_deref(), Some("Pranata Komputer"), "nothing applied");
+    let citra = app.state.store.users().resolve("citra").await.unwrap().unwrap();
+    let citra = app.state.store.users().find(&citra).await.unwrap().unwrap();
+    assert_eq!(citra.profile.status.as_str(), "active", "not taken for a leaver by a cut search");
+    faults.budget.store(-1, Ordering::SeqCst);
+    let run = sync(&app, SyncMode::Apply).await;
+    assert_eq!((run.outcome.as_str(), run.report.map(|r| (r.updated, r.retired))), ("applied", Some((1, 1))));
+    assert_eq!(title(&app).await.as_deref(), Some("Analis Data"));
 }
 
 async fn password_changes_are_refused_with_a_pointer_or_written_to_ldap(backend: Backend) {
@@ -198,6 +247,14 @@ async fn starttls_with_the_configured_ca_and_the_admin_api(backend: Backend) {
     assert_eq!((tested.people, tested.groups), (8, 2));
     assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
     assert_eq!(sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await.0, StatusCode::SEE_OTHER);
+    let ca = slapd.ca_file.clone().unwrap();
+    let tls_port = slapd.tls_port.unwrap();
+    let ldaps = app_with(backend.clone(), &slapd, |d| {
+        d.url = Some(format!("ldaps://127.0.0.1:{tls_port}"));
+        d.ca_file = Some(ca);
+    })
+    .await;
+    assert_eq!(ldaps.state.federation.test("kominfo").await.expect("ldaps:// with the test CA").people, 8);
     let untrusted = app_with(backend, &slapd, |d| d.starttls = Some(true)).await;
     let refused =
         untrusted.state.federation.test("kominfo").await.expect_err("the system roots do not know the test CA");

@@ -27,6 +27,8 @@ pub struct Slapd {
     child: Option<Child>,
     dir: PathBuf,
     pub port: u16,
+    /// The ldaps:// port, when started with TLS.
+    pub tls_port: Option<u16>,
     /// The test CA's certificate, when started with TLS.
     pub ca_file: Option<PathBuf>,
 }
@@ -81,7 +83,8 @@ impl Slapd {
             .arg(dir.join("slapd.conf"))
             .arg("-l")
             .arg(dir.join("seed.ldif")))?;
-        let mut s = Slapd { child: None, dir, port: free_port(), ca_file };
+        let tls_port = tls.then(free_port);
+        let mut s = Slapd { child: None, dir, port: free_port(), tls_port, ca_file };
         s.restart()?;
         Ok(s)
     }
@@ -92,7 +95,10 @@ impl Slapd {
             .arg("-f")
             .arg(self.dir.join("slapd.conf"))
             .arg("-h")
-            .arg(format!("ldap://127.0.0.1:{}/", self.port))
+            .arg(match self.tls_port {
+                Some(tls) => format!("ldap://127.0.0.1:{}/ ldaps://127.0.0.1:{tls}/", self.port),
+                None => format!("ldap://127.0.0.1:{}/", self.port),
+            })
             .arg("-d")
             .arg("0")
             .stdout(Stdio::null())
