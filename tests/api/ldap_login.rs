@@ -46,6 +46,11 @@ async fn directory_people_sign_in_with_their_ldap_password_and_a_lock_there_coun
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{page}");
     let (status, _) = sign_in(&app, &app.browser(), "budi", "").await;
     assert_ne!(status, StatusCode::SEE_OTHER, "an empty password is an unauthenticated bind: refused");
+    for _ in 0..3 {
+        sign_in(&app, &app.browser(), "budi", "bukan-kata-sandinya").await;
+    }
+    let (status, _) = sign_in(&app, &app.browser(), "budi", PASSWORD_BUDI).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "the same lockout as local accounts, checked before the bind");
 
     slapd.modify(&format!(
         "dn: uid=ani,ou=Diskominfo,ou=people,{SUFFIX}\nchangetype: modify\n\

@@ -91,6 +91,9 @@ pub struct SyncReport {
     pub skipped_disabled: usize,
     pub roles_granted: usize,
     pub roles_revoked: usize,
+    /// How many problems were found (`problems` may hold fewer where a record keeps only the
+    /// first ones).
+    pub problems_total: usize,
     pub problems: Vec<ExternalProblem>,
     /// Why nothing was applied although asked, when something stopped the whole run.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -121,6 +124,7 @@ impl DirectoryService {
         let mut report = plan.report(people.len() + unreadable.len());
         report.problems = read_problems.into_iter().chain(std::mem::take(&mut report.problems)).collect();
         report.problems.sort_by(|a, b| a.dn.cmp(&b.dn));
+        report.problems_total = report.problems.len();
         report.refused = plan.refusal(options.max_retire_percent);
         if options.mode == ImportMode::DryRun || report.refused.is_some() {
             return Ok(report);

@@ -3,19 +3,26 @@ use std::collections::{BTreeMap, HashMap};
 use super::*;
 use crate::config::{RawConfig, RawLdapDirectory};
 
-fn config(groups: &[(&str, &str)], unit_attribute: Option<&str>) -> LdapDirectoryConfig {
+/// A directory with `preset` at `url`, adjusted by `customize`, validated.
+fn validated(preset: &str, url: &str, customize: impl FnOnce(&mut RawLdapDirectory)) -> LdapDirectoryConfig {
     let mut raw = RawLdapDirectory {
-        preset: Some("openldap".into()),
-        url: Some("ldap://127.0.0.1:3890".into()),
+        preset: Some(preset.into()),
+        url: Some(url.into()),
         bind_dn: Some("cn=pintu,dc=example".into()),
         bind_password: Some("secret".into()),
         base_dn: Some("dc=example".into()),
         ..Default::default()
     };
-    raw.attributes.unit = unit_attribute.map(str::to_owned);
-    raw.groups = groups.iter().map(|(g, r)| (g.to_string(), r.to_string())).collect();
+    customize(&mut raw);
     let cfg = RawConfig { ldap: BTreeMap::from([("test".to_owned(), raw)]), ..Default::default() };
     cfg.validate().unwrap().ldap.remove(0)
+}
+
+fn config(groups: &[(&str, &str)], unit_attribute: Option<&str>) -> LdapDirectoryConfig {
+    validated("openldap", "ldap://127.0.0.1:3890", |raw| {
+        raw.attributes.unit = unit_attribute.map(str::to_owned);
+        raw.groups = groups.iter().map(|(g, r)| (g.to_string(), r.to_string())).collect();
+    })
 }
 
 fn entry(dn: &str, attrs: &[(&str, &str)]) -> Entry {
@@ -96,17 +103,7 @@ fn an_entry_missing_what_pintu_needs_is_reported_with_its_id() {
 
 #[test]
 fn active_directory_guids_and_disabled_flags_are_read() {
-    let mut raw = RawLdapDirectory {
-        preset: Some("active-directory".into()),
-        url: Some("ldaps://dc.example".into()),
-        bind_dn: Some("cn=pintu".into()),
-        bind_password: Some("s".into()),
-        base_dn: Some("dc=example".into()),
-        ..Default::default()
-    };
-    raw.units = BTreeMap::from([("dc=example".to_owned(), "X".to_owned())]);
-    let cfg = RawConfig { ldap: BTreeMap::from([("ad".to_owned(), raw)]), ..Default::default() };
-    let cfg = cfg.validate().unwrap().ldap.remove(0);
+    let cfg = validated("active-directory", "ldaps://dc.example", |_| {});
     let mut e =
         entry("cn=Eko,dc=example", &[("sAMAccountName", "eko"), ("displayName", "Eko"), ("userAccountControl", "514")]);
     e.bin.insert("objectguid".into(), vec![(0u8..16).collect()]);

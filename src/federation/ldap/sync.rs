@@ -16,6 +16,10 @@ use super::{Directory, LdapError, LdapFederation, mapping};
 
 /// How long sync runs are kept for the admin view.
 const KEEP_RUNS_SECS: i64 = 90 * 86_400;
+/// Problems kept in a run's record (all of them are in the answer to whoever ran it): a
+/// directory with thousands of bad entries, synced every few minutes for 90 days, must not
+/// fill the database.
+const RECORDED_PROBLEMS: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncMode {
@@ -65,7 +69,7 @@ impl LdapFederation {
             started_at,
             finished_at,
             outcome: outcome.outcome.clone(),
-            report: serde_json::to_string(&outcome).unwrap_or_default(),
+            report: serde_json::to_string(&recorded(&outcome)).unwrap_or_default(),
         };
         self.store.external_accounts().record_run(&run, started_at - KEEP_RUNS_SECS).await?;
         if mode == SyncMode::Apply && outcome.outcome != "applied" {
@@ -157,6 +161,15 @@ pub struct DirectoryStatus {
     pub sync_interval_minutes: Option<u64>,
     pub reachability: super::Reachability,
     pub last_run: Option<serde_json::Value>,
+}
+
+/// The run as recorded: its first `RECORDED_PROBLEMS` problems (`problems_total` counts all).
+fn recorded(outcome: &SyncOutcome) -> SyncOutcome {
+    let mut kept = outcome.clone();
+    if let Some(report) = kept.report.as_mut() {
+        report.problems.truncate(RECORDED_PROBLEMS);
+    }
+    kept
 }
 
 /// An error and its causes, for the run record (no secrets reach LDAP errors).
