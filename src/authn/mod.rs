@@ -197,7 +197,9 @@ impl AuthnService {
         }
         // The account's next check need not wait for a hash upgrade.
         drop(turn);
-        if found.password_hash.as_deref().is_some_and(|h| self.hasher.needs_rehash(h)) {
+        // Only a password checked here is rehashed: a directory's must never be stored.
+        let checked_here = self.verifier.home(&found.user) == credentials::PasswordHome::Pintu;
+        if checked_here && found.password_hash.as_deref().is_some_and(|h| self.hasher.needs_rehash(h)) {
             self.rehash(&found.user, password, now).await;
         }
         Ok((found.user, AuthnContext::password(now)))

@@ -45,6 +45,10 @@ pub enum LdapCommand {
         directory: Option<String>,
         #[arg(long)]
         apply: bool,
+        /// This run's leaver limit (0-100), instead of the directory's max_retire_percent: for
+        /// a run whose dry run shows that many people really left.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+        max_retire_percent: Option<u8>,
     },
     /// Each directory's last sync (time, counts, problems) and reachability, as JSON.
     Status,

@@ -10,10 +10,10 @@ use super::print_json;
 pub async fn run(app: &App, cmd: LdapCommand) -> anyhow::Result<()> {
     let federation = &app.federation;
     match cmd {
-        LdapCommand::Sync { directory, apply } => {
+        LdapCommand::Sync { directory, apply, max_retire_percent } => {
             let name = pick(&federation.names(), directory)?;
             let mode = if apply { SyncMode::Apply } else { SyncMode::DryRun };
-            let run = federation.sync(&Actor::cli(), &name, mode).await?;
+            let run = federation.sync_with_limit(&Actor::cli(), &name, mode, max_retire_percent).await?;
             print_json(&run)?;
             match run.outcome.as_str() {
                 "failed" => anyhow::bail!("the sync of {name} failed: {}", run.error.unwrap_or_default()),

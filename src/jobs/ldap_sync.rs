@@ -28,7 +28,11 @@ pub fn spawn(federation: LdapFederation, clock: SharedClock, mut shutdown: watch
             tokio::select! {
                 _ = ticker.tick() => {
                     for (name, interval) in &scheduled {
-                        let _ = run_if_due(&federation, &clock, &node, name, *interval).await;
+                        // A shutdown does not wait for a sync: its transaction is dropped unapplied.
+                        tokio::select! {
+                            _ = run_if_due(&federation, &clock, &node, name, *interval) => {}
+                            _ = shutdown.changed() => return,
+                        }
                     }
                 }
                 _ = shutdown.changed() => break,

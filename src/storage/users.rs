@@ -361,6 +361,18 @@ impl<'a> Users<'a> {
         Ok(())
     }
 
+    /// Removes the account's local password (its password is now kept in a directory).
+    pub async fn clear_password_hash_in(&self, tx: &mut Tx, id: &UserId, now: i64) -> Result<(), StorageError> {
+        on_tx!(tx, |conn| sqlx::query(SET_PASSWORD)
+            .bind(id.as_str())
+            .bind(None::<String>)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     pub async fn count(&self) -> Result<i64, StorageError> {
         let (n,): (i64,) = on_pool!(self.db, |pool| sqlx::query_as(COUNT).fetch_one(pool).await)?;
         Ok(n)

@@ -38,13 +38,15 @@ async fn readyz(State(state): State<AppState>) -> Response {
 /// `degraded`, not unavailable: local accounts still sign in).
 async fn health(State(state): State<AppState>) -> Response {
     let database = state.store.ping().await;
+    // Each directory's error itself (hosts, ports, TLS details) is for administrators only:
+    // `/api/v1/ldap`.
     let ldap: Vec<serde_json::Value> = state
         .federation
         .reachability()
         .into_iter()
         .map(|(name, r)| {
             serde_json::json!({ "directory": name, "reachable": r.reachable || r.checked_at == 0,
-            "checked_at": r.checked_at, "error": r.error })
+            "checked_at": r.checked_at })
         })
         .collect();
     let degraded = ldap.iter().any(|d| d["reachable"] == false);

@@ -284,6 +284,10 @@ async fn a_run_that_would_retire_most_people_is_refused(backend: Backend) {
     let status = app.state.federation.status().await.unwrap();
     assert_eq!(status[0].last_run.as_ref().unwrap()["outcome"], "refused");
     assert_eq!(status[0].accounts, 4);
+    // The operator checked the dry run: they did leave. One run may retire them.
+    let run = app.state.federation.sync_with_limit(&Actor::cli(), "kominfo", SyncMode::Apply, Some(50)).await.unwrap();
+    assert_eq!((run.outcome.as_str(), run.report.map(|r| r.retired)), ("applied", Some(2)));
+    assert_eq!(user(&app, "budi").await.unwrap().profile.status.as_str(), "retired");
 }
 
 async fn the_periodic_sync_runs_once_per_interval_whichever_node_asks(backend: Backend) {

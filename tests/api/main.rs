@@ -23,6 +23,7 @@ mod interaction_once;
 mod jwks_uri;
 mod key_rotation;
 mod ldap_login;
+mod ldap_safety;
 mod ldap_sync;
 mod levels;
 mod lockout;

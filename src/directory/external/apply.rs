@@ -49,6 +49,9 @@ impl DirectoryService {
                         self.store.external_accounts().upsert_in(&mut tx, link).await?;
                     }
                     if u.adopted {
+                        // Its password is the directory's from now on; the local one must not
+                        // keep working (nor be sign-in material if the link ever goes).
+                        self.store.users().clear_password_hash_in(&mut tx, &user.id, now).await?;
                         let detail = json!({ "source": source, "dn": u.link.as_ref().map(|l| l.dn.as_str()) });
                         let unit = user.profile.org_unit_id.as_ref();
                         events.push(AuditEvent::admin(

@@ -75,6 +75,8 @@ pub struct ReconcileOptions {
     pub max_retire_percent: u8,
     /// The roles the group mapping manages (grants of any other role are left alone).
     pub managed_roles: Vec<String>,
+    /// Managed roles whose groups could not be read whole: granted, never revoked, this run.
+    pub unrevoked_roles: Vec<String>,
 }
 
 /// What a run found and did.

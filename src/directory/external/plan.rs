@@ -32,6 +32,14 @@ pub(in crate::directory) struct Update {
     pub revokes: Vec<RoleGrantId>,
 }
 
+impl Update {
+    /// Whether this update retires an active account (its entry is disabled in the directory).
+    fn retires(&self) -> bool {
+        let retired = self.updated.as_ref().is_some_and(|u| u.profile.status == UserStatus::Retired);
+        retired && self.current.profile.status == UserStatus::Active
+    }
+}
+
 pub(in crate::directory) struct Plan {
     pub changes: Vec<Change>,
     pub retirees: Vec<User>,
@@ -52,7 +60,7 @@ impl Plan {
                     report.roles_granted += grants.len();
                 }
                 Change::Update(u) => {
-                    report.updated += usize::from(u.updated.is_some() || u.link.is_some());
+                    report.updated += 1;
                     report.linked += usize::from(u.adopted);
                     report.roles_granted += u.grants.len();
                     report.roles_revoked += u.revokes.len();
@@ -66,13 +74,16 @@ impl Plan {
         report
     }
 
-    /// Why the run must not be applied: more leavers than the configured share.
+    /// Why the run must not be applied: more leavers (gone, or disabled there) than the
+    /// configured share.
     pub fn refusal(&self, max_percent: u8) -> Option<String> {
-        let (leaving, of) = (self.retirees.len(), self.active_before);
+        let disabled = self.changes.iter().filter(|c| matches!(c, Change::Update(u) if u.retires())).count();
+        let (leaving, of) = (self.retirees.len() + disabled, self.active_before);
         (leaving > 0 && leaving * 100 > usize::from(max_percent) * of).then(|| {
             format!(
                 "the run would retire {leaving} of {of} accounts, more than max_retire_percent ({max_percent}%); \
-                 check base_dn and user_filter, or raise the limit for this run"
+                 check base_dn, user_filter and the locks in the directory, or allow it for one run \
+                 (pintu ldap sync --apply --max-retire-percent N)"
             )
         })
     }
@@ -88,7 +99,19 @@ struct Known<'a> {
     units: HashMap<String, OrgUnitId>,
     unit_codes: HashMap<&'a OrgUnitId, &'a str>,
     roles: HashMap<String, RoleId>,
+    /// Managed roles not revoked in this run (their groups could not be read whole).
+    unrevoked: HashSet<RoleId>,
     grants: HashMap<&'a str, Vec<&'a RoleGrant>>,
+    now: i64,
+    /// Administrators (the flag, or a grant of an administration role): never taken over.
+    admins: HashSet<String>,
+}
+
+/// What the run has decided so far, entry by entry.
+struct Claims {
+    namespace: LoginNamespace,
+    /// Accounts an entry has taken over in this run: a second entry may not take the same one.
+    adopted: HashSet<String>,
 }
 
 impl DirectoryService {
@@ -115,6 +138,16 @@ impl DirectoryService {
         }
         let managed: Vec<RoleId> = roles.values().cloned().collect();
         let grant_rows = self.store.roles().grants_of_roles(&managed).await?;
+        let admin_roles: Vec<RoleId> = all_roles.iter().filter(|r| r.is_admin_role()).map(|r| r.id.clone()).collect();
+        let mut admins: HashSet<String> = self
+            .store
+            .roles()
+            .grants_of_roles(&admin_roles)
+            .await?
+            .into_iter()
+            .map(|g| g.user_id.to_string())
+            .collect();
+        admins.extend(users.iter().filter(|u| u.is_admin).map(|u| u.id.to_string()));
         let mut grants: HashMap<&str, Vec<&RoleGrant>> = HashMap::new();
         for g in &grant_rows {
             grants.entry(g.user_id.as_str()).or_default().push(g);
@@ -127,10 +160,13 @@ impl DirectoryService {
             linked_users: links.iter().map(|l| l.user_id.as_str()).collect(),
             units: all_units.iter().map(|u| (u.code.clone(), u.id.clone())).collect(),
             unit_codes: all_units.iter().map(|u| (&u.id, u.code.as_str())).collect(),
+            unrevoked: options.unrevoked_roles.iter().filter_map(|n| roles.get(n).cloned()).collect(),
             roles,
             grants,
+            now: self.now(),
+            admins,
         };
-        let mut namespace = LoginNamespace::of(&users);
+        let mut claims = Claims { namespace: LoginNamespace::of(&users), adopted: HashSet::new() };
         let (mut changes, mut seen) = (Vec::new(), unreadable.clone());
         let (mut unchanged, mut skipped_disabled) = (0, 0);
         for person in people {
@@ -138,7 +174,7 @@ impl DirectoryService {
                 problems.push(ExternalProblem::new(&person.dn, "external_id", "another entry has the same id"));
                 continue;
             }
-            match self.plan_one(person, &known, &mut namespace, options, today) {
+            match self.plan_one(person, &known, &mut claims, options, today) {
                 Ok(Some(change)) => changes.push(change),
                 Ok(None) if person.disabled && !known.links.contains_key(person.external_id.as_str()) => {
                     skipped_disabled += 1
@@ -164,7 +200,7 @@ impl DirectoryService {
         &self,
         person: &ExternalPerson,
         known: &Known<'_>,
-        namespace: &mut LoginNamespace,
+        claims: &mut Claims,
         options: &ReconcileOptions,
         today: Date,
     ) -> Result<Option<Change>, Vec<ExternalProblem>> {
@@ -173,6 +209,10 @@ impl DirectoryService {
         let (current, adopted) = match link.and_then(|l| known.by_id.get(l.user_id.as_str()).copied()) {
             Some(user) => (Some(user), false),
             None => match self.conflict(person, known, options.on_conflict, today)? {
+                Some(user) if !claims.adopted.insert(user.id.to_string()) => {
+                    let why = format!("account {} is already taken over by another entry in this run", user.username);
+                    return Err(fail("external_id", why));
+                }
                 Some(user) => (Some(user), true),
                 None => (None, false),
             },
@@ -196,10 +236,10 @@ impl DirectoryService {
         }
         apply(&mut user, valid, Some(unit.clone()));
         user.profile.source = options.source.clone();
-        if let Some(clash) = namespace.clash_of_new(&user, current) {
+        if let Some(clash) = claims.namespace.clash_of_new(&user, current) {
             return Err(fail(clash.field.as_str(), clash.describe()));
         }
-        namespace.claim(&user);
+        claims.namespace.claim(&user);
         let new_link = ExternalLink {
             user_id: user.id.clone(),
             source: options.source.clone(),
@@ -237,15 +277,18 @@ impl DirectoryService {
             .or_else(|| email.as_deref().and_then(|e| known.by_email.get(e)).map(|u| ("email", *u)));
         let Some((field, user)) = found else { return Ok(None) };
         let owned_elsewhere = known.linked_users.contains(user.id.as_str()) || user.profile.source.starts_with("ldap:");
-        if rule == ConflictRule::Link && !owned_elsewhere {
+        // A directory attribute (an e-mail nobody verified there) must not hand over an
+        // administrator's account.
+        let admin = known.admins.contains(user.id.as_str());
+        if rule == ConflictRule::Link && !owned_elsewhere && !admin {
             return Ok(Some(user));
         }
-        let reason = format!(
-            "the {field} belongs to account {} (source {}){}",
-            user.username,
-            user.profile.source,
-            if owned_elsewhere { "" } else { "; set on_conflict = \"link\" to let the directory take it over" }
-        );
+        let hint = match (owned_elsewhere, admin) {
+            (true, _) => "",
+            (false, true) => "; an administrator's account is never taken over",
+            (false, false) => "; set on_conflict = \"link\" to let the directory take it over",
+        };
+        let reason = format!("the {field} belongs to account {} (source {}){hint}", user.username, user.profile.source);
         Err(vec![ExternalProblem::new(&person.dn, field, reason)])
     }
 }
@@ -308,10 +351,14 @@ fn grant_changes(
     // `save_user_in` ends unit-scoped grants when a person placed in a unit moves.
     let cut = current.is_some_and(|c| c.profile.org_unit_id.as_ref().is_some_and(|u| u != unit));
     let kept: Vec<&&RoleGrant> = held.iter().filter(|g| !(cut && g.org_unit_id.is_some())).collect();
-    let holds = |w: &GrantChange| kept.iter().any(|g| g.role_id == w.role && g.org_unit_id == w.unit);
+    // A grant counts while in force; an expired (or not yet valid) one of a managed role is
+    // replaced. Roles whose groups could not be read whole are never revoked.
+    let matches = |g: &RoleGrant, w: &GrantChange| g.role_id == w.role && g.org_unit_id == w.unit;
+    let holds = |w: &GrantChange| kept.iter().any(|g| g.is_active(known.now) && matches(g, w));
     let revokes = kept
         .iter()
-        .filter(|g| !wanted.iter().any(|w| w.role == g.role_id && w.unit == g.org_unit_id))
+        .filter(|g| !known.unrevoked.contains(&g.role_id))
+        .filter(|g| !(g.is_active(known.now) && wanted.iter().any(|w| matches(g, w))))
         .map(|g| g.id.clone())
         .collect();
     let grants = wanted.iter().filter(|w| !holds(w)).cloned().collect();

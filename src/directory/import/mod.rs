@@ -179,6 +179,17 @@ impl DirectoryService {
                 continue;
             }
             match matched {
+                Some(current) if current.profile.source.starts_with("ldap:") => {
+                    let source = &current.profile.source;
+                    let column = if valid.nip.is_some() { "nip" } else { "email" };
+                    fail(
+                        column,
+                        format!(
+                            "this person comes from the LDAP directory ({source}): the HR import leaves them to it"
+                        ),
+                    );
+                    continue;
+                }
                 Some(current) => {
                     if let Some(first) = seen.insert(current.id.to_string(), row.line) {
                         fail("nip", format!("this person (by NIP or e-mail) already appears on line {first}"));

@@ -21,6 +21,8 @@ use super::LdapError;
 /// Result code 49 (RFC 4511 §A.1): wrong password, unknown DN, or a locked or disabled account
 /// (Active Directory and ppolicy answer all of these with it).
 const INVALID_CREDENTIALS: u32 = 49;
+/// Result code 32 (RFC 4511 §A.1): the entry does not exist.
+const NO_SUCH_OBJECT: u32 = 32;
 /// Connections kept for binds, per directory.
 const IDLE_CONNECTIONS: usize = 8;
 
@@ -120,33 +122,69 @@ impl LdapClient {
         Ok((entries, undecodable))
     }
 
-    /// Whether `password` is the password of the entry `dn`: a simple bind as that entry, on a
-    /// kept connection when there is one.
-    pub async fn check_password(&self, dn: &str, password: &str) -> Result<bool, LdapError> {
+    /// Binds as the entry `dn` with `password` and reads back, as that person, the entry's
+    /// `id_attribute` (so the caller can check the DN still names the same person): `None`
+    /// when the password is wrong, or the entry is gone. Uses a kept connection when there is
+    /// one, and a fresh one once if the kept one turns out dead (a firewall dropped it).
+    pub async fn check_password(
+        &self,
+        dn: &str,
+        password: &str,
+        id_attribute: &str,
+    ) -> Result<Option<Entry>, LdapError> {
         // RFC 4513 §5.1.2: a simple bind with an empty password is an unauthenticated bind,
         // which servers answer with success. It proves nothing.
         if password.is_empty() || dn.is_empty() {
-            return Ok(false);
+            return Ok(None);
         }
         let kept = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
-        let mut ldap = match kept.filter(|l| !l.clone().is_closed()) {
-            Some(l) => l,
-            None => self.connect().await?,
+        let outcome = match kept.filter(|l| !l.clone().is_closed()) {
+            Some(ldap) => match self.bind_and_read(ldap, dn, password, id_attribute).await {
+                Err(LdapError::Protocol(_)) => {
+                    self.bind_and_read(self.connect().await?, dn, password, id_attribute).await
+                }
+                other => other,
+            },
+            None => self.bind_and_read(self.connect().await?, dn, password, id_attribute).await,
         };
-        let result = ldap.with_timeout(self.config.timeout).simple_bind(dn, password).await;
-        let outcome = match result {
-            Ok(r) if r.rc == 0 => Ok(true),
-            Ok(r) if r.rc == INVALID_CREDENTIALS => Ok(false),
-            Ok(r) => Err(LdapError::Bind(format!("result {} {}", r.rc, r.text))),
-            Err(e) => Err(protocol(e)),
+        let (result, ldap) = match outcome {
+            Ok((result, ldap)) => (result, ldap),
+            Err(e) => return Err(e),
         };
-        if outcome.is_ok()
-            && let Ok(mut idle) = self.idle.lock()
+        if let Ok(mut idle) = self.idle.lock()
             && idle.len() < IDLE_CONNECTIONS
         {
             idle.push(ldap);
         }
-        outcome
+        Ok(result)
+    }
+
+    async fn bind_and_read(
+        &self,
+        mut ldap: Ldap,
+        dn: &str,
+        password: &str,
+        id_attribute: &str,
+    ) -> Result<(Option<Entry>, Ldap), LdapError> {
+        let timeout = self.config.timeout;
+        match ldap.with_timeout(timeout).simple_bind(dn, password).await.map_err(protocol)? {
+            r if r.rc == 0 => {}
+            r if r.rc == INVALID_CREDENTIALS => return Ok((None, ldap)),
+            r => return Err(LdapError::Bind(format!("result {} {}", r.rc, r.text))),
+        }
+        let read = ldap.with_timeout(timeout).search(dn, Scope::Base, "(objectClass=*)", vec![id_attribute]).await;
+        let ldap3::SearchResult(raw, done) = read.map_err(protocol)?;
+        match done.rc {
+            0 => {}
+            NO_SUCH_OBJECT => return Ok((None, ldap)),
+            rc => return Err(LdapError::Search(format!("reading the bound entry: result {rc} {}", done.text))),
+        }
+        let entry = raw
+            .into_iter()
+            .next()
+            .and_then(|r| std::panic::catch_unwind(AssertUnwindSafe(|| SearchEntry::construct(r))).ok())
+            .map(entry);
+        Ok((entry, ldap))
     }
 
     /// Changes the password of `dn` as that person (bound with `current`), by the Password

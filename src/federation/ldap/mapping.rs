@@ -12,6 +12,10 @@ use super::client::Entry;
 
 /// ppolicy's lock (OpenLDAP): present while the account is locked.
 const LOCKED_TIME: &str = "pwdAccountLockedTime";
+/// The value of a lock an administrator set (draft-behera-ldap-password-policy §5.3.3: locked
+/// until an administrator unlocks it). Any other value is a lockout after failed binds, which
+/// ends by itself: no reason to retire anyone (and anyone could cause it by guessing).
+const LOCKED_BY_ADMINISTRATOR: &str = "000001010000Z";
 /// Active Directory's account flags; bit 0x2 is ACCOUNTDISABLE.
 const ACCOUNT_CONTROL: &str = "userAccountControl";
 
@@ -82,25 +86,51 @@ fn ancestors(dn: &str) -> impl Iterator<Item = String> {
     (0..parts.len()).map(move |i| parts[i..].join(","))
 }
 
-/// Each person's roles (by normalised DN), from the groups the configuration maps: a member of
-/// a group inside a mapped group holds the mapped group's role.
-pub fn roles_by_member(config: &LdapDirectoryConfig, groups: &[Entry]) -> HashMap<String, Vec<String>> {
-    let members: HashMap<String, Vec<String>> = groups
+/// The roles the configured groups give: each person's (by normalised DN), and the roles whose
+/// membership could not be read whole, with why (a mapped group the group search does not
+/// find, or a group whose members the server sends in ranges, as Active Directory does past
+/// 1500). A sync grants those roles but revokes none of them: an unreadable group must not look
+/// like an empty one.
+pub struct Memberships {
+    pub roles: HashMap<String, Vec<String>>,
+    pub unreliable: Vec<String>,
+    pub problems: Vec<ExternalProblem>,
+}
+
+/// Resolves the configured groups: a member of a group inside a mapped group holds the mapped
+/// group's role (nesting followed, cycles ended).
+pub fn roles_by_member(config: &LdapDirectoryConfig, groups: &[Entry]) -> Memberships {
+    let member = config.attributes.member.to_lowercase();
+    let ranged = |g: &Entry| g.attrs.keys().any(|k| k.starts_with(&format!("{member};range=")));
+    let members: HashMap<String, (Vec<String>, bool)> = groups
         .iter()
-        .map(|g| (normalize_dn(&g.dn), g.all(&config.attributes.member).iter().map(|m| normalize_dn(m)).collect()))
+        .map(|g| (normalize_dn(&g.dn), (g.all(&member).iter().map(|m| normalize_dn(m)).collect(), ranged(g))))
         .collect();
-    let mut roles: HashMap<String, Vec<String>> = HashMap::new();
+    let mut out = Memberships { roles: HashMap::new(), unreliable: Vec::new(), problems: Vec::new() };
     for (group, role) in &config.groups {
-        let mut seen = HashSet::new();
-        let mut stack = vec![normalize_dn(group)];
+        let root = normalize_dn(group);
+        if !members.contains_key(&root) {
+            let why = "the group search (group_base_dn, group_filter) does not find this group: its role is granted to nobody new and revoked from nobody";
+            out.problems.push(ExternalProblem::new(group, "groups", why));
+            out.unreliable.push(role.clone());
+            continue;
+        }
+        let (mut seen, mut stack) = (HashSet::new(), vec![root]);
         while let Some(dn) = stack.pop() {
             if !seen.insert(dn.clone()) {
                 continue;
             }
             match members.get(&dn) {
-                Some(inner) => stack.extend(inner.iter().cloned()),
+                Some((inner, partial)) => {
+                    if *partial {
+                        let why = "the server sends this group's members in ranges (more than it returns at once), which Pintu does not follow: its role is not revoked from anyone";
+                        out.problems.push(ExternalProblem::new(&dn, "groups", why));
+                        out.unreliable.push(role.clone());
+                    }
+                    stack.extend(inner.iter().cloned());
+                }
                 None => {
-                    let held = roles.entry(dn).or_default();
+                    let held = out.roles.entry(dn).or_default();
                     if !held.contains(role) {
                         held.push(role.clone());
                     }
@@ -108,12 +138,14 @@ pub fn roles_by_member(config: &LdapDirectoryConfig, groups: &[Entry]) -> HashMa
             }
         }
     }
-    roles
+    out.unreliable.sort();
+    out.unreliable.dedup();
+    out
 }
 
 /// The entry's stable id: entryUUID as text, objectGUID (16 bytes, little-endian fields) as
 /// a UUID.
-fn external_id(entry: &Entry, attr: &str) -> Option<String> {
+pub fn external_id(entry: &Entry, attr: &str) -> Option<String> {
     if let Some(bytes) = entry.bin.get(&attr.to_lowercase()).and_then(|v| v.first()) {
         let array: [u8; 16] = bytes.as_slice().try_into().ok()?;
         return Some(uuid::Uuid::from_bytes_le(array).to_string());
@@ -123,7 +155,7 @@ fn external_id(entry: &Entry, attr: &str) -> Option<String> {
 
 fn disabled(entry: &Entry, preset: LdapPreset) -> bool {
     match preset {
-        LdapPreset::OpenLdap => entry.first(LOCKED_TIME).is_some(),
+        LdapPreset::OpenLdap => entry.first(LOCKED_TIME) == Some(LOCKED_BY_ADMINISTRATOR),
         LdapPreset::ActiveDirectory => {
             entry.first(ACCOUNT_CONTROL).and_then(|v| v.parse::<u32>().ok()).is_some_and(|f| f & 2 != 0)
         }

@@ -59,7 +59,9 @@ fn nested_groups_give_their_members_the_outer_groups_role_and_cycles_end() {
         ),
         entry("cn=other,ou=groups,dc=example", &[("member", "uid=citra,dc=example")]),
     ];
-    let roles = roles_by_member(&cfg, &groups);
+    let found = roles_by_member(&cfg, &groups);
+    assert!(found.problems.is_empty() && found.unreliable.is_empty());
+    let roles = found.roles;
     assert_eq!(roles.get("uid=ani,dc=example").unwrap(), &["eoffice.operator"]);
     assert_eq!(roles.get("uid=budi,dc=example").unwrap(), &["eoffice.operator"], "through the nested group");
     assert!(!roles.contains_key("uid=citra,dc=example"), "an unmapped group gives nothing");
@@ -99,6 +101,14 @@ fn an_entry_missing_what_pintu_needs_is_reported_with_its_id() {
         &[("uid", "c"), ("cn", "C"), ("entryUUID", "u3"), ("pwdAccountLockedTime", "000001010000Z")],
     );
     assert!(to_person(&cfg, &locked, &HashMap::new(), &units).unwrap().disabled);
+    let failures = entry(
+        "uid=d,dc=example",
+        &[("uid", "d"), ("cn", "D"), ("entryUUID", "u4"), ("pwdAccountLockedTime", "20261205010203Z")],
+    );
+    assert!(
+        !to_person(&cfg, &failures, &HashMap::new(), &units).unwrap().disabled,
+        "a lockout after failed binds ends by itself"
+    );
 }
 
 #[test]
@@ -111,4 +121,16 @@ fn active_directory_guids_and_disabled_flags_are_read() {
     let person = to_person(&cfg, &e, &HashMap::new(), &units).unwrap();
     assert_eq!(person.external_id, "03020100-0504-0706-0809-0a0b0c0d0e0f");
     assert!(person.disabled, "514 = NORMAL_ACCOUNT | ACCOUNTDISABLE");
+}
+
+#[test]
+fn a_group_that_cannot_be_read_whole_is_reported_and_its_role_never_revoked() {
+    let cfg = config(&[("cn=missing,dc=example", "a.role"), ("cn=big,dc=example", "b.role")], None);
+    let mut big = entry("cn=big,dc=example", &[("member", "uid=ani,dc=example")]);
+    big.attrs.insert("member;range=0-1499".into(), vec!["uid=budi,dc=example".into()]);
+    let found = roles_by_member(&cfg, &[big]);
+    assert_eq!(found.unreliable, ["a.role", "b.role"]);
+    let fields: Vec<(&str, &str)> = found.problems.iter().map(|p| (p.dn.as_str(), p.field.as_str())).collect();
+    assert_eq!(fields, [("cn=big,dc=example", "groups"), ("cn=missing,dc=example", "groups")]);
+    assert!(!found.roles.contains_key("cn=missing,dc=example"), "a missing group is not taken for a person");
 }

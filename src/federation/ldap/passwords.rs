@@ -9,7 +9,7 @@ use crate::authn::credentials::{Check, CredentialVerifier, PasswordHome, StoredC
 use crate::config::PasswordChange;
 use crate::domain::User;
 
-use super::{Directory, LdapError, LdapFederation};
+use super::{Directory, LdapError, LdapFederation, mapping};
 
 /// Directory accounts by bind, the rest by `local`.
 pub struct LdapPasswords {
@@ -31,6 +31,9 @@ impl LdapPasswords {
         source.starts_with("ldap:").then(|| self.federation.find_source(source).ok_or_else(|| source.to_owned()))
     }
 
+    /// A bind as the person's entry, which must still be the entry the account is linked to:
+    /// after a leaver's DN is given to someone new (and before a sync notices), the newcomer's
+    /// password must not open the leaver's account.
     async fn bind(&self, directory: &Directory, user: &User, password: &str) -> Result<bool, AuthnError> {
         let name = directory.config.name.clone();
         let link = self.federation.store.external_accounts().link_of(&user.id).await?;
@@ -38,24 +41,38 @@ impl LdapPasswords {
             tracing::warn!(directory = %name, user = %user.id, "directory account without a link to its entry");
             return Ok(false);
         };
-        let result = directory.client.check_password(&link.dn, password).await;
+        let id_attribute = &directory.config.attributes.external_id;
+        let result = directory.client.check_password(&link.dn, password, id_attribute).await;
         let now = self.federation.clock.now();
         directory.note(now, result.as_ref().map(|_| ()));
-        result.map_err(|e| {
+        let entry = result.map_err(|e| {
             tracing::warn!(directory = %name, error = %e, "cannot check a password with the directory");
-            AuthnError::DirectoryUnavailable(name)
-        })
+            AuthnError::DirectoryUnavailable(name.clone())
+        })?;
+        let Some(entry) = entry else { return Ok(false) };
+        let same = mapping::external_id(&entry, id_attribute).is_some_and(|id| id == link.external_id);
+        if !same {
+            tracing::warn!(directory = %name, user = %user.id, "the linked DN now names another entry (or hides its id): refused until the next sync");
+        }
+        Ok(same)
     }
 }
 
 impl CredentialVerifier for LdapPasswords {
     fn verify<'a>(&'a self, account: Option<&'a StoredCredentials>, password: &'a str) -> Check<'a> {
         Box::pin(async move {
+            // A directory account costs a bind, the others an argon2id verification: the dummy
+            // verification beside the bind keeps response times from telling which names are
+            // directory accounts.
             match account.and_then(|a| self.directory_of(&a.user).map(|d| (a, d))) {
-                Some((a, Ok(directory))) => self.bind(directory, &a.user, password).await,
+                Some((a, Ok(directory))) => {
+                    let (bound, _) =
+                        tokio::join!(self.bind(directory, &a.user, password), self.local.verify(None, password));
+                    bound
+                }
                 Some((a, Err(source))) => {
                     tracing::warn!(user = %a.user.id, %source, "the account's directory is no longer configured");
-                    Ok(false)
+                    self.local.verify(None, password).await.map(|_| false)
                 }
                 None => self.local.verify(account, password).await,
             }

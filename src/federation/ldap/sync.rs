@@ -9,13 +9,16 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::audit::{AdminChange, AuditEvent, Outcome};
-use crate::directory::{Actor, ExternalProblem, ImportMode, ReconcileOptions, SyncReport};
+use crate::directory::{Actor, ImportMode, ReconcileOptions, SyncReport};
 use crate::storage::SyncRun;
 
 use super::{Directory, LdapError, LdapFederation, mapping};
 
 /// How long sync runs are kept for the admin view.
 const KEEP_RUNS_SECS: i64 = 90 * 86_400;
+/// The longest a sync may spend reading the directory (each operation has the directory's own
+/// timeout; this bounds a server that answers just often enough).
+const READ_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30 * 60);
 /// Problems kept in a run's record (all of them are in the answer to whoever ran it): a
 /// directory with thousands of bad entries, synced every few minutes for 90 days, must not
 /// fill the database.
@@ -46,9 +49,22 @@ impl LdapFederation {
     /// it out. The run is recorded whatever happens; `Err` only when it could not be recorded
     /// or the directory is unknown.
     pub async fn sync(&self, actor: &Actor, name: &str, mode: SyncMode) -> Result<SyncOutcome, LdapError> {
+        self.sync_with_limit(actor, name, mode, None).await
+    }
+
+    /// `sync`, with this run's leaver limit (`max_retire_percent`) set by the operator: for a
+    /// run they checked in a dry run, where many people really did leave.
+    pub async fn sync_with_limit(
+        &self,
+        actor: &Actor,
+        name: &str,
+        mode: SyncMode,
+        max_retire_percent: Option<u8>,
+    ) -> Result<SyncOutcome, LdapError> {
         let d = self.find(name)?;
         let started_at = self.clock.now();
-        let result = self.read_and_reconcile(d, actor, mode).await;
+        let limit = max_retire_percent.unwrap_or(d.config.max_retire_percent).min(100);
+        let result = self.read_and_reconcile(d, actor, mode, limit).await;
         let finished_at = self.clock.now();
         if let Err(e) = &result
             && matches!(e, LdapError::Storage(_) | LdapError::Directory(_))
@@ -104,8 +120,14 @@ impl LdapFederation {
         Ok(all)
     }
 
-    async fn read_and_reconcile(&self, d: &Directory, actor: &Actor, mode: SyncMode) -> Result<SyncReport, LdapError> {
-        let read = async {
+    async fn read_and_reconcile(
+        &self,
+        d: &Directory,
+        actor: &Actor,
+        mode: SyncMode,
+        max_retire_percent: u8,
+    ) -> Result<SyncReport, LdapError> {
+        let read = tokio::time::timeout(READ_DEADLINE, async {
             let mut ldap = d.client.service().await?;
             let attrs = mapping::person_attributes(&d.config);
             let people = d.client.search(&mut ldap, &d.config.base_dn, &d.config.user_filter, attrs).await?;
@@ -118,18 +140,19 @@ impl LdapFederation {
             };
             let _ = ldap.unbind().await;
             Ok::<_, LdapError>((people, groups))
-        }
-        .await;
+        })
+        .await
+        .unwrap_or(Err(LdapError::Timeout));
         d.note(self.clock.now(), read.as_ref().map(|_| ()));
         let ((entries, bad_people), (groups, bad_groups)) = read?;
         if bad_people + bad_groups > 0 {
             let n = bad_people + bad_groups;
             return Err(LdapError::Search(format!("{n} entries could not be decoded; nothing was changed")));
         }
-        let roles = mapping::roles_by_member(&d.config, &groups);
-        let (mut people, mut problems, mut unreadable) = (Vec::new(), Vec::<ExternalProblem>::new(), HashSet::new());
+        let memberships = mapping::roles_by_member(&d.config, &groups);
+        let (mut people, mut problems, mut unreadable) = (Vec::new(), memberships.problems, HashSet::new());
         for entry in &entries {
-            match mapping::to_person(&d.config, entry, &roles, &d.units) {
+            match mapping::to_person(&d.config, entry, &memberships.roles, &d.units) {
                 Ok(person) => people.push(person),
                 Err((id, found)) => {
                     unreadable.extend(id);
@@ -144,8 +167,9 @@ impl LdapFederation {
             source: d.config.source(),
             mode: if mode == SyncMode::Apply { ImportMode::Apply } else { ImportMode::DryRun },
             on_conflict: d.config.on_conflict,
-            max_retire_percent: d.config.max_retire_percent,
+            max_retire_percent,
             managed_roles: managed,
+            unrevoked_roles: memberships.unreliable,
         };
         Ok(self.directory.reconcile(actor, people, problems, unreadable, &options).await?)
     }

@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+use crate::directory::DirectoryError;
 use crate::federation::ldap::SyncMode;
 
 use super::{AdminPrincipal, ApiError, ApiPath, ApiQuery};
@@ -20,6 +21,9 @@ pub fn routes() -> Router<AppState> {
 struct SyncQuery {
     #[serde(default)]
     apply: bool,
+    /// This run's leaver limit (0-100), instead of the directory's.
+    #[serde(default)]
+    max_retire_percent: Option<u8>,
 }
 
 async fn status(State(state): State<AppState>, AdminPrincipal(a): AdminPrincipal) -> Result<Response, ApiError> {
@@ -34,6 +38,10 @@ async fn sync(
     ApiQuery(q): ApiQuery<SyncQuery>,
 ) -> Result<Response, ApiError> {
     state.directory.reach(&a).await?.require_office("sync an LDAP directory")?;
+    if q.max_retire_percent.is_some_and(|p| p > 100) {
+        return Err(DirectoryError::invalid("max_retire_percent", "max_retire_percent must be 0 to 100").into());
+    }
     let mode = if q.apply { SyncMode::Apply } else { SyncMode::DryRun };
-    Ok(Json(state.federation.sync(&a, &name, mode).await?).into_response())
+    let run = state.federation.sync_with_limit(&a, &name, mode, q.max_retire_percent).await?;
+    Ok(Json(run).into_response())
 }
