@@ -16,6 +16,7 @@ use crate::directory::DirectoryService;
 use crate::domain::ActorId;
 use crate::federation::ldap::LdapFederation;
 use crate::keys::{Keyring, RotationPolicy, RotationStep, Sealer};
+use crate::metrics::Metrics;
 use crate::oidc::{OidcParts, OidcService};
 use crate::sso::{Sso, SsoLifetimes};
 use crate::storage::Store;
@@ -68,10 +69,11 @@ impl App {
             .await
             .context("cannot load the signing keys (is this the key-encryption key they were sealed with?)")?;
         let hasher = PasswordHasherService::new(config.password);
-        let authn = AuthnService::new(store.clone(), hasher, sealer)
+        let metrics = Metrics::new();
+        let authn = AuthnService::with_metrics(store.clone(), hasher, sealer, metrics.clone())
             .context("invalid password hashing parameters")?
             .with_passkeys(&config.webauthn);
-        let audit = AuditRecorder::new(store.clone(), clock.clone());
+        let audit = AuditRecorder::with_metrics(store.clone(), clock.clone(), metrics.clone());
         let directory = DirectoryService::new(store.clone(), clock.clone(), audit, authn.clone());
         let federation = LdapFederation::new(
             &config.ldap,
@@ -122,6 +124,7 @@ impl App {
             account,
             directory,
             federation: federation.clone(),
+            metrics,
             views: Arc::new(views),
             web,
             store,
@@ -188,6 +191,18 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {} (is another server using that port?)", config.listen))?;
     announce(&app, &config).await;
+    // Metrics on their own listener (loopback by default), never on the public one.
+    let metrics = match config.metrics.listen {
+        Some(address) => {
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {address} (metrics.listen)"))?;
+            tracing::info!(listen = %address, "metrics at /metrics");
+            let router = web::metrics_router(app.state.clone());
+            Some(tokio::spawn(async move { axum::serve(listener, router).await }))
+        }
+        None => None,
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock.clone(), stop_rx.clone());
     let keys = crate::jobs::keys::spawn(app.rotation.clone(), clock.clone(), stop_rx.clone());
@@ -200,6 +215,9 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let _ = cleanup.await;
     let _ = keys.await;
     let _ = ldap.await;
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     app.state.store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -31,6 +31,7 @@ pub mod domain;
 pub mod federation;
 pub mod jobs;
 pub mod keys;
+pub mod metrics;
 pub mod oidc;
 pub mod sso;
 pub mod storage;

@@ -27,7 +27,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("web", 7),
 ];
 /// Leaves anyone may use.
-const SHARED: &[&str] = &["config", "clock"];
+const SHARED: &[&str] = &["config", "clock", "metrics"];
 /// What sits above every layer: the composition root, the command line, background jobs.
 const ABOVE: &[&str] = &["app", "cli", "jobs", "lib", "main"];
 /// Where each library may appear (path prefixes under src/).
@@ -48,6 +48,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("qrcode", &["authn/totp.rs"]),
     ("reqwest", &["keys/jwks_uri/fetch.rs"]),
     ("ldap3", &["federation/ldap/client.rs"]),
+    ("prometheus_client", &["metrics.rs"]),
     ("rustls", &["federation/ldap/client.rs"]),
     ("rustls_native_certs", &["federation/ldap/client.rs"]),
 ];

@@ -24,7 +24,9 @@ fn pintu(dir: &PathBuf, args: &[&str], env: &[(&str, &str)]) -> Output {
         .args(args)
         .env_clear()
         .env("PINTU_PASSWORD__MEMORY_KIB", "8192")
-        .env("PINTU_PASSWORD__ITERATIONS", "1");
+        .env("PINTU_PASSWORD__ITERATIONS", "1")
+        // No metrics listener unless a test asks: tests run side by side.
+        .env("PINTU_METRICS__LISTEN", "");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -212,12 +214,14 @@ fn serve_starts_on_the_embedded_default_and_reports_a_busy_port() {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let issuer = format!("http://{listen}");
+    let metrics_listen = format!("127.0.0.1:{}", free_port());
     let mut child = Command::new(env!("CARGO_BIN_EXE_pintu"))
         .current_dir(&dir)
         .arg("serve")
         .env_clear()
         .env("PINTU_LISTEN", &listen)
         .env("PINTU_ISSUER", &issuer)
+        .env("PINTU_METRICS__LISTEN", &metrics_listen)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(std::fs::File::create(dir.join("serve.log")).unwrap()))
@@ -236,6 +240,13 @@ fn serve_starts_on_the_embedded_default_and_reports_a_busy_port() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(up, "server answered /healthz");
+    let metrics = http_get(&metrics_listen, "/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics.contains(r#"pintu_http_requests_total{route="/healthz",method="GET",status="200"} 1"#),
+        "{metrics}"
+    );
+    assert!(http_get(&listen, "/metrics").starts_with("HTTP/1.1 404"), "never on the public listener");
     assert!(dir.join("data/pintu.db").exists(), "SQLite database under ./data");
     #[cfg(unix)]
     {
@@ -423,6 +434,7 @@ fn rotate_secret_replaces_a_confidential_clients_secret() {
         .env_clear()
         .env("PINTU_LISTEN", &listen)
         .env("PINTU_ISSUER", format!("http://{listen}"))
+        .env("PINTU_METRICS__LISTEN", "")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -440,6 +452,15 @@ fn rotate_secret_replaces_a_confidential_clients_secret() {
 }
 
 /// A form POST over a plain socket, retried until the server listens; the raw response.
+fn http_get(listen: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(listen).unwrap();
+    s.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    resp
+}
+
 fn http_post(listen: &str, path: &str, body: &str) -> String {
     use std::io::{Read, Write};
     for _ in 0..100 {

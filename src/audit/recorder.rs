@@ -7,9 +7,10 @@
 use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::SharedClock;
+use crate::metrics::Metrics;
 use crate::storage::{NewAuditRow, StorageError, Store, Tx};
 
-use super::{AuditError, AuditEvent, chain_hash};
+use super::{AuditAction, AuditError, AuditEvent, Outcome, chain_hash};
 
 /// Events one transaction takes at most.
 const BATCH: usize = 256;
@@ -24,14 +25,25 @@ pub struct AuditRecorder {
     store: Store,
     clock: SharedClock,
     queue: mpsc::Sender<Pending>,
+    /// Sign-ins, step-ups and tokens are counted from the events that record them.
+    metrics: Metrics,
 }
 
 impl AuditRecorder {
     /// Starts the writer task; it ends when the last recorder is dropped.
     pub fn new(store: Store, clock: SharedClock) -> Self {
+        Self::with_metrics(store, clock, Metrics::new())
+    }
+
+    /// `new`, counting what the events record (and the writer's queue) in `metrics`.
+    pub fn with_metrics(store: Store, clock: SharedClock, metrics: Metrics) -> Self {
         let (queue, rx) = mpsc::channel(4 * BATCH);
-        tokio::spawn(writer(store.clone(), rx));
-        Self { store, clock, queue }
+        tokio::spawn(writer(store.clone(), rx, metrics.clone()));
+        Self { store, clock, queue, metrics }
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     pub(super) fn store(&self) -> &Store {
@@ -40,6 +52,7 @@ impl AuditRecorder {
 
     /// Appends one event; returns once it is committed.
     pub async fn record(&self, event: AuditEvent) -> Result<(), AuditError> {
+        observe(&self.metrics, &event);
         let (done, committed) = oneshot::channel();
         let pending = Pending { row: event.into_row(self.clock.now()), done };
         self.queue.send(pending).await.map_err(|_| AuditError::WriterStopped)?;
@@ -65,7 +78,23 @@ impl AuditRecorder {
 }
 
 /// Commits queued events in batches, in arrival order, and answers each caller.
-async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
+/// What a protocol event tells the metrics: a sign-in step (its method, outcome and reason) or a
+/// token response (its grant type).
+fn observe(metrics: &Metrics, event: &AuditEvent) {
+    let text = |key: &str| event.detail.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+    match event.action {
+        AuditAction::Login => {
+            let first = event.detail.get("amr").and_then(|a| a.get(0)).and_then(|m| m.as_str());
+            let success = event.outcome == Outcome::Success;
+            let method = first.unwrap_or(if success { "pwd" } else { "passkey" });
+            metrics.login(method, success, &text("reason"));
+        }
+        AuditAction::TokenIssued => metrics.token_issued(&text("grant_type")),
+        _ => {}
+    }
+}
+
+async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>, metrics: Metrics) {
     // The head this task wrote last: the next batch's INSERT checks it is still the head
     // instead of reading it first (administrative changes may have appended meanwhile).
     let mut head: Option<(i64, String)> = None;
@@ -77,6 +106,8 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>) {
                 Err(_) => break,
             }
         }
+        metrics.audit_batch(batch.len());
+        metrics.audit_queue(rx.len());
         let rows: Vec<NewAuditRow> = batch.iter().map(|p| p.row.clone()).collect();
         let appended = append(&store, &rows, head.as_ref()).await;
         head = appended.as_ref().ok().cloned();

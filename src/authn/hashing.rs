@@ -7,6 +7,8 @@
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 
+use crate::metrics::Metrics;
+
 use super::password::ArgonMemory;
 
 type Job = Box<dyn FnOnce(&mut ArgonMemory) + Send>;
@@ -27,11 +29,18 @@ pub enum HashingError {
 #[derive(Clone)]
 pub struct HashingPool {
     jobs: SyncSender<Job>,
+    /// Counts the jobs waiting for a thread (`pintu_argon2_queue_jobs`).
+    metrics: Metrics,
 }
 
 impl HashingPool {
     /// Starts one thread per available core.
     pub fn new() -> Self {
+        Self::with_metrics(Metrics::new())
+    }
+
+    /// Starts the threads, counting waiting jobs in `metrics`.
+    pub fn with_metrics(metrics: Metrics) -> Self {
         let threads = std::thread::available_parallelism().map(std::num::NonZero::get).unwrap_or(1);
         let (jobs, queue) = sync_channel::<Job>(QUEUE);
         let queue = Arc::new(Mutex::new(queue));
@@ -42,7 +51,7 @@ impl HashingPool {
                 tracing::error!(error = %e, "cannot start a password hashing thread");
             }
         }
-        Self { jobs }
+        Self { jobs, metrics }
     }
 
     /// Runs `job` on a hashing thread with that thread's working memory.
@@ -51,13 +60,21 @@ impl HashingPool {
         job: impl FnOnce(&mut ArgonMemory) -> T + Send + 'static,
     ) -> Result<T, HashingError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let metrics = self.metrics.clone();
         let boxed: Job = Box::new(move |memory| {
+            metrics.hashing_queued(false);
             let _ = reply.send(job(memory));
         });
+        self.metrics.hashing_queued(true);
         match self.jobs.try_send(boxed) {
             Ok(()) => answer.await.map_err(|_| HashingError::Stopped),
-            Err(TrySendError::Full(_)) => Err(HashingError::Busy),
-            Err(TrySendError::Disconnected(_)) => Err(HashingError::Stopped),
+            Err(e) => {
+                self.metrics.hashing_queued(false);
+                Err(match e {
+                    TrySendError::Full(_) => HashingError::Busy,
+                    TrySendError::Disconnected(_) => HashingError::Stopped,
+                })
+            }
         }
     }
 }

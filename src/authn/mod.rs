@@ -110,7 +110,17 @@ impl AuthnService {
         hasher: PasswordHasherService,
         sealer: Arc<dyn SecretSealer>,
     ) -> Result<Self, PasswordError> {
-        let hashing = hashing::HashingPool::new();
+        Self::with_metrics(store, hasher, sealer, crate::metrics::Metrics::new())
+    }
+
+    /// `new`, counting the hashing threads' queue in `metrics`.
+    pub fn with_metrics(
+        store: Store,
+        hasher: PasswordHasherService,
+        sealer: Arc<dyn SecretSealer>,
+        metrics: crate::metrics::Metrics,
+    ) -> Result<Self, PasswordError> {
+        let hashing = hashing::HashingPool::with_metrics(metrics);
         let verifier = Arc::new(credentials::LocalPasswords::new(hasher, hashing.clone())?);
         Ok(Self { store, hasher, verifier, hashing, webauthn: None, turns: Default::default(), sealer })
     }

@@ -208,6 +208,9 @@ impl SignIn {
             return Err(SignInError::Expired);
         }
         let cookie = self.sessions.raise(&session, &authn).await?;
+        if authn.level > session.authn.level {
+            self.audit.metrics().step_up(authn.level as u8);
+        }
         self.succeeded(at, &user, &authn).await;
         Ok(Authenticated { session: SsoSession { authn, ..session }, user, cookie })
     }

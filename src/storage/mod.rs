@@ -170,6 +170,11 @@ impl Store {
         self.db.backend()
     }
 
+    /// Open database connections and how many of them are idle (for metrics).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        self.db.pool_stats()
+    }
+
     pub async fn close(&self) {
         self.db.close().await
     }

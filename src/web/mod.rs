@@ -11,6 +11,7 @@ pub mod extract;
 mod health;
 pub mod i18n;
 mod interaction;
+mod metrics;
 mod oidc;
 mod passkeys;
 mod registration;
@@ -29,6 +30,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use admin_api::OPENAPI;
+pub use metrics::metrics_router;
 pub use state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -58,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(registration::routes())
         .merge(health::routes())
         .merge(admin_api::routes(state.web.max_import_bytes))
+        .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .fallback(not_found)
         .with_state(state)
         .layer(middleware)

@@ -43,6 +43,8 @@ pub struct Services {
     pub directory: DirectoryService,
     /// The LDAP directories: sync and status for the admin API, reachability for health.
     pub federation: crate::federation::ldap::LdapFederation,
+    /// Prometheus metrics, served by `metrics_router` on their own listener.
+    pub metrics: crate::metrics::Metrics,
     pub views: Arc<Views>,
     pub web: Arc<WebConfig>,
     pub store: Store,

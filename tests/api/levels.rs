@@ -106,6 +106,8 @@ async fn second_factor_enrolment_step_up_replay_and_recovery(backend: Backend) {
     let claims = exchange(&app, &finance, &location(&headers)).await;
     assert_eq!(claims["acr"], "urn:pintu:level:2");
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
+    let metrics = app.state.metrics.encode();
+    assert!(metrics.contains(r#"pintu_step_ups_total{level="2"} 1"#), "the step-up is counted: {metrics}");
     let again = browser.get(&auth_url(&app, &portal, &[])).await;
     assert_eq!(again.0, 303, "the stepped-up session serves lower levels without asking");
 

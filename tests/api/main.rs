@@ -28,6 +28,7 @@ mod ldap_sync;
 mod levels;
 mod lockout;
 mod logout;
+mod metrics;
 mod no_store;
 mod passkey_browser;
 mod passkeys;
