@@ -33,9 +33,9 @@ const ABOVE: &[&str] = &["app", "cli", "jobs", "lib", "main"];
 /// Where each library may appear (path prefixes under src/).
 const LIBRARIES: &[(&str, &[&str])] = &[
     ("sqlx", &["storage/"]),
-    ("axum", &["web/", "app.rs"]),
-    ("tower", &["web/", "app.rs"]),
-    ("tower_http", &["web/", "app.rs"]),
+    ("axum", &["web/", "app/mod.rs"]),
+    ("tower", &["web/", "app/mod.rs"]),
+    ("tower_http", &["web/", "app/mod.rs"]),
     ("minijinja", &["web/views.rs"]),
     ("josekit", &["keys/", "oidc/tokens.rs"]),
     ("argon2", &["authn/password.rs"]),

@@ -565,3 +565,28 @@ fn ldap_commands_say_what_is_missing_and_fail_visibly() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("ldap.kominfo.url") && stderr.contains("ldap.kominfo.bind_dn"), "{stderr}");
 }
+
+/// `pintu audit checkpoint|checkpoints|verify --checkpoints`: sign the head, export the
+/// checkpoints, and check the chain against an exported file (an altered one fails).
+#[test]
+fn audit_checkpoints_are_signed_exported_and_checked() {
+    let dir = workdir();
+    let made = pintu(&dir, &["admin", "user", "create", "--username", "ani", "--generate-password"], &[]);
+    assert!(made.status.success(), "{:?}", text(&made));
+    let signed = pintu(&dir, &["audit", "checkpoint"], &[]);
+    assert!(signed.status.success() && text(&signed).0.contains("\"jws\""), "{:?}", text(&signed));
+    let again = pintu(&dir, &["audit", "checkpoint"], &[]);
+    assert!(text(&again).0.contains("\"signed\": false"), "{:?}", text(&again));
+    let exported = pintu(&dir, &["audit", "checkpoints"], &[]);
+    let lines = text(&exported).0;
+    assert_eq!(lines.lines().count(), 1, "{lines}");
+    std::fs::write(dir.join("checkpoints.txt"), &lines).unwrap();
+    let verified = pintu(&dir, &["audit", "verify", "--checkpoints", "checkpoints.txt"], &[]);
+    assert!(verified.status.success(), "{:?}", text(&verified));
+    assert!(text(&verified).0.contains("\"verified\": 2"), "stored and exported: {:?}", text(&verified));
+    let altered: String = lines.trim().chars().rev().collect();
+    std::fs::write(dir.join("altered.txt"), altered).unwrap();
+    let refused = pintu(&dir, &["audit", "verify", "--checkpoints", "altered.txt"], &[]);
+    assert!(!refused.status.success(), "{:?}", text(&refused));
+    assert!(text(&refused).1.contains("does not match its signed checkpoints"), "{:?}", text(&refused));
+}

@@ -348,6 +348,16 @@ pub struct ReportCommand {
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
-    /// Walk the hash chain and report any edited or deleted event (non-zero exit if broken).
-    Verify,
+    /// Walk the hash chain and report any edited or deleted event, and check the signed
+    /// checkpoints against it (non-zero exit if anything is wrong).
+    Verify {
+        /// Checkpoints exported earlier (`pintu audit checkpoints`), one JWS per line: they
+        /// catch a rewrite even if the stored ones were deleted too.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+    },
+    /// Sign the chain's head now (otherwise every [audit] checkpoint_minutes).
+    Checkpoint,
+    /// Every stored checkpoint, one JWS per line: keep the output elsewhere (with the backups).
+    Checkpoints,
 }

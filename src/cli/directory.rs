@@ -206,18 +206,47 @@ async fn profile(app: &App, actor: &Actor, cmd: ProfileCommand) -> anyhow::Resul
 /// `pintu audit verify`: walks the chain; a broken chain is a failure exit.
 pub async fn audit(app: &App, cmd: AuditCommand) -> anyhow::Result<()> {
     match cmd {
-        AuditCommand::Verify => {
+        AuditCommand::Verify { checkpoints } => {
             let report = app.state.directory.verify_audit(&Actor::cli()).await.map_err(refused_dir)?;
+            let exported = match checkpoints {
+                Some(path) => read_checkpoints(&path)?,
+                None => Vec::new(),
+            };
+            let signed = app.checkpoints.verify(&exported).await?;
             let mut summary = BTreeMap::new();
             summary.insert("events", json!(report.events));
             summary.insert("head_seq", json!(report.head_seq));
             summary.insert("head_hash", json!(report.head_hash));
             summary.insert("problems", json!(report.problems));
+            summary.insert("checkpoints", json!(signed));
             print_json(&summary)?;
             if !report.is_intact() {
                 bail!("the audit log has been tampered with: {} problem(s)", report.problems.len());
             }
+            if !signed.problems.is_empty() {
+                bail!("the audit log does not match its signed checkpoints: {} problem(s)", signed.problems.len());
+            }
+            Ok(())
+        }
+        AuditCommand::Checkpoint => {
+            match app.checkpoints.make(pintu::clock::Clock::now(&pintu::clock::SystemClock)).await? {
+                Some(c) => print_json(&json!({ "seq": c.seq, "hash": c.hash, "jws": c.jws })),
+                None => print_json(
+                    &json!({ "signed": false, "reason": "the newest checkpoint already signs the head (or there are no events)" }),
+                ),
+            }
+        }
+        AuditCommand::Checkpoints => {
+            for jws in app.checkpoints.export().await? {
+                println!("{jws}");
+            }
             Ok(())
         }
     }
+}
+
+/// Checkpoints from a file, one JWS per line (blank lines ignored).
+fn read_checkpoints(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
 }

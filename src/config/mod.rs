@@ -53,6 +53,21 @@ pub struct RawConfig {
     pub ldap: std::collections::BTreeMap<String, RawLdapDirectory>,
     #[serde(default)]
     pub metrics: RawMetrics,
+    #[serde(default)]
+    pub audit: RawAudit,
+}
+
+/// `[audit]`: signed checkpoints of the audit chain.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAudit {
+    pub checkpoint_minutes: Option<u32>,
+}
+
+/// How often the audit chain's head is signed (`None`: only `pintu audit checkpoint`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditConfig {
+    pub checkpoint_every: Option<std::time::Duration>,
 }
 
 /// `[metrics]`: where Prometheus scrapes `/metrics`.
@@ -154,6 +169,7 @@ pub struct Config {
     pub key_rotation: KeyRotationConfig,
     pub ldap: Vec<LdapDirectoryConfig>,
     pub metrics: MetricsConfig,
+    pub audit: AuditConfig,
 }
 
 /// The WebAuthn relying party: passkeys are scoped to `rp_id` (the issuer's host or a parent
@@ -294,6 +310,14 @@ impl RawConfig {
         let webauthn = validate_webauthn(self.webauthn, &issuer, &mut errors);
         let key_rotation = validate::validate_key_rotation(self.key_rotation, &mut errors);
         let ldap = ldap::validate_ldap(self.ldap, &mut errors);
+        let checkpoint_minutes = self.audit.checkpoint_minutes.unwrap_or(60);
+        if checkpoint_minutes > 1440 {
+            errors.push(problem("audit.checkpoint_minutes", "must be 0 (off) to 1440 (a day)"));
+        }
+        let audit = AuditConfig {
+            checkpoint_every: (checkpoint_minutes > 0)
+                .then(|| std::time::Duration::from_secs(u64::from(checkpoint_minutes) * 60)),
+        };
         let metrics = match self.metrics.listen.as_deref().unwrap_or("127.0.0.1:9464") {
             "" => MetricsConfig { listen: None },
             text => MetricsConfig {
@@ -319,6 +343,7 @@ impl RawConfig {
             key_rotation,
             ldap,
             metrics,
+            audit,
         })
     }
 }

@@ -1,5 +1,6 @@
 //! Background jobs. Each is `spawn(…, shutdown)` and calls services only.
 
+pub mod audit_checkpoints;
 pub mod cleanup;
 pub mod keys;
 pub mod ldap_sync;

@@ -130,6 +130,11 @@ impl Keyring {
         verified(payload, &header)
     }
 
+    /// Whether a key with this `kid` is loaded (next, active or retired).
+    pub fn has_kid(&self, kid: &str) -> bool {
+        self.keys().keys.iter().any(|k| k.kid == kid)
+    }
+
     /// The public JWK Set (RFC 7517 §5), serialised: every key that signs, will sign (published
     /// ahead, so relying parties' caches hold it before its first token) or signed a token
     /// that may still be valid.

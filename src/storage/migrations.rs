@@ -80,6 +80,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0012_ldap.sql"),
         include_str!("../../migrations/postgres/0012_ldap.sql"),
     ),
+    (
+        13,
+        "audit_checkpoints",
+        include_str!("../../migrations/sqlite/0013_audit_checkpoints.sql"),
+        include_str!("../../migrations/postgres/0013_audit_checkpoints.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -96,6 +102,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0010_applications.sql",
     "0011_key_rotation.sql",
     "0012_ldap.sql",
+    "0013_audit_checkpoints.sql",
 ];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

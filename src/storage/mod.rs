@@ -5,6 +5,7 @@
 
 mod applications;
 mod audit;
+mod audit_checkpoints;
 mod db;
 mod external_accounts;
 mod factors;
@@ -28,6 +29,7 @@ pub const QUIET_DRIVER_LOGS: &str = "sqlx::postgres::notice=warn";
 
 pub use applications::Applications;
 pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
+pub use audit_checkpoints::{AuditCheckpoints, CheckpointRow};
 pub use db::{Db, Tx};
 pub(crate) use db::{on_pool, on_tx, row_struct};
 pub use external_accounts::{ExternalAccounts, ExternalLink, SyncRun};
@@ -152,6 +154,9 @@ impl Store {
     }
     pub fn external_accounts(&self) -> ExternalAccounts<'_> {
         ExternalAccounts::new(&self.db)
+    }
+    pub fn audit_checkpoints(&self) -> AuditCheckpoints<'_> {
+        AuditCheckpoints::new(&self.db)
     }
     pub fn audit(&self) -> AuditLog<'_> {
         AuditLog::new(&self.db)

@@ -9,6 +9,7 @@ mod accounts;
 mod admin_openapi;
 mod applications;
 mod audit;
+mod audit_checkpoints;
 mod authorize;
 mod client_auth;
 mod code_exchange;

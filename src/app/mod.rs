@@ -4,6 +4,10 @@
 use std::sync::Arc;
 
 use anyhow::Context;
+
+mod checkpoints;
+
+pub use checkpoints::{AuditCheckpoints, CHECKPOINT_TYP, CheckpointProblem, CheckpointReport};
 use secrecy::ExposeSecret;
 
 use crate::account::{AccountParts, AccountService};
@@ -33,6 +37,8 @@ pub struct App {
     pub rotation: KeyRotation,
     /// The LDAP directories (sync, bind-through).
     pub federation: LdapFederation,
+    /// Signed checkpoints of the audit chain (the job, `pintu audit`).
+    pub checkpoints: AuditCheckpoints,
 }
 
 /// The rotation policy of a configuration: retired keys stay published as long as the longest
@@ -135,7 +141,12 @@ impl App {
             policy: rotation_policy(config),
             audit: state.directory.audit().clone(),
         };
-        Ok(Self { state, created_kek, rotation, federation })
+        let checkpoints = AuditCheckpoints {
+            keyring: state.oidc.keyring().clone(),
+            store: state.store.clone(),
+            issuer: config.oidc.issuer.clone(),
+        };
+        Ok(Self { state, created_kek, rotation, federation, checkpoints })
     }
 
     pub fn router(&self) -> axum::Router {
@@ -206,7 +217,11 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock.clone(), stop_rx.clone());
     let keys = crate::jobs::keys::spawn(app.rotation.clone(), clock.clone(), stop_rx.clone());
-    let ldap = crate::jobs::ldap_sync::spawn(app.federation.clone(), clock, stop_rx);
+    let ldap = crate::jobs::ldap_sync::spawn(app.federation.clone(), clock.clone(), stop_rx.clone());
+    let checkpoints = config
+        .audit
+        .checkpoint_every
+        .map(|every| crate::jobs::audit_checkpoints::spawn(app.checkpoints.clone(), every, clock, stop_rx));
     axum::serve(listener, app.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -215,6 +230,9 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let _ = cleanup.await;
     let _ = keys.await;
     let _ = ldap.await;
+    if let Some(checkpoints) = checkpoints {
+        let _ = checkpoints.await;
+    }
     if let Some(metrics) = metrics {
         metrics.abort();
     }
