@@ -1,5 +1,5 @@
 //! What Pintu counts for Prometheus: the only user of `prometheus-client`. One `Metrics` is
-//! built in `app.rs` and handed to whoever observes something (the web layer's requests, the
+//! built in `app/` and handed to whoever observes something (the web layer's requests, the
 //! audit recorder's sign-ins and tokens, the argon2 threads' queue); values that are cheaper
 //! to read than to track (the database pool, the last LDAP sync) are set when scraped. The
 //! text exposition format comes from the crate, not from here.
