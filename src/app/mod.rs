@@ -131,6 +131,7 @@ impl App {
             directory,
             federation: federation.clone(),
             metrics,
+            reports: config.reports,
             views: Arc::new(views),
             web,
             store,
@@ -218,10 +219,17 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock.clone(), stop_rx.clone());
     let keys = crate::jobs::keys::spawn(app.rotation.clone(), clock.clone(), stop_rx.clone());
     let ldap = crate::jobs::ldap_sync::spawn(app.federation.clone(), clock.clone(), stop_rx.clone());
-    let checkpoints = config
-        .audit
-        .checkpoint_every
-        .map(|every| crate::jobs::audit_checkpoints::spawn(app.checkpoints.clone(), every, clock, stop_rx));
+    let checkpoints = config.audit.checkpoint_every.map(|every| {
+        crate::jobs::audit_checkpoints::spawn(app.checkpoints.clone(), every, clock.clone(), stop_rx.clone())
+    });
+    let reports = config.reports.monthly.then(|| {
+        crate::jobs::periodic_reports::spawn(
+            app.state.directory.clone(),
+            config.reports.utc_offset_hours,
+            clock,
+            stop_rx,
+        )
+    });
     axum::serve(listener, app.router().into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -230,8 +238,8 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let _ = cleanup.await;
     let _ = keys.await;
     let _ = ldap.await;
-    if let Some(checkpoints) = checkpoints {
-        let _ = checkpoints.await;
+    for job in [checkpoints, reports].into_iter().flatten() {
+        let _ = job.await;
     }
     if let Some(metrics) = metrics {
         metrics.abort();

@@ -206,6 +206,22 @@ pub enum DirectoryCommand {
     },
     /// Usage report per OPD or per application over a period.
     Report(ReportCommand),
+    /// The monthly report (per OPD, per application, the regency's totals): made once for a
+    /// month that has ended, then kept. Prints it as JSON, CSV or a printable HTML page.
+    PeriodicReport {
+        /// YYYY-MM (default: last month).
+        #[arg(long)]
+        month: Option<String>,
+        /// json, csv or html.
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// The page's language (html): id or en.
+        #[arg(long, default_value = "id")]
+        lang: String,
+        /// List the stored reports instead.
+        #[arg(long)]
+        list: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -89,6 +89,9 @@ pub async fn run(app: &App, cmd: DirectoryCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        DirectoryCommand::PeriodicReport { month, format, lang, list } => {
+            super::reports::periodic(app, &actor, month, &format, &lang, list).await
+        }
         DirectoryCommand::Report(ReportCommand { by, from, to, csv }) => {
             let kind = match by.as_str() {
                 "opd" => ReportKind::OrgUnit,

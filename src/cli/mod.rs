@@ -8,6 +8,7 @@ mod apps;
 mod args;
 mod directory;
 mod ldap;
+mod reports;
 mod users;
 
 use std::ffi::OsString;

@@ -55,6 +55,24 @@ pub struct RawConfig {
     pub metrics: RawMetrics,
     #[serde(default)]
     pub audit: RawAudit,
+    #[serde(default)]
+    pub reports: RawReports,
+}
+
+/// `[reports]`: the monthly report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReports {
+    pub monthly: Option<bool>,
+    pub utc_offset_hours: Option<i32>,
+}
+
+/// The monthly report: made by itself after each month (`monthly`), months counted at
+/// `utc_offset_hours` (7: WIB, 8: WITA, 9: WIT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportsConfig {
+    pub monthly: bool,
+    pub utc_offset_hours: i32,
 }
 
 /// `[audit]`: signed checkpoints of the audit chain.
@@ -170,6 +188,7 @@ pub struct Config {
     pub ldap: Vec<LdapDirectoryConfig>,
     pub metrics: MetricsConfig,
     pub audit: AuditConfig,
+    pub reports: ReportsConfig,
 }
 
 /// The WebAuthn relying party: passkeys are scoped to `rp_id` (the issuer's host or a parent
@@ -318,6 +337,13 @@ impl RawConfig {
             checkpoint_every: (checkpoint_minutes > 0)
                 .then(|| std::time::Duration::from_secs(u64::from(checkpoint_minutes) * 60)),
         };
+        let reports = ReportsConfig {
+            monthly: self.reports.monthly.unwrap_or(true),
+            utc_offset_hours: self.reports.utc_offset_hours.unwrap_or(7),
+        };
+        if !(-12..=14).contains(&reports.utc_offset_hours) {
+            errors.push(problem("reports.utc_offset_hours", "must be -12 to 14 (7: WIB, 8: WITA, 9: WIT)"));
+        }
         let metrics = match self.metrics.listen.as_deref().unwrap_or("127.0.0.1:9464") {
             "" => MetricsConfig { listen: None },
             text => MetricsConfig {
@@ -344,6 +370,7 @@ impl RawConfig {
             ldap,
             metrics,
             audit,
+            reports,
         })
     }
 }

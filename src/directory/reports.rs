@@ -135,7 +135,7 @@ const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 /// Quotes a field when needed (RFC 4180). A field starting with a formula character is
 /// prefixed with `'` first, so that spreadsheets show it as text and never run it. The lone
 /// `-` that stands for "no unit or application" is Pintu's own and no formula.
-fn quote(field: &str) -> String {
+pub(super) fn quote(field: &str) -> String {
     let field = if field.starts_with(FORMULA_STARTS) && field != "-" { format!("'{field}") } else { field.to_owned() };
     if field.contains([',', '"', '\n', '\r']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field }
 }

@@ -4,3 +4,4 @@ pub mod audit_checkpoints;
 pub mod cleanup;
 pub mod keys;
 pub mod ldap_sync;
+pub mod periodic_reports;

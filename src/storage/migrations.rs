@@ -86,6 +86,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0013_audit_checkpoints.sql"),
         include_str!("../../migrations/postgres/0013_audit_checkpoints.sql"),
     ),
+    (
+        14,
+        "periodic_reports",
+        include_str!("../../migrations/sqlite/0014_periodic_reports.sql"),
+        include_str!("../../migrations/postgres/0014_periodic_reports.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -103,6 +109,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0011_key_rotation.sql",
     "0012_ldap.sql",
     "0013_audit_checkpoints.sql",
+    "0014_periodic_reports.sql",
 ];
 
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {

@@ -16,6 +16,7 @@ mod keys;
 mod migrations;
 mod org_units;
 mod passkeys;
+mod periodic_reports;
 mod roles;
 mod session_list;
 mod sessions;
@@ -41,6 +42,7 @@ pub use keys::{SigningKeyRow, SigningKeys};
 pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;
 pub use org_units::{OrgUnits, Placement};
 pub use passkeys::{Ceremony, PasskeyRecord, Passkeys};
+pub use periodic_reports::{PeriodicReportRow, PeriodicReports};
 pub use roles::{HeldRole, Roles};
 pub use session_list::{SessionList, SessionSummary};
 pub use sessions::{NewSession, Sessions};
@@ -157,6 +159,9 @@ impl Store {
     }
     pub fn audit_checkpoints(&self) -> AuditCheckpoints<'_> {
         AuditCheckpoints::new(&self.db)
+    }
+    pub fn periodic_reports(&self) -> PeriodicReports<'_> {
+        PeriodicReports::new(&self.db)
     }
     pub fn audit(&self) -> AuditLog<'_> {
         AuditLog::new(&self.db)

@@ -45,6 +45,8 @@ pub struct Services {
     pub federation: crate::federation::ldap::LdapFederation,
     /// Prometheus metrics, served by `metrics_router` on their own listener.
     pub metrics: crate::metrics::Metrics,
+    /// When months begin (the regency's UTC offset) and whether they are reported by themselves.
+    pub reports: crate::config::ReportsConfig,
     pub views: Arc<Views>,
     pub web: Arc<WebConfig>,
     pub store: Store,

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 11] = [
+const TEMPLATES: [(&str, &str); 12] = [
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
     ("consent.html", include_str!("../../themes/default/templates/consent.html")),
@@ -20,6 +20,7 @@ const TEMPLATES: [(&str, &str); 11] = [
     ("account_totp.html", include_str!("../../themes/default/templates/account_totp.html")),
     ("account.html", include_str!("../../themes/default/templates/account.html")),
     ("passkey.html", include_str!("../../themes/default/templates/passkey.html")),
+    ("report.html", include_str!("../../themes/default/templates/report.html")),
 ];
 
 /// The embedded stylesheet of the default theme.
@@ -193,4 +194,73 @@ impl Views {
         };
         self.env.get_template(template)?.render(ctx)
     }
+}
+
+/// The printable monthly report: each row with the width of its bar (logins, out of the
+/// largest), so the page draws its charts as SVG without scripts or inline styles.
+#[derive(Serialize)]
+pub struct PeriodicReportView {
+    pub period: String,
+    /// `YYYY-MM-DD HH:MM` at the report's UTC offset.
+    pub from: String,
+    pub to: String,
+    pub utc_offset_hours: i32,
+    pub accounts: i64,
+    pub units: Vec<ReportLineView>,
+    pub applications: Vec<ReportLineView>,
+    pub totals: ReportLineView,
+    /// Logins at each security level, 1-4, with the bar width of each.
+    pub levels: Vec<(u8, i64, u32)>,
+}
+
+#[derive(Serialize)]
+pub struct ReportLineView {
+    pub key: String,
+    pub name: String,
+    pub active_users: i64,
+    pub logins: i64,
+    pub failures: i64,
+    pub levels: [i64; 4],
+    /// 0-300: the bar of `logins` against the largest row.
+    pub bar: u32,
+}
+
+impl PeriodicReportView {
+    pub fn new(r: &crate::directory::PeriodicReport) -> Self {
+        let most = |lines: &[crate::directory::PeriodicLine]| lines.iter().map(|l| l.logins).max().unwrap_or(0);
+        let line = |l: &crate::directory::PeriodicLine, most: i64| ReportLineView {
+            key: l.key.clone(),
+            name: l.name.clone(),
+            active_users: l.active_users,
+            logins: l.logins,
+            failures: l.failures,
+            levels: [l.level_1, l.level_2, l.level_3, l.level_4],
+            bar: bar(l.logins, most),
+        };
+        let (units_most, apps_most) = (most(&r.by_unit), most(&r.by_application));
+        let t = &r.totals;
+        let level_counts = [t.level_1, t.level_2, t.level_3, t.level_4];
+        let level_most = level_counts.iter().copied().max().unwrap_or(0);
+        let when = |at: i64| {
+            let local = at + i64::from(r.utc_offset_hours) * 3600;
+            let d = crate::domain::nip::Date::from_unix(local);
+            let secs = local.rem_euclid(86_400);
+            format!("{:04}-{:02}-{:02} {:02}:{:02}", d.year, d.month, d.day, secs / 3600, secs % 3600 / 60)
+        };
+        Self {
+            period: r.period.clone(),
+            from: when(r.from),
+            to: when(r.to),
+            utc_offset_hours: r.utc_offset_hours,
+            accounts: r.accounts,
+            units: r.by_unit.iter().map(|l| line(l, units_most)).collect(),
+            applications: r.by_application.iter().map(|l| line(l, apps_most)).collect(),
+            totals: line(t, t.logins),
+            levels: (1u8..=4).zip(level_counts).map(|(n, c)| (n, c, bar(c, level_most))).collect(),
+        }
+    }
+}
+
+fn bar(value: i64, most: i64) -> u32 {
+    if most <= 0 { 0 } else { u32::try_from(value.clamp(0, most) * 300 / most).unwrap_or(0) }
 }

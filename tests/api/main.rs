@@ -33,6 +33,7 @@ mod metrics;
 mod no_store;
 mod passkey_browser;
 mod passkeys;
+mod periodic_reports;
 mod refresh;
 mod registration;
 mod registration_rules;
