@@ -164,6 +164,11 @@ impl Metrics {
 
     /// One answered request: `route` is the matched pattern (or `unmatched`).
     pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        // Any token is a valid HTTP method: outsiders must not be able to mint label values.
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            _ => "other",
+        };
         let labels = RequestLabels { route: route.to_owned(), method: method.to_owned(), status };
         self.0.requests.get_or_create(&labels).inc();
         self.0.latency.get_or_create(&RouteLabels { route: route.to_owned() }).observe(seconds);
@@ -241,7 +246,9 @@ mod tests {
         m.step_up(2);
         m.token_issued("authorization_code");
         m.ldap("kominfo", Some(1_800_000_000), true, false);
+        m.request("/health", "BREW", 405, 0.0);
         let text = m.encode();
+        assert!(text.contains(r#"route="/health",method="other",status="405""#), "made-up methods share one label: {text}");
         for line in [
             r#"pintu_http_requests_total{route="/oauth2/token",method="POST",status="200"} 1"#,
             r#"pintu_logins_total{method="pwd",outcome="failure",reason="throttled"} 1"#,

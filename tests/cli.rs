@@ -579,12 +579,14 @@ fn audit_checkpoints_are_signed_exported_and_checked() {
     assert!(text(&again).0.contains("\"signed\": false"), "{:?}", text(&again));
     let exported = pintu(&dir, &["audit", "checkpoints"], &[]);
     let lines = text(&exported).0;
-    assert_eq!(lines.lines().count(), 1, "{lines}");
+    let file: serde_json::Value = serde_json::from_str(&lines).unwrap();
+    assert_eq!(file["checkpoints"].as_array().map(Vec::len), Some(1), "{lines}");
     std::fs::write(dir.join("checkpoints.txt"), &lines).unwrap();
     let verified = pintu(&dir, &["audit", "verify", "--checkpoints", "checkpoints.txt"], &[]);
     assert!(verified.status.success(), "{:?}", text(&verified));
     assert!(text(&verified).0.contains("\"verified\": 2"), "stored and exported: {:?}", text(&verified));
-    let altered: String = lines.trim().chars().rev().collect();
+    let jws = file["checkpoints"][0].as_str().unwrap();
+    let altered = lines.replace(jws, &jws.chars().rev().collect::<String>());
     std::fs::write(dir.join("altered.txt"), altered).unwrap();
     let refused = pintu(&dir, &["audit", "verify", "--checkpoints", "altered.txt"], &[]);
     assert!(!refused.status.success(), "{:?}", text(&refused));

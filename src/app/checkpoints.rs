@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::domain::SigningAlg;
-use crate::keys::Keyring;
+use crate::keys::{Keyring, VerifiedJws, verify_with_jwk_set};
 use crate::storage::{CheckpointRow, Store};
 
 /// The JWS `typ` of a checkpoint.
@@ -27,6 +27,16 @@ pub struct AuditCheckpoints {
     pub keyring: Arc<Keyring>,
     pub store: Store,
     pub issuer: String,
+}
+
+/// The export of `pintu audit checkpoints`: the checkpoints and the public keys that verify
+/// them, to keep with the backups.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct CheckpointExport {
+    pub issuer: String,
+    /// A JWK Set (RFC 7517 §5).
+    pub keys: Value,
+    pub checkpoints: Vec<String>,
 }
 
 /// What checking the checkpoints found.
@@ -54,8 +64,17 @@ impl AuditCheckpoints {
     pub async fn make(&self, now: i64) -> anyhow::Result<Option<CheckpointRow>> {
         let repo = self.store.audit_checkpoints();
         let Some((seq, hash)) = repo.chain_head().await? else { return Ok(None) };
-        if repo.latest_seq().await? >= seq {
+        let latest = repo.latest_seq().await?;
+        if latest == seq {
             return Ok(None);
+        }
+        if latest > seq {
+            // A checkpoint beyond the chain's end: events were deleted, or a row was written.
+            tracing::error!(
+                latest,
+                head = seq,
+                "an audit checkpoint lies beyond the chain's last event; signing the head anyway"
+            );
         }
         let mut claims = Map::new();
         claims.insert("iss".into(), json!(self.issuer));
@@ -68,17 +87,31 @@ impl AuditCheckpoints {
         Ok(repo.insert(&row).await?.then_some(row))
     }
 
-    /// Every stored checkpoint as its JWS, oldest first: the export to keep elsewhere.
-    pub async fn export(&self) -> anyhow::Result<Vec<String>> {
-        Ok(self.store.audit_checkpoints().list().await?.into_iter().map(|c| c.jws).collect())
+    /// The stored checkpoints that Pintu's current keys verify, with those public keys: the
+    /// export to keep elsewhere. Verifying against it later needs nothing from the database's
+    /// keys (which someone who can write the database could change, and rotation deletes).
+    pub async fn export(&self) -> anyhow::Result<CheckpointExport> {
+        let keys: Value = serde_json::from_slice(&self.keyring.jwks())?;
+        let rows = self.store.audit_checkpoints().list().await?;
+        let checkpoints =
+            rows.into_iter().filter(|c| verify_with_jwk_set(&c.jws, &keys).is_ok()).map(|c| c.jws).collect();
+        Ok(CheckpointExport { issuer: self.issuer.clone(), keys, checkpoints })
     }
 
-    /// Checks the stored checkpoints and `exported` ones (JWS strings) against the chain.
-    pub async fn verify(&self, exported: &[String]) -> anyhow::Result<CheckpointReport> {
+    /// Checks the stored checkpoints (with Pintu's keys) and an `exported` file's (with the
+    /// keys in the file) against the chain.
+    pub async fn verify(&self, exported: Option<&CheckpointExport>) -> anyhow::Result<CheckpointReport> {
         let stored = self.store.audit_checkpoints().list().await?;
         let mut report = CheckpointReport::default();
         for row in &stored {
-            self.check(&row.jws, Some(row), &mut report).await?;
+            let verified = match self.keyring.verify(&row.jws) {
+                Err(_) if signed_by_unknown_key(&row.jws, &self.keyring) => {
+                    report.unverifiable += 1;
+                    continue;
+                }
+                other => other.ok(),
+            };
+            self.check(verified, Some(row), &mut report).await?;
         }
         // Checkpoints are made often and keys deleted only hours after retirement: the newest
         // one is signed by a key Pintu has, unless someone put it there.
@@ -89,32 +122,46 @@ impl AuditCheckpoints {
                        since before a key rotation (make one with `pintu audit checkpoint`)";
             report.problems.push(CheckpointProblem { seq: newest.seq, reason: why.to_owned() });
         }
-        for jws in exported {
-            self.check(jws, None, &mut report).await?;
+        if let Some(file) = exported {
+            if file.issuer != self.issuer {
+                report
+                    .problems
+                    .push(CheckpointProblem { seq: 0, reason: "the exported file is another issuer's".into() });
+            }
+            // Every checkpoint in a file must verify with the file's own keys.
+            for jws in &file.checkpoints {
+                self.check(verify_with_jwk_set(jws, &file.keys).ok(), None, &mut report).await?;
+            }
         }
         Ok(report)
     }
 
-    async fn check(&self, jws: &str, row: Option<&CheckpointRow>, report: &mut CheckpointReport) -> anyhow::Result<()> {
+    async fn check(
+        &self,
+        verified: Option<VerifiedJws>,
+        row: Option<&CheckpointRow>,
+        report: &mut CheckpointReport,
+    ) -> anyhow::Result<()> {
         let problem = |seq: i64, reason: &str| CheckpointProblem { seq, reason: reason.to_owned() };
-        let claims = match self.keyring.verify(jws) {
-            Ok(v) if v.typ.as_deref() == Some(CHECKPOINT_TYP) => v.claims,
-            Ok(_) => {
-                report.problems.push(problem(row.map_or(0, |r| r.seq), "not a checkpoint (another kind of token)"));
+        let at = row.map_or(0, |r| r.seq);
+        let claims = match verified {
+            Some(v) if v.typ.as_deref() == Some(CHECKPOINT_TYP) => v.claims,
+            Some(_) => {
+                report.problems.push(problem(at, "not a checkpoint (another kind of token)"));
                 return Ok(());
             }
-            Err(_) if signed_by_unknown_key(jws, &self.keyring) => {
-                report.unverifiable += 1;
-                return Ok(());
-            }
-            Err(_) => {
+            None => {
                 let why = "the signature does not verify with the key it names: a forged or altered checkpoint";
-                report.problems.push(problem(row.map_or(0, |r| r.seq), why));
+                report.problems.push(problem(at, why));
                 return Ok(());
             }
         };
-        let seq = claims.get("seq").and_then(Value::as_i64).unwrap_or(0);
-        let hash = claims.get("hash").and_then(Value::as_str).unwrap_or_default();
+        let seq = claims.get("seq").and_then(Value::as_i64).filter(|s| *s >= 1);
+        let hash = claims.get("hash").and_then(Value::as_str);
+        let (Some(seq), Some(hash)) = (seq, hash) else {
+            report.problems.push(problem(at, "a malformed checkpoint (no event number or hash)"));
+            return Ok(());
+        };
         if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
             report.problems.push(problem(seq, "signed for another issuer"));
             return Ok(());

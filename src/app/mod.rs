@@ -7,7 +7,7 @@ use anyhow::Context;
 
 mod checkpoints;
 
-pub use checkpoints::{AuditCheckpoints, CHECKPOINT_TYP, CheckpointProblem, CheckpointReport};
+pub use checkpoints::{AuditCheckpoints, CHECKPOINT_TYP, CheckpointExport, CheckpointProblem, CheckpointReport};
 use secrecy::ExposeSecret;
 
 use crate::account::{AccountParts, AccountService};
@@ -202,19 +202,22 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {} (is another server using that port?)", config.listen))?;
-    announce(&app, &config).await;
-    // Metrics on their own listener (loopback by default), never on the public one.
+    // Metrics on their own listener (loopback by default), never on the public one; bound
+    // before announcing, so a port in use stops the start with its own message.
     let metrics = match config.metrics.listen {
         Some(address) => {
-            let listener = tokio::net::TcpListener::bind(address)
-                .await
-                .with_context(|| format!("cannot listen for metrics on {address} (metrics.listen)"))?;
+            let listener = tokio::net::TcpListener::bind(address).await.with_context(|| {
+                format!(
+                    "cannot listen for metrics on {address} (set [metrics] listen to another address, or \"\" for none)"
+                )
+            })?;
             tracing::info!(listen = %address, "metrics at /metrics");
             let router = web::metrics_router(app.state.clone());
             Some(tokio::spawn(async move { axum::serve(listener, router).await }))
         }
         None => None,
     };
+    announce(&app, &config).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock.clone(), stop_rx.clone());
     let keys = crate::jobs::keys::spawn(app.rotation.clone(), clock.clone(), stop_rx.clone());

@@ -46,6 +46,11 @@ impl AuditRecorder {
         &self.metrics
     }
 
+    /// Events waiting for the writer (read when metrics are scraped, so a stalled writer shows).
+    pub fn pending(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
     pub(super) fn store(&self) -> &Store {
         &self.store
     }
@@ -84,9 +89,13 @@ fn observe(metrics: &Metrics, event: &AuditEvent) {
     let text = |key: &str| event.detail.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
     match event.action {
         AuditAction::Login => {
-            let first = event.detail.get("amr").and_then(|a| a.get(0)).and_then(|m| m.as_str());
+            // The method the step added: the last one named, `mfa` and `user` aside (a TOTP
+            // step-up records ["pwd", "otp", "mfa"]: an `otp` step).
+            let amr = event.detail.get("amr").and_then(|a| a.as_array());
+            let step =
+                amr.and_then(|a| a.iter().rev().filter_map(|m| m.as_str()).find(|m| !matches!(*m, "mfa" | "user")));
             let success = event.outcome == Outcome::Success;
-            let method = first.unwrap_or(if success { "pwd" } else { "passkey" });
+            let method = step.unwrap_or(if success { "pwd" } else { "passkey" });
             metrics.login(method, success, &text("reason"));
         }
         AuditAction::TokenIssued => metrics.token_issued(&text("grant_type")),
@@ -107,7 +116,6 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Pending>, metrics: Metrics)
             }
         }
         metrics.audit_batch(batch.len());
-        metrics.audit_queue(rx.len());
         let rows: Vec<NewAuditRow> = batch.iter().map(|p| p.row.clone()).collect();
         let appended = append(&store, &rows, head.as_ref()).await;
         head = appended.as_ref().ok().cloned();

@@ -367,13 +367,14 @@ pub enum AuditCommand {
     /// Walk the hash chain and report any edited or deleted event, and check the signed
     /// checkpoints against it (non-zero exit if anything is wrong).
     Verify {
-        /// Checkpoints exported earlier (`pintu audit checkpoints`), one JWS per line: they
-        /// catch a rewrite even if the stored ones were deleted too.
+        /// Checkpoints exported earlier (`pintu audit checkpoints`), checked with the keys in
+        /// the file: they catch a rewrite even if the stored ones were deleted too.
         #[arg(long)]
         checkpoints: Option<PathBuf>,
     },
     /// Sign the chain's head now (otherwise every [audit] checkpoint_minutes).
     Checkpoint,
-    /// Every stored checkpoint, one JWS per line: keep the output elsewhere (with the backups).
+    /// The stored checkpoints and the public keys that verify them, as JSON: keep the output
+    /// elsewhere (with the backups).
     Checkpoints,
 }

@@ -212,10 +212,10 @@ pub async fn audit(app: &App, cmd: AuditCommand) -> anyhow::Result<()> {
         AuditCommand::Verify { checkpoints } => {
             let report = app.state.directory.verify_audit(&Actor::cli()).await.map_err(refused_dir)?;
             let exported = match checkpoints {
-                Some(path) => read_checkpoints(&path)?,
-                None => Vec::new(),
+                Some(path) => Some(read_checkpoints(&path)?),
+                None => None,
             };
-            let signed = app.checkpoints.verify(&exported).await?;
+            let signed = app.checkpoints.verify(exported.as_ref()).await?;
             let mut summary = BTreeMap::new();
             summary.insert("events", json!(report.events));
             summary.insert("head_seq", json!(report.head_seq));
@@ -239,17 +239,13 @@ pub async fn audit(app: &App, cmd: AuditCommand) -> anyhow::Result<()> {
                 ),
             }
         }
-        AuditCommand::Checkpoints => {
-            for jws in app.checkpoints.export().await? {
-                println!("{jws}");
-            }
-            Ok(())
-        }
+        AuditCommand::Checkpoints => print_json(&app.checkpoints.export().await?),
     }
 }
 
-/// Checkpoints from a file, one JWS per line (blank lines ignored).
-fn read_checkpoints(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+/// A checkpoints file written by `pintu audit checkpoints`.
+fn read_checkpoints(path: &std::path::Path) -> anyhow::Result<pintu::app::CheckpointExport> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect())
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a checkpoints file written by `pintu audit checkpoints`", path.display()))
 }

@@ -29,7 +29,7 @@ pub use error::{DirectoryError, FieldError};
 pub use external::{ExternalPerson, ExternalProblem, Provided, ReconcileOptions, SyncReport};
 pub use import::{COLUMNS as IMPORT_COLUMNS, ImportMode, ImportReport};
 pub use org_units::{OrgUnitInput, OrgUnitPatch, OrgUnitRecord, PlacementRecord};
-pub use periodic::{Month, PeriodicLine, PeriodicReport, PeriodicSummary, periodic_csv};
+pub use periodic::{Month, PeriodicLine, PeriodicReport, PeriodicSummary, SETTLE_SECS, periodic_csv};
 pub use reports::{Period, ReportKind, ReportLine, report_csv};
 pub use roles::{GrantInput, GrantRecord, RoleInput};
 pub use users::{AccountExtras, Page, UserInput, UserPatch, UserQuery, UserRecord};

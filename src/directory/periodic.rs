@@ -11,6 +11,10 @@ use crate::storage::PeriodicReportRow;
 use super::reports::{Period, ReportKind, ReportLine, quote};
 use super::{Actor, DirectoryError, DirectoryService};
 
+/// How long after a month's end its report may be made: events stamped before the end may
+/// still be in another node's audit queue, and nodes' clocks differ a little.
+pub const SETTLE_SECS: i64 = 30 * 60;
+
 /// A calendar month, `YYYY-MM`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Month {
@@ -146,8 +150,13 @@ impl DirectoryService {
             return Ok((decode(&row)?, false));
         }
         let (from, to) = month.bounds(offset_hours);
-        if to > self.now() {
-            return Err(DirectoryError::invalid("month", format!("{} has not ended yet", month.label())));
+        if to + SETTLE_SECS > self.now() {
+            let why = format!(
+                "{} has not ended yet (a month is reported {} minutes after its end)",
+                month.label(),
+                SETTLE_SECS / 60
+            );
+            return Err(DirectoryError::invalid("month", why));
         }
         let period = Period { from, to };
         let by_unit: Vec<PeriodicLine> =
@@ -167,8 +176,12 @@ impl DirectoryService {
         };
         let content = serde_json::to_string(&report).map_err(|e| DirectoryError::Unavailable(e.to_string()))?;
         let row = PeriodicReportRow { period: report.period.clone(), from, to, created_at: report.created_at, content };
-        let created = self.store.periodic_reports().insert(&row).await?;
-        Ok((report, created))
+        if !self.store.periodic_reports().insert(&row).await? {
+            // Another node stored it meanwhile: theirs is the report.
+            let stored = self.store.periodic_reports().get(&row.period).await?;
+            return Ok((decode(&stored.ok_or(DirectoryError::NotFound("periodic report"))?)?, false));
+        }
+        Ok((report, true))
     }
 
     /// The stored reports, newest first. Office only.

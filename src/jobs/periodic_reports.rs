@@ -38,7 +38,7 @@ pub async fn make_due(
     clock: &SharedClock,
     utc_offset_hours: i32,
 ) -> Result<Option<String>, DirectoryError> {
-    let month = Month::last_complete(clock.now(), utc_offset_hours);
+    let month = Month::last_complete(clock.now() - crate::directory::SETTLE_SECS, utc_offset_hours);
     let (report, created) = directory.periodic_report_for(&Actor::scheduler(), month, utc_offset_hours).await?;
     Ok(created.then_some(report.period))
 }

@@ -186,7 +186,15 @@ pub(super) fn generate(alg: SigningAlg, state: KeyState, sealer: &Sealer, now: i
 fn load(row: &SigningKeyRow, sealer: &Sealer) -> Result<LoadedKey, KeyError> {
     let alg = SigningAlg::parse(&row.alg).ok_or(KeyError::NoActiveKey("unknown"))?;
     let private = Jwk::from_bytes(sealer.open(&row.sealed_private)?)?;
-    let public = Jwk::from_bytes(row.public_jwk.as_bytes())?;
+    // The public half is derived from the sealed private key, never taken from the row: whoever
+    // can write the database cannot seal, so a key they add cannot match its `kid`.
+    let mut public = private.to_public_key()?;
+    if jwk_thumbprint(public.as_ref()).as_deref() != Some(row.kid.as_str()) {
+        return Err(KeyError::Mismatch(row.kid.clone()));
+    }
+    public.set_key_id(row.kid.clone());
+    public.set_algorithm(alg.as_str());
+    public.set_key_use("sig");
     let (signer, verifier): (Box<dyn JwsSigner>, Box<dyn JwsVerifier>) = match alg {
         SigningAlg::ES256 => (Box::new(ES256.signer_from_jwk(&private)?), Box::new(ES256.verifier_from_jwk(&public)?)),
         SigningAlg::RS256 => (Box::new(RS256.signer_from_jwk(&private)?), Box::new(RS256.verifier_from_jwk(&public)?)),

@@ -39,6 +39,11 @@ pub enum KeyError {
     NoActiveKey(&'static str),
     #[error("the token's signature, algorithm or key id is not acceptable")]
     BadSignature,
+    /// A stored key whose `kid` is not the thumbprint of its own sealed private key: a row
+    /// someone wrote into the database (a public key of their own beside a copied private one
+    /// would otherwise verify their tokens). The keyring refuses to load.
+    #[error("signing key {0} does not match its sealed private key: the signing_keys table was altered")]
+    Mismatch(String),
     #[error(transparent)]
     Storage(#[from] StorageError),
 }

@@ -24,6 +24,7 @@ pub fn metrics_router(state: AppState) -> Router {
 async fn scrape(State(state): State<AppState>) -> Response {
     let (connections, idle) = state.store.pool_stats();
     state.metrics.db_pool(connections, idle);
+    state.metrics.audit_queue(state.directory.audit().pending());
     let reachability = state.federation.reachability();
     match state.federation.status().await {
         Ok(all) => {
