@@ -4,8 +4,9 @@
 //! to read than to track (the database pool, the last LDAP sync) are set when scraped. The
 //! text exposition format comes from the crate, not from here.
 
-use std::sync::Arc;
+use std::collections::HashSet;
 use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, RwLock};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -14,17 +15,19 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+// Request labels hold shared strings: counting a request allocates nothing (the route's
+// pattern is interned once, the method is one of a fixed set).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
     /// The route's pattern (`/account/login/{id}`), never the raw path: bounded cardinality.
-    route: String,
-    method: String,
+    route: Arc<str>,
+    method: &'static str,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: String,
+    route: Arc<str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -61,6 +64,8 @@ pub struct Metrics(Arc<Inner>);
 
 struct Inner {
     registry: Registry,
+    /// Route patterns seen, each allocated once.
+    routes: RwLock<HashSet<Arc<str>>>,
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily<RouteLabels>,
     logins: Family<LoginLabels, Counter>,
@@ -145,6 +150,7 @@ impl Metrics {
         );
         Self(Arc::new(Inner {
             registry,
+            routes: RwLock::default(),
             requests,
             latency,
             logins,
@@ -166,12 +172,30 @@ impl Metrics {
     pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
         // Any token is a valid HTTP method: outsiders must not be able to mint label values.
         let method = match method {
-            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" => method,
+            "GET" => "GET",
+            "HEAD" => "HEAD",
+            "POST" => "POST",
+            "PUT" => "PUT",
+            "PATCH" => "PATCH",
+            "DELETE" => "DELETE",
+            "OPTIONS" => "OPTIONS",
             _ => "other",
         };
-        let labels = RequestLabels { route: route.to_owned(), method: method.to_owned(), status };
-        self.0.requests.get_or_create(&labels).inc();
-        self.0.latency.get_or_create(&RouteLabels { route: route.to_owned() }).observe(seconds);
+        let route = self.intern(route);
+        self.0.latency.get_or_create(&RouteLabels { route: route.clone() }).observe(seconds);
+        self.0.requests.get_or_create(&RequestLabels { route, method, status }).inc();
+    }
+
+    /// The shared copy of a route pattern (routes are a fixed set: the router's).
+    fn intern(&self, route: &str) -> Arc<str> {
+        if let Some(known) = self.0.routes.read().ok().and_then(|set| set.get(route).cloned()) {
+            return known;
+        }
+        let new: Arc<str> = Arc::from(route);
+        if let Ok(mut set) = self.0.routes.write() {
+            set.insert(new.clone());
+        }
+        new
     }
 
     /// One sign-in step's outcome (`reason` empty on success).
@@ -248,7 +272,10 @@ mod tests {
         m.ldap("kominfo", Some(1_800_000_000), true, false);
         m.request("/health", "BREW", 405, 0.0);
         let text = m.encode();
-        assert!(text.contains(r#"route="/health",method="other",status="405""#), "made-up methods share one label: {text}");
+        assert!(
+            text.contains(r#"route="/health",method="other",status="405""#),
+            "made-up methods share one label: {text}"
+        );
         for line in [
             r#"pintu_http_requests_total{route="/oauth2/token",method="POST",status="200"} 1"#,
             r#"pintu_logins_total{method="pwd",outcome="failure",reason="throttled"} 1"#,

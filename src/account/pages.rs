@@ -77,6 +77,9 @@ pub struct AccountOverview {
     pub sessions: Vec<SessionEntry>,
     /// `None` when the server cannot do WebAuthn.
     pub passkeys: Option<Vec<crate::storage::PasskeyRecord>>,
+    /// The password is kept in a directory Pintu may not write: no form, a pointer instead
+    /// (`Some(url)`, the URL where it is changed, if configured).
+    pub password_elsewhere: Option<Option<String>>,
 }
 
 /// How a password change went.
@@ -136,6 +139,10 @@ impl AccountService {
             recovery_codes_left,
             sessions,
             passkeys,
+            password_elsewhere: match self.authn.password_home(&user) {
+                PasswordHome::Directory { writable: false, change_url, .. } => Some(change_url),
+                _ => None,
+            },
         })
     }
 

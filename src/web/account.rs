@@ -160,6 +160,8 @@ fn show_overview(state: &AppState, lang: &str, o: AccountOverview, notice: Optio
             action: format!("/account/passkeys/{}", o.interaction_id),
             mode: "register",
         }),
+        password_elsewhere: o.password_elsewhere.is_some(),
+        password_change_url: o.password_elsewhere.flatten(),
         message_is_error: notice.as_ref().is_some_and(|n| n.is_error),
         detail: notice.as_ref().and_then(|n| n.detail.clone()),
         message: notice.map(|n| n.key),

@@ -44,11 +44,12 @@ async fn scrape(State(state): State<AppState>) -> Response {
 
 /// Counts and times each routed request under its route's pattern (never the raw path).
 pub(super) async fn track(State(metrics): State<Metrics>, request: Request, next: Next) -> Response {
-    let route = request.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    // Both clones are cheap: the pattern is shared, a standard method is a small enum.
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
-    let route = route.unwrap_or_else(|| "unmatched".to_owned());
-    metrics.request(&route, &method, response.status().as_u16(), started.elapsed().as_secs_f64());
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    metrics.request(route, method.as_str(), response.status().as_u16(), started.elapsed().as_secs_f64());
     response
 }

@@ -104,6 +104,9 @@ pub struct AccountView {
     /// `None` when the server cannot do WebAuthn.
     pub passkeys: Option<Vec<PasskeyView>>,
     pub passkey: Option<PasskeyForm>,
+    /// The password is kept in a directory: a pointer instead of the form.
+    pub password_elsewhere: bool,
+    pub password_change_url: Option<String>,
     /// A translation key to show at the top, and whether it reports a problem.
     pub message: Option<String>,
     pub message_is_error: bool,

@@ -210,11 +210,12 @@ async fn password_changes_are_refused_with_a_pointer_or_written_to_ldap(backend:
         assert_eq!(sync(&app, SyncMode::Apply).await.outcome, "applied");
         let browser = app.browser();
         assert_eq!(sign_in(&app, &browser, "ani", PASSWORD_ANI).await.0, StatusCode::SEE_OTHER);
+        // A second session, so the page has a form naming its interaction whatever else it shows.
+        assert_eq!(sign_in(&app, &app.browser(), "ani", PASSWORD_ANI).await.0, StatusCode::SEE_OTHER);
         let (_, page, _) = browser.get(&app.url("/account")).await;
-        let action = format!(
-            "/account/password/{}",
-            page.split("/account/password/").nth(1).unwrap().split('"').next().unwrap()
-        );
+        assert_eq!(page.contains("/account/password/"), writable, "the form only where Pintu can change it: {page}");
+        let interaction = page.split("/account/sessions/").nth(1).unwrap().split('"').next().unwrap();
+        let action = format!("/account/password/{interaction}");
         let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
         let new = "ikan-bakar-sambal-matah";
         let form = [("csrf_token", csrf.as_str()), ("current_password", PASSWORD_ANI), ("new_password", new)];

@@ -108,7 +108,10 @@ async fn second_factor_enrolment_step_up_replay_and_recovery(backend: Backend) {
     assert_eq!(claims["amr"], serde_json::json!(["pwd", "otp", "mfa"]));
     let metrics = app.state.metrics.encode();
     assert!(metrics.contains(r#"pintu_step_ups_total{level="2"} 1"#), "the step-up is counted: {metrics}");
-    assert!(metrics.contains(r#"pintu_logins_total{method="otp",outcome="success",reason=""} 1"#), "as an otp step: {metrics}");
+    assert!(
+        metrics.contains(r#"pintu_logins_total{method="otp",outcome="success",reason=""} 1"#),
+        "as an otp step: {metrics}"
+    );
     let again = browser.get(&auth_url(&app, &portal, &[])).await;
     assert_eq!(again.0, 303, "the stepped-up session serves lower levels without asking");
 
