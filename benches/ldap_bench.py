@@ -103,7 +103,7 @@ def one_backend(exes, label, db_url, args):
     slapd, port = start_slapd(os.path.join(work, "slapd"), args.entries)
     server = None
     try:
-        env = {"PATH": os.environ["PATH"], "PINTU_CONFIG": config(work, port, db_url), "PINTU_METRICS__LISTEN": ""}
+        env = {"PATH": os.environ["PATH"], "PINTU_CONFIG": config(work, port, db_url), "PINTU_METRICS__LISTEN": "127.0.0.1:0"}
         bench.run([exes["pintu"], "admin", "opd", "create", "--code", "PEMDA", "--name", "Pemda", "--kind", "pemda"], env=env, cwd=work)
         for u in range(UNITS):
             bench.run([exes["pintu"], "admin", "opd", "create", "--code", f"OPD-{u:02d}", "--name", f"OPD {u}", "--kind", "dinas",

@@ -202,7 +202,7 @@ PEER_PATHS = {"jwks": "/jwks", "token": "/token", "introspect": "/token/introspe
 
 def pintu_env(port, db_url, extra=None):
     env = {"PATH": os.environ["PATH"], "PINTU_LISTEN": f"127.0.0.1:{port}", "PINTU_ISSUER": f"http://127.0.0.1:{port}",
-           "PINTU_DATABASE_URL": db_url, "PINTU_LOG_LEVEL": "warn", "PINTU_METRICS__LISTEN": ""}
+           "PINTU_DATABASE_URL": db_url, "PINTU_LOG_LEVEL": "warn", "PINTU_METRICS__LISTEN": "127.0.0.1:0"}  # metrics on (the default), on a free port
     env.update(extra or {})
     return env
 

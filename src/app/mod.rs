@@ -131,6 +131,7 @@ impl App {
             directory,
             federation: federation.clone(),
             metrics,
+            serve_metrics: config.metrics.listen.is_some(),
             reports: config.reports,
             views: Arc::new(views),
             web,

@@ -50,7 +50,7 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, timeout))
         .map_response(security_headers)
         .layer(DefaultBodyLimit::max(max_body));
-    Router::new()
+    let routes = Router::new()
         .merge(oidc::routes())
         .merge(interaction::routes())
         .merge(account::routes())
@@ -59,11 +59,13 @@ pub fn router(state: AppState) -> Router {
         .merge(passkeys::routes())
         .merge(registration::routes())
         .merge(health::routes())
-        .merge(admin_api::routes(state.web.max_import_bytes))
-        .route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
-        .fallback(not_found)
-        .with_state(state)
-        .layer(middleware)
+        .merge(admin_api::routes(state.web.max_import_bytes));
+    // Counting requests costs a layer on every route: only when metrics are served.
+    let routes = match state.serve_metrics {
+        true => routes.route_layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track)),
+        false => routes,
+    };
+    routes.fallback(not_found).with_state(state).layer(middleware)
 }
 
 /// Request ids: a random per-process prefix and a counter. Unique across nodes and restarts

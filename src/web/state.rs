@@ -45,6 +45,8 @@ pub struct Services {
     pub federation: crate::federation::ldap::LdapFederation,
     /// Prometheus metrics, served by `metrics_router` on their own listener.
     pub metrics: crate::metrics::Metrics,
+    /// Whether a metrics listener is configured; without one, requests are not counted.
+    pub serve_metrics: bool,
     /// When months begin (the regency's UTC offset) and whether they are reported by themselves.
     pub reports: crate::config::ReportsConfig,
     pub views: Arc<Views>,

@@ -5,7 +5,16 @@
 use crate::backend_tests;
 use crate::support::{Backend, TestApp};
 
-backend_tests!(metrics_count_requests_logins_lockouts_and_tokens_by_route_and_reason);
+backend_tests!(
+    metrics_count_requests_logins_lockouts_and_tokens_by_route_and_reason,
+    without_a_metrics_listener_requests_are_not_counted,
+);
+
+async fn without_a_metrics_listener_requests_are_not_counted(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.metrics.listen = None).await;
+    assert_eq!(app.browser().get(&app.url("/healthz")).await.0, 200);
+    assert!(!app.state.metrics.encode().contains("pintu_http_requests_total{"), "no layer, no cost");
+}
 
 async fn metrics_count_requests_logins_lockouts_and_tokens_by_route_and_reason(backend: Backend) {
     let app = TestApp::spawn(backend).await;
