@@ -111,19 +111,8 @@ impl DirectoryService {
 pub fn report_csv(lines: &[ReportLine]) -> String {
     let mut out = String::from("key,name,active_users,logins,failures,level_1,level_2,level_3,level_4\r\n");
     for l in lines {
-        let c = &l.counts;
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{}\r\n",
-            quote(&l.key),
-            quote(&l.name),
-            c.active_users,
-            c.logins,
-            c.failures,
-            c.level_1,
-            c.level_2,
-            c.level_3,
-            c.level_4
-        ));
+        out.push_str(&super::periodic::csv_fields(&super::PeriodicLine::from(l)));
+        out.push_str("\r\n");
     }
     out
 }
