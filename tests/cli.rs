@@ -592,3 +592,25 @@ fn audit_checkpoints_are_signed_exported_and_checked() {
     assert!(!refused.status.success(), "{:?}", text(&refused));
     assert!(text(&refused).1.contains("does not match its signed checkpoints"), "{:?}", text(&refused));
 }
+
+/// `pintu keys revoke`: a compromised key is withdrawn at once (audited); an unknown kid is
+/// named in the refusal.
+#[test]
+fn a_compromised_key_is_revoked_from_the_command_line() {
+    let dir = workdir();
+    let listed = pintu(&dir, &["keys", "list"], &[]);
+    let keys: serde_json::Value = serde_json::from_str(&text(&listed).0).unwrap();
+    let es256 = keys.as_array().unwrap().iter().find(|k| k["alg"] == "ES256" && k["state"] == "active").unwrap();
+    let kid = es256["kid"].as_str().unwrap();
+    let revoked = pintu(&dir, &["keys", "revoke", kid], &[]);
+    assert!(revoked.status.success(), "{:?}", text(&revoked));
+    assert!(text(&revoked).0.contains("\"step\": \"revoked\""), "{:?}", text(&revoked));
+    let after = text(&pintu(&dir, &["keys", "list"], &[])).0;
+    assert!(!after.contains(kid), "{after}");
+    let unknown = pintu(&dir, &["keys", "revoke", "no-such-kid"], &[]);
+    assert!(
+        !unknown.status.success() && text(&unknown).1.contains("no signing key has kid no-such-kid"),
+        "{:?}",
+        text(&unknown)
+    );
+}

@@ -166,6 +166,19 @@ pub struct KeyRotation {
 }
 
 impl KeyRotation {
+    /// Withdraws a possibly compromised key at once (`Keyring::revoke`), audited as `actor`'s.
+    pub async fn revoke(&self, actor: &ActorId, kid: &str, now: i64) -> anyhow::Result<RotationStep> {
+        let step = self.keyring.revoke(kid, now).await.map_err(|e| match e {
+            crate::keys::KeyError::NoActiveKey("that kid") => {
+                anyhow::anyhow!("no signing key has kid {kid} (see pintu keys list)")
+            }
+            other => anyhow::Error::new(other),
+        })?;
+        let detail = serde_json::to_value(&step).unwrap_or_default();
+        self.audit.record(AuditEvent::admin(actor, AdminChange::KeyRotate, kid, None, detail)).await?;
+        Ok(step)
+    }
+
     /// One rotation pass (`start`: publish next keys now), each change audited as `actor`'s.
     /// A change whose audit event cannot be written is an error: the command line says so.
     pub async fn run(&self, actor: &ActorId, now: i64, start: bool) -> anyhow::Result<Vec<RotationStep>> {

@@ -66,6 +66,12 @@ pub enum KeysCommand {
     /// Start a rotation (publish a next key per algorithm, which signs once
     /// key_rotation.publish_hours have passed), or, run again after that, complete it.
     Rotate,
+    /// Withdraw a key that may be compromised, at once: a new key signs from now on, and every
+    /// token the withdrawn key signed stops verifying (people sign in again).
+    Revoke {
+        /// The key's `kid` (see `pintu keys list`).
+        kid: String,
+    },
 }
 
 #[derive(Subcommand)]

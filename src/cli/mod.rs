@@ -119,6 +119,9 @@ async fn keys(app: &App, cmd: KeysCommand, now: i64) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::List => print_json(&app.rotation.keyring.list().await?),
         KeysCommand::Rotate => print_json(&app.rotation.run(&pintu::domain::ActorId::cli(), now, true).await?),
+        KeysCommand::Revoke { kid } => {
+            print_json(&app.rotation.revoke(&pintu::domain::ActorId::cli(), &kid, now).await?)
+        }
     }
 }
 

@@ -36,6 +36,9 @@ pub enum RotationStep {
     Promoted { alg: &'static str, kid: String, retired: Vec<String> },
     /// Retired keys whose tokens have all expired were deleted.
     Deleted { count: u64 },
+    /// A key was withdrawn at once (compromised): deleted, so nothing it signed verifies any
+    /// more; when it was the signing key, `replaced_by` signs from now on.
+    Revoked { alg: String, kid: String, replaced_by: Option<String> },
 }
 
 /// A stored key as an operator sees it (no private part).
@@ -62,6 +65,35 @@ impl Keyring {
                 retired_at: r.retired_at,
             })
             .collect())
+    }
+
+    /// Withdraws key `kid` at once, for a key that may be compromised: if it signs, a new key
+    /// (the published next key, or a fresh one) signs from now on without waiting to be
+    /// published; then the key is deleted, so no token it signed verifies any more and it
+    /// leaves the JWK Set. Relying parties fetch the new key when they meet its `kid`; other
+    /// nodes reload within a minute. `Err(NoActiveKey)` names a `kid` that does not exist.
+    pub async fn revoke(&self, kid: &str, now: i64) -> Result<RotationStep, KeyError> {
+        let rows = self.store().signing_keys().list().await?;
+        let target = rows.iter().find(|r| r.kid == kid).ok_or(KeyError::NoActiveKey("that kid"))?;
+        let alg = SigningAlg::parse(&target.alg).ok_or(KeyError::NoActiveKey("unknown"))?;
+        let mut replaced_by = None;
+        if target.state == KeyState::Active {
+            let next = rows.iter().find(|r| r.alg == target.alg && r.state == KeyState::Next);
+            let next = match next {
+                Some(n) => n.kid.clone(),
+                None => {
+                    let row = generate(alg, KeyState::Next, self.sealer(), now)?;
+                    self.store().signing_keys().insert(&row).await?;
+                    row.kid
+                }
+            };
+            self.store().signing_keys().promote(alg.as_str(), &next, now).await?;
+            replaced_by = Some(next);
+        }
+        self.store().signing_keys().delete_inactive(kid).await?;
+        tracing::warn!(%kid, alg = alg.as_str(), "signing key revoked: tokens it signed no longer verify");
+        self.reload().await?;
+        Ok(RotationStep::Revoked { alg: alg.as_str().to_owned(), kid: kid.to_owned(), replaced_by })
     }
 
     /// One rotation pass at `now`: publishes a next key for each algorithm whose active key is

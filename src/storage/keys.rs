@@ -28,6 +28,8 @@ const RETIRE_ACTIVE: &str =
     "UPDATE signing_keys SET state = 'retired', retired_at = $2 WHERE alg = $1 AND state = 'active'";
 const ACTIVATE_NEXT: &str = "UPDATE signing_keys SET state = 'active' WHERE kid = $1 AND state = 'next'";
 const DELETE_RETIRED: &str = "DELETE FROM signing_keys WHERE state = 'retired' AND retired_at < $1";
+/// A key that is not the active one (a compromised key is promoted away from first).
+const DELETE_INACTIVE: &str = "DELETE FROM signing_keys WHERE kid = $1 AND state <> 'active'";
 
 pub struct SigningKeys<'a> {
     db: &'a Db,
@@ -98,6 +100,16 @@ impl<'a> SigningKeys<'a> {
     }
 
     /// Deletes retired keys retired before `before`: no token they signed is still valid.
+    /// Deletes key `kid` unless it is the active one; `false` when nothing was deleted.
+    pub async fn delete_inactive(&self, kid: &str) -> Result<bool, StorageError> {
+        let n = on_pool!(self.db, |pool| sqlx::query(DELETE_INACTIVE)
+            .bind(kid)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
     pub async fn delete_retired_before(&self, before: i64) -> Result<u64, StorageError> {
         Ok(on_pool!(self.db, |pool| sqlx::query(DELETE_RETIRED)
             .bind(before)

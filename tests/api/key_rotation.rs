@@ -12,6 +12,7 @@ use crate::support::{Backend, TestApp};
 backend_tests!(
     a_rotation_publishes_first_then_signs_and_retires_the_old_key_after_its_tokens,
     a_rotation_falls_due_by_itself_and_other_nodes_pick_it_up,
+    a_compromised_key_is_withdrawn_at_once_and_its_tokens_stop_working,
 );
 
 /// Access tokens live two hours here, so one signed before the rotation outlives the promotion.
@@ -112,4 +113,25 @@ async fn a_rotation_falls_due_by_itself_and_other_nodes_pick_it_up(backend: Back
     assert!(keyring.reload().await.unwrap());
     assert_eq!(signed(), next.kid);
     assert!(!keyring.reload().await.unwrap(), "nothing changed since");
+}
+
+async fn a_compromised_key_is_withdrawn_at_once_and_its_tokens_stop_working(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let keyring = app.state.oidc.keyring().clone();
+    app.user("budi").await;
+    let client = app.client().await;
+    let token = exchange(&app, &client).await;
+    let compromised = kid_of(&token);
+    assert_eq!(userinfo(&app, &token).await, 200);
+
+    let step = keyring.revoke(&compromised, app.now()).await.unwrap();
+    let RotationStep::Revoked { kid, replaced_by: Some(new), .. } = step else { panic!("{step:?}") };
+    assert_eq!(kid, compromised);
+    let published = kids(&app).await;
+    assert!(!published.contains(&compromised) && published.contains(&new), "{published:?}");
+    assert_eq!(userinfo(&app, &token).await, 401, "what the withdrawn key signed no longer verifies");
+    let fresh = exchange(&app, &client).await;
+    assert_eq!((kid_of(&fresh), userinfo(&app, &fresh).await), (new, 200), "the replacement signs at once");
+    assert!(keyring.revoke("no-such-kid", app.now()).await.is_err());
+    assert_eq!(kids(&app).await.len(), 3, "still one key per algorithm");
 }
