@@ -55,7 +55,7 @@ impl Month {
 }
 
 /// One row of a stored report: a unit (by code) or an application (by client_id).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PeriodicLine {
     pub key: String,
     pub name: String,
@@ -113,17 +113,7 @@ pub struct PeriodicSummary {
 }
 
 fn totals(lines: &[PeriodicLine]) -> PeriodicLine {
-    let mut t = PeriodicLine {
-        key: "TOTAL".into(),
-        name: String::new(),
-        active_users: 0,
-        logins: 0,
-        failures: 0,
-        level_1: 0,
-        level_2: 0,
-        level_3: 0,
-        level_4: 0,
-    };
+    let mut t = PeriodicLine { key: "TOTAL".into(), ..PeriodicLine::default() };
     for l in lines {
         t.active_users += l.active_users;
         t.logins += l.logins;

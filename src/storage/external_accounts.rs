@@ -22,6 +22,7 @@ pub struct ExternalLink {
 type LinkRow = (String, String, String, String, i64);
 
 const LINKS: &str = "SELECT user_id, source, external_id, dn, synced_at FROM external_accounts WHERE source = $1";
+const COUNT_LINKS: &str = "SELECT COUNT(*) FROM external_accounts WHERE source = $1";
 const LINK_OF: &str = "SELECT user_id, source, external_id, dn, synced_at FROM external_accounts WHERE user_id = $1";
 const UPSERT: &str = "INSERT INTO external_accounts (user_id, source, external_id, dn, synced_at) \
      VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET \
@@ -65,6 +66,12 @@ impl<'a> ExternalAccounts<'a> {
     pub async fn links(&self, source: &str) -> Result<Vec<ExternalLink>, StorageError> {
         let rows: Vec<LinkRow> = on_pool!(self.db, |pool| sqlx::query_as(LINKS).bind(source).fetch_all(pool).await)?;
         Ok(rows.into_iter().map(link).collect())
+    }
+
+    /// How many accounts are linked to `source`.
+    pub async fn count_links(&self, source: &str) -> Result<i64, StorageError> {
+        let (n,): (i64,) = on_pool!(self.db, |pool| sqlx::query_as(COUNT_LINKS).bind(source).fetch_one(pool).await)?;
+        Ok(n)
     }
 
     /// The directory entry `user` comes from, if any.

@@ -26,6 +26,8 @@ async fn links_runs_and_leases_read_back_as_written(store: Store) {
     let links = store.external_accounts().links("ldap:kominfo").await.unwrap();
     assert_eq!(links, [link(&ani, "u-1", "uid=ani.w,dc=x")], "a re-link replaces the DN");
     assert_eq!(store.external_accounts().link_of(&budi.user.id).await.unwrap(), None);
+    assert_eq!(store.external_accounts().count_links("ldap:kominfo").await.unwrap(), 1);
+    assert_eq!(store.external_accounts().count_links("ldap:other").await.unwrap(), 0);
 
     let run = |id: &str, at: i64| SyncRun {
         id: id.into(),

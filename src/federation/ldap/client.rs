@@ -138,7 +138,7 @@ impl LdapClient {
             return Ok(None);
         }
         let kept = self.idle.lock().map(|mut idle| idle.pop()).unwrap_or(None);
-        let outcome = match kept.filter(|l| !l.clone().is_closed()) {
+        let outcome = match kept.and_then(|mut l| (!l.is_closed()).then_some(l)) {
             Some(ldap) => match self.bind_and_read(ldap, dn, password, id_attribute).await {
                 Err(LdapError::Protocol(_)) => {
                     self.bind_and_read(self.connect().await?, dn, password, id_attribute).await

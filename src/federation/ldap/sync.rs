@@ -106,7 +106,8 @@ impl LdapFederation {
         for (d, (name, reachability)) in self.directories.iter().zip(self.reachability()) {
             let last = self.store.external_accounts().latest_run(&d.config.source()).await?;
             let last_run = last.and_then(|r| serde_json::from_str(&r.report).ok());
-            let accounts = self.store.external_accounts().links(&d.config.source()).await?.len();
+            // Read at every metrics scrape: a count, not the directory's every link.
+            let accounts = self.store.external_accounts().count_links(&d.config.source()).await?;
             let interval = d.config.sync_interval.map(|i| i.as_secs() / 60);
             all.push(DirectoryStatus {
                 directory: name,
@@ -181,19 +182,23 @@ pub struct DirectoryStatus {
     pub directory: String,
     pub url: String,
     /// Accounts linked to the directory's entries.
-    pub accounts: usize,
+    pub accounts: i64,
     pub sync_interval_minutes: Option<u64>,
     pub reachability: super::Reachability,
     pub last_run: Option<serde_json::Value>,
 }
 
 /// The run as recorded: its first `RECORDED_PROBLEMS` problems (`problems_total` counts all).
-fn recorded(outcome: &SyncOutcome) -> SyncOutcome {
+/// Copied only when there are more.
+fn recorded(outcome: &SyncOutcome) -> std::borrow::Cow<'_, SyncOutcome> {
+    if outcome.report.as_ref().is_none_or(|r| r.problems.len() <= RECORDED_PROBLEMS) {
+        return std::borrow::Cow::Borrowed(outcome);
+    }
     let mut kept = outcome.clone();
     if let Some(report) = kept.report.as_mut() {
         report.problems.truncate(RECORDED_PROBLEMS);
     }
-    kept
+    std::borrow::Cow::Owned(kept)
 }
 
 /// An error and its causes, for the run record (no secrets reach LDAP errors).
@@ -206,4 +211,31 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::directory::ExternalProblem;
+
+    #[test]
+    fn a_run_record_keeps_the_first_thousand_problems_and_counts_all() {
+        let problems: Vec<ExternalProblem> =
+            (0..1500).map(|i| ExternalProblem::new(&format!("uid={i}"), "nip", "bad")).collect();
+        let report = SyncReport { problems_total: 1500, problems, ..SyncReport::default() };
+        let outcome = SyncOutcome {
+            directory: "kominfo".into(),
+            started_at: 0,
+            finished_at: 1,
+            outcome: "dry-run".into(),
+            report: Some(report),
+            error: None,
+        };
+        let kept = recorded(&outcome);
+        let kept = kept.report.as_ref().unwrap();
+        assert_eq!((kept.problems.len(), kept.problems_total), (RECORDED_PROBLEMS, 1500));
+        assert_eq!(outcome.report.as_ref().unwrap().problems.len(), 1500, "the answer keeps them all");
+        let small = SyncOutcome { report: Some(SyncReport::default()), ..outcome.clone() };
+        assert!(matches!(recorded(&small), std::borrow::Cow::Borrowed(_)), "nothing copied when under the limit");
+    }
 }
