@@ -24,6 +24,7 @@ pub mod app;
 pub mod applications;
 pub mod audit;
 pub mod authn;
+pub mod backup;
 pub mod clock;
 pub mod config;
 pub mod directory;

@@ -80,6 +80,8 @@ struct Inner {
     ldap_last_sync: Family<DirectoryLabels, Gauge<f64, AtomicU64>>,
     ldap_last_sync_ok: Family<DirectoryLabels, Gauge>,
     ldap_reachable: Family<DirectoryLabels, Gauge>,
+    backup_last_success: Gauge<f64, AtomicU64>,
+    backup_last_run_ok: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -148,6 +150,14 @@ impl Metrics {
             "1 when the directory answered the last time Pintu asked",
             ldap_reachable.clone(),
         );
+        let backup_last_success = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "backup_last_success_timestamp_seconds",
+            "When the last backup that succeeded finished (unix seconds)",
+            backup_last_success.clone(),
+        );
+        let backup_last_run_ok = Gauge::default();
+        registry.register("backup_last_run_success", "1 when the last backup succeeded", backup_last_run_ok.clone());
         Self(Arc::new(Inner {
             registry,
             routes: RwLock::default(),
@@ -165,6 +175,8 @@ impl Metrics {
             ldap_last_sync,
             ldap_last_sync_ok,
             ldap_reachable,
+            backup_last_success,
+            backup_last_run_ok,
         }))
     }
 
@@ -246,6 +258,14 @@ impl Metrics {
             self.0.ldap_last_sync_ok.get_or_create(&labels).set(i64::from(succeeded));
         }
         self.0.ldap_reachable.get_or_create(&labels).set(i64::from(reachable));
+    }
+
+    /// The last backup that succeeded (`None`: never) and whether the last one did.
+    pub fn backup(&self, last_success_at: Option<i64>, last_succeeded: bool) {
+        if let Some(at) = last_success_at {
+            self.0.backup_last_success.set(at as f64);
+        }
+        self.0.backup_last_run_ok.set(i64::from(last_succeeded));
     }
 
     /// The exposition (Prometheus text format 0.0.4 / OpenMetrics text).

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("authn", 2),
     ("audit", 2),
     ("directory", 3),
+    ("backup", 3),
     ("certificates", 3),
     ("applications", 4),
     ("federation", 4),
@@ -49,6 +50,8 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("reqwest", &["keys/jwks_uri/fetch.rs"]),
     ("ldap3", &["federation/ldap/client.rs"]),
     ("prometheus_client", &["metrics.rs"]),
+    ("age", &["backup/archive.rs"]),
+    ("flate2", &["backup/archive.rs"]),
     ("rustls", &["federation/ldap/client.rs"]),
     ("rustls_native_certs", &["federation/ldap/client.rs"]),
 ];

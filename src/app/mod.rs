@@ -14,6 +14,7 @@ use crate::account::{AccountParts, AccountService};
 use crate::applications::ApplicationService;
 use crate::audit::{AdminChange, AuditEvent, AuditRecorder};
 use crate::authn::{AuthnService, PasswordHasherService};
+use crate::backup::Backups;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::directory::DirectoryService;
@@ -39,6 +40,8 @@ pub struct App {
     pub federation: LdapFederation,
     /// Signed checkpoints of the audit chain (the job, `pintu audit`).
     pub checkpoints: AuditCheckpoints,
+    /// Backups (the job, `pintu backup`).
+    pub backups: Backups,
 }
 
 /// The rotation policy of a configuration: retired keys stay published as long as the longest
@@ -71,6 +74,11 @@ impl App {
         created_kek: bool,
     ) -> anyhow::Result<Self> {
         let sealer = Arc::new(sealer);
+        let backups =
+            Backups::new(store.clone(), sealer.clone(), config.oidc.issuer.to_string(), &config.without_secrets);
+        if config.backup.directory.is_some() {
+            crate::backup::configured_protection(&config.backup).context("invalid [backup] configuration")?;
+        }
         let keyring = Keyring::load_or_generate(&store, sealer.clone(), clock.now())
             .await
             .context("cannot load the signing keys (is this the key-encryption key they were sealed with?)")?;
@@ -148,7 +156,7 @@ impl App {
             store: state.store.clone(),
             issuer: config.oidc.issuer.clone(),
         };
-        Ok(Self { state, created_kek, rotation, federation, checkpoints })
+        Ok(Self { state, created_kek, rotation, federation, checkpoints, backups })
     }
 
     pub fn router(&self) -> axum::Router {
@@ -198,13 +206,7 @@ impl KeyRotation {
 
 /// Hides the password of a database URL for messages.
 pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
+    crate::config::redact_url(url)
 }
 
 /// `pintu serve`: runs until SIGINT/SIGTERM.
@@ -239,6 +241,9 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let checkpoints = config.audit.checkpoint_every.map(|every| {
         crate::jobs::audit_checkpoints::spawn(app.checkpoints.clone(), every, clock.clone(), stop_rx.clone())
     });
+    let backups = config.backup.directory.is_some().then(|| {
+        crate::jobs::backup::spawn(app.backups.clone(), config.backup.clone(), clock.clone(), stop_rx.clone())
+    });
     let reports = config.reports.monthly.then(|| {
         crate::jobs::periodic_reports::spawn(
             app.state.directory.clone(),
@@ -255,7 +260,7 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let _ = cleanup.await;
     let _ = keys.await;
     let _ = ldap.await;
-    for job in [checkpoints, reports].into_iter().flatten() {
+    for job in [checkpoints, reports, backups].into_iter().flatten() {
         let _ = job.await;
     }
     if let Some(metrics) = metrics {

@@ -33,6 +33,10 @@ pub enum Command {
     /// The LDAP directories people and passwords come from: sync, status, connection test.
     #[command(subcommand)]
     Ldap(LdapCommand),
+    /// Write an encrypted archive of the whole installation (`--to PATH`), or check one.
+    Backup(super::backup::BackupArgs),
+    /// Restore an archive into an empty database (SQLite or PostgreSQL, whichever it came from).
+    Restore(super::backup::RestoreArgs),
 }
 
 #[derive(Subcommand)]

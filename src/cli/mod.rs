@@ -6,6 +6,7 @@
 
 mod apps;
 mod args;
+mod backup;
 mod directory;
 mod ldap;
 mod reports;
@@ -110,6 +111,9 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             let app = App::build(&config, clock).await?;
             ldap::run(&app, cmd).await
         }
+        Command::Backup(args) => backup::run(args, &config, clock).await,
+        // Never builds the app: that would migrate the database and create keys in it.
+        Command::Restore(args) => backup::restore(args, &config).await,
     }
 }
 

@@ -12,8 +12,11 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+mod backup;
 mod ldap;
 mod validate;
+
+pub use backup::{BackupConfig, RawBackup, redact_url};
 
 pub use ldap::{
     ConflictRule, LdapAttributes, LdapDirectoryConfig, LdapPreset, PasswordChange, RawLdapAttributes, RawLdapDirectory,
@@ -57,6 +60,8 @@ pub struct RawConfig {
     pub audit: RawAudit,
     #[serde(default)]
     pub reports: RawReports,
+    #[serde(default)]
+    pub backup: RawBackup,
 }
 
 /// `[reports]`: the monthly report.
@@ -189,6 +194,9 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub audit: AuditConfig,
     pub reports: ReportsConfig,
+    pub backup: BackupConfig,
+    /// This configuration as TOML without its secrets (a backup carries it).
+    pub without_secrets: String,
 }
 
 /// The WebAuthn relying party: passkeys are scoped to `rp_id` (the issuer's host or a parent
@@ -311,6 +319,8 @@ impl RawConfig {
     /// Checks every field and produces the typed configuration, or every problem found.
     pub fn validate(self) -> Result<Config, Vec<ConfigError>> {
         let mut errors = Vec::new();
+        let without_secrets = self.without_secrets();
+        let backup = backup::validate_backup(self.backup, &mut errors);
         let issuer = validate_issuer(self.issuer.as_deref(), &mut errors);
         let listen = self.listen.as_deref().unwrap_or("127.0.0.1:8080").parse::<SocketAddr>();
         let listen = listen.unwrap_or_else(|e| {
@@ -371,6 +381,8 @@ impl RawConfig {
             metrics,
             audit,
             reports,
+            backup,
+            without_secrets,
         })
     }
 }

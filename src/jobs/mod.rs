@@ -1,6 +1,7 @@
 //! Background jobs. Each is `spawn(…, shutdown)` and calls services only.
 
 pub mod audit_checkpoints;
+pub mod backup;
 pub mod cleanup;
 pub mod keys;
 pub mod ldap_sync;

@@ -51,6 +51,46 @@ impl Sealer {
         Ok(Self { kek: SecretBox::new(Box::new(kek)) })
     }
 
+    /// The KEK as it is written in `kek.key` (base64url), for a backup that carries it.
+    pub fn export(&self) -> SecretString {
+        SecretString::from(URL_SAFE_NO_PAD.encode(self.kek.expose_secret()))
+    }
+
+    /// A KEK given as `kek.key` holds it (from a backup).
+    pub fn from_export(encoded: &SecretString) -> Result<Self, KeyError> {
+        Self::from_encoded(encoded.expose_secret())
+    }
+
+    /// Whether two sealers hold the same KEK (compared in constant time).
+    pub fn same_kek(&self, other: &Sealer) -> bool {
+        use subtle::ConstantTimeEq;
+        self.kek.expose_secret().ct_eq(other.kek.expose_secret()).into()
+    }
+
+    /// The KEK configured or stored in `keys_dir`, if there is one (never creates one).
+    pub fn existing(keys_dir: &Path, configured: Option<&SecretString>) -> Result<Option<Self>, KeyError> {
+        if let Some(secret) = configured {
+            return Ok(Some(Self::from_encoded(secret.expose_secret())?));
+        }
+        let path = keys_dir.join(KEK_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(content) => Ok(Some(Self::from_encoded(content.trim())?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(KeyError::KekIo { path, source }),
+        }
+    }
+
+    /// Writes this KEK as `keys_dir/kek.key` (0600), which must not exist yet.
+    pub fn install(&self, keys_dir: &Path) -> Result<(), KeyError> {
+        let path = keys_dir.join(KEK_FILE);
+        let io = |source| KeyError::KekIo { path: path.clone(), source };
+        private_dir(keys_dir).map_err(io)?;
+        let mut file = open_private(&path).map_err(io)?;
+        file.write_all(self.export().expose_secret().as_bytes()).map_err(io)?;
+        file.write_all(b"\n").map_err(io)?;
+        file.sync_all().map_err(io)
+    }
+
     /// A throw-away KEK for tests and development databases in memory.
     pub fn ephemeral() -> Self {
         let mut bytes = [0u8; 32];
@@ -130,6 +170,19 @@ mod tests {
         let sealed = sealer.seal(b"private key").unwrap();
         assert_eq!(sealer.open(&sealed).unwrap(), b"private key");
         assert!(Sealer::ephemeral().open(&sealed).is_err());
+    }
+
+    #[test]
+    fn an_exported_kek_is_installed_and_found_again() {
+        let dir = std::env::temp_dir().join(format!("pintu-kek-{}", uuid::Uuid::new_v4()));
+        let sealer = Sealer::ephemeral();
+        assert!(Sealer::existing(&dir, None).unwrap().is_none());
+        let copy = Sealer::from_export(&sealer.export()).unwrap();
+        assert!(copy.same_kek(&sealer) && !copy.same_kek(&Sealer::ephemeral()));
+        copy.install(&dir).unwrap();
+        assert!(Sealer::existing(&dir, None).unwrap().unwrap().same_kek(&sealer));
+        assert!(copy.install(&dir).is_err(), "an existing kek.key is never overwritten");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

@@ -92,6 +92,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0014_periodic_reports.sql"),
         include_str!("../../migrations/postgres/0014_periodic_reports.sql"),
     ),
+    (
+        15,
+        "backup_runs",
+        include_str!("../../migrations/sqlite/0015_backup_runs.sql"),
+        include_str!("../../migrations/postgres/0015_backup_runs.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -110,11 +116,22 @@ pub const FILE_NAMES: &[&str] = &[
     "0012_ldap.sql",
     "0013_audit_checkpoints.sql",
     "0014_periodic_reports.sql",
+    "0015_backup_runs.sql",
 ];
 
+/// The newest schema version this build knows.
+pub fn latest() -> i64 {
+    MIGRATIONS.iter().map(|m| m.0).max().unwrap_or(0)
+}
+
 fn migrator(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str) -> Migrator {
+    migrator_until(pick, i64::MAX)
+}
+
+fn migrator_until(pick: fn(&(i64, &str, &'static str, &'static str)) -> &'static str, version: i64) -> Migrator {
     let migrations = MIGRATIONS
         .iter()
+        .filter(|m| m.0 <= version)
         .map(|m| Migration::new(m.0, Cow::Borrowed(m.1), MigrationType::Simple, SqlStr::from_static(pick(m)), false))
         .collect::<Vec<_>>();
     Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT }
@@ -126,4 +143,13 @@ pub fn sqlite() -> Migrator {
 
 pub fn postgres() -> Migrator {
     migrator(|m| m.3)
+}
+
+/// The migrations up to `version` only (a restore recreates the schema of its snapshot).
+pub fn sqlite_until(version: i64) -> Migrator {
+    migrator_until(|m| m.2, version)
+}
+
+pub fn postgres_until(version: i64) -> Migrator {
+    migrator_until(|m| m.3, version)
 }

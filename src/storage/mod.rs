@@ -6,6 +6,7 @@
 mod applications;
 mod audit;
 mod audit_checkpoints;
+mod backup_runs;
 mod db;
 mod external_accounts;
 mod factors;
@@ -17,9 +18,11 @@ mod migrations;
 mod org_units;
 mod passkeys;
 mod periodic_reports;
+mod restore;
 mod roles;
 mod session_list;
 mod sessions;
+mod snapshot;
 mod throttle;
 mod user_search;
 mod users;
@@ -31,6 +34,7 @@ pub const QUIET_DRIVER_LOGS: &str = "sqlx::postgres::notice=warn";
 pub use applications::Applications;
 pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use audit_checkpoints::{AuditCheckpoints, CheckpointRow};
+pub use backup_runs::{BackupRun, BackupRuns};
 pub use db::{Db, Tx};
 pub(crate) use db::{on_pool, on_tx, row_struct};
 pub use external_accounts::{ExternalAccounts, ExternalLink, SyncRun};
@@ -39,13 +43,15 @@ pub use grants::{Grants, PresentedRefresh, RefreshFamily, RefreshState, Rotation
 pub use initial_access_tokens::InitialAccessTokens;
 pub use interactions::{Interaction, Interactions};
 pub use keys::{SigningKeyRow, SigningKeys};
-pub use migrations::FILE_NAMES as MIGRATION_FILE_NAMES;
+pub use migrations::{FILE_NAMES as MIGRATION_FILE_NAMES, latest as latest_schema_version};
 pub use org_units::{OrgUnits, Placement};
 pub use passkeys::{Ceremony, PasskeyRecord, Passkeys};
 pub use periodic_reports::{PeriodicReportRow, PeriodicReports};
+pub use restore::{Loader, RESTORE_MARKER, RestoreTarget};
 pub use roles::{HeldRole, Roles};
 pub use session_list::{SessionList, SessionSummary};
 pub use sessions::{NewSession, Sessions};
+pub use snapshot::{ColumnKind, ColumnShape, NOT_COPIED, SnapshotItem, TableShape};
 pub use throttle::Throttle;
 pub use user_search::UserFilter;
 pub use users::{NewUser, Users};
@@ -73,6 +79,15 @@ pub enum StorageError {
     Corrupt { table: &'static str, reason: String },
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// Whoever was receiving a snapshot stopped (a backup that failed to write).
+    #[error("the copy was stopped")]
+    Cancelled,
+    /// A restore into this database began and did not finish: its content is incomplete.
+    #[error(
+        "a restore into this database began and did not finish, so its content is incomplete: \
+         run `pintu restore` again (the database is refused until a restore completes)"
+    )]
+    RestoreInterrupted,
 }
 
 impl From<sqlx::Error> for StorageError {
@@ -109,10 +124,18 @@ pub struct Store {
 
 impl Store {
     /// Connects and applies migrations.
+    /// A database a restore left incomplete is refused (`RestoreInterrupted`).
     pub async fn open(url: &str) -> Result<Self, StorageError> {
         let db = Db::connect(url).await?;
+        if db.restore_interrupted().await? {
+            return Err(StorageError::RestoreInterrupted);
+        }
         db.migrate().await?;
         Ok(Self { db })
+    }
+
+    pub fn backup_runs(&self) -> BackupRuns<'_> {
+        BackupRuns::new(&self.db)
     }
 
     pub fn users(&self) -> Users<'_> {
@@ -174,6 +197,12 @@ impl Store {
 
     pub async fn ping(&self) -> Result<(), StorageError> {
         self.db.ping().await
+    }
+
+    /// Sends every table, consistent as of one moment, to `out` (`snapshot.rs`); returns the
+    /// schema version of what was sent.
+    pub async fn snapshot(&self, out: tokio::sync::mpsc::Sender<SnapshotItem>) -> Result<i64, StorageError> {
+        snapshot::snapshot(&self.db, out).await
     }
 
     pub fn backend(&self) -> &'static str {

@@ -33,9 +33,11 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// What the server depends on, as JSON: the database (503 when it does not answer) and each
+/// What the server depends on, as JSON: the database (503 when it does not answer), each
 /// LDAP directory as last seen (a directory that cannot be reached makes the status
-/// `degraded`, not unavailable: local accounts still sign in).
+/// `degraded`, not unavailable: local accounts still sign in) and the last backup (a failed
+/// one is `degraded` too). The backup's error itself is for administrators (`pintu backup
+/// status`, the log).
 async fn health(State(state): State<AppState>) -> Response {
     let database = state.store.ping().await;
     // Each directory's error itself (hosts, ports, TLS details) is for administrators only:
@@ -49,13 +51,22 @@ async fn health(State(state): State<AppState>) -> Response {
             "checked_at": r.checked_at })
         })
         .collect();
-    let degraded = ldap.iter().any(|d| d["reachable"] == false);
+    // The last backup: a failed one makes the status `degraded` until one succeeds.
+    let (last, good) = state.store.backup_runs().latest().await.unwrap_or_default();
+    let backup_failed = last.as_ref().is_some_and(|r| !r.succeeded);
+    let backup = serde_json::json!({
+        "last_success_at": good.map(|r| r.finished_at),
+        "last_run_at": last.as_ref().map(|r| r.finished_at),
+        "last_run_succeeded": last.map(|r| r.succeeded),
+    });
+    let degraded = ldap.iter().any(|d| d["reachable"] == false) || backup_failed;
     let status = match (&database, degraded) {
         (Err(_), _) => "unavailable",
         (Ok(()), true) => "degraded",
         (Ok(()), false) => "ok",
     };
-    let body = serde_json::json!({ "status": status, "database": database.is_ok(), "ldap": ldap });
+    let body = serde_json::json!({ "status": status, "database": database.is_ok(), "ldap": ldap,
+        "backup": backup });
     let code = if database.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (code, [(axum::http::header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
 }

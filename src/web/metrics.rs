@@ -37,6 +37,13 @@ async fn scrape(State(state): State<AppState>) -> Response {
         }
         Err(e) => tracing::warn!(error = %e, "cannot read the LDAP sync status for metrics"),
     }
+    match state.store.backup_runs().latest().await {
+        Ok((last, good)) if last.is_some() => {
+            state.metrics.backup(good.map(|r| r.finished_at), last.is_some_and(|r| r.succeeded))
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot read the last backup for metrics"),
+    }
     let body = state.metrics.encode();
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     no_store(([(header::CONTENT_TYPE, content_type)], body).into_response())

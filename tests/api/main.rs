@@ -11,6 +11,7 @@ mod applications;
 mod audit;
 mod audit_checkpoints;
 mod authorize;
+mod backup;
 mod client_auth;
 mod code_exchange;
 mod control_chars;

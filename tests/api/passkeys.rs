@@ -58,7 +58,7 @@ async fn the_account_pages_sign_in_with_a_passkey_and_take_it_as_the_second_step
 }
 
 /// The passkey part of a page: where the script gets options and posts the answer.
-struct Ceremony {
+pub(crate) struct Ceremony {
     options_url: String,
     action: String,
     csrf: String,
@@ -69,7 +69,7 @@ fn attr(page: &str, marker: &str) -> String {
     page[start..start + page[start..].find('"').unwrap()].replace("&#x2f;", "/").replace("&amp;", "&")
 }
 
-fn ceremony(page: &str) -> Ceremony {
+pub(crate) fn ceremony(page: &str) -> Ceremony {
     let section = &page[page.find("id=\"passkey\"").unwrap_or_else(|| panic!("no passkey section in {page}"))..];
     Ceremony {
         options_url: attr(section, "data-options=\""),
@@ -78,7 +78,7 @@ fn ceremony(page: &str) -> Ceremony {
     }
 }
 
-async fn options(browser: &Browser, c: &Ceremony) -> Value {
+pub(crate) async fn options(browser: &Browser, c: &Ceremony) -> Value {
     let (status, body, headers) = browser.post(&c.options_url, &[("csrf_token", &c.csrf)]).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(headers["cache-control"], "no-store");
@@ -91,7 +91,7 @@ fn origin(app: &TestApp) -> Url {
 }
 
 /// Registers a passkey named `name` from the account page; returns its credential id.
-async fn register(app: &TestApp, browser: &Browser, key: &mut SoftPasskey, name: &str) -> Vec<u8> {
+pub(crate) async fn register(app: &TestApp, browser: &Browser, key: &mut SoftPasskey, name: &str) -> Vec<u8> {
     let (status, page, _) = browser.get(&app.url("/account")).await;
     assert_eq!(status, 200, "{page}");
     let c = ceremony(&page);
@@ -109,7 +109,7 @@ async fn register(app: &TestApp, browser: &Browser, key: &mut SoftPasskey, name:
 /// Signs the options as the authenticator would. For a login without a name the browser
 /// lets the person pick a passkey: `pick` names it, and the user handle is added as a
 /// discoverable credential returns it.
-fn sign(app: &TestApp, key: &mut SoftPasskey, mut opts: Value, pick: Option<(&[u8], &str)>) -> Value {
+pub(crate) fn sign(app: &TestApp, key: &mut SoftPasskey, mut opts: Value, pick: Option<(&[u8], &str)>) -> Value {
     if let Some((id, _)) = pick {
         assert_eq!(opts["publicKey"]["allowCredentials"], json!([]), "a discoverable request names no credential");
         opts["publicKey"]["allowCredentials"] = json!([{ "type": "public-key", "id": URL_SAFE_NO_PAD.encode(id) }]);
@@ -124,7 +124,11 @@ fn sign(app: &TestApp, key: &mut SoftPasskey, mut opts: Value, pick: Option<(&[u
     assertion
 }
 
-async fn answer(browser: &Browser, c: &Ceremony, credential: &str) -> (u16, String, reqwest::header::HeaderMap) {
+pub(crate) async fn answer(
+    browser: &Browser,
+    c: &Ceremony,
+    credential: &str,
+) -> (u16, String, reqwest::header::HeaderMap) {
     let (status, page, headers) = browser.post(&c.action, &[("csrf_token", &c.csrf), ("credential", credential)]).await;
     (status.as_u16(), page, headers)
 }

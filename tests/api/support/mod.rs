@@ -37,7 +37,7 @@ impl Backend {
         Backend::Postgres
     }
 
-    async fn database_url(&self) -> String {
+    pub async fn database_url(&self) -> String {
         match self {
             Backend::Sqlite => {
                 let path = scratch::path("pintu-test", ".db");
@@ -90,6 +90,8 @@ pub struct TestApp {
     pub db_url: String,
     /// The issuer identifier (and the browser origin of its pages).
     pub issuer: String,
+    /// Backups of this installation (its archives carry its key-encryption key).
+    pub backups: pintu::backup::Backups,
 }
 
 /// The test's SQLite files go with it (a PostgreSQL schema goes with the run's database).
@@ -119,9 +121,18 @@ impl TestApp {
     }
 
     async fn spawn_on(host: &str, backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
+        let url = backend.database_url().await;
+        Self::start(host, url, Sealer::ephemeral(), customize).await
+    }
+
+    /// A node on an existing database (a restored one) with its key-encryption key.
+    pub async fn spawn_on_database(host: &str, url: String, sealer: Sealer) -> TestApp {
+        Self::start(host, url, sealer, |_| {}).await
+    }
+
+    async fn start(host: &str, url: String, sealer: Sealer, customize: impl FnOnce(&mut Config)) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
         let port = listener.local_addr().expect("local addr").port();
-        let url = backend.database_url().await;
         let raw = RawConfig {
             issuer: Some(format!("http://{host}:{port}")),
             database_url: Some(url.clone()),
@@ -136,16 +147,15 @@ impl TestApp {
         customize(&mut config);
         let clock = FixedClock::new(SystemClock.now());
         let store = Store::open(&url).await.expect("open test database");
-        let app = App::with_parts(&config, Arc::new(clock.clone()), store, Sealer::ephemeral(), false)
-            .await
-            .expect("build app");
+        let app = App::with_parts(&config, Arc::new(clock.clone()), store, sealer, false).await.expect("build app");
         let router = app.router();
         tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
         });
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         let issuer = format!("http://{host}:{port}");
-        TestApp { base: format!("http://127.0.0.1:{port}"), issuer, clock, state: app.state, http, db_url: url }
+        let base = format!("http://127.0.0.1:{port}");
+        TestApp { base, issuer, clock, state: app.state, http, db_url: url, backups: app.backups }
     }
 
     pub fn now(&self) -> i64 {

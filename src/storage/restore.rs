@@ -1,0 +1,280 @@
+//! Writing a snapshot back (`snapshot.rs` reads it), into either backend.
+//!
+//! A restore first writes a marker table (committed on its own), then empties the database if
+//! told to, migrates it to the snapshot's schema version, and loads every row in ONE
+//! transaction that also drops the marker. Interrupted anywhere, the rows roll back and the
+//! marker stays: `Store::open` (every command, `serve` included) refuses such a database, and
+//! only a new restore clears it. The remaining migrations run after the load.
+
+use serde_json::Value;
+
+use super::snapshot::{ColumnKind, NOT_COPIED, TableShape, quoted, schema_version, table_names, tables};
+use super::{Db, StorageError, Tx, migrations, on_tx};
+
+/// The table whose presence says a restore began and did not finish.
+pub const RESTORE_MARKER: &str = "pintu_restore_in_progress";
+/// Bound values per INSERT statement (SQLite allows 32,766, PostgreSQL 65,535).
+const MAX_BINDS: usize = 30_000;
+const MAX_ROWS_PER_INSERT: usize = 500;
+/// Rows the migrations themselves insert (the built-in administrator roles, `created_at` 0):
+/// a database holding only these is empty.
+const SEEDED: &[(&str, &str)] = &[("roles", "created_at <> 0")];
+
+/// What a database holds before a restore.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreTarget {
+    /// Tables that hold rows (the ones a backup copies).
+    pub tables_with_rows: Vec<String>,
+    /// A restore into it began and did not finish.
+    pub interrupted: bool,
+    pub schema_version: Option<i64>,
+}
+
+impl RestoreTarget {
+    pub fn is_empty(&self) -> bool {
+        self.tables_with_rows.is_empty()
+    }
+}
+
+impl Db {
+    /// Whether a restore began here and did not finish.
+    pub async fn restore_interrupted(&self) -> Result<bool, StorageError> {
+        Ok(table_names(self).await?.contains(RESTORE_MARKER))
+    }
+
+    pub async fn restore_target(&self) -> Result<RestoreTarget, StorageError> {
+        let mut tables_with_rows = Vec::new();
+        for info in tables(self).await? {
+            let name = &info.shape.name;
+            let filter = SEEDED.iter().find(|(t, _)| t == name).map_or(String::new(), |(_, f)| format!(" WHERE {f}"));
+            let sql = format!("SELECT COUNT(*) FROM (SELECT 1 FROM {}{filter} LIMIT 1) AS one", quoted(name));
+            let sql = sqlx::AssertSqlSafe(sql);
+            let n: i64 = super::on_pool!(self, |pool| sqlx::query_scalar(sql).fetch_one(pool).await)?;
+            if n > 0 {
+                tables_with_rows.push(info.shape.name);
+            }
+        }
+        Ok(RestoreTarget {
+            tables_with_rows,
+            interrupted: self.restore_interrupted().await?,
+            schema_version: schema_version(self).await?,
+        })
+    }
+
+    /// Marks the database as being restored, empties it when `wipe` (every table, view of the
+    /// data and function Pintu's migrations made), and migrates it to `version`.
+    pub async fn prepare_restore(&self, version: i64, wipe: bool) -> Result<(), StorageError> {
+        let create = format!("CREATE TABLE IF NOT EXISTS {RESTORE_MARKER} (started_at BIGINT NOT NULL)");
+        super::on_pool!(self, |pool| sqlx::query(sqlx::AssertSqlSafe(create)).execute(pool).await.map(|_| ()))?;
+        if wipe {
+            self.wipe().await?;
+        }
+        let migrator = match self {
+            Db::Sqlite(_) => migrations::sqlite_until(version),
+            Db::Postgres(_) => migrations::postgres_until(version),
+        };
+        match self {
+            Db::Sqlite(pool) => migrator.run(pool).await,
+            Db::Postgres(pool) => migrator.run(pool).await,
+        }
+        .map_err(StorageError::Migrate)
+    }
+
+    /// Drops every table but the marker, children first (and, on PostgreSQL, the functions
+    /// in the schema, which the audit log's append-only trigger uses).
+    async fn wipe(&self) -> Result<(), StorageError> {
+        let mut names: Vec<String> = tables(self).await?.into_iter().map(|t| t.shape.name).collect();
+        names.reverse();
+        names.extend(
+            table_names(self).await?.into_iter().filter(|n| n != RESTORE_MARKER && NOT_COPIED.contains(&n.as_str())),
+        );
+        match self {
+            Db::Sqlite(pool) => {
+                let mut conn = pool.acquire().await?;
+                sqlx::query("PRAGMA foreign_keys = OFF").execute(&mut *conn).await?;
+                for name in &names {
+                    let sql = format!("DROP TABLE IF EXISTS {}", quoted(name));
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *conn).await?;
+                }
+                sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *conn).await?;
+            }
+            Db::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                for name in &names {
+                    let sql = format!("DROP TABLE IF EXISTS {} CASCADE", quoted(name));
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+                }
+                let functions: Vec<String> = sqlx::query_scalar(
+                    "SELECT p.oid::regprocedure::text FROM pg_proc p WHERE p.pronamespace = current_schema()::regnamespace",
+                )
+                .fetch_all(&mut *tx)
+                .await?;
+                for function in functions {
+                    let sql = format!("DROP FUNCTION IF EXISTS {function} CASCADE");
+                    sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts loading rows (one transaction; nothing is visible until `finish`). The rows
+    /// the migrations seeded (built-in roles) go first, children first: the archive holds them
+    /// as they were.
+    pub async fn load(&self) -> Result<Loader, StorageError> {
+        let shapes: Vec<TableShape> = tables(self).await?.into_iter().map(|t| t.shape).collect();
+        let mut tx = self.begin().await?;
+        for shape in shapes.iter().rev() {
+            let sql = format!("DELETE FROM {}", quoted(&shape.name));
+            on_tx!(&mut tx, |conn| sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ()))?;
+        }
+        Ok(Loader { tx, shapes, current: None })
+    }
+
+    /// Applies the migrations newer than the restored snapshot.
+    pub async fn finish_restore(&self) -> Result<(), StorageError> {
+        self.migrate().await
+    }
+}
+
+/// Rows going into one transaction, table by table.
+pub struct Loader {
+    tx: Tx,
+    shapes: Vec<TableShape>,
+    /// The table being loaded: its shape as the archive gave it, and where each archive
+    /// column goes in the target's.
+    current: Option<(TableShape, Vec<ColumnKind>)>,
+}
+
+impl Loader {
+    /// Starts a table. Its name and columns must be the target's own (same schema version):
+    /// names that are not are refused, so nothing from the archive reaches SQL unchecked.
+    pub fn table(&mut self, shape: &TableShape) -> Result<(), StorageError> {
+        let target = self.shapes.iter().find(|s| s.name == shape.name).ok_or_else(|| StorageError::Corrupt {
+            table: "backup",
+            reason: format!("table {} is not in this database's schema", shape.name),
+        })?;
+        let mut kinds = Vec::with_capacity(shape.columns.len());
+        for column in &shape.columns {
+            let own = target.columns.iter().find(|c| c.name == column.name).ok_or_else(|| StorageError::Corrupt {
+                table: "backup",
+                reason: format!("column {}.{} is not in this database's schema", shape.name, column.name),
+            })?;
+            kinds.push(own.kind);
+        }
+        self.current = Some((shape.clone(), kinds));
+        Ok(())
+    }
+
+    /// Inserts rows of the current table, several per statement.
+    pub async fn rows(&mut self, rows: &[Vec<Value>]) -> Result<(), StorageError> {
+        let Some((shape, kinds)) = &self.current else {
+            return Err(StorageError::Corrupt { table: "backup", reason: "rows before any table".into() });
+        };
+        let width = shape.columns.len().max(1);
+        let per_insert = (MAX_BINDS / width).clamp(1, MAX_ROWS_PER_INSERT);
+        for chunk in rows.chunks(per_insert) {
+            if let Some(bad) = chunk.iter().find(|r| r.len() != shape.columns.len()) {
+                return Err(StorageError::Corrupt {
+                    table: "backup",
+                    reason: format!("a row of {} has {} values for {} columns", shape.name, bad.len(), width),
+                });
+            }
+            let sql = insert_sql(shape, chunk.len());
+            on_tx!(&mut self.tx, |conn| {
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for row in chunk {
+                    for (value, kind) in row.iter().zip(kinds) {
+                        query = match bound(value, *kind) {
+                            Bound::Int(v) => query.bind(v),
+                            Bound::Bool(v) => query.bind(v),
+                            Bound::Text(v) => query.bind(v),
+                        };
+                    }
+                }
+                query.execute(conn).await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Ends the restore: drops the marker and commits every row at once.
+    pub async fn finish(mut self) -> Result<(), StorageError> {
+        let sql = format!("DROP TABLE {RESTORE_MARKER}");
+        on_tx!(&mut self.tx, |conn| sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ()))?;
+        self.tx.commit().await
+    }
+}
+
+fn insert_sql(shape: &TableShape, rows: usize) -> String {
+    let columns: Vec<String> = shape.columns.iter().map(|c| quoted(&c.name)).collect();
+    let mut sql = format!("INSERT INTO {} ({}) VALUES ", quoted(&shape.name), columns.join(", "));
+    let mut n = 0;
+    for r in 0..rows {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..shape.columns.len() {
+            n += 1;
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${n}"));
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// A value as the target column's type takes it (NULL typed too: PostgreSQL needs it).
+enum Bound {
+    Int(Option<i64>),
+    Bool(Option<bool>),
+    Text(Option<String>),
+}
+
+fn bound(value: &Value, kind: ColumnKind) -> Bound {
+    match kind {
+        ColumnKind::Int => Bound::Int(match value {
+            Value::Bool(b) => Some(i64::from(*b)),
+            other => other.as_i64(),
+        }),
+        ColumnKind::Bool => Bound::Bool(match value {
+            Value::Number(n) => n.as_i64().map(|n| n != 0),
+            other => other.as_bool(),
+        }),
+        ColumnKind::Text => Bound::Text(match value {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::snapshot::ColumnShape;
+
+    #[test]
+    fn one_insert_carries_several_rows_with_numbered_placeholders() {
+        let shape = TableShape {
+            name: "units".into(),
+            columns: vec![
+                ColumnShape { name: "id".into(), kind: ColumnKind::Text },
+                ColumnShape { name: "level".into(), kind: ColumnKind::Int },
+            ],
+        };
+        assert_eq!(insert_sql(&shape, 2), "INSERT INTO \"units\" (\"id\", \"level\") VALUES ($1, $2), ($3, $4)");
+    }
+
+    #[test]
+    fn booleans_and_integers_cross_between_backends() {
+        assert!(matches!(bound(&Value::from(1), ColumnKind::Bool), Bound::Bool(Some(true))));
+        assert!(matches!(bound(&Value::from(false), ColumnKind::Int), Bound::Int(Some(0))));
+        assert!(matches!(bound(&Value::Null, ColumnKind::Text), Bound::Text(None)));
+        assert!(matches!(bound(&Value::Null, ColumnKind::Int), Bound::Int(None)));
+    }
+}
