@@ -614,3 +614,88 @@ fn a_compromised_key_is_revoked_from_the_command_line() {
         text(&unknown)
     );
 }
+
+/// `pintu backup`, `backup verify` and `restore`: a round trip through the command line into a
+/// new installation, and every refusal an operator can meet on the way.
+#[test]
+fn backup_and_restore_from_the_command_line_refuse_what_they_must() {
+    let a = workdir();
+    let made = pintu(&a, &["admin", "user", "create", "--username", "ani", "--generate-password"], &[]);
+    assert!(made.status.success(), "{:?}", text(&made));
+    let keygen = pintu(&a, &["backup", "keygen", "--out", "id.txt"], &[]);
+    let recipient = text(&keygen).0.trim().to_owned();
+    assert!(keygen.status.success() && recipient.starts_with("age1"), "{:?}", text(&keygen));
+
+    let unencrypted = pintu(&a, &["backup", "--to", "b.age"], &[]);
+    assert!(!unencrypted.status.success() && text(&unencrypted).1.contains("--recipient"), "{:?}", text(&unencrypted));
+    let taken = pintu(&a, &["backup", "--to", "b.age", "--recipient", &recipient], &[]);
+    assert!(taken.status.success(), "{:?}", text(&taken));
+    let again = pintu(&a, &["backup", "--to", "b.age", "--recipient", &recipient], &[]);
+    assert!(text(&again).1.contains("already exists"), "{:?}", text(&again));
+    let nowhere = pintu(&a, &["backup", "--to", "b.age/inside.age", "--recipient", &recipient], &[]);
+    assert!(!nowhere.status.success() && text(&nowhere).1.contains("b.age/inside.age"), "{:?}", text(&nowhere));
+    let status = text(&pintu(&a, &["backup", "status"], &[])).0;
+    assert!(status.contains("\"succeeded\": false") && status.contains("\"started_by\": \"command\""), "{status}");
+
+    let verified = pintu(&a, &["backup", "verify", "b.age", "--identity", "id.txt"], &[]);
+    let (out, err) = text(&verified);
+    assert!(verified.status.success() && out.contains("\"includes_kek\": true"), "{out}{err}");
+    pintu(&a, &["backup", "keygen", "--out", "other.txt"], &[]);
+    let stranger = pintu(&a, &["backup", "verify", "b.age", "--identity", "other.txt"], &[]);
+    assert!(text(&stranger).1.contains("encrypted for someone else"), "{:?}", text(&stranger));
+
+    // A new machine: restore creates keys/kek.key from the archive; people are back.
+    let b = workdir();
+    let archive = a.join("b.age").display().to_string();
+    let identity = a.join("id.txt").display().to_string();
+    let restored = pintu(&b, &["restore", &archive, "--identity", &identity], &[]);
+    assert!(restored.status.success(), "{:?}", text(&restored));
+    assert_eq!(std::fs::read(a.join("keys/kek.key")).unwrap(), std::fs::read(b.join("keys/kek.key")).unwrap());
+    let listed = text(&pintu(&b, &["admin", "user", "list"], &[])).0;
+    assert!(listed.contains("\"ani\""), "{listed}");
+    assert!(text(&pintu(&b, &["audit", "verify"], &[])).0.contains("\"problems\": []"));
+    let refused = pintu(&b, &["restore", &archive, "--identity", &identity], &[]);
+    assert!(text(&refused).1.contains("the database is not empty"), "{:?}", text(&refused));
+    let forced = pintu(&b, &["restore", &archive, "--identity", &identity, "--force"], &[]);
+    assert!(text(&forced).0.contains("\"replaced\": true"), "{:?}", text(&forced));
+
+    // A restore that stopped halfway leaves the database marked: every command refuses it
+    // until a restore completes.
+    let c = workdir();
+    let url = format!("sqlite://{}", c.join("data/pintu.db").display());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let db = pintu::storage::Db::connect(&url).await.unwrap();
+        db.prepare_restore(3, false).await.unwrap();
+        db.close().await;
+    });
+    let half = pintu(&c, &["admin", "user", "list"], &[]);
+    assert!(!half.status.success() && text(&half).1.contains("did not finish"), "{:?}", text(&half));
+    let completed = pintu(&c, &["restore", &archive, "--identity", &identity], &[]);
+    assert!(completed.status.success(), "{:?}", text(&completed));
+    assert!(text(&pintu(&c, &["admin", "user", "list"], &[])).0.contains("\"ani\""));
+}
+
+/// A passphrase instead of a key; an archive without the KEK needs the same KEK at restore.
+#[test]
+fn a_passphrase_backup_without_the_kek_restores_only_under_the_same_kek() {
+    let a = workdir();
+    pintu(&a, &["admin", "user", "create", "--username", "ani", "--generate-password"], &[]);
+    std::fs::write(a.join("pass.txt"), "kata sandi cadangan kominfo\n").unwrap();
+    let taken = pintu(&a, &["backup", "--to", "p.age", "--passphrase-file", "pass.txt", "--without-kek"], &[]);
+    assert!(taken.status.success() && text(&taken).0.contains("\"includes_kek\": false"), "{:?}", text(&taken));
+    let archive = a.join("p.age").display().to_string();
+    let pass = a.join("pass.txt").display().to_string();
+
+    let b = workdir();
+    let no_kek = pintu(&b, &["restore", &archive, "--passphrase-file", &pass], &[]);
+    assert!(text(&no_kek).1.contains("does not carry the key-encryption key"), "{:?}", text(&no_kek));
+    let other = pintu(&b, &["restore", &archive, "--passphrase-file", &pass], &[("PINTU_KEK", &"A".repeat(43))]);
+    assert!(text(&other).1.contains("do not open with this node's key-encryption key"), "{:?}", text(&other));
+    let half = pintu(&b, &["admin", "user", "list"], &[("PINTU_KEK", &"A".repeat(43))]);
+    assert!(text(&half).1.contains("did not finish"), "the failed load left the marker: {:?}", text(&half));
+    std::fs::create_dir_all(b.join("keys")).unwrap();
+    std::fs::copy(a.join("keys/kek.key"), b.join("keys/kek.key")).unwrap();
+    let restored = pintu(&b, &["restore", &archive, "--passphrase-file", &pass], &[]);
+    assert!(restored.status.success(), "{:?}", text(&restored));
+    assert!(text(&pintu(&b, &["admin", "user", "list"], &[])).0.contains("\"ani\""));
+}

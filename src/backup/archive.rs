@@ -134,7 +134,7 @@ impl ArchiveWriter {
         let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let partial = dir.join(format!(".{name}.partial-{}", uuid::Uuid::new_v4().simple()));
-        let file = private_file(&partial).map_err(|e| BackupError::write(&partial, e))?;
+        let file = private_file(&partial).map_err(|e| BackupError::write(dest, e))?;
         let encryptor = match protection {
             Protection::Passphrase(p) => age::Encryptor::with_user_passphrase(p.clone()),
             Protection::Recipients(keys) => {
