@@ -654,6 +654,19 @@ fn backup_and_restore_from_the_command_line_refuse_what_they_must() {
     let listed = text(&pintu(&b, &["admin", "user", "list"], &[])).0;
     assert!(listed.contains("\"ani\""), "{listed}");
     assert!(text(&pintu(&b, &["audit", "verify"], &[])).0.contains("\"problems\": []"));
+    let actions = |dir: &PathBuf| {
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let url = format!("sqlite://{}", dir.join("data/pintu.db").display());
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let sql = "SELECT action || ':' || outcome FROM audit_events ORDER BY seq";
+            sqlx::query_scalar::<_, String>(sql).fetch_all(&pool).await.unwrap()
+        })
+    };
+    let restored_chain = actions(&b);
+    assert_eq!(restored_chain.last().unwrap(), "admin.restore:success", "the restore is in the restored chain");
+    let source_chain = actions(&a);
+    assert!(source_chain.contains(&"admin.backup:success".to_owned()), "{source_chain:?}");
+    assert!(source_chain.contains(&"admin.backup:failure".to_owned()), "{source_chain:?}");
     let refused = pintu(&b, &["restore", &archive, "--identity", &identity], &[]);
     assert!(text(&refused).1.contains("the database is not empty"), "{:?}", text(&refused));
     let forced = pintu(&b, &["restore", &archive, "--identity", &identity, "--force"], &[]);

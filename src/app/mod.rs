@@ -74,8 +74,7 @@ impl App {
         created_kek: bool,
     ) -> anyhow::Result<Self> {
         let sealer = Arc::new(sealer);
-        let backups =
-            Backups::new(store.clone(), sealer.clone(), config.oidc.issuer.to_string(), &config.without_secrets);
+        let backup_sealer = sealer.clone();
         if config.backup.directory.is_some() {
             crate::backup::configured_protection(&config.backup).context("invalid [backup] configuration")?;
         }
@@ -88,6 +87,13 @@ impl App {
             .context("invalid password hashing parameters")?
             .with_passkeys(&config.webauthn);
         let audit = AuditRecorder::with_metrics(store.clone(), clock.clone(), metrics.clone());
+        let backups = Backups::new(
+            store.clone(),
+            audit.clone(),
+            backup_sealer,
+            config.oidc.issuer.to_string(),
+            &config.without_secrets,
+        );
         let directory = DirectoryService::new(store.clone(), clock.clone(), audit, authn.clone());
         let federation = LdapFederation::new(
             &config.ldap,

@@ -82,6 +82,10 @@ actions!(
         UserLink => "admin.user.link",
         /// An LDAP sync applied (its counts), or refused or failed (why).
         LdapSync => "admin.ldap.sync",
+        /// A backup written (where, rows, bytes) or failed (why).
+        Backup => "admin.backup",
+        /// The database restored from an archive (recorded in the restored chain).
+        Restore => "admin.restore",
     }
 );
 
@@ -188,6 +192,8 @@ mod tests {
             "admin.key.rotate",
             "admin.user.link",
             "admin.ldap.sync",
+            "admin.backup",
+            "admin.restore",
         ];
         assert_eq!(names, released);
         for change in AdminChange::ALL {

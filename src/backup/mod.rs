@@ -16,6 +16,8 @@ use serde::Serialize;
 pub use archive::{FORMAT_VERSION, Header, Manifest, Protection, TableSummary, Unlock, generate_key};
 pub use restore::{RestoreReport, RestoreRequest, restore};
 
+use crate::audit::{AdminChange, AuditEvent, AuditRecorder};
+use crate::domain::ActorId;
 use crate::keys::Sealer;
 use crate::storage::{BackupRun, SnapshotItem, StorageError, Store};
 use archive::{ArchiveReader, ArchiveWriter, FORMAT, Line, Record};
@@ -106,14 +108,15 @@ pub struct VerifyReport {
 #[derive(Clone)]
 pub struct Backups {
     store: Store,
+    audit: AuditRecorder,
     sealer: Arc<Sealer>,
     issuer: String,
     config_toml: Arc<str>,
 }
 
 impl Backups {
-    pub fn new(store: Store, sealer: Arc<Sealer>, issuer: String, config_toml: &str) -> Self {
-        Self { store, sealer, issuer, config_toml: Arc::from(config_toml) }
+    pub fn new(store: Store, audit: AuditRecorder, sealer: Arc<Sealer>, issuer: String, config_toml: &str) -> Self {
+        Self { store, audit, sealer, issuer, config_toml: Arc::from(config_toml) }
     }
 
     /// Takes the scheduled backup's lease (`job_leases`) for `holder` until `until`: the node
@@ -172,6 +175,15 @@ impl Backups {
         };
         if let Err(e) = self.store.backup_runs().record(&run, now - KEEP_RUNS_SECS).await {
             tracing::warn!(error = %e, "cannot record the backup run");
+        }
+        let actor = if started_by == "scheduled" { ActorId::scheduler() } else { ActorId::cli() };
+        let detail = serde_json::json!({ "rows": run.rows, "bytes": run.bytes, "error": run.error });
+        let mut event = AuditEvent::admin(&actor, AdminChange::Backup, &run.destination, None, detail);
+        if !run.succeeded {
+            event.outcome = crate::audit::Outcome::Failure;
+        }
+        if let Err(e) = self.audit.record(event).await {
+            tracing::warn!(error = %e, "cannot audit the backup run");
         }
     }
 

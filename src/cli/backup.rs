@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use pintu::app::App;
+use pintu::audit::{AdminChange, AuditEvent};
 use pintu::backup::{self, Protection, RestoreRequest, Unlock};
 use pintu::clock::SharedClock;
 use pintu::config::Config;
+use pintu::domain::ActorId;
 use secrecy::ExposeSecret;
 
 use super::print_json;
@@ -110,7 +112,7 @@ pub async fn run(args: BackupArgs, config: &Config, clock: SharedClock) -> anyho
     }
 }
 
-pub async fn restore(args: RestoreArgs, config: &Config) -> anyhow::Result<()> {
+pub async fn restore(args: RestoreArgs, config: &Config, clock: SharedClock) -> anyhow::Result<()> {
     let request = RestoreRequest {
         archive: args.open.archive.clone(),
         unlock: args.open.unlock()?,
@@ -120,6 +122,12 @@ pub async fn restore(args: RestoreArgs, config: &Config) -> anyhow::Result<()> {
         force: args.force,
     };
     let report = backup::restore(request).await?;
+    // The restored chain records the restore itself (from which archive, taken when).
+    let app = App::build(config, clock).await?;
+    let detail = serde_json::to_value(&report)?;
+    let target = args.open.archive.display().to_string();
+    let event = AuditEvent::admin(&ActorId::cli(), AdminChange::Restore, &target, None, detail);
+    app.state.directory.audit().record(event).await?;
     print_json(&report)
 }
 

@@ -112,8 +112,8 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             ldap::run(&app, cmd).await
         }
         Command::Backup(args) => backup::run(args, &config, clock).await,
-        // Never builds the app: that would migrate the database and create keys in it.
-        Command::Restore(args) => backup::restore(args, &config).await,
+        // Builds the app only after restoring: before, it would migrate and create keys.
+        Command::Restore(args) => backup::restore(args, &config, clock).await,
     }
 }
 
