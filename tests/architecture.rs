@@ -148,8 +148,11 @@ fn libraries_stay_in_their_modules() {
     let mut violations = Vec::new();
     for (file, code) in sources() {
         for (lib, allowed) in LIBRARIES {
+            let path = format!("{lib}::");
+            // `lib::` as a path of its own: not the tail of a longer name (`message::`, `_age::`).
             let used = code.lines().filter(|l| !l.trim_start().starts_with("//")).any(|l| {
-                l.contains(&format!("{lib}::")) && !l.contains(&format!("_{lib}::")) && !l.contains(&format!("{lib}_"))
+                l.match_indices(&path)
+                    .any(|(i, _)| !l[..i].chars().next_back().is_some_and(|c| c.is_ascii_alphanumeric() || c == '_'))
             });
             if used && !allowed.iter().any(|a| file.starts_with(a)) {
                 violations.push(format!("{file} uses {lib}"));
