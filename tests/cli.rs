@@ -712,3 +712,29 @@ fn a_passphrase_backup_without_the_kek_restores_only_under_the_same_kek() {
     assert!(restored.status.success(), "{:?}", text(&restored));
     assert!(text(&pintu(&b, &["admin", "user", "list"], &[])).0.contains("\"ani\""));
 }
+
+/// `pintu keys rotate-kek`: the KEK file changes, the old one is retired, everything still
+/// opens (the next command loads the signing keys), and the rotation is audited.
+#[test]
+fn the_kek_is_rotated_from_the_command_line() {
+    let dir = workdir();
+    let made = pintu(&dir, &["admin", "user", "create", "--username", "ani", "--generate-password"], &[]);
+    assert!(made.status.success(), "{:?}", text(&made));
+    let before = std::fs::read_to_string(dir.join("keys/kek.key")).unwrap();
+    let rotated = pintu(&dir, &["keys", "rotate-kek"], &[]);
+    assert!(rotated.status.success(), "{:?}", text(&rotated));
+    assert!(
+        text(&rotated).0.contains("\"resealed\": 4"),
+        "three signing keys and the refresh secret: {:?}",
+        text(&rotated)
+    );
+    let after = std::fs::read_to_string(dir.join("keys/kek.key")).unwrap();
+    assert_ne!(before, after);
+    assert_eq!(std::fs::read_to_string(dir.join("keys/kek.retired")).unwrap(), before);
+    let listed = pintu(&dir, &["keys", "list"], &[]);
+    assert!(listed.status.success(), "the keys open under the new KEK: {:?}", text(&listed));
+    let audit = pintu(&dir, &["audit", "verify"], &[]);
+    assert!(audit.status.success());
+    let configured = pintu(&dir, &["keys", "rotate-kek"], &[("PINTU_KEK", after.trim())]);
+    assert!(text(&configured).1.contains("comes from the configuration"), "{:?}", text(&configured));
+}

@@ -193,6 +193,15 @@ impl KeyRotation {
         Ok(step)
     }
 
+    /// Re-seals everything under a new key-encryption key (`keys::rotate_kek`), audited as
+    /// `admin.key.rotate` with the two KEKs' ids.
+    pub async fn rotate_kek(&self, actor: &ActorId, prepare_only: bool) -> anyhow::Result<crate::keys::KekRotation> {
+        let rotation = crate::keys::rotate_kek(&self.keyring, prepare_only).await?;
+        let detail = serde_json::json!({ "kek_rotation": &rotation });
+        self.audit.record(AuditEvent::admin(actor, AdminChange::KeyRotate, "kek", None, detail)).await?;
+        Ok(rotation)
+    }
+
     /// One rotation pass (`start`: publish next keys now), each change audited as `actor`'s.
     /// A change whose audit event cannot be written is an error: the command line says so.
     pub async fn run(&self, actor: &ActorId, now: i64, start: bool) -> anyhow::Result<Vec<RotationStep>> {
@@ -242,6 +251,12 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     announce(&app, &config).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock.clone(), stop_rx.clone());
+    let changes = crate::jobs::changes::spawn(
+        app.state.store.clone(),
+        app.state.applications.clone(),
+        app.state.oidc.keyring().clone(),
+        stop_rx.clone(),
+    );
     let keys = crate::jobs::keys::spawn(app.rotation.clone(), clock.clone(), stop_rx.clone());
     let ldap = crate::jobs::ldap_sync::spawn(app.federation.clone(), clock.clone(), stop_rx.clone());
     let checkpoints = config.audit.checkpoint_every.map(|every| {
@@ -264,6 +279,7 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
         .context("server error")?;
     let _ = stop_tx.send(true);
     let _ = cleanup.await;
+    let _ = changes.await;
     let _ = keys.await;
     let _ = ldap.await;
     for job in [checkpoints, reports, backups].into_iter().flatten() {

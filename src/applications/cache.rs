@@ -1,9 +1,9 @@
 //! A short-lived, per-node cache of OIDC clients. Every token, introspection and revocation
 //! request authenticates a client; reading it from the database each time was the largest
 //! cost of the token endpoint after signing. Entries live `TTL_SECS`. Every change goes through
-//! `ApplicationService`, which drops this node's entry when it commits; other nodes (and a
-//! running server when the CLI, a separate process, made the change) see it within
-//! `TTL_SECS`.
+//! `ApplicationService`, which drops this node's entry when it commits and announces it: on
+//! PostgreSQL every node drops its entry at once (`jobs/changes.rs`), the command line's
+//! changes included; on SQLite another process's change is seen within `TTL_SECS`.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -34,6 +34,12 @@ impl ClientCache {
                 entries.clear();
             }
             entries.insert(client.client_id.to_string(), (now, client.clone()));
+        }
+    }
+
+    pub(super) fn clear(&self) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.clear();
         }
     }
 

@@ -96,10 +96,26 @@ impl ApplicationService {
         Ok((app, reach))
     }
 
-    /// Drops this node's cached copy of `app`'s OIDC client, after a change committed.
-    fn invalidate(&self, app: &Application) {
+    /// Drops this node's cached copy of `app`'s OIDC client after a change committed, and
+    /// tells the other nodes to drop theirs (a failed announcement leaves them the cache's
+    /// five seconds).
+    async fn invalidate(&self, app: &Application) {
         if let Some(oidc) = app.oidc() {
             self.cache.invalidate(oidc.client_id.as_str());
+            let change = crate::storage::Change::Client(oidc.client_id.to_string());
+            if let Err(e) = self.store.announce(&change).await {
+                tracing::warn!(error = %e, "cannot announce a client change to the other nodes");
+            }
         }
+    }
+
+    /// Drops this node's cached copy of a client another node changed.
+    pub fn forget(&self, client_id: &str) {
+        self.cache.invalidate(client_id);
+    }
+
+    /// Drops every cached client (changes may have been missed).
+    pub fn forget_all(&self) {
+        self.cache.clear();
     }
 }

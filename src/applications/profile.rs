@@ -106,7 +106,7 @@ impl ApplicationService {
         .from_ip(actor.source_ip.as_deref());
         self.audit.record_in(&mut tx, vec![event]).await?;
         tx.commit().await?;
-        self.invalidate(&app);
+        self.invalidate(&app).await;
         app.profile = crate::domain::AppProfile { version: version + 1, ..profile };
         Ok(ApplicationRecord::new(&app, &self.directory.unit_codes().await?))
     }

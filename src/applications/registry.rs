@@ -181,7 +181,7 @@ impl ApplicationService {
         self.store.applications().update_oidc_metadata_in(&mut tx, key, &oidc.metadata, &app.name, self.now()).await?;
         self.audit.record_in(&mut tx, vec![event(by, AdminChange::ApplicationRegisterUpdate, &app, json!({}))]).await?;
         tx.commit().await?;
-        self.invalidate(&app);
+        self.invalidate(&app).await;
         app.profile.version += 1;
         app.into_relying_party().ok_or(ApplicationError::NotFound)
     }
@@ -199,7 +199,7 @@ impl ApplicationService {
         }
         self.audit.record_in(&mut tx, vec![event(by, AdminChange::ApplicationDisable, &app, json!({}))]).await?;
         tx.commit().await?;
-        self.invalidate(&app);
+        self.invalidate(&app).await;
         Ok(())
     }
 
@@ -227,7 +227,7 @@ impl ApplicationService {
             .await?;
         self.audit.record_in(&mut tx, vec![event(by, AdminChange::ApplicationSecretRotate, &app, json!({}))]).await?;
         tx.commit().await?;
-        self.invalidate(&app);
+        self.invalidate(&app).await;
         Ok(RotatedSecret { client_id: oidc.client_id.clone(), client_secret: secret })
     }
 

@@ -76,6 +76,14 @@ pub enum KeysCommand {
         /// The key's `kid` (see `pintu keys list`).
         kid: String,
     },
+    /// Re-seal every sealed value (signing keys, TOTP seeds, the refresh-token secret) under a
+    /// new key-encryption key in keys/, while the server runs. Back up first.
+    RotateKek {
+        /// Only write keys/kek.next.key (copy it to every node's keys directory, then run
+        /// rotate-kek without --prepare on one node, and on each other node to swap its files).
+        #[arg(long)]
+        prepare: bool,
+    },
 }
 
 #[derive(Subcommand)]

@@ -126,6 +126,9 @@ async fn keys(app: &App, cmd: KeysCommand, now: i64) -> anyhow::Result<()> {
         KeysCommand::Revoke { kid } => {
             print_json(&app.rotation.revoke(&pintu::domain::ActorId::cli(), &kid, now).await?)
         }
+        KeysCommand::RotateKek { prepare } => {
+            print_json(&app.rotation.rotate_kek(&pintu::domain::ActorId::cli(), prepare).await?)
+        }
     }
 }
 

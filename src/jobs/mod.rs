@@ -2,6 +2,7 @@
 
 pub mod audit_checkpoints;
 pub mod backup;
+pub mod changes;
 pub mod cleanup;
 pub mod keys;
 pub mod ldap_sync;

@@ -60,7 +60,7 @@ impl Keyring {
             }
         }
         let set = key_set(&rows, &sealer)?;
-        let refresh_mac = sealer.mac_key("pintu refresh tokens")?;
+        let refresh_mac = refresh_mac(store, &sealer, now).await?;
         Ok(Self { store: store.clone(), sealer, current: RwLock::new(Arc::new(set)), refresh_mac })
     }
 
@@ -71,6 +71,8 @@ impl Keyring {
 
     /// Reads the stored keys again; `true` when they changed (a rotation) and were swapped in.
     pub async fn reload(&self) -> Result<bool, KeyError> {
+        // A KEK rotated elsewhere (its files copied here) is picked up with the keys.
+        self.sealer.reload_from_disk()?;
         let rows = self.store.signing_keys().list().await?;
         // The same keys in the same states: nothing to load (a key's material never changes).
         let unchanged = rows.iter().map(|r| (r.kid.as_str(), r.state)).eq(self
@@ -201,4 +203,21 @@ fn load(row: &SigningKeyRow, sealer: &Sealer) -> Result<LoadedKey, KeyError> {
         SigningAlg::EdDSA => (Box::new(EdDSA.signer_from_jwk(&private)?), Box::new(EdDSA.verifier_from_jwk(&public)?)),
     };
     Ok(LoadedKey { kid: row.kid.clone(), alg, state: row.state, signer, verifier, public_jwk: public.into() })
+}
+
+/// The stored secret refresh tokens are authenticated with (`sealed_secrets`). The first time,
+/// it is the secret they were authenticated with before it was stored (derived from the KEK),
+/// so tokens issued earlier keep working; from then on it is re-sealed, never changed, when
+/// the KEK rotates. Several nodes starting at once store one: the first insert wins.
+async fn refresh_mac(store: &Store, sealer: &Sealer, now: i64) -> Result<super::sealing::MacKey, KeyError> {
+    const NAME: &str = "refresh-token-mac";
+    let stored = match store.sealed_secrets().get(NAME).await? {
+        Some(sealed) => sealed,
+        None => {
+            let secret = sealer.derived_secret("pintu refresh tokens")?;
+            store.sealed_secrets().insert_if_absent(NAME, &sealer.seal(&secret)?, now).await?;
+            store.sealed_secrets().get(NAME).await?.ok_or(KeyError::NoActiveKey("refresh tokens"))?
+        }
+    };
+    super::sealing::MacKey::from_secret(&sealer.open(&stored)?)
 }

@@ -6,6 +6,7 @@
 
 mod client_jwks;
 mod jwks_uri;
+mod kek_rotation;
 mod keyring;
 mod rotation;
 mod sealing;
@@ -13,6 +14,7 @@ mod thumbprint;
 
 pub use client_jwks::{check_client_jwks, verify_with_jwk_set};
 pub use jwks_uri::{JwksUriCache, JwksUriError, REFETCH_INTERVAL_SECS, check_jwks_uri};
+pub use kek_rotation::{KekRotation, rotate_kek};
 pub use keyring::{Keyring, VerifiedJws};
 pub use rotation::{KeyInfo, RotationPolicy, RotationStep};
 pub use sealing::Sealer;
@@ -33,6 +35,13 @@ pub enum KeyError {
     KekMalformed,
     #[error("a sealed key cannot be opened with this key-encryption key")]
     Unseal(#[source] josekit::JoseError),
+    /// A value sealed under a KEK this node does not hold (not in `keys/` either).
+    #[error(
+        "a value is sealed under key-encryption key {0}, which this node does not have (copy kek.key, kek.next.key and kek.retired from the node that rotated it)"
+    )]
+    UnknownKek(String),
+    #[error("{0}")]
+    KekRotation(String),
     #[error("JOSE operation failed")]
     Jose(#[from] josekit::JoseError),
     #[error("no active signing key for {0}")]

@@ -67,6 +67,14 @@ impl Keyring {
             .collect())
     }
 
+    /// Tells the other nodes to reload their keys now (a failed announcement leaves them their
+    /// minute's reload).
+    pub(super) async fn announce(&self) {
+        if let Err(e) = self.store().announce(&crate::storage::Change::Keys).await {
+            tracing::warn!(error = %e, "cannot announce a key change to the other nodes");
+        }
+    }
+
     /// Withdraws key `kid` at once, for a key that may be compromised: if it signs, a new key
     /// (the published next key, or a fresh one) signs from now on without waiting to be
     /// published; then the key is deleted, so no token it signed verifies any more and it
@@ -92,6 +100,7 @@ impl Keyring {
         }
         self.store().signing_keys().delete_inactive(kid).await?;
         tracing::warn!(%kid, alg = alg.as_str(), "signing key revoked: tokens it signed no longer verify");
+        self.announce().await;
         self.reload().await?;
         Ok(RotationStep::Revoked { alg: alg.as_str().to_owned(), kid: kid.to_owned(), replaced_by })
     }
@@ -138,6 +147,9 @@ impl Keyring {
         if rows.iter().any(|r| r.state == KeyState::Retired && r.retired_at.is_some_and(|t| t < expired_before)) {
             let count = self.store().signing_keys().delete_retired_before(expired_before).await?;
             steps.push(RotationStep::Deleted { count });
+        }
+        if steps.iter().any(|s| !matches!(s, RotationStep::Waiting { .. })) {
+            self.announce().await;
         }
         self.reload().await?;
         Ok(steps)

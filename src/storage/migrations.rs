@@ -98,6 +98,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0015_backup_runs.sql"),
         include_str!("../../migrations/postgres/0015_backup_runs.sql"),
     ),
+    (
+        16,
+        "sealed_secrets",
+        include_str!("../../migrations/sqlite/0016_sealed_secrets.sql"),
+        include_str!("../../migrations/postgres/0016_sealed_secrets.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -117,6 +123,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0013_audit_checkpoints.sql",
     "0014_periodic_reports.sql",
     "0015_backup_runs.sql",
+    "0016_sealed_secrets.sql",
 ];
 
 /// The newest schema version this build knows.

@@ -7,6 +7,7 @@ mod applications;
 mod audit;
 mod audit_checkpoints;
 mod backup_runs;
+mod changes;
 mod db;
 mod external_accounts;
 mod factors;
@@ -20,6 +21,7 @@ mod passkeys;
 mod periodic_reports;
 mod restore;
 mod roles;
+mod sealed_secrets;
 mod session_list;
 mod sessions;
 mod snapshot;
@@ -35,6 +37,7 @@ pub use applications::Applications;
 pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use audit_checkpoints::{AuditCheckpoints, CheckpointRow};
 pub use backup_runs::{BackupRun, BackupRuns};
+pub use changes::{Change, ChangeListener, Heard};
 pub use db::{Db, Tx};
 pub(crate) use db::{on_pool, on_tx, row_struct};
 pub use external_accounts::{ExternalAccounts, ExternalLink, SyncRun};
@@ -49,6 +52,7 @@ pub use passkeys::{Ceremony, PasskeyRecord, Passkeys};
 pub use periodic_reports::{PeriodicReportRow, PeriodicReports};
 pub use restore::{Loader, RESTORE_MARKER, RestoreTarget};
 pub use roles::{HeldRole, Roles};
+pub use sealed_secrets::SealedSecrets;
 pub use session_list::{SessionList, SessionSummary};
 pub use sessions::{NewSession, Sessions};
 pub use snapshot::{ColumnKind, ColumnShape, NOT_COPIED, SnapshotItem, TableShape};
@@ -132,6 +136,25 @@ impl Store {
         }
         db.migrate().await?;
         Ok(Self { db })
+    }
+
+    /// Tells every node that `change` happened (PostgreSQL NOTIFY; nothing on SQLite).
+    pub async fn announce(&self, change: &Change) -> Result<(), StorageError> {
+        self.db.announce(change).await
+    }
+
+    /// Subscribes this node to changes made anywhere (`None` on SQLite).
+    pub async fn listen(&self) -> Result<Option<ChangeListener>, StorageError> {
+        self.db.listen().await
+    }
+
+    pub fn sealed_secrets(&self) -> SealedSecrets<'_> {
+        SealedSecrets::new(&self.db)
+    }
+
+    /// Re-seals every sealed value in the database through `reseal`, all or none.
+    pub async fn reseal(&self, reseal: impl Fn(&str) -> Result<String, String>) -> Result<usize, StorageError> {
+        sealed_secrets::reseal_all(&self.db, reseal).await
     }
 
     pub fn backup_runs(&self) -> BackupRuns<'_> {
