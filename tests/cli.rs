@@ -738,3 +738,35 @@ fn the_kek_is_rotated_from_the_command_line() {
     let configured = pintu(&dir, &["keys", "rotate-kek"], &[("PINTU_KEK", after.trim())]);
     assert!(text(&configured).1.contains("comes from the configuration"), "{:?}", text(&configured));
 }
+
+/// A destination that fills up while the archive is written (here: a file-size limit of 4 KiB
+/// on the backup process, as a full disk would stop it): a clear error, and no file left. On
+/// PostgreSQL, so that the archive is the only file the process writes.
+#[test]
+#[ignore = "PostgreSQL: run with --include-ignored and TEST_POSTGRES_URL (bash tests/run does)"]
+fn a_backup_onto_a_full_destination_fails_clearly_and_leaves_nothing() {
+    let url = tokio::runtime::Runtime::new().unwrap().block_on(scratch::postgres_schema_url("full"));
+    let env = [("PINTU_DATABASE_URL", url.as_str())];
+    let dir = workdir();
+    let made = pintu(&dir, &["admin", "user", "create", "--username", "ani", "--generate-password"], &env);
+    assert!(made.status.success(), "{:?}", text(&made));
+    let recipient = text(&pintu(&dir, &["backup", "keygen", "--out", "id.txt"], &env)).0.trim().to_owned();
+    std::fs::create_dir_all(dir.join("disk")).unwrap();
+    let out = Command::new("bash")
+        .current_dir(&dir)
+        .args(["-c", r#"trap "" XFSZ; ulimit -f 4; exec "$0" "$@""#, env!("CARGO_BIN_EXE_pintu")])
+        .args(["backup", "--to", "disk/b.age", "--recipient", &recipient])
+        .env_clear()
+        .env("PINTU_METRICS__LISTEN", "")
+        .env("PINTU_DATABASE_URL", &url)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let (_, stderr) = text(&out);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("disk/b.age is full") && stderr.contains("nothing was written"), "{stderr}");
+    let left: Vec<_> = std::fs::read_dir(dir.join("disk")).unwrap().collect();
+    assert!(left.is_empty(), "no archive and no partial file: {left:?}");
+    let status = text(&pintu(&dir, &["backup", "status"], &env)).0;
+    assert!(status.contains("is full"), "the failed run is recorded with its reason: {status}");
+}

@@ -267,6 +267,7 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     });
     let reports = config.reports.monthly.then(|| {
         crate::jobs::periodic_reports::spawn(
+            app.state.store.clone(),
             app.state.directory.clone(),
             config.reports.utc_offset_hours,
             clock,

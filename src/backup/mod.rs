@@ -76,7 +76,9 @@ impl BackupError {
     /// A write failure, named for what an operator can do about it.
     fn write(path: &Path, e: std::io::Error) -> Self {
         match e.kind() {
-            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => BackupError::Full(path.into()),
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded | std::io::ErrorKind::FileTooLarge => {
+                BackupError::Full(path.into())
+            }
             std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied => {
                 BackupError::NotWritable(path.into())
             }

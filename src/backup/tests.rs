@@ -137,3 +137,15 @@ fn scheduled_archives_are_named_by_time_and_pruned_oldest_first() {
     assert_eq!(removed, [scheduled_name(1_800_000_000)]);
     assert!(dir.join("notes.txt").exists() && dir.join(scheduled_name(1_800_172_800)).exists());
 }
+
+#[test]
+fn write_failures_are_named_for_what_an_operator_can_do() {
+    use std::io::{Error, ErrorKind};
+    let at = std::path::Path::new("/media/backup/x.age");
+    assert!(matches!(BackupError::write(at, Error::from(ErrorKind::StorageFull)), BackupError::Full(_)));
+    assert!(matches!(BackupError::write(at, Error::from(ErrorKind::FileTooLarge)), BackupError::Full(_)));
+    assert!(matches!(BackupError::write(at, Error::from(ErrorKind::ReadOnlyFilesystem)), BackupError::NotWritable(_)));
+    assert!(matches!(BackupError::write(at, Error::from(ErrorKind::PermissionDenied)), BackupError::NotWritable(_)));
+    let full = BackupError::write(at, Error::from(ErrorKind::StorageFull)).to_string();
+    assert!(full.contains("/media/backup/x.age is full") && full.contains("nothing was written"), "{full}");
+}

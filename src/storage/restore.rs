@@ -122,14 +122,37 @@ impl Db {
     /// Starts loading rows (one transaction; nothing is visible until `finish`). The rows
     /// the migrations seeded (built-in roles) go first, children first: the archive holds them
     /// as they were.
+    ///
+    /// Secondary indexes are dropped first and made again in `finish` (inside the same
+    /// transaction): built once from sorted data instead of updated row by row, as pg_restore
+    /// does. Indexes behind primary keys and unique constraints stay.
     pub async fn load(&self) -> Result<Loader, StorageError> {
         let shapes: Vec<TableShape> = tables(self).await?.into_iter().map(|t| t.shape).collect();
+        let indexes_sql = match self {
+            Db::Sqlite(_) => {
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY name"
+            }
+            Db::Postgres(_) => {
+                "SELECT indexname::text, indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+                 AND indexname NOT IN (SELECT conname FROM pg_constraint WHERE connamespace = current_schema()::regnamespace) \
+                 ORDER BY indexname"
+            }
+        };
         let mut tx = self.begin().await?;
-        for shape in shapes.iter().rev() {
-            let sql = format!("DELETE FROM {}", quoted(&shape.name));
+        let indexes: Vec<(String, String)> = on_tx!(&mut tx, |conn| sqlx::query_as(indexes_sql).fetch_all(conn).await)?;
+        let setup: &[&str] = match self {
+            // A large page cache: a million-row transaction otherwise spills pages to the WAL
+            // again and again.
+            Db::Sqlite(_) => &["PRAGMA cache_size = -262144"],
+            Db::Postgres(_) => &["SET LOCAL maintenance_work_mem = '256MB'"],
+        };
+        let drops = indexes.iter().map(|(name, _)| format!("DROP INDEX {}", quoted(name)));
+        let deletes = shapes.iter().rev().map(|shape| format!("DELETE FROM {}", quoted(&shape.name)));
+        for sql in setup.iter().map(|s| (*s).to_owned()).chain(drops).chain(deletes) {
             on_tx!(&mut tx, |conn| sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ()))?;
         }
-        Ok(Loader { tx, shapes, current: None })
+        let indexes = indexes.into_iter().map(|(_, create)| create).collect();
+        Ok(Loader { tx, shapes, indexes, current: None })
     }
 
     /// Applies the migrations newer than the restored snapshot.
@@ -138,13 +161,25 @@ impl Db {
     }
 }
 
+/// The table being loaded.
+struct Current {
+    shape: TableShape,
+    /// Each archive column's type in the target.
+    kinds: Vec<ColumnKind>,
+    per_insert: usize,
+    /// The INSERT of `per_insert` rows, built once per table.
+    full: String,
+}
+
 /// Rows going into one transaction, table by table.
 pub struct Loader {
     tx: Tx,
     shapes: Vec<TableShape>,
+    /// The secondary indexes dropped for the load, as the statements that make them again.
+    indexes: Vec<String>,
     /// The table being loaded: its shape as the archive gave it, and where each archive
     /// column goes in the target's.
-    current: Option<(TableShape, Vec<ColumnKind>)>,
+    current: Option<Current>,
 }
 
 impl Loader {
@@ -163,25 +198,26 @@ impl Loader {
             })?;
             kinds.push(own.kind);
         }
-        self.current = Some((shape.clone(), kinds));
+        let per_insert = (MAX_BINDS / shape.columns.len().max(1)).clamp(1, MAX_ROWS_PER_INSERT);
+        let full = insert_sql(shape, per_insert);
+        self.current = Some(Current { shape: shape.clone(), kinds, per_insert, full });
         Ok(())
     }
 
     /// Inserts rows of the current table, several per statement.
     pub async fn rows(&mut self, rows: &[Vec<Value>]) -> Result<(), StorageError> {
-        let Some((shape, kinds)) = &self.current else {
+        let Some(Current { shape, kinds, per_insert, full }) = &self.current else {
             return Err(StorageError::Corrupt { table: "backup", reason: "rows before any table".into() });
         };
-        let width = shape.columns.len().max(1);
-        let per_insert = (MAX_BINDS / width).clamp(1, MAX_ROWS_PER_INSERT);
-        for chunk in rows.chunks(per_insert) {
+        let width = shape.columns.len();
+        for chunk in rows.chunks(*per_insert) {
             if let Some(bad) = chunk.iter().find(|r| r.len() != shape.columns.len()) {
                 return Err(StorageError::Corrupt {
                     table: "backup",
                     reason: format!("a row of {} has {} values for {} columns", shape.name, bad.len(), width),
                 });
             }
-            let sql = insert_sql(shape, chunk.len());
+            let sql = if chunk.len() == *per_insert { full.clone() } else { insert_sql(shape, chunk.len()) };
             on_tx!(&mut self.tx, |conn| {
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for row in chunk {
@@ -199,10 +235,13 @@ impl Loader {
         Ok(())
     }
 
-    /// Ends the restore: drops the marker and commits every row at once.
+    /// Ends the restore: makes the indexes again (a unique one fails on duplicate rows, and
+    /// then nothing is restored), drops the marker and commits every row at once.
     pub async fn finish(mut self) -> Result<(), StorageError> {
-        let sql = format!("DROP TABLE {RESTORE_MARKER}");
-        on_tx!(&mut self.tx, |conn| sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ()))?;
+        let drop_marker = format!("DROP TABLE {RESTORE_MARKER}");
+        for sql in std::mem::take(&mut self.indexes).into_iter().chain([drop_marker]) {
+            on_tx!(&mut self.tx, |conn| sqlx::query(sqlx::AssertSqlSafe(sql)).execute(conn).await.map(|_| ()))?;
+        }
         self.tx.commit().await
     }
 }

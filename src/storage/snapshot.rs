@@ -165,39 +165,29 @@ fn parents_first(mut infos: BTreeMap<String, TableInfo>) -> Vec<TableInfo> {
 /// goes on writing. Returns the schema version; stops with `Cancelled` when `out` is closed.
 pub(super) async fn snapshot(db: &Db, out: mpsc::Sender<SnapshotItem>) -> Result<i64, StorageError> {
     let tables = tables(db).await?;
-    match db {
-        Db::Sqlite(pool) => {
-            let mut tx = pool.begin().await?;
+    // The same reads on either backend's transaction type.
+    macro_rules! read_all {
+        ($tx:expr, $values:expr) => {{
+            let mut tx = $tx;
             // The first read fixes the snapshot; everything below reads the same one.
-            let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&mut *tx)
-                .await?;
+            let sql = "SELECT MAX(version) FROM _sqlx_migrations WHERE success";
+            let version: Option<i64> = sqlx::query_scalar(sql).fetch_one(&mut *tx).await?;
             let version = version.ok_or(StorageError::NotFound)?;
             send(&out, SnapshotItem::Schema(version)).await?;
             for info in &tables {
                 let sql = select_sql(&info.shape);
                 let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx).map_err(StorageError::from);
-                send_table(info, rows, sqlite_values, &out).await?;
+                send_table(info, rows, $values, &out).await?;
             }
             tx.rollback().await?;
             send(&out, SnapshotItem::Done).await?;
             Ok(version)
-        }
+        }};
+    }
+    match db {
+        Db::Sqlite(pool) => read_all!(pool.begin().await?, sqlite_values),
         Db::Postgres(pool) => {
-            let mut tx = pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?;
-            let version: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(&mut *tx)
-                .await?;
-            let version = version.ok_or(StorageError::NotFound)?;
-            send(&out, SnapshotItem::Schema(version)).await?;
-            for info in &tables {
-                let sql = select_sql(&info.shape);
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch(&mut *tx).map_err(StorageError::from);
-                send_table(info, rows, pg_values, &out).await?;
-            }
-            tx.rollback().await?;
-            send(&out, SnapshotItem::Done).await?;
-            Ok(version)
+            read_all!(pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?, pg_values)
         }
     }
 }
