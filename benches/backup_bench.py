@@ -90,9 +90,10 @@ def one_backend(exes, label, args, work, pg_dbs):
         logins(exes, base, 3, args.concurrency)  # warm-up, not kept
         result["login_alone"] = logins(exes, base, args.login_seconds, args.concurrency)
         alone = result["login_alone"]["rps"]
-        # Backups one after another during the logins: as they come, then at a lower CPU
-        # priority (`nice -n 10`, as the installation manual suggests for a cron job).
-        for key, prefix in (("", []), ("_nice", ["nice", "-n", "10"])):
+        # Backups one after another during the logins: as they come, at a lower CPU priority
+        # (`nice -n 10`, as the installation manual suggests for a cron job), and `--gentle` (the
+        # pace of the scheduled backup inside the server).
+        for key, prefix, extra in (("", [], []), ("_nice", ["nice", "-n", "10"], []), ("_gentle", [], ["--gentle"])):
             stop, during = threading.Event(), []
 
             def keep_backing_up():
@@ -100,7 +101,8 @@ def one_backend(exes, label, args, work, pg_dbs):
                 while not stop.is_set():
                     n += 1
                     target = os.path.join(work, f"{label}-load-{n}.age")
-                    seconds, _ = timed(prefix + [exes["pintu"], "backup", "--to", target, "--recipient", recipient], env, home)
+                    cmd = prefix + [exes["pintu"], "backup", "--to", target, "--recipient", recipient] + extra
+                    seconds, _ = timed(cmd, env, home)
                     during.append(seconds)
                     os.remove(target)
 

@@ -685,7 +685,11 @@ fn backup_and_restore_from_the_command_line_refuse_what_they_must() {
     assert!(!half.status.success() && text(&half).1.contains("did not finish"), "{:?}", text(&half));
     let listen = format!("127.0.0.1:{}", free_port());
     let serve = pintu(&c, &["serve"], &[("PINTU_LISTEN", &listen)]);
-    assert!(!serve.status.success() && text(&serve).1.contains("did not finish"), "serve refuses it: {:?}", text(&serve));
+    assert!(
+        !serve.status.success() && text(&serve).1.contains("did not finish"),
+        "serve refuses it: {:?}",
+        text(&serve)
+    );
     let completed = pintu(&c, &["restore", &archive, "--identity", &identity], &[]);
     assert!(completed.status.success(), "{:?}", text(&completed));
     assert!(text(&pintu(&c, &["admin", "user", "list"], &[])).0.contains("\"ani\""));

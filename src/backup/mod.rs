@@ -22,6 +22,10 @@ use crate::keys::Sealer;
 use crate::storage::{BackupRun, SnapshotItem, StorageError, Store};
 use archive::{ArchiveReader, ArchiveWriter, FORMAT, Line, Record};
 
+/// A gentle backup rests this many times as long as each batch of rows took to write, so it
+/// uses about a third of the CPU a backup at full speed would (the reader waits for the
+/// writer: the channel between them is bounded).
+const GENTLE_REST: u32 = 2;
 /// Backups are recorded for 90 days.
 const KEEP_RUNS_SECS: i64 = 90 * 86400;
 /// Scheduled archives are named `pintu-backup-<UTC time>.age`.
@@ -87,6 +91,15 @@ impl BackupError {
     }
 }
 
+/// How to take a backup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TakeOptions {
+    /// Carry the key-encryption key.
+    pub include_kek: bool,
+    /// Leave most of the CPU to the server: slower, lighter (scheduled backups are gentle).
+    pub gentle: bool,
+}
+
 /// A finished backup.
 #[derive(Debug, Clone, Serialize)]
 pub struct BackupReport {
@@ -137,12 +150,12 @@ impl Backups {
         &self,
         dest: &Path,
         protection: Protection,
-        include_kek: bool,
+        options: TakeOptions,
         started_by: &str,
         now: i64,
     ) -> Result<BackupReport, BackupError> {
         let started = std::time::Instant::now();
-        let result = self.write(dest, protection, include_kek, now).await;
+        let result = self.write(dest, protection, options, now).await;
         let finished_at = now + started.elapsed().as_secs() as i64;
         let outcome = result.as_ref().map(|(r, bytes)| (r.manifest.rows, *bytes));
         self.record(dest, started_by, now, finished_at, outcome).await;
@@ -193,9 +206,10 @@ impl Backups {
         &self,
         dest: &Path,
         protection: Protection,
-        include_kek: bool,
+        options: TakeOptions,
         now: i64,
     ) -> Result<(BackupReport, u64), BackupError> {
+        let TakeOptions { include_kek, gentle } = options;
         let (sender, mut items) = tokio::sync::mpsc::channel::<SnapshotItem>(16);
         let mut writer = ArchiveWriter::create(dest, &protection)?;
         let header = Header {
@@ -222,7 +236,13 @@ impl Backups {
                         }
                     }
                     SnapshotItem::Table(shape) => writer.begin_table(&shape)?,
-                    SnapshotItem::Rows(rows) => rows.iter().try_for_each(|r| writer.row(r))?,
+                    SnapshotItem::Rows(rows) => {
+                        let began = std::time::Instant::now();
+                        rows.iter().try_for_each(|r| writer.row(r))?;
+                        if gentle {
+                            std::thread::sleep(began.elapsed() * GENTLE_REST);
+                        }
+                    }
                     SnapshotItem::EndTable => writer.end_table()?,
                     SnapshotItem::Done => complete = true,
                 }

@@ -32,6 +32,10 @@ pub struct BackupArgs {
     /// Leave the key-encryption key out of the archive (then a restore needs it separately).
     #[arg(long)]
     pub without_kek: bool,
+    /// Use about a third of the CPU (about three times as long), leaving the rest to a server
+    /// running beside it; scheduled backups always do.
+    #[arg(long)]
+    pub gentle: bool,
 }
 
 #[derive(Subcommand)]
@@ -105,7 +109,8 @@ pub async fn run(args: BackupArgs, config: &Config, clock: SharedClock) -> anyho
                 )?
             };
             let app = App::build(config, clock.clone()).await?;
-            let report = app.backups.take(to, protection, !args.without_kek, "command", clock.now()).await?;
+            let options = backup::TakeOptions { include_kek: !args.without_kek, gentle: args.gentle };
+            let report = app.backups.take(to, protection, options, "command", clock.now()).await?;
             print_json(&report)
         }
         (None, None) => anyhow::bail!("give --to PATH (or a subcommand: verify, status, keygen)"),

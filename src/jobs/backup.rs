@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::backup::{BackupError, BackupReport, Backups, configured_protection, prune, scheduled_name};
+use crate::backup::{BackupError, BackupReport, Backups, TakeOptions, configured_protection, prune, scheduled_name};
 use crate::clock::SharedClock;
 use crate::config::BackupConfig;
 
@@ -60,7 +60,11 @@ pub async fn run_if_due(
         p.ok_or_else(|| BackupError::BadKey("[backup] has neither recipients nor passphrase_file".into()))
     });
     let result = match protection {
-        Ok(protection) => backups.take(&dest, protection, config.include_kek, "scheduled", now).await,
+        // Gentle: the server goes on answering while its backup runs beside it.
+        Ok(protection) => {
+            let options = TakeOptions { include_kek: config.include_kek, gentle: true };
+            backups.take(&dest, protection, options, "scheduled", now).await
+        }
         Err(e) => {
             backups.record_failure(&dest, "scheduled", now, &e).await;
             Err(e)

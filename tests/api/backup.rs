@@ -31,7 +31,8 @@ fn age_pair() -> (Unlock, Protection) {
 async fn backup_and_restore(source: &TestApp, to: Backend) -> (TestApp, backup::BackupReport) {
     let (unlock, protection) = age_pair();
     let archive = scratch::path("pintu-backup", ".age");
-    let report = source.backups.take(&archive, protection, true, "test", source.now()).await.unwrap();
+    let options = backup::TakeOptions { include_kek: true, gentle: false };
+    let report = source.backups.take(&archive, protection, options, "test", source.now()).await.unwrap();
     let url = to.database_url().await;
     let keys_dir = scratch::path("pintu-keys", "");
     let request = RestoreRequest {
@@ -240,7 +241,8 @@ async fn a_database_lost_mid_backup_leaves_no_archive() {
     let (_, protection) = age_pair();
     let backups = app.backups.clone();
     let (path, now) = (archive.clone(), app.now());
-    let running = tokio::spawn(async move { backups.take(&path, protection, true, "test", now).await });
+    let options = backup::TakeOptions { include_kek: true, gentle: false };
+    let running = tokio::spawn(async move { backups.take(&path, protection, options, "test", now).await });
     let waiting = "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%role_grants%'";
     let pid = loop {
         if let Some(pid) = sqlx::query_scalar::<_, i32>(waiting).fetch_optional(&blocker).await.unwrap() {
