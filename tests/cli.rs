@@ -744,6 +744,18 @@ fn the_kek_is_rotated_from_the_command_line() {
     assert!(audit.status.success());
     let configured = pintu(&dir, &["keys", "rotate-kek"], &[("PINTU_KEK", after.trim())]);
     assert!(text(&configured).1.contains("comes from the configuration"), "{:?}", text(&configured));
+
+    // A backup carries the retired KEK too; a restore on a new machine installs both.
+    let recipient = text(&pintu(&dir, &["backup", "keygen", "--out", "id.txt"], &[])).0.trim().to_owned();
+    let taken = pintu(&dir, &["backup", "--to", "b.age", "--recipient", &recipient], &[]);
+    assert!(taken.status.success(), "{:?}", text(&taken));
+    let other = workdir();
+    let archive = dir.join("b.age").display().to_string();
+    let identity = dir.join("id.txt").display().to_string();
+    let restored = pintu(&other, &["restore", &archive, "--identity", &identity], &[]);
+    assert!(restored.status.success(), "{:?}", text(&restored));
+    assert_eq!(std::fs::read_to_string(other.join("keys/kek.key")).unwrap(), after);
+    assert_eq!(std::fs::read_to_string(other.join("keys/kek.retired")).unwrap(), before);
 }
 
 /// A destination that fills up while the archive is written (here: a file-size limit of 4 KiB

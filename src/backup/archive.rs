@@ -55,8 +55,15 @@ pub struct Manifest {
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Record {
     Header(Header),
-    Config { toml: String },
-    Kek { kek: String },
+    Config {
+        toml: String,
+    },
+    /// The KEK and the earlier ones still kept (`kek.next.key`, `kek.retired`).
+    Kek {
+        kek: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        others: Vec<String>,
+    },
     Table(TableShape),
     EndTable(TableSummary),
     Manifest(Manifest),

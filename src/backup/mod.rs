@@ -222,7 +222,7 @@ impl Backups {
             issuer: self.issuer.clone(),
         };
         let config = self.config_toml.to_string();
-        let kek = include_kek.then(|| self.sealer.export());
+        let kek = include_kek.then(|| (self.sealer.export(), self.sealer.export_others()));
         // The archive is written on a blocking thread while the snapshot streams into it.
         let writing = tokio::task::spawn_blocking(move || -> Result<_, BackupError> {
             let mut complete = false;
@@ -231,8 +231,9 @@ impl Backups {
                     SnapshotItem::Schema(version) => {
                         writer.record(&Record::Header(Header { schema_version: version, ..header.clone() }))?;
                         writer.record(&Record::Config { toml: config.clone() })?;
-                        if let Some(kek) = &kek {
-                            writer.record(&Record::Kek { kek: kek.expose_secret().to_owned() })?;
+                        if let Some((kek, others)) = &kek {
+                            let others = others.iter().map(|k| k.expose_secret().to_owned()).collect();
+                            writer.record(&Record::Kek { kek: kek.expose_secret().to_owned(), others })?;
                         }
                     }
                     SnapshotItem::Table(shape) => writer.begin_table(&shape)?,
@@ -293,14 +294,24 @@ pub fn read_passphrase(path: &Path) -> Result<SecretString, BackupError> {
     Ok(SecretString::from(line.to_owned()))
 }
 
+/// The key-encryption keys an archive carries: the one that sealed, and earlier ones kept.
+#[derive(Debug)]
+pub struct ArchiveKeks {
+    pub current: SecretString,
+    pub others: Vec<SecretString>,
+}
+
 /// Reads a whole archive and checks it without restoring anything.
-pub fn verify(path: &Path, unlock: &Unlock) -> Result<(VerifyReport, Option<SecretString>), BackupError> {
+pub fn verify(path: &Path, unlock: &Unlock) -> Result<(VerifyReport, Option<ArchiveKeks>), BackupError> {
     let mut reader = ArchiveReader::open(path, unlock)?;
     let header = read_header(&mut reader)?;
     let mut kek = None;
     loop {
         match reader.next_line()? {
-            Some(Line::Record(Record::Kek { kek: k })) => kek = Some(SecretString::from(k)),
+            Some(Line::Record(Record::Kek { kek: k, others })) => {
+                let others = others.into_iter().map(SecretString::from).collect();
+                kek = Some(ArchiveKeks { current: SecretString::from(k), others });
+            }
             Some(Line::Record(Record::Manifest(manifest))) => {
                 let report = VerifyReport { header, includes_kek: kek.is_some(), manifest };
                 return Ok((report, kek));

@@ -64,7 +64,8 @@ pub async fn restore(request: RestoreRequest<'_>) -> Result<RestoreReport, Backu
 
     // The KEK the restored keys will be opened with.
     let existing = Sealer::existing(request.keys_dir, request.configured_kek).map_err(kek_problem)?;
-    let archive_sealer = archive_kek.as_ref().map(Sealer::from_export).transpose().map_err(kek_problem)?;
+    let archive_sealer =
+        archive_kek.as_ref().map(|k| Sealer::from_exports(&k.current, &k.others)).transpose().map_err(kek_problem)?;
     let (sealer, install) = match (existing, archive_sealer) {
         (Some(here), Some(there)) if !here.same_kek(&there) => {
             return Err(BackupError::Kek(

@@ -29,7 +29,7 @@ fn archive(path: &std::path::Path, rows: usize, header: Header) -> Unlock {
     let (identity, public) = generate_key();
     let mut writer = ArchiveWriter::create(path, &Protection::recipients(&[public]).unwrap()).unwrap();
     writer.record(&Record::Header(header)).unwrap();
-    writer.record(&Record::Kek { kek: "a2Vr".into() }).unwrap();
+    writer.record(&Record::Kek { kek: "a2Vr".into(), others: vec![] }).unwrap();
     let shape =
         TableShape { name: "units".into(), columns: vec![ColumnShape { name: "id".into(), kind: ColumnKind::Text }] };
     writer.begin_table(&shape).unwrap();

@@ -114,7 +114,18 @@ impl Sealer {
 
     /// A KEK given as `kek.key` holds it (from a backup).
     pub fn from_export(encoded: &SecretString) -> Result<Self, KeyError> {
-        Ok(Self::with(Kek::decode(encoded.expose_secret())?, Vec::new(), None))
+        Self::from_exports(encoded, &[])
+    }
+
+    /// The KEKs besides the current one (`kek.next.key`, `kek.retired`), as `export` gives it.
+    pub fn export_others(&self) -> Vec<SecretString> {
+        self.read().others.iter().map(|k| SecretString::from(k.encode())).collect()
+    }
+
+    /// A current KEK and earlier ones, as `export` and `export_others` give them.
+    pub fn from_exports(current: &SecretString, others: &[SecretString]) -> Result<Self, KeyError> {
+        let others = others.iter().map(|k| Kek::decode(k.expose_secret())).collect::<Result<_, _>>()?;
+        Ok(Self::with(Kek::decode(current.expose_secret())?, others, None))
     }
 
     /// Whether two sealers seal with the same KEK (compared in constant time).
@@ -129,9 +140,15 @@ impl Sealer {
         self.read().current.id.clone()
     }
 
-    /// Writes this KEK as `keys_dir/kek.key` (0600), which must not exist yet.
+    /// Writes this KEK as `keys_dir/kek.key` (0600), which must not exist yet, and the others
+    /// it holds as `kek.retired`.
     pub fn install(&self, keys_dir: &Path) -> Result<(), KeyError> {
-        write_private(keys_dir, &keys_dir.join(KEK_FILE), &self.read().current.encode())
+        let keks = self.read();
+        if !keks.others.is_empty() {
+            let lines: Vec<String> = keks.others.iter().map(Kek::encode).collect();
+            write_private(keys_dir, &keys_dir.join(RETIRED_FILE), &lines.join("\n"))?;
+        }
+        write_private(keys_dir, &keys_dir.join(KEK_FILE), &keks.current.encode())
     }
 
     /// A throw-away KEK for tests and development databases in memory.

@@ -79,3 +79,24 @@ fn a_running_sealer_reads_a_kek_it_meets_for_the_first_time_from_its_directory()
     assert!(matches!(running.open(&stranger), Err(KeyError::UnknownKek(_))));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn earlier_keks_travel_with_an_export_and_are_installed_as_retired() {
+    let dir = scratch_dir();
+    let (running, _) = Sealer::load_or_create(&dir, None).unwrap();
+    let old = running.seal(b"old").unwrap();
+    let next = Sealer::generate_next();
+    write_private(&dir, &dir.join(NEXT_FILE), &next.encoded_current().1).unwrap();
+    running.reload_from_disk().unwrap();
+    let copy = Sealer::from_exports(&next.export(), &running.export_others()).unwrap();
+    assert_eq!(running.export_others().len(), 1);
+    let other = scratch_dir();
+    let restored = Sealer::from_exports(&running.export(), &running.export_others()).unwrap();
+    restored.install(&other).unwrap();
+    let loaded = Sealer::existing(&other, None).unwrap().unwrap();
+    assert_eq!(loaded.open(&old).unwrap(), b"old");
+    assert_eq!(loaded.open(&next.seal(b"new").unwrap()).unwrap(), b"new", "kek.retired holds the others");
+    assert!(copy.open(&old).is_err(), "a sealer without the current KEK does not open its values");
+    std::fs::remove_dir_all(dir).unwrap();
+    std::fs::remove_dir_all(other).unwrap();
+}
