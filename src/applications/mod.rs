@@ -101,7 +101,7 @@ impl ApplicationService {
     /// five seconds).
     async fn invalidate(&self, app: &Application) {
         if let Some(oidc) = app.oidc() {
-            self.cache.invalidate(oidc.client_id.as_str());
+            self.forget(oidc.client_id.as_str());
             let change = crate::storage::Change::Client(oidc.client_id.to_string());
             if let Err(e) = self.store.announce(&change).await {
                 tracing::warn!(error = %e, "cannot announce a client change to the other nodes");

@@ -134,10 +134,9 @@ impl Backups {
         Self { store, audit, sealer, issuer, config_toml: Arc::from(config_toml) }
     }
 
-    /// Takes the scheduled backup's lease (`job_leases`) for `holder` until `until`: the node
-    /// that takes it runs the backup; the others skip it.
-    pub async fn take_lease(&self, holder: &str, now: i64, until: i64) -> Result<bool, BackupError> {
-        Ok(self.store.external_accounts().take_lease("backup", holder, now, until).await?)
+    /// The store backups read (the scheduled job takes its lease there).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The latest backup run and the latest that succeeded.
@@ -301,23 +300,45 @@ pub struct ArchiveKeks {
     pub others: Vec<SecretString>,
 }
 
-/// Reads a whole archive and checks it without restoring anything.
+/// Reads a whole archive and checks it without restoring anything (its signing keys included,
+/// when it carries its KEK).
 pub fn verify(path: &Path, unlock: &Unlock) -> Result<(VerifyReport, Option<ArchiveKeks>), BackupError> {
+    read_through(path, unlock, None)
+}
+
+/// `verify`, and checks that every signing key opens under the archive's KEKs or, when it
+/// carries none, under `here` (the KEK of the node restoring it).
+fn read_through(
+    path: &Path,
+    unlock: &Unlock,
+    here: Option<&Sealer>,
+) -> Result<(VerifyReport, Option<ArchiveKeks>), BackupError> {
     let mut reader = ArchiveReader::open(path, unlock)?;
     let header = read_header(&mut reader)?;
-    let mut kek = None;
+    let (mut kek, mut archive_sealer, mut sealed_column) = (None, None, None);
     loop {
         match reader.next_line()? {
             Some(Line::Record(Record::Kek { kek: k, others })) => {
-                let others = others.into_iter().map(SecretString::from).collect();
-                kek = Some(ArchiveKeks { current: SecretString::from(k), others });
+                let keks = ArchiveKeks {
+                    current: SecretString::from(k),
+                    others: others.into_iter().map(SecretString::from).collect(),
+                };
+                let sealer = Sealer::from_exports(&keks.current, &keks.others);
+                archive_sealer = Some(sealer.map_err(|e| BackupError::Kek(format!("the archive's KEK: {e}")))?);
+                kek = Some(keks);
+            }
+            Some(Line::Record(Record::Table(shape))) => sealed_column = restore::sealed_column(&shape),
+            Some(Line::Row(row)) => {
+                if let (Some(i), Some(sealer)) = (sealed_column, archive_sealer.as_ref().or(here)) {
+                    restore::check_sealed(&row, i, sealer)?;
+                }
             }
             Some(Line::Record(Record::Manifest(manifest))) => {
                 let report = VerifyReport { header, includes_kek: kek.is_some(), manifest };
                 return Ok((report, kek));
             }
             Some(Line::Record(Record::Header(_))) => return Err(BackupError::Corrupt("a second header".into())),
-            Some(_) => {}
+            Some(Line::Record(_)) => {}
             None => return Err(BackupError::Truncated),
         }
     }

@@ -14,7 +14,7 @@ use crate::keys::Sealer;
 use crate::storage::{Db, Loader};
 
 use super::archive::{ArchiveReader, Line, Record};
-use super::{BackupError, Unlock, read_header, verify};
+use super::{BackupError, Unlock, read_header, read_through};
 
 /// The signing keys' table and sealed column: an archive without the KEK must open under the
 /// KEK the restored node has, which the restore checks row by row.
@@ -47,26 +47,30 @@ pub struct RestoreReport {
 
 pub async fn restore(request: RestoreRequest<'_>) -> Result<RestoreReport, BackupError> {
     let started = std::time::Instant::now();
-    let archive = request.archive.clone();
-    let unlock = std::sync::Arc::new(request.unlock);
-    let checking = unlock.clone();
-    let (checked, archive_kek) = tokio::task::spawn_blocking(move || verify(&archive, &checking))
-        .await
-        .map_err(|e| BackupError::Corrupt(format!("the reader stopped: {e}")))??;
-    let header = checked.header;
-
+    // The cheap refusals first: a database with data, a node without a usable KEK.
     let db = Db::connect(request.database_url).await?;
     let target = db.restore_target().await?;
     if !target.is_empty() && !request.force {
         return Err(BackupError::NotEmpty(target.tables_with_rows));
     }
     let replaced = !target.is_empty() || target.interrupted;
-
-    // The KEK the restored keys will be opened with.
     let existing = Sealer::existing(request.keys_dir, request.configured_kek).map_err(kek_problem)?;
+
+    // The whole archive, checked before anything changes: its rows, and its signing keys
+    // against the KEK they will be opened with.
+    let archive = request.archive.clone();
+    let unlock = std::sync::Arc::new(request.unlock);
+    let checking = unlock.clone();
+    let (checked, archive_kek, existing) = tokio::task::spawn_blocking(move || {
+        read_through(&archive, &checking, existing.as_ref()).map(|(report, keks)| (report, keks, existing))
+    })
+    .await
+    .map_err(|e| BackupError::Corrupt(format!("the reader stopped: {e}")))??;
+    let header = checked.header;
+
     let archive_sealer =
         archive_kek.as_ref().map(|k| Sealer::from_exports(&k.current, &k.others)).transpose().map_err(kek_problem)?;
-    let (sealer, install) = match (existing, archive_sealer) {
+    let (install, sealer) = match (existing, archive_sealer) {
         (Some(here), Some(there)) if !here.same_kek(&there) => {
             return Err(BackupError::Kek(
                 "this node already has a different key-encryption key (keys/kek.key or the kek setting): the \
@@ -74,8 +78,8 @@ pub async fn restore(request: RestoreRequest<'_>) -> Result<RestoreReport, Backu
                     .into(),
             ));
         }
-        (Some(here), _) => (here, false),
-        (None, Some(there)) => (there, true),
+        (Some(_), _) => (false, None),
+        (None, Some(there)) => (true, Some(there)),
         (None, None) => {
             return Err(BackupError::Kek(
                 "the archive does not carry the key-encryption key and this node has none: put the KEK the \
@@ -84,7 +88,7 @@ pub async fn restore(request: RestoreRequest<'_>) -> Result<RestoreReport, Backu
             ));
         }
     };
-    if install {
+    if let Some(sealer) = sealer {
         sealer.install(request.keys_dir).map_err(kek_problem)?;
     }
 
@@ -92,7 +96,7 @@ pub async fn restore(request: RestoreRequest<'_>) -> Result<RestoreReport, Backu
     let loaded = async {
         db.prepare_restore(header.schema_version, wipe).await?;
         let loader = db.load().await?;
-        load(loader, request.archive, unlock, sealer).await
+        load(loader, request.archive, unlock).await
     };
     let rows = loaded.await.map_err(|e| BackupError::Incomplete(Box::new(e)))?;
     db.finish_restore().await?;
@@ -122,12 +126,7 @@ enum Batch {
 
 /// Reads the archive again on a blocking thread and loads it; commits only after the
 /// manifest checked out. Returns the rows loaded.
-async fn load(
-    mut loader: Loader,
-    archive: PathBuf,
-    unlock: std::sync::Arc<Unlock>,
-    sealer: Sealer,
-) -> Result<u64, BackupError> {
+async fn load(mut loader: Loader, archive: PathBuf, unlock: std::sync::Arc<Unlock>) -> Result<u64, BackupError> {
     let (sender, mut batches) = tokio::sync::mpsc::channel::<Result<Batch, BackupError>>(8);
     let reading = tokio::task::spawn_blocking(move || {
         let result = read_batches(&archive, &unlock, &sender);
@@ -136,20 +135,11 @@ async fn load(
         }
     });
     let mut rows = 0u64;
-    let mut sealed_column: Option<usize> = None;
     let mut complete = false;
     while let Some(batch) = batches.recv().await {
         match batch? {
-            Batch::Table(shape) => {
-                sealed_column = (shape.name == SEALED_TABLE)
-                    .then(|| shape.columns.iter().position(|c| c.name == SEALED_COLUMN))
-                    .flatten();
-                loader.table(&shape)?;
-            }
+            Batch::Table(shape) => loader.table(&shape)?,
             Batch::Rows(batch) => {
-                if let Some(i) = sealed_column {
-                    check_sealed(&batch, i, &sealer)?;
-                }
                 rows += batch.len() as u64;
                 loader.rows(&batch).await?;
             }
@@ -164,18 +154,22 @@ async fn load(
     Ok(rows)
 }
 
-fn check_sealed(rows: &[Vec<serde_json::Value>], column: usize, sealer: &Sealer) -> Result<(), BackupError> {
-    for row in rows {
-        let opens = row.get(column).and_then(|v| v.as_str()).is_some_and(|sealed| sealer.open(sealed).is_ok());
-        if !opens {
-            return Err(BackupError::Kek(
-                "the archive's signing keys do not open with this node's key-encryption key: use the KEK the \
-                 backup was taken under"
-                    .into(),
-            ));
-        }
+/// Where a table's sealed signing keys are, if it is the signing keys' table.
+pub(super) fn sealed_column(shape: &crate::storage::TableShape) -> Option<usize> {
+    (shape.name == SEALED_TABLE).then(|| shape.columns.iter().position(|c| c.name == SEALED_COLUMN)).flatten()
+}
+
+/// Refuses a signing key that does not open under `sealer`.
+pub(super) fn check_sealed(row: &[serde_json::Value], column: usize, sealer: &Sealer) -> Result<(), BackupError> {
+    let opens = row.get(column).and_then(|v| v.as_str()).is_some_and(|sealed| sealer.open(sealed).is_ok());
+    if opens {
+        return Ok(());
     }
-    Ok(())
+    Err(BackupError::Kek(
+        "the archive's signing keys do not open with this key-encryption key: use the KEK the backup was taken \
+         under"
+            .into(),
+    ))
 }
 
 fn read_batches(

@@ -1,5 +1,6 @@
 use std::path::PathBuf;
 
+use secrecy::ExposeSecret;
 use serde_json::Value;
 
 use super::archive::{ArchiveWriter, Record};
@@ -29,7 +30,8 @@ fn archive(path: &std::path::Path, rows: usize, header: Header) -> Unlock {
     let (identity, public) = generate_key();
     let mut writer = ArchiveWriter::create(path, &Protection::recipients(&[public]).unwrap()).unwrap();
     writer.record(&Record::Header(header)).unwrap();
-    writer.record(&Record::Kek { kek: "a2Vr".into(), others: vec![] }).unwrap();
+    let kek = crate::keys::Sealer::ephemeral().export().expose_secret().to_owned();
+    writer.record(&Record::Kek { kek, others: vec![] }).unwrap();
     let shape =
         TableShape { name: "units".into(), columns: vec![ColumnShape { name: "id".into(), kind: ColumnKind::Text }] };
     writer.begin_table(&shape).unwrap();
@@ -39,7 +41,6 @@ fn archive(path: &std::path::Path, rows: usize, header: Header) -> Unlock {
     }
     writer.end_table().unwrap();
     writer.finish().unwrap();
-    use secrecy::ExposeSecret;
     Unlock::Identities(vec![identity.expose_secret().parse().unwrap()])
 }
 
@@ -54,7 +55,6 @@ fn an_archive_verifies_with_its_key_and_counts() {
     let (_, other) = generate_key();
     let _ = other;
     let (stranger, _) = generate_key();
-    use secrecy::ExposeSecret;
     let wrong = Unlock::Identities(vec![stranger.expose_secret().parse().unwrap()]);
     assert!(matches!(verify(&path, &wrong), Err(BackupError::WrongKey)));
 }

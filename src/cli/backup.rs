@@ -109,7 +109,9 @@ pub async fn run(args: BackupArgs, config: &Config, clock: SharedClock) -> anyho
                 )?
             };
             let app = App::build(config, clock.clone()).await?;
-            let options = backup::TakeOptions { include_kek: !args.without_kek, gentle: args.gentle };
+            // `[backup] include_kek = false` holds for the command line too.
+            let include_kek = !args.without_kek && config.backup.include_kek;
+            let options = backup::TakeOptions { include_kek, gentle: args.gentle };
             let report = app.backups.take(to, protection, options, "command", clock.now()).await?;
             print_json(&report)
         }

@@ -26,6 +26,9 @@ impl Month {
     pub fn parse(text: &str) -> Result<Self, DirectoryError> {
         let bad = || DirectoryError::invalid("month", "a month is YYYY-MM, e.g. 2026-11");
         let (y, m) = text.trim().split_once('-').ok_or_else(bad)?;
+        if !(y.chars().chain(m.chars())).all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
         let (year, month) = (y.parse::<u32>().map_err(|_| bad())?, m.parse::<u32>().map_err(|_| bad())?);
         if y.len() != 4 || m.len() != 2 || !(1..=12).contains(&month) || year < 2000 {
             return Err(bad());
@@ -236,7 +239,7 @@ mod tests {
         assert_eq!(Month::last_complete(1_796_058_000, 7), nov, "the first instant of December (WIB)");
         assert_eq!(Month::last_complete(1_796_058_000 - 1, 7), Month { year: 2026, month: 10 });
         assert_eq!(Month::last_complete(Date { year: 2027, month: 1, day: 15 }.to_unix(), 7).label(), "2026-12");
-        for bad in ["2026-13", "2026-1", "26-11", "2026/11", "1999-01", ""] {
+        for bad in ["2026-13", "2026-1", "26-11", "2026/11", "1999-01", "", "2026-+1", "+026-11"] {
             assert!(Month::parse(bad).is_err(), "{bad}");
         }
     }

@@ -47,13 +47,8 @@ pub async fn run_if_due(
 ) -> Option<Result<BackupReport, BackupError>> {
     let dir = config.directory.as_ref()?;
     let now = clock.now();
-    match backups.take_lease(node, now, now + config.every.as_secs() as i64).await {
-        Ok(true) => {}
-        Ok(false) => return None,
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot take the backup lease");
-            return None;
-        }
+    if !super::my_turn(backups.store(), "backup", node, now, config.every).await {
+        return None;
     }
     let dest = dir.join(scheduled_name(now));
     let protection = configured_protection(config).and_then(|p| {

@@ -20,6 +20,7 @@ pub fn spawn(
     mut shutdown: watch::Receiver<bool>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let mut lost = false;
         loop {
             let mut listener = match store.listen().await {
                 Ok(Some(listener)) => listener,
@@ -32,6 +33,11 @@ pub fn spawn(
                     }
                 }
             };
+            if std::mem::take(&mut lost) {
+                // Whatever changed while nobody listened is unknown: drop it all.
+                applications.forget_all();
+                reload(&keyring).await;
+            }
             loop {
                 let heard = tokio::select! {
                     heard = listener.next() => heard,
@@ -47,7 +53,7 @@ pub fn spawn(
                     }
                     Err(e) => {
                         tracing::warn!(error = %e, "lost the change listener; listening again");
-                        applications.forget_all();
+                        lost = true;
                         break;
                     }
                 }

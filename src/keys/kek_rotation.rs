@@ -13,6 +13,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::sealing::{KEK_FILE, NEXT_FILE, RETIRED_FILE, write_private};
@@ -44,10 +45,10 @@ pub async fn rotate_kek(keyring: &Keyring, prepare_only: bool) -> Result<KekRota
     let previous = sealer.kek_id();
     let next_path = dir.join(NEXT_FILE);
     let next = match std::fs::read_to_string(&next_path) {
-        Ok(encoded) => Sealer::decode_one(&encoded)?,
+        Ok(encoded) => Sealer::from_export(&SecretString::from(encoded.trim().to_owned()))?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let next = Sealer::generate_next();
-            write_private(dir, &next_path, &next.encoded_current().1)?;
+            let next = Sealer::ephemeral();
+            write_private(dir, &next_path, next.export().expose_secret())?;
             next
         }
         Err(source) => return Err(KeyError::KekIo { path: next_path, source }),
@@ -79,12 +80,13 @@ pub async fn rotate_kek(keyring: &Keyring, prepare_only: bool) -> Result<KekRota
 /// Appends the current KEK to `kek.retired` (0600) unless it is there already.
 fn retire(dir: &Path, sealer: &Sealer) -> Result<(), KeyError> {
     let path = dir.join(RETIRED_FILE);
-    let (_, encoded) = sealer.encoded_current();
+    let encoded = sealer.export();
+    let encoded = encoded.expose_secret();
     let io = |source| KeyError::KekIo { path: path.clone(), source };
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return write_private(dir, &path, &encoded);
+            return write_private(dir, &path, encoded);
         }
         Err(source) => return Err(io(source)),
     };

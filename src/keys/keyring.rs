@@ -71,8 +71,11 @@ impl Keyring {
 
     /// Reads the stored keys again; `true` when they changed (a rotation) and were swapped in.
     pub async fn reload(&self) -> Result<bool, KeyError> {
-        // A KEK rotated elsewhere (its files copied here) is picked up with the keys.
-        self.sealer.reload_from_disk()?;
+        // A KEK rotated elsewhere (its files copied here) is picked up with the keys; a KEK file
+        // that cannot be read does not stop the keys from reloading.
+        if let Err(e) = self.sealer.reload_from_disk() {
+            tracing::warn!(error = %e, "cannot read the key-encryption keys again");
+        }
         let rows = self.store.signing_keys().list().await?;
         // The same keys in the same states: nothing to load (a key's material never changes).
         let unchanged = rows.iter().map(|r| (r.kid.as_str(), r.state)).eq(self

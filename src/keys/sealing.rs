@@ -238,22 +238,8 @@ impl Sealer {
         Self::with(next.current.copy(), others, self.keys_dir.clone())
     }
 
-    /// The encoded current KEK and the ids of all (for the rotation's files).
-    pub(super) fn encoded_current(&self) -> (String, String) {
-        let keks = self.read();
-        (keks.current.id.clone(), keks.current.encode())
-    }
-
     pub(super) fn keys_dir(&self) -> Option<&Path> {
         self.keys_dir.as_deref()
-    }
-
-    pub(super) fn generate_next() -> Sealer {
-        Self::with(Kek::generate(), Vec::new(), None)
-    }
-
-    pub(super) fn decode_one(encoded: &str) -> Result<Sealer, KeyError> {
-        Ok(Self::with(Kek::decode(encoded)?, Vec::new(), None))
     }
 }
 

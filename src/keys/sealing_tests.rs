@@ -69,8 +69,8 @@ fn a_running_sealer_reads_a_kek_it_meets_for_the_first_time_from_its_directory()
     let (running, _) = Sealer::load_or_create(&dir, None).unwrap();
     let old = running.seal(b"old").unwrap();
     // Elsewhere, the KEK moves on: kek.next.key appears and values are sealed under it.
-    let next = Sealer::generate_next();
-    write_private(&dir, &dir.join(NEXT_FILE), &next.encoded_current().1).unwrap();
+    let next = Sealer::ephemeral();
+    write_private(&dir, &dir.join(NEXT_FILE), next.export().expose_secret()).unwrap();
     let fresh = next.seal(b"new").unwrap();
     assert_eq!(running.open(&fresh).unwrap(), b"new", "the directory is read again for an unknown kid");
     assert_eq!(running.open(&old).unwrap(), b"old");
@@ -85,8 +85,8 @@ fn earlier_keks_travel_with_an_export_and_are_installed_as_retired() {
     let dir = scratch_dir();
     let (running, _) = Sealer::load_or_create(&dir, None).unwrap();
     let old = running.seal(b"old").unwrap();
-    let next = Sealer::generate_next();
-    write_private(&dir, &dir.join(NEXT_FILE), &next.encoded_current().1).unwrap();
+    let next = Sealer::ephemeral();
+    write_private(&dir, &dir.join(NEXT_FILE), next.export().expose_secret()).unwrap();
     running.reload_from_disk().unwrap();
     let copy = Sealer::from_exports(&next.export(), &running.export_others()).unwrap();
     assert_eq!(running.export_others().len(), 1);

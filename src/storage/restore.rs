@@ -225,17 +225,24 @@ impl Loader {
                     reason: format!("a row of {} has {} values for {} columns", shape.name, bad.len(), width),
                 });
             }
+            let values = chunk
+                .iter()
+                .flat_map(|row| row.iter().zip(kinds))
+                .map(|(value, kind)| bound(value, *kind))
+                .collect::<Option<Vec<Bound>>>()
+                .ok_or_else(|| StorageError::Corrupt {
+                    table: "backup",
+                    reason: format!("a value in {} does not fit its column's type", shape.name),
+                })?;
             let sql = if chunk.len() == *per_insert { full.clone() } else { insert_sql(shape, chunk.len()) };
             on_tx!(&mut self.tx, |conn| {
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for row in chunk {
-                    for (value, kind) in row.iter().zip(kinds) {
-                        query = match bound(value, *kind) {
-                            Bound::Int(v) => query.bind(v),
-                            Bound::Bool(v) => query.bind(v),
-                            Bound::Text(v) => query.bind(v),
-                        };
-                    }
+                for value in values {
+                    query = match value {
+                        Bound::Int(v) => query.bind(v),
+                        Bound::Bool(v) => query.bind(v),
+                        Bound::Text(v) => query.bind(v),
+                    };
                 }
                 query.execute(conn).await.map(|_| ())
             })?;
@@ -282,22 +289,20 @@ enum Bound {
     Text(Option<String>),
 }
 
-fn bound(value: &Value, kind: ColumnKind) -> Bound {
-    match kind {
-        ColumnKind::Int => Bound::Int(match value {
-            Value::Bool(b) => Some(i64::from(*b)),
-            other => other.as_i64(),
-        }),
-        ColumnKind::Bool => Bound::Bool(match value {
-            Value::Number(n) => n.as_i64().map(|n| n != 0),
-            other => other.as_bool(),
-        }),
-        ColumnKind::Text => Bound::Text(match value {
-            Value::Null => None,
-            Value::String(s) => Some(s.clone()),
-            other => Some(other.to_string()),
-        }),
-    }
+/// `None` for a value of another type (a string in an integer column, a fraction): refused,
+/// never stored as NULL.
+fn bound(value: &Value, kind: ColumnKind) -> Option<Bound> {
+    Some(match (kind, value) {
+        (ColumnKind::Int, Value::Null) => Bound::Int(None),
+        (ColumnKind::Int, Value::Bool(b)) => Bound::Int(Some(i64::from(*b))),
+        (ColumnKind::Int, Value::Number(n)) => Bound::Int(Some(n.as_i64()?)),
+        (ColumnKind::Bool, Value::Null) => Bound::Bool(None),
+        (ColumnKind::Bool, Value::Bool(b)) => Bound::Bool(Some(*b)),
+        (ColumnKind::Bool, Value::Number(n)) => Bound::Bool(Some(n.as_i64()? != 0)),
+        (ColumnKind::Text, Value::Null) => Bound::Text(None),
+        (ColumnKind::Text, Value::String(s)) => Bound::Text(Some(s.clone())),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -319,9 +324,12 @@ mod tests {
 
     #[test]
     fn booleans_and_integers_cross_between_backends() {
-        assert!(matches!(bound(&Value::from(1), ColumnKind::Bool), Bound::Bool(Some(true))));
-        assert!(matches!(bound(&Value::from(false), ColumnKind::Int), Bound::Int(Some(0))));
-        assert!(matches!(bound(&Value::Null, ColumnKind::Text), Bound::Text(None)));
-        assert!(matches!(bound(&Value::Null, ColumnKind::Int), Bound::Int(None)));
+        assert!(matches!(bound(&Value::from(1), ColumnKind::Bool), Some(Bound::Bool(Some(true)))));
+        assert!(matches!(bound(&Value::from(false), ColumnKind::Int), Some(Bound::Int(Some(0)))));
+        assert!(matches!(bound(&Value::Null, ColumnKind::Text), Some(Bound::Text(None))));
+        assert!(matches!(bound(&Value::Null, ColumnKind::Int), Some(Bound::Int(None))));
+        assert!(bound(&Value::from("7"), ColumnKind::Int).is_none(), "a string is not an integer");
+        assert!(bound(&Value::from(1.5), ColumnKind::Int).is_none(), "nor is a fraction");
+        assert!(bound(&Value::from(3), ColumnKind::Text).is_none(), "a number is not text");
     }
 }

@@ -228,7 +228,7 @@ async fn send_table<R>(
     if let Some((column, _, target)) = own {
         batch = self_ordered(held, &info.shape, column, target);
     }
-    for chunk in batch.chunks(BATCH).filter(|c| !c.is_empty()) {
+    for chunk in batch.chunks(BATCH) {
         send(out, SnapshotItem::Rows(chunk.to_vec())).await?;
     }
     send(out, SnapshotItem::EndTable).await

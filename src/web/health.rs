@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::caching::{Keep, public};
+use super::caching::{Keep, no_store, public};
 use super::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -52,7 +52,10 @@ async fn health(State(state): State<AppState>) -> Response {
         })
         .collect();
     // The last backup: a failed one makes the status `degraded` until one succeeds.
-    let (last, good) = state.store.backup_runs().latest().await.unwrap_or_default();
+    let (last, good) = state.store.backup_runs().latest().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cannot read the last backup for /health");
+        (None, None)
+    });
     let backup_failed = last.as_ref().is_some_and(|r| !r.succeeded);
     let backup = serde_json::json!({
         "last_success_at": good.map(|r| r.finished_at),
@@ -68,7 +71,7 @@ async fn health(State(state): State<AppState>) -> Response {
     let body = serde_json::json!({ "status": status, "database": database.is_ok(), "ldap": ldap,
         "backup": backup });
     let code = if database.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (code, [(axum::http::header::CACHE_CONTROL, "no-store")], axum::Json(body)).into_response()
+    no_store((code, axum::Json(body)).into_response())
 }
 
 async fn stylesheet(State(state): State<AppState>) -> Response {

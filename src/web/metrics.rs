@@ -38,10 +38,8 @@ async fn scrape(State(state): State<AppState>) -> Response {
         Err(e) => tracing::warn!(error = %e, "cannot read the LDAP sync status for metrics"),
     }
     match state.store.backup_runs().latest().await {
-        Ok((last, good)) if last.is_some() => {
-            state.metrics.backup(good.map(|r| r.finished_at), last.is_some_and(|r| r.succeeded))
-        }
-        Ok(_) => {}
+        Ok((Some(last), good)) => state.metrics.backup(good.map(|r| r.finished_at), last.succeeded),
+        Ok((None, _)) => {}
         Err(e) => tracing::warn!(error = %e, "cannot read the last backup for metrics"),
     }
     let body = state.metrics.encode();
