@@ -9,6 +9,7 @@
 //! | `oidc` | OAuth 2.0 / OpenID Connect without HTTP: authorize, token grants, userinfo, introspection, revocation, logout, registration, discovery |
 //! | `applications` | applications (OIDC clients now, SAML service providers next): the one place they are registered, changed, disabled and their secrets rotated; the per-node client cache |
 //! | `directory` | pegawai, OPD tree, roles, application profiles, HR import, reports; access policy and directory claims |
+//! | `certificates` | electronic certificates: trusted CAs (OpenSSL chain validation), certificates bound to people, proof of possession, level 4 |
 //! | `audit` | the append-only, hash-chained audit log |
 //! | `authn` | how people prove who they are (passwords now; TOTP, WebAuthn and certificates later) |
 //! | `keys` | the key-encryption key, sealed signing keys, JWKS |
@@ -25,6 +26,7 @@ pub mod applications;
 pub mod audit;
 pub mod authn;
 pub mod backup;
+pub mod certificates;
 pub mod clock;
 pub mod config;
 pub mod directory;

@@ -52,8 +52,13 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("prometheus_client", &["metrics.rs"]),
     ("age", &["backup/archive.rs"]),
     ("flate2", &["backup/archive.rs"]),
-    ("rustls", &["federation/ldap/client.rs"]),
+    ("rustls", &["federation/ldap/client.rs", "web/tls.rs"]),
+    ("tokio_rustls", &["web/tls.rs"]),
+    ("hyper", &["web/tls.rs"]),
+    ("hyper_util", &["web/tls.rs"]),
     ("rustls_native_certs", &["federation/ldap/client.rs"]),
+    ("openssl", &["certificates/"]),
+    ("x509_parser", &["certificates/x509.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK
 /// Sets and `claims` requests that are JSON by definition).

@@ -112,7 +112,15 @@ impl App {
         let jwks_uri = config.oidc.jwks_uri.clone();
         let applications = ApplicationService::new(store.clone(), clock.clone(), directory.clone(), jwks_uri);
         let lifetimes = SsoLifetimes { session: config.oidc.session_ttl, interaction: config.oidc.interaction_ttl };
-        let sso = Sso::new(&store, &clock, authn.clone(), directory.audit().clone(), lifetimes);
+        let certificates = crate::certificates::Certificates::new(
+            store.clone(),
+            directory.audit().clone(),
+            clock.clone(),
+            config.certificates.clone(),
+        )
+        .map_err(anyhow::Error::msg)
+        .context("cannot load the trust anchors ([certificates] trust_anchors)")?;
+        let sso = Sso::new(&store, &clock, authn.clone(), certificates, directory.audit().clone(), lifetimes);
         let account = AccountService::new(AccountParts {
             store: store.clone(),
             applications: applications.clone(),
@@ -248,8 +256,12 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
         }
         None => None,
     };
-    announce(&app, &config).await;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let tls = match &config.certificates.tls {
+        Some(tls) => Some(tls_listener(&app, tls, stop_rx.clone()).await?),
+        None => None,
+    };
+    announce(&app, &config).await;
     let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock.clone(), stop_rx.clone());
     let changes = crate::jobs::changes::spawn(
         app.state.store.clone(),
@@ -289,9 +301,27 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     if let Some(metrics) = metrics {
         metrics.abort();
     }
+    if let Some(tls) = tls {
+        let _ = tls.await;
+    }
     app.state.store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Pintu's own HTTPS listener, which asks browsers for their certificate (level 4).
+pub async fn tls_listener(
+    app: &App,
+    tls: &crate::config::TlsListenerConfig,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let subjects = app.state.sso.certificates.anchor_subjects();
+    let server = web::tls::server_config(&tls.certificate, &tls.key, subjects).map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(tls.listen)
+        .await
+        .with_context(|| format!("cannot listen for TLS on {} ([certificates.tls] listen)", tls.listen))?;
+    tracing::info!(listen = %tls.listen, url = %tls.url, "TLS listener asking for client certificates");
+    Ok(tokio::spawn(web::tls::serve(listener, Arc::new(server), app.router(), stop)))
 }
 
 async fn announce(app: &App, config: &Config) {

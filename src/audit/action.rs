@@ -46,7 +46,29 @@ pub enum AuditAction {
     SessionRevoked,
     /// A change to the directory, an application or a person's factors: `admin.<change>`.
     Admin(AdminChange),
+    /// Something that happened to an electronic certificate: `certificate.<event>`.
+    Certificate(CertificateEvent),
 }
+
+actions!(
+    /// What happened to an electronic certificate (sertifikat elektronik).
+    CertificateEvent {
+        /// Added to an account, waiting for proof of possession (or refused: why).
+        Add => "certificate.add",
+        /// Possession proven: the binding counts.
+        Bind => "certificate.bind",
+        /// Proven at a sign-in (level 4), or the proof refused (why).
+        Proof => "certificate.proof",
+        /// Removed by the person or an administrator.
+        Remove => "certificate.remove",
+        /// Found revoked (OCSP, CRL): the binding ends and its sessions with it.
+        Revoked => "certificate.revoked",
+        /// Found expired by the background check.
+        Expired => "certificate.expired",
+        /// A revocation check that could not be done (responder down, bad answer).
+        Check => "certificate.check",
+    }
+);
 
 actions!(
     /// An administrative change (or a change a person made to their own account), stored as
@@ -100,6 +122,7 @@ impl AuditAction {
             AuditAction::Logout => "logout",
             AuditAction::SessionRevoked => "session.revoked",
             AuditAction::Admin(change) => change.as_str(),
+            AuditAction::Certificate(event) => event.as_str(),
         }
     }
 
@@ -118,7 +141,10 @@ impl AuditAction {
             AuditAction::Logout,
             AuditAction::SessionRevoked,
         ];
-        OTHERS.into_iter().chain(AdminChange::ALL.iter().map(|c| AuditAction::Admin(*c)))
+        OTHERS
+            .into_iter()
+            .chain(AdminChange::ALL.iter().map(|c| AuditAction::Admin(*c)))
+            .chain(CertificateEvent::ALL.iter().map(|c| AuditAction::Certificate(*c)))
     }
 }
 
@@ -194,6 +220,13 @@ mod tests {
             "admin.ldap.sync",
             "admin.backup",
             "admin.restore",
+            "certificate.add",
+            "certificate.bind",
+            "certificate.proof",
+            "certificate.remove",
+            "certificate.revoked",
+            "certificate.expired",
+            "certificate.check",
         ];
         assert_eq!(names, released);
         for change in AdminChange::ALL {

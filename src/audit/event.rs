@@ -147,6 +147,25 @@ impl AuditEvent {
         e
     }
 
+    /// Something that happened to certificate `thumbprint` of `user`, done by `actor` (the
+    /// person themselves, an administrator, or Pintu's own check when `None`).
+    pub fn certificate(
+        event: super::CertificateEvent,
+        outcome: Outcome,
+        user: &User,
+        actor: Option<&ActorId>,
+        thumbprint: &str,
+        detail: Value,
+    ) -> Self {
+        let mut e = Self::new(AuditAction::Certificate(event), outcome).about(user);
+        e.actor = actor.cloned();
+        e.detail = detail;
+        if let Value::Object(map) = &mut e.detail {
+            map.insert("x5t#S256".into(), Value::String(thumbprint.to_owned()));
+        }
+        e
+    }
+
     pub fn from_ip(mut self, ip: Option<&str>) -> Self {
         self.source_ip = ip.map(str::to_owned);
         self

@@ -13,10 +13,12 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 mod backup;
+mod certificates;
 mod ldap;
 mod validate;
 
 pub use backup::{BackupConfig, RawBackup, redact_url};
+pub use certificates::{CertificatesConfig, RawCertificates, RawTls, TlsListenerConfig};
 
 pub use ldap::{
     ConflictRule, LdapAttributes, LdapDirectoryConfig, LdapPreset, PasswordChange, RawLdapAttributes, RawLdapDirectory,
@@ -62,6 +64,8 @@ pub struct RawConfig {
     pub reports: RawReports,
     #[serde(default)]
     pub backup: RawBackup,
+    #[serde(default)]
+    pub certificates: RawCertificates,
 }
 
 /// `[reports]`: the monthly report.
@@ -195,6 +199,7 @@ pub struct Config {
     pub audit: AuditConfig,
     pub reports: ReportsConfig,
     pub backup: BackupConfig,
+    pub certificates: CertificatesConfig,
     /// This configuration as TOML without its secrets (a backup carries it).
     pub without_secrets: String,
 }
@@ -333,6 +338,7 @@ impl RawConfig {
         check_database_url(&database_url, &mut errors);
         let kek = secret_with_file("kek", self.kek, self.kek_file.as_deref(), &mut errors);
         let log = validate_log(self.log_format.as_deref(), self.log_level, &mut errors);
+        let certificates = certificates::validate_certificates(self.certificates, &issuer, &mut errors);
         let web = validate_web(self.web, &issuer, &mut errors);
         let oidc = validate_oidc(self.oidc, &issuer, &mut errors);
         let password = validate_password(self.password, &mut errors);
@@ -382,6 +388,7 @@ impl RawConfig {
             audit,
             reports,
             backup,
+            certificates,
             without_secrets,
         })
     }

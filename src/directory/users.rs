@@ -121,6 +121,12 @@ impl DirectoryService {
         Ok(UserRecord::new(&user, self.unit_code(user.profile.org_unit_id.as_ref()).await?, true))
     }
 
+    /// The person `id`, if `actor` may manage them (their unit is within reach).
+    pub async fn person_in_reach(&self, actor: &Actor, id: &str) -> Result<User, DirectoryError> {
+        let reach = self.reach(actor).await?;
+        self.user_in_reach(&reach, id).await
+    }
+
     pub async fn get_user(&self, actor: &Actor, id: &str) -> Result<UserRecord, DirectoryError> {
         let reach = self.reach(actor).await?;
         let user = self.user_in_reach(&reach, id).await?;

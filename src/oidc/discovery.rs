@@ -14,11 +14,14 @@ impl OidcService {
     pub fn discovery(&self) -> Value {
         let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
         let auth_methods: Vec<&str> = ClientAuthMethod::ALL.iter().map(|m| m.as_str()).collect();
-        // The levels a login can reach here: passwords, second factors, and passkeys when the
-        // issuer has a host name (level 4, certificates, is not built).
+        // The levels a login can reach here: passwords, second factors, passkeys when the
+        // issuer has a host name, certificates when trust anchors are configured.
         let mut acr_values = vec![SecurityLevel::Password.acr(), SecurityLevel::SecondFactor.acr()];
         if self.authn.passkeys_available() {
             acr_values.push(SecurityLevel::PhishingResistant.acr());
+        }
+        if self.certificates.enabled() {
+            acr_values.push(SecurityLevel::Certificate.acr());
         }
         json!({
             "issuer": self.config.issuer,

@@ -29,6 +29,9 @@ pub enum InteractionStage {
 pub struct StepUpMethods {
     pub code: bool,
     pub passkey: bool,
+    /// A bound electronic certificate (level 4): the only method offered for level 4.
+    #[serde(default)]
+    pub certificate: bool,
 }
 
 /// What the web layer needs to render a login or consent page. `csrf_token` goes into the

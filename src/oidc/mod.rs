@@ -67,6 +67,7 @@ pub struct Provider {
     pub(crate) interactions: crate::sso::Interactions,
     pub(crate) sessions: crate::sso::Sessions,
     pub(crate) sign_in: crate::sso::SignIn,
+    pub(crate) certificates: crate::certificates::Certificates,
 }
 
 /// What the OIDC provider is built from.
@@ -86,7 +87,7 @@ impl OidcService {
     pub fn new(parts: OidcParts) -> Self {
         let OidcParts { store, keyring, config, clock, authn, directory, sso, applications } = parts;
         let audit = directory.audit().clone();
-        let crate::sso::Sso { interactions, sessions, sign_in } = sso;
+        let crate::sso::Sso { interactions, sessions, sign_in, certificates } = sso;
         let client_keys = Arc::new(JwksUriCache::new(config.jwks_uri.clone()));
         Self(Arc::new(Provider {
             store,
@@ -101,6 +102,7 @@ impl OidcService {
             interactions,
             sessions,
             sign_in,
+            certificates,
         }))
     }
 

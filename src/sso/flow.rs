@@ -9,6 +9,7 @@
 use crate::audit::{AuditEvent, AuditRecorder};
 use crate::authn::webauthn::PasskeyProblem;
 use crate::authn::{AuthnError, AuthnService};
+use crate::certificates::{CertProblem, Certificates, Presented, Proof};
 use crate::clock::SharedClock;
 use crate::domain::{AuthnContext, ClientId, SsoSession, User};
 use crate::storage::StorageError;
@@ -46,6 +47,9 @@ pub enum SignInError {
     /// The directory that keeps the person's password cannot be reached (`directory`).
     #[error("directory {0} is unavailable")]
     DirectoryUnavailable(String),
+    /// The certificate presented for level 4 was refused (`CertProblem::code`).
+    #[error("certificate refused: {0}")]
+    Certificate(&'static str),
     /// The step cannot apply any more (it would lower the session, its ceremony is gone).
     #[error("the sign-in step no longer applies")]
     Expired,
@@ -66,6 +70,8 @@ pub enum SignInProblem {
     /// The directory that checks this person's password cannot be reached; local accounts
     /// still sign in.
     DirectoryUnavailable,
+    /// The certificate presented was refused (`CertProblem::code`).
+    Certificate(&'static str),
 }
 
 impl SignInError {
@@ -78,6 +84,7 @@ impl SignInError {
             SignInError::Throttled { until } => Ok(SignInProblem::Throttled { until }),
             SignInError::Passkey(problem) => Ok(SignInProblem::Passkey(problem)),
             SignInError::DirectoryUnavailable(_) => Ok(SignInProblem::DirectoryUnavailable),
+            SignInError::Certificate(code) => Ok(SignInProblem::Certificate(code)),
             other => Err(other),
         }
     }
@@ -93,14 +100,21 @@ impl From<StorageError> for SignInError {
 #[derive(Clone)]
 pub struct SignIn {
     authn: AuthnService,
+    certificates: Certificates,
     sessions: Sessions,
     audit: AuditRecorder,
     clock: SharedClock,
 }
 
 impl SignIn {
-    pub fn new(authn: AuthnService, sessions: Sessions, audit: AuditRecorder, clock: SharedClock) -> Self {
-        Self { authn, sessions, audit, clock }
+    pub fn new(
+        authn: AuthnService,
+        certificates: Certificates,
+        sessions: Sessions,
+        audit: AuditRecorder,
+        clock: SharedClock,
+    ) -> Self {
+        Self { authn, certificates, sessions, audit, clock }
     }
 
     /// A login name and password at the login step: a new session.
@@ -188,6 +202,36 @@ impl SignIn {
         }
     }
 
+    /// A bound certificate proven (`proof`) raising `session` to level 4; a pending one of the
+    /// person's becomes bound by the same proof. The session remembers the certificate: its
+    /// revocation ends the session.
+    pub async fn step_up_with_certificate(
+        &self,
+        at: Attempt<'_>,
+        (session, user): (SsoSession, User),
+        presented: Option<&Presented>,
+        proof: Proof,
+    ) -> Result<Authenticated, SignInError> {
+        let Some(presented) = presented else {
+            self.failed(at, Some(&user), "certificate none").await;
+            return Err(SignInError::Certificate(CertProblem::NonePresented.code()));
+        };
+        match self.certificates.prove(&user, presented, proof).await {
+            Ok(binding) => {
+                let authn = Certificates::level_four(&session.authn, proof, self.clock.now());
+                let done = self.raise(at, (session, user), authn).await?;
+                self.certificates.raised(&done.session.id, &binding.thumbprint).await?;
+                Ok(done)
+            }
+            Err(e) if e.is_refusal() => {
+                self.failed(at, Some(&user), &format!("certificate {}", e.code())).await;
+                Err(SignInError::Certificate(e.code()))
+            }
+            Err(CertProblem::Storage(e)) => Err(e.into()),
+            Err(e) => Err(SignInError::Failed(AuthnError::Factor(internal(&e)))),
+        }
+    }
+
     /// Starts the session of a person who just signed in, capped to their ceiling.
     async fn start(&self, at: Attempt<'_>, user: User, authn: AuthnContext) -> Result<Authenticated, SignInError> {
         let authn = authn.capped(user.profile.level_ceiling);
@@ -231,4 +275,10 @@ impl SignIn {
         self.failed(at, account, &format!("passkey {}", problem.code())).await;
         SignInError::Passkey(problem)
     }
+}
+
+/// A certificate check that failed inside Pintu, logged here (the error is not shown).
+fn internal(e: &CertProblem) -> &'static str {
+    tracing::error!(error = %e, "certificate check failed");
+    "certificate check failed"
 }

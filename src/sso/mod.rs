@@ -15,6 +15,7 @@ pub use sessions::Sessions;
 
 use crate::audit::AuditRecorder;
 use crate::authn::AuthnService;
+use crate::certificates::Certificates;
 use crate::clock::SharedClock;
 use crate::storage::Store;
 
@@ -24,6 +25,8 @@ pub struct Sso {
     pub interactions: Interactions,
     pub sessions: Sessions,
     pub sign_in: SignIn,
+    /// Electronic certificates: level 4.
+    pub certificates: Certificates,
 }
 
 /// How long things of the SSO core last (seconds).
@@ -38,12 +41,13 @@ impl Sso {
         store: &Store,
         clock: &SharedClock,
         authn: AuthnService,
+        certificates: Certificates,
         audit: AuditRecorder,
         ttl: SsoLifetimes,
     ) -> Self {
         let interactions = Interactions::new(store.clone(), clock.clone(), ttl.interaction);
         let sessions = Sessions::new(store.clone(), clock.clone(), ttl.session);
-        let sign_in = SignIn::new(authn, sessions.clone(), audit, clock.clone());
-        Self { interactions, sessions, sign_in }
+        let sign_in = SignIn::new(authn, certificates.clone(), sessions.clone(), audit, clock.clone());
+        Self { interactions, sessions, sign_in, certificates }
     }
 }

@@ -104,6 +104,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0016_sealed_secrets.sql"),
         include_str!("../../migrations/postgres/0016_sealed_secrets.sql"),
     ),
+    (
+        17,
+        "certificates",
+        include_str!("../../migrations/sqlite/0017_certificates.sql"),
+        include_str!("../../migrations/postgres/0017_certificates.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -124,6 +130,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0014_periodic_reports.sql",
     "0015_backup_runs.sql",
     "0016_sealed_secrets.sql",
+    "0017_certificates.sql",
 ];
 
 /// The newest schema version this build knows.

@@ -7,6 +7,7 @@ mod applications;
 mod audit;
 mod audit_checkpoints;
 mod backup_runs;
+mod certificates;
 mod changes;
 mod db;
 mod external_accounts;
@@ -37,6 +38,7 @@ pub use applications::Applications;
 pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use audit_checkpoints::{AuditCheckpoints, CheckpointRow};
 pub use backup_runs::{BackupRun, BackupRuns};
+pub use certificates::{CertificateCount, CertificateRow, Certificates};
 pub use changes::{Change, ChangeListener, Heard};
 pub use db::{Db, Tx};
 pub(crate) use db::{on_pool, on_tx, row_struct};
@@ -161,6 +163,9 @@ impl Store {
         BackupRuns::new(&self.db)
     }
 
+    pub fn certificates(&self) -> Certificates<'_> {
+        Certificates::new(&self.db)
+    }
     pub fn users(&self) -> Users<'_> {
         Users::new(&self.db)
     }

@@ -103,6 +103,26 @@ impl<'a> Sessions<'a> {
         touched(n)
     }
 
+    /// Records the certificate whose proof raised the session to level 4.
+    pub async fn set_certificate(&self, id: &SessionId, thumbprint: &str) -> Result<(), StorageError> {
+        let sql = "UPDATE sessions SET certificate = $2 WHERE id = $1";
+        let n = on_pool!(self.db, |pool| sqlx::query(sql)
+            .bind(id.as_str())
+            .bind(thumbprint)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        touched(n)
+    }
+
+    /// The live sessions a certificate raised, at `now`.
+    pub async fn raised_by_certificate(&self, thumbprint: &str, now: i64) -> Result<Vec<SessionId>, StorageError> {
+        let sql = "SELECT id FROM sessions WHERE certificate = $1 AND ended_at IS NULL AND expires_at > $2";
+        let ids: Vec<(String,)> =
+            on_pool!(self.db, |pool| sqlx::query_as(sql).bind(thumbprint).bind(now).fetch_all(pool).await)?;
+        Ok(ids.into_iter().map(|(id,)| SessionId::new(id)).collect())
+    }
+
     /// Ends every session of a user (account disabled).
     pub async fn end_for_user(&self, user: &UserId, now: i64) -> Result<(), StorageError> {
         on_pool!(self.db, |pool| sqlx::query(END_FOR_USER)

@@ -73,6 +73,7 @@ fn render(state: &AppState, lang: &str, p: &SignInPage, status: StatusCode, erro
         error: error.map(str::to_owned),
         code,
         passkey,
+        certificate: None,
     };
     let response = page(&state.views, status, template, lang, &view);
     with_cookies(response, [interaction_cookie(state, id), locale_cookie(state, lang)])

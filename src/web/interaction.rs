@@ -17,6 +17,7 @@ use crate::oidc::{
 };
 use crate::sso::SignInProblem;
 
+use super::client_certificate::ClientCertificate;
 use super::error::{PageKind, error_page, oauth_error_page, page};
 use super::extract::{ClientIp, form_fields, form_params, query_params};
 use super::oidc::{redirect_or_form, see_other};
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/login/{id}", post(login))
         .route("/second-factor/{id}", post(second_factor))
+        .route("/second-factor/{id}/certificate", post(certificate_step_up))
         .route("/consent/{id}", post(consent))
         .route("/oauth2/logout", get(logout).post(logout))
         .route("/logout/confirm/{id}", post(confirm_logout))
@@ -59,6 +61,7 @@ pub fn render_interaction(
                 error: error.map(str::to_owned),
                 code: false,
                 passkey,
+                certificate: None,
             };
             page(&state.views, status, "login.html", lang, &view)
         }
@@ -76,6 +79,7 @@ pub fn render_interaction(
                 error: error.map(str::to_owned),
                 code: methods.code,
                 passkey,
+                certificate: methods.certificate.then(|| certificate_action(state, &p.id)),
             };
             page(&state.views, status, "second_factor.html", lang, &view)
         }
@@ -90,6 +94,16 @@ pub fn render_interaction(
         }
     };
     with_cookies(response, [interaction_cookie(state, &p.id), locale_cookie(state, lang)])
+}
+
+/// Where a certificate step-up posts: the TLS listener's URL when Pintu terminates TLS for
+/// client certificates, this origin otherwise (a proxy forwards the certificate).
+fn certificate_action(state: &AppState, id: &str) -> String {
+    let path = format!("/second-factor/{id}/certificate");
+    match &state.sso.certificates.config().tls {
+        Some(tls) => format!("{}{}", tls.url.as_str().trim_end_matches('/'), path),
+        None => path,
+    }
 }
 
 /// The access-denied page: explains that the application's access policy excludes this
@@ -197,6 +211,7 @@ pub(super) fn refused(
         SignInProblem::InvalidSecondFactor => (StatusCode::UNAUTHORIZED, "error_invalid_second_factor".to_owned()),
         SignInProblem::Passkey(problem) => (StatusCode::UNAUTHORIZED, format!("error_passkey_{}", problem.code())),
         SignInProblem::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "error_throttled".to_owned()),
+        SignInProblem::Certificate(code) => (StatusCode::UNAUTHORIZED, format!("error_certificate_{code}")),
         SignInProblem::DirectoryUnavailable => {
             (StatusCode::SERVICE_UNAVAILABLE, "error_directory_unavailable".to_owned())
         }
@@ -254,6 +269,21 @@ async fn second_factor(State(state): State<AppState>, ClientIp(ip): ClientIp, f:
     let (csrf, code) = (f.form.get("csrf_token").unwrap_or(""), f.form.get("code").unwrap_or(""));
     let submitted = state.oidc.submit_second_factor(&f.id, csrf, code, f.session.as_deref(), ip.as_deref()).await;
     logged_in(&state, lang, submitted)
+}
+
+/// A certificate for level 4: the TLS client certificate of this request (Pintu's own
+/// listener, or a trusted proxy's forwarded header).
+async fn certificate_step_up(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    cert: ClientCertificate,
+    f: BoundForm,
+) -> Response {
+    let csrf = f.form.get("csrf_token").unwrap_or("");
+    let (presented, proof) = (cert.presented.as_ref(), cert.proof);
+    let submitted =
+        state.oidc.submit_certificate_step_up(&f.id, csrf, f.session.as_deref(), presented, proof, ip.as_deref()).await;
+    logged_in(&state, f.lang, submitted)
 }
 
 /// The next step after a login or step-up, with the session's (new) cookie.

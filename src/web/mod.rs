@@ -5,6 +5,7 @@ mod account;
 mod account_sign_in;
 mod admin_api;
 mod caching;
+pub mod client_certificate;
 pub mod cookies;
 pub mod error;
 pub mod extract;
@@ -16,6 +17,7 @@ mod oidc;
 mod passkeys;
 mod registration;
 pub mod state;
+pub mod tls;
 pub mod views;
 
 use std::time::Duration;

@@ -39,6 +39,9 @@ pub struct LoginView {
     /// Where the page's script asks for passkey options and posts the answer; `None` when
     /// no passkey is offered.
     pub passkey: Option<PasskeyForm>,
+    /// Where the step-up page posts for a certificate (level 4): Pintu's TLS listener, which
+    /// asks the browser for its certificate, or this origin behind a proxy that forwards it.
+    pub certificate: Option<String>,
 }
 
 /// A passkey ceremony on a page (WebAuthn needs the page's script).

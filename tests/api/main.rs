@@ -12,6 +12,7 @@ mod audit;
 mod audit_checkpoints;
 mod authorize;
 mod backup;
+mod certificates;
 mod client_auth;
 mod code_exchange;
 mod control_chars;

@@ -72,13 +72,22 @@ impl OidcService {
         if session.authn.level >= need.level {
             return Ok(LevelCheck::Enough);
         }
+        // Level 4 is a bound certificate proven on top of what the session holds: from any
+        // lower level, only the certificate is asked for.
+        if need.level == SecurityLevel::Certificate {
+            let usable = self.certificates.provable(user).await.map_err(OAuthError::server)?;
+            if usable.is_empty() {
+                return Ok(LevelCheck::Unreachable(need));
+            }
+            return Ok(LevelCheck::StepUp(StepUpMethods { code: false, passkey: false, certificate: true }));
+        }
         let enrolled = self.authn.enrolled(user).await.map_err(OAuthError::server)?;
         if enrolled.level() < need.level {
             return Ok(LevelCheck::Unreachable(need));
         }
         // A code reaches level 2 only; a passkey reaches level 3 on its own.
         let code = enrolled.totp && need.level <= SecurityLevel::SecondFactor;
-        Ok(LevelCheck::StepUp(StepUpMethods { code, passkey: enrolled.passkeys > 0 }))
+        Ok(LevelCheck::StepUp(StepUpMethods { code, passkey: enrolled.passkeys > 0, certificate: false }))
     }
 
     /// The refusal for an unreachable level, as an error for `prompt=none` or a page.

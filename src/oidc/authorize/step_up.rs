@@ -41,7 +41,7 @@ impl OidcService {
     async fn step_up_methods(&self, s: &StepUp) -> Result<StepUpMethods, InteractionError> {
         Ok(match self.check_level(&s.client, &s.req, &s.session, &s.user).await? {
             super::level::LevelCheck::StepUp(methods) => methods,
-            _ => StepUpMethods { code: true, passkey: false },
+            _ => StepUpMethods { code: true, passkey: false, certificate: false },
         })
     }
 
@@ -107,6 +107,32 @@ impl OidcService {
                 Err(sign_in_problem(e, || self.step_up_again(&s, csrf, methods)))
             }
             Err(e) => Err(sign_in_problem(e, || self.step_up_again(&s, csrf, StepUpMethods::default()))),
+        }
+    }
+
+    /// A certificate presented for level 4 (a TLS client certificate, from Pintu's listener or
+    /// a trusted proxy). Taken only where the page offers it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn submit_certificate_step_up(
+        &self,
+        interaction_id: &str,
+        csrf: &str,
+        session_cookie: Option<&str>,
+        presented: Option<&crate::certificates::Presented>,
+        proof: crate::certificates::Proof,
+        source_ip: Option<&str>,
+    ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
+        let s = self.step_up(interaction_id, csrf, session_cookie).await?;
+        let methods = self.step_up_methods(&s).await?;
+        if !methods.certificate {
+            let problem = SignInProblem::Certificate("none");
+            return Err(InteractionError::Refused { pending: self.step_up_again(&s, csrf, methods), problem });
+        }
+        let at = Attempt { client: Some(&s.client.client_id), source_ip };
+        let found = (s.session.clone(), s.user.clone());
+        match self.sign_in.step_up_with_certificate(at, found, presented, proof).await {
+            Ok(signed_in) => self.resume_signed_in((&s.interaction.id, csrf), &s.req, &s.client, signed_in).await,
+            Err(e) => Err(sign_in_problem(e, || self.step_up_again(&s, csrf, methods))),
         }
     }
 }

@@ -14,6 +14,7 @@
 
 mod applications;
 mod audit;
+mod certificates;
 mod imports;
 mod ldap;
 mod org_units;
@@ -44,6 +45,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi))
         .merge(org_units::routes())
         .merge(users::routes())
+        .merge(certificates::routes())
         .merge(applications::routes())
         .merge(imports::routes(max_import_bytes))
         .merge(audit::routes())
@@ -109,7 +111,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 fn body_text_kind(member: &str) -> TextKind {
     match member {
         "password" => TextKind::Secret,
-        "description" => TextKind::Multiline,
+        "description" | "certificate" => TextKind::Multiline,
         _ => TextKind::Line,
     }
 }

@@ -22,6 +22,13 @@ pub enum ApiError {
     Application(ApplicationError),
     UnsupportedMediaType(&'static str),
     TooLarge,
+    Certificate(crate::certificates::CertProblem),
+}
+
+impl From<crate::certificates::CertProblem> for ApiError {
+    fn from(e: crate::certificates::CertProblem) -> Self {
+        ApiError::Certificate(e)
+    }
 }
 
 impl ApiError {
@@ -94,6 +101,7 @@ impl IntoResponse for ApiError {
                 None,
             ),
             ApiError::TooLarge => problem(StatusCode::PAYLOAD_TOO_LARGE, "about:blank", "the body is too large", None),
+            ApiError::Certificate(e) => certificate_problem(e),
         }
     }
 }
@@ -142,6 +150,30 @@ fn directory_problem(e: DirectoryError) -> Response {
         DirectoryError::Storage(cause) => {
             tracing::error!(error = %cause, "admin API storage failure");
             problem(StatusCode::INTERNAL_SERVER_ERROR, "about:blank", "internal error", None)
+        }
+    }
+}
+
+/// A refused certificate: 422 with `urn:pintu:problem:certificate-<code>`; a certificate that
+/// is not the person's: 404; one already bound elsewhere: 409.
+fn certificate_problem(e: crate::certificates::CertProblem) -> Response {
+    use crate::certificates::CertProblem;
+    let detail = e.to_string();
+    match e {
+        CertProblem::NotBound => problem(StatusCode::NOT_FOUND, "about:blank", "certificate not found", None),
+        CertProblem::AlreadyBound => problem(StatusCode::CONFLICT, "conflict", &detail, None),
+        CertProblem::Disabled => problem(StatusCode::CONFLICT, "certificates-disabled", &detail, None),
+        CertProblem::Storage(cause) => {
+            tracing::error!(error = %cause, "admin API storage failure");
+            problem(StatusCode::INTERNAL_SERVER_ERROR, "about:blank", "internal error", None)
+        }
+        CertProblem::Internal(cause) => {
+            tracing::error!(error = %cause, "certificate check failed");
+            problem(StatusCode::INTERNAL_SERVER_ERROR, "about:blank", "internal error", None)
+        }
+        other => {
+            let kind = format!("certificate-{}", other.code().replace('_', "-"));
+            problem(StatusCode::UNPROCESSABLE_ENTITY, &kind, &detail, None)
         }
     }
 }

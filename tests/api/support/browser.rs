@@ -25,6 +25,23 @@ impl Browser {
         Self { client, base: base.to_owned() }
     }
 
+    /// A browser that trusts the test PKI's root for HTTPS and presents `identity` (a
+    /// certificate and its key, PEM) when a TLS server asks for a client certificate.
+    pub fn with_certificate(base: &str, root_pem: &str, identity: Option<&str>) -> Self {
+        let mut builder = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .add_root_certificate(reqwest::Certificate::from_pem(root_pem.as_bytes()).expect("root"));
+        if let Some(identity) = identity {
+            builder = builder.identity(reqwest::Identity::from_pem(identity.as_bytes()).expect("identity"));
+        }
+        Self { client: builder.build().expect("browser client"), base: base.to_owned() }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     pub async fn get(&self, url: &str) -> (StatusCode, String, reqwest::header::HeaderMap) {
         let resp = self.client.get(url).send().await.expect("GET");
         let status = resp.status();

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod browser;
+pub mod pki;
 #[path = "../../common/scratch.rs"]
 pub mod scratch;
 pub mod slapd;
@@ -152,6 +153,12 @@ impl TestApp {
         tokio::spawn(async move {
             axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await
         });
+        if let Some(tls) = &config.certificates.tls {
+            // The listener runs as long as the test: its stop signal is never sent.
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            pintu::app::tls_listener(&app, tls, stopped).await.expect("TLS listener");
+            std::mem::forget(stop);
+        }
         let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
         let issuer = format!("http://{host}:{port}");
         let base = format!("http://127.0.0.1:{port}");

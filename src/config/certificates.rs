@@ -1,0 +1,109 @@
+//! `[certificates]`: electronic certificates (sertifikat elektronik), level 4, and Pintu's own
+//! TLS listener that asks browsers for a client certificate.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::{ConfigError, problem};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCertificates {
+    /// PEM bundles of the trusted CAs (roots and intermediates).
+    pub trust_anchors: Option<Vec<PathBuf>>,
+    /// What identifies the person in a certificate: any of nip, nik, email.
+    pub identify_by: Option<Vec<String>>,
+    /// The header a trusted reverse proxy forwards the client certificate in
+    /// (nginx: `$ssl_client_escaped_cert`). Unset: no forwarded certificates.
+    pub forwarded_header: Option<String>,
+    #[serde(default)]
+    pub tls: RawTls,
+}
+
+/// `[certificates.tls]`: Pintu's own HTTPS listener, asking for (not requiring) a client certificate.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTls {
+    pub listen: Option<String>,
+    pub certificate: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// The listener's public URL, where the step-up page sends the browser (default
+    /// https://<issuer host>:<port>).
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsListenerConfig {
+    pub listen: SocketAddr,
+    pub certificate: PathBuf,
+    pub key: PathBuf,
+    pub url: url::Url,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificatesConfig {
+    /// Empty: certificates are off (no level 4).
+    pub trust_anchors: Vec<PathBuf>,
+    pub identify_by: Vec<String>,
+    pub forwarded_header: Option<String>,
+    pub tls: Option<TlsListenerConfig>,
+}
+
+impl CertificatesConfig {
+    pub fn enabled(&self) -> bool {
+        !self.trust_anchors.is_empty()
+    }
+}
+
+pub(super) fn validate_certificates(
+    raw: RawCertificates,
+    issuer: &url::Url,
+    errors: &mut Vec<ConfigError>,
+) -> CertificatesConfig {
+    let identify_by = raw.identify_by.unwrap_or_else(|| vec!["nip".into(), "nik".into(), "email".into()]);
+    for how in &identify_by {
+        if !matches!(how.as_str(), "nip" | "nik" | "email") {
+            errors.push(problem("certificates.identify_by", format!("{how:?} is not one of nip, nik, email")));
+        }
+    }
+    if let Some(header) = &raw.forwarded_header
+        && header_name_ok(header).is_err()
+    {
+        errors.push(problem("certificates.forwarded_header", "not a valid header name"));
+    }
+    let tls = validate_tls(raw.tls, issuer, errors);
+    let trust_anchors = raw.trust_anchors.unwrap_or_default();
+    if trust_anchors.is_empty() && (tls.is_some() || raw.forwarded_header.is_some()) {
+        errors.push(problem("certificates.trust_anchors", "needed for the TLS listener and forwarded certificates"));
+    }
+    CertificatesConfig {
+        trust_anchors,
+        identify_by,
+        forwarded_header: raw.forwarded_header.map(|h| h.to_ascii_lowercase()),
+        tls,
+    }
+}
+
+fn header_name_ok(name: &str) -> Result<(), ()> {
+    let ok = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok { Ok(()) } else { Err(()) }
+}
+
+fn validate_tls(raw: RawTls, issuer: &url::Url, errors: &mut Vec<ConfigError>) -> Option<TlsListenerConfig> {
+    let listen = raw.listen?;
+    let listen = listen
+        .parse::<SocketAddr>()
+        .map_err(|e| errors.push(problem("certificates.tls.listen", format!("not a socket address: {e}"))))
+        .ok()?;
+    let (Some(certificate), Some(key)) = (raw.certificate, raw.key) else {
+        errors.push(problem("certificates.tls", "listen needs certificate and key (PEM files)"));
+        return None;
+    };
+    let default_url = format!("https://{}:{}", issuer.host_str().unwrap_or("localhost"), listen.port());
+    let url = url::Url::parse(raw.url.as_deref().unwrap_or(&default_url))
+        .map_err(|e| errors.push(problem("certificates.tls.url", format!("not a URL: {e}"))))
+        .ok()?;
+    Some(TlsListenerConfig { listen, certificate, key, url })
+}

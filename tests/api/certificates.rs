@@ -1,0 +1,264 @@
+//! Electronic certificates: validation against the office's CAs, identification of the person,
+//! binding by proof of possession, and level 4 through Pintu's TLS listener and through a
+//! trusted proxy's forwarded certificate.
+
+use pintu::directory::{Actor, ProfilePatch, UserInput};
+use serde_json::{Value, json};
+
+use crate::backend_tests;
+use crate::levels::exchange;
+use crate::support::browser::{Form, form_in, location};
+use crate::support::{Backend, Browser, PASSWORD, TestApp, TestClient, pki};
+
+backend_tests!(
+    certificates_are_validated_and_must_name_the_person,
+    level_four_through_a_trusted_proxys_forwarded_certificate,
+    a_forwarded_certificate_counts_only_from_a_trusted_proxy,
+    level_four_through_pintus_tls_listener,
+);
+
+/// Budi, whose NIP the test certificates carry.
+async fn budi(app: &TestApp) -> String {
+    let input = UserInput {
+        username: Some("budi".into()),
+        name: "Budi Santoso".into(),
+        nip: Some(pki::NIP.into()),
+        email: Some("budi@kominfo.example.go.id".into()),
+        password: Some(PASSWORD.into()),
+        ..Default::default()
+    };
+    app.state.directory.create_user(&Actor::cli(), &input).await.expect("create budi").id
+}
+
+async fn add(app: &TestApp, token: &str, user: &str, certificate: &str, approve: bool) -> (u16, Value) {
+    let path = format!("/api/v1/users/{user}/certificates");
+    let r = app.api("POST", &path, token, Some(json!({ "certificate": certificate, "approve": approve })), None).await;
+    (r.status, r.body)
+}
+
+async fn certificates_are_validated_and_must_name_the_person(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |_| {});
+    })
+    .await;
+    let id = budi(&app).await;
+    let token = app.office_token().await;
+    for (name, problem) in [
+        ("untrusted", "certificate-untrusted"),
+        ("expired", "certificate-expired"),
+        ("noku", "certificate-usage"),
+        ("servereku", "certificate-usage"),
+    ] {
+        let (status, body) = add(&app, &token, &id, &pki::with_chain(name), false).await;
+        assert_eq!(status, 422, "{name}: {body}");
+        assert_eq!(body["type"], format!("urn:pintu:problem:{problem}"), "{name}: {body}");
+    }
+    // A CA certificate is not a person's; garbage and huge uploads are refused, not a panic.
+    let (status, body) = add(&app, &token, &id, &pki::read("inter.pem"), false).await;
+    assert_eq!((status, body["type"].as_str()), (422, Some("urn:pintu:problem:certificate-usage")), "{body}");
+    let garbage = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n";
+    let (status, body) = add(&app, &token, &id, garbage, false).await;
+    assert_eq!((status, body["type"].as_str()), (422, Some("urn:pintu:problem:certificate-malformed")), "{body}");
+    let (status, _) = add(&app, &token, &id, "bm90IGRlcg==", false).await;
+    assert_eq!(status, 422);
+    let huge = "A".repeat(70 * 1024);
+    let (status, _) = add(&app, &token, &id, &huge, false).await;
+    assert!(status == 422 || status == 413, "{status}");
+
+    // Siti's certificate (her NIK) does not name Budi: only an administrator's approval binds it.
+    let (status, body) = add(&app, &token, &id, &pki::with_chain("nik"), false).await;
+    assert_eq!(body["type"], "urn:pintu:problem:certificate-not-identified", "{status} {body}");
+    let (status, approved) = add(&app, &token, &id, &pki::with_chain("nik"), true).await;
+    assert_eq!(status, 201, "{approved}");
+    assert_eq!(approved["identified_by"], "approval");
+    assert!(approved["approved_by"].as_str().is_some_and(|a| !a.is_empty()), "the approver is named: {approved}");
+
+    // The NIP in the subject's serialNumber names him; the e-mail certificate by his e-mail.
+    let (status, bound) = add(&app, &token, &id, &pki::with_chain("nip"), false).await;
+    assert_eq!(status, 201, "{bound}");
+    assert_eq!((bound["status"].as_str(), bound["identified_by"].as_str()), (Some("pending"), Some("nip")));
+    let der = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        std::fs::read(pki::file("email.der")).unwrap(),
+    );
+    let (status, by_email) = add(&app, &token, &id, &der, false).await;
+    assert_eq!((status, by_email["identified_by"].as_str()), (201, Some("email")), "{by_email}");
+    // The same certificate cannot be added to someone else.
+    app.org_tree().await;
+    let other = app.pegawai("siti", "DINKES").await;
+    let (status, _) = add(&app, &token, &other, &pki::with_chain("nip"), true).await;
+    assert_eq!(status, 409);
+
+    let list = app.get_api(&format!("/api/v1/users/{id}/certificates"), &token).await;
+    assert_eq!(list.body["items"].as_array().map(Vec::len), Some(3), "{}", list.body);
+    assert!(list.body["items"][0].get("der").is_none(), "the certificate bytes are not listed");
+    let refused = app
+        .raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'certificate.add' AND outcome = 'failure'")
+        .await;
+    assert!(refused >= 7, "every refusal is audited: {refused}");
+
+    // Removal ends the binding but keeps its history.
+    let thumbprint = bound["thumbprint"].as_str().unwrap();
+    let r = app.api("DELETE", &format!("/api/v1/users/{id}/certificates/{thumbprint}"), &token, None, None).await;
+    assert_eq!(r.status, 204);
+    let list = app.get_api(&format!("/api/v1/users/{id}/certificates"), &token).await;
+    let removed = list.body["items"].as_array().unwrap().iter().find(|c| c["thumbprint"] == thumbprint).cloned();
+    assert_eq!(removed.map(|c| c["status"].clone()), Some(json!("removed")));
+
+    let discovery: Value =
+        app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
+    assert!(discovery["acr_values_supported"].as_array().unwrap().contains(&json!("urn:pintu:level:4")));
+}
+
+/// An application that demands level 4, and Budi with his NIP certificate added by the office.
+async fn level_four_setup(app: &TestApp) -> (TestClient, String) {
+    let id = budi(app).await;
+    let token = app.office_token().await;
+    let (status, body) = add(app, &token, &id, &pki::with_chain("nip"), false).await;
+    assert_eq!(status, 201, "{body}");
+    let client = app.client().await;
+    app.set_profile(&client.id, ProfilePatch { min_level: Some(4), ..Default::default() }).await;
+    (client, id)
+}
+
+/// Signs in with the password and returns the step-up page's certificate form.
+async fn to_certificate_step(app: &TestApp, browser: &Browser, client: &TestClient) -> Form {
+    let (status, page, _) = browser.get(&app.code_flow_url(client, &[])).await;
+    assert_eq!(status, 200, "{page}");
+    let (status, page, _) = browser.login(&page, "budi", PASSWORD).await;
+    assert_eq!(status, 200, "the step-up page: {page}");
+    assert!(page.contains("Gunakan sertifikat elektronik"), "{page}");
+    let form = form_in(&page).expect("the certificate form");
+    assert!(form.action.ends_with("/certificate"), "{form:?}");
+    form
+}
+
+async fn post_with(browser: &Browser, form: &Form, header: Option<(&str, &str)>) -> (u16, String, String) {
+    let body = format!("csrf_token={}", form.csrf_token);
+    let url =
+        if form.action.starts_with("http") { form.action.clone() } else { browser.base().to_owned() + &form.action };
+    let mut req = browser.client.post(url).header("content-type", "application/x-www-form-urlencoded").body(body);
+    if let Some((name, value)) = header {
+        req = req.header(name, value);
+    }
+    let resp = req.send().await.expect("POST");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let location = if status == 303 { location(&headers) } else { String::new() };
+    (status, resp.text().await.unwrap_or_default(), location)
+}
+
+fn escaped(pem: &str) -> String {
+    url::form_urlencoded::byte_serialize(pem.as_bytes()).collect::<String>().replace('+', "%20")
+}
+
+async fn level_four_through_a_trusted_proxys_forwarded_certificate(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| raw.forwarded_header = Some("X-SSL-Client-Cert".into()));
+        c.web.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let (client, id) = level_four_setup(&app).await;
+    let browser = app.browser();
+
+    // No certificate, then one that is not bound to Budi: the page says why, nothing is raised.
+    let form = to_certificate_step(&app, &browser, &client).await;
+    let (status, page, _) = post_with(&browser, &form, None).await;
+    assert_eq!(status, 401, "{page}");
+    assert!(page.contains("Tidak ada sertifikat elektronik"), "{page}");
+    let form = form_in(&page).unwrap();
+    let (status, page, _) =
+        post_with(&browser, &form, Some(("X-SSL-Client-Cert", &escaped(&pki::read("second.pem"))))).await;
+    assert_eq!(status, 401, "{page}");
+    assert!(page.contains("belum terikat"), "{page}");
+
+    // His certificate, as nginx forwards it ($ssl_client_escaped_cert): level 4.
+    let form = form_in(&page).unwrap();
+    let (status, page, location) =
+        post_with(&browser, &form, Some(("X-SSL-Client-Cert", &escaped(&pki::read("nip.pem"))))).await;
+    assert_eq!(status, 303, "{page}");
+    let claims = exchange(&app, &client, &location).await;
+    assert_eq!(claims["acr"], "urn:pintu:level:4", "{claims}");
+    let amr: Vec<&str> = claims["amr"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    for method in ["pwd", "sc", "hwk", "mfa"] {
+        assert!(amr.contains(&method), "{method} in {amr:?}");
+    }
+    // The proof bound the pending certificate.
+    let token = app.office_token().await;
+    let list = app.get_api(&format!("/api/v1/users/{id}/certificates"), &token).await;
+    assert_eq!(list.body["items"][0]["status"], "bound", "{}", list.body);
+    assert_eq!(list.body["items"][0]["proof"], "forwarded");
+    let bind = app.raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'certificate.bind'").await;
+    let failed = app
+        .raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'certificate.proof' AND outcome = 'failure'")
+        .await;
+    assert_eq!((bind, failed), (1, 1), "the binding and the refused proof are audited");
+
+    // The session is at level 4 now: the next login to a level-4 application asks nothing.
+    let location = browser.authorize_and_login(&app.code_flow_url(&client, &[]), "budi", PASSWORD).await;
+    assert_eq!(exchange(&app, &client, &location).await["acr"], "urn:pintu:level:4");
+}
+
+async fn a_forwarded_certificate_counts_only_from_a_trusted_proxy(backend: Backend) {
+    // The header is configured but no proxy is trusted: anyone could send it.
+    let app = TestApp::spawn_with(backend, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| raw.forwarded_header = Some("X-SSL-Client-Cert".into()));
+    })
+    .await;
+    let (client, _) = level_four_setup(&app).await;
+    let browser = app.browser();
+    let form = to_certificate_step(&app, &browser, &client).await;
+    let (status, page, _) =
+        post_with(&browser, &form, Some(("X-SSL-Client-Cert", &escaped(&pki::read("nip.pem"))))).await;
+    assert_eq!(status, 401, "{page}");
+    assert!(page.contains("Tidak ada sertifikat elektronik"), "{page}");
+    let bound = app.raw_count("SELECT COUNT(*) FROM certificates WHERE status = 'bound'").await;
+    assert_eq!(bound, 0);
+}
+
+async fn level_four_through_pintus_tls_listener(backend: Backend) {
+    let port = pki::free_port();
+    let app = TestApp::spawn_with(backend, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| {
+            raw.tls = pintu::config::RawTls {
+                listen: Some(format!("127.0.0.1:{port}")),
+                certificate: Some(pki::file("server-chain.pem")),
+                key: Some(pki::file("server.key")),
+                url: Some(format!("https://127.0.0.1:{port}")),
+            };
+        });
+    })
+    .await;
+    let (client, _) = level_four_setup(&app).await;
+    let root = pki::read("root.pem");
+
+    // A browser without a certificate reaches the listener but proves nothing.
+    let browser = Browser::with_certificate(&app.base, &root, None);
+    let form = to_certificate_step(&app, &browser, &client).await;
+    assert!(form.action.starts_with(&format!("https://127.0.0.1:{port}/")), "{form:?}");
+    let (status, page, _) = post_with(&browser, &form, None).await;
+    assert_eq!(status, 401, "{page}");
+
+    // An untrusted certificate is refused after the handshake, with the reason.
+    let stranger = pki::read("untrusted.key") + &pki::read("untrusted.pem");
+    let browser = Browser::with_certificate(&app.base, &root, Some(&stranger));
+    let form = to_certificate_step(&app, &browser, &client).await;
+    let (status, page, _) = post_with(&browser, &form, None).await;
+    assert_eq!(status, 401, "{page}");
+    assert!(page.contains("tidak diterbitkan oleh penyelenggara"), "{page}");
+
+    // Budi's token: the handshake proves the key, the certificate binds, the session is level 4.
+    let identity = pki::read("nip.key") + &pki::read("nip.pem") + &pki::read("chain.pem");
+    let browser = Browser::with_certificate(&app.base, &root, Some(&identity));
+    let form = to_certificate_step(&app, &browser, &client).await;
+    let (status, page, location) = post_with(&browser, &form, None).await;
+    assert_eq!(status, 303, "{page}");
+    let claims = exchange(&app, &client, &location).await;
+    assert_eq!(claims["acr"], "urn:pintu:level:4", "{claims}");
+    let proof = app.raw_count("SELECT COUNT(*) FROM certificates WHERE status = 'bound' AND proof = 'tls'").await;
+    assert_eq!(proof, 1);
+}
