@@ -47,7 +47,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("totp_rs", &["authn/totp.rs"]),
     ("webauthn_rs", &["authn/webauthn.rs"]),
     ("qrcode", &["authn/totp.rs"]),
-    ("reqwest", &["keys/jwks_uri/fetch.rs"]),
+    ("reqwest", &["keys/jwks_uri/fetch.rs", "certificates/fetch.rs"]),
     ("ldap3", &["federation/ldap/client.rs"]),
     ("prometheus_client", &["metrics.rs"]),
     ("age", &["backup/archive.rs"]),
@@ -59,6 +59,9 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("rustls_native_certs", &["federation/ldap/client.rs"]),
     ("openssl", &["certificates/"]),
     ("x509_parser", &["certificates/x509.rs"]),
+    ("x509_ocsp", &["certificates/revocation.rs"]),
+    ("x509_cert", &["certificates/revocation.rs"]),
+    ("der", &["certificates/revocation.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK
 /// Sets and `claims` requests that are JSON by definition).

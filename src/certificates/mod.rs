@@ -7,8 +7,11 @@
 //! certificate, directly or through a trusted proxy, or a signature by the CA's signing
 //! service). A bound certificate proven at sign-in raises the session to level 4.
 
+mod fetch;
 mod identity;
 mod problem;
+mod revocation;
+mod revocation_checks;
 mod trust;
 pub mod x509;
 
@@ -73,6 +76,7 @@ struct Inner {
     config: CertificatesConfig,
     anchors: RwLock<TrustAnchors>,
     identify_by: Vec<IdentifiedBy>,
+    revocation: revocation::Revocation,
 }
 
 /// The certificates service. Cheap to clone.
@@ -91,7 +95,9 @@ impl Certificates {
     ) -> Result<Self, String> {
         let anchors = TrustAnchors::load(&config.trust_anchors)?;
         let identify_by = config.identify_by.iter().filter_map(|s| IdentifiedBy::parse(s)).collect();
-        let inner = Inner { store, audit, clock, config, anchors: RwLock::new(anchors), identify_by };
+        let fetcher = fetch::Fetcher::new(config.ocsp_timeout);
+        let revocation = revocation::Revocation::new(fetcher, config.ocsp_url.clone());
+        let inner = Inner { store, audit, clock, config, anchors: RwLock::new(anchors), identify_by, revocation };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -184,6 +190,7 @@ impl Certificates {
     async fn try_add(&self, user: &User, upload: &[u8], by: &AddedBy) -> Result<CertificateRow, CertProblem> {
         let presented = x509::read_upload(upload)?;
         let valid = self.validate(&presented)?;
+        self.check_revocation(user, &valid).await?;
         let facts = &valid.facts;
         let (identified_by, approved_by) = match (identify(user, facts, &self.inner.identify_by), by) {
             (Some(how), _) => (how, None),
@@ -264,8 +271,11 @@ impl Certificates {
         {
             with_chain.chain = stored_chain(row)?;
         }
-        self.validate(&with_chain)?;
+        let valid = self.validate(&with_chain)?;
         let row = row.ok_or(CertProblem::NotBound)?;
+        if matches!(row.status.as_str(), "pending" | "bound") {
+            self.check_revocation(user, &valid).await?;
+        }
         let now = self.inner.clock.now();
         match row.status.as_str() {
             "pending" => {
@@ -320,18 +330,6 @@ impl Certificates {
         );
         self.inner.audit.record_or_log(event).await;
         Ok(())
-    }
-
-    /// Ends the sessions a certificate raised to level 4, and what applications were given
-    /// under them (as `sso::Sessions::end` does).
-    async fn end_sessions_raised_by(&self, thumbprint: &str, now: i64) -> Result<usize, StorageError> {
-        let store = &self.inner.store;
-        let sessions = store.sessions().raised_by_certificate(thumbprint, now).await?;
-        for id in &sessions {
-            store.sessions().end(id, now).await?;
-            store.grants().revoke_for_session(id, now).await?;
-        }
-        Ok(sessions.len())
     }
 }
 

@@ -18,8 +18,21 @@ pub struct RawCertificates {
     /// The header a trusted reverse proxy forwards the client certificate in
     /// (nginx: `$ssl_client_escaped_cert`). Unset: no forwarded certificates.
     pub forwarded_header: Option<String>,
+    /// hard (default: a certificate whose revocation status cannot be learnt does not count)
+    /// or soft (it does; the failure is logged and audited).
+    pub revocation: Option<String>,
+    /// Ask this OCSP responder instead of the one each certificate names.
+    pub ocsp_url: Option<String>,
+    /// For each OCSP request and CRL download.
+    pub ocsp_timeout_secs: Option<u64>,
     #[serde(default)]
     pub tls: RawTls,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationPolicy {
+    Hard,
+    Soft,
 }
 
 /// `[certificates.tls]`: Pintu's own HTTPS listener, asking for (not requiring) a client certificate.
@@ -49,6 +62,9 @@ pub struct CertificatesConfig {
     pub identify_by: Vec<String>,
     pub forwarded_header: Option<String>,
     pub tls: Option<TlsListenerConfig>,
+    pub revocation: RevocationPolicy,
+    pub ocsp_url: Option<url::Url>,
+    pub ocsp_timeout: std::time::Duration,
 }
 
 impl CertificatesConfig {
@@ -73,6 +89,21 @@ pub(super) fn validate_certificates(
     {
         errors.push(problem("certificates.forwarded_header", "not a valid header name"));
     }
+    let revocation = match raw.revocation.as_deref().unwrap_or("hard") {
+        "hard" => RevocationPolicy::Hard,
+        "soft" => RevocationPolicy::Soft,
+        other => {
+            errors.push(problem("certificates.revocation", format!("{other:?} is not hard or soft")));
+            RevocationPolicy::Hard
+        }
+    };
+    let ocsp_url = raw.ocsp_url.as_deref().and_then(|u| {
+        url::Url::parse(u).map_err(|e| errors.push(problem("certificates.ocsp_url", format!("not a URL: {e}")))).ok()
+    });
+    let timeout = raw.ocsp_timeout_secs.unwrap_or(5);
+    if !(1..=60).contains(&timeout) {
+        errors.push(problem("certificates.ocsp_timeout_secs", "must be 1 to 60"));
+    }
     let tls = validate_tls(raw.tls, issuer, errors);
     let trust_anchors = raw.trust_anchors.unwrap_or_default();
     if trust_anchors.is_empty() && (tls.is_some() || raw.forwarded_header.is_some()) {
@@ -83,6 +114,9 @@ pub(super) fn validate_certificates(
         identify_by,
         forwarded_header: raw.forwarded_header.map(|h| h.to_ascii_lowercase()),
         tls,
+        revocation,
+        ocsp_url,
+        ocsp_timeout: std::time::Duration::from_secs(timeout),
     }
 }
 

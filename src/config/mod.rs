@@ -18,7 +18,7 @@ mod ldap;
 mod validate;
 
 pub use backup::{BackupConfig, RawBackup, redact_url};
-pub use certificates::{CertificatesConfig, RawCertificates, RawTls, TlsListenerConfig};
+pub use certificates::{CertificatesConfig, RawCertificates, RawTls, RevocationPolicy, TlsListenerConfig};
 
 pub use ldap::{
     ConflictRule, LdapAttributes, LdapDirectoryConfig, LdapPreset, PasswordChange, RawLdapAttributes, RawLdapDirectory,

@@ -15,6 +15,7 @@ backend_tests!(
     level_four_through_a_trusted_proxys_forwarded_certificate,
     a_forwarded_certificate_counts_only_from_a_trusted_proxy,
     level_four_through_pintus_tls_listener,
+    revocation_is_asked_of_a_real_ocsp_responder_and_a_down_one_refuses_level_four,
 );
 
 /// Budi, whose NIP the test certificates carry.
@@ -45,6 +46,8 @@ async fn certificates_are_validated_and_must_name_the_person(backend: Backend) {
     let id = budi(&app).await;
     let token = app.office_token().await;
     for (name, problem) in [
+        // Revoked: the OCSP responder it names is down, so its CRL says so.
+        ("revoked", "certificate-revoked"),
         ("untrusted", "certificate-untrusted"),
         ("expired", "certificate-expired"),
         ("noku", "certificate-usage"),
@@ -261,4 +264,69 @@ async fn level_four_through_pintus_tls_listener(backend: Backend) {
     assert_eq!(claims["acr"], "urn:pintu:level:4", "{claims}");
     let proof = app.raw_count("SELECT COUNT(*) FROM certificates WHERE status = 'bound' AND proof = 'tls'").await;
     assert_eq!(proof, 1);
+}
+
+async fn revocation_is_asked_of_a_real_ocsp_responder_and_a_down_one_refuses_level_four(backend: Backend) {
+    let responder = pki::Responder::start();
+    let down = format!("http://127.0.0.1:{}/", pki::free_port());
+    let url = responder.url.clone();
+    let app = TestApp::spawn_with(backend, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| {
+            raw.forwarded_header = Some("X-SSL-Client-Cert".into());
+            raw.ocsp_url = Some(url);
+        });
+        c.web.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let (client, id) = level_four_setup(&app).await;
+    let token = app.office_token().await;
+    // The responder knows the revoked certificate (and the certificate without a CRL is good).
+    let (status, body) = add(&app, &token, &id, &pki::with_chain("revoked"), false).await;
+    assert_eq!((status, body["type"].as_str()), (422, Some("urn:pintu:problem:certificate-revoked")), "{body}");
+    let (status, body) = add(&app, &token, &id, &pki::with_chain("nocrl"), false).await;
+    assert_eq!(status, 201, "{body}");
+    let revoked = app
+        .raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'certificate.revoked' AND detail LIKE '%ocsp%'")
+        .await;
+    assert_eq!(revoked, 1, "the revocation and where it was learnt are audited");
+
+    // Level 4 with a good answer (nonce echoed, signed by the CA's delegated responder).
+    let browser = app.browser();
+    let form = to_certificate_step(&app, &browser, &client).await;
+    let (status, page, location) =
+        post_with(&browser, &form, Some(("X-SSL-Client-Cert", &escaped(&pki::read("nip.pem"))))).await;
+    assert_eq!(status, 303, "{page}");
+    assert_eq!(exchange(&app, &client, &location).await["acr"], "urn:pintu:level:4");
+    let good = app.raw_count("SELECT COUNT(*) FROM certificates WHERE check_result = 'good'").await;
+    assert!(good >= 1);
+
+    // The responder goes down and the certificate has no CRL: under the hard policy level 4 is
+    // refused with the reason, audited; lower levels do not notice.
+    drop(responder);
+    let app2 = TestApp::spawn_with(Backend::Sqlite, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| {
+            raw.forwarded_header = Some("X-SSL-Client-Cert".into());
+            raw.ocsp_url = Some(down);
+        });
+        c.web.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let (client2, id2) = level_four_setup(&app2).await;
+    let token2 = app2.office_token().await;
+    let (status, body) = add(&app2, &token2, &id2, &pki::with_chain("nocrl"), false).await;
+    assert_eq!(body["type"], "urn:pintu:problem:certificate-revocation-unavailable", "{status} {body}");
+    let browser = app2.browser();
+    let form = to_certificate_step(&app2, &browser, &client2).await;
+    let (status, page, _) =
+        post_with(&browser, &form, Some(("X-SSL-Client-Cert", &escaped(&pki::read("nocrl.pem"))))).await;
+    assert_eq!(status, 401, "{page}");
+    let checks = app2
+        .raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'certificate.check' AND outcome = 'failure'")
+        .await;
+    assert!(checks >= 1, "the failed check is audited");
+    let portal = app2.client().await;
+    let location = app2.browser().authorize_and_login(&app2.code_flow_url(&portal, &[]), "budi", PASSWORD).await;
+    assert_eq!(exchange(&app2, &portal, &location).await["acr"], "urn:pintu:level:1");
 }

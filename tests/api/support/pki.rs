@@ -1,6 +1,8 @@
 //! The test PKI (`tests/pki/make-pki`, the `openssl` command): made once per test process in
-//! the scratch directory. Its certificates name an OCSP responder and a CRL on a closed
-//! loopback port; a test that needs a responder starts one and configures it.
+//! the scratch directory, its CRL served on a loopback port for as long as the process runs
+//! (`tests/pki/serve-crl`). The OCSP responder its certificates name is on a closed port, so
+//! revocation falls back to the CRL; a test that wants OCSP starts a real responder
+//! (`openssl ocsp`, `Responder`) and configures it as `ocsp_url`.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -15,15 +17,28 @@ static DIR: OnceLock<PathBuf> = OnceLock::new();
 pub fn dir() -> &'static Path {
     DIR.get_or_init(|| {
         let dir = scratch::path("pki", "");
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pki/make-pki");
+        let scripts = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pki");
+        let crl_port = free_port();
         let out = std::process::Command::new("bash")
-            .arg(script)
+            .arg(scripts.join("make-pki"))
             .arg(&dir)
             .arg("http://127.0.0.1:9/ocsp")
-            .arg("http://127.0.0.1:9/crl.der")
+            .arg(format!("http://127.0.0.1:{crl_port}/crl.der"))
             .output()
             .expect("run tests/pki/make-pki");
         assert!(out.status.success(), "make-pki failed: {}", String::from_utf8_lossy(&out.stderr));
+        // It runs as long as this process and then exits by itself (it watches our pid).
+        #[allow(clippy::zombie_processes)]
+        std::process::Command::new("python3")
+            .arg(scripts.join("serve-crl"))
+            .arg(&dir)
+            .arg(crl_port.to_string())
+            .arg(std::process::id().to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start tests/pki/serve-crl");
+        wait_for(crl_port);
         dir
     })
 }
@@ -57,4 +72,63 @@ pub fn configure(config: &mut Config, issuer: &str, edit: impl FnOnce(&mut RawCe
 /// A free loopback port.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+}
+
+fn wait_for(port: u16) {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!("nothing listens on 127.0.0.1:{port}");
+}
+
+/// A real OCSP responder (`openssl ocsp`) for the test PKI's intermediate, asked on loopback;
+/// it stops when dropped.
+pub struct Responder {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl Responder {
+    pub fn start() -> Responder {
+        let dir = dir();
+        let port = free_port();
+        let log = scratch::path("ocsp", ".log");
+        let child = std::process::Command::new("openssl")
+            .args(["ocsp", "-index"])
+            .arg(dir.join("index.txt"))
+            // OpenSSL 3.0's responder takes a port only and listens on every interface: on an
+            // ephemeral port, for the few seconds of one test.
+            .arg("-port")
+            .arg(port.to_string())
+            .arg("-rsigner")
+            .arg(dir.join("ocsp.pem"))
+            .arg("-rkey")
+            .arg(dir.join("ocsp.key"))
+            .arg("-CA")
+            .arg(dir.join("inter.pem"))
+            .args(["-nmin", "5", "-ignore_err"])
+            .env("OPENSSL_CONF", "/dev/null")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("responder log"))
+            .spawn()
+            .expect("start openssl ocsp");
+        // Not probed with a connection: the responder would wait on it and answer no one else.
+        for _ in 0..100 {
+            if std::fs::read_to_string(&log).is_ok_and(|l| l.contains("waiting for OCSP client")) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Responder { child, url: format!("http://127.0.0.1:{port}/") }
+    }
+}
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
