@@ -791,3 +791,66 @@ fn a_backup_onto_a_full_destination_fails_clearly_and_leaves_nothing() {
     let status = text(&pintu(&dir, &["backup", "status"], &env)).0;
     assert!(status.contains("is full"), "the failed run is recorded with its reason: {status}");
 }
+
+#[test]
+fn certificates_are_added_listed_checked_and_reported_from_the_command_line() {
+    // Without trust anchors the commands say what is missing.
+    let bare = workdir();
+    let off = pintu(&bare, &["certificates", "report"], &[]);
+    assert!(!off.status.success() && text(&off).1.contains("trust_anchors"), "{}", text(&off).1);
+
+    let dir = workdir();
+    let pki = dir.join("pki");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/pki/make-pki");
+    let made = Command::new("bash")
+        .arg(script)
+        .arg(&pki)
+        .args(["http://127.0.0.1:9/ocsp", "http://127.0.0.1:9/crl.der"])
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    // The responder and CRL the certificates name are unreachable: the soft policy lets them count.
+    let config =
+        format!("[certificates]\ntrust_anchors = [\"{}\"]\nrevocation = \"soft\"\n", pki.join("bundle.pem").display());
+    std::fs::write(dir.join("pintu.toml"), config).unwrap();
+    let ok = |args: &[&str]| {
+        let out = pintu(&dir, args, &[]);
+        let (stdout, stderr) = text(&out);
+        assert!(out.status.success(), "pintu {args:?} failed: {stderr}");
+        stdout
+    };
+    ok(&["admin", "opd", "create", "--code", "BPKAD", "--name", "Badan Keuangan", "--kind", "badan"]);
+    ok(&[
+        "admin",
+        "pegawai",
+        "add",
+        "--set",
+        "nip=199001012015031001",
+        "--set",
+        "name=Budi Santoso",
+        "--set",
+        "username=budi",
+        "--set",
+        "org_unit=BPKAD",
+    ]);
+    let nip = pki.join("nip.pem");
+    let added: serde_json::Value =
+        serde_json::from_str(&ok(&["certificates", "add", "budi", "--file", nip.to_str().unwrap()])).unwrap();
+    assert_eq!((added["status"].as_str(), added["identified_by"].as_str()), (Some("pending"), Some("nip")));
+    let untrusted =
+        pintu(&dir, &["certificates", "add", "budi", "--file", pki.join("untrusted.pem").to_str().unwrap()], &[]);
+    assert!(!untrusted.status.success() && text(&untrusted).1.contains("untrusted"), "{}", text(&untrusted).1);
+    let nik = pintu(&dir, &["certificates", "add", "budi", "--file", pki.join("nik.der").to_str().unwrap()], &[]);
+    assert!(!nik.status.success() && text(&nik).1.contains("approve"), "{}", text(&nik).1);
+    ok(&["certificates", "add", "budi", "--file", pki.join("nik.der").to_str().unwrap(), "--approve"]);
+    let listed = ok(&["certificates", "list", "budi"]);
+    assert_eq!(listed.matches("\"thumbprint\"").count(), 2, "{listed}");
+    let csv = ok(&["certificates", "report", "--format", "csv"]);
+    assert!(csv.contains("BPKAD,Badan Keuangan,2,0,0,0,0,0,0"), "{csv}");
+    let checked: serde_json::Value = serde_json::from_str(&ok(&["certificates", "check"])).unwrap();
+    assert_eq!(checked["checked"], 0, "nothing is bound until possession is proven");
+    let thumbprint = added["thumbprint"].as_str().unwrap();
+    ok(&["certificates", "remove", "budi", thumbprint]);
+    let missing = pintu(&dir, &["certificates", "remove", "budi", thumbprint], &[]);
+    assert!(!missing.status.success(), "removing twice is refused");
+}

@@ -277,6 +277,16 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let backups = config.backup.directory.is_some().then(|| {
         crate::jobs::backup::spawn(app.backups.clone(), config.backup.clone(), clock.clone(), stop_rx.clone())
     });
+    let certificates = match (app.state.sso.certificates.enabled(), config.certificates.check_every) {
+        (true, Some(every)) => Some(crate::jobs::certificates::spawn(
+            app.state.sso.certificates.clone(),
+            app.state.store.clone(),
+            every,
+            clock.clone(),
+            stop_rx.clone(),
+        )),
+        _ => None,
+    };
     let reports = config.reports.monthly.then(|| {
         crate::jobs::periodic_reports::spawn(
             app.state.store.clone(),
@@ -295,7 +305,7 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let _ = changes.await;
     let _ = keys.await;
     let _ = ldap.await;
-    for job in [checkpoints, reports, backups].into_iter().flatten() {
+    for job in [checkpoints, reports, backups, certificates].into_iter().flatten() {
         let _ = job.await;
     }
     if let Some(metrics) = metrics {

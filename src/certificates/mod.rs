@@ -10,6 +10,7 @@
 mod fetch;
 mod identity;
 mod problem;
+mod report;
 mod revocation;
 mod revocation_checks;
 mod trust;
@@ -21,6 +22,8 @@ use serde_json::json;
 
 pub use identity::{IdentifiedBy, identify};
 pub use problem::CertProblem;
+pub use report::{CertificateReport, UnitCertificates};
+pub use revocation_checks::CheckSummary;
 pub use trust::{TrustAnchors, ValidChain};
 pub use x509::{Facts, Presented};
 
@@ -331,6 +334,11 @@ impl Certificates {
         self.inner.audit.record_or_log(event).await;
         Ok(())
     }
+}
+
+/// A stored certificate as if presented again, with its stored chain.
+fn stored_presented(row: &CertificateRow) -> Result<Presented, CertProblem> {
+    Ok(Presented { leaf: x509::from_base64(&row.der)?, chain: stored_chain(row)? })
 }
 
 fn stored_chain(row: &CertificateRow) -> Result<Vec<openssl::x509::X509>, CertProblem> {

@@ -78,3 +78,85 @@ impl Certificates {
         Ok(sessions.len())
     }
 }
+
+/// What one background pass found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CheckSummary {
+    pub checked: usize,
+    pub good: usize,
+    pub revoked: usize,
+    pub expired: usize,
+    /// Revocation could not be learnt (responder and CRL unreachable, bad answers).
+    pub unavailable: usize,
+    /// Bound certificates that no longer validate (an anchor was removed, say).
+    pub invalid: usize,
+    /// Bound certificates ending within the notice window (each logged for the person's OPD).
+    pub expiring: usize,
+}
+
+impl Certificates {
+    /// The background pass: bindings whose validity ended become `expired` (their level-4
+    /// sessions end); up to `batch` bound certificates, least recently checked first, are
+    /// validated and asked about revocation again; those ending within `notice_days` are logged.
+    pub async fn check_all(&self, batch: i64, notice_days: u32) -> Result<CheckSummary, StorageError> {
+        let mut summary = CheckSummary::default();
+        if !self.enabled() {
+            return Ok(summary);
+        }
+        let now = self.inner.clock.now();
+        let store = &self.inner.store;
+        for row in store.certificates().bound_and_expired(now, batch).await? {
+            let Some(user) = store.users().find(&crate::domain::UserId::new(row.user_id.clone())).await? else {
+                continue;
+            };
+            match store.certificates().end(&row.thumbprint, "expired", "validity ended", now).await {
+                Ok(()) | Err(StorageError::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+            let ended = self.end_sessions_raised_by(&row.thumbprint, now).await?;
+            let detail = json!({ "not_after": row.not_after, "sessions_ended": ended });
+            let event = AuditEvent::certificate(
+                CertificateEvent::Expired,
+                Outcome::Success,
+                &user,
+                None,
+                &row.thumbprint,
+                detail,
+            );
+            self.inner.audit.record_or_log(event).await;
+            summary.expired += 1;
+        }
+        let notice = now + i64::from(notice_days) * 86400;
+        for row in store.certificates().with_status("bound", batch).await? {
+            let Some(user) = store.users().find(&crate::domain::UserId::new(row.user_id.clone())).await? else {
+                continue;
+            };
+            summary.checked += 1;
+            if row.not_after <= notice {
+                summary.expiring += 1;
+                tracing::info!(
+                    user = %user.id,
+                    org_unit = ?user.profile.org_unit_id,
+                    x5t = %row.thumbprint,
+                    days_left = (row.not_after - now) / 86400,
+                    "an electronic certificate expires soon"
+                );
+            }
+            let valid = match super::stored_presented(&row).and_then(|p| self.validate(&p)) {
+                Ok(valid) => valid,
+                Err(e) => {
+                    tracing::warn!(x5t = %row.thumbprint, error = %e, "a bound certificate no longer validates");
+                    summary.invalid += 1;
+                    continue;
+                }
+            };
+            match self.check_revocation(&user, &valid).await {
+                Ok(()) => summary.good += 1,
+                Err(CertProblem::Revoked) => summary.revoked += 1,
+                Err(CertProblem::Storage(e)) => return Err(e),
+                Err(_) => summary.unavailable += 1,
+            }
+        }
+        Ok(summary)
+    }
+}

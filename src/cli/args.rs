@@ -32,35 +32,14 @@ pub enum Command {
     Keys(KeysCommand),
     /// The LDAP directories people and passwords come from: sync, status, connection test.
     #[command(subcommand)]
-    Ldap(LdapCommand),
+    Ldap(super::ldap::LdapCommand),
+    /// Electronic certificates: add, list, remove, check now, the per-OPD report.
+    #[command(subcommand)]
+    Certificates(super::certificates::CertificatesCommand),
     /// Write an encrypted archive of the whole installation (`--to PATH`), or check one.
     Backup(super::backup::BackupArgs),
     /// Restore an archive into an empty database (SQLite or PostgreSQL, whichever it came from).
     Restore(super::backup::RestoreArgs),
-}
-
-#[derive(Subcommand)]
-pub enum LdapCommand {
-    /// Read a directory and list every change and problem (a dry run); with --apply, carry
-    /// the changes out (in one transaction). Exits 1 when the run failed or was refused.
-    Sync {
-        /// The directory ([ldap.<name>] in the configuration); optional when only one is configured.
-        #[arg(long)]
-        directory: Option<String>,
-        #[arg(long)]
-        apply: bool,
-        /// This run's leaver limit (0-100), instead of the directory's max_retire_percent: for
-        /// a run whose dry run shows that many people really left.
-        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
-        max_retire_percent: Option<u8>,
-    },
-    /// Each directory's last sync (time, counts, problems) and reachability, as JSON.
-    Status,
-    /// Connect, bind as the service account and count the people and groups found.
-    Test {
-        #[arg(long)]
-        directory: Option<String>,
-    },
 }
 
 #[derive(Subcommand)]

@@ -4,8 +4,33 @@ use pintu::app::App;
 use pintu::directory::Actor;
 use pintu::federation::ldap::SyncMode;
 
-use super::args::LdapCommand;
+use clap::Subcommand;
+
 use super::print_json;
+
+#[derive(Subcommand)]
+pub enum LdapCommand {
+    /// Read a directory and list every change and problem (a dry run); with --apply, carry
+    /// the changes out (in one transaction). Exits 1 when the run failed or was refused.
+    Sync {
+        /// The directory ([ldap.<name>] in the configuration); optional when only one is configured.
+        #[arg(long)]
+        directory: Option<String>,
+        #[arg(long)]
+        apply: bool,
+        /// This run's leaver limit (0-100), instead of the directory's max_retire_percent: for
+        /// a run whose dry run shows that many people really left.
+        #[arg(long, value_parser = clap::value_parser!(u8).range(0..=100))]
+        max_retire_percent: Option<u8>,
+    },
+    /// Each directory's last sync (time, counts, problems) and reachability, as JSON.
+    Status,
+    /// Connect, bind as the service account and count the people and groups found.
+    Test {
+        #[arg(long)]
+        directory: Option<String>,
+    },
+}
 
 pub async fn run(app: &App, cmd: LdapCommand) -> anyhow::Result<()> {
     let federation = &app.federation;

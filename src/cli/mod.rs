@@ -7,6 +7,7 @@
 mod apps;
 mod args;
 mod backup;
+mod certificates;
 mod directory;
 mod ldap;
 mod reports;
@@ -106,6 +107,10 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Keys(cmd) => {
             let app = App::build(&config, clock.clone()).await?;
             keys(&app, cmd, clock.now()).await
+        }
+        Command::Certificates(cmd) => {
+            let app = App::build(&config, clock).await?;
+            certificates::run(&app, cmd).await
         }
         Command::Ldap(cmd) => {
             let app = App::build(&config, clock).await?;

@@ -25,6 +25,10 @@ pub struct RawCertificates {
     pub ocsp_url: Option<String>,
     /// For each OCSP request and CRL download.
     pub ocsp_timeout_secs: Option<u64>,
+    /// Check every bound certificate this often (hours; 0: only at binding and sign-in).
+    pub check_every_hours: Option<u32>,
+    /// Log (and report) certificates that expire within this many days.
+    pub expiry_notice_days: Option<u32>,
     #[serde(default)]
     pub tls: RawTls,
 }
@@ -65,6 +69,9 @@ pub struct CertificatesConfig {
     pub revocation: RevocationPolicy,
     pub ocsp_url: Option<url::Url>,
     pub ocsp_timeout: std::time::Duration,
+    /// `None`: no background check.
+    pub check_every: Option<std::time::Duration>,
+    pub expiry_notice_days: u32,
 }
 
 impl CertificatesConfig {
@@ -104,6 +111,14 @@ pub(super) fn validate_certificates(
     if !(1..=60).contains(&timeout) {
         errors.push(problem("certificates.ocsp_timeout_secs", "must be 1 to 60"));
     }
+    let check_hours = raw.check_every_hours.unwrap_or(6);
+    if check_hours > 24 * 7 {
+        errors.push(problem("certificates.check_every_hours", "must be 0 (off) to 168 (a week)"));
+    }
+    let expiry_notice_days = raw.expiry_notice_days.unwrap_or(30);
+    if !(1..=365).contains(&expiry_notice_days) {
+        errors.push(problem("certificates.expiry_notice_days", "must be 1 to 365"));
+    }
     let tls = validate_tls(raw.tls, issuer, errors);
     let trust_anchors = raw.trust_anchors.unwrap_or_default();
     if trust_anchors.is_empty() && (tls.is_some() || raw.forwarded_header.is_some()) {
@@ -117,6 +132,8 @@ pub(super) fn validate_certificates(
         revocation,
         ocsp_url,
         ocsp_timeout: std::time::Duration::from_secs(timeout),
+        check_every: (check_hours > 0).then(|| std::time::Duration::from_secs(u64::from(check_hours) * 3600)),
+        expiry_notice_days,
     }
 }
 

@@ -121,10 +121,15 @@ impl DirectoryService {
         Ok(UserRecord::new(&user, self.unit_code(user.profile.org_unit_id.as_ref()).await?, true))
     }
 
-    /// The person `id`, if `actor` may manage them (their unit is within reach).
-    pub async fn person_in_reach(&self, actor: &Actor, id: &str) -> Result<User, DirectoryError> {
+    /// The person `id` (or login name), if `actor` may manage them (their unit is within reach).
+    pub async fn person_in_reach(&self, actor: &Actor, id_or_login: &str) -> Result<User, DirectoryError> {
         let reach = self.reach(actor).await?;
-        self.user_in_reach(&reach, id).await
+        let login = crate::domain::user::normalize_login(id_or_login);
+        let id = match self.store.users().resolve(&login).await? {
+            Some(id) => id,
+            None => self.store.users().resolve(id_or_login).await?.ok_or(DirectoryError::NotFound("user"))?,
+        };
+        self.user_in_reach(&reach, id.as_str()).await
     }
 
     pub async fn get_user(&self, actor: &Actor, id: &str) -> Result<UserRecord, DirectoryError> {

@@ -93,6 +93,18 @@ fn walk(
     }
 }
 
+/// Characters that make a spreadsheet read a cell as a formula (OWASP "CSV Injection": `=`,
+/// `+`, `-`, `@`, and TAB and CR, after which some spreadsheets still see the formula).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Quotes a field when needed (RFC 4180). A field starting with a formula character is
+/// prefixed with `'` first, so that spreadsheets show it as text and never run it. The lone
+/// `-` that stands for "no unit or application" is Pintu's own and no formula.
+pub fn csv_field(field: &str) -> String {
+    let field = if field.starts_with(FORMULA_STARTS) && field != "-" { format!("'{field}") } else { field.to_owned() };
+    if field.contains([',', '"', '\n', '\r']) { format!("\"{}\"", field.replace('"', "\"\"")) } else { field }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -2,6 +2,7 @@
 
 pub mod audit_checkpoints;
 pub mod backup;
+pub mod certificates;
 pub mod changes;
 pub mod cleanup;
 pub mod keys;

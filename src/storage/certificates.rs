@@ -83,14 +83,31 @@ impl From<Row> for CertificateRow {
 const COLUMNS: &str = "thumbprint, user_id, subject, issuer, serial, not_before, not_after, der, chain, status, \
      identified_by, approved_by, proof, created_at, bound_at, ended_at, end_reason, checked_at, check_result";
 
-/// One row of the per-OPD monitoring report.
+/// One row of the per-OPD monitoring report: certificates of one status in one unit.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct CertificateCount {
     pub org_unit_id: Option<String>,
     pub status: String,
+    /// Bound certificates whose validity ends within the window asked for.
     pub expiring: i64,
     pub count: i64,
 }
+
+/// People of each unit whose unit (or an ancestor) or a role demands level 4 and who hold no
+/// usable certificate. The levels are those of `directory::person_required_level`.
+const WITHOUT_CERTIFICATE: &str = "WITH RECURSIVE chain(unit_id, ancestor_id, depth) AS ( \
+     SELECT id, id, 0 FROM org_units \
+     UNION ALL SELECT chain.unit_id, o.parent_id, chain.depth + 1 FROM chain \
+     JOIN org_units o ON o.id = chain.ancestor_id WHERE o.parent_id IS NOT NULL AND chain.depth < 64), \
+     unit_level(unit_id, level) AS (SELECT c.unit_id, MAX(o.min_level) FROM chain c \
+     JOIN org_units o ON o.id = c.ancestor_id GROUP BY c.unit_id) \
+     SELECT u.org_unit_id, COUNT(*) FROM users u LEFT JOIN unit_level ul ON ul.unit_id = u.org_unit_id \
+     WHERE u.disabled = FALSE AND (COALESCE(ul.level, 1) >= 4 OR EXISTS (SELECT 1 FROM role_grants g \
+     JOIN roles r ON r.id = g.role_id WHERE g.user_id = u.id AND r.min_level >= 4 \
+     AND (g.valid_from IS NULL OR g.valid_from <= $1) AND (g.valid_until IS NULL OR g.valid_until > $1))) \
+     AND NOT EXISTS (SELECT 1 FROM certificates c WHERE c.user_id = u.id AND c.status = 'bound' \
+     AND c.not_before <= $1 AND c.not_after > $1) \
+     GROUP BY u.org_unit_id";
 
 pub struct Certificates<'a> {
     db: &'a Db,
@@ -209,6 +226,22 @@ impl<'a> Certificates<'a> {
             .await
             .map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// Per unit, the people who must sign in at level 4 and hold no usable certificate.
+    pub async fn people_without(&self, now: i64) -> Result<Vec<(Option<String>, i64)>, StorageError> {
+        Ok(on_pool!(self.db, |pool| sqlx::query_as(WITHOUT_CERTIFICATE).bind(now).fetch_all(pool).await)?)
+    }
+
+    /// Bound certificates whose validity ended before `now` (the background check), at most `limit`.
+    pub async fn bound_and_expired(&self, now: i64, limit: i64) -> Result<Vec<CertificateRow>, StorageError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM certificates WHERE status IN ('bound', 'pending') AND not_after <= $1 \
+             ORDER BY not_after, thumbprint LIMIT $2"
+        );
+        let sql = sqlx::AssertSqlSafe(sql);
+        let rows: Vec<Row> = on_pool!(self.db, |pool| sqlx::query_as(sql).bind(now).bind(limit).fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     /// Counts per unit and status; `expiring` counts bound certificates whose validity ends

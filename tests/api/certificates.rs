@@ -2,7 +2,7 @@
 //! binding by proof of possession, and level 4 through Pintu's TLS listener and through a
 //! trusted proxy's forwarded certificate.
 
-use pintu::directory::{Actor, ProfilePatch, UserInput};
+use pintu::directory::{Actor, OrgUnitInput, ProfilePatch, UserInput};
 use serde_json::{Value, json};
 
 use crate::backend_tests;
@@ -16,6 +16,7 @@ backend_tests!(
     a_forwarded_certificate_counts_only_from_a_trusted_proxy,
     level_four_through_pintus_tls_listener,
     revocation_is_asked_of_a_real_ocsp_responder_and_a_down_one_refuses_level_four,
+    certificates_are_monitored_per_opd_and_checked_in_the_background,
 );
 
 /// Budi, whose NIP the test certificates carry.
@@ -329,4 +330,86 @@ async fn revocation_is_asked_of_a_real_ocsp_responder_and_a_down_one_refuses_lev
     let portal = app2.client().await;
     let location = app2.browser().authorize_and_login(&app2.code_flow_url(&portal, &[]), "budi", PASSWORD).await;
     assert_eq!(exchange(&app2, &portal, &location).await["acr"], "urn:pintu:level:1");
+}
+
+async fn certificates_are_monitored_per_opd_and_checked_in_the_background(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| raw.forwarded_header = Some("X-SSL-Client-Cert".into()));
+        c.web.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    app.org_tree().await;
+    // BPKAD demands level 4 of everyone placed in it: Budi (with a certificate) and Siti (without).
+    let unit = OrgUnitInput {
+        code: "BPKAD".into(),
+        name: "Badan Pengelolaan Keuangan".into(),
+        kind: "badan".into(),
+        parent: Some("PEMDA".into()),
+        min_level: Some(4),
+    };
+    app.state.directory.create_org_unit(&Actor::cli(), &unit).await.unwrap();
+    let id = budi(&app).await;
+    let patch = json!({ "org_unit": "BPKAD" });
+    let token = app.office_token().await;
+    let current = app.get_api(&format!("/api/v1/users/{id}"), &token).await;
+    let r = app.api("PATCH", &format!("/api/v1/users/{id}"), &token, Some(patch), Some(&current.etag())).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.pegawai("siti", "BPKAD").await;
+    let (status, body) = add(&app, &token, &id, &pki::with_chain("nip"), false).await;
+    assert_eq!(status, 201, "{body}");
+
+    // Budi's first level-4 sign-in binds the certificate.
+    let client = app.client().await;
+    let browser = app.browser();
+    let form = to_certificate_step(&app, &browser, &client).await;
+    let (status, page, location) =
+        post_with(&browser, &form, Some(("X-SSL-Client-Cert", &escaped(&pki::read("nip.pem"))))).await;
+    assert_eq!(status, 303, "{page}");
+    exchange(&app, &client, &location).await;
+
+    let report = app.get_api("/api/v1/reports/certificates", &token).await;
+    assert_eq!(report.status, 200, "{}", report.body);
+    let line = report.body["units"].as_array().unwrap().iter().find(|u| u["unit"] == "BPKAD").cloned().unwrap();
+    assert_eq!((line["bound"].as_i64(), line["without_certificate"].as_i64()), (Some(1), Some(1)), "{line}");
+    assert_eq!(report.body["expiring_days"], 30);
+    let csv =
+        app.http.get(app.url("/api/v1/reports/certificates?format=csv")).bearer_auth(&token).send().await.unwrap();
+    assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let csv = csv.text().await.unwrap();
+    assert!(csv.starts_with("unit,unit_name,pending,bound,expiring"), "{csv}");
+    assert!(csv.contains("BPKAD,Badan Pengelolaan Keuangan,0,1,0,0,0,0,1"), "{csv}");
+    // An OPD administrator sees their own subtree only.
+    let opd = app.opd_admin_token("admin.dinkes", "DINKES").await;
+    let theirs = app.get_api("/api/v1/reports/certificates", &opd).await;
+    assert!(!theirs.body["units"].as_array().unwrap().iter().any(|u| u["unit"] == "BPKAD"), "{}", theirs.body);
+    let bad = app.get_api("/api/v1/reports/certificates?expiring_days=0", &token).await;
+    assert_eq!(bad.status, 422);
+
+    // Removing the certificate ends the session it raised: the next level-4 request asks again.
+    let thumbprint = x509_thumbprint("nip");
+    let r = app.api("DELETE", &format!("/api/v1/users/{id}/certificates/{thumbprint}"), &token, None, None).await;
+    assert_eq!(r.status, 204);
+    let (status, page, _) = browser.get(&app.code_flow_url(&client, &[])).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("name=\"password\""), "the session ended: sign in again");
+
+    // The background check: a certificate whose validity ended becomes expired, audited.
+    let (status, body) = add(&app, &token, &id, &pki::with_chain("second"), false).await;
+    assert_eq!(status, 201, "{body}");
+    app.raw_sql("UPDATE certificates SET status = 'bound' WHERE status = 'pending'").await.unwrap();
+    let summary = app.state.sso.certificates.check_all(100, 30).await.unwrap();
+    assert_eq!((summary.checked, summary.good, summary.expired), (1, 1, 0), "{summary:?}");
+    app.clock.advance(800 * 86400);
+    let summary = app.state.sso.certificates.check_all(100, 30).await.unwrap();
+    assert_eq!(summary.expired, 1, "{summary:?}");
+    let expired = app.raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'certificate.expired'").await;
+    assert_eq!(expired, 1);
+}
+
+/// The x5t#S256 of a test certificate.
+fn x509_thumbprint(name: &str) -> String {
+    use sha2::Digest;
+    let der = std::fs::read(pki::file(&format!("{name}.der"))).unwrap();
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sha2::Sha256::digest(der))
 }

@@ -4,7 +4,7 @@
 //! person's NIP, NIK or e-mail (audited with the administrator's name).
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -14,12 +14,44 @@ use serde::Deserialize;
 use crate::certificates::AddedBy;
 use crate::web::AppState;
 
-use super::{AdminPrincipal, ApiError, ApiPath, JsonBody};
+use crate::directory::DirectoryError;
+
+use super::{AdminPrincipal, ApiError, ApiPath, ApiQuery, JsonBody};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/users/{id}/certificates", get(list).post(add))
         .route("/api/v1/users/{id}/certificates/{thumbprint}", delete(remove))
+        .route("/api/v1/reports/certificates", get(report))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    #[serde(default)]
+    expiring_days: Option<u32>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// Certificates per OPD within the caller's reach, as JSON or CSV (`format=csv`).
+async fn report(
+    State(state): State<AppState>,
+    AdminPrincipal(a): AdminPrincipal,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let certificates = &state.sso.certificates;
+    let days = q.expiring_days.unwrap_or(certificates.config().expiry_notice_days);
+    if !(1..=365).contains(&days) {
+        return Err(DirectoryError::invalid("expiring_days", "expiring_days must be 1-365").into());
+    }
+    let reach = state.directory.reach(&a).await?;
+    let report = certificates.report(days, |unit| reach.covers(unit)).await.map_err(DirectoryError::Storage)?;
+    Ok(match q.format.as_deref() {
+        None | Some("json") => Json(report).into_response(),
+        Some("csv") => ([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], report.to_csv()).into_response(),
+        Some(_) => return Err(DirectoryError::invalid("format", "format must be json or csv").into()),
+    })
 }
 
 #[derive(Debug, Deserialize)]
