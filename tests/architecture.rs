@@ -47,7 +47,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("totp_rs", &["authn/totp.rs"]),
     ("webauthn_rs", &["authn/webauthn.rs"]),
     ("qrcode", &["authn/totp.rs"]),
-    ("reqwest", &["keys/jwks_uri/fetch.rs", "certificates/fetch.rs"]),
+    ("reqwest", &["keys/jwks_uri/fetch.rs", "certificates/fetch.rs", "certificates/remote.rs"]),
     ("ldap3", &["federation/ldap/client.rs"]),
     ("prometheus_client", &["metrics.rs"]),
     ("age", &["backup/archive.rs"]),

@@ -10,6 +10,8 @@
 mod fetch;
 mod identity;
 mod problem;
+pub mod remote;
+mod remote_proof;
 mod report;
 mod revocation;
 mod revocation_checks;
@@ -80,6 +82,8 @@ struct Inner {
     anchors: RwLock<TrustAnchors>,
     identify_by: Vec<IdentifiedBy>,
     revocation: revocation::Revocation,
+    /// The CA's signing service, when configured.
+    signer: Option<Box<dyn remote::SigningService>>,
 }
 
 /// The certificates service. Cheap to clone.
@@ -100,7 +104,17 @@ impl Certificates {
         let identify_by = config.identify_by.iter().filter_map(|s| IdentifiedBy::parse(s)).collect();
         let fetcher = fetch::Fetcher::new(config.ocsp_timeout);
         let revocation = revocation::Revocation::new(fetcher, config.ocsp_url.clone());
-        let inner = Inner { store, audit, clock, config, anchors: RwLock::new(anchors), identify_by, revocation };
+        let signer = match &config.signing {
+            Some(s) => {
+                let token = std::fs::read_to_string(&s.token_file)
+                    .map_err(|e| format!("cannot read {}: {e}", s.token_file.display()))?;
+                let service = remote::CscService::new(s.url.clone(), token.trim().to_owned(), config.ocsp_timeout * 3);
+                Some(Box::new(service) as Box<dyn remote::SigningService>)
+            }
+            None => None,
+        };
+        let inner =
+            Inner { store, audit, clock, config, anchors: RwLock::new(anchors), identify_by, revocation, signer };
         Ok(Self { inner: Arc::new(inner) })
     }
 

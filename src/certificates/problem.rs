@@ -37,6 +37,12 @@ pub enum CertProblem {
     Revoked,
     #[error("the certificate's revocation status cannot be checked: {0}")]
     RevocationUnavailable(String),
+    #[error("the signing service refused: {0}")]
+    RemoteRefused(String),
+    #[error("the signing service is unavailable: {0}")]
+    RemoteUnavailable(String),
+    #[error("the signing service's signature does not verify against the certificate")]
+    RemoteSignatureInvalid,
     #[error("electronic certificates are not configured")]
     Disabled,
     #[error("no certificate was presented")]
@@ -60,6 +66,9 @@ impl CertProblem {
             CertProblem::NotBound => "not_bound",
             CertProblem::Revoked => "revoked",
             CertProblem::RevocationUnavailable(_) => "revocation_unavailable",
+            CertProblem::RemoteRefused(_) => "remote_refused",
+            CertProblem::RemoteUnavailable(_) => "remote_unavailable",
+            CertProblem::RemoteSignatureInvalid => "remote_invalid",
             CertProblem::Disabled | CertProblem::NonePresented => "none",
             CertProblem::Internal(_) | CertProblem::Storage(_) => "internal",
         }

@@ -31,6 +31,28 @@ pub struct RawCertificates {
     pub expiry_notice_days: Option<u32>,
     #[serde(default)]
     pub tls: RawTls,
+    #[serde(default)]
+    pub signing: RawSigning,
+}
+
+/// `[certificates.signing]`: the CA's signing service (CSC API v2), for certificates whose key
+/// it holds.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSigning {
+    /// The CSC API's base URL (…/csc/v2).
+    pub url: Option<String>,
+    /// A file holding Pintu's bearer token for the service.
+    pub token_file: Option<PathBuf>,
+    /// How the service knows the person: nik (default), nip or username.
+    pub holder: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningServiceConfig {
+    pub url: url::Url,
+    pub token_file: PathBuf,
+    pub holder: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +94,7 @@ pub struct CertificatesConfig {
     /// `None`: no background check.
     pub check_every: Option<std::time::Duration>,
     pub expiry_notice_days: u32,
+    pub signing: Option<SigningServiceConfig>,
 }
 
 impl CertificatesConfig {
@@ -120,6 +143,7 @@ pub(super) fn validate_certificates(
         errors.push(problem("certificates.expiry_notice_days", "must be 1 to 365"));
     }
     let tls = validate_tls(raw.tls, issuer, errors);
+    let signing = validate_signing(raw.signing, errors);
     let trust_anchors = raw.trust_anchors.unwrap_or_default();
     if trust_anchors.is_empty() && (tls.is_some() || raw.forwarded_header.is_some()) {
         errors.push(problem("certificates.trust_anchors", "needed for the TLS listener and forwarded certificates"));
@@ -134,7 +158,29 @@ pub(super) fn validate_certificates(
         ocsp_timeout: std::time::Duration::from_secs(timeout),
         check_every: (check_hours > 0).then(|| std::time::Duration::from_secs(u64::from(check_hours) * 3600)),
         expiry_notice_days,
+        signing,
     }
+}
+
+fn validate_signing(raw: RawSigning, errors: &mut Vec<ConfigError>) -> Option<SigningServiceConfig> {
+    let url = raw.url?;
+    let url = url::Url::parse(&url)
+        .map_err(|e| errors.push(problem("certificates.signing.url", format!("not a URL: {e}"))))
+        .ok()?;
+    // The passphrase travels to the service: only over TLS, or to this machine.
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if url.scheme() != "https" && !loopback {
+        errors.push(problem("certificates.signing.url", "must be https (the passphrase travels to it)"));
+    }
+    let Some(token_file) = raw.token_file else {
+        errors.push(problem("certificates.signing", "url needs token_file (Pintu's bearer token for the service)"));
+        return None;
+    };
+    let holder = raw.holder.unwrap_or_else(|| "nik".into());
+    if !matches!(holder.as_str(), "nik" | "nip" | "username") {
+        errors.push(problem("certificates.signing.holder", "must be nik, nip or username"));
+    }
+    Some(SigningServiceConfig { url, token_file, holder })
 }
 
 fn header_name_ok(name: &str) -> Result<(), ()> {

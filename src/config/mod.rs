@@ -18,7 +18,9 @@ mod ldap;
 mod validate;
 
 pub use backup::{BackupConfig, RawBackup, redact_url};
-pub use certificates::{CertificatesConfig, RawCertificates, RawTls, RevocationPolicy, TlsListenerConfig};
+pub use certificates::{
+    CertificatesConfig, RawCertificates, RawSigning, RawTls, RevocationPolicy, SigningServiceConfig, TlsListenerConfig,
+};
 
 pub use ldap::{
     ConflictRule, LdapAttributes, LdapDirectoryConfig, LdapPreset, PasswordChange, RawLdapAttributes, RawLdapDirectory,

@@ -232,6 +232,30 @@ impl SignIn {
         }
     }
 
+    /// A certificate held by the CA's signing service, unlocked with `passphrase`, raising
+    /// `session` to level 4 (as `step_up_with_certificate`).
+    pub async fn step_up_with_remote_certificate(
+        &self,
+        at: Attempt<'_>,
+        (session, user): (SsoSession, User),
+        passphrase: &str,
+    ) -> Result<Authenticated, SignInError> {
+        match self.certificates.prove_remote(&user, passphrase).await {
+            Ok((binding, _)) => {
+                let authn = Certificates::level_four(&session.authn, Proof::Remote, self.clock.now());
+                let done = self.raise(at, (session, user), authn).await?;
+                self.certificates.raised(&done.session.id, &binding.thumbprint).await?;
+                Ok(done)
+            }
+            Err(e) if e.is_refusal() => {
+                self.failed(at, Some(&user), &format!("certificate {}", e.code())).await;
+                Err(SignInError::Certificate(e.code()))
+            }
+            Err(CertProblem::Storage(e)) => Err(e.into()),
+            Err(e) => Err(SignInError::Failed(AuthnError::Factor(internal(&e)))),
+        }
+    }
+
     /// Starts the session of a person who just signed in, capped to their ceiling.
     async fn start(&self, at: Attempt<'_>, user: User, authn: AuthnContext) -> Result<Authenticated, SignInError> {
         let authn = authn.capped(user.profile.level_ceiling);

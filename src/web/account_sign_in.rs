@@ -74,6 +74,7 @@ fn render(state: &AppState, lang: &str, p: &SignInPage, status: StatusCode, erro
         code,
         passkey,
         certificate: None,
+        remote_certificate: None,
     };
     let response = page(&state.views, status, template, lang, &view);
     with_cookies(response, [interaction_cookie(state, id), locale_cookie(state, lang)])

@@ -33,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login/{id}", post(login))
         .route("/second-factor/{id}", post(second_factor))
         .route("/second-factor/{id}/certificate", post(certificate_step_up))
+        .route("/second-factor/{id}/remote-certificate", post(remote_certificate_step_up))
         .route("/consent/{id}", post(consent))
         .route("/oauth2/logout", get(logout).post(logout))
         .route("/logout/confirm/{id}", post(confirm_logout))
@@ -62,6 +63,7 @@ pub fn render_interaction(
                 code: false,
                 passkey,
                 certificate: None,
+                remote_certificate: None,
             };
             page(&state.views, status, "login.html", lang, &view)
         }
@@ -80,6 +82,8 @@ pub fn render_interaction(
                 code: methods.code,
                 passkey,
                 certificate: methods.certificate.then(|| certificate_action(state, &p.id)),
+                remote_certificate: (methods.certificate && state.sso.certificates.remote_available())
+                    .then(|| format!("/second-factor/{}/remote-certificate", p.id)),
             };
             page(&state.views, status, "second_factor.html", lang, &view)
         }
@@ -283,6 +287,17 @@ async fn certificate_step_up(
     let (presented, proof) = (cert.presented.as_ref(), cert.proof);
     let submitted =
         state.oidc.submit_certificate_step_up(&f.id, csrf, f.session.as_deref(), presented, proof, ip.as_deref()).await;
+    logged_in(&state, f.lang, submitted)
+}
+
+/// A passphrase for a certificate held by the CA's signing service, for level 4.
+async fn remote_certificate_step_up(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundForm) -> Response {
+    let csrf = f.form.get("csrf_token").unwrap_or("");
+    let passphrase = f.form.get("passphrase").unwrap_or("");
+    let submitted = state
+        .oidc
+        .submit_remote_certificate_step_up(&f.id, csrf, f.session.as_deref(), passphrase, ip.as_deref())
+        .await;
     logged_in(&state, f.lang, submitted)
 }
 

@@ -42,6 +42,8 @@ pub struct LoginView {
     /// Where the step-up page posts for a certificate (level 4): Pintu's TLS listener, which
     /// asks the browser for its certificate, or this origin behind a proxy that forwards it.
     pub certificate: Option<String>,
+    /// Where the step-up page posts the passphrase of a certificate the CA's signing service holds.
+    pub remote_certificate: Option<String>,
 }
 
 /// A passkey ceremony on a page (WebAuthn needs the page's script).

@@ -17,6 +17,7 @@ backend_tests!(
     level_four_through_pintus_tls_listener,
     revocation_is_asked_of_a_real_ocsp_responder_and_a_down_one_refuses_level_four,
     certificates_are_monitored_per_opd_and_checked_in_the_background,
+    level_four_with_a_certificate_held_by_the_signing_service,
 );
 
 /// Budi, whose NIP the test certificates carry.
@@ -412,4 +413,75 @@ fn x509_thumbprint(name: &str) -> String {
     use sha2::Digest;
     let der = std::fs::read(pki::file(&format!("{name}.der"))).unwrap();
     base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sha2::Sha256::digest(der))
+}
+
+/// The form on `page` whose action ends with `suffix` (after the escaped `/`).
+fn form_ending(page: &str, suffix: &str) -> Form {
+    let at = page.find(&format!("{suffix}\"")).unwrap_or_else(|| panic!("no form for {suffix} in {page}"));
+    let start = page[..at].rfind("action=\"").unwrap() + "action=\"".len();
+    let csrf = form_in(page).unwrap().csrf_token;
+    Form { action: page[start..at + suffix.len()].replace("&#x2f;", "/"), csrf_token: csrf }
+}
+
+async fn post_passphrase(app: &TestApp, browser: &Browser, form: &Form, passphrase: &str) -> (u16, String, String) {
+    let fields = [("csrf_token", form.csrf_token.as_str()), ("passphrase", passphrase)];
+    let (status, page, headers) = browser.post(&form.action, &fields).await;
+    let location = if status == 303 { location(&headers) } else { String::new() };
+    let _ = app;
+    (status.as_u16(), page, location)
+}
+
+async fn level_four_with_a_certificate_held_by_the_signing_service(backend: Backend) {
+    let signer = pki::Signer::start(pki::NIP);
+    let (url, token_file) = (signer.url.clone(), signer.token_file.clone());
+    let app = TestApp::spawn_with(backend, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| {
+            raw.signing =
+                pintu::config::RawSigning { url: Some(url), token_file: Some(token_file), holder: Some("nip".into()) };
+        });
+    })
+    .await;
+    let (client, _) = level_four_setup(&app).await;
+    let browser = app.browser();
+    let (status, page, _) = browser.get(&app.code_flow_url(&client, &[])).await;
+    assert_eq!(status, 200, "{page}");
+    let (status, page, _) = browser.login(&page, "budi", PASSWORD).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Passphrase sertifikat elektronik"), "{page}");
+    let form = form_ending(&page, "remote-certificate");
+
+    // A wrong passphrase: the service refuses, the page says so, the refusal is audited.
+    let (status, page, _) = post_passphrase(&app, &browser, &form, "salah").await;
+    assert_eq!(status, 401, "{page}");
+    assert!(page.contains("passphrase salah"), "{page}");
+    let refused = app
+        .raw_count(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'certificate.proof' AND detail LIKE '%remote_refused%'",
+        )
+        .await;
+    assert_eq!(refused, 1);
+
+    // The right one: the service signs Pintu's challenge with Budi's key, Pintu verifies it.
+    let form = form_ending(&page, "remote-certificate");
+    let (status, page, location) = post_passphrase(&app, &browser, &form, pki::PIN).await;
+    assert_eq!(status, 303, "{page}");
+    let claims = exchange(&app, &client, &location).await;
+    assert_eq!(claims["acr"], "urn:pintu:level:4", "{claims}");
+    let amr: Vec<&str> = claims["amr"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    assert!(amr.contains(&"hwk") && amr.contains(&"mfa") && !amr.contains(&"sc"), "{amr:?}");
+    let remote = app.raw_count("SELECT COUNT(*) FROM certificates WHERE status = 'bound' AND proof = 'remote'").await;
+    assert_eq!(remote, 1);
+    let logged = app.raw_count(&format!("SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%{}%'", pki::PIN)).await;
+    assert_eq!(logged, 0, "the passphrase is never recorded");
+
+    // The service goes away: level 4 by passphrase is refused with the reason.
+    drop(signer);
+    let browser = app.browser();
+    let (_, page, _) = browser.get(&app.code_flow_url(&client, &[])).await;
+    let (_, page, _) = browser.login(&page, "budi", PASSWORD).await;
+    let form = form_ending(&page, "remote-certificate");
+    let (status, page, _) = post_passphrase(&app, &browser, &form, pki::PIN).await;
+    assert_eq!(status, 401, "{page}");
+    assert!(page.contains("tidak dapat dihubungi"), "{page}");
 }

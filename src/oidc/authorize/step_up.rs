@@ -135,4 +135,27 @@ impl OidcService {
             Err(e) => Err(sign_in_problem(e, || self.step_up_again(&s, csrf, methods))),
         }
     }
+
+    /// A passphrase for the person's certificate held by the CA's signing service (level 4).
+    pub async fn submit_remote_certificate_step_up(
+        &self,
+        interaction_id: &str,
+        csrf: &str,
+        session_cookie: Option<&str>,
+        passphrase: &str,
+        source_ip: Option<&str>,
+    ) -> Result<(Option<String>, AuthorizeOutcome), InteractionError> {
+        let s = self.step_up(interaction_id, csrf, session_cookie).await?;
+        let methods = self.step_up_methods(&s).await?;
+        if !methods.certificate || !self.certificates.remote_available() {
+            let problem = SignInProblem::Certificate("none");
+            return Err(InteractionError::Refused { pending: self.step_up_again(&s, csrf, methods), problem });
+        }
+        let at = Attempt { client: Some(&s.client.client_id), source_ip };
+        let found = (s.session.clone(), s.user.clone());
+        match self.sign_in.step_up_with_remote_certificate(at, found, passphrase).await {
+            Ok(signed_in) => self.resume_signed_in((&s.interaction.id, csrf), &s.req, &s.client, signed_in).await,
+            Err(e) => Err(sign_in_problem(e, || self.step_up_again(&s, csrf, methods))),
+        }
+    }
 }

@@ -132,3 +132,50 @@ impl Drop for Responder {
         let _ = self.child.wait();
     }
 }
+
+/// The development stand-in for the CA's signing service (`tests/signing/dev-signer`, CSC API
+/// v2) on loopback, holding Budi's NIP certificate and key under `PIN`; it stops when dropped.
+pub struct Signer {
+    child: std::process::Child,
+    pub url: String,
+    pub token_file: PathBuf,
+}
+
+pub const PIN: &str = "passphrase-budi";
+
+impl Signer {
+    pub fn start(user_id: &str) -> Signer {
+        let dir = dir();
+        let port = free_port();
+        let token_file = scratch::path("signer-token", ".txt");
+        std::fs::write(&token_file, "dev-signer-token\n").unwrap();
+        let config = serde_json::json!({
+            "token": "dev-signer-token",
+            "credentials": [{
+                "userID": user_id, "credentialID": "budi-1", "pin": PIN,
+                "key": dir.join("nip.key"), "certificates": [dir.join("nip.pem"), dir.join("inter.pem")],
+            }],
+        });
+        let config_file = scratch::path("signer", ".json");
+        std::fs::write(&config_file, config.to_string()).unwrap();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/signing/dev-signer");
+        let child = std::process::Command::new("python3")
+            .arg(script)
+            .arg(&config_file)
+            .arg(port.to_string())
+            .arg(std::process::id().to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start tests/signing/dev-signer");
+        wait_for(port);
+        Signer { child, url: format!("http://127.0.0.1:{port}/csc/v2"), token_file }
+    }
+}
+
+impl Drop for Signer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
