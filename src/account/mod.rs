@@ -4,6 +4,7 @@
 //! the SSO session and to an interaction of the account's kind (`sso::interaction`), and every
 //! change is audited under the person's home unit.
 
+mod certificates;
 mod factors;
 mod pages;
 mod sign_in;
@@ -16,6 +17,7 @@ use crate::domain::{ActorId, SsoSession, User};
 use crate::sso::{FormToken, InteractionKind, PendingRequest, Sso, SsoError};
 use crate::storage::{StorageError, Store};
 
+pub use certificates::OwnCertificate;
 pub use factors::FactorChange;
 pub use pages::{AccountOverview, PasswordChange, SessionEntry, TotpPage};
 pub use sign_in::{SignInPage, SignInRefused, SignInResult, SignInStage, SignInStep};

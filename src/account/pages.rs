@@ -80,6 +80,8 @@ pub struct AccountOverview {
     /// The password is kept in a directory Pintu may not write: no form, a pointer instead
     /// (`Some(url)`, the URL where it is changed, if configured).
     pub password_elsewhere: Option<Option<String>>,
+    /// The person's electronic certificates; `None` when certificates are not configured.
+    pub certificates: Option<Vec<crate::storage::CertificateRow>>,
 }
 
 /// How a password change went.
@@ -139,6 +141,7 @@ impl AccountService {
             recovery_codes_left,
             sessions,
             passkeys,
+            certificates: self.own_certificates(&user).await?,
             password_elsewhere: match self.authn.password_home(&user) {
                 PasswordHome::Directory { writable: false, change_url, .. } => Some(change_url),
                 _ => None,

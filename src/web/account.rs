@@ -13,7 +13,7 @@ use super::error::{PageKind, error_page, page};
 use super::extract::ClientIp;
 use super::interaction::{BoundForm, interaction_cookie, with_cookies};
 use super::state::AppState;
-use super::views::{AccountView, PasskeyForm, PasskeyView, SessionView, TotpView};
+use super::views::{AccountView, CertificateView, PasskeyForm, PasskeyView, SessionView, TotpView};
 use super::{cookies, lang_for};
 
 pub fn routes() -> Router<AppState> {
@@ -85,7 +85,7 @@ pub fn overview_routes() -> Router<AppState> {
 pub(super) struct Notice {
     key: String,
     pub is_error: bool,
-    detail: Option<String>,
+    pub detail: Option<String>,
 }
 
 impl Notice {
@@ -159,6 +159,17 @@ fn show_overview(state: &AppState, lang: &str, o: AccountOverview, notice: Optio
             options_url: format!("/account/passkeys/{}/options", o.interaction_id),
             action: format!("/account/passkeys/{}", o.interaction_id),
             mode: "register",
+        }),
+        certificates: o.certificates.map(|list| {
+            list.into_iter()
+                .map(|c| CertificateView {
+                    thumbprint: c.thumbprint,
+                    subject: c.subject,
+                    issuer: c.issuer,
+                    valid_until: format_time(c.not_after),
+                    status: c.status,
+                })
+                .collect()
         }),
         password_elsewhere: o.password_elsewhere.is_some(),
         password_change_url: o.password_elsewhere.flatten(),

@@ -187,7 +187,7 @@ impl FromRequest<AppState> for BoundForm {
 }
 
 /// The interaction cookie must name the interaction in the URL.
-fn bound_to_browser(state: &AppState, headers: &HeaderMap, id: &str) -> bool {
+pub(super) fn bound_to_browser(state: &AppState, headers: &HeaderMap, id: &str) -> bool {
     cookies::get(headers, cookies::INTERACTION, state.web.secure_cookies)
         .is_some_and(|c| crate::oidc::secure_eq(&c, id))
 }

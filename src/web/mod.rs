@@ -2,6 +2,7 @@
 //! and request ids for every response.
 
 mod account;
+mod account_certificates;
 mod account_sign_in;
 mod admin_api;
 mod caching;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(interaction::routes())
         .merge(account::routes())
         .merge(account::overview_routes())
+        .merge(account_certificates::routes())
         .merge(account_sign_in::routes())
         .merge(passkeys::routes())
         .merge(registration::routes())

@@ -112,10 +112,23 @@ pub struct AccountView {
     /// The password is kept in a directory: a pointer instead of the form.
     pub password_elsewhere: bool,
     pub password_change_url: Option<String>,
+    /// `None` when certificates are not configured.
+    pub certificates: Option<Vec<CertificateView>>,
     /// A translation key to show at the top, and whether it reports a problem.
     pub message: Option<String>,
     pub message_is_error: bool,
     pub detail: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct CertificateView {
+    pub thumbprint: String,
+    pub subject: String,
+    pub issuer: String,
+    /// "YYYY-MM-DD HH:MM UTC".
+    pub valid_until: String,
+    /// pending, bound, replaced, revoked, expired, removed.
+    pub status: String,
 }
 
 #[derive(Debug, Default, Serialize)]

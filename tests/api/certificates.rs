@@ -18,6 +18,7 @@ backend_tests!(
     revocation_is_asked_of_a_real_ocsp_responder_and_a_down_one_refuses_level_four,
     certificates_are_monitored_per_opd_and_checked_in_the_background,
     level_four_with_a_certificate_held_by_the_signing_service,
+    people_add_and_remove_their_own_certificates_on_the_account_page,
 );
 
 /// Budi, whose NIP the test certificates carry.
@@ -484,4 +485,87 @@ async fn level_four_with_a_certificate_held_by_the_signing_service(backend: Back
     let (status, page, _) = post_passphrase(&app, &browser, &form, pki::PIN).await;
     assert_eq!(status, 401, "{page}");
     assert!(page.contains("tidak dapat dihubungi"), "{page}");
+}
+
+/// Posts the account page's upload form as a browser does (multipart/form-data).
+async fn upload(browser: &Browser, action: &str, csrf: &str, file: &[u8]) -> (u16, String) {
+    let boundary = "----pintu-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n{csrf}\r\n").as_bytes(),
+    );
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"budi.cer\"\r\n\
+             Content-Type: application/pkix-cert\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let url = browser.base().to_owned() + action;
+    let resp = browser
+        .client
+        .post(url)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+}
+
+async fn people_add_and_remove_their_own_certificates_on_the_account_page(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| raw.forwarded_header = Some("X-SSL-Client-Cert".into()));
+        c.web.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    budi(&app).await;
+    let portal = app.client().await;
+    let browser = app.browser();
+    app.code_for(&browser, &portal, "budi", &[]).await;
+    let (status, page, _) = browser.get(&app.url("/account")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Belum ada sertifikat elektronik"), "{page}");
+    let form_of = |page: &str| {
+        let id = page.split("/account/certificates/").nth(1).unwrap().split(['"', '/']).next().unwrap().to_owned();
+        let csrf = page.split("name=\"csrf_token\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+        (format!("/account/certificates/{id}"), csrf)
+    };
+
+    // Someone else's certificate and a broken file are refused with the reason; each answer is
+    // the account page again, with a fresh form.
+    let (action, csrf) = form_of(&page);
+    let (status, page) = upload(&browser, &action, &csrf, &std::fs::read(pki::file("nik.der")).unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("tidak memuat NIP, NIK, atau e-mail Anda"), "{page}");
+    let (action, csrf) = form_of(&page);
+    let (_, page) = upload(&browser, &action, &csrf, b"not a certificate").await;
+    assert!(page.contains("tidak dapat dibaca"), "{page}");
+    // Without the page's token, nothing happens.
+    let (action, csrf) = form_of(&page);
+    let (_, forged) = upload(&browser, &action, "forged", &std::fs::read(pki::file("nip.der")).unwrap()).await;
+    assert!(!forged.contains("Sertifikat ditambahkan"), "{forged}");
+    assert_eq!(app.raw_count("SELECT COUNT(*) FROM certificates").await, 0);
+
+    // His own (DER, as .cer files usually are): pending until he proves it.
+    let (status, page) = upload(&browser, &action, &csrf, &std::fs::read(pki::file("nip.der")).unwrap()).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Sertifikat ditambahkan") && page.contains("menunggu bukti"), "{page}");
+    let added = app
+        .raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'certificate.add' AND outcome = 'success'")
+        .await;
+    assert_eq!(added, 1);
+
+    // Removed again from the page.
+    let (action, csrf) = form_of(&page);
+    let remove = format!("{action}/remove");
+    let (status, page, _) =
+        browser.post(&remove, &[("csrf_token", &csrf), ("thumbprint", &x509_thumbprint("nip"))]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Sertifikat dihapus") && page.contains("dihapus"), "{page}");
+    let removed = app.raw_count("SELECT COUNT(*) FROM certificates WHERE status = 'removed'").await;
+    assert_eq!(removed, 1);
 }
