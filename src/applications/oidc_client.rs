@@ -40,6 +40,12 @@ pub struct RawMetadata {
     pub logo_uri: Option<String>,
     pub policy_uri: Option<String>,
     pub tos_uri: Option<String>,
+    pub tls_client_auth_subject_dn: Option<String>,
+    pub tls_client_auth_san_dns: Option<String>,
+    pub tls_client_auth_san_uri: Option<String>,
+    pub tls_client_auth_san_ip: Option<String>,
+    pub tls_client_auth_san_email: Option<String>,
+    pub tls_client_certificate_bound_access_tokens: Option<bool>,
     /// Every other member: the language-tagged forms (`logo_uri#en`) are taken from here;
     /// the rest is ignored, as RFC 7591 §2 requires of metadata a server does not understand.
     #[serde(flatten)]
@@ -59,6 +65,7 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, Application
             .ok_or_else(|| bad_meta(format!("token_endpoint_auth_method {m} is not supported")))?,
     };
     check_keys(method, raw.jwks.as_ref(), raw.jwks_uri.as_deref())?;
+    check_tls_client_auth(method, &raw)?;
     if method == ClientAuthMethod::None && grant_types.contains(&GrantType::ClientCredentials) {
         return Err(bad_meta("public clients cannot use client_credentials"));
     }
@@ -91,6 +98,12 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, Application
         policy_uri: raw.policy_uri,
         tos_uri: raw.tos_uri,
         localized: localized_fields(&raw.other)?,
+        tls_client_auth_subject_dn: raw.tls_client_auth_subject_dn,
+        tls_client_auth_san_dns: raw.tls_client_auth_san_dns,
+        tls_client_auth_san_uri: raw.tls_client_auth_san_uri,
+        tls_client_auth_san_ip: raw.tls_client_auth_san_ip,
+        tls_client_auth_san_email: raw.tls_client_auth_san_email,
+        tls_client_certificate_bound_access_tokens: raw.tls_client_certificate_bound_access_tokens.unwrap_or(false),
     })
 }
 
@@ -171,6 +184,43 @@ fn check_keys(method: ClientAuthMethod, jwks: Option<&Value>, jwks_uri: Option<&
         return Err(bad_meta("private_key_jwt needs jwks or jwks_uri"));
     }
     Ok(())
+}
+
+/// RFC 8705 §2.1.2: `tls_client_auth` names its certificate by exactly one subject DN or SAN;
+/// §2.2: `self_signed_tls_client_auth` registers the certificate in `jwks` (an `x5c`).
+fn check_tls_client_auth(method: ClientAuthMethod, raw: &RawMetadata) -> Result<(), ApplicationError> {
+    let names = [
+        &raw.tls_client_auth_subject_dn,
+        &raw.tls_client_auth_san_dns,
+        &raw.tls_client_auth_san_uri,
+        &raw.tls_client_auth_san_ip,
+        &raw.tls_client_auth_san_email,
+    ];
+    let given: Vec<&String> = names.iter().filter_map(|n| n.as_ref()).collect();
+    for value in &given {
+        if value.is_empty() || value.len() > 1000 || value.chars().any(char::is_control) {
+            return Err(bad_meta("tls_client_auth_* values must be 1-1000 printable characters"));
+        }
+    }
+    match method {
+        ClientAuthMethod::TlsClientAuth if given.len() != 1 => Err(bad_meta(
+            "tls_client_auth needs exactly one of tls_client_auth_subject_dn, tls_client_auth_san_dns, \
+             tls_client_auth_san_uri, tls_client_auth_san_ip, tls_client_auth_san_email (RFC 8705 §2.1.2)",
+        )),
+        ClientAuthMethod::TlsClientAuth => Ok(()),
+        _ if !given.is_empty() => Err(bad_meta("tls_client_auth_* metadata is only for tls_client_auth")),
+        ClientAuthMethod::SelfSignedTlsClientAuth => {
+            let has_x5c = raw.jwks.as_ref().and_then(|j| j.get("keys")).and_then(Value::as_array).is_some_and(|keys| {
+                keys.iter().any(|k| k.get("x5c").and_then(Value::as_array).is_some_and(|c| !c.is_empty()))
+            });
+            if has_x5c {
+                Ok(())
+            } else {
+                Err(bad_meta("self_signed_tls_client_auth needs jwks with the certificate in x5c (RFC 8705 §2.2)"))
+            }
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Every registered scope must be one Pintu supports: a client that registers a scope it can

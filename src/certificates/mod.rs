@@ -7,6 +7,7 @@
 //! certificate, directly or through a trusted proxy, or a signature by the CA's signing
 //! service). A bound certificate proven at sign-in raises the session to level 4.
 
+mod clients;
 mod fetch;
 mod identity;
 mod problem;
@@ -22,6 +23,7 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::json;
 
+pub use clients::{ClientCertificateName, matches_registration};
 pub use identity::{IdentifiedBy, identify};
 pub use problem::CertProblem;
 pub use report::{CertificateReport, UnitCertificates};

@@ -84,6 +84,13 @@ pub struct Facts {
     pub serial_numbers: Vec<String>,
     /// E-mail addresses: subjectAltName rfc822Name and the subject's emailAddress.
     pub emails: Vec<String>,
+    /// subjectAltName dNSName, uniformResourceIdentifier and iPAddress (as text) entries.
+    pub san_dns: Vec<String>,
+    pub san_uri: Vec<String>,
+    pub san_ip: Vec<String>,
+    /// The subject's attributes in RFC 4514 order (the last RDN first), as (type, value):
+    /// short names where there are any (CN, O, C), dotted OIDs otherwise.
+    pub subject_rdns: Vec<(String, String)>,
     pub is_ca: bool,
     /// keyUsage allows digitalSignature or nonRepudiation.
     pub signing_key_usage: bool,
@@ -107,13 +114,29 @@ pub fn inspect(cert: &X509) -> Result<Facts, CertProblem> {
         parsed.subject().iter_by_oid(&x509_parser::oid_registry::OID_X509_SERIALNUMBER).filter_map(text).collect();
     let mut emails: Vec<String> =
         parsed.subject().iter_by_oid(&x509_parser::oid_registry::OID_PKCS9_EMAIL_ADDRESS).filter_map(text).collect();
+    let (mut san_dns, mut san_uri, mut san_ip) = (Vec::new(), Vec::new(), Vec::new());
     if let Some(san) = parsed.subject_alternative_name().map_err(bad)? {
         for name in &san.value.general_names {
-            if let GeneralName::RFC822Name(email) = name {
-                emails.push((*email).to_owned());
+            match name {
+                GeneralName::RFC822Name(email) => emails.push((*email).to_owned()),
+                GeneralName::DNSName(dns) => san_dns.push((*dns).to_owned()),
+                GeneralName::URI(uri) => san_uri.push((*uri).to_owned()),
+                GeneralName::IPAddress(bytes) => san_ip.extend(ip_text(bytes)),
+                _ => {}
             }
         }
     }
+    let registry = x509_parser::oid_registry::OidRegistry::default().with_x509().with_pkcs9();
+    let mut subject_rdns: Vec<(String, String)> = parsed
+        .subject()
+        .iter_attributes()
+        .map(|attr| {
+            let oid = attr.attr_type();
+            let name = registry.get(oid).map(|e| e.sn().to_owned()).unwrap_or_else(|| oid.to_id_string());
+            (name, attr.as_str().map(str::to_owned).unwrap_or_default())
+        })
+        .collect();
+    subject_rdns.reverse();
     let signing_key_usage =
         parsed.key_usage().map_err(bad)?.is_some_and(|ku| ku.value.digital_signature() || ku.value.non_repudiation());
     let person_eku = match parsed.extended_key_usage().map_err(bad)? {
@@ -136,10 +159,23 @@ pub fn inspect(cert: &X509) -> Result<Facts, CertProblem> {
         not_after: parsed.validity().not_after.timestamp(),
         serial_numbers,
         emails,
+        san_dns,
+        san_uri,
+        san_ip,
+        subject_rdns,
         is_ca,
         signing_key_usage,
         person_eku,
     })
+}
+
+/// An iPAddress SAN entry as text (4 bytes: IPv4, 16 bytes: IPv6).
+fn ip_text(bytes: &[u8]) -> Option<String> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes).ok().map(|b| std::net::Ipv4Addr::from(b).to_string()),
+        16 => <[u8; 16]>::try_from(bytes).ok().map(|b| std::net::Ipv6Addr::from(b).to_string()),
+        _ => None,
+    }
 }
 
 /// Base64 (standard) DER, for storage.

@@ -38,14 +38,20 @@ pub enum ClientAuthMethod {
     ClientSecretPost,
     PrivateKeyJwt,
     None,
+    /// RFC 8705 §2.1: a certificate from a trusted CA whose subject or SAN was registered.
+    TlsClientAuth,
+    /// RFC 8705 §2.2: a self-signed certificate registered in the client's `jwks` (`x5c`).
+    SelfSignedTlsClientAuth,
 }
 
 impl ClientAuthMethod {
-    pub const ALL: [ClientAuthMethod; 4] = [
+    pub const ALL: [ClientAuthMethod; 6] = [
         ClientAuthMethod::ClientSecretBasic,
         ClientAuthMethod::ClientSecretPost,
         ClientAuthMethod::PrivateKeyJwt,
         ClientAuthMethod::None,
+        ClientAuthMethod::TlsClientAuth,
+        ClientAuthMethod::SelfSignedTlsClientAuth,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -54,11 +60,18 @@ impl ClientAuthMethod {
             ClientAuthMethod::ClientSecretPost => "client_secret_post",
             ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
             ClientAuthMethod::None => "none",
+            ClientAuthMethod::TlsClientAuth => "tls_client_auth",
+            ClientAuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
     }
 
     pub fn parse(value: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|m| m.as_str() == value)
+    }
+
+    /// RFC 8705: the client authenticates with its TLS certificate.
+    pub fn uses_certificate(self) -> bool {
+        matches!(self, ClientAuthMethod::TlsClientAuth | ClientAuthMethod::SelfSignedTlsClientAuth)
     }
 
     /// Whether clients using this method hold a shared secret issued by Pintu.
@@ -145,6 +158,21 @@ pub struct ClientMetadata {
     /// representation puts each key back at the top level.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub localized: BTreeMap<String, String>,
+    /// RFC 8705 §2.1.2: what identifies the client's certificate for `tls_client_auth`
+    /// (exactly one of these).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_subject_dn: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_dns: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_client_auth_san_email: Option<String>,
+    /// RFC 8705 §3.4: access tokens issued to this client are bound to its certificate.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tls_client_certificate_bound_access_tokens: bool,
 }
 
 impl Default for ClientMetadata {
@@ -165,6 +193,12 @@ impl Default for ClientMetadata {
             policy_uri: None,
             tos_uri: None,
             localized: BTreeMap::new(),
+            tls_client_auth_subject_dn: None,
+            tls_client_auth_san_dns: None,
+            tls_client_auth_san_uri: None,
+            tls_client_auth_san_ip: None,
+            tls_client_auth_san_email: None,
+            tls_client_certificate_bound_access_tokens: false,
         }
     }
 }

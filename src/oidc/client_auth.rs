@@ -18,6 +18,8 @@ use serde_json::Value;
 use crate::audit::AuditEvent;
 use crate::domain::{ClientAuthMethod, ClientId, RelyingParty};
 
+use crate::certificates::Presented;
+
 use super::{OAuthError, OidcService, Params, check_parameter, secure_eq, token_hash};
 
 /// RFC 7523 §2.2.
@@ -110,6 +112,8 @@ enum Refusal {
     },
     WrongSecret,
     InvalidAssertion,
+    /// RFC 8705: no certificate, or one that is not the client's.
+    WrongCertificate,
     /// Not the client's fault (storage): answered `server_error`, not audited.
     Server(OAuthError),
 }
@@ -131,6 +135,7 @@ impl Refusal {
             }
             Refusal::WrongSecret => "wrong client secret".into(),
             Refusal::InvalidAssertion => "invalid client assertion".into(),
+            Refusal::WrongCertificate => "no client certificate, or not the registered one".into(),
             Refusal::Server(_) => "server error".into(),
         }
     }
@@ -169,9 +174,10 @@ impl OidcService {
     pub async fn authenticate_client(
         &self,
         creds: &ClientCredentials,
+        cert: Option<&Presented>,
         ip: Option<&str>,
     ) -> Result<RelyingParty, OAuthError> {
-        let (known, refusal) = match self.check_client(creds).await {
+        let (known, refusal) = match self.check_client(creds, cert).await {
             Ok(client) => return Ok(client),
             Err((_, Refusal::Server(e))) => return Err(e),
             Err(refused) => refused,
@@ -191,7 +197,11 @@ impl OidcService {
 
     /// The client, or why it was refused together with the registered client's id (`None`
     /// when the request names no registered client).
-    async fn check_client(&self, creds: &ClientCredentials) -> Result<RelyingParty, (Option<ClientId>, Refusal)> {
+    async fn check_client(
+        &self,
+        creds: &ClientCredentials,
+        cert: Option<&Presented>,
+    ) -> Result<RelyingParty, (Option<ClientId>, Refusal)> {
         let Some(claimed_id) = creds.claimed_id() else {
             let assertion = matches!(creds, ClientCredentials::Assertion { .. });
             return Err((None, if assertion { Refusal::InvalidAssertion } else { Refusal::NoCredentials }));
@@ -215,6 +225,16 @@ impl OidcService {
                 self.check_client_assertion(&client, assertion).await.map_err(|e| (known.clone(), e.into()))?
             }
             (ClientCredentials::None { .. }, ClientAuthMethod::None) => true,
+            (ClientCredentials::None { .. }, m) if m.uses_certificate() => {
+                let matched = match cert {
+                    Some(c) => self.certificate_is_clients(&client, c).await,
+                    None => false,
+                };
+                if matched {
+                    return Ok(client);
+                }
+                return Err((known, Refusal::WrongCertificate));
+            }
             _ => {
                 let used = creds.method().unwrap_or(ClientAuthMethod::None);
                 return Err((known, Refusal::WrongMethod { registered, used }));
@@ -252,9 +272,46 @@ impl OidcService {
         Ok(self.store.grants().record_assertion(&key, exp).await?)
     }
 
+    /// RFC 8705 §2.1: a certificate from a trusted CA (checked like people's) that carries the
+    /// registered subject DN or SAN; §2.2: the very certificate registered in `jwks`.
+    async fn certificate_is_clients(&self, client: &RelyingParty, cert: &Presented) -> bool {
+        let m = &client.metadata;
+        match m.token_endpoint_auth_method {
+            ClientAuthMethod::TlsClientAuth => {
+                let Ok(valid) = self.certificates.validate_client(cert).await else { return false };
+                crate::certificates::matches_registration(
+                    &valid.facts,
+                    crate::certificates::ClientCertificateName {
+                        subject_dn: m.tls_client_auth_subject_dn.as_deref(),
+                        san_dns: m.tls_client_auth_san_dns.as_deref(),
+                        san_uri: m.tls_client_auth_san_uri.as_deref(),
+                        san_ip: m.tls_client_auth_san_ip.as_deref(),
+                        san_email: m.tls_client_auth_san_email.as_deref(),
+                    },
+                )
+            }
+            ClientAuthMethod::SelfSignedTlsClientAuth => {
+                let presented = crate::certificates::x509::thumbprint(&cert.leaf);
+                registered_certificates(m.jwks.as_ref())
+                    .iter()
+                    .any(|der| crate::certificates::x509::thumbprint_of_der(der) == presented)
+            }
+            _ => false,
+        }
+    }
+
     fn accepts_audience(&self, aud: &str) -> bool {
         aud == self.config.issuer || aud == self.endpoint("/oauth2/token")
     }
+}
+
+/// The certificates (`x5c[0]`, DER) of a registered JWK Set.
+fn registered_certificates(jwks: Option<&Value>) -> Vec<Vec<u8>> {
+    let keys = jwks.and_then(|j| j.get("keys")).and_then(Value::as_array).cloned().unwrap_or_default();
+    keys.iter()
+        .filter_map(|k| k.get("x5c")?.as_array()?.first()?.as_str().map(str::to_owned))
+        .filter_map(|c| STANDARD.decode(c).ok())
+        .collect()
 }
 
 /// The `iss` of an unverified assertion, to find the client whose keys verify it; must agree

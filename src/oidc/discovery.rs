@@ -13,7 +13,11 @@ impl OidcService {
     /// `/.well-known/oauth-authorization-server`.
     pub fn discovery(&self) -> Value {
         let algs: Vec<&str> = SigningAlg::ALL.iter().map(|a| a.as_str()).collect();
-        let auth_methods: Vec<&str> = ClientAuthMethod::ALL.iter().map(|m| m.as_str()).collect();
+        // Certificate methods (RFC 8705) only where certificates are configured.
+        let mtls = self.certificates.enabled();
+        let auth_methods: Vec<&str> =
+            ClientAuthMethod::ALL.iter().filter(|m| mtls || !m.uses_certificate()).map(|m| m.as_str()).collect();
+        let confidential: Vec<&str> = auth_methods.iter().copied().filter(|m| *m != "none").collect();
         // The levels a login can reach here: passwords, second factors, passkeys when the
         // issuer has a host name, certificates when trust anchors are configured.
         let mut acr_values = vec![SecurityLevel::Password.acr(), SecurityLevel::SecondFactor.acr()];
@@ -23,7 +27,7 @@ impl OidcService {
         if self.certificates.enabled() {
             acr_values.push(SecurityLevel::Certificate.acr());
         }
-        json!({
+        let mut document = json!({
             "issuer": self.config.issuer,
             "authorization_endpoint": self.endpoint("/oauth2/authorize"),
             "token_endpoint": self.endpoint("/oauth2/token"),
@@ -42,7 +46,7 @@ impl OidcService {
             "userinfo_signing_alg_values_supported": ["none"],
             "token_endpoint_auth_methods_supported": auth_methods,
             "token_endpoint_auth_signing_alg_values_supported": algs,
-            "introspection_endpoint_auth_methods_supported": &auth_methods[..3],
+            "introspection_endpoint_auth_methods_supported": confidential,
             "revocation_endpoint_auth_methods_supported": auth_methods,
             "code_challenge_methods_supported": ["S256"],
             "claims_supported": supported_claims(),
@@ -57,6 +61,21 @@ impl OidcService {
             "authorization_response_iss_parameter_supported": true,
             "frontchannel_logout_supported": false,
             "backchannel_logout_supported": false,
-        })
+        });
+        if mtls && let Some(map) = document.as_object_mut() {
+            // RFC 8705 §3.3, §5: bound tokens, and where a client connects with its certificate.
+            map.insert("tls_client_certificate_bound_access_tokens".into(), json!(true));
+            if let Some(tls) = &self.certificates.config().tls {
+                let base = tls.url.as_str().trim_end_matches('/');
+                let aliases = json!({
+                    "token_endpoint": format!("{base}/oauth2/token"),
+                    "userinfo_endpoint": format!("{base}/oauth2/userinfo"),
+                    "introspection_endpoint": format!("{base}/oauth2/introspect"),
+                    "revocation_endpoint": format!("{base}/oauth2/revoke"),
+                });
+                map.insert("mtls_endpoint_aliases".into(), aliases);
+            }
+        }
+        document
     }
 }

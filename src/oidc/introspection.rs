@@ -13,10 +13,11 @@ impl OidcService {
     pub async fn introspect(
         &self,
         creds: &ClientCredentials,
+        cert: Option<&crate::certificates::Presented>,
         params: &Params,
         ip: Option<&str>,
     ) -> Result<Value, OAuthError> {
-        let client = self.authenticate_client(creds, ip).await?;
+        let client = self.authenticate_client(creds, cert, ip).await?;
         // RFC 7662 §2.1: the endpoint must be protected; a public client proves nothing.
         if client.is_public() {
             return Err(OAuthError::invalid_client("public clients cannot use introspection"));
@@ -32,7 +33,7 @@ impl OidcService {
             let mut out: Map<String, Value> = Map::new();
             out.insert("active".into(), json!(true));
             out.insert("token_type".into(), json!("Bearer"));
-            for key in ["scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "auth_time", "acr"] {
+            for key in ["scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "auth_time", "acr", "cnf"] {
                 if let Some(v) = at.claims.get(key) {
                     out.insert(key.into(), v.clone());
                 }

@@ -6,8 +6,14 @@ impl OidcService {
     /// RFC 7009 §2.1. Revoking a refresh token revokes its grant (and so the access tokens
     /// issued under it); revoking an access token records its `jti`. Unknown tokens succeed
     /// silently (§2.2); a token of another client is refused.
-    pub async fn revoke(&self, creds: &ClientCredentials, params: &Params, ip: Option<&str>) -> Result<(), OAuthError> {
-        let client = self.authenticate_client(creds, ip).await?;
+    pub async fn revoke(
+        &self,
+        creds: &ClientCredentials,
+        cert: Option<&crate::certificates::Presented>,
+        params: &Params,
+        ip: Option<&str>,
+    ) -> Result<(), OAuthError> {
+        let client = self.authenticate_client(creds, cert, ip).await?;
         let token = params.require("token")?;
         let now = self.now();
         let refresh = match self.refresh_family(token) {

@@ -20,6 +20,8 @@ pub struct AccessTokenSpec<'a> {
     pub scope: &'a str,
     pub grant_id: Option<&'a GrantId>,
     pub authn: Option<&'a AuthnContext>,
+    /// RFC 8705 §3.1: the `x5t#S256` of the client certificate the token is bound to.
+    pub cnf: Option<&'a str>,
 }
 
 /// What an ID token is about.
@@ -65,6 +67,9 @@ impl OidcService {
         }
         if let Some(authn) = spec.authn {
             insert_authn(&mut claims, authn);
+        }
+        if let Some(thumbprint) = spec.cnf {
+            claims.insert("cnf".into(), json!({ "x5t#S256": thumbprint }));
         }
         Ok((self.keyring.sign(SigningAlg::ES256, ACCESS_TOKEN_TYP, &claims)?, ttl))
     }

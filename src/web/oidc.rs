@@ -14,6 +14,7 @@ use crate::oidc::{
 };
 
 use super::caching::{Keep, no_store, public};
+use super::client_certificate::ClientCertificate;
 use super::error::{BearerError, bearer_challenge, oauth_error_page};
 use super::extract::{ClientIp, authorization, bearer, form_params, is_form, query_params};
 use super::interaction::{render_denied, render_interaction, respond_to_client};
@@ -100,38 +101,48 @@ fn client_request(headers: &HeaderMap, body: &Bytes) -> Result<(ClientCredential
 async fn token(
     State(oidc): State<OidcService>,
     ClientIp(ip): ClientIp,
+    cert: ClientCertificate,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let (creds, params) = client_request(&headers, &body)?;
-    let tokens: TokenResponse = oidc.token(&creds, &params, ip.as_deref()).await?;
+    let tokens: TokenResponse = oidc.token(&creds, cert.presented.as_ref(), &params, ip.as_deref()).await?;
     Ok(no_store(Json(tokens).into_response()))
 }
 
 async fn introspect(
     State(oidc): State<OidcService>,
     ClientIp(ip): ClientIp,
+    cert: ClientCertificate,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let (creds, params) = client_request(&headers, &body)?;
-    Ok(no_store(Json(oidc.introspect(&creds, &params, ip.as_deref()).await?).into_response()))
+    let answer = oidc.introspect(&creds, cert.presented.as_ref(), &params, ip.as_deref()).await?;
+    Ok(no_store(Json(answer).into_response()))
 }
 
 /// RFC 7009 §2.2: 200 with an empty body on success.
 async fn revoke(
     State(oidc): State<OidcService>,
     ClientIp(ip): ClientIp,
+    cert: ClientCertificate,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let (creds, params) = client_request(&headers, &body)?;
-    oidc.revoke(&creds, &params, ip.as_deref()).await?;
+    oidc.revoke(&creds, cert.presented.as_ref(), &params, ip.as_deref()).await?;
     Ok(no_store(StatusCode::OK.into_response()))
 }
 
 /// OIDC Core §5.3 with RFC 6750 §2.1 (header) or §2.2 (form body) tokens.
-async fn userinfo(State(oidc): State<OidcService>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+async fn userinfo(
+    State(oidc): State<OidcService>,
+    cert: ClientCertificate,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let from_body = if method == Method::POST && is_form(&headers) {
         match form_params(&headers, &body) {
             Ok(p) => p.get("access_token").map(str::to_owned),
@@ -149,7 +160,7 @@ async fn userinfo(State(oidc): State<OidcService>, method: Method, headers: Head
         (None, Some(t)) => t,
         (None, None) => return bearer_challenge(),
     };
-    match oidc.userinfo(&token).await {
+    match oidc.userinfo(&token, cert.presented.as_ref()).await {
         Ok(claims) => no_store(Json(claims).into_response()),
         Err(e) => BearerError(e).into_response(),
     }

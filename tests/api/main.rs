@@ -33,6 +33,7 @@ mod levels;
 mod lockout;
 mod logout;
 mod metrics;
+mod mtls;
 mod no_store;
 mod nodes;
 mod passkey_browser;

@@ -16,6 +16,7 @@ impl OidcService {
         &self,
         client: &RelyingParty,
         params: &Params,
+        binding: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
         let code = params.require("code")?;
         let now = self.now();
@@ -47,13 +48,13 @@ impl OidcService {
         };
         let data = consumable.data;
         check_code(&data, params)?;
-        self.tokens_for_code(client, &consumable.grant_id, &data, refresh.map(|r| r.token)).await
+        self.tokens_for_code(client, (&consumable.grant_id, binding), &data, refresh.map(|r| r.token)).await
     }
 
     async fn tokens_for_code(
         &self,
         client: &RelyingParty,
-        grant_id: &GrantId,
+        (grant_id, binding): (&GrantId, Option<&str>),
         data: &CodeData,
         refresh_token: Option<String>,
     ) -> Result<TokenResponse, OAuthError> {
@@ -67,6 +68,7 @@ impl OidcService {
             scope: &data.scope.to_string(),
             grant_id: Some(grant_id),
             authn: Some(&data.authn),
+            cnf: binding,
         })?;
         let scope = &data.scope;
         let id_token = if scope.contains("openid") {

@@ -14,6 +14,7 @@ impl OidcService {
         &self,
         client: &RelyingParty,
         params: &Params,
+        binding: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
         // RFC 6749 §4.4: "The client credentials grant type MUST only be used by confidential clients."
         if client.is_public() {
@@ -38,6 +39,7 @@ impl OidcService {
             scope: &scope,
             grant_id: None,
             authn: None,
+            cnf: binding,
         })?;
         // RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included."
         Ok(TokenResponse {

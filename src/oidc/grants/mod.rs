@@ -34,18 +34,31 @@ impl OidcService {
     pub async fn token(
         &self,
         creds: &ClientCredentials,
+        cert: Option<&crate::certificates::Presented>,
         params: &Params,
         ip: Option<&str>,
     ) -> Result<TokenResponse, OAuthError> {
-        let client = self.authenticate_client(creds, ip).await?;
+        let client = self.authenticate_client(creds, cert, ip).await?;
+        // RFC 8705 §3: a client registered for certificate-bound tokens gets tokens bound to the
+        // certificate of this connection, and none without one.
+        let binding = match (client.metadata.tls_client_certificate_bound_access_tokens, cert) {
+            (false, _) => None,
+            (true, Some(cert)) => Some(crate::certificates::x509::thumbprint(&cert.leaf)),
+            (true, None) => {
+                return Err(OAuthError::invalid_request(
+                    "this client's access tokens are bound to its certificate: connect with it (RFC 8705)",
+                ));
+            }
+        };
+        let binding = binding.as_deref();
         let grant_type = params.require("grant_type")?;
         let grant = GrantType::parse(grant_type)
             .ok_or_else(|| OAuthError::unsupported_grant_type(format!("grant_type {grant_type} is not supported")))?;
         check_grant_allowed(&client, grant)?;
         let response = match grant {
-            GrantType::AuthorizationCode => self.exchange_code(&client, params).await,
-            GrantType::RefreshToken => self.refresh(&client, params).await,
-            GrantType::ClientCredentials => self.client_credentials(&client, params),
+            GrantType::AuthorizationCode => self.exchange_code(&client, params, binding).await,
+            GrantType::RefreshToken => self.refresh(&client, params, binding).await,
+            GrantType::ClientCredentials => self.client_credentials(&client, params, binding),
         }?;
         let event =
             AuditEvent::token_issued(response.user.as_ref(), &client.client_id, grant.as_str(), &response.scope);

@@ -52,7 +52,12 @@ fn judge(family: &RefreshFamily, (generation, hash): (i64, &str), client: &Clien
 }
 
 impl OidcService {
-    pub(super) async fn refresh(&self, client: &RelyingParty, params: &Params) -> Result<TokenResponse, OAuthError> {
+    pub(super) async fn refresh(
+        &self,
+        client: &RelyingParty,
+        params: &Params,
+        binding: Option<&str>,
+    ) -> Result<TokenResponse, OAuthError> {
         let presented = params.require("refresh_token")?;
         let now = self.now();
         let Some(p) = self.refresh_family(presented) else {
@@ -97,6 +102,7 @@ impl OidcService {
             scope: &scope.to_string(),
             grant_id: Some(&consumable.grant_id),
             authn: Some(&data.authn),
+            cnf: binding,
         })?;
         // OIDC Core §12.2: a new ID token keeps auth_time, carries no nonce.
         let id_token = if scope.contains("openid") {
