@@ -261,6 +261,7 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
         Some(tls) => Some(tls_listener(&app, tls, stop_rx.clone()).await?),
         None => None,
     };
+    reload_anchors_on_hangup(&app);
     announce(&app, &config).await;
     let cleanup = crate::jobs::cleanup::spawn(app.state.store.clone(), clock.clone(), stop_rx.clone());
     let changes = crate::jobs::changes::spawn(
@@ -341,6 +342,25 @@ async fn announce(app: &App, config: &Config) {
             "no accounts yet: create the first administrator with \
              `pintu admin user create --username admin --generate-password --admin`"
         );
+    }
+}
+
+/// SIGHUP reads the trusted CAs' files again (`[certificates] trust_anchors`), as
+/// `POST /api/v1/certificates/reload` does; a file that cannot be read keeps the old anchors.
+fn reload_anchors_on_hangup(app: &App) {
+    #[cfg(unix)]
+    if app.state.sso.certificates.enabled() {
+        let certificates = app.state.sso.certificates.clone();
+        if let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            tokio::spawn(async move {
+                while hangups.recv().await.is_some() {
+                    match certificates.reload() {
+                        Ok(anchors) => tracing::info!(anchors, "trust anchors reloaded (SIGHUP)"),
+                        Err(why) => tracing::warn!(%why, "trust anchors not reloaded; the old ones stay"),
+                    }
+                }
+            });
+        }
     }
 }
 

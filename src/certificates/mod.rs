@@ -302,6 +302,8 @@ impl Certificates {
                     return Err(CertProblem::NotBound);
                 }
                 let bound = self.inner.store.certificates().find(&thumbprint).await?.ok_or(CertProblem::NotBound)?;
+                // A renewed certificate (same subject, same issuer) replaces the older ones.
+                self.inner.store.certificates().replace_others(&bound, now).await?;
                 Ok((bound, true))
             }
             "bound" => Ok((row, false)),

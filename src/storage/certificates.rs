@@ -200,6 +200,24 @@ impl<'a> Certificates<'a> {
         Ok(n == 1)
     }
 
+    /// Marks the person's other bound certificates with the same subject and issuer `replaced`
+    /// (a renewed certificate took their place); returns how many.
+    pub async fn replace_others(&self, kept: &CertificateRow, now: i64) -> Result<u64, StorageError> {
+        let sql = "UPDATE certificates SET status = 'replaced', end_reason = $5, ended_at = $6 \
+                   WHERE user_id = $1 AND subject = $2 AND issuer = $3 AND status = 'bound' AND thumbprint <> $4";
+        let reason = format!("replaced by {}", kept.thumbprint);
+        Ok(on_pool!(self.db, |pool| sqlx::query(sql)
+            .bind(&kept.user_id)
+            .bind(&kept.subject)
+            .bind(&kept.issuer)
+            .bind(&kept.thumbprint)
+            .bind(&reason)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?)
+    }
+
     /// Ends a binding (`status`: replaced, revoked, expired, removed) with a reason.
     pub async fn end(&self, thumbprint: &str, status: &str, reason: &str, now: i64) -> Result<(), StorageError> {
         let sql = "UPDATE certificates SET status = $2, end_reason = $3, ended_at = $4 \

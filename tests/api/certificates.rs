@@ -18,6 +18,7 @@ backend_tests!(
     revocation_is_asked_of_a_real_ocsp_responder_and_a_down_one_refuses_level_four,
     certificates_are_monitored_per_opd_and_checked_in_the_background,
     level_four_with_a_certificate_held_by_the_signing_service,
+    trust_anchors_are_reloaded_without_a_restart,
     people_add_and_remove_their_own_certificates_on_the_account_page,
 );
 
@@ -52,11 +53,15 @@ async fn certificates_are_validated_and_must_name_the_person(backend: Backend) {
         // Revoked: the OCSP responder it names is down, so its CRL says so.
         ("revoked", "certificate-revoked"),
         ("untrusted", "certificate-untrusted"),
+        // inter2 is a CA the intermediate may not issue (pathlen 0).
+        ("deep", "certificate-untrusted"),
         ("expired", "certificate-expired"),
         ("noku", "certificate-usage"),
         ("servereku", "certificate-usage"),
     ] {
-        let (status, body) = add(&app, &token, &id, &pki::with_chain(name), false).await;
+        let upload =
+            if name == "deep" { pki::with_chain("deep") + &pki::read("inter2.pem") } else { pki::with_chain(name) };
+        let (status, body) = add(&app, &token, &id, &upload, false).await;
         assert_eq!(status, 422, "{name}: {body}");
         assert_eq!(body["type"], format!("urn:pintu:problem:{problem}"), "{name}: {body}");
     }
@@ -205,6 +210,19 @@ async fn level_four_through_a_trusted_proxys_forwarded_certificate(backend: Back
     // The session is at level 4 now: the next login to a level-4 application asks nothing.
     let location = browser.authorize_and_login(&app.code_flow_url(&client, &[]), "budi", PASSWORD).await;
     assert_eq!(exchange(&app, &client, &location).await["acr"], "urn:pintu:level:4");
+
+    // A renewed certificate (same subject and issuer), once proven, replaces the old binding.
+    let (status, body) = add(&app, &token, &id, &pki::with_chain("second"), false).await;
+    assert_eq!(status, 201, "{body}");
+    let renewed = app.browser();
+    let form = to_certificate_step(&app, &renewed, &client).await;
+    let (status, page, _) =
+        post_with(&renewed, &form, Some(("X-SSL-Client-Cert", &escaped(&pki::read("second.pem"))))).await;
+    assert_eq!(status, 303, "{page}");
+    let list = app.get_api(&format!("/api/v1/users/{id}/certificates"), &token).await;
+    let statuses: Vec<&str> =
+        list.body["items"].as_array().unwrap().iter().filter_map(|c| c["status"].as_str()).collect();
+    assert_eq!(statuses, ["bound", "replaced"], "{}", list.body);
 }
 
 async fn a_forwarded_certificate_counts_only_from_a_trusted_proxy(backend: Backend) {
@@ -303,6 +321,21 @@ async fn revocation_is_asked_of_a_real_ocsp_responder_and_a_down_one_refuses_lev
     assert_eq!(exchange(&app, &client, &location).await["acr"], "urn:pintu:level:4");
     let good = app.raw_count("SELECT COUNT(*) FROM certificates WHERE check_result = 'good'").await;
     assert!(good >= 1);
+
+    // A responder that signs with a key the CA never authorised is not believed.
+    let forger = pki::Responder::signed_by("untrusted-root");
+    let forged_url = forger.url.clone();
+    let app3 = TestApp::spawn_with(Backend::Sqlite, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| raw.ocsp_url = Some(forged_url));
+    })
+    .await;
+    let id3 = budi(&app3).await;
+    let token3 = app3.office_token().await;
+    let (status, body) = add(&app3, &token3, &id3, &pki::with_chain("nocrl"), false).await;
+    assert_eq!(body["type"], "urn:pintu:problem:certificate-revocation-unavailable", "{status} {body}");
+    assert!(body["detail"].as_str().unwrap().contains("signature"), "{body}");
+    drop(forger);
 
     // The responder goes down and the certificate has no CRL: under the hard policy level 4 is
     // refused with the reason, audited; lower levels do not notice.
@@ -568,4 +601,40 @@ async fn people_add_and_remove_their_own_certificates_on_the_account_page(backen
     assert!(page.contains("Sertifikat dihapus") && page.contains("dihapus"), "{page}");
     let removed = app.raw_count("SELECT COUNT(*) FROM certificates WHERE status = 'removed'").await;
     assert_eq!(removed, 1);
+}
+
+async fn trust_anchors_are_reloaded_without_a_restart(backend: Backend) {
+    // The office starts trusting only the test CA; the other root is added while Pintu runs.
+    let anchors = crate::support::scratch::path("anchors", ".pem");
+    std::fs::write(&anchors, pki::read("bundle.pem")).unwrap();
+    let file = anchors.clone();
+    let app = TestApp::spawn_with(backend, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| {
+            raw.trust_anchors = Some(vec![file]);
+            raw.revocation = Some("soft".into());
+        });
+    })
+    .await;
+    let id = budi(&app).await;
+    let token = app.office_token().await;
+    let (status, body) = add(&app, &token, &id, &pki::read("untrusted.pem"), false).await;
+    assert_eq!((status, body["type"].as_str()), (422, Some("urn:pintu:problem:certificate-untrusted")), "{body}");
+
+    // A broken file is refused and the anchors in use stay.
+    std::fs::write(&anchors, "not a bundle").unwrap();
+    let r = app.api("POST", "/api/v1/certificates/reload", &token, None, None).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let (status, _) = add(&app, &token, &id, &pki::with_chain("nip"), false).await;
+    assert_eq!(status, 201, "the old anchors still work");
+
+    std::fs::write(&anchors, pki::read("bundle.pem") + &pki::read("untrusted-root.pem")).unwrap();
+    app.org_tree().await;
+    let opd = app.opd_admin_token("admin.dinkes", "DINKES").await;
+    let r = app.api("POST", "/api/v1/certificates/reload", &opd, None, None).await;
+    assert_eq!(r.status, 403, "only the office reloads");
+    let r = app.api("POST", "/api/v1/certificates/reload", &token, None, None).await;
+    assert_eq!((r.status, r.body["anchors"].as_i64()), (200, Some(3)), "{}", r.body);
+    let (status, body) = add(&app, &token, &id, &pki::read("untrusted.pem"), false).await;
+    assert_eq!(status, 201, "now trusted: {body}");
 }

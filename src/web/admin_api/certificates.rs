@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use serde::Deserialize;
@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/users/{id}/certificates", get(list).post(add))
         .route("/api/v1/users/{id}/certificates/{thumbprint}", delete(remove))
         .route("/api/v1/reports/certificates", get(report))
+        .route("/api/v1/certificates/reload", post(reload))
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +33,18 @@ struct ReportQuery {
     expiring_days: Option<u32>,
     #[serde(default)]
     format: Option<String>,
+}
+
+/// Reads the trust anchor files again (the office only); on failure the anchors in use stay.
+async fn reload(State(state): State<AppState>, AdminPrincipal(a): AdminPrincipal) -> Result<Response, ApiError> {
+    state.directory.reach(&a).await?.require_office("reload the trusted CAs")?;
+    match state.sso.certificates.reload() {
+        Ok(anchors) => {
+            tracing::info!(anchors, "trust anchors reloaded");
+            Ok(Json(serde_json::json!({ "anchors": anchors })).into_response())
+        }
+        Err(why) => Err(DirectoryError::invalid("trust_anchors", why).into()),
+    }
 }
 
 /// Certificates per OPD within the caller's reach, as JSON or CSV (`format=csv`).

@@ -93,6 +93,11 @@ pub struct Responder {
 
 impl Responder {
     pub fn start() -> Responder {
+        Self::signed_by("ocsp")
+    }
+
+    /// A responder that signs with `name`'s key (`ocsp`: the CA's delegated responder).
+    pub fn signed_by(name: &str) -> Responder {
         let dir = dir();
         let port = free_port();
         let log = scratch::path("ocsp", ".log");
@@ -104,9 +109,9 @@ impl Responder {
             .arg("-port")
             .arg(port.to_string())
             .arg("-rsigner")
-            .arg(dir.join("ocsp.pem"))
+            .arg(dir.join(format!("{name}.pem")))
             .arg("-rkey")
-            .arg(dir.join("ocsp.key"))
+            .arg(dir.join(format!("{name}.key")))
             .arg("-CA")
             .arg(dir.join("inter.pem"))
             .args(["-nmin", "5", "-ignore_err"])
