@@ -121,6 +121,11 @@ impl TestApp {
         Self::spawn_on("localhost", backend, |_| {}).await
     }
 
+    /// `spawn_localhost` with a configuration adjusted by `customize`.
+    pub async fn spawn_localhost_with(backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
+        Self::spawn_on("localhost", backend, customize).await
+    }
+
     async fn spawn_on(host: &str, backend: Backend, customize: impl FnOnce(&mut Config)) -> TestApp {
         let url = backend.database_url().await;
         Self::start(host, url, Sealer::ephemeral(), customize).await
