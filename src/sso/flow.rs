@@ -216,20 +216,8 @@ impl SignIn {
             self.failed(at, Some(&user), "certificate none").await;
             return Err(SignInError::Certificate(CertProblem::NonePresented.code()));
         };
-        match self.certificates.prove(&user, presented, proof).await {
-            Ok(binding) => {
-                let authn = Certificates::level_four(&session.authn, proof, self.clock.now());
-                let done = self.raise(at, (session, user), authn).await?;
-                self.certificates.raised(&done.session.id, &binding.thumbprint).await?;
-                Ok(done)
-            }
-            Err(e) if e.is_refusal() => {
-                self.failed(at, Some(&user), &format!("certificate {}", e.code())).await;
-                Err(SignInError::Certificate(e.code()))
-            }
-            Err(CertProblem::Storage(e)) => Err(e.into()),
-            Err(e) => Err(SignInError::Failed(AuthnError::Factor(internal(&e)))),
-        }
+        let proven = self.certificates.prove(&user, presented, proof).await;
+        self.raise_by_certificate(at, (session, user), proven, proof).await
     }
 
     /// A certificate held by the CA's signing service, unlocked with `passphrase`, raising
@@ -240,9 +228,22 @@ impl SignIn {
         (session, user): (SsoSession, User),
         passphrase: &str,
     ) -> Result<Authenticated, SignInError> {
-        match self.certificates.prove_remote(&user, passphrase).await {
-            Ok((binding, _)) => {
-                let authn = Certificates::level_four(&session.authn, Proof::Remote, self.clock.now());
+        let proven = self.certificates.prove_remote(&user, passphrase).await.map(|(binding, _)| binding);
+        self.raise_by_certificate(at, (session, user), proven, Proof::Remote).await
+    }
+
+    /// Level 4 from a proof's outcome: the session raised and tied to the certificate, or the
+    /// refusal audited and shown.
+    async fn raise_by_certificate(
+        &self,
+        at: Attempt<'_>,
+        (session, user): (SsoSession, User),
+        proven: Result<crate::storage::CertificateRow, CertProblem>,
+        proof: Proof,
+    ) -> Result<Authenticated, SignInError> {
+        match proven {
+            Ok(binding) => {
+                let authn = Certificates::level_four(&session.authn, proof, self.clock.now());
                 let done = self.raise(at, (session, user), authn).await?;
                 self.certificates.raised(&done.session.id, &binding.thumbprint).await?;
                 Ok(done)

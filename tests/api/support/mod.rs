@@ -118,7 +118,7 @@ impl TestApp {
     /// and WebAuthn refuse an IP address as the relying-party ID). Requests still go to
     /// 127.0.0.1.
     pub async fn spawn_localhost(backend: Backend) -> TestApp {
-        Self::spawn_on("localhost", backend, |_| {}).await
+        Self::spawn_localhost_with(backend, |_| {}).await
     }
 
     /// `spawn_localhost` with a configuration adjusted by `customize`.
