@@ -23,6 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 FEATURES = {
     "audit_checkpoints": ("Titik periksa audit yang ditandatangani", "Signed audit checkpoints"),
     "backup": ("Pencadangan dan pemulihan", "Backup and restore"),
+    "certificates": ("Sertifikat elektronik dan tingkat keamanan 4", "Electronic certificates and security level 4"),
+    "mtls": ("Aplikasi dengan sertifikat TLS dan token terikat (RFC 8705)", "Applications with TLS certificates and bound tokens (RFC 8705)"),
     "kek_rotation": ("Rotasi kunci enkripsi kunci (KEK)", "Key-encryption key rotation"),
     "key_rotation": ("Rotasi kunci penanda tangan", "Signing key rotation"),
     "ldap_login": ("Login lewat direktori LDAP", "Sign-in through an LDAP directory"),
