@@ -36,6 +36,8 @@ impl OidcService {
             "registration_endpoint": self.endpoint("/oauth2/register"),
             "introspection_endpoint": self.endpoint("/oauth2/introspect"),
             "revocation_endpoint": self.endpoint("/oauth2/revoke"),
+            "pushed_authorization_request_endpoint": self.endpoint("/oauth2/par"),
+            "require_pushed_authorization_requests": false,
             "end_session_endpoint": self.endpoint("/oauth2/logout"),
             "scopes_supported": SUPPORTED_SCOPES,
             "response_types_supported": ["code"],
@@ -72,6 +74,7 @@ impl OidcService {
                     "userinfo_endpoint": format!("{base}/oauth2/userinfo"),
                     "introspection_endpoint": format!("{base}/oauth2/introspect"),
                     "revocation_endpoint": format!("{base}/oauth2/revoke"),
+                    "pushed_authorization_request_endpoint": format!("{base}/oauth2/par"),
                 });
                 map.insert("mtls_endpoint_aliases".into(), aliases);
             }

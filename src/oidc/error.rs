@@ -24,6 +24,8 @@ pub enum ErrorCode {
     InteractionRequired,
     RequestNotSupported,
     RequestUriNotSupported,
+    /// RFC 9101 §7, RFC 9126 §4: the `request_uri` is unknown, used, expired or another client's.
+    InvalidRequestUri,
     InvalidToken,
     InsufficientScope,
     InvalidRedirectUri,
@@ -51,6 +53,7 @@ impl ErrorCode {
             ErrorCode::InteractionRequired => "interaction_required",
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
+            ErrorCode::InvalidRequestUri => "invalid_request_uri",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",

@@ -13,6 +13,7 @@ pub mod grants;
 pub mod interaction;
 pub mod introspection;
 pub mod logout;
+pub mod par;
 pub mod params;
 pub mod registration;
 pub mod revocation;

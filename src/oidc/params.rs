@@ -85,6 +85,17 @@ impl Params {
         self.0.contains_key(key)
     }
 
+    /// The parameters as a JSON object, for storage (a pushed authorization request).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_default()
+    }
+
+    /// Parameters stored by `to_json`, under the same rules as when they arrived.
+    pub fn from_json(text: &str) -> Result<Self, ParamsError> {
+        let map: BTreeMap<String, String> = serde_json::from_str(text).unwrap_or_default();
+        Self::from_pairs(map)
+    }
+
     /// Merges parameters from another source (e.g. query and body), refusing overlaps.
     pub fn merge(mut self, other: Params) -> Result<Self, ParamsError> {
         for (key, value) in other.0 {

@@ -110,6 +110,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0017_certificates.sql"),
         include_str!("../../migrations/postgres/0017_certificates.sql"),
     ),
+    (
+        18,
+        "pushed_requests",
+        include_str!("../../migrations/sqlite/0018_pushed_requests.sql"),
+        include_str!("../../migrations/postgres/0018_pushed_requests.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -131,6 +137,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0015_backup_runs.sql",
     "0016_sealed_secrets.sql",
     "0017_certificates.sql",
+    "0018_pushed_requests.sql",
 ];
 
 /// The newest schema version this build knows.

@@ -20,6 +20,7 @@ mod migrations;
 mod org_units;
 mod passkeys;
 mod periodic_reports;
+mod pushed_requests;
 mod restore;
 mod roles;
 mod sealed_secrets;
@@ -52,6 +53,7 @@ pub use migrations::{FILE_NAMES as MIGRATION_FILE_NAMES, latest as latest_schema
 pub use org_units::{OrgUnits, Placement};
 pub use passkeys::{Ceremony, PasskeyRecord, Passkeys};
 pub use periodic_reports::{PeriodicReportRow, PeriodicReports};
+pub use pushed_requests::PushedRequests;
 pub use restore::{Loader, RESTORE_MARKER, RestoreTarget};
 pub use roles::{HeldRole, Roles};
 pub use sealed_secrets::SealedSecrets;
@@ -211,6 +213,9 @@ impl Store {
     pub fn audit_checkpoints(&self) -> AuditCheckpoints<'_> {
         AuditCheckpoints::new(&self.db)
     }
+    pub fn pushed_requests(&self) -> PushedRequests<'_> {
+        PushedRequests::new(&self.db)
+    }
     pub fn periodic_reports(&self) -> PeriodicReports<'_> {
         PeriodicReports::new(&self.db)
     }
@@ -249,7 +254,8 @@ impl Store {
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
     /// `before`. Returns how many rows went.
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
-        const STATEMENTS: [&str; 6] = [
+        const STATEMENTS: [&str; 7] = [
+            "DELETE FROM pushed_requests WHERE expires_at < $1",
             "DELETE FROM webauthn_ceremonies WHERE expires_at < $1",
             "DELETE FROM login_throttle WHERE locked_until < $1 AND window_start < $1 - 86400",
             "DELETE FROM interactions WHERE expires_at < $1",

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth2/jwks", get(jwks))
         .route("/oauth2/authorize", get(authorize).post(authorize))
         .route("/oauth2/token", post(token))
+        .route("/oauth2/par", post(pushed_authorization_request))
         .route("/oauth2/userinfo", get(userinfo).post(userinfo))
         .route("/oauth2/introspect", post(introspect))
         .route("/oauth2/revoke", post(revoke))
@@ -108,6 +109,19 @@ async fn token(
     let (creds, params) = client_request(&headers, &body)?;
     let tokens: TokenResponse = oidc.token(&creds, cert.presented.as_ref(), &params, ip.as_deref()).await?;
     Ok(no_store(Json(tokens).into_response()))
+}
+
+/// RFC 9126 §2: 201 with the request_uri, or an error as at the token endpoint.
+async fn pushed_authorization_request(
+    State(oidc): State<OidcService>,
+    ClientIp(ip): ClientIp,
+    cert: ClientCertificate,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let (creds, params) = client_request(&headers, &body)?;
+    let pushed = oidc.push_authorization_request(&creds, cert.presented.as_ref(), &params, ip.as_deref()).await?;
+    Ok(no_store((StatusCode::CREATED, Json(pushed)).into_response()))
 }
 
 async fn introspect(

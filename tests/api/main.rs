@@ -36,6 +36,7 @@ mod metrics;
 mod mtls;
 mod no_store;
 mod nodes;
+mod par;
 mod passkey_browser;
 mod passkeys;
 mod periodic_reports;

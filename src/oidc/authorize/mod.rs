@@ -61,10 +61,10 @@ enum Decision {
 }
 
 /// Where to send errors once `redirect_uri` is trusted.
-struct ErrorTarget {
-    redirect_uri: String,
-    mode: ResponseMode,
-    state: Option<String>,
+pub(super) struct ErrorTarget {
+    pub(super) redirect_uri: String,
+    pub(super) mode: ResponseMode,
+    pub(super) state: Option<String>,
 }
 
 impl OidcService {
@@ -76,6 +76,9 @@ impl OidcService {
         params: &Params,
         session_cookie: Option<&str>,
     ) -> Result<AuthorizeOutcome, OAuthError> {
+        // RFC 9126 §4: a pushed request's parameters replace whatever came with its request_uri.
+        let pushed = self.pushed_parameters(params).await?;
+        let params = pushed.as_ref().unwrap_or(params);
         let client = self.client_for_authorize(params).await?;
         let redirect_uri = checks::check_redirect_uri(params, &client)?;
         let target = ErrorTarget {
@@ -103,7 +106,7 @@ impl OidcService {
     }
 
     /// The ordered checks after `redirect_uri` is trusted; every error here is redirectable.
-    async fn validate(
+    pub(super) async fn validate(
         &self,
         params: &Params,
         client: &RelyingParty,

@@ -1,0 +1,104 @@
+//! Pushed Authorization Requests (RFC 9126): an application sends its authorization request
+//! straight to Pintu, authenticated like at the token endpoint, and gets a `request_uri` that
+//! stands for it at the authorization endpoint. The parameters never travel through the
+//! browser, so nobody on the way can read or change them.
+
+use serde::Serialize;
+
+use crate::certificates::Presented;
+
+use super::authorize::checks;
+use super::{ClientCredentials, OAuthError, OidcService, Params, random_token, token_hash};
+
+/// RFC 9126 §2.2: the `request_uri` scheme for pushed requests.
+pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+/// How long a pushed request can be used (RFC 9126 §2.2 suggests a short lifetime).
+pub const PUSHED_REQUEST_TTL: i64 = 60;
+
+/// RFC 9126 §2.2 successful response (201 Created).
+#[derive(Debug, Clone, Serialize)]
+pub struct PushedRequest {
+    pub request_uri: String,
+    pub expires_in: i64,
+}
+
+impl OidcService {
+    /// RFC 9126 §2: authenticates the client, validates the request as the authorization
+    /// endpoint would (errors answered here, never redirected), keeps it for one use.
+    pub async fn push_authorization_request(
+        &self,
+        creds: &ClientCredentials,
+        cert: Option<&Presented>,
+        params: &Params,
+        ip: Option<&str>,
+    ) -> Result<PushedRequest, OAuthError> {
+        let client = self.authenticate_client(creds, cert, ip).await?;
+        // §2.1: "The client_id ... MUST" match the authenticated client; the request_uri
+        // parameter MUST NOT be pushed.
+        if params.get("client_id").is_some_and(|id| id != client.client_id.as_str()) {
+            return Err(OAuthError::invalid_request("client_id is not the authenticated client"));
+        }
+        if params.contains("request_uri") {
+            return Err(OAuthError::invalid_request("request_uri must not be pushed (RFC 9126 §2.1)"));
+        }
+        let mut pairs: Vec<(String, String)> = vec![("client_id".into(), client.client_id.to_string())];
+        for key in PUSHABLE {
+            if let Some(value) = params.get(key) {
+                pairs.push(((*key).to_owned(), value.to_owned()));
+            }
+        }
+        let pushed = Params::from_pairs(pairs)?;
+        let redirect_uri = checks::check_redirect_uri(&pushed, &client)
+            .map_err(|e| OAuthError::invalid_request(e.description.into_owned()))?;
+        let target = super::authorize::ErrorTarget {
+            redirect_uri,
+            mode: checks::check_response_mode(&pushed).unwrap_or(super::ResponseMode::Query),
+            state: pushed.get("state").map(str::to_owned),
+        };
+        self.validate(&pushed, &client, &target).await?;
+        let reference = random_token();
+        let now = self.now();
+        let expires_at = now + PUSHED_REQUEST_TTL;
+        let store = self.store.pushed_requests();
+        store.insert(&token_hash(&reference), client.client_id.as_str(), &pushed.to_json(), now, expires_at).await?;
+        Ok(PushedRequest { request_uri: format!("{REQUEST_URI_PREFIX}{reference}"), expires_in: PUSHED_REQUEST_TTL })
+    }
+
+    /// RFC 9126 §4: the authorization request a `request_uri` stands for, used once; only its
+    /// parameters count (others sent beside it are ignored), and only for the client that
+    /// pushed it.
+    pub(super) async fn pushed_parameters(&self, params: &Params) -> Result<Option<Params>, OAuthError> {
+        let Some(request_uri) = params.get("request_uri") else { return Ok(None) };
+        let Some(reference) = request_uri.strip_prefix(REQUEST_URI_PREFIX) else {
+            // Request objects by reference (RFC 9101 §5.2) are not fetched.
+            return Ok(None);
+        };
+        let client_id = params.require("client_id")?;
+        let stored = self.store.pushed_requests().take(&token_hash(reference), client_id, self.now()).await?;
+        let stored = stored.ok_or_else(|| {
+            OAuthError::new(super::ErrorCode::InvalidRequestUri, "the request_uri is unknown, used or expired")
+        })?;
+        Ok(Some(Params::from_json(&stored)?))
+    }
+}
+
+/// The authorization request parameters a pushed request keeps (what the authorization
+/// endpoint reads); anything else is dropped.
+const PUSHABLE: &[&str] = &[
+    "response_type",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "response_mode",
+    "prompt",
+    "max_age",
+    "login_hint",
+    "id_token_hint",
+    "ui_locales",
+    "acr_values",
+    "claims",
+    "request",
+];
