@@ -2,7 +2,7 @@
 //! Handlers extract, call one service method, and map the result.
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -98,54 +98,56 @@ fn client_request(headers: &HeaderMap, body: &Bytes) -> Result<(ClientCredential
     Ok((creds, params))
 }
 
+/// A client's call to the token, PAR, introspection or revocation endpoint: its credentials
+/// and form, the certificate of its connection (RFC 8705), its address.
+struct ClientCall {
+    creds: ClientCredentials,
+    params: Params,
+    cert: Option<crate::certificates::Presented>,
+    ip: Option<String>,
+}
+
+impl FromRequest<AppState> for ClientCall {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Ok(ClientIp(ip)) = ClientIp::from_request_parts(&mut parts, state).await;
+        let Ok(cert) = ClientCertificate::from_request_parts(&mut parts, state).await;
+        let headers = parts.headers.clone();
+        let body =
+            Bytes::from_request(Request::from_parts(parts, body), state).await.map_err(IntoResponse::into_response)?;
+        let (creds, params) = client_request(&headers, &body).map_err(IntoResponse::into_response)?;
+        Ok(Self { creds, params, cert: cert.presented, ip })
+    }
+}
+
+impl ClientCall {
+    fn cert(&self) -> Option<&crate::certificates::Presented> {
+        self.cert.as_ref()
+    }
+}
+
 /// RFC 6749 §3.2, §5.1: JSON with `Cache-Control: no-store`.
-async fn token(
-    State(oidc): State<OidcService>,
-    ClientIp(ip): ClientIp,
-    cert: ClientCertificate,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, OAuthError> {
-    let (creds, params) = client_request(&headers, &body)?;
-    let tokens: TokenResponse = oidc.token(&creds, cert.presented.as_ref(), &params, ip.as_deref()).await?;
+async fn token(State(oidc): State<OidcService>, c: ClientCall) -> Result<Response, OAuthError> {
+    let tokens: TokenResponse = oidc.token(&c.creds, c.cert(), &c.params, c.ip.as_deref()).await?;
     Ok(no_store(Json(tokens).into_response()))
 }
 
 /// RFC 9126 §2: 201 with the request_uri, or an error as at the token endpoint.
-async fn pushed_authorization_request(
-    State(oidc): State<OidcService>,
-    ClientIp(ip): ClientIp,
-    cert: ClientCertificate,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, OAuthError> {
-    let (creds, params) = client_request(&headers, &body)?;
-    let pushed = oidc.push_authorization_request(&creds, cert.presented.as_ref(), &params, ip.as_deref()).await?;
+async fn pushed_authorization_request(State(oidc): State<OidcService>, c: ClientCall) -> Result<Response, OAuthError> {
+    let pushed = oidc.push_authorization_request(&c.creds, c.cert(), &c.params, c.ip.as_deref()).await?;
     Ok(no_store((StatusCode::CREATED, Json(pushed)).into_response()))
 }
 
-async fn introspect(
-    State(oidc): State<OidcService>,
-    ClientIp(ip): ClientIp,
-    cert: ClientCertificate,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, OAuthError> {
-    let (creds, params) = client_request(&headers, &body)?;
-    let answer = oidc.introspect(&creds, cert.presented.as_ref(), &params, ip.as_deref()).await?;
+async fn introspect(State(oidc): State<OidcService>, c: ClientCall) -> Result<Response, OAuthError> {
+    let answer = oidc.introspect(&c.creds, c.cert(), &c.params, c.ip.as_deref()).await?;
     Ok(no_store(Json(answer).into_response()))
 }
 
 /// RFC 7009 §2.2: 200 with an empty body on success.
-async fn revoke(
-    State(oidc): State<OidcService>,
-    ClientIp(ip): ClientIp,
-    cert: ClientCertificate,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, OAuthError> {
-    let (creds, params) = client_request(&headers, &body)?;
-    oidc.revoke(&creds, cert.presented.as_ref(), &params, ip.as_deref()).await?;
+async fn revoke(State(oidc): State<OidcService>, c: ClientCall) -> Result<Response, OAuthError> {
+    oidc.revoke(&c.creds, c.cert(), &c.params, c.ip.as_deref()).await?;
     Ok(no_store(StatusCode::OK.into_response()))
 }
 
