@@ -66,6 +66,13 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, Application
     };
     check_keys(method, raw.jwks.as_ref(), raw.jwks_uri.as_deref())?;
     check_tls_client_auth(method, &raw)?;
+    // RFC 8705 §4 asks public clients' refresh tokens to be bound as well, which Pintu does not
+    // do: bound access tokens are for clients that authenticate with their certificate.
+    if raw.tls_client_certificate_bound_access_tokens == Some(true) && !method.uses_certificate() {
+        return Err(bad_meta(
+            "tls_client_certificate_bound_access_tokens needs tls_client_auth or self_signed_tls_client_auth",
+        ));
+    }
     if method == ClientAuthMethod::None && grant_types.contains(&GrantType::ClientCredentials) {
         return Err(bad_meta("public clients cannot use client_credentials"));
     }

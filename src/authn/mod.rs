@@ -49,6 +49,14 @@ pub enum AuthnError {
     Password(password::PasswordError),
 }
 
+/// A counted attempt at a guessable second step (`AuthnService::factor_attempt`).
+#[derive(Debug)]
+pub struct FactorAttempt {
+    key: String,
+    source: String,
+    attempts: i64,
+}
+
 /// The factors a person has enrolled besides the password.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Enrolled {
@@ -253,6 +261,26 @@ impl AuthnService {
         source_ip: Option<&str>,
         now: i64,
     ) -> Result<AuthnContext, AuthnError> {
+        let attempt = self.factor_attempt(user, source_ip, now).await?;
+        match self.verify_second_factor(user, code, now).await {
+            Ok(authn) => {
+                self.factor_succeeded(&attempt).await?;
+                Ok(authn)
+            }
+            Err(AuthnError::InvalidCredentials) => Err(self.factor_failed(&attempt, now).await?),
+            other => other,
+        }
+    }
+
+    /// Starts a guessable second step for `user` (a code, a certificate passphrase): refused
+    /// while the person or the address is locked, and counted before it is checked, so a burst
+    /// of concurrent guesses cannot all be checked before the first failure is recorded.
+    pub async fn factor_attempt(
+        &self,
+        user: &User,
+        source_ip: Option<&str>,
+        now: i64,
+    ) -> Result<FactorAttempt, AuthnError> {
         let t = self.store.throttle();
         let (key, source) = (throttle::factor_key(&user.id), source_ip.map(throttle::source_key).unwrap_or_default());
         let own_lock = t.locked_until(&key, &key).await?;
@@ -260,36 +288,37 @@ impl AuthnService {
         if until > now {
             return Err(AuthnError::Throttled { until });
         }
-        // A code is cheap to check: the attempt is counted before it is checked, so a burst of
-        // concurrent guesses cannot all be checked before the first failure is recorded.
         let attempts = t.record_failure(&key, now, now - throttle::WINDOW).await?;
         if attempts > throttle::FACTOR_LIMIT && own_lock == 0 {
             let lock = now + throttle::lock_for(attempts, throttle::FACTOR_LIMIT).unwrap_or(throttle::BASE_LOCK);
             t.lock(&key, lock).await?;
             return Err(AuthnError::Throttled { until: lock });
         }
-        match self.verify_second_factor(user, code, now).await {
-            Ok(authn) => {
-                t.clear(&key).await?;
-                Ok(authn)
-            }
-            Err(AuthnError::InvalidCredentials) => {
-                let mut until = 0;
-                if let Some(lock) = throttle::lock_for(attempts, throttle::FACTOR_LIMIT) {
-                    t.lock(&key, now + lock).await?;
-                    until = now + lock;
-                }
-                if !source.is_empty() {
-                    let failures = t.record_failure(&source, now, now - throttle::WINDOW).await?;
-                    if let Some(lock) = throttle::lock_for(failures, throttle::SOURCE_LIMIT) {
-                        t.lock(&source, now + lock).await?;
-                        until = until.max(now + lock);
-                    }
-                }
-                Err(if until > now { AuthnError::Throttled { until } } else { AuthnError::InvalidCredentials })
-            }
-            other => other,
+        Ok(FactorAttempt { key, source, attempts })
+    }
+
+    /// The step succeeded: the person's count starts again.
+    pub async fn factor_succeeded(&self, attempt: &FactorAttempt) -> Result<(), AuthnError> {
+        Ok(self.store.throttle().clear(&attempt.key).await?)
+    }
+
+    /// The step failed: locks the person and the address once they pass their limits; the
+    /// error to report (the failure, or the lockout it started).
+    pub async fn factor_failed(&self, attempt: &FactorAttempt, now: i64) -> Result<AuthnError, AuthnError> {
+        let t = self.store.throttle();
+        let mut until = 0;
+        if let Some(lock) = throttle::lock_for(attempt.attempts, throttle::FACTOR_LIMIT) {
+            t.lock(&attempt.key, now + lock).await?;
+            until = now + lock;
         }
+        if !attempt.source.is_empty() {
+            let failures = t.record_failure(&attempt.source, now, now - throttle::WINDOW).await?;
+            if let Some(lock) = throttle::lock_for(failures, throttle::SOURCE_LIMIT) {
+                t.lock(&attempt.source, now + lock).await?;
+                until = until.max(now + lock);
+            }
+        }
+        Ok(if until > now { AuthnError::Throttled { until } } else { AuthnError::InvalidCredentials })
     }
 
     /// Counts a failure against the name and the address; returns the error to report: the

@@ -20,6 +20,16 @@ use super::fetch::Fetcher;
 const DEFAULT_FRESHNESS: i64 = 3600;
 /// Clock skew allowed on an OCSP answer's times (seconds).
 const SKEW: u32 = 300;
+/// How old (thisUpdate) an OCSP answer that does not echo our nonce may be (seconds).
+const MAX_AGE: u32 = 3600;
+
+/// The nonce of an OCSP answer.
+enum Nonce {
+    Echoed(Vec<u8>),
+    /// The extension is there but does not decode.
+    Unreadable,
+    Absent,
+}
 
 /// A certificate's revocation status, as learnt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,6 +129,8 @@ impl Revocation {
         for anchor in anchors {
             store.add_cert(anchor.clone()).map_err(ssl)?;
         }
+        // A configured intermediate is an anchor here too (as in `trust.rs`).
+        store.set_flags(openssl::x509::verify::X509VerifyFlags::PARTIAL_CHAIN).map_err(ssl)?;
         let store = store.build();
         let mut untrusted = Stack::new().map_err(ssl)?;
         untrusted.push(issuer.clone()).map_err(ssl)?;
@@ -128,12 +140,18 @@ impl Revocation {
         // RFC 6960 §4.4.1: a nonce sent must come back unchanged; a responder that does not
         // echo nonces is believed only on a fresh answer (checked below).
         let (echoed, next_update) = read_answer(&answer)?;
-        if echoed.is_some_and(|echoed| echoed != nonce) {
-            return Err("the answer's nonce is not the one sent".into());
-        }
+        let echoed_ours = match echoed {
+            Nonce::Echoed(echoed) if echoed != nonce => return Err("the answer's nonce is not the one sent".into()),
+            Nonce::Echoed(_) => true,
+            Nonce::Unreadable => return Err("the answer's nonce does not decode".into()),
+            Nonce::Absent => false,
+        };
         let id = OcspCertId::from_cert(MessageDigest::sha1(), leaf, issuer).map_err(ssl)?;
         let found = basic.find_status(&id).ok_or("the answer is about another certificate")?;
-        found.check_validity(SKEW, None).map_err(|_| "the answer is stale or not yet valid".to_owned())?;
+        // RFC 6960 §3.2: thisUpdate recent enough. An answer without our nonce could be a replay
+        // of an old "good": it must have been made within the last MAX_AGE seconds.
+        let max_age = if echoed_ours { None } else { Some(MAX_AGE) };
+        found.check_validity(SKEW, max_age).map_err(|_| "the answer is stale or not yet valid".to_owned())?;
         let until = next_update.unwrap_or(now + DEFAULT_FRESHNESS);
         match found.status {
             OcspCertStatus::GOOD => Ok((Status::Good, until)),
@@ -212,11 +230,11 @@ fn with_nonce(request: &[u8], nonce: &[u8]) -> Result<Vec<u8>, String> {
     parsed.to_der().map_err(bad)
 }
 
-/// The nonce an OCSP answer carries, if any, and its earliest nextUpdate (unix seconds).
-fn read_answer(answer: &[u8]) -> Result<(Option<Vec<u8>>, Option<i64>), String> {
+/// The nonce an OCSP answer carries, and its earliest nextUpdate (unix seconds).
+fn read_answer(answer: &[u8]) -> Result<(Nonce, Option<i64>), String> {
     let bad = |_| "the OCSP answer does not decode".to_owned();
     let response = x509_ocsp::OcspResponse::from_der(answer).map_err(bad)?;
-    let Some(bytes) = response.response_bytes else { return Ok((None, None)) };
+    let Some(bytes) = response.response_bytes else { return Ok((Nonce::Absent, None)) };
     let basic = x509_ocsp::BasicOcspResponse::from_der(bytes.response.as_bytes()).map_err(bad)?;
     let next = basic
         .tbs_response_data
@@ -225,7 +243,17 @@ fn read_answer(answer: &[u8]) -> Result<(Option<Vec<u8>>, Option<i64>), String> 
         .filter_map(|r| r.next_update.as_ref())
         .map(|t| t.0.to_unix_duration().as_secs() as i64)
         .min();
-    Ok((basic.nonce().map(|n| n.0.as_bytes().to_vec()), next))
+    let has_extension = basic
+        .tbs_response_data
+        .response_extensions
+        .as_ref()
+        .is_some_and(|exts| exts.iter().any(|e| e.extn_id == der::oid::db::rfc6960::ID_PKIX_OCSP_NONCE));
+    let nonce = match (basic.nonce(), has_extension) {
+        (Some(n), _) => Nonce::Echoed(n.0.as_bytes().to_vec()),
+        (None, true) => Nonce::Unreadable,
+        (None, false) => Nonce::Absent,
+    };
+    Ok((nonce, next))
 }
 
 /// The http(s) URIs of a certificate's CRL distribution points.

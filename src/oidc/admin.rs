@@ -9,8 +9,15 @@ use super::{OAuthError, OidcService};
 
 impl OidcService {
     /// The administrator behind `token`, or `invalid_token` / `insufficient_scope`.
-    pub async fn admin_actor(&self, token: &str, source_ip: Option<String>) -> Result<Actor, OAuthError> {
+    /// `cert` is the request's TLS client certificate, for certificate-bound tokens (RFC 8705).
+    pub async fn admin_actor(
+        &self,
+        token: &str,
+        cert: Option<&crate::certificates::Presented>,
+        source_ip: Option<String>,
+    ) -> Result<Actor, OAuthError> {
         let claims = self.verify_access_token(token).await?;
+        claims.check_binding(cert)?;
         if !Scope::parse(&claims.scope).unwrap_or_default().contains(ADMIN_SCOPE) {
             return Err(OAuthError::insufficient_scope("the access token lacks the pintu.admin scope"));
         }

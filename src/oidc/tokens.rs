@@ -48,6 +48,22 @@ pub struct AccessTokenClaims {
     pub exp: i64,
 }
 
+impl AccessTokenClaims {
+    /// RFC 8705 §3: a certificate-bound token (`cnf.x5t#S256`) is accepted only from a
+    /// connection that presents that certificate.
+    pub(crate) fn check_binding(&self, cert: Option<&crate::certificates::Presented>) -> Result<(), OAuthError> {
+        let Some(bound) = self.claims.get("cnf").and_then(|c| c.get("x5t#S256")).and_then(Value::as_str) else {
+            return Ok(());
+        };
+        let presented = cert.map(|c| crate::certificates::x509::thumbprint(&c.leaf));
+        if presented.as_deref() == Some(bound) {
+            Ok(())
+        } else {
+            Err(OAuthError::invalid_token("the access token is bound to a certificate this request did not present"))
+        }
+    }
+}
+
 impl OidcService {
     /// Signs an RFC 9068 access token (ES256). Returns the token and its lifetime.
     pub(crate) fn mint_access_token(&self, spec: &AccessTokenSpec<'_>) -> Result<(String, i64), OAuthError> {

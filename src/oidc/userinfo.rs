@@ -16,14 +16,7 @@ impl OidcService {
     ) -> Result<Map<String, Value>, OAuthError> {
         let token = self.verify_access_token(access_token).await?;
         // RFC 8705 §3: a certificate-bound token is accepted only with that certificate.
-        if let Some(bound) = token.claims.get("cnf").and_then(|c| c.get("x5t#S256")).and_then(Value::as_str) {
-            let presented = cert.map(|c| crate::certificates::x509::thumbprint(&c.leaf));
-            if presented.as_deref() != Some(bound) {
-                return Err(OAuthError::invalid_token(
-                    "the access token is bound to a certificate this request did not present",
-                ));
-            }
-        }
+        token.check_binding(cert)?;
         let scope = Scope::parse(&token.scope).unwrap_or_default();
         // OIDC Core §5.3.1: the access token must have been granted the openid scope.
         if !scope.contains("openid") {

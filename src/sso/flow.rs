@@ -228,7 +228,30 @@ impl SignIn {
         (session, user): (SsoSession, User),
         passphrase: &str,
     ) -> Result<Authenticated, SignInError> {
+        // The passphrase is guessable: counted and locked like a second-factor code, so the
+        // signing service is never used to guess it (nor the person's credential locked there).
+        let now = self.clock.now();
+        let attempt = match self.authn.factor_attempt(&user, at.source_ip, now).await {
+            Ok(attempt) => attempt,
+            Err(AuthnError::Throttled { until }) => {
+                self.failed(at, Some(&user), "throttled").await;
+                return Err(SignInError::Throttled { until });
+            }
+            Err(e) => return Err(SignInError::Failed(e)),
+        };
         let proven = self.certificates.prove_remote(&user, passphrase).await.map(|(binding, _)| binding);
+        match &proven {
+            Ok(_) => self.authn.factor_succeeded(&attempt).await.map_err(SignInError::Failed)?,
+            Err(CertProblem::RemoteRefused(_)) => {
+                if let AuthnError::Throttled { until } =
+                    self.authn.factor_failed(&attempt, now).await.map_err(SignInError::Failed)?
+                {
+                    self.failed(at, Some(&user), "certificate remote_refused").await;
+                    return Err(SignInError::Throttled { until });
+                }
+            }
+            Err(_) => {}
+        }
         self.raise_by_certificate(at, (session, user), proven, Proof::Remote).await
     }
 

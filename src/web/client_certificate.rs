@@ -28,10 +28,10 @@ impl FromRequestParts<AppState> for ClientCertificate {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        if let Some(peer) = parts.extensions.get::<TlsPeer>()
-            && let Some((leaf, chain)) = peer.certificates.split_first()
-        {
-            let presented = from_der(leaf, chain);
+        // On Pintu's own TLS listener only the handshake counts: whatever sits in front of it
+        // passes TCP through, so a header there proves nothing.
+        if let Some(peer) = parts.extensions.get::<TlsPeer>() {
+            let presented = peer.certificates.split_first().and_then(|(leaf, chain)| from_der(leaf, chain));
             return Ok(Self { presented, proof: Proof::Tls });
         }
         let none = Self { presented: None, proof: Proof::Forwarded };

@@ -257,17 +257,21 @@ async fn level_four_through_pintus_tls_listener(backend: Backend) {
                 key: Some(pki::file("server.key")),
                 url: Some(format!("https://127.0.0.1:{port}")),
             };
+            raw.forwarded_header = Some("X-SSL-Client-Cert".into());
         });
+        c.web.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
     let (client, _) = level_four_setup(&app).await;
     let root = pki::read("root.pem");
 
-    // A browser without a certificate reaches the listener but proves nothing.
+    // A browser without a certificate reaches the listener but proves nothing; on the TLS
+    // listener a forwarded header counts for nothing, whoever the peer is.
     let browser = Browser::with_certificate(&app.base, &root, None);
     let form = to_certificate_step(&app, &browser, &client).await;
     assert!(form.action.starts_with(&format!("https://127.0.0.1:{port}/")), "{form:?}");
-    let (status, page, _) = post_with(&browser, &form, None).await;
+    let (status, page, _) =
+        post_with(&browser, &form, Some(("X-SSL-Client-Cert", &escaped(&pki::read("nip.pem"))))).await;
     assert_eq!(status, 401, "{page}");
 
     // An untrusted certificate is refused after the handshake, with the reason.
@@ -511,6 +515,24 @@ async fn level_four_with_a_certificate_held_by_the_signing_service(backend: Back
     assert_eq!(remote, 1);
     let logged = app.raw_count(&format!("SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%{}%'", pki::PIN)).await;
     assert_eq!(logged, 0, "the passphrase is never recorded");
+
+    // Guessing the passphrase is counted and locked like a second-factor code.
+    let guesser = app.browser();
+    let (_, page, _) = guesser.get(&app.code_flow_url(&client, &[])).await;
+    let (_, mut page, _) = guesser.login(&page, "budi", PASSWORD).await;
+    let mut locked = false;
+    for _ in 0..12 {
+        let form = form_ending(&page, "remote-certificate");
+        let (status, next, _) = post_passphrase(&app, &guesser, &form, "tebakan").await;
+        if status == 429 {
+            locked = true;
+            break;
+        }
+        assert_eq!(status, 401, "{next}");
+        page = next;
+    }
+    assert!(locked, "the guesses end in a lockout");
+    app.raw_sql("DELETE FROM login_throttle").await.unwrap();
 
     // The service goes away: level 4 by passphrase is refused with the reason.
     drop(signer);

@@ -75,7 +75,8 @@ impl FromRequestParts<AppState> for AdminPrincipal {
             .filter(|t| !t.is_empty())
             .map(str::to_owned)
             .ok_or(ApiError::Unauthenticated)?;
-        let actor = state.oidc.admin_actor(&token, ip).await.map_err(ApiError::Token)?;
+        let Ok(cert) = crate::web::client_certificate::ClientCertificate::from_request_parts(parts, state).await;
+        let actor = state.oidc.admin_actor(&token, cert.presented.as_ref(), ip).await.map_err(ApiError::Token)?;
         Ok(AdminPrincipal(actor))
     }
 }
