@@ -87,26 +87,60 @@ impl Revocation {
         let (Some(leaf), Some(issuer)) = (chain.first(), chain.get(1)) else {
             return Err("the certificate's issuer is not in its chain".into());
         };
-        let mut why = Vec::new();
-        let (status, until, source) = match self.by_ocsp(leaf, issuer, anchors, now).await {
-            Ok((status, until)) => (status, until, Source::Ocsp),
-            Err(e) => {
-                why.push(format!("OCSP: {e}"));
-                match self.by_crl(leaf, issuer, now).await {
-                    Ok((status, until)) => (status, until, Source::Crl),
-                    Err(e) => {
-                        why.push(format!("CRL: {e}"));
-                        return Err(why.join("; "));
-                    }
+        let (mut status, mut until, source) = self.one(leaf, issuer, anchors, now, true).await?;
+        // The intermediate CAs between it and the anchor, where they name a responder or a CRL
+        // (the anchor itself is trusted as configured).
+        if status == Status::Good && chain.len() > 2 {
+            for pair in chain[1..chain.len() - 1].iter().zip(&chain[2..]) {
+                let (ca, ca_issuer) = pair;
+                if !names_revocation_source(ca) {
+                    continue;
+                }
+                let (ca_status, ca_until, _) = self.one(ca, ca_issuer, anchors, now, false).await?;
+                until = until.min(ca_until);
+                if let Status::Revoked { reason } = ca_status {
+                    status = Status::Revoked { reason: format!("an issuing CA is revoked ({reason})") };
+                    break;
                 }
             }
-        };
+        }
         lock(&self.answers).insert(thumbprint.to_owned(), (status.clone(), until));
         Ok((status, source))
     }
 
-    async fn by_ocsp(&self, leaf: &X509, issuer: &X509, anchors: &[X509], now: i64) -> Result<(Status, i64), String> {
-        let url = match &self.ocsp_url {
+    /// The status of `cert` from its issuer's OCSP responder (the configured one for people's
+    /// and applications' certificates when `override_responder`), then its CRL.
+    async fn one(
+        &self,
+        cert: &X509,
+        issuer: &X509,
+        anchors: &[X509],
+        now: i64,
+        override_responder: bool,
+    ) -> Result<(Status, i64, Source), String> {
+        let mut why = Vec::new();
+        match self.by_ocsp(cert, issuer, anchors, now, override_responder).await {
+            Ok((status, until)) => return Ok((status, until, Source::Ocsp)),
+            Err(e) => why.push(format!("OCSP: {e}")),
+        }
+        match self.by_crl(cert, issuer, now).await {
+            Ok((status, until)) => Ok((status, until, Source::Crl)),
+            Err(e) => {
+                why.push(format!("CRL: {e}"));
+                Err(why.join("; "))
+            }
+        }
+    }
+
+    async fn by_ocsp(
+        &self,
+        leaf: &X509,
+        issuer: &X509,
+        anchors: &[X509],
+        now: i64,
+        override_responder: bool,
+    ) -> Result<(Status, i64), String> {
+        let url = match self.ocsp_url.as_ref().filter(|_| override_responder) {
             Some(url) => url.clone(),
             None => {
                 let named = leaf.ocsp_responders().map_err(|_| "the certificate names no responder".to_owned())?;
@@ -254,6 +288,12 @@ fn read_answer(answer: &[u8]) -> Result<(Nonce, Option<i64>), String> {
         (None, false) => Nonce::Absent,
     };
     Ok((nonce, next))
+}
+
+/// Whether a certificate names an OCSP responder or a CRL to ask about it.
+fn names_revocation_source(cert: &X509) -> bool {
+    let ocsp = cert.ocsp_responders().map(|r| !r.is_empty()).unwrap_or(false);
+    ocsp || !distribution_points(cert).is_empty()
 }
 
 /// The http(s) URIs of a certificate's CRL distribution points.

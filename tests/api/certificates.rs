@@ -19,6 +19,7 @@ backend_tests!(
     certificates_are_monitored_per_opd_and_checked_in_the_background,
     level_four_with_a_certificate_held_by_the_signing_service,
     trust_anchors_are_reloaded_without_a_restart,
+    a_certificate_from_a_revoked_intermediate_is_refused,
     people_add_and_remove_their_own_certificates_on_the_account_page,
 );
 
@@ -662,4 +663,26 @@ async fn trust_anchors_are_reloaded_without_a_restart(backend: Backend) {
     assert_eq!((r.status, r.body["anchors"].as_i64()), (200, Some(3)), "{}", r.body);
     let (status, body) = add(&app, &token, &id, &pki::read("untrusted.pem"), false).await;
     assert_eq!(status, 201, "now trusted: {body}");
+}
+
+async fn a_certificate_from_a_revoked_intermediate_is_refused(backend: Backend) {
+    // Only the root is trusted: the intermediates between it and the person are checked too.
+    let app = TestApp::spawn_with(backend, |c| {
+        let issuer = c.oidc.issuer.clone();
+        pki::configure(c, &issuer, |raw| raw.trust_anchors = Some(vec![pki::file("root.pem")]));
+    })
+    .await;
+    let id = budi(&app).await;
+    let token = app.office_token().await;
+    let (status, body) = add(&app, &token, &id, &pki::with_chain("nip"), false).await;
+    assert_eq!(status, 201, "the good intermediate names no revocation source: {body}");
+    let chain = pki::read("subperson.pem") + &pki::read("subca.pem");
+    let (status, body) = add(&app, &token, &id, &chain, false).await;
+    assert_eq!((status, body["type"].as_str()), (422, Some("urn:pintu:problem:certificate-revoked")), "{body}");
+    let revoked = app
+        .raw_count(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 'certificate.revoked' AND detail LIKE '%issuing CA%'",
+        )
+        .await;
+    assert_eq!(revoked, 1);
 }
