@@ -26,6 +26,9 @@ pub enum ErrorCode {
     RequestUriNotSupported,
     /// RFC 9101 §7, RFC 9126 §4: the `request_uri` is unknown, used, expired or another client's.
     InvalidRequestUri,
+    /// OIDC Core §3.1.2.6, RFC 9101 §7: the request object is not signed by the client, or
+    /// its claims do not hold.
+    InvalidRequestObject,
     InvalidToken,
     InsufficientScope,
     InvalidRedirectUri,
@@ -54,6 +57,7 @@ impl ErrorCode {
             ErrorCode::RequestNotSupported => "request_not_supported",
             ErrorCode::RequestUriNotSupported => "request_uri_not_supported",
             ErrorCode::InvalidRequestUri => "invalid_request_uri",
+            ErrorCode::InvalidRequestObject => "invalid_request_object",
             ErrorCode::InvalidToken => "invalid_token",
             ErrorCode::InsufficientScope => "insufficient_scope",
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",

@@ -42,9 +42,15 @@ impl OidcService {
             return Err(OAuthError::invalid_request("request_uri must not be pushed (RFC 9126 §2.1)"));
         }
         let mut pairs: Vec<(String, String)> = vec![("client_id".into(), client.client_id.to_string())];
-        for key in PUSHABLE {
-            if let Some(value) = params.get(key) {
-                pairs.push(((*key).to_owned(), value.to_owned()));
+        match params.get("request") {
+            // RFC 9126 §3, RFC 9101 §5: a signed request object, whose claims alone are the request.
+            Some(object) => pairs.extend(self.request_object_parameters(&client, object).await?),
+            None => {
+                for key in PUSHABLE {
+                    if let Some(value) = params.get(key) {
+                        pairs.push(((*key).to_owned(), value.to_owned()));
+                    }
+                }
             }
         }
         let pushed = Params::from_pairs(pairs)?;
@@ -100,5 +106,50 @@ const PUSHABLE: &[&str] = &[
     "ui_locales",
     "acr_values",
     "claims",
-    "request",
 ];
+
+/// The longest a request object may be valid for (seconds).
+const MAX_REQUEST_OBJECT_LIFETIME: i64 = 3600;
+
+impl OidcService {
+    /// RFC 9101 §6: signed by one of the client's registered keys (never `none`), `iss` and
+    /// `client_id` the client, `aud` this issuer, unexpired and short-lived; its claims become
+    /// the authorization request's parameters (objects such as `claims` as JSON text).
+    async fn request_object_parameters(
+        &self,
+        client: &crate::domain::RelyingParty,
+        object: &str,
+    ) -> Result<Vec<(String, String)>, OAuthError> {
+        let refused = |why: &str| OAuthError::new(super::ErrorCode::InvalidRequestObject, why.to_owned());
+        let jws = self
+            .verify_with_client_keys(client, object)
+            .await
+            .ok_or_else(|| refused("the request object is not signed with one of the client's keys"))?;
+        let claims = &jws.claims;
+        let id = client.client_id.as_str();
+        let text = |k: &str| claims.get(k).and_then(serde_json::Value::as_str);
+        if text("iss") != Some(id) || text("client_id").is_some_and(|c| c != id) {
+            return Err(refused("the request object's iss and client_id must be the client"));
+        }
+        let aud_ok = match claims.get("aud") {
+            Some(serde_json::Value::String(a)) => *a == self.config.issuer,
+            Some(serde_json::Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(&self.config.issuer)),
+            _ => false,
+        };
+        let now = self.now();
+        let exp = claims.get("exp").and_then(serde_json::Value::as_i64).unwrap_or(0);
+        if !aud_ok || exp <= now || exp - now > MAX_REQUEST_OBJECT_LIFETIME {
+            return Err(refused("the request object needs aud = this issuer and an exp within the hour"));
+        }
+        let mut pairs = Vec::new();
+        for key in PUSHABLE {
+            let value = match claims.get(*key) {
+                None | Some(serde_json::Value::Null) => continue,
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            };
+            pairs.push(((*key).to_owned(), value));
+        }
+        Ok(pairs)
+    }
+}

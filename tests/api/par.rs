@@ -8,7 +8,10 @@ use crate::backend_tests;
 use crate::support::browser::query_param;
 use crate::support::{Backend, PASSWORD, TestApp, TestClient};
 
-backend_tests!(pushed_requests_are_validated_used_once_and_only_by_their_client);
+backend_tests!(
+    pushed_requests_are_validated_used_once_and_only_by_their_client,
+    signed_request_objects_are_accepted_inside_par,
+);
 
 async fn push(app: &TestApp, client: &TestClient, form: &[(&str, &str)]) -> (u16, Value) {
     let secret = client.secret.as_deref().unwrap_or("");
@@ -97,4 +100,60 @@ async fn pushed_requests_are_validated_used_once_and_only_by_their_client(backen
         [("response_type", "code"), ("redirect_uri", client.redirect_uri.as_str()), ("scope", "openid nope")];
     let (status, body) = push(&app, &client, &bad_scope).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_scope")), "{body}");
+}
+
+/// A request object (RFC 9101) signed with `key`.
+fn request_object(key: &josekit::jwk::Jwk, claims: &Value) -> String {
+    let mut header = josekit::jws::JwsHeader::new();
+    header.set_key_id(key.key_id().unwrap());
+    header.set_token_type("oauth-authz-req+jwt");
+    let signer = josekit::jws::ES256.signer_from_jwk(key).unwrap();
+    josekit::jws::serialize_compact(claims.to_string().as_bytes(), &header, &signer).unwrap()
+}
+
+async fn signed_request_objects_are_accepted_inside_par(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.user("budi").await;
+    let mut key = josekit::jwk::Jwk::generate_ec_key(josekit::jwk::alg::ec::EcCurve::P256).unwrap();
+    key.set_key_id("request-key");
+    key.set_algorithm("ES256");
+    let public: Value = serde_json::from_str(&key.to_public_key().unwrap().to_string()).unwrap();
+    let client = app
+        .client_from(
+            serde_json::json!({
+                "client_name": "Persuratan",
+                "redirect_uris": [crate::support::REDIRECT_URI],
+                "jwks": { "keys": [public] },
+            }),
+            true,
+        )
+        .await;
+    let claims = |aud: &str, state: &str| {
+        serde_json::json!({
+            "iss": client.id, "aud": aud, "client_id": client.id, "exp": app.now() + 300,
+            "response_type": "code", "redirect_uri": client.redirect_uri, "scope": "openid",
+            "state": state, "nonce": "jar-nonce",
+        })
+    };
+    let object = request_object(&key, &claims(&app.issuer, "from-the-object"));
+    // Parameters beside the object are not the request: only the object's count.
+    let (status, body) = push(&app, &client, &[("request", object.as_str()), ("state", "beside")]).await;
+    assert_eq!(status, 201, "{body}");
+    let request_uri = body["request_uri"].as_str().unwrap().to_owned();
+    let location =
+        app.browser().authorize_and_login(&authorize(&app, &client, &request_uri, &[]), "budi", PASSWORD).await;
+    assert_eq!(query_param(&location, "state").as_deref(), Some("from-the-object"), "{location}");
+
+    // Tampered, for another audience, or signed by a key the client never registered.
+    let mut tampered = object.clone();
+    tampered.pop();
+    tampered.push(if object.ends_with('A') { 'B' } else { 'A' });
+    let other_aud = request_object(&key, &claims("https://elsewhere.example", "x"));
+    let mut stranger = josekit::jwk::Jwk::generate_ec_key(josekit::jwk::alg::ec::EcCurve::P256).unwrap();
+    stranger.set_key_id("request-key");
+    let forged = request_object(&stranger, &claims(&app.issuer, "x"));
+    for bad in [tampered, other_aud, forged] {
+        let (status, body) = push(&app, &client, &[("request", bad.as_str())]).await;
+        assert_eq!((status, body["error"].as_str()), (400, Some("invalid_request_object")), "{body}");
+    }
 }
