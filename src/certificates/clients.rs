@@ -77,13 +77,7 @@ impl Certificates {
         match self.inner.revocation.check(&valid.facts.thumbprint, &valid.chain, anchors.anchors(), now).await {
             Ok((super::revocation::Status::Good, _)) => Ok(valid),
             Ok((super::revocation::Status::Revoked { .. }, _)) => Err(CertProblem::Revoked),
-            Err(why) if self.inner.config.revocation == crate::config::RevocationPolicy::Hard => {
-                Err(CertProblem::RevocationUnavailable(why))
-            }
-            Err(why) => {
-                tracing::warn!(reason = %why, "client certificate revocation unknown; accepted under the soft policy");
-                Ok(valid)
-            }
+            Err(why) => self.unknown_status(why).map(|()| valid),
         }
     }
 }

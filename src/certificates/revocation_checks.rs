@@ -36,13 +36,19 @@ impl Certificates {
                 let event =
                     AuditEvent::certificate(CertificateEvent::Check, Outcome::Failure, user, None, thumbprint, detail);
                 self.inner.audit.record_or_log(event).await;
-                if hard {
-                    return Err(CertProblem::RevocationUnavailable(why));
-                }
-                tracing::warn!(reason = %why, "revocation unknown; accepted under the soft policy");
-                Ok(())
+                self.unknown_status(why)
             }
         }
+    }
+
+    /// A status that could not be learnt: refused under the hard policy (the default), let
+    /// through (and logged) under the soft one.
+    pub(super) fn unknown_status(&self, why: String) -> Result<(), CertProblem> {
+        if self.inner.config.revocation == crate::config::RevocationPolicy::Hard {
+            return Err(CertProblem::RevocationUnavailable(why));
+        }
+        tracing::warn!(reason = %why, "revocation unknown; accepted under the soft policy");
+        Ok(())
     }
 
     /// A revoked certificate's binding ends (if it had one), and the sessions it raised.
@@ -67,13 +73,12 @@ impl Certificates {
     }
 
     /// Ends the sessions a certificate raised to level 4, and what applications were given
-    /// under them (as `sso::Sessions::end` does).
+    /// under them (`Store::end_session`).
     pub(super) async fn end_sessions_raised_by(&self, thumbprint: &str, now: i64) -> Result<usize, StorageError> {
         let store = &self.inner.store;
         let sessions = store.sessions().raised_by_certificate(thumbprint, now).await?;
         for id in &sessions {
-            store.sessions().end(id, now).await?;
-            store.grants().revoke_for_session(id, now).await?;
+            store.end_session(id, now).await?;
         }
         Ok(sessions.len())
     }

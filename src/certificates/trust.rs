@@ -53,10 +53,6 @@ impl TrustAnchors {
         Self::load(&self.files)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.anchors.is_empty()
-    }
-
     pub fn anchors(&self) -> &[X509] {
         &self.anchors
     }

@@ -70,9 +70,6 @@ impl Sessions {
     /// Ends a session and revokes what applications were given under it (all but
     /// `offline_access` grants).
     pub async fn end(&self, id: &SessionId) -> Result<(), StorageError> {
-        let now = self.clock.now();
-        self.store.sessions().end(id, now).await?;
-        self.store.grants().revoke_for_session(id, now).await?;
-        Ok(())
+        self.store.end_session(id, self.clock.now()).await
     }
 }

@@ -251,6 +251,13 @@ impl Store {
         self.db.close().await
     }
 
+    /// Ends a session and revokes what applications were given under it (all but
+    /// `offline_access` grants): the one way a session is ended on purpose.
+    pub async fn end_session(&self, id: &crate::domain::SessionId, now: i64) -> Result<(), StorageError> {
+        self.sessions().end(id, now).await?;
+        self.grants().revoke_for_session(id, now).await
+    }
+
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
     /// `before`. Returns how many rows went.
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
