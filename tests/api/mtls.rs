@@ -92,6 +92,21 @@ async fn applications_authenticate_with_certificates_and_get_bound_tokens(backen
     assert_eq!((status, &body["active"]), (200, &json!(true)), "{body}");
     assert_eq!(body["cnf"]["x5t#S256"], thumbprint("app"));
 
+    // The admin API, too, takes a bound token only with its certificate.
+    let profile = pintu::directory::ProfilePatch { admin: Some("office".into()), ..Default::default() };
+    app.set_profile(&finance.id, profile).await;
+    let form = [("grant_type", "client_credentials"), ("client_id", finance.id.as_str()), ("scope", "pintu.admin")];
+    let (status, body) = post(&tls_client(Some("app")), &format!("{tls}/oauth2/token"), &form).await;
+    assert_eq!(status, 200, "{body}");
+    let admin_token = body["access_token"].as_str().unwrap().to_owned();
+    let admin = |client: reqwest::Client, url: String| {
+        let token = admin_token.clone();
+        async move { client.get(url).bearer_auth(token).send().await.unwrap().status().as_u16() }
+    };
+    assert_eq!(admin(tls_client(Some("app")), format!("{tls}/api/v1/org-units")).await, 200);
+    assert_eq!(admin(app.http.clone(), app.url("/api/v1/org-units")).await, 401, "without the certificate");
+    assert_eq!(admin(tls_client(Some("nip")), format!("{tls}/api/v1/org-units")).await, 401, "with another one");
+
     // self_signed_tls_client_auth: the certificate registered in jwks (x5c), code flow, and a
     // bound access token that userinfo accepts only over a connection with that certificate.
     let der = std::fs::read(pki::file("selfsigned.der")).unwrap();
