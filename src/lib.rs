@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `web` | HTTP (axum): routes, extractors, pages, the one error-to-HTTP mapping |
 //! | `oidc` | OAuth 2.0 / OpenID Connect without HTTP: authorize, token grants, userinfo, introspection, revocation, logout, registration, discovery |
+//! | `signing` | transaction signing: RFC 9396 authorization details, approval at level 4, signatures by the CA's signing service, receipts, the per-OPD report |
 //! | `applications` | applications (OIDC clients now, SAML service providers next): the one place they are registered, changed, disabled and their secrets rotated; the per-node client cache |
 //! | `directory` | pegawai, OPD tree, roles, application profiles, HR import, reports; access policy and directory claims |
 //! | `certificates` | electronic certificates: trusted CAs (OpenSSL chain validation), certificates bound to people, proof of possession, level 4 |
@@ -36,6 +37,7 @@ pub mod jobs;
 pub mod keys;
 pub mod metrics;
 pub mod oidc;
+pub mod signing;
 pub mod sso;
 pub mod storage;
 pub mod web;

@@ -48,7 +48,23 @@ pub enum AuditAction {
     Admin(AdminChange),
     /// Something that happened to an electronic certificate: `certificate.<event>`.
     Certificate(CertificateEvent),
+    /// A step of transaction signing: `signing.<event>`.
+    Signing(SigningEvent),
 }
+
+actions!(
+    /// A step of transaction signing (RFC 9396 authorization details approved at level 4).
+    SigningEvent {
+        /// An application asked (PAR or CIBA) for a person's approval, or was refused (why).
+        Request => "signing.request",
+        /// The person approved and the signing service signed: the transaction id, the level.
+        Sign => "signing.sign",
+        /// The person declined.
+        Decline => "signing.decline",
+        /// Signing failed (passphrase refused, service down, a signature that did not verify).
+        Fail => "signing.fail",
+    }
+);
 
 actions!(
     /// What happened to an electronic certificate (sertifikat elektronik).
@@ -123,6 +139,7 @@ impl AuditAction {
             AuditAction::SessionRevoked => "session.revoked",
             AuditAction::Admin(change) => change.as_str(),
             AuditAction::Certificate(event) => event.as_str(),
+            AuditAction::Signing(event) => event.as_str(),
         }
     }
 
@@ -145,6 +162,7 @@ impl AuditAction {
             .into_iter()
             .chain(AdminChange::ALL.iter().map(|c| AuditAction::Admin(*c)))
             .chain(CertificateEvent::ALL.iter().map(|c| AuditAction::Certificate(*c)))
+            .chain(SigningEvent::ALL.iter().map(|c| AuditAction::Signing(*c)))
     }
 }
 
@@ -227,6 +245,10 @@ mod tests {
             "certificate.revoked",
             "certificate.expired",
             "certificate.check",
+            "signing.request",
+            "signing.sign",
+            "signing.decline",
+            "signing.fail",
         ];
         assert_eq!(names, released);
         for change in AdminChange::ALL {

@@ -166,6 +166,22 @@ impl AuditEvent {
         e
     }
 
+    /// A step of transaction `transaction` (its id, or the request's) for `user` and `client`.
+    pub fn signing(
+        event: super::SigningEvent,
+        outcome: Outcome,
+        user: &User,
+        client: &ClientId,
+        transaction: &str,
+        detail: Value,
+    ) -> Self {
+        let mut e = Self::new(AuditAction::Signing(event), outcome).about(user);
+        e.client_id = Some(client.clone());
+        e.target = Some(transaction.to_owned());
+        e.detail = detail;
+        e
+    }
+
     pub fn from_ip(mut self, ip: Option<&str>) -> Self {
         self.source_ip = ip.map(str::to_owned);
         self

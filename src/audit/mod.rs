@@ -11,7 +11,7 @@ mod event;
 mod recorder;
 mod verify;
 
-pub use action::{AdminChange, AuditAction, CertificateEvent};
+pub use action::{AdminChange, AuditAction, CertificateEvent, SigningEvent};
 pub use event::{AuditEvent, Outcome, chain_hash};
 pub use recorder::AuditRecorder;
 pub use verify::{ChainProblem, VerifyReport};

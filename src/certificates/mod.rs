@@ -7,7 +7,9 @@
 //! certificate, directly or through a trusted proxy, or a signature by the CA's signing
 //! service). A bound certificate proven at sign-in raises the session to level 4.
 
+mod bsre;
 mod clients;
+pub mod cms;
 mod fetch;
 mod identity;
 mod problem;
@@ -16,6 +18,7 @@ mod remote_proof;
 mod report;
 mod revocation;
 mod revocation_checks;
+mod signatures;
 mod trust;
 pub mod x509;
 
@@ -27,7 +30,9 @@ pub use clients::{ClientCertificateName, matches_registration};
 pub use identity::{IdentifiedBy, identify};
 pub use problem::CertProblem;
 pub use report::{CertificateReport, UnitCertificates};
+pub use cms::HashAlg;
 pub use revocation_checks::CheckSummary;
+pub use signatures::{CheckedSignature, SignedBatch};
 pub use trust::{TrustAnchors, ValidChain};
 pub use x509::{Facts, Presented};
 
@@ -110,8 +115,12 @@ impl Certificates {
             Some(s) => {
                 let token = std::fs::read_to_string(&s.token_file)
                     .map_err(|e| format!("cannot read {}: {e}", s.token_file.display()))?;
-                let service = remote::CscService::new(s.url.clone(), token.trim().to_owned(), config.ocsp_timeout * 3);
-                Some(Box::new(service) as Box<dyn remote::SigningService>)
+                let timeout = config.ocsp_timeout * 3;
+                let service: Box<dyn remote::SigningService> = match s.api.as_str() {
+                    "bsre" => Box::new(bsre::BsreService::new(s.url.clone(), &token, timeout)?),
+                    _ => Box::new(remote::CscService::new(s.url.clone(), token.trim().to_owned(), timeout)),
+                };
+                Some(service)
             }
             None => None,
         };

@@ -3,24 +3,37 @@
 //! unlocked by the passphrase they type on Pintu's page (forwarded once, never stored or
 //! logged), and verifying that signature against the certificate. The service sits behind
 //! `SigningService`; `CscService` speaks the Cloud Signature Consortium API v2
-//! (`credentials/list`, `credentials/authorize`, `signatures/signHash`).
+//! (`credentials/list`, `credentials/authorize`, `signatures/signHash`), `bsre::BsreService`
+//! the BSrE e-sign API.
 
 use base64::Engine;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
-/// SHA-256 (the digest signed) and the signature algorithms by key type.
-const SHA256_OID: &str = "2.16.840.1.101.3.4.2.1";
-const RSA_SHA256_OID: &str = "1.2.840.113549.1.1.11";
-const ECDSA_SHA256_OID: &str = "1.2.840.10045.4.3.2";
+use super::cms::{self, HashAlg};
+
+/// The signature algorithms by key type and digest (CSC v2 `signAlgo`).
+fn sign_algo(rsa: bool, alg: HashAlg) -> &'static str {
+    match (rsa, alg) {
+        (true, HashAlg::Sha256) => "1.2.840.113549.1.1.11",
+        (true, HashAlg::Sha384) => "1.2.840.113549.1.1.12",
+        (true, HashAlg::Sha512) => "1.2.840.113549.1.1.13",
+        (false, HashAlg::Sha256) => "1.2.840.10045.4.3.2",
+        (false, HashAlg::Sha384) => "1.2.840.10045.4.3.3",
+        (false, HashAlg::Sha512) => "1.2.840.10045.4.3.4",
+    }
+}
 const RSA_KEY_OID: &str = "1.2.840.113549.1.1.1";
 
-/// What the service answered: the certificate chain of the credential used (DER, the person's
-/// first) and its signature over the digest.
-#[derive(Debug, Clone)]
-pub struct RemoteSignature {
-    pub chain: Vec<Vec<u8>>,
-    pub signature: Vec<u8>,
+/// What to sign: each of `digests` (made with `alg`) for `holder`, with the credential whose
+/// certificate has one of the thumbprints `wanted`, unlocked by `passphrase`.
+pub struct SignRequest<'a> {
+    pub holder: &'a str,
+    pub passphrase: &'a str,
+    pub alg: HashAlg,
+    pub digests: &'a [Vec<u8>],
+    pub wanted: &'a [String],
+    pub signing_time: i64,
 }
 
 /// Why the service did not sign.
@@ -33,16 +46,10 @@ pub enum RemoteError {
     Unavailable(String),
 }
 
-/// A remote signing service: sign `digest` (SHA-256) for `holder` with the credential whose
-/// certificate has one of the thumbprints `wanted`, unlocked by `passphrase`.
+/// A remote signing service: a detached CMS SignedData (DER) over each digest, in order.
+/// What comes back is checked by the caller (`cms::verify_detached`), never trusted as is.
 pub trait SigningService: Send + Sync {
-    fn sign_hash<'a>(
-        &'a self,
-        holder: &'a str,
-        passphrase: &'a str,
-        digest: &'a [u8],
-        wanted: &'a [String],
-    ) -> BoxFuture<'a, Result<RemoteSignature, RemoteError>>;
+    fn sign_digests<'a>(&'a self, request: SignRequest<'a>) -> BoxFuture<'a, Result<Vec<Vec<u8>>, RemoteError>>;
 }
 
 /// The CSC API v2 over HTTPS with a bearer token for Pintu itself.
@@ -91,16 +98,10 @@ impl CscService {
 }
 
 impl SigningService for CscService {
-    fn sign_hash<'a>(
-        &'a self,
-        holder: &'a str,
-        passphrase: &'a str,
-        digest: &'a [u8],
-        wanted: &'a [String],
-    ) -> BoxFuture<'a, Result<RemoteSignature, RemoteError>> {
+    fn sign_digests<'a>(&'a self, r: SignRequest<'a>) -> BoxFuture<'a, Result<Vec<Vec<u8>>, RemoteError>> {
         Box::pin(async move {
             let b64 = base64::engine::general_purpose::STANDARD;
-            let list = json!({ "userID": holder, "credentialInfo": true, "certificates": "chain" });
+            let list = json!({ "userID": r.holder, "credentialInfo": true, "certificates": "chain" });
             let listed = self.call("credentials/list", list).await?;
             let infos = listed.get("credentialInfos").and_then(Value::as_array).cloned().unwrap_or_default();
             let found = infos.iter().find_map(|info| {
@@ -111,7 +112,7 @@ impl SigningService for CscService {
                     .filter_map(|c| c.as_str().and_then(|c| b64.decode(c).ok()))
                     .collect();
                 let leaf = chain.first()?;
-                wanted.contains(&super::x509::thumbprint_of_der(leaf)).then(|| {
+                r.wanted.contains(&super::x509::thumbprint_of_der(leaf)).then(|| {
                     let id = info.get("credentialID").and_then(Value::as_str).unwrap_or_default().to_owned();
                     let rsa = info
                         .pointer("/key/algo")
@@ -123,24 +124,37 @@ impl SigningService for CscService {
             let Some((credential, chain, rsa)) = found else {
                 return Err(RemoteError::Refused("no credential of this person holds a certificate bound here".into()));
             };
-            let hash = b64.encode(digest);
+            // CSC signs hashes: of each CMS's signed attributes, which carry the digest.
+            let unsigned: Vec<cms::Unsigned> =
+                r.digests.iter().map(|d| cms::Unsigned::new(r.alg, d, r.signing_time)).collect::<Result<_, _>>()?;
+            let hashes: Vec<String> = unsigned.iter().map(|u| b64.encode(u.to_be_signed())).collect();
             let authorize = json!({
-                "credentialID": credential, "numSignatures": 1, "hashes": [hash],
-                "hashAlgorithmOID": SHA256_OID, "PIN": passphrase,
+                "credentialID": credential, "numSignatures": hashes.len(), "hashes": hashes,
+                "hashAlgorithmOID": r.alg.oid(), "PIN": r.passphrase,
             });
             let sad = self.call("credentials/authorize", authorize).await?;
             let sad = sad.get("SAD").and_then(Value::as_str).ok_or(RemoteError::Unavailable("no SAD".into()))?;
+            let algo = sign_algo(rsa, r.alg);
             let sign = json!({
-                "credentialID": credential, "SAD": sad, "hashes": [hash], "hashAlgorithmOID": SHA256_OID,
-                "signAlgo": if rsa { RSA_SHA256_OID } else { ECDSA_SHA256_OID },
+                "credentialID": credential, "SAD": sad, "hashes": hashes, "hashAlgorithmOID": r.alg.oid(), "signAlgo": algo,
             });
             let signed = self.call("signatures/signHash", sign).await?;
-            let signature = signed
-                .pointer("/signatures/0")
-                .and_then(Value::as_str)
-                .and_then(|s| b64.decode(s).ok())
-                .ok_or(RemoteError::Unavailable("no signature in the answer".into()))?;
-            Ok(RemoteSignature { chain, signature })
+            let signatures: Vec<Vec<u8>> = signed
+                .get("signatures")
+                .and_then(Value::as_array)
+                .map(|list| list.iter().filter_map(|s| s.as_str().and_then(|s| b64.decode(s).ok())).collect())
+                .unwrap_or_default();
+            if signatures.len() != unsigned.len() {
+                return Err(RemoteError::Unavailable("the answer does not hold one signature per hash".into()));
+            }
+            let assembled = unsigned.into_iter().zip(signatures).map(|(u, signature)| u.assemble(&chain, algo, signature));
+            Ok(assembled.collect::<Result<Vec<_>, _>>()?)
         })
+    }
+}
+
+impl From<cms::CmsError> for RemoteError {
+    fn from(e: cms::CmsError) -> Self {
+        RemoteError::Unavailable(e.to_string())
     }
 }

@@ -46,6 +46,8 @@ pub struct RawSigning {
     pub token_file: Option<PathBuf>,
     /// How the service knows the person: nik (default), nip or username.
     pub holder: Option<String>,
+    /// Which API the service speaks: csc (default, CSC API v2) or bsre (BSrE e-sign).
+    pub api: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +55,8 @@ pub struct SigningServiceConfig {
     pub url: url::Url,
     pub token_file: PathBuf,
     pub holder: String,
+    /// csc or bsre.
+    pub api: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +184,11 @@ fn validate_signing(raw: RawSigning, errors: &mut Vec<ConfigError>) -> Option<Si
     if !matches!(holder.as_str(), "nik" | "nip" | "username") {
         errors.push(problem("certificates.signing.holder", "must be nik, nip or username"));
     }
-    Some(SigningServiceConfig { url, token_file, holder })
+    let api = raw.api.unwrap_or_else(|| "csc".into());
+    if !matches!(api.as_str(), "csc" | "bsre") {
+        errors.push(problem("certificates.signing.api", "must be csc or bsre"));
+    }
+    Some(SigningServiceConfig { url, token_file, holder, api })
 }
 
 fn header_name_ok(name: &str) -> Result<(), ()> {

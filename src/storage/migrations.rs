@@ -116,6 +116,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0018_pushed_requests.sql"),
         include_str!("../../migrations/postgres/0018_pushed_requests.sql"),
     ),
+    (
+        19,
+        "signing",
+        include_str!("../../migrations/sqlite/0019_signing.sql"),
+        include_str!("../../migrations/postgres/0019_signing.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -138,6 +144,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0016_sealed_secrets.sql",
     "0017_certificates.sql",
     "0018_pushed_requests.sql",
+    "0019_signing.sql",
 ];
 
 /// The newest schema version this build knows.

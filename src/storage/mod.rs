@@ -25,6 +25,7 @@ mod restore;
 mod roles;
 mod sealed_secrets;
 mod session_list;
+mod signing;
 mod sessions;
 mod snapshot;
 mod throttle;
@@ -58,6 +59,7 @@ pub use restore::{Loader, RESTORE_MARKER, RestoreTarget};
 pub use roles::{HeldRole, Roles};
 pub use sealed_secrets::SealedSecrets;
 pub use session_list::{SessionList, SessionSummary};
+pub use signing::{CibaRow, Poll, Signing, TransactionCount, TransactionRow};
 pub use sessions::{NewSession, Sessions};
 pub use snapshot::{ColumnKind, ColumnShape, NOT_COPIED, SnapshotItem, TableShape};
 pub use throttle::Throttle;
@@ -216,6 +218,9 @@ impl Store {
     pub fn pushed_requests(&self) -> PushedRequests<'_> {
         PushedRequests::new(&self.db)
     }
+    pub fn signing(&self) -> Signing<'_> {
+        Signing::new(&self.db)
+    }
     pub fn periodic_reports(&self) -> PeriodicReports<'_> {
         PeriodicReports::new(&self.db)
     }
@@ -261,8 +266,9 @@ impl Store {
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
     /// `before`. Returns how many rows went.
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
-        const STATEMENTS: [&str; 7] = [
+        const STATEMENTS: [&str; 8] = [
             "DELETE FROM pushed_requests WHERE expires_at < $1",
+            "DELETE FROM ciba_requests WHERE expires_at < $1",
             "DELETE FROM webauthn_ceremonies WHERE expires_at < $1",
             "DELETE FROM login_throttle WHERE locked_until < $1 AND window_start < $1 - 86400",
             "DELETE FROM interactions WHERE expires_at < $1",
