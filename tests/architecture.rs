@@ -47,7 +47,16 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("totp_rs", &["authn/totp.rs"]),
     ("webauthn_rs", &["authn/webauthn.rs"]),
     ("qrcode", &["authn/totp.rs"]),
-    ("reqwest", &["keys/jwks_uri/fetch.rs", "certificates/fetch.rs", "certificates/remote.rs", "certificates/bsre.rs"]),
+    (
+        "reqwest",
+        &[
+            "keys/jwks_uri/fetch.rs",
+            "certificates/fetch.rs",
+            "certificates/remote.rs",
+            "certificates/bsre.rs",
+            "oidc/ciba_ping.rs",
+        ],
+    ),
     ("ldap3", &["federation/ldap/client.rs"]),
     ("prometheus_client", &["metrics.rs"]),
     ("age", &["backup/archive.rs"]),
@@ -60,11 +69,11 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("openssl", &["certificates/"]),
     ("x509_parser", &["certificates/x509.rs"]),
     ("x509_ocsp", &["certificates/revocation.rs"]),
-    ("x509_cert", &["certificates/revocation.rs", "certificates/cms.rs"]),
-    ("der", &["certificates/revocation.rs", "certificates/cms.rs"]),
-    ("cms", &["certificates/cms.rs"]),
-    ("const_oid", &["certificates/cms.rs"]),
-    ("spki", &["certificates/cms.rs"]),
+    ("x509_cert", &["certificates/revocation.rs", "certificates/detached.rs"]),
+    ("der", &["certificates/revocation.rs", "certificates/detached.rs"]),
+    ("cms", &["certificates/detached.rs"]),
+    ("const_oid", &["certificates/detached.rs"]),
+    ("spki", &["certificates/detached.rs"]),
 ];
 /// External crates `domain` may use (STYLE.md: std, serde, time, uuid; serde_json for JWK
 /// Sets and `claims` requests that are JSON by definition).

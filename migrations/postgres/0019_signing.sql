@@ -8,7 +8,7 @@ CREATE TABLE signing_transactions (
     unit_id     TEXT,
     channel     TEXT NOT NULL,
     status      TEXT NOT NULL,
-    level       INTEGER,
+    level       BIGINT,
     details     TEXT NOT NULL,
     result      TEXT,
     receipt     TEXT,
@@ -34,7 +34,7 @@ CREATE TABLE ciba_requests (
     session_id         TEXT,
     authn              TEXT,
     transaction_id     TEXT,
-    poll_interval      INTEGER NOT NULL,
+    poll_interval      BIGINT NOT NULL,
     last_poll_at       BIGINT,
     created_at         BIGINT NOT NULL,
     expires_at         BIGINT NOT NULL

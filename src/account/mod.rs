@@ -136,6 +136,12 @@ impl AccountService {
         Ok((session, user))
     }
 
+    /// Checks an account-page form (its interaction, CSRF token and session) for an action
+    /// another service carries out.
+    pub async fn check_form(&self, form: (&str, &str), session_cookie: Option<&str>) -> Result<(), AccountError> {
+        self.form(InteractionKind::Account, form, session_cookie).await.map(|_| ())
+    }
+
     /// Audits a change a person made to their own account (password, factors), under their
     /// home unit so reports per OPD count it.
     async fn audit_own_change(

@@ -10,6 +10,7 @@
 //! its audit event. Nothing here speaks HTTP or OAuth error codes: errors are
 //! `ApplicationError`, which `oidc` and `web` translate.
 
+mod backchannel;
 mod cache;
 mod error;
 mod initial_tokens;

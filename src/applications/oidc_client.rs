@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::domain::authorization::AUTHORIZATION_DETAILS_TYPES;
 use crate::domain::scope::SUPPORTED_SCOPES;
 use crate::domain::{ClientAuthMethod, ClientMetadata, GrantType, Scope, SigningAlg};
 
 use super::ApplicationError;
 
 /// Longest URI accepted in any metadata field.
-const MAX_URI_LEN: usize = 2000;
+pub(super) const MAX_URI_LEN: usize = 2000;
 /// Most language-tagged forms (RFC 7591 §2.2) one registration may carry.
 const MAX_LOCALIZED: usize = 50;
 /// The human-readable fields that may carry a language tag (RFC 7591 §2.2).
@@ -46,6 +47,9 @@ pub struct RawMetadata {
     pub tls_client_auth_san_ip: Option<String>,
     pub tls_client_auth_san_email: Option<String>,
     pub tls_client_certificate_bound_access_tokens: Option<bool>,
+    pub authorization_details_types: Option<Vec<String>>,
+    pub backchannel_token_delivery_mode: Option<String>,
+    pub backchannel_client_notification_endpoint: Option<String>,
     /// Every other member: the language-tagged forms (`logo_uri#en`) are taken from here;
     /// the rest is ignored, as RFC 7591 §2 requires of metadata a server does not understand.
     #[serde(flatten)]
@@ -86,9 +90,14 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, Application
         check_scope(scope)?;
     }
     check_human_fields(&raw)?;
+    super::backchannel::check_backchannel(&raw, &grant_types, method)?;
     let redirect_uris = raw.redirect_uris.unwrap_or_default();
     let post_logout = raw.post_logout_redirect_uris.unwrap_or_default();
     check_redirect_uris(&redirect_uris, &post_logout, &grant_types, method)?;
+    let types = raw.authorization_details_types.unwrap_or_default();
+    if let Some(unknown) = types.iter().find(|t| !AUTHORIZATION_DETAILS_TYPES.contains(&t.as_str())) {
+        return Err(bad_meta(format!("authorization_details_types: {unknown} is not supported")));
+    }
     Ok(ClientMetadata {
         client_name: raw.client_name,
         redirect_uris,
@@ -111,6 +120,9 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, Application
         tls_client_auth_san_ip: raw.tls_client_auth_san_ip,
         tls_client_auth_san_email: raw.tls_client_auth_san_email,
         tls_client_certificate_bound_access_tokens: raw.tls_client_certificate_bound_access_tokens.unwrap_or(false),
+        authorization_details_types: types,
+        backchannel_token_delivery_mode: raw.backchannel_token_delivery_mode,
+        backchannel_client_notification_endpoint: raw.backchannel_client_notification_endpoint,
     })
 }
 
@@ -350,48 +362,5 @@ pub fn check_redirect_uri(uri: &str, public: bool) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn http_redirect_uri_is_only_allowed_on_loopback() {
-        assert!(check_redirect_uri("http://127.0.0.1:9000/cb", false).is_ok());
-        assert!(check_redirect_uri("http://app.example.go.id/cb", false).is_err());
-        assert!(check_redirect_uri("https://app.example.go.id/cb#x", false).is_err());
-        assert!(check_redirect_uri("id.go.kab.app:/cb", true).is_ok());
-        assert!(check_redirect_uri("id.go.kab.app:/cb", false).is_err());
-    }
-
-    #[test]
-    fn redirect_uri_with_userinfo_or_hidden_characters_is_refused() {
-        for uri in
-            ["https://a.go.id@evil.example/cb", "https://@a.go.id/cb", "https://a.go.id/c\rb", "https://a.go.id/\u{85}"]
-        {
-            assert!(check_redirect_uri(uri, false).is_err(), "{uri:?}");
-        }
-    }
-
-    #[test]
-    fn unknown_grant_type_is_invalid_client_metadata() {
-        let raw = RawMetadata { grant_types: Some(vec!["implicit".into()]), ..Default::default() };
-        assert!(matches!(validate_metadata(raw).unwrap_err(), ApplicationError::InvalidMetadata(_)));
-    }
-
-    #[test]
-    fn code_client_without_redirect_uris_is_invalid_redirect_uri() {
-        assert!(matches!(
-            validate_metadata(RawMetadata::default()).unwrap_err(),
-            ApplicationError::InvalidRedirectUri(_)
-        ));
-    }
-
-    #[test]
-    fn language_tags_have_the_bcp47_shape() {
-        for tag in ["en", "id-ID", "en-US", "zh-Hant-TW", "x-pintu", "sr-Latn-RS"] {
-            assert!(is_language_tag(tag), "{tag}");
-        }
-        for tag in ["", "e", "en-", "en US", "toolonglanguage", "en-abcdefghi", "1d"] {
-            assert!(!is_language_tag(tag), "{tag}");
-        }
-    }
-}
+#[path = "oidc_client_tests.rs"]
+mod tests;

@@ -15,7 +15,7 @@ use base64::Engine;
 use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
-use super::cms::HashAlg;
+use super::detached::HashAlg;
 use super::remote::{RemoteError, SignRequest, SigningService};
 
 /// BSrE's status codes for a refusal that is the person's (wrong passphrase, not registered).
@@ -32,10 +32,8 @@ pub struct BsreService {
 
 impl BsreService {
     pub fn new(base: url::Url, credentials: &str, timeout: std::time::Duration) -> Result<Self, String> {
-        let (id, secret) = credentials
-            .trim()
-            .split_once(':')
-            .ok_or("the BSrE token file must hold client_id:client_secret")?;
+        let (id, secret) =
+            credentials.trim().split_once(':').ok_or("the BSrE token file must hold client_id:client_secret")?;
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
@@ -69,9 +67,10 @@ impl BsreService {
             .send()
             .await;
         let answer = Self::read(sent, "oauth2/token").await?;
-        let token = answer.get("access_token").and_then(Value::as_str).ok_or(RemoteError::Unavailable(
-            "oauth2/token: no access_token".into(),
-        ))?;
+        let token = answer
+            .get("access_token")
+            .and_then(Value::as_str)
+            .ok_or(RemoteError::Unavailable("oauth2/token: no access_token".into()))?;
         let lifetime = answer.get("expires_in").and_then(Value::as_i64).unwrap_or(300);
         if let Ok(mut slot) = self.token.lock() {
             *slot = Some((token.to_owned(), Self::now() + (lifetime - 30).max(0)));

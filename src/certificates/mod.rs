@@ -9,7 +9,7 @@
 
 mod bsre;
 mod clients;
-pub mod cms;
+pub mod detached;
 mod fetch;
 mod identity;
 mod problem;
@@ -27,10 +27,10 @@ use std::sync::{Arc, RwLock};
 use serde_json::json;
 
 pub use clients::{ClientCertificateName, matches_registration};
+pub use detached::HashAlg;
 pub use identity::{IdentifiedBy, identify};
 pub use problem::CertProblem;
 pub use report::{CertificateReport, UnitCertificates};
-pub use cms::HashAlg;
 pub use revocation_checks::CheckSummary;
 pub use signatures::{CheckedSignature, SignedBatch};
 pub use trust::{TrustAnchors, ValidChain};

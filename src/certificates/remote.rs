@@ -10,7 +10,7 @@ use base64::Engine;
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::cms::{self, HashAlg};
+use super::detached::{self, HashAlg};
 
 /// The signature algorithms by key type and digest (CSC v2 `signAlgo`).
 fn sign_algo(rsa: bool, alg: HashAlg) -> &'static str {
@@ -47,7 +47,7 @@ pub enum RemoteError {
 }
 
 /// A remote signing service: a detached CMS SignedData (DER) over each digest, in order.
-/// What comes back is checked by the caller (`cms::verify_detached`), never trusted as is.
+/// What comes back is checked by the caller (`detached::verify_detached`), never trusted as is.
 pub trait SigningService: Send + Sync {
     fn sign_digests<'a>(&'a self, request: SignRequest<'a>) -> BoxFuture<'a, Result<Vec<Vec<u8>>, RemoteError>>;
 }
@@ -125,8 +125,11 @@ impl SigningService for CscService {
                 return Err(RemoteError::Refused("no credential of this person holds a certificate bound here".into()));
             };
             // CSC signs hashes: of each CMS's signed attributes, which carry the digest.
-            let unsigned: Vec<cms::Unsigned> =
-                r.digests.iter().map(|d| cms::Unsigned::new(r.alg, d, r.signing_time)).collect::<Result<_, _>>()?;
+            let unsigned: Vec<detached::Unsigned> = r
+                .digests
+                .iter()
+                .map(|d| detached::Unsigned::new(r.alg, d, r.signing_time))
+                .collect::<Result<_, _>>()?;
             let hashes: Vec<String> = unsigned.iter().map(|u| b64.encode(u.to_be_signed())).collect();
             let authorize = json!({
                 "credentialID": credential, "numSignatures": hashes.len(), "hashes": hashes,
@@ -147,14 +150,15 @@ impl SigningService for CscService {
             if signatures.len() != unsigned.len() {
                 return Err(RemoteError::Unavailable("the answer does not hold one signature per hash".into()));
             }
-            let assembled = unsigned.into_iter().zip(signatures).map(|(u, signature)| u.assemble(&chain, algo, signature));
+            let assembled =
+                unsigned.into_iter().zip(signatures).map(|(u, signature)| u.assemble(&chain, algo, signature));
             Ok(assembled.collect::<Result<Vec<_>, _>>()?)
         })
     }
 }
 
-impl From<cms::CmsError> for RemoteError {
-    fn from(e: cms::CmsError) -> Self {
+impl From<detached::CmsError> for RemoteError {
+    fn from(e: detached::CmsError) -> Self {
         RemoteError::Unavailable(e.to_string())
     }
 }

@@ -8,7 +8,7 @@ use crate::audit::{AuditEvent, CertificateEvent, Outcome};
 use crate::domain::{ActorId, User};
 use crate::storage::CertificateRow;
 
-use super::cms::{self, HashAlg, VerifiedCms};
+use super::detached::{self, HashAlg, VerifiedCms};
 use super::remote::{RemoteError, SignRequest};
 use super::{CertProblem, Certificates, Presented, Proof, x509};
 
@@ -82,14 +82,8 @@ impl Certificates {
         if passphrase.is_empty() || passphrase.len() > 1024 {
             return Err(CertProblem::RemoteRefused("a passphrase is needed".into()));
         }
-        let request = SignRequest {
-            holder: &holder,
-            passphrase,
-            alg,
-            digests,
-            wanted,
-            signing_time: self.inner.clock.now(),
-        };
+        let request =
+            SignRequest { holder: &holder, passphrase, alg, digests, wanted, signing_time: self.inner.clock.now() };
         let signatures = signer.sign_digests(request).await.map_err(|e| match e {
             RemoteError::Refused(why) => CertProblem::RemoteRefused(why),
             RemoteError::Unavailable(why) => CertProblem::RemoteUnavailable(why),
@@ -100,7 +94,7 @@ impl Certificates {
         let mut out = Vec::with_capacity(digests.len());
         let mut signer_thumbprint: Option<String> = None;
         for (cms, digest) in signatures.into_iter().zip(digests) {
-            let verified = cms::verify_detached(&cms, alg, digest).map_err(|e| {
+            let verified = detached::verify_detached(&cms, alg, digest).map_err(|e| {
                 tracing::warn!(error = %e, "the signing service returned a signature that does not hold");
                 CertProblem::RemoteSignatureInvalid
             })?;

@@ -2,7 +2,7 @@
 //! CA's signing service with the person's *bound* certificate, each checked before it counts,
 //! and checked again when anyone verifies a receipt.
 
-use super::cms::{self, HashAlg};
+use super::detached::{self, HashAlg};
 use super::remote_proof::presented_of;
 use super::{CertProblem, Certificates, x509};
 use crate::domain::User;
@@ -56,7 +56,7 @@ impl Certificates {
     /// chains to a trust anchor at the time it says it was signed (revocation is not asked:
     /// the receipt records what was checked when it was made).
     pub fn check_signature(&self, der: &[u8], alg: HashAlg, digest: &[u8]) -> Result<CheckedSignature, CertProblem> {
-        let verified = cms::verify_detached(der, alg, digest).map_err(|_| CertProblem::RemoteSignatureInvalid)?;
+        let verified = detached::verify_detached(der, alg, digest).map_err(|_| CertProblem::RemoteSignatureInvalid)?;
         let presented = presented_of(&verified.chain)?;
         let at = verified.signing_time.unwrap_or_else(|| self.inner.clock.now());
         let valid = self.anchors().validate(&presented, at)?;

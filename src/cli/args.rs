@@ -36,6 +36,12 @@ pub enum Command {
     /// Electronic certificates: add, list, remove, check now, the per-OPD report.
     #[command(subcommand)]
     Certificates(super::certificates::CertificatesCommand),
+    /// Signing receipts: verify one offline.
+    #[command(subcommand)]
+    Receipt(super::signing::ReceiptCommand),
+    /// Transaction signing: the report per OPD and application.
+    #[command(subcommand)]
+    Signing(super::signing::SigningCommand),
     /// Write an encrypted archive of the whole installation (`--to PATH`), or check one.
     Backup(super::backup::BackupArgs),
     /// Restore an archive into an empty database (SQLite or PostgreSQL, whichever it came from).

@@ -11,6 +11,7 @@ mod certificates;
 mod directory;
 mod ldap;
 mod reports;
+mod signing;
 mod users;
 
 use std::ffi::OsString;
@@ -111,6 +112,14 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Certificates(cmd) => {
             let app = App::build(&config, clock).await?;
             certificates::run(&app, cmd).await
+        }
+        Command::Receipt(cmd) => {
+            let app = App::build(&config, clock).await?;
+            signing::receipt(&app, cmd).await
+        }
+        Command::Signing(cmd) => {
+            let app = App::build(&config, clock.clone()).await?;
+            signing::signing(&app, cmd, clock.now()).await
         }
         Command::Ldap(cmd) => {
             let app = App::build(&config, clock).await?;

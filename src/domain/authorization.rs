@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{ClientId, Scope};
 
+/// RFC 9396 authorization details types Pintu knows: the CSC v2 type for signing document
+/// digests, and Pintu's own for approving a transaction without a document.
+pub const CREDENTIAL_TYPE: &str = "credential";
+pub const TRANSACTION_TYPE: &str = "urn:pintu:transaction";
+pub const AUTHORIZATION_DETAILS_TYPES: &[&str] = &[CREDENTIAL_TYPE, TRANSACTION_TYPE];
+
 /// OAuth 2.0 Multiple Response Types §2.1 and Form Post Response Mode §2.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,6 +43,10 @@ pub struct ValidRequest {
     pub acr_values: Option<String>,
     /// The OIDC `claims` request parameter (OIDC Core §5.5), as JSON.
     pub claims: Option<serde_json::Value>,
+    /// RFC 9396 `authorization_details` as validated (a JSON array): what the person is asked
+    /// to approve and sign. Only from a pushed request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<serde_json::Value>,
 }
 
 impl ValidRequest {

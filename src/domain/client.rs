@@ -14,6 +14,9 @@ pub enum GrantType {
     AuthorizationCode,
     RefreshToken,
     ClientCredentials,
+    /// OpenID Connect CIBA Core 1.0 §10.1.
+    #[serde(rename = "urn:openid:params:grant-type:ciba")]
+    Ciba,
 }
 
 impl GrantType {
@@ -22,11 +25,14 @@ impl GrantType {
             GrantType::AuthorizationCode => "authorization_code",
             GrantType::RefreshToken => "refresh_token",
             GrantType::ClientCredentials => "client_credentials",
+            GrantType::Ciba => "urn:openid:params:grant-type:ciba",
         }
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials].into_iter().find(|g| g.as_str() == value)
+        [Self::AuthorizationCode, Self::RefreshToken, Self::ClientCredentials, Self::Ciba]
+            .into_iter()
+            .find(|g| g.as_str() == value)
     }
 }
 
@@ -173,6 +179,15 @@ pub struct ClientMetadata {
     /// RFC 8705 §3.4: access tokens issued to this client are bound to its certificate.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub tls_client_certificate_bound_access_tokens: bool,
+    /// RFC 9396 §10: the authorization details types the application may request.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_details_types: Vec<String>,
+    /// CIBA Core §4: poll or ping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_token_delivery_mode: Option<String>,
+    /// CIBA Core §4: where the ping goes (ping mode).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_client_notification_endpoint: Option<String>,
 }
 
 impl Default for ClientMetadata {
@@ -199,6 +214,9 @@ impl Default for ClientMetadata {
             tls_client_auth_san_ip: None,
             tls_client_auth_san_email: None,
             tls_client_certificate_bound_access_tokens: false,
+            authorization_details_types: Vec::new(),
+            backchannel_token_delivery_mode: None,
+            backchannel_client_notification_endpoint: None,
         }
     }
 }

@@ -39,6 +39,9 @@ pub struct CodeData {
     pub authn: AuthnContext,
     /// Claims requested for the ID token via the `claims` parameter (JSON object).
     pub id_token_claims: Option<serde_json::Value>,
+    /// The signing transaction the person approved for this code (RFC 9396).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transaction_id: Option<String>,
 }
 
 /// What a refresh token stands for.

@@ -1,5 +1,6 @@
 //! Provider metadata: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2.
 
+use crate::domain::GrantType;
 use serde_json::{Value, json};
 
 use crate::domain::scope::SUPPORTED_SCOPES;
@@ -42,7 +43,13 @@ impl OidcService {
             "scopes_supported": SUPPORTED_SCOPES,
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "form_post"],
-            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials", GrantType::Ciba.as_str()],
+            // OpenID Connect CIBA Core 1.0 §4.
+            "backchannel_authentication_endpoint": self.endpoint("/oauth2/ciba"),
+            "backchannel_token_delivery_modes_supported": ["poll", "ping"],
+            "backchannel_user_code_parameter_supported": false,
+            // RFC 9396 §10: what may be asked for signing (none without a signing service).
+            "authorization_details_types_supported": self.signing.types(),
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": algs,
             "userinfo_signing_alg_values_supported": ["none"],

@@ -36,6 +36,19 @@ pub enum ErrorCode {
     /// OpenID Connect Core Unmet Authentication Requirements 1.0: the requested `acr`
     /// cannot be reached.
     UnmetAuthenticationRequirements,
+    /// RFC 9396 §5: `authorization_details` malformed, of an unknown type, or of a type the
+    /// client is not registered for.
+    InvalidAuthorizationDetails,
+    /// CIBA Core §13: the request's `login_hint` names nobody Pintu knows.
+    UnknownUserId,
+    /// CIBA Core §13: the binding message is too long or has characters a person cannot read.
+    InvalidBindingMessage,
+    /// CIBA Core §11: not decided yet.
+    AuthorizationPending,
+    /// CIBA Core §11: polled sooner than the interval.
+    SlowDown,
+    /// CIBA Core §11: the auth_req_id expired.
+    ExpiredToken,
 }
 
 impl ErrorCode {
@@ -63,6 +76,12 @@ impl ErrorCode {
             ErrorCode::InvalidRedirectUri => "invalid_redirect_uri",
             ErrorCode::InvalidClientMetadata => "invalid_client_metadata",
             ErrorCode::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
+            ErrorCode::InvalidAuthorizationDetails => "invalid_authorization_details",
+            ErrorCode::UnknownUserId => "unknown_user_id",
+            ErrorCode::InvalidBindingMessage => "invalid_binding_message",
+            ErrorCode::AuthorizationPending => "authorization_pending",
+            ErrorCode::SlowDown => "slow_down",
+            ErrorCode::ExpiredToken => "expired_token",
         }
     }
 }

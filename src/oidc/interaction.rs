@@ -48,6 +48,8 @@ pub struct PendingInteraction {
     pub scopes: Vec<String>,
     /// The login page offers passkeys (the server can do WebAuthn).
     pub passkey_login: bool,
+    /// What the consent page asks the person to approve and sign (RFC 9396), if anything.
+    pub authorization_details: Option<serde_json::Value>,
 }
 
 /// Why an interaction cannot continue. Rendered as a page, never redirected.
@@ -124,6 +126,7 @@ impl OidcService {
             ui_locales: req.ui_locales.clone(),
             scopes: req.scope.iter().map(str::to_owned).collect(),
             passkey_login: self.authn.passkeys_available(),
+            authorization_details: req.authorization_details.clone(),
         }
     }
 }

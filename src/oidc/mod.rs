@@ -3,6 +3,9 @@
 
 pub mod admin;
 pub mod authorize;
+pub mod ciba;
+pub mod ciba_approval;
+mod ciba_ping;
 pub mod claims;
 pub mod client_auth;
 mod client_keys;
@@ -69,6 +72,8 @@ pub struct Provider {
     pub(crate) sessions: crate::sso::Sessions,
     pub(crate) sign_in: crate::sso::SignIn,
     pub(crate) certificates: crate::certificates::Certificates,
+    /// Transaction signing (RFC 9396 authorization details approved at level 4).
+    pub(crate) signing: crate::signing::Signing,
 }
 
 /// What the OIDC provider is built from.
@@ -90,6 +95,15 @@ impl OidcService {
         let audit = directory.audit().clone();
         let crate::sso::Sso { interactions, sessions, sign_in, certificates } = sso;
         let client_keys = Arc::new(JwksUriCache::new(config.jwks_uri.clone()));
+        let signing = crate::signing::Signing::new(
+            store.clone(),
+            certificates.clone(),
+            keyring.clone(),
+            audit.clone(),
+            authn.clone(),
+            clock.clone(),
+            config.issuer.clone(),
+        );
         Self(Arc::new(Provider {
             store,
             keyring,
@@ -104,7 +118,13 @@ impl OidcService {
             sessions,
             sign_in,
             certificates,
+            signing,
         }))
+    }
+
+    /// Transaction signing: receipts, the report.
+    pub fn signing(&self) -> &crate::signing::Signing {
+        &self.signing
     }
 
     /// The live session behind a cookie value, if it is active and its user is enabled.

@@ -106,6 +106,7 @@ const PUSHABLE: &[&str] = &[
     "ui_locales",
     "acr_values",
     "claims",
+    "authorization_details",
 ];
 
 /// The longest a request object may be valid for (seconds).

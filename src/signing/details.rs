@@ -13,12 +13,9 @@ use serde_json::{Map, Value};
 
 pub use crate::certificates::HashAlg;
 
-/// The CSC v2 type for signing document digests.
-pub const CREDENTIAL: &str = "credential";
-/// Pintu's type for approving a transaction without a document.
-pub const TRANSACTION: &str = "urn:pintu:transaction";
-/// Every type Pintu can serve (discovery's `authorization_details_types_supported`).
-pub const TYPES: &[&str] = &[CREDENTIAL, TRANSACTION];
+pub use crate::domain::authorization::{
+    AUTHORIZATION_DETAILS_TYPES as TYPES, CREDENTIAL_TYPE as CREDENTIAL, TRANSACTION_TYPE as TRANSACTION,
+};
 
 /// The longest `authorization_details` accepted, as sent (bytes).
 pub const MAX_TEXT: usize = 16 * 1024;
@@ -155,7 +152,9 @@ fn only(fields: &Map<String, Value>, known: &[&str]) -> Result<(), DetailsError>
 fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Result<Option<String>, DetailsError> {
     match fields.get(name) {
         None => Ok(None),
-        Some(Value::String(s)) if !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control) => {
+        Some(Value::String(s))
+            if !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control) =>
+        {
             Ok(Some(s.clone()))
         }
         Some(_) => refuse(format!("{name} must be text of 1 to {max} characters without control characters")),
@@ -175,7 +174,8 @@ fn credential(fields: &Map<String, Value>) -> Result<Detail, DetailsError> {
         }
     }
     let oid = required(fields, "hashAlgorithmOID", 64)?;
-    let alg = HashAlg::from_oid(&oid).ok_or_else(|| DetailsError(format!("hashAlgorithmOID {oid} is not supported")))?;
+    let alg =
+        HashAlg::from_oid(&oid).ok_or_else(|| DetailsError(format!("hashAlgorithmOID {oid} is not supported")))?;
     let Some(Value::Array(list)) = fields.get("documentDigests") else {
         return refuse("documentDigests (an array) is required");
     };
@@ -188,7 +188,9 @@ fn credential(fields: &Map<String, Value>) -> Result<Detail, DetailsError> {
         let Value::Object(digest) = entry else { return refuse(format!("documentDigests[{j}] is not an object")) };
         only(digest, &["hash", "label"]).map_err(|e| DetailsError(format!("documentDigests[{j}]: {}", e.0)))?;
         let hash = required(digest, "hash", 128)?;
-        let hash = b64.decode(hash.as_bytes()).map_err(|_| DetailsError(format!("documentDigests[{j}].hash is not base64")))?;
+        let hash = b64
+            .decode(hash.as_bytes())
+            .map_err(|_| DetailsError(format!("documentDigests[{j}].hash is not base64")))?;
         if hash.len() != alg.len() {
             return refuse(format!("documentDigests[{j}].hash has {} bytes, {oid} needs {}", hash.len(), alg.len()));
         }
@@ -231,7 +233,7 @@ fn is_decimal(s: &str) -> bool {
         && digits(whole)
         && digits(fraction)
         && fraction.len() <= 2
-        && (s.contains('.') == !fraction.is_empty())
+        && (s.contains('.') != fraction.is_empty())
 }
 
 #[cfg(test)]
@@ -278,7 +280,9 @@ mod tests {
     #[test]
     fn amounts_are_decimals_with_a_currency() {
         let with = |amount: &str| {
-            format!(r#"[{{"type":"urn:pintu:transaction","description":"d","reference":"r","amount":{amount},"currency":"IDR"}}]"#)
+            format!(
+                r#"[{{"type":"urn:pintu:transaction","description":"d","reference":"r","amount":{amount},"currency":"IDR"}}]"#
+            )
         };
         assert!(parse(&with("\"1500000.50\""), &all()).is_ok());
         assert!(parse(&with("1500000"), &all()).is_ok());

@@ -144,9 +144,11 @@ impl Signing {
         details::parse(text, allowed)
     }
 
-    /// Records an application's request (or its refusal) in the audit log.
-    pub async fn requested(&self, client: &ClientId, user: &User, details: &[Detail], channel: Channel) {
-        let detail = json!({ "channel": channel.as_str(), "types": types_of(details) });
+    /// Records an application's request in the audit log, once the person it is for is known.
+    pub async fn requested(&self, client: &ClientId, user: &User, details: &Value, channel: Channel) {
+        let types: Vec<&str> =
+            details.as_array().map(|l| l.iter().filter_map(|d| d.get("type")?.as_str()).collect()).unwrap_or_default();
+        let detail = json!({ "channel": channel.as_str(), "types": types });
         let event = AuditEvent::signing(SigningEvent::Request, Outcome::Success, user, client, "", detail);
         self.inner.audit.record_or_log(event).await;
     }
@@ -240,7 +242,8 @@ impl Signing {
             if digests.is_empty() {
                 continue;
             }
-            let batch = self.inner.certificates.sign_approved(approval.user, approval.passphrase, alg, &digests).await?;
+            let batch =
+                self.inner.certificates.sign_approved(approval.user, approval.passphrase, alg, &digests).await?;
             out.push((alg, batch));
         }
         Ok(out)
@@ -255,7 +258,8 @@ impl Signing {
             id = row.id;
         }
         let detail = json!({ "channel": approval.channel.as_str(), "reason": code });
-        let event = AuditEvent::signing(SigningEvent::Fail, Outcome::Failure, approval.user, approval.client, &id, detail);
+        let event =
+            AuditEvent::signing(SigningEvent::Fail, Outcome::Failure, approval.user, approval.client, &id, detail);
         self.inner.audit.record_or_log(event.from_ip(approval.source_ip)).await;
         Ok(())
     }

@@ -70,6 +70,9 @@ pub enum SignInProblem {
     /// The directory that checks this person's password cannot be reached; local accounts
     /// still sign in.
     DirectoryUnavailable,
+    /// Transaction signing failed (`SigningError::code`): the service is down, or its
+    /// signature did not verify.
+    Signing(&'static str),
     /// The certificate presented was refused (`CertProblem::code`).
     Certificate(&'static str),
 }

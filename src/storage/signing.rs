@@ -68,6 +68,8 @@ pub struct TransactionCount {
     pub count: i64,
 }
 
+row_struct!(CountRow { unit_id: Option<String>, client_id: String, status: String, level: Option<i64>, count: i64 });
+
 /// A CIBA request as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CibaRow {
@@ -190,21 +192,26 @@ impl<'a> Signing<'a> {
     pub async fn transaction(&self, id: &str) -> Result<Option<TransactionRow>, StorageError> {
         let sql = "SELECT id, client_id, user_id, unit_id, channel, status, level, details, result, receipt, \
                    failure, created_at FROM signing_transactions WHERE id = $1";
-        let row: Option<TxRow> =
-            on_pool!(self.db, |pool| sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
+        let row: Option<TxRow> = on_pool!(self.db, |pool| sqlx::query_as(sql).bind(id).fetch_optional(pool).await)?;
         Ok(row.map(Into::into))
     }
 
     /// Decisions taken in `[from, to)`, counted per unit, application, status and level.
     pub async fn counts(&self, from: i64, to: i64) -> Result<Vec<TransactionCount>, StorageError> {
-        let sql = "SELECT unit_id, client_id, status, level, COUNT(*) FROM signing_transactions \
+        let sql = "SELECT unit_id, client_id, status, level, COUNT(*) AS count FROM signing_transactions \
                    WHERE created_at >= $1 AND created_at < $2 GROUP BY unit_id, client_id, status, level \
                    ORDER BY unit_id, client_id, status, level";
-        let rows: Vec<(Option<String>, String, String, Option<i64>, i64)> =
+        let rows: Vec<CountRow> =
             on_pool!(self.db, |pool| sqlx::query_as(sql).bind(from).bind(to).fetch_all(pool).await)?;
         Ok(rows
             .into_iter()
-            .map(|(unit_id, client_id, status, level, count)| TransactionCount { unit_id, client_id, status, level, count })
+            .map(|r| TransactionCount {
+                unit_id: r.unit_id,
+                client_id: r.client_id,
+                status: r.status,
+                level: r.level,
+                count: r.count,
+            })
             .collect())
     }
 

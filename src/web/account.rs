@@ -105,7 +105,10 @@ async fn overview(State(state): State<AppState>, headers: HeaderMap) -> Response
     let lang = lang_for(&state, &headers, None);
     let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
     match state.account.account_overview(session.as_deref()).await {
-        Ok(o) => show_overview(&state, lang, o, None),
+        Ok(o) => {
+            let approvals = super::account_approvals::pending(&state, session.as_deref()).await;
+            show_overview(&state, lang, o, approvals, None)
+        }
         Err(AccountError::SignInFirst) => super::account_sign_in::sign_in(&state, lang, &headers).await,
         Err(e) => failure(&state, lang, &e),
     }
@@ -119,12 +122,21 @@ pub(super) async fn render_overview(
 ) -> Response {
     let session = cookies::get(headers, cookies::SESSION, state.web.secure_cookies);
     match state.account.account_overview(session.as_deref()).await {
-        Ok(o) => show_overview(state, lang, o, notice),
+        Ok(o) => {
+            let approvals = super::account_approvals::pending(state, session.as_deref()).await;
+            show_overview(state, lang, o, approvals, notice)
+        }
         Err(e) => failure(state, lang, &e),
     }
 }
 
-fn show_overview(state: &AppState, lang: &str, o: AccountOverview, notice: Option<Notice>) -> Response {
+fn show_overview(
+    state: &AppState,
+    lang: &str,
+    o: AccountOverview,
+    approvals: Vec<super::signing_views::ApprovalView>,
+    notice: Option<Notice>,
+) -> Response {
     let available = o.passkeys.is_some();
     let sessions = o
         .sessions
@@ -171,6 +183,8 @@ fn show_overview(state: &AppState, lang: &str, o: AccountOverview, notice: Optio
                 })
                 .collect()
         }),
+        approval_passphrase: state.sso.certificates.remote_available(),
+        approvals,
         password_elsewhere: o.password_elsewhere.is_some(),
         password_change_url: o.password_elsewhere.flatten(),
         message_is_error: notice.as_ref().is_some_and(|n| n.is_error),
@@ -182,7 +196,7 @@ fn show_overview(state: &AppState, lang: &str, o: AccountOverview, notice: Optio
 }
 
 /// "YYYY-MM-DD HH:MM UTC" for a unix time.
-fn format_time(t: i64) -> String {
+pub(super) fn format_time(t: i64) -> String {
     let d = crate::domain::nip::Date::from_unix(t);
     let secs = t.rem_euclid(86_400);
     format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", d.year, d.month, d.day, secs / 3600, secs % 3600 / 60)

@@ -93,6 +93,8 @@ pub fn render_interaction(
                 csrf_token: p.csrf_token.clone(),
                 client_name: p.client_name.clone(),
                 scopes: p.scopes.clone(),
+                details: p.authorization_details.as_ref().map(super::signing_views::details).unwrap_or_default(),
+                error: error.map(str::to_owned),
             };
             page(&state.views, status, "consent.html", lang, &view)
         }
@@ -216,6 +218,7 @@ pub(super) fn refused(
         SignInProblem::Passkey(problem) => (StatusCode::UNAUTHORIZED, format!("error_passkey_{}", problem.code())),
         SignInProblem::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "error_throttled".to_owned()),
         SignInProblem::Certificate(code) => (StatusCode::UNAUTHORIZED, format!("error_certificate_{code}")),
+        SignInProblem::Signing(code) => (StatusCode::BAD_GATEWAY, format!("error_signing_{code}")),
         SignInProblem::DirectoryUnavailable => {
             (StatusCode::SERVICE_UNAVAILABLE, "error_directory_unavailable".to_owned())
         }
@@ -316,11 +319,13 @@ pub(super) fn logged_in(
     }
 }
 
-async fn consent(State(state): State<AppState>, f: BoundForm) -> Response {
+async fn consent(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundForm) -> Response {
     let lang = f.lang;
     let approve = f.form.get("decision") == Some("allow");
     let csrf = f.form.get("csrf_token").unwrap_or("");
-    match state.oidc.submit_consent(&f.id, csrf, approve, f.session.as_deref()).await {
+    let passphrase = f.form.get("passphrase");
+    let ip = ip.as_deref();
+    match state.oidc.submit_consent(&f.id, csrf, approve, f.session.as_deref(), passphrase, ip).await {
         Ok(r) => with_cookies(
             respond_to_client(&state, lang, &r),
             [cookies::clear(cookies::INTERACTION, state.web.secure_cookies)],

@@ -2,6 +2,7 @@
 //! and request ids for every response.
 
 mod account;
+mod account_approvals;
 mod account_certificates;
 mod account_sign_in;
 mod admin_api;
@@ -17,6 +18,7 @@ mod metrics;
 mod oidc;
 mod passkeys;
 mod registration;
+mod signing_views;
 pub mod state;
 pub mod tls;
 pub mod views;
@@ -58,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(interaction::routes())
         .merge(account::routes())
         .merge(account::overview_routes())
+        .merge(account_approvals::routes())
         .merge(account_certificates::routes())
         .merge(account_sign_in::routes())
         .merge(passkeys::routes())

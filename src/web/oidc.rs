@@ -29,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/oauth2/authorize", get(authorize).post(authorize))
         .route("/oauth2/token", post(token))
         .route("/oauth2/par", post(pushed_authorization_request))
+        .route("/oauth2/ciba", post(backchannel_authentication))
+        .route("/signing/receipts/verify", post(verify_receipt))
         .route("/oauth2/userinfo", get(userinfo).post(userinfo))
         .route("/oauth2/introspect", post(introspect))
         .route("/oauth2/revoke", post(revoke))
@@ -138,6 +140,55 @@ async fn token(State(oidc): State<OidcService>, c: ClientCall) -> Result<Respons
 async fn pushed_authorization_request(State(oidc): State<OidcService>, c: ClientCall) -> Result<Response, OAuthError> {
     let pushed = oidc.push_authorization_request(&c.creds, c.cert(), &c.params, c.ip.as_deref()).await?;
     Ok(no_store((StatusCode::CREATED, Json(pushed)).into_response()))
+}
+
+/// CIBA Core §7: 200 with the auth_req_id; errors as at the token endpoint, `access_denied`
+/// with 403 (§13).
+async fn backchannel_authentication(State(oidc): State<OidcService>, c: ClientCall) -> Result<Response, Response> {
+    match oidc.backchannel_authentication(&c.creds, c.cert(), &c.params, c.ip.as_deref()).await {
+        Ok(started) => Ok(no_store(Json(started).into_response())),
+        Err(e) => {
+            let denied = e.code == crate::oidc::ErrorCode::AccessDenied;
+            let mut response = e.into_response();
+            if denied {
+                *response.status_mut() = StatusCode::FORBIDDEN;
+            }
+            Err(response)
+        }
+    }
+}
+
+/// Verifies a signing receipt (`{"receipt": "<JWS>"}`, or the JWS itself as the body) against
+/// Pintu's keys and the trust anchors. Public: a receipt proves nothing secret.
+async fn verify_receipt(State(oidc): State<OidcService>, headers: HeaderMap, body: Bytes) -> Response {
+    const MAX_RECEIPT: usize = 512 * 1024;
+    if body.len() > MAX_RECEIPT {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "the receipt is too large").into_response();
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    let token = if json {
+        match serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v.get("receipt")?.as_str().map(str::to_owned))
+        {
+            Some(token) => token,
+            None => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(serde_json::json!({"error": "a receipt member (the JWS) is required"})),
+                )
+                    .into_response();
+            }
+        }
+    } else {
+        String::from_utf8_lossy(&body).into_owned()
+    };
+    let check = oidc.signing().verify_receipt(&token, None);
+    let status = if check.valid { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    (status, Json(check)).into_response()
 }
 
 async fn introspect(State(oidc): State<OidcService>, c: ClientCall) -> Result<Response, OAuthError> {

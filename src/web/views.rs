@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 12] = [
+const TEMPLATES: [(&str, &str); 13] = [
+    ("signing_details.html", include_str!("../../themes/default/templates/signing_details.html")),
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),
     ("consent.html", include_str!("../../themes/default/templates/consent.html")),
@@ -71,6 +72,9 @@ pub struct ConsentView {
     pub csrf_token: String,
     pub client_name: String,
     pub scopes: Vec<String>,
+    /// What the person approves and signs (RFC 9396); empty for a plain consent.
+    pub details: Vec<super::signing_views::DetailView>,
+    pub error: Option<String>,
 }
 
 /// An error page. `title`/`message` are translation keys resolved by the template.
@@ -114,6 +118,10 @@ pub struct AccountView {
     pub password_change_url: Option<String>,
     /// `None` when certificates are not configured.
     pub certificates: Option<Vec<CertificateView>>,
+    /// Requests waiting for the person's approval (CIBA).
+    pub approvals: Vec<super::signing_views::ApprovalView>,
+    /// The approval form asks for the signing service's passphrase (level 4 through it).
+    pub approval_passphrase: bool,
     /// A translation key to show at the top, and whether it reports a problem.
     pub message: Option<String>,
     pub message_is_error: bool,

@@ -458,14 +458,19 @@ fn x509_thumbprint(name: &str) -> String {
 }
 
 /// The form on `page` whose action ends with `suffix` (after the escaped `/`).
-fn form_ending(page: &str, suffix: &str) -> Form {
+pub(crate) fn form_ending(page: &str, suffix: &str) -> Form {
     let at = page.find(&format!("{suffix}\"")).unwrap_or_else(|| panic!("no form for {suffix} in {page}"));
     let start = page[..at].rfind("action=\"").unwrap() + "action=\"".len();
     let csrf = form_in(page).unwrap().csrf_token;
     Form { action: page[start..at + suffix.len()].replace("&#x2f;", "/"), csrf_token: csrf }
 }
 
-async fn post_passphrase(app: &TestApp, browser: &Browser, form: &Form, passphrase: &str) -> (u16, String, String) {
+pub(crate) async fn post_passphrase(
+    app: &TestApp,
+    browser: &Browser,
+    form: &Form,
+    passphrase: &str,
+) -> (u16, String, String) {
     let fields = [("csrf_token", form.csrf_token.as_str()), ("passphrase", passphrase)];
     let (status, page, headers) = browser.post(&form.action, &fields).await;
     let location = if status == 303 { location(&headers) } else { String::new() };
@@ -479,8 +484,12 @@ async fn level_four_with_a_certificate_held_by_the_signing_service(backend: Back
     let app = TestApp::spawn_with(backend, |c| {
         let issuer = c.oidc.issuer.clone();
         pki::configure(c, &issuer, |raw| {
-            raw.signing =
-                pintu::config::RawSigning { url: Some(url), token_file: Some(token_file), holder: Some("nip".into()) };
+            raw.signing = pintu::config::RawSigning {
+                url: Some(url),
+                token_file: Some(token_file),
+                holder: Some("nip".into()),
+                api: None,
+            };
         });
     })
     .await;

@@ -94,6 +94,7 @@ async fn grant_with_code(store: &Store, code_hash: &str, expires_at: i64) -> (Gr
         code_challenge: None,
         authn: AuthnContext::password(1),
         id_token_claims: None,
+        transaction_id: None,
     };
     assert!(store.grants().insert_with_code(&grant, code_hash, &data, expires_at).await.unwrap());
     // The same grant id again: issuance is exactly-once.

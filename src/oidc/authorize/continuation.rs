@@ -37,7 +37,7 @@ impl OidcService {
             // The grant's id is fixed by the interaction: of two concurrent submits only one
             // issues a code, without a write to finish the interaction.
             Decision::Issue(found) => {
-                let issued = self.issue_code(req, &found.0, &found.1, grant_of(interaction_id)).await?;
+                let issued = self.issue_code(req, &found.0, &found.1, grant_of(interaction_id), None).await?;
                 AuthorizeOutcome::Respond(issued.ok_or(InteractionError::Expired)?)
             }
             Decision::Denied(user, reason) => {

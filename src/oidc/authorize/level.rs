@@ -63,7 +63,11 @@ impl OidcService {
         // The person's own units and roles may demand more than the application does.
         let personal = self.directory.person_required_level(user).await?;
         let floor = client.profile.min_level.max(personal);
-        let need = required_level(floor, req.acr_values.as_deref(), req.claims.as_ref());
+        let mut need = required_level(floor, req.acr_values.as_deref(), req.claims.as_ref());
+        // Signing what the application asks is approved at level 4 (ARCHITECTURE.md §5).
+        if req.authorization_details.is_some() && need.level < SecurityLevel::Certificate {
+            need = Requirement { level: SecurityLevel::Certificate, by_request: true };
+        }
         // The ceiling first: a session that somehow holds more than the person may reach
         // (the ceiling was lowered since) does not count.
         if user.profile.level_ceiling < need.level {

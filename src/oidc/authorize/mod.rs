@@ -2,6 +2,7 @@
 //! order, then the decision (login, consent, or a code), then the response.
 
 pub mod checks;
+mod consent;
 mod continuation;
 pub mod level;
 pub mod passkey;
@@ -13,7 +14,7 @@ use crate::domain::{GrantId, RelyingParty, Scope, SsoSession, User};
 
 pub use crate::domain::authorization::{ResponseMode, ValidRequest};
 
-use super::interaction::{InteractionError, grant_of, request_of};
+use super::interaction::{InteractionError, request_of};
 use super::{
     InteractionStage, OAuthError, OidcService, Params, PendingInteraction, StepUpMethods, random_token, token_hash,
 };
@@ -86,6 +87,11 @@ impl OidcService {
             mode: checks::check_response_mode(params).unwrap_or(ResponseMode::Query),
             state: params.get("state").map(str::to_owned),
         };
+        // RFC 9396 with RFC 9126: what a person signs never travels through the browser.
+        if pushed.is_none() && params.contains("authorization_details") {
+            let e = OAuthError::invalid_request("authorization_details must be pushed (PAR, RFC 9126)");
+            return Ok(AuthorizeOutcome::Respond(self.error_response(&target, &e)));
+        }
         let request = match self.validate(params, &client, &target).await {
             Ok(request) => request,
             Err(e) => return Ok(AuthorizeOutcome::Respond(self.error_response(&target, &e))),
@@ -121,6 +127,17 @@ impl OidcService {
         let prompt = checks::check_prompt(params)?;
         let max_age = checks::check_max_age(params)?;
         let claims = checks::check_claims(params)?;
+        let authorization_details = match params.get("authorization_details") {
+            Some(text) => {
+                let allowed = &client.metadata.authorization_details_types;
+                let details = self
+                    .signing
+                    .parse(text, allowed)
+                    .map_err(|e| OAuthError::new(super::ErrorCode::InvalidAuthorizationDetails, e.0))?;
+                Some(crate::signing::details::to_json(&details))
+            }
+            None => None,
+        };
         let id_token_hint_sub = match params.get("id_token_hint") {
             Some(hint) => Some(self.id_token_hint_subject(hint)?.0),
             None => None,
@@ -140,6 +157,7 @@ impl OidcService {
             ui_locales: params.get("ui_locales").map(str::to_owned),
             acr_values: params.get("acr_values").map(str::to_owned),
             claims,
+            authorization_details,
         })
     }
 
@@ -189,12 +207,19 @@ impl OidcService {
             if req.has_prompt("none") {
                 return Err(OAuthError::consent_required("the user has not consented to this application"));
             }
+            if let Some(details) = &req.authorization_details {
+                self.signing.requested(&client.client_id, &user, details, crate::signing::Channel::Browser).await;
+            }
             return Ok(Decision::Consent(Box::new(session)));
         }
         Ok(Decision::Issue(Box::new((session, user))))
     }
 
     async fn needs_consent(&self, client: &RelyingParty, req: &ValidRequest, user: &User) -> Result<bool, OAuthError> {
+        // RFC 9396: consent to sign is never remembered, nor implied for first-party apps.
+        if req.authorization_details.is_some() {
+            return Ok(true);
+        }
         if client.pre_approved {
             return Ok(false);
         }
@@ -232,7 +257,7 @@ impl OidcService {
                 Ok(AuthorizeOutcome::Interact(self.pending(id, csrf, stage, req, name)))
             }
             Decision::Issue(found) => {
-                let response = self.issue_code(req, &found.0, &found.1, GrantId::generate()).await?;
+                let response = self.issue_code(req, &found.0, &found.1, GrantId::generate(), None).await?;
                 // A new id cannot have been used.
                 let response =
                     response.ok_or_else(|| OAuthError::server(std::io::Error::other("a new grant id was taken")))?;
@@ -266,45 +291,6 @@ impl OidcService {
         }
     }
 
-    /// Consent form submitted. `approve == false` answers the client with `access_denied`.
-    pub async fn submit_consent(
-        &self,
-        interaction_id: &str,
-        csrf: &str,
-        approve: bool,
-        session_cookie: Option<&str>,
-    ) -> Result<AuthorizationResponse, InteractionError> {
-        let interaction = self.load_interaction(interaction_id, InteractionKind::AuthorizeConsent, csrf).await?;
-        let req = request_of(&interaction)?;
-        let (session, user) = self.find_session(session_cookie).await?.ok_or(InteractionError::Expired)?;
-        if interaction.session_id.as_ref() != Some(&session.id) {
-            return Err(InteractionError::Expired);
-        }
-        // The session must still meet the level (a second look, whatever led here).
-        let client = self.client_of(&req).await?;
-        if !matches!(self.check_level(&client, &req, &session, &user).await?, level::LevelCheck::Enough) {
-            return Err(InteractionError::Expired);
-        }
-        if !approve {
-            // Refusing deletes the interaction, so it answers the client once.
-            if !self.interactions.finish(interaction_id).await? {
-                return Err(InteractionError::Expired);
-            }
-            let target = ErrorTarget {
-                redirect_uri: req.redirect_uri.clone(),
-                mode: req.response_mode,
-                state: req.state.clone(),
-            };
-            return Ok(self.error_response(&target, &OAuthError::access_denied("the user denied the request")));
-        }
-        let granted = self.store.sessions().find_consent(&user.id, &req.client_id).await?;
-        let granted = granted.map(|g| Scope::parse(&g).unwrap_or_default()).unwrap_or_default();
-        let scope = granted.union(&req.scope);
-        self.store.sessions().save_consent(&user.id, &req.client_id, &scope.to_string(), self.now()).await?;
-        // The interaction's grant id makes a double submit issue one code.
-        self.issue_code(&req, &session, &user, grant_of(interaction_id)).await?.ok_or(InteractionError::Expired)
-    }
-
     async fn client_of(&self, req: &ValidRequest) -> Result<RelyingParty, OAuthError> {
         match self.client(req.client_id.as_str()).await? {
             Some(client) if !client.disabled => Ok(client),
@@ -321,6 +307,7 @@ impl OidcService {
         session: &SsoSession,
         user: &User,
         id: GrantId,
+        transaction_id: Option<&str>,
     ) -> Result<Option<AuthorizationResponse>, OAuthError> {
         let now = self.now();
         let scope = &req.scope;
@@ -331,7 +318,8 @@ impl OidcService {
             session_id: Some(session.id.clone()),
             scope: req.scope.clone(),
             claims: req.claims.as_ref().and_then(|c| c.get("userinfo")).map(|c| c.to_string()),
-            offline: scope.contains("offline_access"),
+            // A signing grant is one transaction: no refresh token outlives it.
+            offline: scope.contains("offline_access") && transaction_id.is_none(),
             created_at: now,
             revoked_at: None,
         };
@@ -347,6 +335,7 @@ impl OidcService {
             code_challenge: req.code_challenge.clone(),
             authn: session.authn.clone(),
             id_token_claims: req.claims.as_ref().and_then(|c| c.get("id_token")).cloned(),
+            transaction_id: transaction_id.map(str::to_owned),
         };
         let expires_at = now + self.config.code_ttl;
         if !self.store.grants().insert_with_code(&grant, &token_hash(&code), &data, expires_at).await? {

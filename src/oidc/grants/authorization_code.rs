@@ -48,10 +48,12 @@ impl OidcService {
         };
         let data = consumable.data;
         check_code(&data, params)?;
-        self.tokens_for_code(client, (&consumable.grant_id, binding), &data, refresh.map(|r| r.token)).await
+        // A signing grant is one transaction: no refresh token.
+        let refresh = refresh.filter(|_| data.transaction_id.is_none()).map(|r| r.token);
+        self.tokens_for_code(client, (&consumable.grant_id, binding), &data, refresh).await
     }
 
-    async fn tokens_for_code(
+    pub(in crate::oidc) async fn tokens_for_code(
         &self,
         client: &RelyingParty,
         (grant_id, binding): (&GrantId, Option<&str>),
@@ -86,6 +88,16 @@ impl OidcService {
         } else {
             None
         };
+        let (authorization_details, receipt) = match &data.transaction_id {
+            Some(id) => {
+                let signed = self.signing.transaction(id).await?;
+                let signed = signed.filter(|t| t.status == "signed" && t.client_id == client.client_id.as_str());
+                let signed = signed.ok_or_else(|| OAuthError::invalid_grant("the signing transaction is gone"))?;
+                let details = signed.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
+                (details, signed.receipt)
+            }
+            None => (None, None),
+        };
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
@@ -93,6 +105,8 @@ impl OidcService {
             refresh_token,
             id_token,
             scope: data.scope.to_string(),
+            authorization_details,
+            receipt,
             user: Some(user.id.clone()),
         })
     }

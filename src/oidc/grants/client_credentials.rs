@@ -49,6 +49,8 @@ impl OidcService {
             refresh_token: None,
             id_token: None,
             scope,
+            authorization_details: None,
+            receipt: None,
             user: None,
         })
     }

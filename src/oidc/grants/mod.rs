@@ -22,6 +22,12 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
     pub scope: String,
+    /// RFC 9396 §7: the authorization details granted, enriched with their signatures.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization_details: Option<serde_json::Value>,
+    /// The signing receipt (a JWS by Pintu) of the transaction the person approved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt: Option<String>,
     /// Whom the tokens speak for (none for client credentials); for the audit event only.
     #[serde(skip)]
     pub user: Option<crate::domain::UserId>,
@@ -59,6 +65,7 @@ impl OidcService {
             GrantType::AuthorizationCode => self.exchange_code(&client, params, binding).await,
             GrantType::RefreshToken => self.refresh(&client, params, binding).await,
             GrantType::ClientCredentials => self.client_credentials(&client, params, binding),
+            GrantType::Ciba => self.ciba_token(&client, params, binding).await,
         }?;
         let event =
             AuditEvent::token_issued(response.user.as_ref(), &client.client_id, grant.as_str(), &response.scope);

@@ -134,6 +134,8 @@ impl OidcService {
             refresh_token: Some(refresh_token),
             id_token,
             scope: scope.to_string(),
+            authorization_details: None,
+            receipt: None,
             user: Some(data.user_id.clone()),
         })
     }

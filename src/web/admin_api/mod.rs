@@ -19,6 +19,7 @@ mod imports;
 mod ldap;
 mod org_units;
 mod reports;
+mod signing;
 mod users;
 
 use axum::Router;
@@ -50,6 +51,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .merge(imports::routes(max_import_bytes))
         .merge(audit::routes())
         .merge(reports::routes())
+        .merge(signing::routes())
         .merge(ldap::routes())
 }
 

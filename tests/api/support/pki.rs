@@ -144,9 +144,14 @@ pub struct Signer {
     child: std::process::Child,
     pub url: String,
     pub token_file: PathBuf,
+    /// The BSrE API subset's base URL and the file holding Pintu's `client_id:secret` for it.
+    pub bsre_url: String,
+    pub bsre_token_file: PathBuf,
 }
 
 pub const PIN: &str = "passphrase-budi";
+/// The NIK the stand-in's BSrE side knows Budi's credential by.
+pub const NIK: &str = "3201010101800001";
 
 impl Signer {
     pub fn start(user_id: &str) -> Signer {
@@ -154,10 +159,13 @@ impl Signer {
         let port = free_port();
         let token_file = scratch::path("signer-token", ".txt");
         std::fs::write(&token_file, "dev-signer-token\n").unwrap();
+        let bsre_token_file = scratch::path("bsre-client", ".txt");
+        std::fs::write(&bsre_token_file, "pintu:bsre-secret\n").unwrap();
         let config = serde_json::json!({
             "token": "dev-signer-token",
+            "bsre_client": "pintu:bsre-secret",
             "credentials": [{
-                "userID": user_id, "credentialID": "budi-1", "pin": PIN,
+                "userID": user_id, "credentialID": "budi-1", "pin": PIN, "nik": NIK,
                 "key": dir.join("nip.key"), "certificates": [dir.join("nip.pem"), dir.join("inter.pem")],
             }],
         });
@@ -174,7 +182,20 @@ impl Signer {
             .spawn()
             .expect("start tests/signing/dev-signer");
         wait_for(port);
-        Signer { child, url: format!("http://127.0.0.1:{port}/csc/v2"), token_file }
+        Signer {
+            child,
+            url: format!("http://127.0.0.1:{port}/csc/v2"),
+            token_file,
+            bsre_url: format!("http://127.0.0.1:{port}"),
+            bsre_token_file,
+        }
+    }
+
+    /// Makes every later signature wrong (or right again), as a faulty service would.
+    pub async fn tamper(&self, on: bool) {
+        let url = self.bsre_url.clone() + "/_dev/tamper";
+        let body = serde_json::json!({ "on": on }).to_string();
+        reqwest::Client::new().post(url).body(body).send().await.expect("dev-signer tamper");
     }
 }
 
