@@ -116,6 +116,9 @@ impl SigningService for BsreService {
             if r.alg != HashAlg::Sha256 {
                 return Err(RemoteError::Refused("BSrE signs SHA-256 digests only".into()));
             }
+            if r.credential.is_some() {
+                return Err(RemoteError::Refused("BSrE chooses the certificate by NIK, not by credentialID".into()));
+            }
             let status = self.call("/api/v2/user/check/status", json!({ "nik": r.holder })).await?;
             let status = status.get("status").and_then(Value::as_str).unwrap_or("unknown");
             if status != "ISSUE" {

@@ -184,10 +184,18 @@ pub fn verify_detached(bytes: &[u8], alg: HashAlg, digest: &[u8]) -> Result<Veri
     }
     let signers: Vec<&SignerInfo> = signed.signer_infos.0.iter().collect();
     let [signer] = signers.as_slice() else { return Err(CmsError::Invalid("not exactly one signer")) };
-    if signer.digest_alg.oid != oid(alg.oid())? {
+    let digest_oid = oid(alg.oid())?;
+    if signer.digest_alg.oid != digest_oid || !signed.digest_algorithms.iter().any(|a| a.oid == digest_oid) {
         return Err(CmsError::Invalid("another digest algorithm"));
     }
     let attributes = signer.signed_attrs.as_ref().ok_or(CmsError::Invalid("no signed attributes"))?;
+    // RFC 5652 §11: content type, message digest and signing time occur once, with one value.
+    for id in [ID_CONTENT_TYPE, ID_MESSAGE_DIGEST, ID_SIGNING_TIME] {
+        let found: Vec<_> = attributes.iter().filter(|a| a.oid == id).collect();
+        if found.len() > 1 || found.iter().any(|a| a.values.len() != 1) {
+            return Err(CmsError::Invalid("a signed attribute occurs twice or with several values"));
+        }
+    }
     let value_of = |id: ObjectIdentifier| {
         attributes.iter().find(|a| a.oid == id).and_then(|a| (a.values.len() == 1).then(|| a.values.get(0)).flatten())
     };
@@ -228,6 +236,7 @@ pub fn verify_detached(bytes: &[u8], alg: HashAlg, digest: &[u8]) -> Result<Veri
     let key = openssl::x509::X509::from_der(&leaf_der)
         .and_then(|c| c.public_key())
         .map_err(|_| CmsError::Invalid("the signer's key cannot be read"))?;
+    check_signature_algorithm(&signer.signature_algorithm, alg, key.id())?;
     let verified = openssl::sign::Verifier::new(alg.message_digest(), &key)
         .and_then(|mut v| v.verify_oneshot(signer.signature.as_bytes(), &raw))
         .unwrap_or(false);
@@ -242,6 +251,30 @@ pub fn verify_detached(bytes: &[u8], alg: HashAlg, digest: &[u8]) -> Result<Veri
         }
     }
     Ok(VerifiedCms { chain, signing_time })
+}
+
+/// The signature algorithm must be the one the key and the approved digest call for: RSA
+/// PKCS #1 v1.5 (`rsaEncryption` or `shaNWithRSAEncryption`, NULL or absent parameters) for an
+/// RSA key, `ecdsa-with-SHAN` (no parameters) for an EC key, N the approved digest's.
+fn check_signature_algorithm(
+    used: &AlgorithmIdentifierOwned,
+    alg: HashAlg,
+    key: openssl::pkey::Id,
+) -> Result<(), CmsError> {
+    let (rsa_with, ecdsa_with) = match alg {
+        HashAlg::Sha256 => ("1.2.840.113549.1.1.11", "1.2.840.10045.4.3.2"),
+        HashAlg::Sha384 => ("1.2.840.113549.1.1.12", "1.2.840.10045.4.3.3"),
+        HashAlg::Sha512 => ("1.2.840.113549.1.1.13", "1.2.840.10045.4.3.4"),
+    };
+    let null_or_absent = used.parameters.as_ref().is_none_or(|p| p.tag() == Tag::Null);
+    let fits = if key == openssl::pkey::Id::RSA {
+        (used.oid == oid("1.2.840.113549.1.1.1")? || used.oid == oid(rsa_with)?) && null_or_absent
+    } else if key == openssl::pkey::Id::EC {
+        used.oid == oid(ecdsa_with)? && used.parameters.is_none()
+    } else {
+        false
+    };
+    if fits { Ok(()) } else { Err(CmsError::Invalid("the signature algorithm does not fit the key and digest")) }
 }
 
 /// The one signer's `signedAttrs` as sent, as a SET (the bytes its signature covers).
@@ -265,4 +298,75 @@ fn elements(value: &[u8]) -> Result<Vec<AnyRef<'_>>, CmsError> {
         out.push(AnyRef::decode(&mut reader)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::{PKey, Private};
+    use openssl::x509::{X509, X509NameBuilder};
+
+    use super::*;
+
+    fn signer() -> (PKey<Private>, Vec<u8>) {
+        let key = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+        let mut name = X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", "Budi Santoso").unwrap();
+        let name = name.build();
+        let mut builder = X509::builder().unwrap();
+        builder.set_version(2).unwrap();
+        builder.set_subject_name(&name).unwrap();
+        builder.set_issuer_name(&name).unwrap();
+        builder.set_pubkey(&key).unwrap();
+        builder.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap()).unwrap();
+        builder.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap()).unwrap();
+        builder.sign(&key, MessageDigest::sha256()).unwrap();
+        (key, builder.build().to_der().unwrap())
+    }
+
+    /// What a remote service does: sign the hash of the signed attributes (PKCS #1 v1.5).
+    fn sign(key: &PKey<Private>, unsigned: &Unsigned) -> Vec<u8> {
+        let mut ctx = openssl::pkey_ctx::PkeyCtx::new(key).unwrap();
+        ctx.sign_init().unwrap();
+        ctx.set_rsa_padding(openssl::rsa::Padding::PKCS1).unwrap();
+        ctx.set_signature_md(openssl::md::Md::sha256()).unwrap();
+        let mut out = Vec::new();
+        ctx.sign_to_vec(&unsigned.to_be_signed(), &mut out).unwrap();
+        out
+    }
+
+    const RSA_SHA256: &str = "1.2.840.113549.1.1.11";
+
+    #[test]
+    fn a_signature_verifies_over_its_digest_only() {
+        let (key, cert) = signer();
+        let digest = HashAlg::Sha256.digest(b"Surat Edaran 12/2026");
+        let unsigned = Unsigned::new(HashAlg::Sha256, &digest, 1_800_000_000).unwrap();
+        let signature = sign(&key, &unsigned);
+        let cms = unsigned.assemble(std::slice::from_ref(&cert), RSA_SHA256, signature).unwrap();
+        let verified = verify_detached(&cms, HashAlg::Sha256, &digest).unwrap();
+        assert_eq!(verified.chain, vec![cert]);
+        assert_eq!(verified.signing_time, Some(1_800_000_000));
+        let other = HashAlg::Sha256.digest(b"another letter");
+        assert!(verify_detached(&cms, HashAlg::Sha256, &other).is_err());
+        assert!(verify_detached(&cms, HashAlg::Sha384, &digest).is_err());
+        assert!(verify_detached(b"not DER", HashAlg::Sha256, &digest).is_err());
+    }
+
+    #[test]
+    fn a_wrong_signature_or_algorithm_is_refused() {
+        let (key, cert) = signer();
+        let digest = HashAlg::Sha256.digest(b"Nota Dinas");
+        let unsigned = Unsigned::new(HashAlg::Sha256, &digest, 1_800_000_000).unwrap();
+        let mut signature = sign(&key, &unsigned);
+        signature[10] ^= 1;
+        let cms = unsigned.assemble(std::slice::from_ref(&cert), RSA_SHA256, signature).unwrap();
+        assert!(matches!(verify_detached(&cms, HashAlg::Sha256, &digest), Err(CmsError::Invalid(_))));
+        // An ECDSA algorithm named for an RSA key's signature.
+        let unsigned = Unsigned::new(HashAlg::Sha256, &digest, 1_800_000_000).unwrap();
+        let signature = sign(&key, &unsigned);
+        let cms = unsigned.assemble(std::slice::from_ref(&cert), "1.2.840.10045.4.3.2", signature).unwrap();
+        let refused = verify_detached(&cms, HashAlg::Sha256, &digest);
+        assert!(matches!(refused, Err(CmsError::Invalid(why)) if why.contains("algorithm")), "{refused:?}");
+    }
 }

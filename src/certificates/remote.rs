@@ -31,6 +31,8 @@ pub struct SignRequest<'a> {
     pub holder: &'a str,
     pub passphrase: &'a str,
     pub alg: HashAlg,
+    /// The credential the application named (CSC `credentialID`), if any.
+    pub credential: Option<&'a str>,
     pub digests: &'a [Vec<u8>],
     pub wanted: &'a [String],
     pub signing_time: i64,
@@ -112,8 +114,9 @@ impl SigningService for CscService {
                     .filter_map(|c| c.as_str().and_then(|c| b64.decode(c).ok()))
                     .collect();
                 let leaf = chain.first()?;
-                r.wanted.contains(&super::x509::thumbprint_of_der(leaf)).then(|| {
-                    let id = info.get("credentialID").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let id = info.get("credentialID").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let named = r.credential.is_none_or(|wanted| wanted == id);
+                (named && r.wanted.contains(&super::x509::thumbprint_of_der(leaf))).then(|| {
                     let rsa = info
                         .pointer("/key/algo")
                         .and_then(Value::as_array)

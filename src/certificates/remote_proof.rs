@@ -58,7 +58,7 @@ impl Certificates {
         let mut challenge = [0u8; 32];
         openssl::rand::rand_bytes(&mut challenge).map_err(|e| CertProblem::Internal(e.to_string()))?;
         let digest = Sha256::digest(challenge).to_vec();
-        let signed = self.remote_signatures(user, passphrase, HashAlg::Sha256, &[digest], &wanted).await?;
+        let signed = self.remote_signatures(user, passphrase, (HashAlg::Sha256, None), &[digest], &wanted).await?;
         let verified = signed.into_iter().next().ok_or(CertProblem::RemoteSignatureInvalid)?.1;
         presented_of(&verified.chain)
     }
@@ -70,7 +70,7 @@ impl Certificates {
         &self,
         user: &User,
         passphrase: &str,
-        alg: HashAlg,
+        (alg, credential): (HashAlg, Option<&str>),
         digests: &[Vec<u8>],
         wanted: &[String],
     ) -> Result<Vec<(Vec<u8>, VerifiedCms)>, CertProblem> {
@@ -82,8 +82,15 @@ impl Certificates {
         if passphrase.is_empty() || passphrase.len() > 1024 {
             return Err(CertProblem::RemoteRefused("a passphrase is needed".into()));
         }
-        let request =
-            SignRequest { holder: &holder, passphrase, alg, digests, wanted, signing_time: self.inner.clock.now() };
+        let request = SignRequest {
+            holder: &holder,
+            passphrase,
+            alg,
+            credential,
+            digests,
+            wanted,
+            signing_time: self.inner.clock.now(),
+        };
         let signatures = signer.sign_digests(request).await.map_err(|e| match e {
             RemoteError::Refused(why) => CertProblem::RemoteRefused(why),
             RemoteError::Unavailable(why) => CertProblem::RemoteUnavailable(why),

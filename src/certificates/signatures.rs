@@ -36,11 +36,12 @@ impl Certificates {
         user: &User,
         passphrase: &str,
         alg: HashAlg,
+        credential: Option<&str>,
         digests: &[Vec<u8>],
     ) -> Result<SignedBatch, CertProblem> {
         let bound: Vec<String> =
             self.provable(user).await?.into_iter().filter(|c| c.status == "bound").map(|c| c.thumbprint).collect();
-        let signed = self.remote_signatures(user, passphrase, alg, digests, &bound).await?;
+        let signed = self.remote_signatures(user, passphrase, (alg, credential), digests, &bound).await?;
         let chain = signed.first().map(|(_, v)| v.chain.clone()).ok_or(CertProblem::RemoteSignatureInvalid)?;
         let valid = self.validate(&presented_of(&chain)?)?;
         self.check_revocation(user, &valid).await?;

@@ -65,7 +65,7 @@ pub async fn signing(app: &App, cmd: SigningCommand, now: i64) -> anyhow::Result
     match cmd {
         SigningCommand::Report { from, to, format } => {
             let to = to.unwrap_or(now + 1);
-            let from = from.unwrap_or(to - 30 * 86_400);
+            let from = from.unwrap_or(to.saturating_sub(30 * 86_400));
             if from < 0 || from >= to {
                 anyhow::bail!("--from must be before --to (unix seconds)");
             }

@@ -50,6 +50,7 @@ impl OidcService {
         if !client.allows_grant(GrantType::Ciba) || client.is_public() {
             return Err(OAuthError::unauthorized_client("this application is not registered for CIBA"));
         }
+        super::authorize::checks::check_lengths(params)?;
         if params.contains("request") || params.contains("request_uri") {
             return Err(OAuthError::invalid_request("signed authentication requests are not supported"));
         }
@@ -60,19 +61,13 @@ impl OidcService {
         if !scope.is_subset_of(&client.allowed_scope()) {
             return Err(OAuthError::invalid_scope("this application may not request that scope"));
         }
-        let user = self.hinted_user(params).await?;
+        let user = self.hinted_user(&client, params).await?;
         if params.contains("user_code") {
             return Err(OAuthError::invalid_request("user_code is not supported (backchannel_user_code_parameter)"));
         }
         let binding_message = params.get("binding_message").map(str::to_owned);
-        if let Some(message) = &binding_message {
-            let readable = !message.trim().is_empty() && !message.chars().any(char::is_control);
-            if !readable || message.chars().count() > MAX_BINDING_MESSAGE {
-                return Err(error(
-                    ErrorCode::InvalidBindingMessage,
-                    "binding_message must be 1-64 readable characters",
-                ));
-            }
+        if binding_message.as_deref().is_some_and(|m| !crate::signing::details::readable(m, MAX_BINDING_MESSAGE)) {
+            return Err(error(ErrorCode::InvalidBindingMessage, "binding_message must be 1-64 readable characters"));
         }
         let expires_in = match params.get("requested_expiry") {
             None => DEFAULT_EXPIRY,
@@ -143,7 +138,7 @@ impl OidcService {
     }
 
     /// CIBA Core §7.1: exactly one hint; the person must exist and be active.
-    async fn hinted_user(&self, params: &Params) -> Result<User, OAuthError> {
+    async fn hinted_user(&self, client: &RelyingParty, params: &Params) -> Result<User, OAuthError> {
         let hints = ["login_hint", "id_token_hint", "login_hint_token"];
         let given: Vec<&str> = hints.iter().copied().filter(|h| params.contains(h)).collect();
         if given.len() != 1 {
@@ -152,7 +147,11 @@ impl OidcService {
         let user_id = match given[0] {
             "login_hint" => self.store.users().resolve(&normalize_login(params.require("login_hint")?)).await?,
             "id_token_hint" => {
-                let (sub, _, _) = self.id_token_hint_subject(params.require("id_token_hint")?)?;
+                // CIBA Core §7.1: an ID token previously issued to this client.
+                let (sub, audience, _) = self.id_token_hint_subject(params.require("id_token_hint")?)?;
+                if !audience.iter().any(|a| a == client.client_id.as_str()) {
+                    return Err(OAuthError::invalid_request("id_token_hint was issued to another application"));
+                }
                 Some(crate::domain::UserId::new(sub))
             }
             _ => return Err(OAuthError::invalid_request("login_hint_token is not supported")),
@@ -187,7 +186,9 @@ impl OidcService {
             Poll::Found(row) => row,
         };
         match row.status.as_str() {
-            "pending" => return Err(error(ErrorCode::AuthorizationPending, "the person has not decided yet")),
+            "pending" | "deciding" => {
+                return Err(error(ErrorCode::AuthorizationPending, "the person has not decided yet"));
+            }
             "denied" => return Err(OAuthError::access_denied("the person declined")),
             "approved" => {}
             _ => return Err(OAuthError::invalid_grant("the auth_req_id was used")),

@@ -11,6 +11,14 @@ use super::authorize::level::required_level;
 use super::ciba::PendingApproval;
 use super::{OAuthError, OidcService};
 
+/// What approving carries besides the request and the session.
+struct Approving<'a> {
+    client: &'a crate::domain::RelyingParty,
+    details: Option<&'a [crate::signing::Detail]>,
+    passphrase: Option<&'a str>,
+    source_ip: Option<&'a str>,
+}
+
 /// Why a decision could not be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum ApprovalError {
@@ -22,9 +30,10 @@ pub enum ApprovalError {
     /// The session is below the level needed and cannot be raised here.
     #[error("level {0:?} is needed")]
     NeedsLevel(SecurityLevel),
-    /// A passphrase or signature refused: the page again, saying why.
+    /// A passphrase or signature refused: the page again, saying why (under the session's new
+    /// cookie when the step-up before the refusal raised it).
     #[error("refused: {0:?}")]
-    Refused(SignInProblem),
+    Refused(SignInProblem, Option<String>),
     #[error(transparent)]
     OAuth(#[from] OAuthError),
 }
@@ -68,7 +77,7 @@ impl OidcService {
         passphrase: Option<&str>,
         source_ip: Option<&str>,
     ) -> Result<Option<String>, ApprovalError> {
-        let (mut session, mut user) = self.find_session(session_cookie).await?.ok_or(ApprovalError::SignInFirst)?;
+        let (session, user) = self.find_session(session_cookie).await?.ok_or(ApprovalError::SignInFirst)?;
         let now = self.now();
         let row = self.store.signing().ciba_of_user(id, user.id.as_str()).await?;
         let row = row.filter(|r| r.status == "pending" && r.expires_at > now).ok_or(ApprovalError::Gone)?;
@@ -82,61 +91,101 @@ impl OidcService {
             None => None,
         };
         let store = self.store.signing();
-        if !approve {
-            if !store.decide_ciba(id, user.id.as_str(), "denied", None, None, now).await? {
-                return Err(ApprovalError::Gone);
-            }
-            if let Some(details) = &details {
-                self.signing.decline(&client.client_id, &user, details, Channel::Ciba).await?;
-            }
-            self.ping(&client, &row);
-            return Ok(None);
+        // Claimed first: one decision at a time, and none once the request expired.
+        if !store.claim_ciba(id, user.id.as_str(), now).await? {
+            return Err(ApprovalError::Gone);
         }
-        let need = self.approval_level(&client, &user, row.acr_values.as_deref(), details.is_some()).await?;
+        let decided = match approve {
+            false => self.decline_claimed(&client, &user, &row, details.as_deref()).await,
+            true => {
+                let approving = Approving { client: &client, details: details.as_deref(), passphrase, source_ip };
+                self.approve_claimed(approving, (session, user), &row).await
+            }
+        };
+        match decided {
+            Ok(cookie) => {
+                self.ping(&client, &row);
+                Ok(cookie)
+            }
+            Err(e) => {
+                store.release_ciba(id).await?;
+                Err(e)
+            }
+        }
+    }
+
+    async fn decline_claimed(
+        &self,
+        client: &crate::domain::RelyingParty,
+        user: &User,
+        row: &crate::storage::CibaRow,
+        details: Option<&[crate::signing::Detail]>,
+    ) -> Result<Option<String>, ApprovalError> {
+        if !self.store.signing().decide_ciba(&row.id, "denied", None, None, self.now()).await? {
+            return Err(ApprovalError::Gone);
+        }
+        if let Some(details) = details {
+            self.signing.decline(&client.client_id, user, details, Channel::Ciba).await?;
+        }
+        Ok(None)
+    }
+
+    /// Raises the session to the level needed (level 4 through the signing service), signs
+    /// what the request carries, and records the approval. The new cookie when raised.
+    async fn approve_claimed(
+        &self,
+        a: Approving<'_>,
+        (mut session, mut user): (crate::domain::SsoSession, User),
+        row: &crate::storage::CibaRow,
+    ) -> Result<Option<String>, ApprovalError> {
+        let client = a.client;
+        let need = self.approval_level(client, &user, row.acr_values.as_deref(), a.details.is_some()).await?;
         let mut cookie = None;
         if session.authn.level < need {
             let remote = need == SecurityLevel::Certificate && self.certificates.remote_available();
-            let Some(passphrase) = passphrase.filter(|p| remote && !p.is_empty()) else {
+            let Some(passphrase) = a.passphrase.filter(|p| remote && !p.is_empty()) else {
                 return Err(ApprovalError::NeedsLevel(need));
             };
-            let at = Attempt { client: Some(&client.client_id), source_ip };
+            let at = Attempt { client: Some(&client.client_id), source_ip: a.source_ip };
             let raised = self.sign_in.step_up_with_remote_certificate(at, (session, user), passphrase).await;
             let done = raised.map_err(|e| match e.into_problem() {
-                Ok(problem) => ApprovalError::Refused(problem),
+                Ok(problem) => ApprovalError::Refused(problem, None),
                 Err(SignInError::Expired) => ApprovalError::Gone,
                 Err(other) => ApprovalError::OAuth(OAuthError::server(other)),
             })?;
             (session, user, cookie) = (done.session, done.user, Some(done.cookie));
         }
         let mut transaction = None;
-        if let Some(details) = &details {
+        if let Some(details) = a.details {
             let approval = Approval {
                 client: &client.client_id,
                 user: &user,
                 authn: &session.authn,
                 details,
-                passphrase: passphrase.unwrap_or(""),
+                passphrase: a.passphrase.unwrap_or(""),
                 channel: Channel::Ciba,
-                source_ip,
+                source_ip: a.source_ip,
             };
-            match self.signing.approve(approval).await {
-                Ok(approved) => transaction = Some(approved.transaction_id),
-                Err(SigningError::Refused) => {
-                    return Err(ApprovalError::Refused(SignInProblem::Certificate("remote_refused")));
+            let problem = match self.signing.approve(approval).await {
+                Ok(approved) => {
+                    transaction = Some(approved.transaction_id);
+                    None
                 }
-                Err(SigningError::Throttled { until }) => {
-                    return Err(ApprovalError::Refused(SignInProblem::Throttled { until }));
-                }
-                Err(SigningError::Failed(code)) => return Err(ApprovalError::Refused(SignInProblem::Signing(code))),
+                Err(SigningError::Refused) => Some(SignInProblem::Certificate("remote_refused")),
+                Err(SigningError::Throttled { until }) => Some(SignInProblem::Throttled { until }),
+                Err(SigningError::Failed(code)) => Some(SignInProblem::Signing(code)),
                 Err(SigningError::Storage(e)) => return Err(e.into()),
+            };
+            if let Some(problem) = problem {
+                return Err(ApprovalError::Refused(problem, cookie));
             }
         }
         let authn = serde_json::to_string(&session.authn).map_err(OAuthError::server)?;
         let approval = Some((session.id.as_str(), authn.as_str()));
-        if !store.decide_ciba(id, user.id.as_str(), "approved", approval, transaction.as_deref(), now).await? {
+        let store = self.store.signing();
+        if !store.decide_ciba(&row.id, "approved", approval, transaction.as_deref(), self.now()).await? {
             return Err(ApprovalError::Gone);
         }
-        self.ping(&client, &row);
         Ok(cookie)
     }
 

@@ -33,7 +33,20 @@ impl OidcService {
             let mut out: Map<String, Value> = Map::new();
             out.insert("active".into(), json!(true));
             out.insert("token_type".into(), json!("Bearer"));
-            for key in ["scope", "client_id", "sub", "exp", "iat", "iss", "aud", "jti", "auth_time", "acr", "cnf"] {
+            for key in [
+                "scope",
+                "client_id",
+                "sub",
+                "exp",
+                "iat",
+                "iss",
+                "aud",
+                "jti",
+                "auth_time",
+                "acr",
+                "cnf",
+                "authorization_details",
+            ] {
                 if let Some(v) = at.claims.get(key) {
                     out.insert(key.into(), v.clone());
                 }

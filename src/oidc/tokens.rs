@@ -22,6 +22,8 @@ pub struct AccessTokenSpec<'a> {
     pub authn: Option<&'a AuthnContext>,
     /// RFC 8705 §3.1: the `x5t#S256` of the client certificate the token is bound to.
     pub cnf: Option<&'a str>,
+    /// RFC 9396 §9.1: the authorization details the token was granted for (as approved).
+    pub authorization_details: Option<&'a serde_json::Value>,
 }
 
 /// What an ID token is about.
@@ -86,6 +88,9 @@ impl OidcService {
         }
         if let Some(thumbprint) = spec.cnf {
             claims.insert("cnf".into(), json!({ "x5t#S256": thumbprint }));
+        }
+        if let Some(details) = spec.authorization_details {
+            claims.insert("authorization_details".into(), details.clone());
         }
         Ok((self.keyring.sign(SigningAlg::ES256, ACCESS_TOKEN_TYP, &claims)?, ttl))
     }

@@ -36,7 +36,14 @@ pub struct DocumentDigest {
 /// One validated authorization detail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Detail {
-    Credential { credential_id: Option<String>, alg: HashAlg, digests: Vec<DocumentDigest> },
+    Credential {
+        credential_id: Option<String>,
+        alg: HashAlg,
+        digests: Vec<DocumentDigest>,
+        /// CSC fields Pintu checks but does not act on (`locations`, `signatureQualifier`),
+        /// kept so the granted details are the requested ones.
+        retained: Map<String, Value>,
+    },
     Transaction(Transaction),
 }
 
@@ -51,6 +58,22 @@ pub struct Transaction {
 }
 
 impl Detail {
+    /// The digest algorithm the detail is signed with (a transaction's content: SHA-256).
+    pub fn alg(&self) -> HashAlg {
+        match self {
+            Detail::Credential { alg, .. } => *alg,
+            Detail::Transaction(_) => HashAlg::Sha256,
+        }
+    }
+
+    /// The CSC credential the application named, if any.
+    pub fn credential_id(&self) -> Option<&str> {
+        match self {
+            Detail::Credential { credential_id, .. } => credential_id.as_deref(),
+            Detail::Transaction(_) => None,
+        }
+    }
+
     pub fn type_name(&self) -> &'static str {
         match self {
             Detail::Credential { .. } => CREDENTIAL,
@@ -64,7 +87,8 @@ impl Detail {
         let mut out = Map::new();
         out.insert("type".into(), self.type_name().into());
         match self {
-            Detail::Credential { credential_id, alg, digests } => {
+            Detail::Credential { credential_id, alg, digests, retained } => {
+                out.extend(retained.clone());
                 if let Some(id) = credential_id {
                     out.insert("credentialID".into(), id.clone().into());
                 }
@@ -128,6 +152,17 @@ pub fn parse(text: &str, allowed: &[String]) -> Result<Vec<Detail>, DetailsError
         };
         details.push(detail.map_err(|e| DetailsError(format!("authorization_details[{i}]: {}", e.0)))?);
     }
+    // One request, one signing call: one digest algorithm (a transaction is SHA-256) and one
+    // credential, so one certificate signs everything and the passphrase travels once.
+    let algs: std::collections::BTreeSet<&str> = details.iter().map(|d| d.alg().oid()).collect();
+    if algs.len() > 1 {
+        return refuse("every authorization detail of one request must use the same digest algorithm");
+    }
+    let ids: std::collections::BTreeSet<Option<&str>> =
+        details.iter().filter(|d| matches!(d, Detail::Credential { .. })).map(Detail::credential_id).collect();
+    if ids.len() > 1 {
+        return refuse("every credential detail of one request must name the same credentialID");
+    }
     let digests: usize =
         details.iter().map(|d| if let Detail::Credential { digests, .. } = d { digests.len() } else { 1 }).sum();
     if digests > MAX_DIGESTS {
@@ -148,16 +183,27 @@ fn only(fields: &Map<String, Value>, known: &[&str]) -> Result<(), DetailsError>
     }
 }
 
-/// Text a person reads: present, not too long, no control characters.
+/// Characters that change how text reads without being seen (Unicode format characters:
+/// bidirectional overrides and isolates, zero-width ones, the soft hyphen): a label could show
+/// something else than it says.
+pub fn is_invisible(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}')
+        || matches!(c, '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Text a person reads: present, not too long, nothing invisible in it.
+pub fn readable(s: &str, max: usize) -> bool {
+    !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(is_invisible)
+}
+
 fn text(fields: &Map<String, Value>, name: &str, max: usize) -> Result<Option<String>, DetailsError> {
     match fields.get(name) {
         None => Ok(None),
-        Some(Value::String(s))
-            if !s.trim().is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control) =>
-        {
-            Ok(Some(s.clone()))
+        Some(Value::String(s)) if readable(s, max) => Ok(Some(s.clone())),
+        Some(_) => {
+            refuse(format!("{name} must be text of 1 to {max} characters without control or invisible characters"))
         }
-        Some(_) => refuse(format!("{name} must be text of 1 to {max} characters without control characters")),
     }
 }
 
@@ -166,12 +212,20 @@ fn required(fields: &Map<String, Value>, name: &str, max: usize) -> Result<Strin
 }
 
 fn credential(fields: &Map<String, Value>) -> Result<Detail, DetailsError> {
-    only(fields, &["type", "credentialID", "documentDigests", "hashAlgorithmOID", "locations"])?;
+    let known = ["type", "credentialID", "documentDigests", "hashAlgorithmOID", "locations", "signatureQualifier"];
+    only(fields, &known)?;
+    let mut retained = Map::new();
     if let Some(locations) = fields.get("locations") {
-        let fine = locations.as_array().is_some_and(|l| l.len() <= 5 && l.iter().all(Value::is_string));
+        let fine = locations
+            .as_array()
+            .is_some_and(|l| l.len() <= 5 && l.iter().all(|v| v.as_str().is_some_and(|s| readable(s, 200))));
         if !fine {
             return refuse("locations must be an array of at most 5 strings");
         }
+        retained.insert("locations".into(), locations.clone());
+    }
+    if let Some(qualifier) = text(fields, "signatureQualifier", 100)? {
+        retained.insert("signatureQualifier".into(), qualifier.into());
     }
     let oid = required(fields, "hashAlgorithmOID", 64)?;
     let alg =
@@ -197,7 +251,7 @@ fn credential(fields: &Map<String, Value>) -> Result<Detail, DetailsError> {
         let label = required(digest, "label", MAX_LABEL)?;
         digests.push(DocumentDigest { hash, label });
     }
-    Ok(Detail::Credential { credential_id: text(fields, "credentialID", 200)?, alg, digests })
+    Ok(Detail::Credential { credential_id: text(fields, "credentialID", 200)?, alg, digests, retained })
 }
 
 fn transaction(fields: &Map<String, Value>) -> Result<Detail, DetailsError> {
@@ -291,6 +345,32 @@ mod tests {
         }
         let no_currency = r#"[{"type":"urn:pintu:transaction","description":"d","reference":"r","amount":"5"}]"#;
         assert!(parse(no_currency, &all()).is_err());
+    }
+
+    #[test]
+    fn invisible_characters_mixed_algorithms_and_credentials_are_refused() {
+        let rtl = "[{\"type\":\"urn:pintu:transaction\",\"description\":\"a\\u202eb\",\"reference\":\"r\"}]";
+        assert!(parse(rtl, &all()).unwrap_err().0.contains("invisible"));
+        let sha512 = base64::engine::general_purpose::STANDARD.encode([7u8; 64]);
+        let mixed = format!(
+            r#"[{{"type":"credential","hashAlgorithmOID":"2.16.840.1.101.3.4.2.3","documentDigests":[{{"hash":"{sha512}","label":"x"}}]}},
+               {{"type":"urn:pintu:transaction","description":"d","reference":"r"}}]"#
+        );
+        assert!(parse(&mixed, &all()).unwrap_err().0.contains("same digest algorithm"));
+        let one = |id: &str| {
+            format!(
+                r#"{{"type":"credential","credentialID":"{id}","hashAlgorithmOID":"2.16.840.1.101.3.4.2.1","documentDigests":[{{"hash":"{}","label":"x"}}]}}"#,
+                sha256_b64()
+            )
+        };
+        assert!(parse(&format!("[{},{}]", one("a"), one("b")), &all()).unwrap_err().0.contains("same credentialID"));
+        let kept = format!(
+            r#"[{{"type":"credential","locations":["https://esign.example"],"signatureQualifier":"eu_eidas_qes","hashAlgorithmOID":"2.16.840.1.101.3.4.2.1","documentDigests":[{{"hash":"{}","label":"x"}}]}}]"#,
+            sha256_b64()
+        );
+        let granted = to_json(&parse(&kept, &all()).unwrap());
+        assert_eq!(granted[0]["locations"][0], "https://esign.example");
+        assert_eq!(granted[0]["signatureQualifier"], "eu_eidas_qes");
     }
 
     #[test]

@@ -176,6 +176,10 @@ impl Signing {
         let Approval { client, user, .. } = approval;
         let now = self.inner.clock.now();
         let authn = &self.inner.authn;
+        // Nothing typed is not a guess: asked again, not counted.
+        if approval.passphrase.is_empty() {
+            return Err(SigningError::Failed("passphrase_missing"));
+        }
         let attempt = match authn.factor_attempt(user, approval.source_ip, now).await {
             Ok(attempt) => attempt,
             Err(AuthnError::Throttled { until }) => {
@@ -214,8 +218,15 @@ impl Signing {
         let enriched = enrich(approval.details, &batches);
         let thumbprint = batches.first().map(|(_, b)| b.thumbprint.clone()).unwrap_or_default();
         let mut row = self.row(client, user, approval.details, approval.channel, "signed", Some(approval.authn));
-        let receipt = receipt::issue(self, &row.id, &approval, &enriched, &thumbprint, now)
-            .map_err(|_| SigningError::Failed("internal"))?;
+        let receipt = match receipt::issue(self, &row.id, &approval, &enriched, &thumbprint, now) {
+            Ok(receipt) => receipt,
+            Err(e) => {
+                // Signed but unreceipted: recorded as failed, never handed out.
+                tracing::error!(error = %e, "the receipt could not be signed");
+                self.failed(&approval, "receipt", Some(now)).await?;
+                return Err(SigningError::Failed("internal"));
+            }
+        };
         row.result = Some(enriched.to_string());
         row.receipt = Some(receipt.clone());
         self.inner.store.signing().insert_transaction(&row).await?;
@@ -234,19 +245,15 @@ impl Signing {
         self.inner.store.signing().transaction(id).await
     }
 
-    /// One signing call per digest algorithm, in the order the details came.
+    /// One signing call for every digest, in the order the details came: `details::parse`
+    /// lets one request hold one digest algorithm and one credential only.
     async fn sign_all(&self, approval: &Approval<'_>) -> Result<Vec<(HashAlg, SignedBatch)>, CertProblem> {
-        let mut out = Vec::new();
-        for alg in HashAlg::ALL {
-            let digests: Vec<Vec<u8>> = approval.details.iter().flat_map(|d| digests_of(d, alg)).collect();
-            if digests.is_empty() {
-                continue;
-            }
-            let batch =
-                self.inner.certificates.sign_approved(approval.user, approval.passphrase, alg, &digests).await?;
-            out.push((alg, batch));
-        }
-        Ok(out)
+        let alg = approval.details.first().map(Detail::alg).unwrap_or(HashAlg::Sha256);
+        let credential = approval.details.iter().find_map(Detail::credential_id);
+        let digests: Vec<Vec<u8>> = approval.details.iter().flat_map(|d| digests_of(d, alg)).collect();
+        let certificates = &self.inner.certificates;
+        let batch = certificates.sign_approved(approval.user, approval.passphrase, alg, credential, &digests).await?;
+        Ok(vec![(alg, batch)])
     }
 
     async fn failed(&self, approval: &Approval<'_>, code: &str, record_at: Option<i64>) -> Result<(), StorageError> {

@@ -268,7 +268,8 @@ impl Store {
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
         const STATEMENTS: [&str; 8] = [
             "DELETE FROM pushed_requests WHERE expires_at < $1",
-            "DELETE FROM ciba_requests WHERE expires_at < $1",
+            // A day longer, so a late poll still hears expired_token (CIBA Core §11).
+            "DELETE FROM ciba_requests WHERE expires_at < $1 - 86400",
             "DELETE FROM webauthn_ceremonies WHERE expires_at < $1",
             "DELETE FROM login_throttle WHERE locked_until < $1 AND window_start < $1 - 86400",
             "DELETE FROM interactions WHERE expires_at < $1",

@@ -260,29 +260,51 @@ impl<'a> Signing<'a> {
         Ok(rows.into_iter().map(Into::into).collect())
     }
 
-    /// Records the person's decision on a pending, unexpired request: `approved` with the
-    /// session's sign-in context (and the signing transaction), or `denied`. False when it was
-    /// decided already or expired.
+    /// Claims `user_id`'s pending, unexpired request `id` while the person's approval is being
+    /// carried out (a step-up, a signature), so no second decision can run beside it. False
+    /// when it was decided, claimed or expired.
+    pub async fn claim_ciba(&self, id: &str, user_id: &str, now: i64) -> Result<bool, StorageError> {
+        let sql = "UPDATE ciba_requests SET status = 'deciding' \
+                   WHERE id = $1 AND user_id = $2 AND status = 'pending' AND expires_at > $3";
+        let n = on_pool!(self.db, |pool| sqlx::query(sql)
+            .bind(id)
+            .bind(user_id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n == 1)
+    }
+
+    /// Gives a claimed request back (the approval was refused: the person may try again).
+    pub async fn release_ciba(&self, id: &str) -> Result<(), StorageError> {
+        let sql = "UPDATE ciba_requests SET status = 'pending' WHERE id = $1 AND status = 'deciding'";
+        on_pool!(self.db, |pool| sqlx::query(sql).bind(id).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Records the person's decision on a request they claimed: `approved` with the session's
+    /// sign-in context (and the signing transaction), or `denied`. The client gets at least a
+    /// minute to collect it, however long the approval took. False when it was not claimed.
     pub async fn decide_ciba(
         &self,
         id: &str,
-        user_id: &str,
         status: &str,
         approval: Option<(&str, &str)>,
         transaction_id: Option<&str>,
         now: i64,
     ) -> Result<bool, StorageError> {
-        let sql = "UPDATE ciba_requests SET status = $1, session_id = $2, authn = $3, transaction_id = $4 \
-                   WHERE id = $5 AND user_id = $6 AND status = 'pending' AND expires_at > $7";
+        let sql = "UPDATE ciba_requests SET status = $1, session_id = $2, authn = $3, transaction_id = $4, \
+                   expires_at = CASE WHEN expires_at < $5 THEN $5 ELSE expires_at END \
+                   WHERE id = $6 AND status = 'deciding'";
         let (session, authn) = approval.map_or((None, None), |(s, a)| (Some(s), Some(a)));
         let done = on_pool!(self.db, |pool| sqlx::query(sql)
             .bind(status)
             .bind(session)
             .bind(authn)
             .bind(transaction_id)
+            .bind(now + 60)
             .bind(id)
-            .bind(user_id)
-            .bind(now)
             .execute(pool)
             .await
             .map(|r| r.rows_affected()))?;

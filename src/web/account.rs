@@ -121,9 +121,19 @@ pub(super) async fn render_overview(
     notice: Option<Notice>,
 ) -> Response {
     let session = cookies::get(headers, cookies::SESSION, state.web.secure_cookies);
-    match state.account.account_overview(session.as_deref()).await {
+    render_overview_for(state, lang, session.as_deref(), notice).await
+}
+
+/// The overview for the session whose cookie value is `session`.
+pub(super) async fn render_overview_for(
+    state: &AppState,
+    lang: &str,
+    session: Option<&str>,
+    notice: Option<Notice>,
+) -> Response {
+    match state.account.account_overview(session).await {
         Ok(o) => {
-            let approvals = super::account_approvals::pending(state, session.as_deref()).await;
+            let approvals = super::account_approvals::pending(state, session).await;
             show_overview(state, lang, o, approvals, notice)
         }
         Err(e) => failure(state, lang, &e),

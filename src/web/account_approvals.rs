@@ -10,7 +10,7 @@ use axum::routing::post;
 use crate::oidc::ciba_approval::ApprovalError;
 use crate::sso::SignInProblem;
 
-use super::account::{Notice, failure, format_time, render_overview};
+use super::account::{Notice, failure, format_time, render_overview, render_overview_for};
 use super::cookies;
 use super::extract::ClientIp;
 use super::interaction::{BoundForm, with_cookies};
@@ -74,7 +74,13 @@ async fn decide(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: 
         Ok(None) => Notice::ok("account_approval_declined"),
         Err(ApprovalError::Gone) => Notice::error("account_approval_gone"),
         Err(ApprovalError::NeedsLevel(_)) => Notice::error("account_approval_needs_level"),
-        Err(ApprovalError::Refused(problem)) => Notice::error(&problem_key(problem)),
+        Err(ApprovalError::Refused(problem, None)) => Notice::error(&problem_key(problem)),
+        Err(ApprovalError::Refused(problem, Some(cookie))) => {
+            // The step-up succeeded before the refusal: the page under the new cookie.
+            let notice = Notice::error(&problem_key(problem));
+            let set = cookies::set(cookies::SESSION, &cookie, None, state.web.secure_cookies);
+            return with_cookies(render_overview_for(&state, lang, Some(&cookie), Some(notice)).await, [set]);
+        }
         Err(ApprovalError::SignInFirst) => return failure(&state, lang, &crate::account::AccountError::SignInFirst),
         Err(ApprovalError::OAuth(e)) if e.code == crate::oidc::ErrorCode::AccessDenied => {
             Notice::error("account_approval_unreachable")

@@ -218,6 +218,9 @@ pub(super) fn refused(
         SignInProblem::Passkey(problem) => (StatusCode::UNAUTHORIZED, format!("error_passkey_{}", problem.code())),
         SignInProblem::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "error_throttled".to_owned()),
         SignInProblem::Certificate(code) => (StatusCode::UNAUTHORIZED, format!("error_certificate_{code}")),
+        SignInProblem::Signing("passphrase_missing") => {
+            (StatusCode::BAD_REQUEST, "error_signing_passphrase_missing".to_owned())
+        }
         SignInProblem::Signing(code) => (StatusCode::BAD_GATEWAY, format!("error_signing_{code}")),
         SignInProblem::DirectoryUnavailable => {
             (StatusCode::SERVICE_UNAVAILABLE, "error_directory_unavailable".to_owned())

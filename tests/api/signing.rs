@@ -209,10 +209,15 @@ async fn documents_are_signed_after_approval_at_level_four_and_verify_with_opens
     assert_eq!(status, 400);
 
     // A wrong passphrase signs nothing and shows the page again; the right one signs.
+    let (status, page, _) = decide(&browser, &page, "allow", "").await;
+    assert_eq!(status, 400, "nothing typed is asked again: {page}");
     let (status, page, _) = decide(&browser, &page, "allow", "salah").await;
     assert_eq!(status, 401, "{page}");
-    let (status, page, to) = decide(&browser, &page, "allow", pki::PIN).await;
-    assert_eq!(status, 303, "{page}");
+    let (status, answer, to) = decide(&browser, &page, "allow", pki::PIN).await;
+    assert_eq!(status, 303, "{answer}");
+    // The same form again (Back, submit): the interaction is spent, nothing is signed twice.
+    let (status, _, _) = decide(&browser, &page, "allow", pki::PIN).await;
+    assert!(status == 400 || status == 403, "{status}");
     assert_eq!(query_param(&to, "state").as_deref(), Some("signing-state"));
     let code = query_param(&to, "code").unwrap();
     let (status, tokens) = app
@@ -220,7 +225,28 @@ async fn documents_are_signed_after_approval_at_level_four_and_verify_with_opens
         .await;
     assert_eq!(status, 200, "{tokens}");
     assert!(tokens.get("refresh_token").is_none(), "a signing grant has no refresh token: {tokens}");
-    assert_eq!(claims_of(tokens["id_token"].as_str().unwrap())["acr"], "urn:pintu:level:4");
+    // RFC 9396 §9: the access token carries the approved details, and introspection says so.
+    let access = tokens["access_token"].as_str().unwrap();
+    let secret = (client.id.as_str(), client.secret.as_deref().unwrap_or(""));
+    let (_, introspected, _) = app.post_form("/oauth2/introspect", &[("token", access)], Some(secret)).await;
+    assert_eq!(introspected["authorization_details"][0]["type"], "credential", "{introspected}");
+    // The ID token as a relying-party library checks it (openidconnect has no PAR or RFC 9396
+    // support of its own: those requests above are plain HTTP, as the RFCs define them).
+    let http = openidconnect::reqwest::Client::builder()
+        .redirect(openidconnect::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let issuer = openidconnect::IssuerUrl::new(app.base.clone()).unwrap();
+    let metadata = openidconnect::core::CoreProviderMetadata::discover_async(issuer, &http).await.unwrap();
+    let rp = openidconnect::core::CoreClient::from_provider_metadata(
+        metadata,
+        openidconnect::ClientId::new(client.id.clone()),
+        client.secret.clone().map(openidconnect::ClientSecret::new),
+    );
+    let id_token: openidconnect::core::CoreIdToken = serde_json::from_value(tokens["id_token"].clone()).unwrap();
+    let nonce = openidconnect::Nonce::new("signing-nonce".into());
+    let verified = id_token.claims(&rp.id_token_verifier(), &nonce).expect("the ID token verifies");
+    assert_eq!(verified.auth_context_ref().map(|a| a.as_str()), Some("urn:pintu:level:4"));
 
     // Every signature verifies with OpenSSL over the very document, and not over another.
     let granted = &tokens["authorization_details"];

@@ -61,9 +61,12 @@ impl OidcService {
         let scope = granted.union(&req.scope);
         let mut transaction = None;
         if let Some(details) = &details {
-            // A refusal (a mistyped passphrase) leaves the interaction open for another try.
-            // Two submits racing each other could both reach the service; only one of them
-            // gets a code (the grant id is the interaction's).
+            // The interaction is spent before the service is asked, so two submits (a double
+            // click, the Back button) cannot sign twice; a refusal (a mistyped passphrase)
+            // opens a new one for another try.
+            if !self.interactions.finish(interaction_id).await? {
+                return Err(InteractionError::Expired);
+            }
             let approval = Approval {
                 client: &client.client_id,
                 user: &user,
@@ -77,8 +80,10 @@ impl OidcService {
                 Ok(approved) => transaction = Some(approved.transaction_id),
                 Err(e) => {
                     let name = client.display_name().to_owned();
-                    let pending =
-                        self.pending(interaction_id.to_owned(), csrf.to_owned(), InteractionStage::Consent, &req, name);
+                    let payload = crate::sso::PendingRequest::Oidc(Box::new(req.clone()));
+                    let kind = InteractionKind::AuthorizeConsent;
+                    let (id, csrf) = self.start_interaction(kind, &payload, Some(&session.id)).await?;
+                    let pending = self.pending(id, csrf, InteractionStage::Consent, &req, name);
                     let problem = match e {
                         SigningError::Refused => crate::sso::SignInProblem::Certificate("remote_refused"),
                         SigningError::Throttled { until } => crate::sso::SignInProblem::Throttled { until },

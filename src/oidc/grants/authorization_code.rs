@@ -64,6 +64,19 @@ impl OidcService {
             Some(user) if !user.disabled => user,
             _ => return Err(OAuthError::invalid_grant("the account is no longer active")),
         };
+        // RFC 9396: the transaction the person approved, as signed, and its receipt.
+        let signed = match &data.transaction_id {
+            Some(id) => {
+                let signed = self.signing.transaction(id).await?;
+                let signed = signed.filter(|t| t.status == "signed" && t.client_id == client.client_id.as_str());
+                Some(signed.ok_or_else(|| OAuthError::invalid_grant("the signing transaction is gone"))?)
+            }
+            None => None,
+        };
+        let approved: Option<serde_json::Value> = signed.as_ref().and_then(|t| serde_json::from_str(&t.details).ok());
+        let authorization_details =
+            signed.as_ref().and_then(|t| t.result.as_deref()).and_then(|r| serde_json::from_str(r).ok());
+        let receipt = signed.and_then(|t| t.receipt);
         let (access_token, expires_in) = self.mint_access_token(&AccessTokenSpec {
             client_id: &client.client_id,
             subject: user.id.as_str(),
@@ -71,6 +84,7 @@ impl OidcService {
             grant_id: Some(grant_id),
             authn: Some(&data.authn),
             cnf: binding,
+            authorization_details: approved.as_ref(),
         })?;
         let scope = &data.scope;
         let id_token = if scope.contains("openid") {
@@ -87,16 +101,6 @@ impl OidcService {
             })?)
         } else {
             None
-        };
-        let (authorization_details, receipt) = match &data.transaction_id {
-            Some(id) => {
-                let signed = self.signing.transaction(id).await?;
-                let signed = signed.filter(|t| t.status == "signed" && t.client_id == client.client_id.as_str());
-                let signed = signed.ok_or_else(|| OAuthError::invalid_grant("the signing transaction is gone"))?;
-                let details = signed.result.as_deref().and_then(|r| serde_json::from_str(r).ok());
-                (details, signed.receipt)
-            }
-            None => (None, None),
         };
         Ok(TokenResponse {
             access_token,

@@ -40,6 +40,7 @@ impl OidcService {
             grant_id: None,
             authn: None,
             cnf: binding,
+            authorization_details: None,
         })?;
         // RFC 6749 §4.4.3: "A refresh token SHOULD NOT be included."
         Ok(TokenResponse {

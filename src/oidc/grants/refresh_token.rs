@@ -103,6 +103,7 @@ impl OidcService {
             grant_id: Some(&consumable.grant_id),
             authn: Some(&data.authn),
             cnf: binding,
+            authorization_details: None,
         })?;
         // OIDC Core §12.2: a new ID token keeps auth_time, carries no nonce.
         let id_token = if scope.contains("openid") {

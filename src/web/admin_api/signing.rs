@@ -36,7 +36,7 @@ async fn report(
 ) -> Result<Response, ApiError> {
     let now = state.oidc.now();
     let to = q.to.unwrap_or(now + 1);
-    let from = q.from.unwrap_or(to - 30 * 86_400);
+    let from = q.from.unwrap_or(to.saturating_sub(30 * 86_400));
     if from < 0 || from >= to {
         return Err(DirectoryError::invalid("from", "from must be before to (unix seconds)").into());
     }
