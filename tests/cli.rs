@@ -854,3 +854,18 @@ fn certificates_are_added_listed_checked_and_reported_from_the_command_line() {
     let missing = pintu(&dir, &["certificates", "remove", "budi", thumbprint], &[]);
     assert!(!missing.status.success(), "removing twice is refused");
 }
+
+#[test]
+fn receipts_and_the_signing_report_refuse_bad_input_with_the_reason() {
+    let dir = workdir();
+    let missing = pintu(&dir, &["receipt", "verify", "nowhere.jws"], &[]);
+    assert!(!missing.status.success() && text(&missing).1.contains("cannot read"), "{}", text(&missing).1);
+    std::fs::write(dir.join("garbage.jws"), "not.a.receipt").unwrap();
+    let garbage = pintu(&dir, &["receipt", "verify", "garbage.jws"], &[]);
+    assert!(!garbage.status.success() && text(&garbage).1.contains("does not verify"), "{}", text(&garbage).1);
+    let backwards = pintu(&dir, &["signing", "report", "--from", "10", "--to", "5"], &[]);
+    assert!(!backwards.status.success() && text(&backwards).1.contains("--from"), "{}", text(&backwards).1);
+    let csv = pintu(&dir, &["signing", "report", "--format", "csv"], &[]);
+    assert!(csv.status.success(), "{}", text(&csv).1);
+    assert!(text(&csv).0.starts_with("unit,unit_name,client_id,signed,declined,failed,signed_level_4"));
+}

@@ -145,6 +145,28 @@ pub(crate) fn openssl_verifies(signature_b64: &str, content: &[u8]) -> bool {
     out.status.success()
 }
 
+/// `pintu receipt verify FILE --jwks JWKS` in a directory of its own, trusting the test CA.
+fn receipt_verifies_offline(receipt: &str, jwks: &str) -> bool {
+    let dir = scratch::path("receipt-cli", "");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("receipt.jws"), receipt).unwrap();
+    std::fs::write(dir.join("jwks.json"), jwks).unwrap();
+    let anchors = pki::file("bundle.pem");
+    let config = format!("[certificates]\ntrust_anchors = [\"{}\"]\nrevocation = \"soft\"\n", anchors.display());
+    std::fs::write(dir.join("pintu.toml"), config).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pintu"))
+        .current_dir(&dir)
+        .args(["receipt", "verify", "receipt.jws", "--jwks", "jwks.json"])
+        .env_clear()
+        .env("PINTU_METRICS__LISTEN", "")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.success(), stdout.contains("\"valid\": true"), "{stdout}");
+    out.status.success()
+}
+
 fn claims_of(jws: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(jws.split('.').nth(1).unwrap()).unwrap()).unwrap()
 }
@@ -171,6 +193,10 @@ async fn documents_are_signed_after_approval_at_level_four_and_verify_with_opens
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_authorization_details")), "{body}");
     let short = wanted.replace(&digest_b64(&letter), &STANDARD.encode([1u8; 20]));
     let (status, body) = push(&app, &client, &short).await;
+    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_authorization_details")), "{body}");
+    let one = json!({ "type": "urn:pintu:transaction", "description": "x".repeat(400), "reference": "r" });
+    let huge = Value::Array(vec![one; 50]);
+    let (status, body) = push(&app, &client, &huge.to_string()).await;
     assert_eq!((status, body["error"].as_str()), (400, Some("invalid_authorization_details")), "{body}");
     let plain = app.client().await;
     let (status, body) = push(&app, &plain, &wanted).await;
@@ -276,6 +302,11 @@ async fn documents_are_signed_after_approval_at_level_four_and_verify_with_opens
     let forged = format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(forged.to_string()), parts[2]);
     let (status, check) = verify_receipt(&app, &forged).await;
     assert_eq!((status, &check["valid"]), (422, &json!(false)), "{check}");
+    // Offline, from the command line of another installation that trusts the same CA: with the
+    // issuer's published JWK Set.
+    let jwks = app.http.get(app.url("/oauth2/jwks")).send().await.unwrap().text().await.unwrap();
+    assert!(receipt_verifies_offline(receipt, &jwks));
+    assert!(!receipt_verifies_offline(&forged, &jwks));
 
     // Declined: the application hears access_denied, nothing is signed.
     let page = consent_page(&app, &browser, &client, &wanted).await;
