@@ -24,6 +24,8 @@ FEATURES = {
     "audit_checkpoints": ("Titik periksa audit yang ditandatangani", "Signed audit checkpoints"),
     "backup": ("Pencadangan dan pemulihan", "Backup and restore"),
     "certificates": ("Sertifikat elektronik dan tingkat keamanan 4", "Electronic certificates and security level 4"),
+    "signing": ("Penandatanganan transaksi (RFC 9396, PAR, CMS, tanda terima)", "Transaction signing (RFC 9396, PAR, CMS, receipts)"),
+    "ciba": ("Persetujuan di perangkat lain (OpenID CIBA, poll dan ping)", "Approval on another device (OpenID CIBA, poll and ping)"),
     "mtls": ("Aplikasi dengan sertifikat TLS dan token terikat (RFC 8705)", "Applications with TLS certificates and bound tokens (RFC 8705)"),
     "kek_rotation": ("Rotasi kunci enkripsi kunci (KEK)", "Key-encryption key rotation"),
     "key_rotation": ("Rotasi kunci penanda tangan", "Signing key rotation"),
