@@ -10,9 +10,13 @@
 #[path = "../tests/api/support/mod.rs"]
 mod support;
 
+#[path = "common/latency.rs"]
+mod latency;
+
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
+use latency::summary;
+use serde_json::json;
 use support::browser::form_in;
 use support::{Backend, Browser, PASSWORD, TestApp, pki};
 #[allow(unused_imports)]
@@ -33,16 +37,6 @@ fn ceremony(page: &str) -> (String, String, String) {
         attr(section, "<form method=\"post\" action=\""),
         attr(section, "name=\"csrf_token\" value=\""),
     )
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn summary(mut ms: Vec<f64>) -> Value {
-    ms.sort_by(f64::total_cmp);
-    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
-    json!({ "rounds": ms.len(), "median_ms": percentile(&ms, 0.5), "p95_ms": percentile(&ms, 0.95), "mean_ms": mean })
 }
 
 /// Signs in with the password at `client` and returns the step-up page.

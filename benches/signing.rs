@@ -10,23 +10,17 @@
 #[path = "../tests/api/support/mod.rs"]
 mod support;
 
+#[path = "common/latency.rs"]
+mod latency;
+
 use std::time::Instant;
 
 use base64::Engine;
-use serde_json::{Value, json};
+use latency::summary;
+use serde_json::json;
 use sha2::{Digest, Sha256};
 use support::browser::{form_in, location, query_param};
 use support::{Backend, PASSWORD, REDIRECT_URI, TestApp, TestClient, pki};
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn summary(mut ms: Vec<f64>) -> Value {
-    ms.sort_by(f64::total_cmp);
-    let mean = ms.iter().sum::<f64>() / ms.len() as f64;
-    json!({ "rounds": ms.len(), "median_ms": percentile(&ms, 0.5), "p95_ms": percentile(&ms, 0.95), "mean_ms": mean })
-}
 
 fn secret(client: &TestClient) -> (&str, &str) {
     (client.id.as_str(), client.secret.as_deref().unwrap_or(""))

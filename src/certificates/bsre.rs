@@ -16,7 +16,7 @@ use futures_util::future::BoxFuture;
 use serde_json::{Map, Value, json};
 
 use super::detached::HashAlg;
-use super::remote::{RemoteError, SignRequest, SigningService};
+use super::remote::{RemoteError, SignRequest, SigningService, post_json};
 
 /// BSrE's status codes for a refusal that is the person's (wrong passphrase, not registered).
 const REFUSALS: &[i64] = &[2011, 2021, 2031, 1110];
@@ -34,11 +34,7 @@ impl BsreService {
     pub fn new(base: url::Url, credentials: &str, timeout: std::time::Duration) -> Result<Self, String> {
         let (id, secret) =
             credentials.trim().split_once(':').ok_or("the BSrE token file must hold client_id:client_secret")?;
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
+        let client = super::remote::http_client(timeout);
         Ok(Self { base, credentials: (id.to_owned(), secret.to_owned()), client, token: Mutex::new(None) })
     }
 
@@ -58,15 +54,9 @@ impl BsreService {
             return Ok(token);
         }
         let (id, secret) = &self.credentials;
-        let sent = self
-            .client
-            .post(self.url("/oauth2/token"))
-            .basic_auth(id, Some(secret))
-            .header("content-type", "application/json")
-            .body(json!({ "grant_type": "client_credentials" }).to_string())
-            .send()
-            .await;
-        let answer = Self::read(sent, "oauth2/token").await?;
+        let request = self.client.post(self.url("/oauth2/token")).basic_auth(id, Some(secret));
+        let answer =
+            Self::read(post_json(request, &json!({ "grant_type": "client_credentials" })).await?, "oauth2/token")?;
         let token = answer
             .get("access_token")
             .and_then(Value::as_str)
@@ -80,23 +70,11 @@ impl BsreService {
 
     async fn call(&self, path: &str, body: Value) -> Result<Value, RemoteError> {
         let token = self.access_token().await?;
-        let sent = self
-            .client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await;
-        Self::read(sent, path).await
+        Self::read(post_json(self.client.post(self.url(path)).bearer_auth(token), &body).await?, path)
     }
 
-    async fn read(sent: Result<reqwest::Response, reqwest::Error>, what: &str) -> Result<Value, RemoteError> {
-        let response = sent
-            .map_err(|e| RemoteError::Unavailable(if e.is_timeout() { "timed out" } else { "unreachable" }.into()))?;
-        let status = response.status();
-        let text = response.bytes().await.unwrap_or_default();
-        let answer: Value = serde_json::from_slice(&text).unwrap_or(Value::Null);
+    /// BSrE's answer, or its refusal: `{status_code, error|message}`.
+    fn read((status, answer): (reqwest::StatusCode, Value), what: &str) -> Result<Value, RemoteError> {
         if status.is_success() {
             return Ok(answer);
         }

@@ -61,31 +61,34 @@ pub struct CscService {
     client: reqwest::Client,
 }
 
+/// The HTTP client of a signing service: bounded in time, never following a redirect (the
+/// passphrase goes only where it was configured to go).
+pub(super) fn http_client(timeout: std::time::Duration) -> reqwest::Client {
+    reqwest::Client::builder().timeout(timeout).redirect(reqwest::redirect::Policy::none()).build().unwrap_or_default()
+}
+
+/// POSTs `body` as JSON; a transport failure is `Unavailable`. The status and the JSON answer
+/// (`Null` when it is not JSON).
+pub(super) async fn post_json(
+    request: reqwest::RequestBuilder,
+    body: &Value,
+) -> Result<(reqwest::StatusCode, Value), RemoteError> {
+    let sent = request.header("content-type", "application/json").body(body.to_string()).send().await;
+    let response =
+        sent.map_err(|e| RemoteError::Unavailable(if e.is_timeout() { "timed out" } else { "unreachable" }.into()))?;
+    let status = response.status();
+    let text = response.bytes().await.unwrap_or_default();
+    Ok((status, serde_json::from_slice(&text).unwrap_or(Value::Null)))
+}
+
 impl CscService {
     pub fn new(base: url::Url, token: String, timeout: std::time::Duration) -> Self {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap_or_default();
-        Self { base, token, client }
+        Self { base, token, client: http_client(timeout) }
     }
 
     async fn call(&self, method: &str, body: Value) -> Result<Value, RemoteError> {
         let url = format!("{}/{method}", self.base.as_str().trim_end_matches('/'));
-        let sent = self
-            .client
-            .post(url)
-            .bearer_auth(&self.token)
-            .header("content-type", "application/json")
-            .body(body.to_string())
-            .send()
-            .await;
-        let response = sent
-            .map_err(|e| RemoteError::Unavailable(if e.is_timeout() { "timed out" } else { "unreachable" }.into()))?;
-        let status = response.status();
-        let text = response.bytes().await.unwrap_or_default();
-        let answer: Value = serde_json::from_slice(&text).unwrap_or(Value::Null);
+        let (status, answer) = post_json(self.client.post(url).bearer_auth(&self.token), &body).await?;
         if status.is_success() {
             return Ok(answer);
         }
