@@ -869,3 +869,27 @@ fn receipts_and_the_signing_report_refuse_bad_input_with_the_reason() {
     assert!(csv.status.success(), "{}", text(&csv).1);
     assert!(text(&csv).0.starts_with("unit,unit_name,client_id,signed,declined,failed,signed_level_4"));
 }
+
+#[test]
+fn activation_codes_and_letters_come_from_the_command_line() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = workdir();
+    let ok = |args: &[&str]| {
+        let out = pintu(&dir, args, &[]);
+        assert!(out.status.success(), "pintu {args:?}: {}", text(&out).1);
+        text(&out).0
+    };
+    ok(&["admin", "opd", "create", "--code", "BPKAD", "--name", "Badan Keuangan", "--kind", "badan"]);
+    ok(&["admin", "pegawai", "add", "--set", "name=Siti Aminah", "--set", "username=siti", "--set", "org_unit=BPKAD"]);
+    let printed = ok(&["admin", "activation", "--unit", "BPKAD", "--letters", "letters.html"]);
+    let issued: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    let code = issued["items"][0]["code"].as_str().unwrap();
+    let letters = std::fs::read_to_string(dir.join("letters.html")).unwrap();
+    assert!(letters.contains(code) && letters.contains("Siti Aminah"), "{letters}");
+    let mode = std::fs::metadata(dir.join("letters.html")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "the letters hold the codes");
+    let unknown = pintu(&dir, &["admin", "activation", "--user", "nobody"], &[]);
+    assert!(!unknown.status.success(), "{}", text(&unknown).1);
+    let both = pintu(&dir, &["admin", "activation", "--user", "siti", "--unit", "BPKAD"], &[]);
+    assert!(!both.status.success());
+}

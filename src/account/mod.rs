@@ -4,6 +4,7 @@
 //! the SSO session and to an interaction of the account's kind (`sso::interaction`), and every
 //! change is audited under the person's home unit.
 
+mod activation;
 mod certificates;
 mod factors;
 mod pages;
@@ -17,6 +18,7 @@ use crate::domain::{ActorId, SsoSession, User};
 use crate::sso::{FormToken, InteractionKind, PendingRequest, Sso, SsoError};
 use crate::storage::{StorageError, Store};
 
+pub use activation::{Activated, ActivationProblem};
 pub use certificates::OwnCertificate;
 pub use factors::FactorChange;
 pub use pages::{AccountOverview, PasswordChange, SessionEntry, TotpPage};

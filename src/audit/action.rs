@@ -124,6 +124,10 @@ actions!(
         Backup => "admin.backup",
         /// The database restored from an archive (recorded in the restored chain).
         Restore => "admin.restore",
+        /// Activation codes issued for people (how many, for whom).
+        ActivationIssue => "admin.activation.issue",
+        /// A person activated their account with a code and chose a password.
+        Activation => "admin.activation.use",
     }
 );
 
@@ -238,6 +242,8 @@ mod tests {
             "admin.ldap.sync",
             "admin.backup",
             "admin.restore",
+            "admin.activation.issue",
+            "admin.activation.use",
             "certificate.add",
             "certificate.bind",
             "certificate.proof",

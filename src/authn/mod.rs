@@ -297,6 +297,26 @@ impl AuthnService {
         Ok(FactorAttempt { key, source, attempts })
     }
 
+    /// An activation-code attempt for the login name `login` (normalised) from `source_ip`:
+    /// counted under the name whether or not an account has it (no enumeration), locked like
+    /// a second-factor code.
+    pub async fn activation_attempt(
+        &self,
+        login: &str,
+        source_ip: Option<&str>,
+        now: i64,
+    ) -> Result<FactorAttempt, AuthnError> {
+        let t = self.store.throttle();
+        let key = format!("activation:{}", throttle::account_key(login));
+        let source = source_ip.map(throttle::source_key).unwrap_or_default();
+        let until = t.locked_until(&key, &key).await?.max(t.locked_until(&source, &source).await?);
+        if until > now {
+            return Err(AuthnError::Throttled { until });
+        }
+        let attempts = t.record_failure(&key, now, now - throttle::WINDOW).await?;
+        Ok(FactorAttempt { key, source, attempts })
+    }
+
     /// The step succeeded: the person's count starts again.
     pub async fn factor_succeeded(&self, attempt: &FactorAttempt) -> Result<(), AuthnError> {
         Ok(self.store.throttle().clear(&attempt.key).await?)

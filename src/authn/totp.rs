@@ -121,6 +121,13 @@ impl AuthnService {
         Ok(Some(Enrollment { secret, otpauth_url, qr_svg }))
     }
 
+    /// A QR code of `text` as SVG (Pintu draws it itself: no external service), for pages and
+    /// printed letters.
+    pub fn qr_svg(text: &str) -> Option<String> {
+        let qr = QrCode::new(text.as_bytes()).ok()?;
+        Some(qr.render::<svg::Color>().min_dimensions(160, 160).build())
+    }
+
     /// Confirms a pending TOTP credential with a first code; returns the recovery codes, shown
     /// once.
     pub async fn confirm_totp(&self, user: &User, code: &str, now: i64) -> Result<Vec<String>, AuthnError> {

@@ -79,6 +79,10 @@ pub enum AdminCommand {
     App(AppCommand),
     #[command(flatten)]
     Directory(DirectoryCommand),
+    /// Issue activation codes (single use, expiring) for one person or everyone active in a unit
+    /// and its sub-units; prints them once as JSON, and writes the printable letters with
+    /// --letters.
+    Activation(super::users::ActivationArgs),
     /// Issue an initial access token for dynamic client registration (RFC 7591).
     RegistrationToken {
         #[arg(long, default_value = "issued from the command line")]

@@ -140,11 +140,7 @@ pub async fn restore(args: RestoreArgs, config: &Config, clock: SharedClock) -> 
 
 fn keygen(out: &std::path::Path) -> anyhow::Result<()> {
     let (identity, public) = backup::generate_key();
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(out).with_context(|| format!("cannot create {} (it must not exist)", out.display()))?;
+    let mut file = super::private_file(out, true)?;
     use std::io::Write;
     writeln!(file, "# public key: {public}\n{}", identity.expose_secret())?;
     file.sync_all()?;

@@ -53,6 +53,21 @@ pub fn check_arguments(args: impl IntoIterator<Item = OsString>) -> Result<(), S
     Ok(())
 }
 
+/// Opens `path` for writing, readable by its owner only (0600): keys and codes go there.
+/// `new`: refuse a file that exists; otherwise replace its contents.
+pub(crate) fn private_file(path: &std::path::Path, new: bool) -> anyhow::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if new {
+        options.create_new(true);
+    } else {
+        options.create(true).truncate(true);
+    }
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let must = if new { " (it must not exist)" } else { "" };
+    options.open(path).map_err(|e| anyhow::anyhow!("cannot create {}{must}: {e}", path.display()))
+}
+
 pub(crate) fn print_json(value: &impl serde::Serialize) -> anyhow::Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
@@ -151,6 +166,7 @@ async fn admin(app: &App, cmd: AdminCommand) -> anyhow::Result<()> {
         AdminCommand::User(cmd) => users::run(app, cmd).await,
         AdminCommand::App(cmd) => apps::run(app, cmd).await,
         AdminCommand::Directory(cmd) => directory::run(app, cmd).await,
+        AdminCommand::Activation(args) => users::activation(app, args).await,
         AdminCommand::RegistrationToken { description, ttl_secs } => {
             apps::registration_token(app, &description, ttl_secs).await
         }

@@ -84,3 +84,50 @@ async fn conflicts(app: &App) -> anyhow::Result<()> {
     println!("no conflicts: every login name names one account");
     Ok(())
 }
+
+/// `pintu admin activation` arguments.
+#[derive(clap::Args)]
+pub struct ActivationArgs {
+    /// One person: id, username, e-mail or NIP.
+    #[arg(long, conflicts_with = "unit", required_unless_present = "unit")]
+    user: Option<String>,
+    /// A unit's code: everyone active in it and its sub-units.
+    #[arg(long)]
+    unit: Option<String>,
+    /// How long the codes work, in days (1-90).
+    #[arg(long)]
+    days: Option<u32>,
+    /// Write the printable letters (HTML, one page each, sorted by unit) to this file.
+    #[arg(long)]
+    letters: Option<std::path::PathBuf>,
+    /// The letters' language: id (default) or en.
+    #[arg(long, default_value = "id")]
+    lang: String,
+}
+
+/// `pintu admin activation`: codes for one person or a unit, shown once (JSON on stdout), and
+/// the printable letters when `letters` names a file (written with mode 0600: they hold the
+/// codes).
+pub async fn activation(app: &App, args: ActivationArgs) -> anyhow::Result<()> {
+    use pintu::directory::ActivationTarget;
+    let ActivationArgs { user, unit, days, letters, lang } = args;
+    let lang = lang.as_str();
+    if !matches!(lang, "id" | "en") {
+        bail!("--lang must be id or en");
+    }
+    let target = match (user, unit) {
+        (Some(user), None) => ActivationTarget::Person(user),
+        (None, Some(unit)) => ActivationTarget::Unit(unit),
+        _ => bail!("give exactly one of --user and --unit"),
+    };
+    let codes = app.state.directory.issue_activation(&Actor::cli(), &target, days).await.map_err(refused_dir)?;
+    if let Some(path) = letters {
+        let issuer = &app.state.oidc.config().issuer;
+        let html =
+            pintu::web::activation::letters(&app.state.views, lang, issuer, &codes).map_err(anyhow::Error::msg)?;
+        use std::io::Write;
+        let mut file = super::private_file(&path, false)?;
+        file.write_all(html.as_bytes()).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    }
+    print_json(&serde_json::json!({ "items": codes }))
+}

@@ -8,6 +8,7 @@
 //! directory claims it receives.
 
 mod access;
+mod activation;
 mod actor;
 mod applications;
 mod credentials;
@@ -22,6 +23,7 @@ mod user_input;
 mod users;
 
 pub use access::{AccessDecision, DirectoryClaims};
+pub use activation::{ActivationTarget, DEFAULT_ACTIVATION_DAYS, IssuedCode};
 pub use actor::{Actor, Reach};
 pub use applications::ProfilePatch;
 pub use credentials::LoginConflict;

@@ -29,10 +29,12 @@ pub enum InteractionKind {
     /// Signing in to the account pages themselves (opened directly), and its second step.
     AccountLogin,
     AccountSecondFactor,
+    /// Activating an account with a code (choosing the first password).
+    Activation,
 }
 
 impl InteractionKind {
-    const ALL: [InteractionKind; 8] = [
+    const ALL: [InteractionKind; 9] = [
         InteractionKind::AuthorizeLogin,
         InteractionKind::AuthorizeSecondFactor,
         InteractionKind::AuthorizeConsent,
@@ -41,6 +43,7 @@ impl InteractionKind {
         InteractionKind::AccountTotp,
         InteractionKind::AccountLogin,
         InteractionKind::AccountSecondFactor,
+        InteractionKind::Activation,
     ];
 
     /// The stored name (unchanged from the string constants earlier builds wrote).
@@ -54,6 +57,7 @@ impl InteractionKind {
             InteractionKind::AccountTotp => "account-totp",
             InteractionKind::AccountLogin => "account-login",
             InteractionKind::AccountSecondFactor => "account-second-factor",
+            InteractionKind::Activation => "activation",
         }
     }
 
@@ -242,6 +246,7 @@ mod tests {
             "account-totp",
             "account-login",
             "account-second-factor",
+            "activation",
         ];
         assert_eq!(stored, released, "pending interactions survive an upgrade");
         assert!(InteractionKind::parse("authorize-anything").is_none());

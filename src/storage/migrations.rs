@@ -122,6 +122,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0019_signing.sql"),
         include_str!("../../migrations/postgres/0019_signing.sql"),
     ),
+    (
+        20,
+        "activation_codes",
+        include_str!("../../migrations/sqlite/0020_activation_codes.sql"),
+        include_str!("../../migrations/postgres/0020_activation_codes.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -145,6 +151,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0017_certificates.sql",
     "0018_pushed_requests.sql",
     "0019_signing.sql",
+    "0020_activation_codes.sql",
 ];
 
 /// The newest schema version this build knows.

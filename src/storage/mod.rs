@@ -3,6 +3,7 @@
 //!
 //! Repositories are grouped per aggregate: `store.users().find_by_login(..)`.
 
+mod activation_codes;
 mod applications;
 mod audit;
 mod audit_checkpoints;
@@ -36,6 +37,7 @@ mod users;
 /// ("relation _sqlx_migrations already exists, skipping" on every start of every command).
 pub const QUIET_DRIVER_LOGS: &str = "sqlx::postgres::notice=warn";
 
+pub use activation_codes::ActivationCodes;
 pub use applications::Applications;
 pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use audit_checkpoints::{AuditCheckpoints, CheckpointRow};
@@ -218,6 +220,9 @@ impl Store {
     pub fn pushed_requests(&self) -> PushedRequests<'_> {
         PushedRequests::new(&self.db)
     }
+    pub fn activation_codes(&self) -> ActivationCodes<'_> {
+        ActivationCodes::new(&self.db)
+    }
     pub fn signing(&self) -> Signing<'_> {
         Signing::new(&self.db)
     }
@@ -266,8 +271,9 @@ impl Store {
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
     /// `before`. Returns how many rows went.
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
-        const STATEMENTS: [&str; 8] = [
+        const STATEMENTS: [&str; 9] = [
             "DELETE FROM pushed_requests WHERE expires_at < $1",
+            "DELETE FROM activation_codes WHERE expires_at < $1",
             // A day longer, so a late poll still hears expired_token (CIBA Core §11).
             "DELETE FROM ciba_requests WHERE expires_at < $1 - 86400",
             "DELETE FROM webauthn_ceremonies WHERE expires_at < $1",

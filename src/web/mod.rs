@@ -5,6 +5,7 @@ mod account;
 mod account_approvals;
 mod account_certificates;
 mod account_sign_in;
+pub mod activation;
 mod admin_api;
 mod caching;
 pub mod client_certificate;
@@ -61,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(account::overview_routes())
         .merge(account_approvals::routes())
+        .merge(activation::routes())
         .merge(account_certificates::routes())
         .merge(account_sign_in::routes())
         .merge(passkeys::routes())

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 13] = [
+const TEMPLATES: [(&str, &str); 15] = [
+    ("activate.html", include_str!("../../themes/default/templates/activate.html")),
+    ("activation_letters.html", include_str!("../../themes/default/templates/activation_letters.html")),
     ("signing_details.html", include_str!("../../themes/default/templates/signing_details.html")),
     ("base.html", include_str!("../../themes/default/templates/base.html")),
     ("login.html", include_str!("../../themes/default/templates/login.html")),

@@ -6,6 +6,7 @@ mod support;
 
 mod account;
 mod accounts;
+mod activation;
 mod admin_openapi;
 mod applications;
 mod audit;

@@ -12,6 +12,7 @@
 //! member name of a body (a `password` may hold anything but NUL, a `description` may span
 //! lines), every query parameter and every path segment is checked before a handler runs.
 
+mod activation;
 mod applications;
 mod audit;
 mod certificates;
@@ -46,6 +47,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi))
         .merge(org_units::routes())
         .merge(users::routes())
+        .merge(activation::routes())
         .merge(certificates::routes())
         .merge(applications::routes())
         .merge(imports::routes(max_import_bytes))
