@@ -15,6 +15,7 @@ mod cache;
 mod error;
 mod initial_tokens;
 mod oidc_client;
+mod portal;
 mod profile;
 mod registry;
 
@@ -30,6 +31,7 @@ use crate::storage::Store;
 pub use crate::directory::ProfilePatch;
 pub use error::ApplicationError;
 pub use oidc_client::{RawMetadata, validate_metadata};
+pub use portal::PortalEntry;
 pub use profile::ApplicationRecord;
 pub use registry::{ClientSpec, CreatedClient, RotatedSecret};
 

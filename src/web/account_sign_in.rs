@@ -11,7 +11,6 @@ use axum::routing::{get, post};
 use crate::account::{AccountError, SignInPage, SignInResult, SignInStage, SignInStep};
 
 use super::account::failure;
-use super::cookies;
 use super::error::page;
 use super::extract::ClientIp;
 use super::interaction::{BoundForm, interaction_cookie, locale_cookie, refused, with_cookies};
@@ -19,6 +18,7 @@ use super::oidc::see_other;
 use super::passkeys::account_options;
 use super::state::AppState;
 use super::views::{LoginView, PasskeyForm};
+use super::{cookies, lang_for};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -31,9 +31,35 @@ pub fn routes() -> Router<AppState> {
         .route("/account/second-factor/{id}/passkey", post(second_factor_passkey))
 }
 
-/// Until the employees' portal lives here, Pintu's front door is the account page.
-async fn home() -> Response {
-    see_other("/account")
+/// Pintu's front door: the employees' portal (the applications this person may open), or the
+/// sign-in page, which leads to the account page.
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+    let user = match state.oidc.find_session(session.as_deref()).await {
+        Ok(Some((_, user))) => user,
+        Ok(None) => return see_other("/account"),
+        Err(e) => return super::error::oauth_error_page(&state.views, lang, &e),
+    };
+    match state.applications.portal(&user).await {
+        Ok(apps) => {
+            let (general, special): (Vec<_>, Vec<_>) = apps.into_iter().partition(|a| a.category == "umum");
+            let name = user.name.clone().unwrap_or_else(|| user.username.clone());
+            let view = PortalView { name, general, special };
+            page(&state.views, StatusCode::OK, "portal.html", lang, &view)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the portal cannot list the applications");
+            super::error::error_page(&state.views, lang, super::error::PageKind::Server, None)
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct PortalView {
+    name: String,
+    general: Vec<crate::applications::PortalEntry>,
+    special: Vec<crate::applications::PortalEntry>,
 }
 
 /// The sign-in page for a browser whose session cannot open the account pages.

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 15] = [
+const TEMPLATES: [(&str, &str); 16] = [
+    ("portal.html", include_str!("../../themes/default/templates/portal.html")),
     ("activate.html", include_str!("../../themes/default/templates/activate.html")),
     ("activation_letters.html", include_str!("../../themes/default/templates/activation_letters.html")),
     ("signing_details.html", include_str!("../../themes/default/templates/signing_details.html")),

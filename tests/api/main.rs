@@ -42,6 +42,7 @@ mod par;
 mod passkey_browser;
 mod passkeys;
 mod periodic_reports;
+mod portal;
 mod refresh;
 mod registration;
 mod registration_rules;

@@ -1,0 +1,54 @@
+//! The employees' portal: the applications a person may use, general (umum) first, then
+//! special (khusus), each by name, with where to open it. An application appears when it is
+//! enabled, registered a home page (`client_uri`, RFC 7591 §2) and its access policy lets the
+//! person in.
+
+use serde::Serialize;
+
+use crate::directory::AccessDecision;
+use crate::domain::{Category, User};
+
+use super::{ApplicationError, ApplicationService};
+
+/// One application on the portal.
+#[derive(Debug, Clone, Serialize)]
+pub struct PortalEntry {
+    pub name: String,
+    /// Its home page (the registered `client_uri`).
+    pub url: String,
+    /// umum or khusus.
+    pub category: &'static str,
+    /// The owning OPD's name, for special applications.
+    pub owner: Option<String>,
+}
+
+impl ApplicationService {
+    /// The applications `user` may open, general ones first, each group by name.
+    pub async fn portal(&self, user: &User) -> Result<Vec<PortalEntry>, ApplicationError> {
+        let units = self.store.org_units().list().await?;
+        let mut entries = Vec::new();
+        for app in self.store.applications().list().await? {
+            let Some(oidc) = app.oidc() else { continue };
+            let Some(url) = oidc.metadata.client_uri.clone() else { continue };
+            if app.disabled {
+                continue;
+            }
+            let Some(client) = self.client(oidc.client_id.as_str()).await? else { continue };
+            if self.directory.access_decision(&client, user).await? != AccessDecision::Allowed {
+                continue;
+            }
+            let owner = app.profile.owner_unit_id.as_ref().and_then(|id| units.iter().find(|u| &u.id == id));
+            entries.push(PortalEntry {
+                name: app.name.clone(),
+                url,
+                category: app.profile.category.as_str(),
+                owner: owner.map(|u| u.name.clone()),
+            });
+        }
+        entries.sort_by(|a, b| {
+            (a.category != Category::Umum.as_str(), a.name.to_lowercase())
+                .cmp(&(b.category != Category::Umum.as_str(), b.name.to_lowercase()))
+        });
+        Ok(entries)
+    }
+}
