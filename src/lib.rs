@@ -13,6 +13,7 @@
 //! | `certificates` | electronic certificates: trusted CAs (OpenSSL chain validation), certificates bound to people, proof of possession, level 4 |
 //! | `audit` | the append-only, hash-chained audit log |
 //! | `authn` | how people prove who they are (passwords now; TOTP, WebAuthn and certificates later) |
+//! | `mail` | e-mail: the outbox and its delivery over SMTP (lettre), with retries |
 //! | `keys` | the key-encryption key, sealed signing keys, JWKS |
 //! | `storage` | the only SQL: SQLite and PostgreSQL through one set of portable statements |
 //! | `domain` | vocabulary: users, org units, roles, relying parties, scopes, sessions, grants, security levels |
@@ -35,6 +36,7 @@ pub mod domain;
 pub mod federation;
 pub mod jobs;
 pub mod keys;
+pub mod mail;
 pub mod metrics;
 pub mod oidc;
 pub mod signing;

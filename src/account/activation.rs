@@ -42,6 +42,13 @@ impl AccountService {
         Ok((started.id, started.csrf))
     }
 
+    /// A new forgotten-password form: its interaction and CSRF token.
+    pub async fn reset_form(&self) -> Result<(String, String), AccountError> {
+        let kind = InteractionKind::PasswordReset;
+        let started = self.sso.interactions.start(kind, &PendingRequest::Account, None).await?;
+        Ok((started.id, started.csrf))
+    }
+
     /// The activation form posted.
     pub async fn activate(
         &self,
@@ -91,6 +98,40 @@ impl AccountService {
         let (_, cookie) = self.sso.sessions.create(&user, AuthnContext::password(now)).await?;
         self.audit_own_change(&user, AdminChange::Activation, serde_json::json!({}), source_ip).await;
         Ok(Ok(Activated { user, cookie }))
+    }
+
+    /// A password-reset request (the name or e-mail typed on the form): when it names an
+    /// account that may activate and has an e-mail address, a long single-use code (30
+    /// minutes, replacing any other) for the link sent there, with the person. The caller
+    /// answers the same either way. Throttled by the address and the name.
+    pub async fn request_reset(
+        &self,
+        (interaction, csrf): (&str, &str),
+        login: &str,
+        source_ip: Option<&str>,
+    ) -> Result<Result<Option<(User, String)>, ActivationProblem>, AccountError> {
+        let form = FormToken { interaction, csrf };
+        self.sso.interactions.load(form, InteractionKind::PasswordReset).await?;
+        let now = self.now();
+        let login = normalize_login(login);
+        // Every request counts (as a failure would): asking is what a flood would do.
+        let attempt = match self.authn.activation_attempt(&format!("reset:{login}"), source_ip, now).await {
+            Ok(attempt) => attempt,
+            Err(AuthnError::Throttled { until }) => return Ok(Err(ActivationProblem::Throttled { until })),
+            Err(e) => return Err(e.into()),
+        };
+        self.authn.factor_failed(&attempt, now).await?;
+        let Some(user) = self.activatable(&login).await?.filter(|u| u.email.is_some()) else { return Ok(Ok(None)) };
+        let code = crate::authn::secret::random_token();
+        let mut tx = self.store.begin().await?;
+        let hash = activation_code_hash(&code);
+        self.store
+            .activation_codes()
+            .replace_in(&mut tx, user.id.as_str(), &hash, "self-service", now, now + 1800)
+            .await?;
+        tx.commit().await?;
+        self.audit_own_change(&user, AdminChange::PasswordResetRequest, serde_json::json!({}), source_ip).await;
+        Ok(Ok(Some((user, code))))
     }
 
     /// The account a login name names, if a code may activate it: active, its password kept

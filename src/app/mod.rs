@@ -134,7 +134,7 @@ impl App {
             store: store.clone(),
             keyring: Arc::new(keyring),
             config: config.oidc.clone(),
-            clock,
+            clock: clock.clone(),
             authn,
             directory: directory.clone(),
             sso: sso.clone(),
@@ -145,7 +145,11 @@ impl App {
             .context("cannot load the theme")?;
         let published = Published::from_service(&oidc);
         let web = Arc::new(config.web.clone());
+        let mailer = crate::mail::Mailer::new(store.clone(), clock.clone(), &config.mail)
+            .map_err(anyhow::Error::msg)
+            .context("invalid [mail] configuration")?;
         let state = AppState::new(Services {
+            mailer,
             oidc,
             applications,
             sso,
@@ -288,6 +292,7 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
         )),
         _ => None,
     };
+    let mail = app.state.mailer.enabled().then(|| crate::jobs::mail::spawn(app.state.mailer.clone(), stop_rx.clone()));
     let reports = config.reports.monthly.then(|| {
         crate::jobs::periodic_reports::spawn(
             app.state.store.clone(),
@@ -306,7 +311,7 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let _ = changes.await;
     let _ = keys.await;
     let _ = ldap.await;
-    for job in [checkpoints, reports, backups, certificates].into_iter().flatten() {
+    for job in [checkpoints, reports, backups, certificates, mail].into_iter().flatten() {
         let _ = job.await;
     }
     if let Some(metrics) = metrics {

@@ -128,6 +128,8 @@ actions!(
         ActivationIssue => "admin.activation.issue",
         /// A person activated their account with a code and chose a password.
         Activation => "admin.activation.use",
+        /// A person asked for a password-reset link by e-mail (sent to their address).
+        PasswordResetRequest => "admin.password.reset_request",
     }
 );
 
@@ -244,6 +246,7 @@ mod tests {
             "admin.restore",
             "admin.activation.issue",
             "admin.activation.use",
+            "admin.password.reset_request",
             "certificate.add",
             "certificate.bind",
             "certificate.proof",

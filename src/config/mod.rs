@@ -15,12 +15,14 @@ use url::Url;
 mod backup;
 mod certificates;
 mod ldap;
+mod mail;
 mod validate;
 
 pub use backup::{BackupConfig, RawBackup, redact_url};
 pub use certificates::{
     CertificatesConfig, RawCertificates, RawSigning, RawTls, RevocationPolicy, SigningServiceConfig, TlsListenerConfig,
 };
+pub use mail::{MailConfig, RawMail, SmtpConfig, SmtpSecurity};
 
 pub use ldap::{
     ConflictRule, LdapAttributes, LdapDirectoryConfig, LdapPreset, PasswordChange, RawLdapAttributes, RawLdapDirectory,
@@ -68,6 +70,8 @@ pub struct RawConfig {
     pub backup: RawBackup,
     #[serde(default)]
     pub certificates: RawCertificates,
+    #[serde(default)]
+    pub mail: RawMail,
 }
 
 /// `[reports]`: the monthly report.
@@ -202,6 +206,7 @@ pub struct Config {
     pub reports: ReportsConfig,
     pub backup: BackupConfig,
     pub certificates: CertificatesConfig,
+    pub mail: MailConfig,
     /// This configuration as TOML without its secrets (a backup carries it).
     pub without_secrets: String,
 }
@@ -347,30 +352,9 @@ impl RawConfig {
         let webauthn = validate_webauthn(self.webauthn, &issuer, &mut errors);
         let key_rotation = validate::validate_key_rotation(self.key_rotation, &mut errors);
         let ldap = ldap::validate_ldap(self.ldap, &mut errors);
-        let checkpoint_minutes = self.audit.checkpoint_minutes.unwrap_or(60);
-        if checkpoint_minutes > 1440 {
-            errors.push(problem("audit.checkpoint_minutes", "must be 0 (off) to 1440 (a day)"));
-        }
-        let audit = AuditConfig {
-            checkpoint_every: (checkpoint_minutes > 0)
-                .then(|| std::time::Duration::from_secs(u64::from(checkpoint_minutes) * 60)),
-        };
-        let reports = ReportsConfig {
-            monthly: self.reports.monthly.unwrap_or(true),
-            utc_offset_hours: self.reports.utc_offset_hours.unwrap_or(7),
-        };
-        if !(-12..=14).contains(&reports.utc_offset_hours) {
-            errors.push(problem("reports.utc_offset_hours", "must be -12 to 14 (7: WIB, 8: WITA, 9: WIT)"));
-        }
-        let metrics = match self.metrics.listen.as_deref().unwrap_or("127.0.0.1:9464") {
-            "" => MetricsConfig { listen: None },
-            text => MetricsConfig {
-                listen: text
-                    .parse::<SocketAddr>()
-                    .map_err(|e| errors.push(problem("metrics.listen", format!("not a socket address: {e}"))))
-                    .ok(),
-            },
-        };
+        let (audit, reports, metrics) =
+            validate::validate_operations(self.audit, self.reports, self.metrics, &mut errors);
+        let mail = mail::validate_mail(self.mail, &mut errors);
         if !errors.is_empty() {
             return Err(errors);
         }
@@ -391,6 +375,7 @@ impl RawConfig {
             reports,
             backup,
             certificates,
+            mail,
             without_secrets,
         })
     }

@@ -268,3 +268,37 @@ pub(super) fn validate_key_rotation(raw: RawKeyRotation, errors: &mut Vec<Config
     }
     KeyRotationConfig { rotate_after: (rotate_after_days > 0).then_some(rotate_after), publish_for }
 }
+
+/// `[audit]`, `[reports]` and `[metrics]`.
+pub(super) fn validate_operations(
+    audit: super::RawAudit,
+    reports: super::RawReports,
+    metrics: super::RawMetrics,
+    errors: &mut Vec<ConfigError>,
+) -> (super::AuditConfig, super::ReportsConfig, super::MetricsConfig) {
+    let checkpoint_minutes = audit.checkpoint_minutes.unwrap_or(60);
+    if checkpoint_minutes > 1440 {
+        errors.push(problem("audit.checkpoint_minutes", "must be 0 (off) to 1440 (a day)"));
+    }
+    let audit_config = super::AuditConfig {
+        checkpoint_every: (checkpoint_minutes > 0)
+            .then(|| std::time::Duration::from_secs(u64::from(checkpoint_minutes) * 60)),
+    };
+    let reports_config = super::ReportsConfig {
+        monthly: reports.monthly.unwrap_or(true),
+        utc_offset_hours: reports.utc_offset_hours.unwrap_or(7),
+    };
+    if !(-12..=14).contains(&reports_config.utc_offset_hours) {
+        errors.push(problem("reports.utc_offset_hours", "must be -12 to 14 (7: WIB, 8: WITA, 9: WIT)"));
+    }
+    let metrics_config = match metrics.listen.as_deref().unwrap_or("127.0.0.1:9464") {
+        "" => super::MetricsConfig { listen: None },
+        text => super::MetricsConfig {
+            listen: text
+                .parse::<std::net::SocketAddr>()
+                .map_err(|e| errors.push(problem("metrics.listen", format!("not a socket address: {e}"))))
+                .ok(),
+        },
+    };
+    (audit_config, reports_config, metrics_config)
+}

@@ -40,6 +40,8 @@ pub struct IssuedCode {
     pub unit_name: Option<String>,
     pub code: String,
     pub expires_at: i64,
+    /// Where an activation link can be sent, if the directory knows an address.
+    pub email: Option<String>,
 }
 
 impl DirectoryService {
@@ -98,6 +100,7 @@ impl DirectoryService {
                 unit_name,
                 code,
                 expires_at,
+                email: user.email.clone(),
             });
         }
         let events = people

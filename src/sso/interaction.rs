@@ -31,10 +31,12 @@ pub enum InteractionKind {
     AccountSecondFactor,
     /// Activating an account with a code (choosing the first password).
     Activation,
+    /// Asking for a password-reset link by e-mail.
+    PasswordReset,
 }
 
 impl InteractionKind {
-    const ALL: [InteractionKind; 9] = [
+    const ALL: [InteractionKind; 10] = [
         InteractionKind::AuthorizeLogin,
         InteractionKind::AuthorizeSecondFactor,
         InteractionKind::AuthorizeConsent,
@@ -44,6 +46,7 @@ impl InteractionKind {
         InteractionKind::AccountLogin,
         InteractionKind::AccountSecondFactor,
         InteractionKind::Activation,
+        InteractionKind::PasswordReset,
     ];
 
     /// The stored name (unchanged from the string constants earlier builds wrote).
@@ -58,6 +61,7 @@ impl InteractionKind {
             InteractionKind::AccountLogin => "account-login",
             InteractionKind::AccountSecondFactor => "account-second-factor",
             InteractionKind::Activation => "activation",
+            InteractionKind::PasswordReset => "password-reset",
         }
     }
 
@@ -247,6 +251,7 @@ mod tests {
             "account-login",
             "account-second-factor",
             "activation",
+            "password-reset",
         ];
         assert_eq!(stored, released, "pending interactions survive an upgrade");
         assert!(InteractionKind::parse("authorize-anything").is_none());

@@ -128,6 +128,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0020_activation_codes.sql"),
         include_str!("../../migrations/postgres/0020_activation_codes.sql"),
     ),
+    (
+        21,
+        "mail_outbox",
+        include_str!("../../migrations/sqlite/0021_mail_outbox.sql"),
+        include_str!("../../migrations/postgres/0021_mail_outbox.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -152,6 +158,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0018_pushed_requests.sql",
     "0019_signing.sql",
     "0020_activation_codes.sql",
+    "0021_mail_outbox.sql",
 ];
 
 /// The newest schema version this build knows.

@@ -17,6 +17,7 @@ mod grants;
 mod initial_access_tokens;
 mod interactions;
 mod keys;
+mod mail_outbox;
 mod migrations;
 mod org_units;
 mod passkeys;
@@ -52,6 +53,7 @@ pub use grants::{Grants, PresentedRefresh, RefreshFamily, RefreshState, Rotation
 pub use initial_access_tokens::InitialAccessTokens;
 pub use interactions::{Interaction, Interactions};
 pub use keys::{SigningKeyRow, SigningKeys};
+pub use mail_outbox::{MailOutbox, OutgoingMail};
 pub use migrations::{FILE_NAMES as MIGRATION_FILE_NAMES, latest as latest_schema_version};
 pub use org_units::{OrgUnits, Placement};
 pub use passkeys::{Ceremony, PasskeyRecord, Passkeys};
@@ -220,6 +222,9 @@ impl Store {
     pub fn pushed_requests(&self) -> PushedRequests<'_> {
         PushedRequests::new(&self.db)
     }
+    pub fn mail_outbox(&self) -> MailOutbox<'_> {
+        MailOutbox::new(&self.db)
+    }
     pub fn activation_codes(&self) -> ActivationCodes<'_> {
         ActivationCodes::new(&self.db)
     }
@@ -271,7 +276,9 @@ impl Store {
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
     /// `before`. Returns how many rows went.
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
-        const STATEMENTS: [&str; 9] = [
+        const STATEMENTS: [&str; 10] = [
+            // What was sent or given up, after a month.
+            "DELETE FROM mail_outbox WHERE status <> 'pending' AND created_at < $1 - 2592000",
             "DELETE FROM pushed_requests WHERE expires_at < $1",
             "DELETE FROM activation_codes WHERE expires_at < $1",
             // A day longer, so a late poll still hears expired_token (CIBA Core §11).

@@ -54,6 +54,9 @@ async fn confirm(State(state): State<AppState>, headers: HeaderMap, f: BoundForm
     let (csrf, code) = (f.form.get("csrf_token").unwrap_or(""), f.form.get("code").unwrap_or(""));
     match state.account.confirm_totp(&f.id, csrf, code, f.session.as_deref()).await {
         Ok(Some(recovery_codes)) => {
+            if let Ok(Some((_, user))) = state.oidc.find_session(f.session.as_deref()).await {
+                super::mail_pages::notify(&state, lang, &user, "notice_totp_enrolled").await;
+            }
             let view = TotpView { recovery_codes, ..TotpView::default() };
             page(&state.views, StatusCode::OK, "account_totp.html", lang, &view)
         }
@@ -223,7 +226,12 @@ async fn change_password(
     let csrf = form.get("csrf_token").unwrap_or("");
     let changed = state.account.change_password((&f.id, csrf), f.session.as_deref(), current, new, ip.as_deref()).await;
     let notice = match changed {
-        Ok(PasswordChange::Changed) => Notice::ok("account_password_changed"),
+        Ok(PasswordChange::Changed) => {
+            if let Ok(Some((_, user))) = state.oidc.find_session(f.session.as_deref()).await {
+                super::mail_pages::notify(&state, lang, &user, "notice_password_changed").await;
+            }
+            Notice::ok("account_password_changed")
+        }
         Ok(PasswordChange::WrongCurrent) => Notice::error("account_wrong_password"),
         Ok(PasswordChange::Throttled { .. }) => Notice::error("error_throttled"),
         Ok(PasswordChange::Refused(why)) => Notice { detail: Some(why), ..Notice::error("account_password_refused") },

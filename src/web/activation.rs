@@ -30,6 +30,7 @@ struct ActivateView {
     action: String,
     csrf_token: String,
     login: Option<String>,
+    code: Option<String>,
     error: Option<String>,
     detail: Option<String>,
 }
@@ -38,18 +39,21 @@ struct ActivateView {
 struct ActivateQuery {
     #[serde(default)]
     login: Option<String>,
+    /// From an e-mailed link (a reset or an activation).
+    #[serde(default)]
+    code: Option<String>,
 }
 
 async fn show(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<ActivateQuery>) -> Response {
     let lang = lang_for(&state, &headers, None);
-    let login = q.login.filter(|l| l.len() <= 256 && !l.chars().any(char::is_control));
-    form(&state, lang, login, StatusCode::OK, None, None).await
+    let plain = |v: Option<String>| v.filter(|l| l.len() <= 256 && !l.chars().any(char::is_control));
+    form(&state, lang, (plain(q.login), plain(q.code)), StatusCode::OK, None, None).await
 }
 
 async fn form(
     state: &AppState,
     lang: &str,
-    login: Option<String>,
+    (login, code): (Option<String>, Option<String>),
     status: StatusCode,
     error: Option<&str>,
     detail: Option<String>,
@@ -60,6 +64,7 @@ async fn form(
                 action: format!("/activate/{id}"),
                 csrf_token,
                 login,
+                code,
                 error: error.map(str::to_owned),
                 detail,
             };
@@ -76,10 +81,12 @@ async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundF
     let code = fields.get("code").unwrap_or("");
     let passwords = (fields.get("new_password").unwrap_or(""), fields.get("confirm_password").unwrap_or(""));
     let done = state.account.activate((&f.id, csrf), login, code, passwords, ip.as_deref()).await;
-    let again =
-        |status, key: &'static str, detail| form(&state, lang, Some(login.to_owned()), status, Some(key), detail);
+    let again = |status, key: &'static str, detail| {
+        form(&state, lang, (Some(login.to_owned()), None), status, Some(key), detail)
+    };
     match done {
         Ok(Ok(activated)) => {
+            super::mail_pages::notify(&state, lang, &activated.user, "notice_password_changed").await;
             let cookie = cookies::set(cookies::SESSION, &activated.cookie, None, state.web.secure_cookies);
             // Where the person's unit or role asks for a second factor, it is enrolled first.
             let needs = state.directory.person_required_level(&activated.user).await.unwrap_or(SecurityLevel::Password);

@@ -15,6 +15,7 @@ pub mod extract;
 mod health;
 pub mod i18n;
 mod interaction;
+pub(crate) mod mail_pages;
 mod metrics;
 mod oidc;
 mod passkeys;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::overview_routes())
         .merge(account_approvals::routes())
         .merge(activation::routes())
+        .merge(mail_pages::routes())
         .merge(account_certificates::routes())
         .merge(account_sign_in::routes())
         .merge(passkeys::routes())

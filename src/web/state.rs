@@ -50,6 +50,8 @@ pub struct Services {
     /// When months begin (the regency's UTC offset) and whether they are reported by themselves.
     pub reports: crate::config::ReportsConfig,
     pub views: Arc<Views>,
+    /// E-mail (password reset links, activation links, notices).
+    pub mailer: crate::mail::Mailer,
     pub web: Arc<WebConfig>,
     pub store: Store,
     pub published: Published,

@@ -8,7 +8,11 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 16] = [
+const TEMPLATES: [(&str, &str); 20] = [
+    ("forgot.html", include_str!("../../themes/default/templates/forgot.html")),
+    ("mail_reset.txt", include_str!("../../themes/default/templates/mail_reset.txt")),
+    ("mail_activation.txt", include_str!("../../themes/default/templates/mail_activation.txt")),
+    ("mail_notice.txt", include_str!("../../themes/default/templates/mail_notice.txt")),
     ("portal.html", include_str!("../../themes/default/templates/portal.html")),
     ("activate.html", include_str!("../../themes/default/templates/activate.html")),
     ("activation_letters.html", include_str!("../../themes/default/templates/activation_letters.html")),

@@ -34,6 +34,7 @@ mod ldap_sync;
 mod levels;
 mod lockout;
 mod logout;
+mod mail;
 mod metrics;
 mod mtls;
 mod no_store;

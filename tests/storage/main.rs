@@ -303,7 +303,35 @@ async fn a_code_outlives_neither_its_expiry_nor_its_grant_nor_its_session(store:
     assert!(matches!(grants.consume_code((&ended, "s", &client), None, 11).await.unwrap(), Consumed::Unknown));
 }
 
+/// A message is claimed by one sender at a time, retried when it failed, and keeps no body
+/// once sent or given up.
+async fn mail_is_claimed_once_retried_and_cleared(store: Store) {
+    use pintu::storage::OutgoingMail;
+    let outbox = store.mail_outbox();
+    let mail = |id: &str| OutgoingMail {
+        id: id.into(),
+        to_addr: "siti@example.go.id".into(),
+        subject: "s".into(),
+        body: "a one-time link".into(),
+        attempts: 0,
+    };
+    outbox.insert(&mail("m1"), 100).await.unwrap();
+    outbox.insert(&mail("m2"), 101).await.unwrap();
+    let first = outbox.claim(200, 60).await.unwrap().unwrap();
+    assert_eq!(first.id, "m1");
+    assert_eq!(outbox.claim(200, 60).await.unwrap().unwrap().id, "m2", "a claimed message is not handed out twice");
+    assert!(outbox.claim(200, 60).await.unwrap().is_none());
+    outbox.failed("m1", "connection refused", Some(300)).await.unwrap();
+    assert!(outbox.claim(250, 60).await.unwrap().is_none(), "not before its retry time");
+    let again = outbox.claim(300, 60).await.unwrap().unwrap();
+    assert_eq!((again.id.as_str(), again.attempts), ("m1", 1));
+    outbox.sent("m1", 301).await.unwrap();
+    outbox.failed("m2", "mailbox unavailable", None).await.unwrap();
+    assert!(outbox.claim(10_000, 60).await.unwrap().is_none(), "sent and given up are done");
+}
+
 conformance!(
+    mail_is_claimed_once_retried_and_cleared,
     a_code_outlives_neither_its_expiry_nor_its_grant_nor_its_session,
     a_stale_known_head_does_not_fork_the_chain,
     a_large_batch_is_appended_in_order,

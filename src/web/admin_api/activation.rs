@@ -29,6 +29,9 @@ pub struct IssueActivation {
     /// How long the codes work (days, 1-90; 14 by default).
     #[serde(default)]
     pub days: Option<u32>,
+    /// Also e-mail each person whose address is known their activation link.
+    #[serde(default)]
+    pub email: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -59,13 +62,17 @@ async fn issue(
     if !matches!(q.format.as_deref(), None | Some("json" | "html")) {
         return Err(DirectoryError::invalid("format", "format must be json or html").into());
     }
+    if input.email && !state.mailer.enabled() {
+        return Err(DirectoryError::invalid("email", "e-mail is not configured here ([mail] smtp_host)").into());
+    }
     let codes = state.directory.issue_activation(&a, &target, input.days).await?;
+    let emailed = if input.email { crate::web::mail_pages::send_activations(&state, lang, &codes).await } else { 0 };
     Ok(match q.format.as_deref() {
         Some("html") => {
             crate::web::activation::letters_response(&state.views, lang, &state.oidc.config().issuer, &codes)
         }
         _ => {
-            let body = Json(serde_json::json!({ "items": codes }));
+            let body = Json(serde_json::json!({ "items": codes, "emailed": emailed }));
             (StatusCode::CREATED, [(header::CACHE_CONTROL, "no-store")], body).into_response()
         }
     })

@@ -7,6 +7,7 @@ pub mod pki;
 #[path = "../../common/scratch.rs"]
 pub mod scratch;
 pub mod slapd;
+pub mod smtp;
 pub mod webdriver;
 
 use std::path::PathBuf;
