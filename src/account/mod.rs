@@ -138,6 +138,13 @@ impl AccountService {
         Ok((session, user))
     }
 
+    /// A form token (interaction and CSRF) bound to the session behind `session_cookie`, for
+    /// pages outside the account pages that act on the person's behalf (the console).
+    pub async fn form_token(&self, session_cookie: Option<&str>) -> Result<(String, String), AccountError> {
+        let (session, _) = self.sso.sessions.find(session_cookie).await?.ok_or(AccountError::SignInFirst)?;
+        self.start_form(InteractionKind::Account, &session).await
+    }
+
     /// Checks an account-page form (its interaction, CSRF token and session) for an action
     /// another service carries out.
     pub async fn check_form(&self, form: (&str, &str), session_cookie: Option<&str>) -> Result<(), AccountError> {

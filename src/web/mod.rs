@@ -9,6 +9,7 @@ pub mod activation;
 mod admin_api;
 mod caching;
 pub mod client_certificate;
+mod console;
 pub mod cookies;
 pub mod error;
 pub mod extract;
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account_approvals::routes())
         .merge(activation::routes())
         .merge(mail_pages::routes())
+        .merge(console::routes())
         .merge(account_certificates::routes())
         .merge(account_sign_in::routes())
         .merge(passkeys::routes())

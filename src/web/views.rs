@@ -8,7 +8,13 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 20] = [
+const TEMPLATES: [(&str, &str); 26] = [
+    ("console_nav.html", include_str!("../../themes/default/templates/console_nav.html")),
+    ("console_message.html", include_str!("../../themes/default/templates/console_message.html")),
+    ("console_dashboard.html", include_str!("../../themes/default/templates/console_dashboard.html")),
+    ("console_people.html", include_str!("../../themes/default/templates/console_people.html")),
+    ("console_units.html", include_str!("../../themes/default/templates/console_units.html")),
+    ("console_applications.html", include_str!("../../themes/default/templates/console_applications.html")),
     ("forgot.html", include_str!("../../themes/default/templates/forgot.html")),
     ("mail_reset.txt", include_str!("../../themes/default/templates/mail_reset.txt")),
     ("mail_activation.txt", include_str!("../../themes/default/templates/mail_activation.txt")),

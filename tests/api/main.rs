@@ -17,6 +17,7 @@ mod certificates;
 mod ciba;
 mod client_auth;
 mod code_exchange;
+mod console;
 mod control_chars;
 mod delegation;
 mod directory;

@@ -1,0 +1,109 @@
+//! The administrators' console at `/admin`: server-rendered pages over the same services as the
+//! admin API and the command line, acting as the same `Actor` with the same reach (the office
+//! sees everything, an OPD administrator their units). It is reached through Pintu's own sign-in
+//! at level 2 or more; every form carries the CSRF token of an interaction bound to the
+//! session. First pages: the dashboard, people, units and applications.
+
+mod pages;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use serde::Serialize;
+
+use crate::directory::Actor;
+use crate::domain::{ActorId, SecurityLevel, User};
+
+use super::cookies;
+use super::error::{PageKind, error_page, page};
+use super::interaction::{interaction_cookie, with_cookies};
+use super::oidc::see_other;
+use super::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/admin", get(pages::dashboard))
+        .route("/admin/people", get(pages::people))
+        .route("/admin/people/{id}", post(pages::create_person))
+        .route("/admin/people/{id}/activation", post(pages::activation_letter))
+        .route("/admin/units", get(pages::units))
+        .route("/admin/units/{id}", post(pages::create_unit))
+        .route("/admin/applications", get(pages::applications))
+        .route("/admin/applications/{id}", post(pages::register_application))
+}
+
+/// An administrator on a console page: who acts, and the form token of this page.
+pub(super) struct Console {
+    pub actor: Actor,
+    pub user: User,
+    pub form_id: String,
+    pub csrf_token: String,
+}
+
+/// Who may open the console: a signed-in administrator at level 2 or more. Otherwise the
+/// sign-in (no session), or a page saying why.
+pub(super) async fn console(
+    state: &AppState,
+    lang: &str,
+    headers: &HeaderMap,
+    source_ip: Option<String>,
+) -> Result<Console, Response> {
+    let cookie = cookies::get(headers, cookies::SESSION, state.web.secure_cookies);
+    let found = state.oidc.find_session(cookie.as_deref()).await;
+    let (session, user) = match found {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(see_other("/account")),
+        Err(e) => return Err(super::error::oauth_error_page(&state.views, lang, &e)),
+    };
+    if session.authn.level < SecurityLevel::SecondFactor {
+        let view = Message { key: "console_needs_level_2" };
+        return Err(page(&state.views, StatusCode::FORBIDDEN, "console_message.html", lang, &view));
+    }
+    let scope = match state.directory.admin_scope_of(&user.id).await {
+        Ok(Some(scope)) => scope,
+        Ok(None) => return Err(error_page(&state.views, lang, PageKind::Forbidden, None)),
+        Err(e) => {
+            tracing::error!(error = %e, "the console cannot read the administrator's scope");
+            return Err(error_page(&state.views, lang, PageKind::Server, None));
+        }
+    };
+    let actor = Actor { id: ActorId::user(&user.id), scope, source_ip };
+    let (form_id, csrf_token) = match state.account.form_token(cookie.as_deref()).await {
+        Ok(token) => token,
+        Err(e) => return Err(super::account::failure(state, lang, &e)),
+    };
+    Ok(Console { actor, user, form_id, csrf_token })
+}
+
+#[derive(Serialize)]
+struct Message {
+    key: &'static str,
+}
+
+/// A console page: `view` as `v`, the section for the navigation, this page's form token.
+pub(super) fn render<V: Serialize>(
+    state: &AppState,
+    lang: &str,
+    c: &Console,
+    status: StatusCode,
+    template: &str,
+    view: &V,
+) -> Response {
+    #[derive(Serialize)]
+    struct Frame<'a, V> {
+        admin: String,
+        office: bool,
+        form_id: &'a str,
+        csrf_token: &'a str,
+        page: &'a V,
+    }
+    let frame = Frame {
+        admin: c.user.name.clone().unwrap_or_else(|| c.user.username.clone()),
+        office: matches!(c.actor.scope, crate::domain::AdminScope::Office),
+        form_id: &c.form_id,
+        csrf_token: &c.csrf_token,
+        page: view,
+    };
+    with_cookies(page(&state.views, status, template, lang, &frame), [interaction_cookie(state, &c.form_id)])
+}

@@ -1,0 +1,318 @@
+//! The console's pages: the dashboard (sign-ins per OPD over a week, as SVG), people (search,
+//! create, an activation letter), units (list, create) and applications (list, register with
+//! the secret shown once). Each goes through the same service as the admin API.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use crate::applications::{ChangedBy, ClientSpec, RawMetadata, validate_metadata};
+use crate::directory::{ActivationTarget, OrgUnitInput, OrgUnitRecord, Period, ReportKind, UserInput, UserQuery};
+use crate::domain::OrgUnitKind;
+
+use super::{Console, console, render};
+use crate::web::account::failure;
+use crate::web::extract::ClientIp;
+use crate::web::interaction::BoundForm;
+use crate::web::lang_for;
+use crate::web::state::AppState;
+
+/// Opens a console page or answers why not.
+macro_rules! console_or {
+    ($state:expr, $lang:expr, $headers:expr, $ip:expr) => {
+        match console(&$state, $lang, &$headers, $ip).await {
+            Ok(c) => c,
+            Err(response) => return response,
+        }
+    };
+}
+
+/// A posted console form: its CSRF token and session checked before anything else.
+macro_rules! checked_form {
+    ($state:expr, $f:expr) => {{
+        let csrf = $f.form.get("csrf_token").unwrap_or("");
+        if let Err(e) = $state.account.check_form((&$f.id, csrf), $f.session.as_deref()).await {
+            return failure(&$state, $f.lang, &e);
+        }
+    }};
+}
+
+#[derive(Serialize)]
+struct Bar {
+    name: String,
+    logins: i64,
+    failures: i64,
+    width: i64,
+    y: usize,
+}
+
+#[derive(Serialize)]
+struct DashboardView {
+    people: String,
+    units: usize,
+    applications: usize,
+    bars: Vec<Bar>,
+    chart_height: usize,
+}
+
+pub(super) async fn dashboard(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let c = console_or!(state, lang, headers, ip);
+    let now = state.oidc.now();
+    let week = Period { from: now - 7 * 86_400, to: now + 1 };
+    let lines = state.directory.report(&c.actor, ReportKind::OrgUnit, week).await.unwrap_or_default();
+    let most = lines.iter().map(|l| l.counts.logins).max().unwrap_or(0).max(1);
+    let bars = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| Bar {
+            name: l.name.clone(),
+            logins: l.counts.logins,
+            failures: l.counts.failures,
+            width: l.counts.logins * 300 / most,
+            y: i * 24,
+        })
+        .collect::<Vec<_>>();
+    let query = UserQuery { limit: Some(500), ..Default::default() };
+    let people = match state.directory.list_users(&c.actor, &query).await {
+        Ok(page) if page.next_cursor.is_some() => format!("{}+", page.items.len()),
+        Ok(page) => page.items.len().to_string(),
+        Err(_) => "?".into(),
+    };
+    let units = state.directory.list_org_units(&c.actor).await.map(|u| u.len()).unwrap_or(0);
+    let applications = state.applications.list(&c.actor).await.map(|a| a.len()).unwrap_or(0);
+    let view = DashboardView { people, units, applications, chart_height: bars.len() * 24 + 4, bars };
+    render(&state, lang, &c, StatusCode::OK, "console_dashboard.html", &view)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct PeopleQuery {
+    #[serde(default)]
+    q: Option<String>,
+    #[serde(default)]
+    opd: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PeopleView {
+    people: Vec<crate::directory::UserRecord>,
+    units: Vec<OrgUnitRecord>,
+    q: Option<String>,
+    opd: Option<String>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+pub(super) async fn people(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<PeopleQuery>,
+) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let c = console_or!(state, lang, headers, ip);
+    people_page(&state, lang, &c, q, StatusCode::OK, None, None).await
+}
+
+async fn people_page(
+    state: &AppState,
+    lang: &str,
+    c: &Console,
+    q: PeopleQuery,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Response {
+    let filled = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (text, opd) = (filled(q.q), filled(q.opd));
+    let query = UserQuery { q: text.clone(), opd: opd.clone(), limit: Some(100), ..Default::default() };
+    let (people, error) = match state.directory.list_users(&c.actor, &query).await {
+        Ok(page) => (page.items, error),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let units = state.directory.list_org_units(&c.actor).await.unwrap_or_default();
+    let view = PeopleView { people, units, q: text, opd, notice, error };
+    render(state, lang, c, status, "console_people.html", &view)
+}
+
+pub(super) async fn create_person(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    checked_form!(state, f);
+    let lang = f.lang;
+    let c = console_or!(state, lang, headers, ip);
+    let field = |name: &str| f.form.get(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let input = UserInput {
+        username: field("username"),
+        name: field("name").unwrap_or_default(),
+        email: field("email"),
+        nip: field("nip"),
+        org_unit: field("org_unit"),
+        ..Default::default()
+    };
+    match state.directory.create_user(&c.actor, &input).await {
+        Ok(_) => {
+            people_page(
+                &state,
+                lang,
+                &c,
+                PeopleQuery::default(),
+                StatusCode::CREATED,
+                Some("console_person_created"),
+                None,
+            )
+            .await
+        }
+        Err(e) => {
+            let error = Some(e.to_string());
+            people_page(&state, lang, &c, PeopleQuery::default(), StatusCode::UNPROCESSABLE_ENTITY, None, error).await
+        }
+    }
+}
+
+/// A printable activation letter for one person (the code shown only there).
+pub(super) async fn activation_letter(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    checked_form!(state, f);
+    let lang = f.lang;
+    let c = console_or!(state, lang, headers, ip);
+    let person = f.form.get("user").unwrap_or("").to_owned();
+    match state.directory.issue_activation(&c.actor, &ActivationTarget::Person(person), None).await {
+        Ok(codes) => crate::web::activation::letters_response(&state.views, lang, &state.oidc.config().issuer, &codes),
+        Err(e) => {
+            people_page(
+                &state,
+                lang,
+                &c,
+                PeopleQuery::default(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(e.to_string()),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct UnitsView {
+    units: Vec<OrgUnitRecord>,
+    kinds: Vec<&'static str>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+pub(super) async fn units(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let c = console_or!(state, lang, headers, ip);
+    units_page(&state, lang, &c, StatusCode::OK, None, None).await
+}
+
+async fn units_page(
+    state: &AppState,
+    lang: &str,
+    c: &Console,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Response {
+    let units = state.directory.list_org_units(&c.actor).await.unwrap_or_default();
+    let kinds = OrgUnitKind::ALL.iter().map(|k| k.as_str()).collect();
+    render(state, lang, c, status, "console_units.html", &UnitsView { units, kinds, notice, error })
+}
+
+pub(super) async fn create_unit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    checked_form!(state, f);
+    let lang = f.lang;
+    let c = console_or!(state, lang, headers, ip);
+    let field = |name: &str| f.form.get(name).map(str::trim).unwrap_or("").to_owned();
+    let parent = Some(field("parent")).filter(|p| !p.is_empty());
+    let input = OrgUnitInput { code: field("code"), name: field("name"), kind: field("kind"), parent, min_level: None };
+    match state.directory.create_org_unit(&c.actor, &input).await {
+        Ok(_) => units_page(&state, lang, &c, StatusCode::CREATED, Some("console_unit_created"), None).await,
+        Err(e) => units_page(&state, lang, &c, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string())).await,
+    }
+}
+
+#[derive(Serialize)]
+struct ApplicationsView {
+    applications: Vec<crate::applications::ApplicationRecord>,
+    /// A new application's client_id and its secret, shown this once.
+    created: Option<(String, Option<String>)>,
+    error: Option<String>,
+}
+
+pub(super) async fn applications(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let c = console_or!(state, lang, headers, ip);
+    applications_page(&state, lang, &c, StatusCode::OK, None, None).await
+}
+
+async fn applications_page(
+    state: &AppState,
+    lang: &str,
+    c: &Console,
+    status: StatusCode,
+    created: Option<(String, Option<String>)>,
+    error: Option<String>,
+) -> Response {
+    let applications = state.applications.list(&c.actor).await.unwrap_or_default();
+    let view = ApplicationsView { applications, created, error };
+    let mut response = render(state, lang, c, status, "console_applications.html", &view);
+    // The secret is on this page: never stored by a cache.
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    response
+}
+
+pub(super) async fn register_application(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    checked_form!(state, f);
+    let lang = f.lang;
+    let c = console_or!(state, lang, headers, ip);
+    let name = f.form.get("client_name").map(str::trim).unwrap_or("").to_owned();
+    let redirect = f.form.get("redirect_uri").map(str::trim).unwrap_or("").to_owned();
+    let home = f.form.get("client_uri").map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let raw = RawMetadata {
+        client_name: Some(name).filter(|n| !n.is_empty()),
+        redirect_uris: Some(vec![redirect]),
+        client_uri: home,
+        ..Default::default()
+    };
+    let created = match validate_metadata(raw) {
+        Ok(metadata) => {
+            let spec = ClientSpec { metadata, ..Default::default() };
+            state.applications.create(spec, ChangedBy::Admin(&c.actor), None).await
+        }
+        Err(e) => Err(e),
+    };
+    match created {
+        Ok(created) => {
+            let shown = Some((created.client.client_id.to_string(), created.client_secret));
+            applications_page(&state, lang, &c, StatusCode::CREATED, shown, None).await
+        }
+        Err(e) => {
+            applications_page(&state, lang, &c, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string())).await
+        }
+    }
+}

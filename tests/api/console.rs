@@ -1,0 +1,121 @@
+//! The administrators' console at /admin: only at level 2 and for administrators, acting with
+//! the same reach as the admin API; every form needs its CSRF token; what people type is never
+//! shown unescaped; an application's secret is shown once.
+
+use pintu::directory::{Actor, GrantInput, ProfilePatch};
+
+use crate::backend_tests;
+use crate::levels::{code_at, enrol};
+use crate::support::browser::{form_in, location};
+use crate::support::{Backend, Browser, TestApp};
+
+backend_tests!(the_console_acts_within_reach_at_level_two);
+
+/// `username` as an administrator (`role` for `unit`, or the office), signed in at level 2 in
+/// a browser of their own.
+async fn administrator(app: &TestApp, username: &str, unit: &str, office: bool) -> Browser {
+    let user = app.pegawai(username, unit).await;
+    let grant = GrantInput {
+        role: if office { "pintu.admin" } else { "pintu.opd_admin" }.into(),
+        org_unit: (!office).then(|| unit.into()),
+        valid_from: None,
+        valid_until: None,
+    };
+    app.state.directory.grant_role(&Actor::cli(), &user, &grant).await.expect("grant");
+    let portal = app.client().await;
+    let level2 = app.client().await;
+    app.set_profile(&level2.id, ProfilePatch { min_level: Some(2), ..Default::default() }).await;
+    let browser = app.browser();
+    let (secret, _) = enrol(app, &browser, &portal, username).await;
+    app.clock.advance(30);
+    let (_, page, _) = browser.get(&app.code_flow_url(&level2, &[])).await;
+    let form = form_in(&page).unwrap();
+    let code = code_at(&secret, app.now());
+    let (status, _, _) = browser.post(&form.action, &[("csrf_token", &form.csrf_token), ("code", &code)]).await;
+    assert_eq!(status, 303, "stepped up to level 2");
+    browser
+}
+
+/// The page's last form posting under `action_prefix` (the create form, after any per-row
+/// forms), and the page's CSRF token.
+fn form_token(page: &str, action_prefix: &str) -> (String, String) {
+    let page = page.replace("&#x2f;", "/");
+    let last = |from: &str| page.rsplit(from).next().unwrap().split('"').next().unwrap().to_owned();
+    (format!("{action_prefix}{}", last(&format!("action=\"{action_prefix}"))), last("name=\"csrf_token\" value=\""))
+}
+
+async fn the_console_acts_within_reach_at_level_two(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.org_tree().await;
+    app.pegawai("dedi", "DISKOMINFO").await;
+
+    // Without a session: to the sign-in; an employee at level 1: not an administrator.
+    let (status, _, headers) = app.browser().get(&app.url("/admin")).await;
+    assert_eq!((status.as_u16(), location(&headers).as_str()), (303, "/account"));
+    let employee = app.browser();
+    app.code_for(&employee, &app.client().await, "dedi", &[]).await;
+    let (status, page, _) = employee.get(&app.url("/admin")).await;
+    assert_eq!(status, 403, "{page}");
+    assert!(page.contains("tingkat keamanan 2"), "level 1 is not enough: {page}");
+
+    // An OPD administrator of DINKES at level 2.
+    let admin = administrator(&app, "kepala", "DINKES", false).await;
+    let (status, page, _) = admin.get(&app.url("/admin")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Konsol administrator") && page.contains("<svg"), "{page}");
+    let (status, page, _) = admin.get(&app.url("/admin/people")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("kepala") && !page.contains("dedi"), "only their own units' people: {page}");
+
+    // Creating a person: script in a name is shown as text; another unit is refused.
+    let (action, csrf) = form_token(&page, "/admin/people/");
+    let evil = "<script>alert(1)</script> Wati";
+    let fields = [("csrf_token", csrf.as_str()), ("name", evil), ("username", "wati"), ("org_unit", "PUSKESMAS")];
+    let (status, page, _) = admin.post(&action, &fields).await;
+    assert_eq!(status, 201, "{page}");
+    assert!(!page.contains("<script>alert(1)</script>") && page.contains("&lt;script&gt;"), "{page}");
+    let (action, csrf) = form_token(&page, "/admin/people/");
+    let fields =
+        [("csrf_token", csrf.as_str()), ("name", "Orang Lain"), ("username", "lain"), ("org_unit", "DISKOMINFO")];
+    let (status, page, _) = admin.post(&action, &fields).await;
+    assert_eq!(status, 422, "{page}");
+    // A forged or missing CSRF token is refused before anything happens.
+    let (status, _, _) = admin.post(&action, &[("csrf_token", "forged"), ("name", "X"), ("org_unit", "DINKES")]).await;
+    assert_eq!(status, 403);
+    assert_eq!(app.raw_count("SELECT COUNT(*) FROM users WHERE username = 'X'").await, 0);
+
+    // A unit below their own; the office's units are not theirs.
+    let (status, page, _) = admin.get(&app.url("/admin/units")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("PUSKESMAS") && !page.contains("DISKOMINFO"), "{page}");
+    let (action, csrf) = form_token(&page, "/admin/units/");
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("code", "PUSTU"),
+        ("name", "Puskesmas Pembantu"),
+        ("kind", "uptd"),
+        ("parent", "PUSKESMAS"),
+    ];
+    let (status, page, _) = admin.post(&action, &fields).await;
+    assert_eq!(status, 201, "{page}");
+
+    // The office registers an application and sees its secret once.
+    let office = administrator(&app, "kominfo", "DISKOMINFO", true).await;
+    let (_, page, headers) = office.get(&app.url("/admin/applications")).await;
+    assert_eq!(headers["cache-control"], "no-store");
+    let (action, csrf) = form_token(&page, "/admin/applications/");
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("client_name", "Surat Elektronik"),
+        ("redirect_uri", "https://mail.example.go.id/callback"),
+        ("client_uri", "https://mail.example.go.id/"),
+    ];
+    let (status, page, _) = office.post(&action, &fields).await;
+    assert_eq!(status, 201, "{page}");
+    let secret = page.split("class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(secret.len() >= 32, "{page}");
+    let (_, again, _) = office.get(&app.url("/admin/applications")).await;
+    assert!(again.contains("Surat Elektronik") && !again.contains(&secret), "shown once");
+    let audited = app.raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'admin.application.create'").await;
+    assert!(audited >= 1);
+}
