@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 26] = [
+const TEMPLATES: [(&str, &str); 28] = [
+    ("console_audit.html", include_str!("../../themes/default/templates/console_audit.html")),
+    ("console_reports.html", include_str!("../../themes/default/templates/console_reports.html")),
     ("console_nav.html", include_str!("../../themes/default/templates/console_nav.html")),
     ("console_message.html", include_str!("../../themes/default/templates/console_message.html")),
     ("console_dashboard.html", include_str!("../../themes/default/templates/console_dashboard.html")),

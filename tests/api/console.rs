@@ -118,4 +118,21 @@ async fn the_console_acts_within_reach_at_level_two(backend: Backend) {
     assert!(again.contains("Surat Elektronik") && !again.contains(&secret), "shown once");
     let audited = app.raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'admin.application.create'").await;
     assert!(audited >= 1);
+
+    // The audit log, filtered; the office verifies the chain.
+    let (status, page, _) = office.get(&app.url("/admin/audit?days=7&action=admin.application")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("admin.application.create") && !page.contains(">login<"), "{page}");
+    let (action, csrf) = form_token(&page, "/admin/audit/");
+    let (status, page, _) = office.post(&action, &[("csrf_token", csrf.as_str())]).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("OK: "), "the chain is intact: {page}");
+    // Reports, and their CSV.
+    let (status, page, _) = office.get(&app.url("/admin/reports?kind=opd&days=30")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Unit DINKES") || page.contains("Unit DISKOMINFO"), "{page}");
+    let (status, csv, headers) = office.get(&app.url("/admin/reports.csv?kind=apps&days=30")).await;
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(csv.starts_with("key,name,active_users,logins"), "{csv}");
 }

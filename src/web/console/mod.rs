@@ -5,6 +5,7 @@
 //! session. First pages: the dashboard, people, units and applications.
 
 mod pages;
+mod records;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -31,6 +32,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/units/{id}", post(pages::create_unit))
         .route("/admin/applications", get(pages::applications))
         .route("/admin/applications/{id}", post(pages::register_application))
+        .route("/admin/audit", get(records::audit))
+        .route("/admin/audit/{id}/verify", post(records::verify))
+        .route("/admin/reports", get(records::reports))
+        .route("/admin/reports.csv", get(records::reports_csv))
 }
 
 /// An administrator on a console page: who acts, and the form token of this page.
