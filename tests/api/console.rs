@@ -119,6 +119,41 @@ async fn the_console_acts_within_reach_at_level_two(backend: Backend) {
     let audited = app.raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'admin.application.create'").await;
     assert!(audited >= 1);
 
+    // Rotating the secret shows the new one once; a disabled application is marked so.
+    let (action, csrf) = form_token(&again, "/admin/applications/");
+    let _ = action;
+    let app_id = again.split("name=\"application\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let rotate = again
+        .replace("&#x2f;", "/")
+        .split("action=\"/admin/applications/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(rotate.ends_with("/rotate"), "{rotate}");
+    let (status, page, _) = office
+        .post(&format!("/admin/applications/{rotate}"), &[("csrf_token", csrf.as_str()), ("application", &app_id)])
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let rotated = page.split("class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    assert!(rotated.len() >= 32 && rotated != secret, "a new secret, shown once");
+
+    // Suspending a person from the console ends their access.
+    let (_, page, _) = admin.get(&app.url("/admin/people?q=wati")).await;
+    let page = page.replace("&#x2f;", "/");
+    let wati = page.split("name=\"user\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let status_action = format!(
+        "/admin/people/{}",
+        page.split("action=\"/admin/people/").find(|a| a.contains("/status\"")).unwrap().split('"').next().unwrap()
+    );
+    let csrf = page.rsplit("name=\"csrf_token\" value=\"").next().unwrap().split('"').next().unwrap().to_owned();
+    let (status, page, _) =
+        admin.post(&status_action, &[("csrf_token", csrf.as_str()), ("user", &wati), ("status", "suspended")]).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(app.raw_count(&format!("SELECT COUNT(*) FROM users WHERE id = '{wati}' AND disabled")).await, 1);
+
     // The audit log, filtered; the office verifies the chain.
     let (status, page, _) = office.get(&app.url("/admin/audit?days=7&action=admin.application")).await;
     assert_eq!(status, 200);

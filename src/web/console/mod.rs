@@ -4,6 +4,7 @@
 //! at level 2 or more; every form carries the CSRF token of an interaction bound to the
 //! session. First pages: the dashboard, people, units and applications.
 
+mod actions;
 mod pages;
 mod records;
 
@@ -28,6 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/people", get(pages::people))
         .route("/admin/people/{id}", post(pages::create_person))
         .route("/admin/people/{id}/activation", post(pages::activation_letter))
+        .route("/admin/people/{id}/status", post(actions::person_status))
+        .route("/admin/people/{id}/factors", post(actions::person_factors))
+        .route("/admin/applications/{id}/rotate", post(actions::rotate_secret))
+        .route("/admin/applications/{id}/disable", post(actions::disable_application))
         .route("/admin/units", get(pages::units))
         .route("/admin/units/{id}", post(pages::create_unit))
         .route("/admin/applications", get(pages::applications))

@@ -115,7 +115,7 @@ pub(super) async fn people(
     people_page(&state, lang, &c, q, StatusCode::OK, None, None).await
 }
 
-async fn people_page(
+pub(super) async fn people_page(
     state: &AppState,
     lang: &str,
     c: &Console,
@@ -265,7 +265,7 @@ pub(super) async fn applications(
     applications_page(&state, lang, &c, StatusCode::OK, None, None).await
 }
 
-async fn applications_page(
+pub(super) async fn applications_page(
     state: &AppState,
     lang: &str,
     c: &Console,

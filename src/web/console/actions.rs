@@ -1,0 +1,107 @@
+//! The console's actions on people and applications: disable and enable a person, reset their
+//! second factors, rotate an application's secret (shown once), disable an application. Each
+//! through the same service and audit as the admin API.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use crate::applications::ChangedBy;
+use crate::domain::{ApplicationId, UserStatus};
+
+use super::console;
+use super::pages::{PeopleQuery, applications_page, people_page};
+use crate::web::account::failure;
+use crate::web::extract::ClientIp;
+use crate::web::interaction::BoundForm;
+use crate::web::state::AppState;
+
+/// Checks the form, then opens the console or answers why not.
+macro_rules! acting {
+    ($state:expr, $f:expr, $headers:expr, $ip:expr) => {{
+        let csrf = $f.form.get("csrf_token").unwrap_or("");
+        if let Err(e) = $state.account.check_form((&$f.id, csrf), $f.session.as_deref()).await {
+            return failure(&$state, $f.lang, &e);
+        }
+        match console(&$state, $f.lang, &$headers, $ip).await {
+            Ok(c) => c,
+            Err(response) => return response,
+        }
+    }};
+}
+
+pub(super) async fn person_status(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    let c = acting!(state, f, headers, ip);
+    let user = f.form.get("user").unwrap_or("");
+    let (status, notice) = match f.form.get("status") {
+        Some("active") => (UserStatus::Active, "console_person_enabled"),
+        _ => (UserStatus::Suspended, "console_person_disabled"),
+    };
+    match state.directory.set_status(&c.actor, user, status).await {
+        Ok(()) => people_page(&state, f.lang, &c, PeopleQuery::default(), StatusCode::OK, Some(notice), None).await,
+        Err(e) => {
+            let error = Some(e.to_string());
+            people_page(&state, f.lang, &c, PeopleQuery::default(), StatusCode::UNPROCESSABLE_ENTITY, None, error).await
+        }
+    }
+}
+
+pub(super) async fn person_factors(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    let c = acting!(state, f, headers, ip);
+    let user = f.form.get("user").unwrap_or("");
+    match state.directory.reset_factors(&c.actor, user).await {
+        Ok(_) => {
+            let notice = Some("console_factors_reset");
+            people_page(&state, f.lang, &c, PeopleQuery::default(), StatusCode::OK, notice, None).await
+        }
+        Err(e) => {
+            let error = Some(e.to_string());
+            people_page(&state, f.lang, &c, PeopleQuery::default(), StatusCode::UNPROCESSABLE_ENTITY, None, error).await
+        }
+    }
+}
+
+pub(super) async fn rotate_secret(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    let c = acting!(state, f, headers, ip);
+    let id = ApplicationId::new(f.form.get("application").unwrap_or(""));
+    match state.applications.rotate_secret(&id, ChangedBy::Admin(&c.actor)).await {
+        Ok(rotated) => {
+            let shown = Some((rotated.client_id.to_string(), Some(rotated.client_secret)));
+            applications_page(&state, f.lang, &c, StatusCode::OK, shown, None).await
+        }
+        Err(e) => {
+            applications_page(&state, f.lang, &c, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string())).await
+        }
+    }
+}
+
+pub(super) async fn disable_application(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    let c = acting!(state, f, headers, ip);
+    let id = ApplicationId::new(f.form.get("application").unwrap_or(""));
+    match state.applications.disable(&id, ChangedBy::Admin(&c.actor)).await {
+        Ok(()) => applications_page(&state, f.lang, &c, StatusCode::OK, None, None).await,
+        Err(e) => {
+            applications_page(&state, f.lang, &c, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string())).await
+        }
+    }
+}
