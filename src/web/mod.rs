@@ -66,7 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account_approvals::routes())
         .merge(activation::routes())
         .merge(mail_pages::routes())
-        .merge(console::routes())
+        .merge(console::routes(state.web.max_import_bytes))
         .merge(account_certificates::routes())
         .merge(account_sign_in::routes())
         .merge(passkeys::routes())

@@ -38,6 +38,29 @@ async fn administrator(app: &TestApp, username: &str, unit: &str, office: bool) 
 
 /// The page's last form posting under `action_prefix` (the create form, after any per-row
 /// forms), and the page's CSRF token.
+/// Uploads `csv` on the console's import page as a browser does (multipart/form-data).
+async fn upload_import(app: &TestApp, browser: &Browser, csv: &str, mode: &str) -> (u16, String) {
+    let (_, page, _) = browser.get(&app.url("/admin/import")).await;
+    let (action, csrf) = form_token(&page, "/admin/import/");
+    let boundary = "----pintu-console-boundary";
+    let part = |name: &str, value: &str| {
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+    };
+    let mut body = part("csrf_token", &csrf) + &part("mode", mode);
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"simpeg.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+    ));
+    let resp = browser
+        .client
+        .post(format!("{}{action}", browser.base()))
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap_or_default())
+}
+
 fn form_token(page: &str, action_prefix: &str) -> (String, String) {
     let page = page.replace("&#x2f;", "/");
     let last = |from: &str| page.rsplit(from).next().unwrap().split('"').next().unwrap().to_owned();
@@ -162,6 +185,25 @@ async fn the_console_acts_within_reach_at_level_two(backend: Backend) {
     let (status, page, _) = office.post(&action, &[("csrf_token", csrf.as_str())]).await;
     assert_eq!(status, 200);
     assert!(page.contains("OK: "), "the chain is intact: {page}");
+    // The HR import: a file with a problem shows it by line and changes nothing; a clean one
+    // is applied. An OPD administrator is told it is the office's.
+    let header = "nip,nama,gelar_depan,gelar_belakang,jabatan,golongan,kode_unit,email,telepon,jenis_pegawai,status";
+    let bad = format!("{header}\n199013302015031001,Nip Salah,,,,,APTIKA,,,PNS,aktif\n");
+    let (status, page) = upload_import(&app, &office, &bad, "dry-run").await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("<td>2</td><td>nip</td>"), "the problem by line: {page}");
+    let clean = format!(
+        "{header}\n198503302010011002,Budi Santoso,Ir.,M.T.,Kepala Bidang,IV/a,APTIKA,budi@example.go.id,0812,PNS,aktif\n"
+    );
+    let (status, page) = upload_import(&app, &office, &clean, "dry-run").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(app.raw_count("SELECT COUNT(*) FROM users WHERE nip = '198503302010011002'").await, 0, "a dry run");
+    let (status, page) = upload_import(&app, &office, &clean, "apply").await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(app.raw_count("SELECT COUNT(*) FROM users WHERE nip = '198503302010011002'").await, 1);
+    let (_, page, _) = admin.get(&app.url("/admin/import")).await;
+    assert!(page.contains("hanya dilakukan oleh Dinas Kominfo") && !page.contains("type=\"file\""), "{page}");
+
     // Reports, and their CSV.
     let (status, page, _) = office.get(&app.url("/admin/reports?kind=opd&days=30")).await;
     assert_eq!(status, 200);

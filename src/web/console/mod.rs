@@ -5,6 +5,7 @@
 //! session. First pages: the dashboard, people, units and applications.
 
 mod actions;
+mod import;
 mod pages;
 mod records;
 
@@ -23,8 +24,10 @@ use super::interaction::{interaction_cookie, with_cookies};
 use super::oidc::see_other;
 use super::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(max_import_bytes: usize) -> Router<AppState> {
     Router::new()
+        .route("/admin/import", get(import::show))
+        .route("/admin/import/{id}", post(import::upload).layer(axum::extract::DefaultBodyLimit::max(max_import_bytes)))
         .route("/admin", get(pages::dashboard))
         .route("/admin/people", get(pages::people))
         .route("/admin/people/{id}", post(pages::create_person))
