@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 29] = [
+const TEMPLATES: [(&str, &str); 30] = [
+    ("console_person.html", include_str!("../../themes/default/templates/console_person.html")),
     ("console_import.html", include_str!("../../themes/default/templates/console_import.html")),
     ("console_audit.html", include_str!("../../themes/default/templates/console_audit.html")),
     ("console_reports.html", include_str!("../../themes/default/templates/console_reports.html")),

@@ -163,6 +163,49 @@ async fn the_console_acts_within_reach_at_level_two(backend: Backend) {
     let rotated = page.split("class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
     assert!(rotated.len() >= 32 && rotated != secret, "a new secret, shown once");
 
+    // A person's page: an acting post for a period, then revoked; a transfer, in the history.
+    let (_, page, _) = admin.get(&app.url("/admin/people?q=wati")).await;
+    let wati_id = page.split("/admin/person?id=").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let (status, page, _) = office.get(&app.url(&format!("/admin/person?id={wati_id}"))).await;
+    assert_eq!(status, 200, "{page}");
+    let (grant, csrf) = form_token(&page, "/admin/person/");
+    let grant = grant.replace("/transfer", "/grant").replace("/revoke", "/grant");
+    let grant = format!("{}/grant", grant.rsplit_once('/').unwrap().0);
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("user", wati_id.as_str()),
+        ("role", "pintu.opd_admin"),
+        ("org_unit", "PUSKESMAS"),
+        ("valid_from", "2026-01-01"),
+        ("valid_until", "2036-12-31"),
+    ];
+    let (status, page, _) = office.post(&grant, &fields).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("2036-12-31") && page.contains("pintu.opd_admin"), "{page}");
+    // Each page carries a fresh form token: the next change uses this page's.
+    let (latest, csrf) = form_token(&page, "/admin/person/");
+    let base = latest.rsplit_once('/').unwrap().0.to_owned();
+    let bad = [
+        ("csrf_token", csrf.as_str()),
+        ("user", wati_id.as_str()),
+        ("role", "pintu.opd_admin"),
+        ("valid_from", "2026-13-45"),
+    ];
+    let (status, page, _) = office.post(&format!("{base}/grant"), &bad).await;
+    assert_eq!(status, 422, "a date that does not exist");
+    let (latest, csrf) = form_token(&page, "/admin/person/");
+    let transfer = format!("{}/transfer", latest.rsplit_once('/').unwrap().0);
+    let version = page.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("user", wati_id.as_str()),
+        ("org_unit", "DINKES"),
+        ("version", version.as_str()),
+    ];
+    let (status, page, _) = office.post(&transfer, &fields).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("PUSKESMAS") && page.contains("DINKES"), "the move is in the history: {page}");
+
     // Suspending a person from the console ends their access.
     let (_, page, _) = admin.get(&app.url("/admin/people?q=wati")).await;
     let page = page.replace("&#x2f;", "/");

@@ -7,6 +7,7 @@
 mod actions;
 mod import;
 mod pages;
+mod person;
 mod records;
 
 use axum::Router;
@@ -36,6 +37,10 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/admin/people/{id}/factors", post(actions::person_factors))
         .route("/admin/applications/{id}/rotate", post(actions::rotate_secret))
         .route("/admin/applications/{id}/disable", post(actions::disable_application))
+        .route("/admin/person", get(person::show))
+        .route("/admin/person/{id}/transfer", post(person::transfer))
+        .route("/admin/person/{id}/grant", post(person::grant))
+        .route("/admin/person/{id}/revoke", post(person::revoke))
         .route("/admin/units", get(pages::units))
         .route("/admin/units/{id}", post(pages::create_unit))
         .route("/admin/applications", get(pages::applications))

@@ -1,0 +1,201 @@
+//! One person in the console: their record, the units they have belonged to, a transfer to
+//! another unit, and their roles: grants (acting posts, Plt/Plh, with a period) and
+//! revocation. Through the same directory operations as the admin API.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::directory::{GrantInput, GrantRecord, OrgUnitRecord, UserRecord};
+use crate::domain::Role;
+
+use super::{Console, console, render};
+use crate::web::account::{failure, format_time};
+use crate::web::extract::ClientIp;
+use crate::web::interaction::BoundForm;
+use crate::web::lang_for;
+use crate::web::state::AppState;
+
+#[derive(Serialize)]
+struct Move {
+    from: String,
+    to: String,
+    at: String,
+    actor: String,
+}
+
+#[derive(Serialize)]
+struct Grant {
+    id: String,
+    role: String,
+    unit: String,
+    from: String,
+    until: String,
+    active: bool,
+}
+
+#[derive(Serialize)]
+struct PersonView {
+    person: UserRecord,
+    history: Vec<Move>,
+    grants: Vec<Grant>,
+    roles: Vec<Role>,
+    units: Vec<OrgUnitRecord>,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct PersonQuery {
+    id: String,
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<PersonQuery>,
+) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let c = match console(&state, lang, &headers, ip).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    person_page(&state, lang, &c, &q.id, StatusCode::OK, None, None).await
+}
+
+async fn person_page(
+    state: &AppState,
+    lang: &str,
+    c: &Console,
+    id: &str,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Response {
+    let d = &state.directory;
+    let person = match d.get_user(&c.actor, id).await {
+        Ok(person) => person,
+        Err(_) => {
+            return crate::web::error::error_page(&state.views, lang, crate::web::error::PageKind::NotFound, None);
+        }
+    };
+    let day = |t: Option<i64>| t.map(format_time).unwrap_or_default();
+    let history = d
+        .user_history(&c.actor, id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| Move {
+            from: p.from_unit.unwrap_or_default(),
+            to: p.to_unit.unwrap_or_default(),
+            at: format_time(p.changed_at),
+            actor: p.actor,
+        })
+        .collect();
+    let grants = d
+        .list_grants(&c.actor, id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|g: GrantRecord| Grant {
+            id: g.id,
+            role: g.role.name,
+            unit: g.org_unit.unwrap_or_default(),
+            from: day(g.valid_from),
+            until: day(g.valid_until),
+            active: g.active,
+        })
+        .collect();
+    let roles = d.list_roles(&c.actor).await.unwrap_or_default();
+    let units = d.list_org_units(&c.actor).await.unwrap_or_default();
+    let view = PersonView { person, history, grants, roles, units, notice, error };
+    render(state, lang, c, status, "console_person.html", &view)
+}
+
+/// `YYYY-MM-DD` to unix seconds (midnight UTC); empty is none.
+fn date(text: Option<&str>) -> Result<Option<i64>, String> {
+    let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    let parts: Vec<u32> = text.split('-').map(|p| p.parse::<u32>().unwrap_or(0)).collect();
+    let [year, month, day] = parts[..] else { return Err(format!("{text}: a date is YYYY-MM-DD")) };
+    let date = crate::domain::nip::Date { year, month, day };
+    if year < 1970 || !date.is_valid() {
+        return Err(format!("{text}: not a date"));
+    }
+    Ok(Some(date.to_unix()))
+}
+
+pub(super) async fn transfer(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    change(state, ip, headers, f, "transfer").await
+}
+
+pub(super) async fn grant(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    change(state, ip, headers, f, "grant").await
+}
+
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    change(state, ip, headers, f, "revoke").await
+}
+
+/// A change to the person (`what`: transfer, grant, revoke), from its form.
+async fn change(state: AppState, ip: Option<String>, headers: HeaderMap, f: BoundForm, what: &str) -> Response {
+    let csrf = f.form.get("csrf_token").unwrap_or("");
+    if let Err(e) = state.account.check_form((&f.id, csrf), f.session.as_deref()).await {
+        return failure(&state, f.lang, &e);
+    }
+    let lang = f.lang;
+    let c = match console(&state, lang, &headers, ip).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let id = f.form.get("user").unwrap_or("").to_owned();
+    let d = &state.directory;
+    let done: Result<&'static str, String> = match what {
+        "transfer" => {
+            // The version the page showed: a change made meanwhile is not overwritten.
+            let version = f.form.get("version").and_then(|v| v.parse::<i64>().ok());
+            let patch = json!({ "org_unit": f.form.get("org_unit").unwrap_or("") });
+            let updated = d.update_user(&c.actor, &id, &patch, version).await;
+            updated.map(|_| "console_transferred").map_err(|e| e.to_string())
+        }
+        "grant" => match (date(f.form.get("valid_from")), date(f.form.get("valid_until"))) {
+            (Ok(valid_from), Ok(valid_until)) => {
+                let unit = f.form.get("org_unit").map(str::to_owned).filter(|u| !u.is_empty());
+                let input = GrantInput {
+                    role: f.form.get("role").unwrap_or("").to_owned(),
+                    org_unit: unit,
+                    valid_from,
+                    valid_until,
+                };
+                d.grant_role(&c.actor, &id, &input).await.map(|_| "console_granted").map_err(|e| e.to_string())
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        },
+        "revoke" => {
+            let grant = f.form.get("grant").unwrap_or("");
+            d.revoke_grant(&c.actor, &id, grant).await.map(|_| "console_revoked").map_err(|e| e.to_string())
+        }
+        _ => Err("unknown change".into()),
+    };
+    match done {
+        Ok(notice) => person_page(&state, lang, &c, &id, StatusCode::OK, Some(notice), None).await,
+        Err(error) => person_page(&state, lang, &c, &id, StatusCode::UNPROCESSABLE_ENTITY, None, Some(error)).await,
+    }
+}
