@@ -18,6 +18,7 @@ mod ciba;
 mod client_auth;
 mod code_exchange;
 mod console;
+mod console_browser;
 mod control_chars;
 mod delegation;
 mod directory;
