@@ -148,6 +148,19 @@ async fn changed(
     result: Result<FactorChange, AccountError>,
     totp: bool,
 ) -> Response {
+    // The person is told by e-mail of every change to their factors.
+    let told = match &result {
+        Ok(FactorChange::Registered) => Some("notice_passkey_registered"),
+        Ok(FactorChange::PasskeyRemoved) => Some("notice_passkey_removed"),
+        Ok(FactorChange::TotpRemoved) => Some("notice_totp_removed"),
+        _ => None,
+    };
+    if let Some(what) = told {
+        let session = super::cookies::get(headers, super::cookies::SESSION, state.web.secure_cookies);
+        if let Ok(Some((_, user))) = state.oidc.find_session(session.as_deref()).await {
+            super::mail_pages::notify(state, lang, &user, what).await;
+        }
+    }
     let notice = match result {
         Ok(FactorChange::Registered) => Notice::ok("account_passkey_registered"),
         Ok(FactorChange::PasskeyRemoved) => Notice::ok("account_passkey_removed"),

@@ -61,6 +61,9 @@ pub(super) async fn person_factors(
     let user = f.form.get("user").unwrap_or("");
     match state.directory.reset_factors(&c.actor, user).await {
         Ok(_) => {
+            if let Ok(Some(person)) = state.store.users().find(&crate::domain::UserId::new(user)).await {
+                crate::web::mail_pages::notify(&state, f.lang, &person, "notice_factors_reset").await;
+            }
             let notice = Some("console_factors_reset");
             people_page(&state, f.lang, &c, PeopleQuery::default(), StatusCode::OK, notice, None).await
         }
