@@ -121,6 +121,27 @@ async fn the_console_acts_within_reach_at_level_two(backend: Backend) {
     ];
     let (status, page, _) = admin.post(&action, &fields).await;
     assert_eq!(status, 201, "{page}");
+    // Renamed and moved, at the version the page showed.
+    let plain = page.replace("&#x2f;", "/");
+    let row = plain.split("name=\"code\" value=\"PUSTU\"").nth(1).unwrap();
+    let version = row.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let update = format!(
+        "/admin/units/{}",
+        plain.split("action=\"/admin/units/").find(|a| a.contains("/update\"")).unwrap().split('"').next().unwrap()
+    );
+    let csrf = plain.rsplit("name=\"csrf_token\" value=\"").next().unwrap().split('"').next().unwrap().to_owned();
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("code", "PUSTU"),
+        ("version", &version),
+        ("name", "Pustu Sungai Kunjang"),
+        ("parent", "DINKES"),
+    ];
+    let (status, page, _) = admin.post(&update, &fields).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Pustu Sungai Kunjang"), "{page}");
+    let moved = app.raw_count("SELECT COUNT(*) FROM org_units c JOIN org_units p ON c.parent_id = p.id WHERE c.code = 'PUSTU' AND p.code = 'DINKES'").await;
+    assert_eq!(moved, 1);
 
     // The office registers an application and sees its secret once.
     let office = administrator(&app, "kominfo", "DISKOMINFO", true).await;

@@ -108,3 +108,24 @@ pub(super) async fn disable_application(
         }
     }
 }
+
+/// Renames or moves a unit (its history kept), at the version the page showed.
+pub(super) async fn update_unit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    let c = acting!(state, f, headers, ip);
+    let field = |name: &str| f.form.get(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
+    let code = field("code").unwrap_or_default();
+    let version = field("version").and_then(|v| v.parse::<i64>().ok());
+    let patch = crate::directory::OrgUnitPatch { name: field("name"), parent: field("parent"), ..Default::default() };
+    match state.directory.update_org_unit(&c.actor, &code, &patch, version).await {
+        Ok(_) => super::pages::units_page(&state, f.lang, &c, StatusCode::OK, Some("console_unit_updated"), None).await,
+        Err(e) => {
+            let error = Some(e.to_string());
+            super::pages::units_page(&state, f.lang, &c, StatusCode::UNPROCESSABLE_ENTITY, None, error).await
+        }
+    }
+}

@@ -43,6 +43,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/admin/person/{id}/revoke", post(person::revoke))
         .route("/admin/units", get(pages::units))
         .route("/admin/units/{id}", post(pages::create_unit))
+        .route("/admin/units/{id}/update", post(actions::update_unit))
         .route("/admin/applications", get(pages::applications))
         .route("/admin/applications/{id}", post(pages::register_application))
         .route("/admin/audit", get(records::audit))

@@ -216,7 +216,7 @@ pub(super) async fn units(State(state): State<AppState>, ClientIp(ip): ClientIp,
     units_page(&state, lang, &c, StatusCode::OK, None, None).await
 }
 
-async fn units_page(
+pub(super) async fn units_page(
     state: &AppState,
     lang: &str,
     c: &Console,
