@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 30] = [
+const TEMPLATES: [(&str, &str); 31] = [
+    ("console_application.html", include_str!("../../themes/default/templates/console_application.html")),
     ("console_person.html", include_str!("../../themes/default/templates/console_person.html")),
     ("console_import.html", include_str!("../../themes/default/templates/console_import.html")),
     ("console_audit.html", include_str!("../../themes/default/templates/console_audit.html")),

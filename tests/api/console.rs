@@ -184,6 +184,33 @@ async fn the_console_acts_within_reach_at_level_two(backend: Backend) {
     let rotated = page.split("class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
     assert!(rotated.len() >= 32 && rotated != secret, "a new secret, shown once");
 
+    // The application's directory profile: general, owned by an OPD, level 2, for DINKES only,
+    // receiving the NIP.
+    let (_, list, _) = office.get(&app.url("/admin/applications")).await;
+    let app_page = list.split("/admin/application?id=").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let (status, page, _) = office.get(&app.url(&format!("/admin/application?id={app_page}"))).await;
+    assert_eq!(status, 200, "{page}");
+    let (profile, csrf) = form_token(&page, "/admin/application/");
+    let version = page.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("application", app_page.as_str()),
+        ("version", version.as_str()),
+        ("category", "umum"),
+        ("owner", "DISKOMINFO"),
+        ("min_level", "2"),
+        ("access_org_units", "DINKES"),
+        ("access_roles", ""),
+        ("claim_nip", "on"),
+    ];
+    let (status, page, _) = office.post(&profile, &fields).await;
+    assert_eq!(status, 200, "{page}");
+    let saved = app.state.applications.get(&Actor::cli(), &pintu::domain::ApplicationId::new(&app_page)).await.unwrap();
+    assert_eq!(
+        (saved.min_level, saved.claims.clone(), saved.access_org_units.clone()),
+        (2, vec!["nip".to_owned()], vec!["DINKES".to_owned()])
+    );
+
     // A person's page: an acting post for a period, then revoked; a transfer, in the history.
     let (_, page, _) = admin.get(&app.url("/admin/people?q=wati")).await;
     let wati_id = page.split("/admin/person?id=").nth(1).unwrap().split('"').next().unwrap().to_owned();

@@ -5,6 +5,7 @@
 //! session. First pages: the dashboard, people, units and applications.
 
 mod actions;
+mod application;
 mod import;
 mod pages;
 mod person;
@@ -44,6 +45,8 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/admin/units", get(pages::units))
         .route("/admin/units/{id}", post(pages::create_unit))
         .route("/admin/units/{id}/update", post(actions::update_unit))
+        .route("/admin/application", get(application::show))
+        .route("/admin/application/{id}", post(application::update))
         .route("/admin/applications", get(pages::applications))
         .route("/admin/applications/{id}", post(pages::register_application))
         .route("/admin/audit", get(records::audit))

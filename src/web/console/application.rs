@@ -1,0 +1,125 @@
+//! One application in the console: its registration as the directory sees it, and its
+//! directory profile: category (umum/khusus), owning OPD, minimum security level, access policy
+//! (units, roles) and the directory claims it receives. Through the application service, at the
+//! version the page showed.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde::{Deserialize, Serialize};
+
+use crate::applications::ApplicationRecord;
+use crate::directory::{OrgUnitRecord, ProfilePatch};
+use crate::domain::ApplicationId;
+use crate::domain::application::DIRECTORY_CLAIMS;
+
+use super::{Console, console, render};
+use crate::web::account::failure;
+use crate::web::error::{PageKind, error_page};
+use crate::web::extract::ClientIp;
+use crate::web::interaction::BoundForm;
+use crate::web::lang_for;
+use crate::web::state::AppState;
+
+#[derive(Serialize)]
+struct ClaimChoice {
+    name: &'static str,
+    released: bool,
+}
+
+#[derive(Serialize)]
+struct ApplicationView {
+    app: ApplicationRecord,
+    units: Vec<OrgUnitRecord>,
+    claims: Vec<ClaimChoice>,
+    access_org_units: String,
+    access_roles: String,
+    notice: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ApplicationQuery {
+    id: String,
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Query(q): Query<ApplicationQuery>,
+) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let c = match console(&state, lang, &headers, ip).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    application_page(&state, lang, &c, &q.id, StatusCode::OK, None, None).await
+}
+
+async fn application_page(
+    state: &AppState,
+    lang: &str,
+    c: &Console,
+    id: &str,
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+) -> Response {
+    let Ok(app) = state.applications.get(&c.actor, &ApplicationId::new(id)).await else {
+        return error_page(&state.views, lang, PageKind::NotFound, None);
+    };
+    let units = state.directory.list_org_units(&c.actor).await.unwrap_or_default();
+    let claims = DIRECTORY_CLAIMS
+        .iter()
+        .map(|(name, _)| ClaimChoice { name, released: app.claims.iter().any(|c| c == name) })
+        .collect();
+    let (access_org_units, access_roles) = (app.access_org_units.join(", "), app.access_roles.join(", "));
+    let view = ApplicationView { app, units, claims, access_org_units, access_roles, notice, error };
+    render(state, lang, c, status, "console_application.html", &view)
+}
+
+/// A comma- or space-separated list.
+fn list(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or("").split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+pub(super) async fn update(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    let csrf = f.form.get("csrf_token").unwrap_or("");
+    if let Err(e) = state.account.check_form((&f.id, csrf), f.session.as_deref()).await {
+        return failure(&state, f.lang, &e);
+    }
+    let lang = f.lang;
+    let c = match console(&state, lang, &headers, ip).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    let id = f.form.get("application").unwrap_or("").to_owned();
+    let version = f.form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let patch = ProfilePatch {
+        category: f.form.get("category").map(str::to_owned),
+        owner: f.form.get("owner").filter(|o| !o.is_empty()).map(str::to_owned),
+        min_level: f.form.get("min_level").and_then(|l| l.parse::<u8>().ok()),
+        access_org_units: Some(list(f.form.get("access_org_units"))),
+        access_roles: Some(list(f.form.get("access_roles"))),
+        claims: Some(
+            DIRECTORY_CLAIMS
+                .iter()
+                .filter(|(name, _)| f.form.get(&format!("claim_{name}")) == Some("on"))
+                .map(|(name, _)| (*name).to_owned())
+                .collect(),
+        ),
+        admin: None,
+    };
+    match state.applications.update_profile(&c.actor, &ApplicationId::new(&id), &patch, version).await {
+        Ok(_) => application_page(&state, lang, &c, &id, StatusCode::OK, Some("console_profile_saved"), None).await,
+        Err(e) => {
+            application_page(&state, lang, &c, &id, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string())).await
+        }
+    }
+}
