@@ -254,6 +254,52 @@ async fn the_console_acts_within_reach_at_level_two(backend: Backend) {
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("PUSKESMAS") && page.contains("DINKES"), "the move is in the history: {page}");
 
+    // Editing a person's record: what is typed is kept, and shown as text.
+    let (_, page, _) = office.get(&app.url(&format!("/admin/person?id={wati_id}"))).await;
+    let (latest, csrf) = form_token(&page, "/admin/person/");
+    let edit = format!("{}/edit", latest.rsplit_once('/').unwrap().0);
+    let version = page.split("name=\"version\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let fields = [
+        ("csrf_token", csrf.as_str()),
+        ("user", wati_id.as_str()),
+        ("version", version.as_str()),
+        ("name", "Wati Rahayu"),
+        ("email", "wati@dinkes.example.go.id"),
+        ("nip", ""),
+        ("jabatan", "Perawat <b>Ahli</b>"),
+    ];
+    let (status, page, _) = office.post(&edit, &fields).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("Wati Rahayu") && page.contains("Perawat &lt;b&gt;Ahli") && !page.contains("<b>Ahli"),
+        "{page}"
+    );
+
+    // Every console form refuses a forged token before doing anything.
+    let (_, people, _) = office.get(&app.url("/admin/people")).await;
+    let (create, _) = form_token(&people, "/admin/people/");
+    let form_id = create.trim_start_matches("/admin/people/").to_owned();
+    for path in [
+        format!("/admin/people/{form_id}"),
+        format!("/admin/people/{form_id}/activation"),
+        format!("/admin/people/{form_id}/status"),
+        format!("/admin/people/{form_id}/factors"),
+        format!("/admin/person/{form_id}/edit"),
+        format!("/admin/person/{form_id}/transfer"),
+        format!("/admin/person/{form_id}/grant"),
+        format!("/admin/person/{form_id}/revoke"),
+        format!("/admin/units/{form_id}"),
+        format!("/admin/units/{form_id}/update"),
+        format!("/admin/applications/{form_id}"),
+        format!("/admin/applications/{form_id}/rotate"),
+        format!("/admin/applications/{form_id}/disable"),
+        format!("/admin/application/{form_id}"),
+        format!("/admin/audit/{form_id}/verify"),
+    ] {
+        let (status, _, _) = office.post(&path, &[("csrf_token", "forged"), ("user", wati_id.as_str())]).await;
+        assert_eq!(status, 403, "{path} accepted a forged token");
+    }
+
     // Suspending a person from the console ends their access.
     let (_, page, _) = admin.get(&app.url("/admin/people?q=wati")).await;
     let page = page.replace("&#x2f;", "/");

@@ -40,6 +40,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/admin/applications/{id}/disable", post(actions::disable_application))
         .route("/admin/person", get(person::show))
         .route("/admin/person/{id}/transfer", post(person::transfer))
+        .route("/admin/person/{id}/edit", post(person::edit))
         .route("/admin/person/{id}/grant", post(person::grant))
         .route("/admin/person/{id}/revoke", post(person::revoke))
         .route("/admin/units", get(pages::units))

@@ -136,6 +136,15 @@ pub(super) async fn transfer(
     change(state, ip, headers, f, "transfer").await
 }
 
+pub(super) async fn edit(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    f: BoundForm,
+) -> Response {
+    change(state, ip, headers, f, "edit").await
+}
+
 pub(super) async fn grant(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -174,6 +183,18 @@ async fn change(state: AppState, ip: Option<String>, headers: HeaderMap, f: Boun
             let patch = json!({ "org_unit": f.form.get("org_unit").unwrap_or("") });
             let updated = d.update_user(&c.actor, &id, &patch, version).await;
             updated.map(|_| "console_transferred").map_err(|e| e.to_string())
+        }
+        "edit" => {
+            let version = f.form.get("version").and_then(|v| v.parse::<i64>().ok());
+            let text = |name: &str| f.form.get(name).map(str::trim).unwrap_or("").to_owned();
+            // An emptied optional field is removed (RFC 7396 null); the name is required.
+            let optional = |name: &str| {
+                let value = text(name);
+                if value.is_empty() { serde_json::Value::Null } else { json!(value) }
+            };
+            let patch = json!({ "name": text("name"), "email": optional("email"), "nip": optional("nip"), "jabatan": optional("jabatan") });
+            let updated = d.update_user(&c.actor, &id, &patch, version).await;
+            updated.map(|_| "console_person_saved").map_err(|e| e.to_string())
         }
         "grant" => match (date(f.form.get("valid_from")), date(f.form.get("valid_until"))) {
             (Ok(valid_from), Ok(valid_until)) => {
