@@ -314,6 +314,11 @@ async fn the_console_acts_within_reach_at_level_two(backend: Backend) {
     assert_eq!(status, 200, "{page}");
     assert_eq!(app.raw_count(&format!("SELECT COUNT(*) FROM users WHERE id = '{wati}' AND disabled")).await, 1);
 
+    // The office's overview counts failed sign-ins too.
+    let (status, page, _) = office.get(&app.url("/admin")).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Login gagal (7 hari)"), "{page}");
+
     // The audit log, filtered; the office verifies the chain.
     let (status, page, _) = office.get(&app.url("/admin/audit?days=7&action=admin.application")).await;
     assert_eq!(status, 200);

@@ -52,6 +52,11 @@ struct DashboardView {
     people: String,
     units: usize,
     applications: usize,
+    failures: i64,
+    /// Certificates expiring within the notice window (none when certificates are off).
+    expiring: Option<i64>,
+    /// The last backup: when, and whether it worked (the office only).
+    backup: Option<(String, bool)>,
     bars: Vec<Bar>,
     chart_height: usize,
 }
@@ -82,7 +87,30 @@ pub(super) async fn dashboard(State(state): State<AppState>, ClientIp(ip): Clien
     };
     let units = state.directory.list_org_units(&c.actor).await.map(|u| u.len()).unwrap_or(0);
     let applications = state.applications.list(&c.actor).await.map(|a| a.len()).unwrap_or(0);
-    let view = DashboardView { people, units, applications, chart_height: bars.len() * 24 + 4, bars };
+    let failures = bars.iter().map(|b| b.failures).sum();
+    let certificates = &state.sso.certificates;
+    let expiring = match certificates.enabled() {
+        true => {
+            let reach = state.directory.reach(&c.actor).await;
+            let days = certificates.config().expiry_notice_days;
+            match reach {
+                Ok(reach) => certificates
+                    .report(days, |unit| reach.covers(unit))
+                    .await
+                    .ok()
+                    .map(|r| r.units.iter().map(|u| u.expiring).sum()),
+                Err(_) => None,
+            }
+        }
+        false => None,
+    };
+    let backup = match matches!(c.actor.scope, crate::domain::AdminScope::Office) {
+        true => state.store.backup_runs().latest().await.ok().and_then(|(last, _)| last),
+        false => None,
+    }
+    .map(|run| (crate::web::account::format_time(run.finished_at), run.succeeded));
+    let chart_height = bars.len() * 24 + 4;
+    let view = DashboardView { people, units, applications, failures, expiring, backup, chart_height, bars };
     render(&state, lang, &c, StatusCode::OK, "console_dashboard.html", &view)
 }
 
