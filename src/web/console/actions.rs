@@ -2,41 +2,18 @@
 //! second factors, rotate an application's secret (shown once), disable an application. Each
 //! through the same service and audit as the admin API.
 
+use super::ConsolePost;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 
 use crate::applications::ChangedBy;
 use crate::domain::{ApplicationId, UserStatus};
 
-use super::console;
 use super::pages::{PeopleQuery, applications_page, people_page};
-use crate::web::account::failure;
-use crate::web::extract::ClientIp;
-use crate::web::interaction::BoundForm;
 use crate::web::state::AppState;
 
-/// Checks the form, then opens the console or answers why not.
-macro_rules! acting {
-    ($state:expr, $f:expr, $headers:expr, $ip:expr) => {{
-        let csrf = $f.form.get("csrf_token").unwrap_or("");
-        if let Err(e) = $state.account.check_form((&$f.id, csrf), $f.session.as_deref()).await {
-            return failure(&$state, $f.lang, &e);
-        }
-        match console(&$state, $f.lang, &$headers, $ip).await {
-            Ok(c) => c,
-            Err(response) => return response,
-        }
-    }};
-}
-
-pub(super) async fn person_status(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    let c = acting!(state, f, headers, ip);
+pub(super) async fn person_status(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let user = f.form.get("user").unwrap_or("");
     let (status, notice) = match f.form.get("status") {
         Some("active") => (UserStatus::Active, "console_person_enabled"),
@@ -51,13 +28,7 @@ pub(super) async fn person_status(
     }
 }
 
-pub(super) async fn person_factors(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    let c = acting!(state, f, headers, ip);
+pub(super) async fn person_factors(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let user = f.form.get("user").unwrap_or("");
     match state.directory.reset_factors(&c.actor, user).await {
         Ok(_) => {
@@ -74,13 +45,7 @@ pub(super) async fn person_factors(
     }
 }
 
-pub(super) async fn rotate_secret(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    let c = acting!(state, f, headers, ip);
+pub(super) async fn rotate_secret(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let id = ApplicationId::new(f.form.get("application").unwrap_or(""));
     match state.applications.rotate_secret(&id, ChangedBy::Admin(&c.actor)).await {
         Ok(rotated) => {
@@ -93,13 +58,7 @@ pub(super) async fn rotate_secret(
     }
 }
 
-pub(super) async fn disable_application(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    let c = acting!(state, f, headers, ip);
+pub(super) async fn disable_application(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let id = ApplicationId::new(f.form.get("application").unwrap_or(""));
     match state.applications.disable(&id, ChangedBy::Admin(&c.actor)).await {
         Ok(()) => applications_page(&state, f.lang, &c, StatusCode::OK, None, None).await,
@@ -110,13 +69,7 @@ pub(super) async fn disable_application(
 }
 
 /// Renames or moves a unit (its history kept), at the version the page showed.
-pub(super) async fn update_unit(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    let c = acting!(state, f, headers, ip);
+pub(super) async fn update_unit(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let field = |name: &str| f.form.get(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     let code = field("code").unwrap_or_default();
     let version = field("version").and_then(|v| v.parse::<i64>().ok());

@@ -3,8 +3,9 @@
 //! (units, roles) and the directory claims it receives. Through the application service, at the
 //! version the page showed.
 
+use super::{ConsoleGet, ConsolePost};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
@@ -13,12 +14,8 @@ use crate::directory::{OrgUnitRecord, ProfilePatch};
 use crate::domain::ApplicationId;
 use crate::domain::application::DIRECTORY_CLAIMS;
 
-use super::{Console, console, render};
-use crate::web::account::failure;
+use super::{Console, render};
 use crate::web::error::{PageKind, error_page};
-use crate::web::extract::ClientIp;
-use crate::web::interaction::BoundForm;
-use crate::web::lang_for;
 use crate::web::state::AppState;
 
 #[derive(Serialize)]
@@ -45,15 +42,9 @@ pub(super) struct ApplicationQuery {
 
 pub(super) async fn show(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    ConsoleGet { c, lang }: ConsoleGet,
     Query(q): Query<ApplicationQuery>,
 ) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let c = match console(&state, lang, &headers, ip).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     application_page(&state, lang, &c, &q.id, StatusCode::OK, None, None).await
 }
 
@@ -84,21 +75,8 @@ fn list(text: Option<&str>) -> Vec<String> {
     text.unwrap_or("").split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
-pub(super) async fn update(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    let csrf = f.form.get("csrf_token").unwrap_or("");
-    if let Err(e) = state.account.check_form((&f.id, csrf), f.session.as_deref()).await {
-        return failure(&state, f.lang, &e);
-    }
+pub(super) async fn update(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let lang = f.lang;
-    let c = match console(&state, lang, &headers, ip).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let id = f.form.get("application").unwrap_or("").to_owned();
     let version = f.form.get("version").and_then(|v| v.parse::<i64>().ok());
     let patch = ProfilePatch {

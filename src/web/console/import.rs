@@ -2,6 +2,7 @@
 //! created, updated, retired, and every problem by line), then upload again to apply it.
 //! The office only, as through the API.
 
+use super::ConsoleGet;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -26,12 +27,7 @@ struct ImportView {
     error: Option<String>,
 }
 
-pub(super) async fn show(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let c = match console(&state, lang, &headers, ip).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
+pub(super) async fn show(State(state): State<AppState>, ConsoleGet { c, lang }: ConsoleGet) -> Response {
     page(&state, lang, &c, StatusCode::OK, None, None)
 }
 

@@ -56,6 +56,49 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/admin/reports.csv", get(records::reports_csv))
 }
 
+/// A console page requested: the administrator (or the answer why not) and the language.
+pub(super) struct ConsoleGet {
+    pub c: Console,
+    pub lang: &'static str,
+}
+
+impl axum::extract::FromRequestParts<AppState> for ConsoleGet {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
+        let lang = super::lang_for(state, &parts.headers, None);
+        let Ok(super::extract::ClientIp(ip)) = super::extract::ClientIp::from_request_parts(parts, state).await;
+        let c = console(state, lang, &parts.headers, ip).await?;
+        Ok(ConsoleGet { c, lang })
+    }
+}
+
+/// A console form posted: bound to this browser, its CSRF token checked against the session,
+/// then the administrator. Nothing is done for a form that fails any of these.
+pub(super) struct ConsolePost {
+    pub c: Console,
+    pub f: super::interaction::BoundForm,
+}
+
+impl axum::extract::FromRequest<AppState> for ConsolePost {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        use axum::extract::FromRequestParts;
+        let (mut parts, body) = req.into_parts();
+        let Ok(super::extract::ClientIp(ip)) = super::extract::ClientIp::from_request_parts(&mut parts, state).await;
+        let headers = parts.headers.clone();
+        let req = axum::extract::Request::from_parts(parts, body);
+        let f = super::interaction::BoundForm::from_request(req, state).await?;
+        let csrf = f.form.get("csrf_token").unwrap_or("");
+        if let Err(e) = state.account.check_form((&f.id, csrf), f.session.as_deref()).await {
+            return Err(super::account::failure(state, f.lang, &e));
+        }
+        let c = console(state, f.lang, &headers, ip).await?;
+        Ok(ConsolePost { c, f })
+    }
+}
+
 /// An administrator on a console page: who acts, and the form token of this page.
 pub(super) struct Console {
     pub actor: Actor,

@@ -2,8 +2,9 @@
 //! create, an activation letter), units (list, create) and applications (list, register with
 //! the secret shown once). Each goes through the same service as the admin API.
 
+use super::{ConsoleGet, ConsolePost};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
@@ -11,32 +12,8 @@ use crate::applications::{ChangedBy, ClientSpec, RawMetadata, validate_metadata}
 use crate::directory::{ActivationTarget, OrgUnitInput, OrgUnitRecord, Period, ReportKind, UserInput, UserQuery};
 use crate::domain::OrgUnitKind;
 
-use super::{Console, console, render};
-use crate::web::account::failure;
-use crate::web::extract::ClientIp;
-use crate::web::interaction::BoundForm;
-use crate::web::lang_for;
+use super::{Console, render};
 use crate::web::state::AppState;
-
-/// Opens a console page or answers why not.
-macro_rules! console_or {
-    ($state:expr, $lang:expr, $headers:expr, $ip:expr) => {
-        match console(&$state, $lang, &$headers, $ip).await {
-            Ok(c) => c,
-            Err(response) => return response,
-        }
-    };
-}
-
-/// A posted console form: its CSRF token and session checked before anything else.
-macro_rules! checked_form {
-    ($state:expr, $f:expr) => {{
-        let csrf = $f.form.get("csrf_token").unwrap_or("");
-        if let Err(e) = $state.account.check_form((&$f.id, csrf), $f.session.as_deref()).await {
-            return failure(&$state, $f.lang, &e);
-        }
-    }};
-}
 
 #[derive(Serialize)]
 struct Bar {
@@ -61,9 +38,7 @@ struct DashboardView {
     chart_height: usize,
 }
 
-pub(super) async fn dashboard(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let c = console_or!(state, lang, headers, ip);
+pub(super) async fn dashboard(State(state): State<AppState>, ConsoleGet { c, lang }: ConsoleGet) -> Response {
     let now = state.oidc.now();
     let week = Period { from: now - 7 * 86_400, to: now + 1 };
     let lines = state.directory.report(&c.actor, ReportKind::OrgUnit, week).await.unwrap_or_default();
@@ -134,12 +109,9 @@ struct PeopleView {
 
 pub(super) async fn people(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    ConsoleGet { c, lang }: ConsoleGet,
     Query(q): Query<PeopleQuery>,
 ) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let c = console_or!(state, lang, headers, ip);
     people_page(&state, lang, &c, q, StatusCode::OK, None, None).await
 }
 
@@ -164,15 +136,8 @@ pub(super) async fn people_page(
     render(state, lang, c, status, "console_people.html", &view)
 }
 
-pub(super) async fn create_person(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    checked_form!(state, f);
+pub(super) async fn create_person(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let lang = f.lang;
-    let c = console_or!(state, lang, headers, ip);
     let field = |name: &str| f.form.get(name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);
     let input = UserInput {
         username: field("username"),
@@ -203,15 +168,8 @@ pub(super) async fn create_person(
 }
 
 /// A printable activation letter for one person (the code shown only there).
-pub(super) async fn activation_letter(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    checked_form!(state, f);
+pub(super) async fn activation_letter(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let lang = f.lang;
-    let c = console_or!(state, lang, headers, ip);
     let person = f.form.get("user").unwrap_or("").to_owned();
     match state.directory.issue_activation(&c.actor, &ActivationTarget::Person(person), None).await {
         Ok(codes) => crate::web::activation::letters_response(&state.views, lang, &state.oidc.config().issuer, &codes),
@@ -238,9 +196,7 @@ struct UnitsView {
     error: Option<String>,
 }
 
-pub(super) async fn units(State(state): State<AppState>, ClientIp(ip): ClientIp, headers: HeaderMap) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let c = console_or!(state, lang, headers, ip);
+pub(super) async fn units(State(state): State<AppState>, ConsoleGet { c, lang }: ConsoleGet) -> Response {
     units_page(&state, lang, &c, StatusCode::OK, None, None).await
 }
 
@@ -257,15 +213,8 @@ pub(super) async fn units_page(
     render(state, lang, c, status, "console_units.html", &UnitsView { units, kinds, notice, error })
 }
 
-pub(super) async fn create_unit(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    checked_form!(state, f);
+pub(super) async fn create_unit(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let lang = f.lang;
-    let c = console_or!(state, lang, headers, ip);
     let field = |name: &str| f.form.get(name).map(str::trim).unwrap_or("").to_owned();
     let parent = Some(field("parent")).filter(|p| !p.is_empty());
     let input = OrgUnitInput { code: field("code"), name: field("name"), kind: field("kind"), parent, min_level: None };
@@ -283,13 +232,7 @@ struct ApplicationsView {
     error: Option<String>,
 }
 
-pub(super) async fn applications(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let c = console_or!(state, lang, headers, ip);
+pub(super) async fn applications(State(state): State<AppState>, ConsoleGet { c, lang }: ConsoleGet) -> Response {
     applications_page(&state, lang, &c, StatusCode::OK, None, None).await
 }
 
@@ -309,15 +252,8 @@ pub(super) async fn applications_page(
     response
 }
 
-pub(super) async fn register_application(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    checked_form!(state, f);
+pub(super) async fn register_application(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let lang = f.lang;
-    let c = console_or!(state, lang, headers, ip);
     let name = f.form.get("client_name").map(str::trim).unwrap_or("").to_owned();
     let redirect = f.form.get("redirect_uri").map(str::trim).unwrap_or("").to_owned();
     let home = f.form.get("client_uri").map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned);

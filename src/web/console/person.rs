@@ -2,8 +2,9 @@
 //! another unit, and their roles: grants (acting posts, Plt/Plh, with a period) and
 //! revocation. Through the same directory operations as the admin API.
 
+use super::{ConsoleGet, ConsolePost};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -11,11 +12,9 @@ use serde_json::json;
 use crate::directory::{GrantInput, GrantRecord, OrgUnitRecord, UserRecord};
 use crate::domain::Role;
 
-use super::{Console, console, render};
-use crate::web::account::{failure, format_time};
-use crate::web::extract::ClientIp;
+use super::{Console, render};
+use crate::web::account::format_time;
 use crate::web::interaction::BoundForm;
-use crate::web::lang_for;
 use crate::web::state::AppState;
 
 #[derive(Serialize)]
@@ -54,15 +53,9 @@ pub(super) struct PersonQuery {
 
 pub(super) async fn show(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    ConsoleGet { c, lang }: ConsoleGet,
     Query(q): Query<PersonQuery>,
 ) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let c = match console(&state, lang, &headers, ip).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     person_page(&state, lang, &c, &q.id, StatusCode::OK, None, None).await
 }
 
@@ -127,53 +120,25 @@ fn date(text: Option<&str>) -> Result<Option<i64>, String> {
     Ok(Some(date.to_unix()))
 }
 
-pub(super) async fn transfer(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    change(state, ip, headers, f, "transfer").await
+pub(super) async fn transfer(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
+    change(state, c, f, "transfer").await
 }
 
-pub(super) async fn edit(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    change(state, ip, headers, f, "edit").await
+pub(super) async fn edit(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
+    change(state, c, f, "edit").await
 }
 
-pub(super) async fn grant(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    change(state, ip, headers, f, "grant").await
+pub(super) async fn grant(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
+    change(state, c, f, "grant").await
 }
 
-pub(super) async fn revoke(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    change(state, ip, headers, f, "revoke").await
+pub(super) async fn revoke(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
+    change(state, c, f, "revoke").await
 }
 
 /// A change to the person (`what`: transfer, grant, revoke), from its form.
-async fn change(state: AppState, ip: Option<String>, headers: HeaderMap, f: BoundForm, what: &str) -> Response {
-    let csrf = f.form.get("csrf_token").unwrap_or("");
-    if let Err(e) = state.account.check_form((&f.id, csrf), f.session.as_deref()).await {
-        return failure(&state, f.lang, &e);
-    }
+async fn change(state: AppState, c: Console, f: BoundForm, what: &str) -> Response {
     let lang = f.lang;
-    let c = match console(&state, lang, &headers, ip).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let id = f.form.get("user").unwrap_or("").to_owned();
     let d = &state.directory;
     let done: Result<&'static str, String> = match what {

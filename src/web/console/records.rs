@@ -1,19 +1,17 @@
 //! The console's read-only pages: the audit log (filters, each event's detail, verifying the
 //! chain) and the usage reports per OPD and per application (a chart, a table, CSV).
 
+use super::{ConsoleGet, ConsolePost};
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use crate::directory::{Period, ReportKind, report_csv};
 use crate::storage::AuditRow;
 
-use super::{Console, console, render};
-use crate::web::account::{failure, format_time};
-use crate::web::extract::ClientIp;
-use crate::web::interaction::BoundForm;
-use crate::web::lang_for;
+use super::{Console, render};
+use crate::web::account::format_time;
 use crate::web::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -57,15 +55,9 @@ fn days_of(days: Option<i64>) -> i64 {
 
 pub(super) async fn audit(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    ConsoleGet { c, lang }: ConsoleGet,
     Query(q): Query<AuditQuery>,
 ) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let c = match console(&state, lang, &headers, ip).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     audit_page(&state, lang, &c, q, None).await
 }
 
@@ -101,21 +93,8 @@ async fn audit_page(state: &AppState, lang: &str, c: &Console, q: AuditQuery, ve
 }
 
 /// Walks the whole hash chain (the office only) and says what it found.
-pub(super) async fn verify(
-    State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
-    f: BoundForm,
-) -> Response {
-    let csrf = f.form.get("csrf_token").unwrap_or("");
-    if let Err(e) = state.account.check_form((&f.id, csrf), f.session.as_deref()).await {
-        return failure(&state, f.lang, &e);
-    }
+pub(super) async fn verify(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let lang = f.lang;
-    let c = match console(&state, lang, &headers, ip).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let verified = match state.directory.verify_audit(&c.actor).await {
         Ok(report) if report.is_intact() => {
             format!("{}: {} (#{} {})", "OK", report.events, report.head_seq, report.head_hash)
@@ -170,15 +149,9 @@ fn report_of(q: &ReportQuery) -> (&'static str, ReportKind, i64) {
 
 pub(super) async fn reports(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    ConsoleGet { c, lang }: ConsoleGet,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let c = match console(&state, lang, &headers, ip).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let (kind_name, kind, days) = report_of(&q);
     let now = state.oidc.now();
     let (lines, error) =
@@ -208,15 +181,9 @@ pub(super) async fn reports(
 /// The report as CSV, for the same administrator and period.
 pub(super) async fn reports_csv(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
-    headers: HeaderMap,
+    ConsoleGet { c, .. }: ConsoleGet,
     Query(q): Query<ReportQuery>,
 ) -> Response {
-    let lang = lang_for(&state, &headers, None);
-    let c = match console(&state, lang, &headers, ip).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
     let (kind_name, kind, days) = report_of(&q);
     let now = state.oidc.now();
     match state.directory.report(&c.actor, kind, Period { from: now - days * 86_400, to: now + 1 }).await {
