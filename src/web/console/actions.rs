@@ -32,7 +32,7 @@ pub(super) async fn person_factors(State(state): State<AppState>, ConsolePost { 
     let user = f.form.get("user").unwrap_or("");
     match state.directory.reset_factors(&c.actor, user).await {
         Ok(_) => {
-            if let Ok(Some(person)) = state.store.users().find(&crate::domain::UserId::new(user)).await {
+            if let Ok(person) = state.directory.person_in_reach(&c.actor, user).await {
                 crate::web::mail_pages::notify(&state, f.lang, &person, "notice_factors_reset").await;
             }
             let notice = Some("console_factors_reset");
