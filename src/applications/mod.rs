@@ -10,9 +10,11 @@
 //! its audit event. Nothing here speaks HTTP or OAuth error codes: errors are
 //! `ApplicationError`, which `oidc` and `web` translate.
 
+mod addresses;
 mod backchannel;
 mod cache;
 mod error;
+mod icons;
 mod initial_tokens;
 mod oidc_client;
 mod portal;
@@ -29,7 +31,9 @@ use crate::domain::{ActorId, Application, ApplicationId};
 use crate::storage::Store;
 
 pub use crate::directory::ProfilePatch;
+pub use addresses::{AddressPatch, metadata_document};
 pub use error::ApplicationError;
+pub use icons::{MAX_ICON_BYTES, icon_media_type};
 pub use oidc_client::{RawMetadata, validate_metadata};
 pub use portal::PortalEntry;
 pub use profile::ApplicationRecord;

@@ -20,12 +20,16 @@ pub struct PortalEntry {
     pub category: &'static str,
     /// The owning OPD's name, for special applications.
     pub owner: Option<String>,
+    /// Where Pintu serves its icon (versioned by the image's digest), if it has one.
+    pub icon: Option<String>,
 }
 
 impl ApplicationService {
     /// The applications `user` may open, general ones first, each group by name.
     pub async fn portal(&self, user: &User) -> Result<Vec<PortalEntry>, ApplicationError> {
         let units = self.store.org_units().list().await?;
+        let icons: std::collections::HashMap<String, String> =
+            self.store.application_icons().digests().await?.into_iter().collect();
         let mut entries = Vec::new();
         for app in self.store.applications().list().await? {
             let Some(oidc) = app.oidc() else { continue };
@@ -43,6 +47,7 @@ impl ApplicationService {
                 url,
                 category: app.profile.category.as_str(),
                 owner: owner.map(|u| u.name.clone()),
+                icon: icons.get(app.id.as_str()).map(|d| format!("/portal/icons/{}?v={d}", app.id)),
             });
         }
         entries.sort_by(|a, b| {

@@ -29,7 +29,8 @@ pub enum DirectoryError {
     /// The actor may see the target but not do this to it.
     #[error("forbidden: {0}")]
     Forbidden(String),
-    #[error("invalid input")]
+    /// Every field at fault, each with its reason (the CLI and the console show them all).
+    #[error("invalid input: {}", fields(.0))]
     Invalid(Vec<FieldError>),
     /// A unique value is taken (login name, NIP, e-mail, unit code, role name).
     #[error("conflict: {0}")]
@@ -45,6 +46,15 @@ pub enum DirectoryError {
     /// A shared resource is saturated (the password-hashing queue): try again shortly.
     #[error("busy: {0}")]
     Unavailable(String),
+}
+
+/// `field: reason; …`, with the line where there is one.
+fn fields(errors: &[FieldError]) -> String {
+    let one = |e: &FieldError| match e.line {
+        Some(line) => format!("line {line}, {}: {}", e.field, e.reason),
+        None => format!("{}: {}", e.field, e.reason),
+    };
+    errors.iter().map(one).collect::<Vec<_>>().join("; ")
 }
 
 impl DirectoryError {

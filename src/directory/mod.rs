@@ -19,6 +19,7 @@ mod org_units;
 mod periodic;
 mod reports;
 mod roles;
+mod unit_admins;
 mod user_input;
 mod users;
 
@@ -34,6 +35,7 @@ pub use org_units::{OrgUnitInput, OrgUnitPatch, OrgUnitRecord, PlacementRecord};
 pub use periodic::{Month, PeriodicLine, PeriodicReport, PeriodicSummary, SETTLE_SECS, periodic_csv};
 pub use reports::{Period, ReportKind, ReportLine, report_csv};
 pub use roles::{GrantInput, GrantRecord, RoleInput};
+pub use unit_admins::UnitAdministrator;
 pub use users::{AccountExtras, Page, UserInput, UserPatch, UserQuery, UserRecord};
 
 use crate::audit::AuditRecorder;

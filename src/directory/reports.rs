@@ -100,6 +100,14 @@ impl DirectoryService {
         Ok(Page { items, next_cursor })
     }
 
+    /// The newest `limit` audit events about a person within reach: sign-ins, and every
+    /// change made to them (roles granted and revoked, transfers, factors, status).
+    pub async fn person_events(&self, actor: &Actor, id: &str, limit: i64) -> Result<Vec<AuditRow>, DirectoryError> {
+        let reach = self.reach(actor).await?;
+        let person = self.user_in_reach(&reach, id).await?;
+        Ok(self.store.audit().about(person.id.as_str(), limit.clamp(1, 1000)).await?)
+    }
+
     /// Walks the whole chain. Office only.
     pub async fn verify_audit(&self, actor: &Actor) -> Result<VerifyReport, DirectoryError> {
         self.reach(actor).await?.require_office("verify the audit log")?;

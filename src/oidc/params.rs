@@ -33,6 +33,8 @@ fn text_kind(name: &str) -> TextKind {
         "password" | "current_password" | "new_password" | "client_secret" => TextKind::Secret,
         // JSON documents in one value: OIDC Core §5.5 `claims`, a passkey's WebAuthn answer.
         "claims" | "credential" => TextKind::Multiline,
+        // The console's lists, one address per line of a text area.
+        "redirect_uris" | "post_logout_redirect_uris" => TextKind::Multiline,
         _ => TextKind::Line,
     }
 }

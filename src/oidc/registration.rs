@@ -36,12 +36,8 @@ impl From<ApplicationError> for OAuthError {
 /// The RFC 7591 §3.2.1 representation of a client: its registered metadata, language-tagged
 /// fields at the top level.
 pub fn client_information(client: &RelyingParty) -> Value {
-    let mut value = serde_json::to_value(&client.metadata).unwrap_or_else(|_| json!({}));
+    let mut value = crate::applications::metadata_document(&client.metadata);
     if let Some(obj) = value.as_object_mut() {
-        obj.remove("localized");
-        for (key, text) in &client.metadata.localized {
-            obj.insert(key.clone(), json!(text));
-        }
         obj.insert("client_id".into(), json!(client.client_id.as_str()));
         obj.insert("client_id_issued_at".into(), json!(client.created_at));
         let response_types: Vec<&str> =

@@ -100,7 +100,7 @@ const INSERT_MANY: &str = "INSERT INTO audit_events (seq, at, action, outcome, a
 /// Events per INSERT statement: 13 parameters each, far below SQLite's 32,766 and
 /// PostgreSQL's 65,535 bound parameters.
 const ROWS_PER_INSERT: usize = 256;
-const SUBTREE_CTE: &str = "WITH RECURSIVE down(id, depth) AS (SELECT id, 0 FROM org_units WHERE id = $3 \
+pub(super) const SUBTREE_CTE: &str = "WITH RECURSIVE down(id, depth) AS (SELECT id, 0 FROM org_units WHERE id = $3 \
      UNION ALL SELECT o.id, down.depth + 1 FROM org_units o JOIN down ON o.parent_id = down.id WHERE down.depth < 64) ";
 /// Reports count `login` and `token.issued` events: the stored names of
 /// `AuditAction::Login` and `AuditAction::TokenIssued` (pinned by `audit/action.rs`'s tests).
@@ -190,6 +190,26 @@ impl<'a> AuditLog<'a> {
         let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
         let rows: Vec<StoredRow> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(after_seq)
+            .bind(limit)
+            .fetch_all(pool)
+            .await)?;
+        Ok(rows.into_iter().map(AuditRow::from).collect())
+    }
+
+    /// When the newest event named `action` happened, and its outcome.
+    pub async fn latest(&self, action: &str) -> Result<Option<(i64, String)>, StorageError> {
+        let sql = "SELECT at, outcome FROM audit_events WHERE action = $1 ORDER BY seq DESC LIMIT 1";
+        let row: Option<(i64, String)> =
+            on_pool!(self.db, |pool| sqlx::query_as(sql).bind(action).fetch_optional(pool).await)?;
+        Ok(row)
+    }
+
+    /// The newest `limit` events whose target is `target` (a person's id: their sign-ins,
+    /// the changes made to them), newest first.
+    pub async fn about(&self, target: &str, limit: i64) -> Result<Vec<AuditRow>, StorageError> {
+        let sql = format!("SELECT {COLUMNS} FROM audit_events WHERE target = $1 ORDER BY seq DESC LIMIT $2");
+        let rows: Vec<StoredRow> = on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(target)
             .bind(limit)
             .fetch_all(pool)
             .await)?;

@@ -134,6 +134,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0021_mail_outbox.sql"),
         include_str!("../../migrations/postgres/0021_mail_outbox.sql"),
     ),
+    (
+        22,
+        "console",
+        include_str!("../../migrations/sqlite/0022_console.sql"),
+        include_str!("../../migrations/postgres/0022_console.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -159,6 +165,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0019_signing.sql",
     "0020_activation_codes.sql",
     "0021_mail_outbox.sql",
+    "0022_console.sql",
 ];
 
 /// The newest schema version this build knows.

@@ -4,6 +4,7 @@
 //! Repositories are grouped per aggregate: `store.users().find_by_login(..)`.
 
 mod activation_codes;
+mod application_icons;
 mod applications;
 mod audit;
 mod audit_checkpoints;
@@ -39,6 +40,7 @@ mod users;
 pub const QUIET_DRIVER_LOGS: &str = "sqlx::postgres::notice=warn";
 
 pub use activation_codes::ActivationCodes;
+pub use application_icons::{ApplicationIcons, StoredIcon};
 pub use applications::Applications;
 pub use audit::{AuditLog, AuditRow, GENESIS as AUDIT_GENESIS, NewAuditRow, ReportBy, ReportRow};
 pub use audit_checkpoints::{AuditCheckpoints, CheckpointRow};
@@ -221,6 +223,9 @@ impl Store {
     }
     pub fn pushed_requests(&self) -> PushedRequests<'_> {
         PushedRequests::new(&self.db)
+    }
+    pub fn application_icons(&self) -> ApplicationIcons<'_> {
+        ApplicationIcons::new(&self.db)
     }
     pub fn mail_outbox(&self) -> MailOutbox<'_> {
         MailOutbox::new(&self.db)

@@ -46,6 +46,29 @@ impl<'a> SessionList<'a> {
             .collect())
     }
 
+    /// Sessions live at `now`, of people placed in `within`'s subtree (or everyone's).
+    pub async fn count_live(&self, now: i64, within: Option<&crate::domain::OrgUnitId>) -> Result<i64, StorageError> {
+        const LIVE: &str = "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.ended_at IS NULL AND s.expires_at > $1";
+        let (n,): (i64,) = match within {
+            None => on_pool!(self.db, |pool| sqlx::query_as(LIVE).bind(now).fetch_one(pool).await)?,
+            Some(unit) => {
+                // The audit log's subtree walk names its root `$3`.
+                let sql = format!(
+                    "{}{LIVE} AND $2 = $2 AND u.org_unit_id IN (SELECT id FROM down)",
+                    super::audit::SUBTREE_CTE
+                );
+                on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(now)
+                    .bind(0_i64)
+                    .bind(unit.as_str())
+                    .fetch_one(pool)
+                    .await)?
+            }
+        };
+        Ok(n)
+    }
+
     /// Ends every session but `keep` and revokes every grant not bound to it (offline ones
     /// included): after a password change, only the browser that made it stays signed in.
     pub async fn end_others(&self, user: &UserId, keep: &SessionId, now: i64) -> Result<(), StorageError> {

@@ -23,6 +23,13 @@ impl<'a> Throttle<'a> {
     }
 
     /// The later lock time of two keys (0 when neither is locked).
+    /// How many counters (people, login names, addresses) are locked at `now`.
+    pub async fn count_locked(&self, now: i64) -> Result<i64, StorageError> {
+        let sql = "SELECT COUNT(*) FROM login_throttle WHERE locked_until > $1";
+        let (n,): (i64,) = on_pool!(self.db, |pool| sqlx::query_as(sql).bind(now).fetch_one(pool).await)?;
+        Ok(n)
+    }
+
     pub async fn locked_until(&self, a: &str, b: &str) -> Result<i64, StorageError> {
         Ok(self.state(a, b).await?.0)
     }

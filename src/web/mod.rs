@@ -15,6 +15,7 @@ pub mod error;
 pub mod extract;
 mod health;
 pub mod i18n;
+mod icons;
 mod interaction;
 pub(crate) mod mail_pages;
 mod metrics;
@@ -72,6 +73,7 @@ pub fn router(state: AppState) -> Router {
         .merge(passkeys::routes())
         .merge(registration::routes())
         .merge(health::routes())
+        .merge(icons::routes())
         .merge(admin_api::routes(state.web.max_import_bytes));
     // Counting requests costs a layer on every route: only when metrics are served.
     let routes = match state.serve_metrics {

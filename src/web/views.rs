@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 31] = [
+const TEMPLATES: [(&str, &str); 32] = [
     ("console_application.html", include_str!("../../themes/default/templates/console_application.html")),
     ("console_person.html", include_str!("../../themes/default/templates/console_person.html")),
     ("console_import.html", include_str!("../../themes/default/templates/console_import.html")),
@@ -19,6 +19,7 @@ const TEMPLATES: [(&str, &str); 31] = [
     ("console_dashboard.html", include_str!("../../themes/default/templates/console_dashboard.html")),
     ("console_people.html", include_str!("../../themes/default/templates/console_people.html")),
     ("console_units.html", include_str!("../../themes/default/templates/console_units.html")),
+    ("console_roles.html", include_str!("../../themes/default/templates/console_roles.html")),
     ("console_applications.html", include_str!("../../themes/default/templates/console_applications.html")),
     ("forgot.html", include_str!("../../themes/default/templates/forgot.html")),
     ("mail_reset.txt", include_str!("../../themes/default/templates/mail_reset.txt")),

@@ -13,7 +13,7 @@ backend_tests!(the_console_acts_within_reach_at_level_two);
 
 /// `username` as an administrator (`role` for `unit`, or the office), signed in at level 2 in
 /// a browser of their own.
-async fn administrator(app: &TestApp, username: &str, unit: &str, office: bool) -> Browser {
+pub(crate) async fn administrator(app: &TestApp, username: &str, unit: &str, office: bool) -> Browser {
     let user = app.pegawai(username, unit).await;
     let grant = GrantInput {
         role: if office { "pintu.admin" } else { "pintu.opd_admin" }.into(),
@@ -36,20 +36,38 @@ async fn administrator(app: &TestApp, username: &str, unit: &str, office: bool) 
     browser
 }
 
-/// The page's last form posting under `action_prefix` (the create form, after any per-row
-/// forms), and the page's CSRF token.
 /// Uploads `csv` on the console's import page as a browser does (multipart/form-data).
 async fn upload_import(app: &TestApp, browser: &Browser, csv: &str, mode: &str) -> (u16, String) {
     let (_, page, _) = browser.get(&app.url("/admin/import")).await;
     let (action, csrf) = form_token(&page, "/admin/import/");
+    let file = ("file", "simpeg.csv", "text/csv", csv.as_bytes());
+    post_multipart(browser, &action, &[("csrf_token", &csrf), ("mode", mode)], file).await
+}
+
+/// Posts a form with one file as a browser does (multipart/form-data): `file` is the field's
+/// name, the file's name, its media type and its bytes.
+pub(crate) async fn post_multipart(
+    browser: &Browser,
+    action: &str,
+    fields: &[(&str, &str)],
+    file: (&str, &str, &str, &[u8]),
+) -> (u16, String) {
     let boundary = "----pintu-console-boundary";
-    let part = |name: &str, value: &str| {
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-    };
-    let mut body = part("csrf_token", &csrf) + &part("mode", mode);
-    body.push_str(&format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"simpeg.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
-    ));
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes(),
+        );
+    }
+    let (name, filename, media_type, bytes) = file;
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {media_type}\r\n\r\n"
+        )
+        .bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
     let resp = browser
         .client
         .post(format!("{}{action}", browser.base()))
@@ -61,7 +79,9 @@ async fn upload_import(app: &TestApp, browser: &Browser, csv: &str, mode: &str) 
     (resp.status().as_u16(), resp.text().await.unwrap_or_default())
 }
 
-fn form_token(page: &str, action_prefix: &str) -> (String, String) {
+/// The page's last form posting under `action_prefix` (the create form, after any per-row
+/// forms), and the page's CSRF token.
+pub(crate) fn form_token(page: &str, action_prefix: &str) -> (String, String) {
     let page = page.replace("&#x2f;", "/");
     let last = |from: &str| page.rsplit(from).next().unwrap().split('"').next().unwrap().to_owned();
     (format!("{action_prefix}{}", last(&format!("action=\"{action_prefix}"))), last("name=\"csrf_token\" value=\""))

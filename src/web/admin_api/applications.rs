@@ -4,11 +4,11 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 use serde_json::json;
 
-use crate::applications::{ApplicationService, ChangedBy, ProfilePatch};
+use crate::applications::{AddressPatch, ApplicationService, ChangedBy, ProfilePatch};
 use crate::domain::ApplicationId;
 
 use super::{AdminPrincipal, ApiError, ApiPath, JsonBody, if_match, with_etag};
@@ -20,6 +20,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/applications", get(list))
         .route("/api/v1/applications/{id}", get(show).patch(update))
         .route("/api/v1/applications/{id}/secret", post(rotate_secret))
+        .route("/api/v1/applications/{id}/oidc", patch(update_addresses))
+        .route("/api/v1/applications/{id}/icon", put(set_icon).delete(remove_icon))
 }
 
 async fn list(State(s): State<ApplicationService>, AdminPrincipal(a): AdminPrincipal) -> Result<Response, ApiError> {
@@ -44,6 +46,41 @@ async fn update(
 ) -> Result<Response, ApiError> {
     let app = s.update_profile(&a, &ApplicationId::new(id), &patch, if_match(&headers)?).await?;
     Ok(with_etag(StatusCode::OK, app.version, &app))
+}
+
+/// The OIDC registration's name, redirect URIs and home page, validated as a registration is.
+async fn update_addresses(
+    State(s): State<ApplicationService>,
+    AdminPrincipal(a): AdminPrincipal,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<AddressPatch>,
+) -> Result<Response, ApiError> {
+    let app = s.update_addresses(&a, &ApplicationId::new(id), &patch, if_match(&headers)?).await?;
+    Ok(with_etag(StatusCode::OK, app.version, &app))
+}
+
+/// The application's icon for the portal: the image itself as the body (PNG, JPEG or WebP,
+/// recognised by its bytes).
+async fn set_icon(
+    State(s): State<ApplicationService>,
+    AdminPrincipal(a): AdminPrincipal,
+    ApiPath(id): ApiPath<String>,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    // Read no further than an icon may be.
+    let body = axum::body::to_bytes(body, crate::applications::MAX_ICON_BYTES).await.map_err(|_| ApiError::TooLarge)?;
+    let digest = s.set_icon(&a, &ApplicationId::new(&id), &body).await?;
+    Ok(Json(json!({ "icon": format!("/portal/icons/{id}?v={digest}") })).into_response())
+}
+
+async fn remove_icon(
+    State(s): State<ApplicationService>,
+    AdminPrincipal(a): AdminPrincipal,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    s.remove_icon(&a, &ApplicationId::new(id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// A new client secret, shown once (`no-store`); the old one stops working.

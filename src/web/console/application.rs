@@ -3,13 +3,13 @@
 //! (units, roles) and the directory claims it receives. Through the application service, at the
 //! version the page showed.
 
-use super::{ConsoleGet, ConsolePost};
+use super::{ConsoleGet, ConsolePost, ConsoleUpload};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
-use crate::applications::ApplicationRecord;
+use crate::applications::{AddressPatch, ApplicationRecord};
 use crate::directory::{OrgUnitRecord, ProfilePatch};
 use crate::domain::ApplicationId;
 use crate::domain::application::DIRECTORY_CLAIMS;
@@ -27,6 +27,9 @@ struct ClaimChoice {
 #[derive(Serialize)]
 struct ApplicationView {
     app: ApplicationRecord,
+    /// Where its icon is served, when it has one.
+    icon: Option<String>,
+    max_icon_kib: usize,
     units: Vec<OrgUnitRecord>,
     claims: Vec<ClaimChoice>,
     access_org_units: String,
@@ -66,13 +69,67 @@ async fn application_page(
         .map(|(name, _)| ClaimChoice { name, released: app.claims.iter().any(|c| c == name) })
         .collect();
     let (access_org_units, access_roles) = (app.access_org_units.join(", "), app.access_roles.join(", "));
-    let view = ApplicationView { app, units, claims, access_org_units, access_roles, notice, error };
+    let icon = match state.applications.icon(&app.id).await {
+        Ok(Some((_, _, digest))) => Some(format!("/portal/icons/{}?v={digest}", app.id)),
+        _ => None,
+    };
+    let max_icon_kib = crate::applications::MAX_ICON_BYTES / 1024;
+    let view =
+        ApplicationView { app, icon, max_icon_kib, units, claims, access_org_units, access_roles, notice, error };
     render(state, lang, c, status, "console_application.html", &view)
 }
 
 /// A comma- or space-separated list.
 fn list(text: Option<&str>) -> Vec<String> {
     text.unwrap_or("").split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+}
+
+/// One URI per line (or separated by spaces).
+fn lines(text: Option<&str>) -> Vec<String> {
+    text.unwrap_or("").split_whitespace().map(str::to_owned).collect()
+}
+
+/// The OIDC registration's name, redirect URIs and home page, validated as a registration is.
+pub(super) async fn update_addresses(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
+    let lang = f.lang;
+    let id = f.form.get("application").unwrap_or("").to_owned();
+    let version = f.form.get("version").and_then(|v| v.parse::<i64>().ok());
+    let patch = AddressPatch {
+        client_name: f.form.get("client_name").map(str::to_owned),
+        redirect_uris: Some(lines(f.form.get("redirect_uris"))),
+        post_logout_redirect_uris: Some(lines(f.form.get("post_logout_redirect_uris"))),
+        client_uri: f.form.get("client_uri").map(str::to_owned),
+    };
+    match state.applications.update_addresses(&c.actor, &ApplicationId::new(&id), &patch, version).await {
+        Ok(_) => application_page(&state, lang, &c, &id, StatusCode::OK, Some("console_addresses_saved"), None).await,
+        Err(e) => {
+            application_page(&state, lang, &c, &id, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string())).await
+        }
+    }
+}
+
+/// Uploads the application's icon for the portal (PNG, JPEG or WebP).
+pub(super) async fn upload_icon(State(state): State<AppState>, upload: ConsoleUpload) -> Response {
+    let (c, lang) = (&upload.c, upload.lang);
+    let id = upload.text("application").unwrap_or("").to_owned();
+    let file = upload.fields.get("icon").map(Vec::as_slice).unwrap_or_default();
+    match state.applications.set_icon(&c.actor, &ApplicationId::new(&id), file).await {
+        Ok(_) => application_page(&state, lang, c, &id, StatusCode::OK, Some("console_icon_saved"), None).await,
+        Err(e) => {
+            application_page(&state, lang, c, &id, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e.to_string())).await
+        }
+    }
+}
+
+pub(super) async fn remove_icon(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
+    let id = f.form.get("application").unwrap_or("").to_owned();
+    match state.applications.remove_icon(&c.actor, &ApplicationId::new(&id)).await {
+        Ok(()) => application_page(&state, f.lang, &c, &id, StatusCode::OK, Some("console_icon_removed"), None).await,
+        Err(e) => {
+            let error = Some(e.to_string());
+            application_page(&state, f.lang, &c, &id, StatusCode::UNPROCESSABLE_ENTITY, None, error).await
+        }
+    }
 }
 
 pub(super) async fn update(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {

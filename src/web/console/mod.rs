@@ -6,10 +6,12 @@
 
 mod actions;
 mod application;
+mod dashboard;
 mod import;
 mod pages;
 mod person;
 mod records;
+mod roles;
 
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -30,7 +32,7 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
     Router::new()
         .route("/admin/import", get(import::show))
         .route("/admin/import/{id}", post(import::upload).layer(axum::extract::DefaultBodyLimit::max(max_import_bytes)))
-        .route("/admin", get(pages::dashboard))
+        .route("/admin", get(dashboard::dashboard))
         .route("/admin/people", get(pages::people))
         .route("/admin/people/{id}", post(pages::create_person))
         .route("/admin/people/{id}/activation", post(pages::activation_letter))
@@ -46,8 +48,19 @@ pub fn routes(max_import_bytes: usize) -> Router<AppState> {
         .route("/admin/units", get(pages::units))
         .route("/admin/units/{id}", post(pages::create_unit))
         .route("/admin/units/{id}/update", post(actions::update_unit))
+        .route("/admin/units/{id}/administrators", post(roles::appoint))
+        .route("/admin/units/{id}/administrators/remove", post(roles::dismiss))
+        .route("/admin/roles", get(roles::roles))
+        .route("/admin/roles/{id}", post(roles::create_role))
         .route("/admin/application", get(application::show))
         .route("/admin/application/{id}", post(application::update))
+        .route("/admin/application/{id}/addresses", post(application::update_addresses))
+        .route(
+            "/admin/application/{id}/icon",
+            post(application::upload_icon)
+                .layer(axum::extract::DefaultBodyLimit::max(crate::applications::MAX_ICON_BYTES + 16 * 1024)),
+        )
+        .route("/admin/application/{id}/icon/remove", post(application::remove_icon))
         .route("/admin/applications", get(pages::applications))
         .route("/admin/applications/{id}", post(pages::register_application))
         .route("/admin/audit", get(records::audit))
@@ -96,6 +109,63 @@ impl axum::extract::FromRequest<AppState> for ConsolePost {
         }
         let c = console(state, f.lang, &headers, ip).await?;
         Ok(ConsolePost { c, f })
+    }
+}
+
+/// A console form posted as `multipart/form-data` (a file upload): the same checks as
+/// `ConsolePost` (bound to this browser, the CSRF token, the administrator), then its fields
+/// by name. A field sent twice keeps its last value.
+pub(super) struct ConsoleUpload {
+    pub c: Console,
+    pub lang: &'static str,
+    pub fields: std::collections::HashMap<String, Vec<u8>>,
+}
+
+impl ConsoleUpload {
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).and_then(|v| std::str::from_utf8(v).ok())
+    }
+}
+
+impl axum::extract::FromRequest<AppState> for ConsoleUpload {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        use axum::extract::{FromRequestParts, Multipart, Path};
+        let (mut parts, body) = req.into_parts();
+        let lang = super::lang_for(state, &parts.headers, None);
+        let bad = |kind| error_page(&state.views, lang, kind, None);
+        let Ok(super::extract::ClientIp(ip)) = super::extract::ClientIp::from_request_parts(&mut parts, state).await;
+        let Ok(Path(id)) = Path::<String>::from_request_parts(&mut parts, state).await else {
+            return Err(bad(PageKind::NotFound));
+        };
+        if !super::interaction::bound_to_browser(state, &parts.headers, &id) {
+            return Err(bad(PageKind::Forbidden));
+        }
+        let headers = parts.headers.clone();
+        let req = axum::extract::Request::from_parts(parts, body);
+        let Ok(mut multipart) = Multipart::from_request(req, state).await else {
+            return Err(bad(PageKind::BadRequest));
+        };
+        let mut fields = std::collections::HashMap::new();
+        loop {
+            match multipart.next_field().await {
+                Ok(Some(field)) => {
+                    let name = field.name().unwrap_or_default().to_owned();
+                    let Ok(bytes) = field.bytes().await else { return Err(bad(PageKind::BadRequest)) };
+                    fields.insert(name, bytes.to_vec());
+                }
+                Ok(None) => break,
+                Err(_) => return Err(bad(PageKind::BadRequest)),
+            }
+        }
+        let csrf = fields.get("csrf_token").and_then(|v| std::str::from_utf8(v).ok()).unwrap_or("");
+        let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
+        if let Err(e) = state.account.check_form((&id, csrf), session.as_deref()).await {
+            return Err(super::account::failure(state, lang, &e));
+        }
+        let c = console(state, lang, &headers, ip).await?;
+        Ok(ConsoleUpload { c, lang, fields })
     }
 }
 

@@ -1,4 +1,4 @@
-//! The console's pages: the dashboard (sign-ins per OPD over a week, as SVG), people (search,
+//! The console's pages: people (search,
 //! create, an activation letter), units (list, create) and applications (list, register with
 //! the secret shown once). Each goes through the same service as the admin API.
 
@@ -9,85 +9,11 @@ use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use crate::applications::{ChangedBy, ClientSpec, RawMetadata, validate_metadata};
-use crate::directory::{ActivationTarget, OrgUnitInput, OrgUnitRecord, Period, ReportKind, UserInput, UserQuery};
+use crate::directory::{ActivationTarget, OrgUnitInput, OrgUnitRecord, UserInput, UserQuery};
 use crate::domain::OrgUnitKind;
 
 use super::{Console, render};
 use crate::web::state::AppState;
-
-#[derive(Serialize)]
-struct Bar {
-    name: String,
-    logins: i64,
-    failures: i64,
-    width: i64,
-    y: usize,
-}
-
-#[derive(Serialize)]
-struct DashboardView {
-    people: String,
-    units: usize,
-    applications: usize,
-    failures: i64,
-    /// Certificates expiring within the notice window (none when certificates are off).
-    expiring: Option<i64>,
-    /// The last backup: when, and whether it worked (the office only).
-    backup: Option<(String, bool)>,
-    bars: Vec<Bar>,
-    chart_height: usize,
-}
-
-pub(super) async fn dashboard(State(state): State<AppState>, ConsoleGet { c, lang }: ConsoleGet) -> Response {
-    let now = state.oidc.now();
-    let week = Period { from: now - 7 * 86_400, to: now + 1 };
-    let lines = state.directory.report(&c.actor, ReportKind::OrgUnit, week).await.unwrap_or_default();
-    let most = lines.iter().map(|l| l.counts.logins).max().unwrap_or(0).max(1);
-    let bars = lines
-        .iter()
-        .enumerate()
-        .map(|(i, l)| Bar {
-            name: l.name.clone(),
-            logins: l.counts.logins,
-            failures: l.counts.failures,
-            width: l.counts.logins * 300 / most,
-            y: i * 24,
-        })
-        .collect::<Vec<_>>();
-    let query = UserQuery { limit: Some(500), ..Default::default() };
-    let people = match state.directory.list_users(&c.actor, &query).await {
-        Ok(page) if page.next_cursor.is_some() => format!("{}+", page.items.len()),
-        Ok(page) => page.items.len().to_string(),
-        Err(_) => "?".into(),
-    };
-    let units = state.directory.list_org_units(&c.actor).await.map(|u| u.len()).unwrap_or(0);
-    let applications = state.applications.list(&c.actor).await.map(|a| a.len()).unwrap_or(0);
-    let failures = bars.iter().map(|b| b.failures).sum();
-    let certificates = &state.sso.certificates;
-    let expiring = match certificates.enabled() {
-        true => {
-            let reach = state.directory.reach(&c.actor).await;
-            let days = certificates.config().expiry_notice_days;
-            match reach {
-                Ok(reach) => certificates
-                    .report(days, |unit| reach.covers(unit))
-                    .await
-                    .ok()
-                    .map(|r| r.units.iter().map(|u| u.expiring).sum()),
-                Err(_) => None,
-            }
-        }
-        false => None,
-    };
-    let backup = match matches!(c.actor.scope, crate::domain::AdminScope::Office) {
-        true => state.store.backup_runs().latest().await.ok().and_then(|(last, _)| last),
-        false => None,
-    }
-    .map(|run| (crate::web::account::format_time(run.finished_at), run.succeeded));
-    let chart_height = bars.len() * 24 + 4;
-    let view = DashboardView { people, units, applications, failures, expiring, backup, chart_height, bars };
-    render(&state, lang, &c, StatusCode::OK, "console_dashboard.html", &view)
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct PeopleQuery {
@@ -189,8 +115,15 @@ pub(super) async fn activation_letter(State(state): State<AppState>, ConsolePost
 }
 
 #[derive(Serialize)]
+struct Admin {
+    a: crate::directory::UnitAdministrator,
+    until: String,
+}
+
+#[derive(Serialize)]
 struct UnitsView {
     units: Vec<OrgUnitRecord>,
+    admins: Vec<Admin>,
     kinds: Vec<&'static str>,
     notice: Option<&'static str>,
     error: Option<String>,
@@ -210,7 +143,12 @@ pub(super) async fn units_page(
 ) -> Response {
     let units = state.directory.list_org_units(&c.actor).await.unwrap_or_default();
     let kinds = OrgUnitKind::ALL.iter().map(|k| k.as_str()).collect();
-    render(state, lang, c, status, "console_units.html", &UnitsView { units, kinds, notice, error })
+    let admins = state.directory.unit_administrators(&c.actor).await.unwrap_or_default();
+    let admins = admins
+        .into_iter()
+        .map(|a| Admin { until: a.valid_until.map(crate::web::account::format_time).unwrap_or_default(), a })
+        .collect();
+    render(state, lang, c, status, "console_units.html", &UnitsView { units, admins, kinds, notice, error })
 }
 
 pub(super) async fn create_unit(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {

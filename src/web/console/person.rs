@@ -35,10 +35,25 @@ struct Grant {
     active: bool,
 }
 
+/// An audit event about the person: a sign-in, or a change made to them.
+#[derive(Serialize)]
+struct Event {
+    at: String,
+    action: String,
+    outcome: String,
+    actor: String,
+    client: String,
+    detail: String,
+}
+
+/// How many of a person's latest audit events their page lists.
+const EVENTS_SHOWN: i64 = 50;
+
 #[derive(Serialize)]
 struct PersonView {
     person: UserRecord,
     history: Vec<Move>,
+    events: Vec<Event>,
     grants: Vec<Grant>,
     roles: Vec<Role>,
     units: Vec<OrgUnitRecord>,
@@ -102,14 +117,28 @@ async fn person_page(
             active: g.active,
         })
         .collect();
+    let events = d
+        .person_events(&c.actor, id, EVENTS_SHOWN)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| Event {
+            at: format_time(e.event.at),
+            action: e.event.action,
+            outcome: e.event.outcome,
+            actor: e.event.actor.unwrap_or_default(),
+            client: e.event.client_id.unwrap_or_default(),
+            detail: e.event.detail,
+        })
+        .collect();
     let roles = d.list_roles(&c.actor).await.unwrap_or_default();
     let units = d.list_org_units(&c.actor).await.unwrap_or_default();
-    let view = PersonView { person, history, grants, roles, units, notice, error };
+    let view = PersonView { person, history, events, grants, roles, units, notice, error };
     render(state, lang, c, status, "console_person.html", &view)
 }
 
 /// `YYYY-MM-DD` to unix seconds (midnight UTC); empty is none.
-fn date(text: Option<&str>) -> Result<Option<i64>, String> {
+pub(super) fn date(text: Option<&str>) -> Result<Option<i64>, String> {
     let Some(text) = text.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
     let parts: Vec<u32> = text.split('-').map(|p| p.parse::<u32>().unwrap_or(0)).collect();
     let [year, month, day] = parts[..] else { return Err(format!("{text}: a date is YYYY-MM-DD")) };
