@@ -10,3 +10,5 @@ CREATE TABLE application_icons (
     digest         TEXT NOT NULL,
     updated_at     BIGINT NOT NULL
 );
+-- E-mail goes as plain text with an HTML alternative; the HTML body is cleared with the text.
+ALTER TABLE mail_outbox ADD COLUMN body_html TEXT NOT NULL DEFAULT '';

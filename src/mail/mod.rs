@@ -42,8 +42,9 @@ impl Mailer {
         self.inner.transport.is_some()
     }
 
-    /// Queues a message and starts delivering it; `false` when mail is not configured.
-    pub async fn send(&self, to: &str, subject: &str, body: &str) -> Result<bool, StorageError> {
+    /// Queues a message (plain text, and an HTML alternative unless `html` is empty) and
+    /// starts delivering it; `false` when mail is not configured.
+    pub async fn send(&self, to: &str, subject: &str, body: &str, html: &str) -> Result<bool, StorageError> {
         if !self.enabled() {
             return Ok(false);
         }
@@ -52,6 +53,7 @@ impl Mailer {
             to_addr: to.to_owned(),
             subject: subject.to_owned(),
             body: body.to_owned(),
+            body_html: html.to_owned(),
             attempts: 0,
         };
         self.inner.store.mail_outbox().insert(&mail, self.inner.clock.now()).await?;

@@ -1,7 +1,7 @@
 //! Delivery over SMTP (lettre): STARTTLS or implicit TLS through rustls, plain SMTP only to a
 //! server on this machine; credentials from the configuration (a file).
 
-use lettre::message::{Mailbox, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
@@ -32,13 +32,13 @@ impl Transport {
 
     pub(super) async fn send(&self, mail: &OutgoingMail) -> Result<(), String> {
         let to: Mailbox = mail.to_addr.parse().map_err(|e| format!("the address: {e}"))?;
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(&mail.subject)
-            .header(ContentType::TEXT_PLAIN)
-            .body(mail.body.clone())
-            .map_err(|e| format!("the message: {e}"))?;
+        let builder = Message::builder().from(self.from.clone()).to(to).subject(&mail.subject);
+        let message = match mail.body_html.is_empty() {
+            true => builder.header(ContentType::TEXT_PLAIN).body(mail.body.clone()),
+            // RFC 2046 §5.1.4: the plain text first, the richer form last.
+            false => builder.multipart(MultiPart::alternative_plain_html(mail.body.clone(), mail.body_html.clone())),
+        }
+        .map_err(|e| format!("the message: {e}"))?;
         self.smtp.send(message).await.map(|_| ()).map_err(|e| e.to_string())
     }
 }

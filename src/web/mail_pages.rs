@@ -64,7 +64,7 @@ async fn submit(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundF
         Ok(Ok(Some((user, code)))) => {
             let link = activation_link(&state, &user.username, Some(&code));
             let body = ResetMail { name: display_name(&user), link, issuer: issuer(&state) };
-            send(&state, lang, &user, "mail_reset_subject", "mail_reset.txt", &body).await;
+            send(&state, lang, &user, "mail_reset_subject", "mail_reset", &body).await;
             forgot_page(&state, lang, StatusCode::OK, true, None).await
         }
         // The same answer whether or not the name has an account (no enumeration).
@@ -126,18 +126,24 @@ fn activation_link(state: &AppState, login: &str, code: Option<&str>) -> String 
     }
 }
 
+/// The plain text (`{name}.txt`) and HTML (`{name}.html`, escaped) forms of a message.
+fn compose<V: Serialize>(state: &AppState, lang: &str, name: &str, view: &V) -> Option<(String, String)> {
+    let render = |template: String| match state.views.render(&template, lang, view) {
+        Ok(body) => Some(body),
+        Err(e) => {
+            tracing::error!(error = %e, template, "an e-mail cannot be composed");
+            None
+        }
+    };
+    Some((render(format!("{name}.txt"))?, render(format!("{name}.html"))?))
+}
+
 /// Composes `template` for `user` and queues it; a failure is logged, never shown: mail must
 /// not stand in the way of what the person was doing.
 async fn send<V: Serialize>(state: &AppState, lang: &str, user: &User, subject: &str, template: &str, view: &V) {
     let Some(to) = user.email.as_deref() else { return };
-    let body = match state.views.render(template, lang, view) {
-        Ok(body) => body,
-        Err(e) => {
-            tracing::error!(error = %e, template, "an e-mail cannot be composed");
-            return;
-        }
-    };
-    if let Err(e) = state.mailer.send(to, &state.views.message(lang, subject), &body).await {
+    let Some((text, html)) = compose(state, lang, template, view) else { return };
+    if let Err(e) = state.mailer.send(to, &state.views.message(lang, subject), &text, &html).await {
         tracing::error!(error = %e, "an e-mail cannot be queued");
     }
 }
@@ -146,7 +152,7 @@ async fn send<V: Serialize>(state: &AppState, lang: &str, user: &User, subject: 
 pub(super) async fn notify(state: &AppState, lang: &str, user: &User, what: &'static str) {
     let when = format_time(state.oidc.now());
     let view = NoticeMail { name: display_name(user), what, when, issuer: issuer(state) };
-    send(state, lang, user, "mail_notice_subject", "mail_notice.txt", &view).await;
+    send(state, lang, user, "mail_notice_subject", "mail_notice", &view).await;
 }
 
 /// Sends each issued code with a known address its activation link; returns how many went.
@@ -161,15 +167,9 @@ pub async fn send_activations(state: &AppState, lang: &str, codes: &[IssuedCode]
             expires: format_time(c.expires_at),
             issuer: issuer(state),
         };
-        let body = match state.views.render("mail_activation.txt", lang, &view) {
-            Ok(body) => body,
-            Err(e) => {
-                tracing::error!(error = %e, "an activation e-mail cannot be composed");
-                continue;
-            }
-        };
+        let Some((text, html)) = compose(state, lang, "mail_activation", &view) else { continue };
         let subject = state.views.message(lang, "mail_activation_subject");
-        if matches!(state.mailer.send(&email, &subject, &body).await, Ok(true)) {
+        if matches!(state.mailer.send(&email, &subject, &text, &html).await, Ok(true)) {
             sent += 1;
         }
     }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::i18n::Translations;
 
-const TEMPLATES: [(&str, &str); 32] = [
+const TEMPLATES: [(&str, &str); 36] = [
     ("console_application.html", include_str!("../../themes/default/templates/console_application.html")),
     ("console_person.html", include_str!("../../themes/default/templates/console_person.html")),
     ("console_import.html", include_str!("../../themes/default/templates/console_import.html")),
@@ -25,6 +25,10 @@ const TEMPLATES: [(&str, &str); 32] = [
     ("mail_reset.txt", include_str!("../../themes/default/templates/mail_reset.txt")),
     ("mail_activation.txt", include_str!("../../themes/default/templates/mail_activation.txt")),
     ("mail_notice.txt", include_str!("../../themes/default/templates/mail_notice.txt")),
+    ("mail_base.html", include_str!("../../themes/default/templates/mail_base.html")),
+    ("mail_reset.html", include_str!("../../themes/default/templates/mail_reset.html")),
+    ("mail_activation.html", include_str!("../../themes/default/templates/mail_activation.html")),
+    ("mail_notice.html", include_str!("../../themes/default/templates/mail_notice.html")),
     ("portal.html", include_str!("../../themes/default/templates/portal.html")),
     ("activate.html", include_str!("../../themes/default/templates/activate.html")),
     ("activation_letters.html", include_str!("../../themes/default/templates/activation_letters.html")),

@@ -64,6 +64,10 @@ async fn a_forgotten_password_is_reset_through_an_e_mailed_link(backend: Backend
     assert!(page.contains("tautan untuk memilih kata sandi baru sudah dikirim"), "{page}");
     let message = sink.message_to("siti@kominfo.go.id").await.expect("the reset e-mail");
     assert!(message.contains("Subject: Pintu: tautan untuk memilih kata sandi baru"), "{message}");
+    // Plain text first, then the same message as HTML (RFC 2046 §5.1.4).
+    let (plain, html) = (message.find("Content-Type: text/plain"), message.find("Content-Type: text/html"));
+    assert!(message.contains("Content-Type: multipart/alternative") && plain < html && plain.is_some(), "{message}");
+    assert!(decoded(&message).contains("&amp;code="), "the link in the HTML part, escaped: {message}");
     let link = link_in(&message);
     assert!(link.contains("/activate?login=siti&code="), "{link}");
 
@@ -115,7 +119,7 @@ async fn a_forgotten_password_is_reset_through_an_e_mailed_link(backend: Backend
     let token = app.office_token().await;
     let imported = pintu::directory::UserInput {
         username: Some("wati".into()),
-        name: "Wati".into(),
+        name: "Wati <i>Rahayu</i>".into(),
         email: Some("wati@dinkes.example.go.id".into()),
         ..Default::default()
     };
@@ -124,6 +128,8 @@ async fn a_forgotten_password_is_reset_through_an_e_mailed_link(backend: Backend
     assert_eq!((r.status, r.body["emailed"].as_i64()), (201, Some(1)), "{}", r.body);
     let message = sink.message_to("wati@dinkes.example.go.id").await.expect("the activation e-mail");
     assert!(decoded(&message).contains(r.body["items"][0]["code"].as_str().unwrap()), "{message}");
+    let html = decoded(&message).split("Content-Type: text/html").nth(1).unwrap_or_default().to_owned();
+    assert!(html.contains("Wati &lt;i&gt;Rahayu") && !html.contains("<i>Rahayu"), "the name escaped in HTML: {html}");
     let sent = app.raw_count("SELECT COUNT(*) FROM mail_outbox WHERE status = 'sent' AND body = ''").await;
     assert!(sent >= 3, "sent mail keeps no body (the links): {sent}");
 }

@@ -313,12 +313,13 @@ async fn mail_is_claimed_once_retried_and_cleared(store: Store) {
         to_addr: "siti@example.go.id".into(),
         subject: "s".into(),
         body: "a one-time link".into(),
+        body_html: "<p>a one-time link</p>".into(),
         attempts: 0,
     };
     outbox.insert(&mail("m1"), 100).await.unwrap();
     outbox.insert(&mail("m2"), 101).await.unwrap();
     let first = outbox.claim(200, 60).await.unwrap().unwrap();
-    assert_eq!(first.id, "m1");
+    assert_eq!((first.id.as_str(), first.body_html.as_str()), ("m1", "<p>a one-time link</p>"));
     assert_eq!(outbox.claim(200, 60).await.unwrap().unwrap().id, "m2", "a claimed message is not handed out twice");
     assert!(outbox.claim(200, 60).await.unwrap().is_none());
     outbox.failed("m1", "connection refused", Some(300)).await.unwrap();
