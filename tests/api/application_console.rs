@@ -12,7 +12,7 @@ use crate::support::{Backend, Browser, TestApp};
 backend_tests!(addresses_and_icons_are_changed_from_the_console_and_the_api);
 
 /// A 16×16 PNG, blue.
-pub(crate) const PNG: &str = "89504e470d0a1a0a0000000d494844520000001000000010080200000090916836000000164944415478da63d0ced940126218d530aa61f86a0000535c4710b999f2a60000000049454e44ae426082";
+const PNG: &str = "89504e470d0a1a0a0000000d494844520000001000000010080200000090916836000000164944415478da63d0ced940126218d530aa61f86a0000535c4710b999f2a60000000049454e44ae426082";
 
 pub(crate) fn png() -> Vec<u8> {
     (0..PNG.len()).step_by(2).map(|i| u8::from_str_radix(&PNG[i..i + 2], 16).unwrap()).collect()

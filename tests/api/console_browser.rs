@@ -17,9 +17,14 @@ use crate::support::smtp::Sink;
 use crate::support::webdriver::Chromium;
 use crate::support::{Backend, PASSWORD, TestApp, scratch};
 
+/// Saves a screenshot of the page for a reviewer, then checks it against WCAG 2.1 AA as far as
+/// a script can (`support/a11y.js`: names, labels, contrast, focus rings, structure).
 async fn photograph(browser: &Chromium, name: &str) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots/console");
     browser.screenshot(&dir.join(format!("{name}.png"))).await;
+    let problems = browser.execute(include_str!("support/a11y.js")).await;
+    let problems = problems.as_array().expect("the audit returns a list");
+    assert!(problems.is_empty(), "{name} fails the accessibility audit: {problems:#?}");
 }
 
 /// Signs `username` in through `portal`, turns on TOTP, and steps up through `level2`: a
@@ -70,6 +75,17 @@ async fn the_console_activation_and_reset_in_a_browser() {
         }
         Err(why) => panic!("headless Chromium is required here: {}", why.0),
     };
+    // The audit finds what it looks for: a page with one of each problem.
+    let flawed = "<html><head><title>x</title><style>button{outline:none}</style></head><body>\
+        <h1>A</h1><h1>B</h1><input id=a><input id=a><p style='color:#aaa'>faint</p><button>ok</button>\
+        <img src=''></body></html>";
+    browser.goto(&format!("data:text/html,{}", flawed.replace('#', "%23"))).await;
+    let found = browser.execute(include_str!("support/a11y.js")).await;
+    let found = found.to_string();
+    for problem in ["no lang", "2 h1", "duplicate id a", "no label", "contrast", "no focus ring", "no alt"] {
+        assert!(found.contains(problem), "the audit misses {problem}: {found}");
+    }
+
     let sink = Sink::start().await;
     let mail = sink.config();
     let app = TestApp::spawn_localhost_with(Backend::Sqlite, move |c| c.mail = mail).await;
@@ -120,19 +136,49 @@ async fn the_console_activation_and_reset_in_a_browser() {
     let (_, page) = browser.wait_for("the secret", |_, page| page.contains("class=\"secret\"")).await;
     photograph(&browser, "05-application-secret").await;
     let secret = page.split("class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let client_id = page.split("class=\"secret\"").next().unwrap().rsplit("<code>").next().unwrap();
+    let client_id = client_id.split('<').next().unwrap().to_owned();
     browser.goto(&admin_url("/admin/applications")).await;
     let (_, page) = browser.wait_for("the list", |_, page| page.contains("Surat Elektronik")).await;
     assert!(!page.contains(&secret), "the secret is shown once");
 
+    // The application's page: its addresses, and an icon for the portal.
+    browser.click(&format!("a[href='/admin/application?id={client_id}']")).await;
+    browser.wait_for("the application's page", |_, page| page.contains("id=\"icon-file\"")).await;
+    let icon = scratch::path("icon", ".png");
+    std::fs::write(&icon, crate::application_console::png()).unwrap();
+    browser.type_into("#icon-file", icon.to_str().unwrap()).await;
+    browser.click("#icon button[type=submit]").await;
+    browser.wait_for("the icon saved", |_, page| page.contains("class=\"app-icon\"")).await;
+    photograph(&browser, "06-application").await;
+
+    // A role, and a unit's administrator appointed by login.
+    browser.goto(&admin_url("/admin/roles")).await;
+    browser.wait_for("the roles page", |_, page| page.contains("id=\"role-name\"")).await;
+    browser.type_into("#role-name", "arsiparis").await;
+    browser.type_into("#role-description", "Pengelola arsip dinamis").await;
+    browser.click("#create-role button[type=submit]").await;
+    browser.wait_for("the role created", |_, page| page.contains("role=\"status\"")).await;
+    photograph(&browser, "07-roles").await;
+    browser.goto(&admin_url("/admin/units")).await;
+    browser.wait_for("the units page", |_, page| page.contains("id=\"admin-login\"")).await;
+    browser.type_into("#admin-login", "198503302010011002").await;
+    browser.click("#appoint-admin button[type=submit]").await;
+    browser.wait_for("the administrator appointed", |_, page| page.contains("<td>Budi Santoso</td>")).await;
+    photograph(&browser, "08-unit-administrators").await;
+
     for (path, name, marker) in [
-        ("/admin/reports?kind=opd&days=30", "06-reports", "/admin/reports.csv"),
-        ("/admin/audit?days=7", "07-audit", "admin.application.create"),
-        ("/admin/people", "08-people", "Budi Santoso"),
+        ("/admin/reports?kind=opd&days=30", "09-reports", "/admin/reports.csv"),
+        ("/admin/audit?days=7", "10-audit", "admin.application.create"),
+        ("/admin/people", "11-people", "Budi Santoso"),
     ] {
         browser.goto(&admin_url(path)).await;
         browser.wait_for(name, |_, page| page.contains(marker)).await;
         photograph(&browser, name).await;
     }
+    browser.click("a[href^='/admin/person?id=']").await;
+    browser.wait_for("a person's page", |_, page| page.contains("id=\"edit-name\"")).await;
+    photograph(&browser, "12-person").await;
 
     // An OPD administrator sees only their units.
     browser.delete_cookies().await;
@@ -148,7 +194,7 @@ async fn the_console_activation_and_reset_in_a_browser() {
     browser.goto(&admin_url("/admin/people")).await;
     let (_, page) = browser.wait_for("their people", |_, page| page.contains("kepala")).await;
     assert!(!page.contains("kominfo") && !page.contains("Budi Santoso"), "another unit's people: {page}");
-    photograph(&browser, "09-opd-people").await;
+    photograph(&browser, "13-opd-people").await;
 
     // An imported person activates with their code and opens an application from the portal.
     browser.delete_cookies().await;
@@ -168,6 +214,7 @@ async fn the_console_activation_and_reset_in_a_browser() {
         .unwrap();
     browser.goto(&admin_url("/activate?login=wati")).await;
     browser.wait_for("the activation page", |_, page| page.contains("id=\"code\"")).await;
+    photograph(&browser, "14-activation").await;
     browser.type_into("#code", &codes[0].code).await;
     browser.type_into("#new_password", "sungai-mahakam-pagi-2026").await;
     browser.type_into("#confirm_password", "sungai-mahakam-pagi-2026").await;
@@ -175,8 +222,8 @@ async fn the_console_activation_and_reset_in_a_browser() {
     browser.wait_for("the account page", |url, _| url.ends_with("/account")).await;
     browser.goto(&admin_url("/")).await;
     let (_, page) = browser.wait_for("the portal", |_, page| page.contains("class=\"apps\"")).await;
-    assert!(page.contains("Surat Elektronik"), "the application on the portal: {page}");
-    photograph(&browser, "10-portal").await;
+    assert!(page.contains("Surat Elektronik") && page.contains("class=\"app-icon\""), "on the portal: {page}");
+    photograph(&browser, "15-portal").await;
     browser.click("ul.apps a").await;
     browser.wait_for("the application", |url, _| url.starts_with(&landing)).await;
 
@@ -184,6 +231,7 @@ async fn the_console_activation_and_reset_in_a_browser() {
     browser.delete_cookies().await;
     browser.goto(&admin_url("/password/forgot")).await;
     browser.wait_for("the forgotten-password page", |_, page| page.contains("id=\"login\"")).await;
+    photograph(&browser, "16-forgotten-password").await;
     browser.type_into("#login", "wati").await;
     browser.click("form button[type=submit]").await;
     browser.wait_for("sent", |_, page| page.contains("role=\"status\"")).await;

@@ -182,6 +182,11 @@ impl Chromium {
         std::fs::write(path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
 
+    /// Runs `script` (a function body) in the page and returns what it returns.
+    pub async fn execute(&self, script: &str) -> Value {
+        self.must("POST", "/execute/sync", Some(json!({ "script": script, "args": [] }))).await
+    }
+
     pub async fn delete_cookies(&self) {
         self.must("DELETE", "/cookie", None).await;
     }
