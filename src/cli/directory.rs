@@ -147,7 +147,7 @@ async fn pegawai(d: &DirectoryService, actor: &Actor, cmd: PegawaiCommand) -> an
             Ok(())
         }
         PegawaiCommand::Find { opd, status, q, limit, cursor } => {
-            let query = UserQuery { opd, status, q, cursor, limit: Some(limit) };
+            let query = UserQuery { opd, status, q, cursor, limit: Some(limit), ..Default::default() };
             print_json(&d.list_users(actor, &query).await.map_err(refused_dir)?)
         }
         PegawaiCommand::Update { id, set, password_file } => {

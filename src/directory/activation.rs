@@ -126,6 +126,7 @@ impl DirectoryService {
             let filter = UserFilter {
                 within: Some(unit.clone()),
                 status: Some(UserStatus::Active),
+                employment_type: None,
                 text: None,
                 after_id: after_id.clone(),
                 limit: 500,

@@ -18,6 +18,9 @@ use super::{Actor, DirectoryError, DirectoryService, Reach, check_version};
 pub struct UserQuery {
     pub opd: Option<String>,
     pub status: Option<String>,
+    /// `PNS`, `PPPK` or `non-ASN` (any case).
+    #[serde(default, rename = "type")]
+    pub employment_type: Option<String>,
     pub q: Option<String>,
     pub cursor: Option<String>,
     pub limit: Option<i64>,
@@ -152,12 +155,26 @@ impl DirectoryService {
             Some(s) => Some(UserStatus::parse_or_refusal(s).map_err(|why| DirectoryError::invalid("status", why))?),
             None => None,
         };
+        let employment_type = match query.employment_type.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            Some(t) => Some(
+                crate::domain::EmploymentType::parse(t)
+                    .ok_or_else(|| DirectoryError::invalid("type", "type must be PNS, PPPK or non-ASN"))?
+                    .as_str(),
+            ),
+            None => None,
+        };
         let limit = query.limit.unwrap_or(50);
         if !(1..=500).contains(&limit) {
             return Err(DirectoryError::invalid("limit", "limit must be 1-500"));
         }
-        let filter =
-            UserFilter { within, status, text: query.q.clone(), after_id: query.cursor.clone(), limit: limit + 1 };
+        let filter = UserFilter {
+            within,
+            status,
+            employment_type,
+            text: query.q.clone(),
+            after_id: query.cursor.clone(),
+            limit: limit + 1,
+        };
         let mut users = self.store.users().search(&filter).await?;
         let next_cursor = if users.len() as i64 > limit {
             users.truncate(limit as usize);

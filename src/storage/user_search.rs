@@ -11,6 +11,8 @@ use super::{StorageError, on_pool};
 pub struct UserFilter {
     pub within: Option<OrgUnitId>,
     pub status: Option<UserStatus>,
+    /// `PNS`, `PPPK` or `non-ASN`.
+    pub employment_type: Option<&'static str>,
     pub text: Option<String>,
     pub after_id: Option<String>,
     pub limit: i64,
@@ -25,7 +27,7 @@ impl Users<'_> {
         // Every parameter is always bound; a filter that is off compares with '' instead.
         let sql = format!(
             "{cte}SELECT {cols} FROM users WHERE {unit} \
-             AND ($2 = '' OR status = $2) \
+             AND ($2 = '' OR status = $2) AND ($8 = '' OR employment_type = $8) \
              AND ($3 = '' OR LOWER(COALESCE(name, '')) LIKE $4 ESCAPE '\\' OR username LIKE $4 ESCAPE '\\' \
                   OR email LIKE $4 ESCAPE '\\' OR nip LIKE $5 ESCAPE '\\') \
              AND id > $6 ORDER BY id LIMIT $7",
@@ -44,6 +46,7 @@ impl Users<'_> {
             .bind(format!("{escaped}%"))
             .bind(filter.after_id.as_deref().unwrap_or(""))
             .bind(filter.limit)
+            .bind(filter.employment_type.unwrap_or(""))
             .fetch_all(pool)
             .await)?;
         rows.into_iter().map(User::try_from).collect()

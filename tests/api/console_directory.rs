@@ -167,6 +167,29 @@ async fn the_overview_and_a_persons_page_tell_what_happened(backend: Backend) {
     assert_eq!(figure(&page, "Terkunci sekarang (pegawai, nama, alamat)"), 1);
     assert!(page.contains("<dt>Impor SDM terakhir</dt><dd>") && page.contains("(success)"), "{page}");
 
+    // Sign-ins per day and per OPD: dedi's today, in the last column of PUSKESMAS's row; e-mail
+    // is off here, and the overview says what that means.
+    let row = page.split("<th scope=\"row\">Unit PUSKESMAS</th>").nth(1).expect("PUSKESMAS's row");
+    let today = row.split("</tr>").next().unwrap().rsplit("<td>").next().unwrap().split('<').next().unwrap();
+    assert!(today.parse::<i64>().unwrap() >= 1, "{row}");
+    assert!(page.contains("E-mail belum dipasang"), "{page}");
+
+    // People by status and by employment type; a type that does not exist is refused.
+    app.state.directory.set_status(&Actor::cli(), &dedi, pintu::domain::UserStatus::Suspended).await.unwrap();
+    let (_, page, _) = office.get(&app.url("/admin/people?status=suspended")).await;
+    assert!(page.contains(">dedi<") && !page.contains(">kepala<"), "{page}");
+    let (_, page, _) = office.get(&app.url("/admin/people?type=pns")).await;
+    assert!(page.contains("Budi Santoso") && !page.contains(">kepala<"), "{page}");
+    let (_, page, _) = office.get(&app.url("/admin/people?type=honorer")).await;
+    assert!(page.contains("type must be PNS, PPPK or non-ASN"), "{page}");
+
+    // The units as a tree: each parent before its children, siblings by name.
+    let (_, page, _) = office.get(&app.url("/admin/units")).await;
+    let at = |code: &str| page.find(&format!("<tr><td>{code}</td>")).unwrap_or_else(|| panic!("{code}: {page}"));
+    let order = ["PEMDA", "DINKES", "PUSKESMAS", "DISKOMINFO", "APTIKA"].map(at);
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "tree order: {order:?}");
+    assert!(page.contains("<tr><td>PUSKESMAS</td><td class=\"depth-2\">"), "{page}");
+
     // A person's page: their sign-in and the role granted to them, newest first.
     let (_, page, _) = office.get(&app.url(&format!("/admin/person?id={dedi}"))).await;
     let fields = [("user", dedi.as_str()), ("role", "pintu.opd_admin"), ("org_unit", "PUSKESMAS")];

@@ -9,7 +9,11 @@ use crate::support::browser::location;
 use crate::support::smtp::Sink;
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
-backend_tests!(a_forgotten_password_is_reset_through_an_e_mailed_link, without_smtp_the_pages_say_so);
+backend_tests!(
+    a_forgotten_password_is_reset_through_an_e_mailed_link,
+    without_smtp_the_pages_say_so,
+    the_console_e_mails_an_activation_link
+);
 
 fn field(page: &str, marker: &str) -> String {
     let page = page.replace("&#x2f;", "/");
@@ -144,4 +148,44 @@ async fn without_smtp_the_pages_say_so(backend: Backend) {
     let r = app.api("POST", "/api/v1/activations", &token, Some(json!({ "user": "siti", "email": true })), None).await;
     assert!(r.status == 400 || r.status == 422, "{}", r.body);
     assert_eq!(app.raw_count("SELECT COUNT(*) FROM mail_outbox").await, 0);
+}
+
+/// From the console's people page: the activation link by e-mail for a person with an address;
+/// for one without, nothing is issued (their printed letter keeps working).
+async fn the_console_e_mails_an_activation_link(backend: Backend) {
+    let sink = Sink::start().await;
+    let mail = sink.config();
+    let app = TestApp::spawn_with(backend, move |c| c.mail = mail).await;
+    app.org_tree().await;
+    let office = crate::console::administrator(&app, "kominfo", "DISKOMINFO", true).await;
+    let with_address = app.pegawai("dedi", "DINKES").await;
+    let cli = pintu::directory::Actor::cli();
+    let without =
+        pintu::directory::UserInput { username: Some("tono".into()), name: "Tono".into(), ..Default::default() };
+    let tono = app.state.directory.create_user(&cli, &without).await.unwrap().id;
+    let letter = pintu::directory::ActivationTarget::Person("tono".into());
+    app.state.directory.issue_activation(&cli, &letter, None).await.unwrap();
+    let printed_at = app.now();
+    app.clock.advance(10);
+
+    let (_, page, _) = office.get(&app.url("/admin/people")).await;
+    assert!(page.contains("Kirim tautan aktivasi lewat e-mail"), "{page}");
+    let send = |page: String, user: String| {
+        let office = &office;
+        async move {
+            let (base, csrf) = crate::console::form_token(&page, "/admin/people/");
+            let fields = [("csrf_token", csrf.as_str()), ("user", user.as_str()), ("send", "email")];
+            let (status, page, _) = office.post(&format!("{base}/activation"), &fields).await;
+            (status.as_u16(), page)
+        }
+    };
+    let (status, page) = send(page, with_address).await;
+    assert_eq!(status, 200, "{page}");
+    let message = sink.message_to("dedi@example.go.id").await.expect("the activation e-mail");
+    assert!(decoded(&message).contains("/activate?login=dedi&code="), "{message}");
+    let (status, page) = send(page, tono.clone()).await;
+    assert_eq!(status, 422, "{page}");
+    assert!(page.contains("tidak memiliki alamat e-mail"), "{page}");
+    let kept = format!("SELECT COUNT(*) FROM activation_codes WHERE user_id = '{tono}' AND created_at = {printed_at}");
+    assert_eq!(app.raw_count(&kept).await, 1, "the printed letter's code is the one still on record");
 }

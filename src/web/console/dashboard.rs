@@ -22,6 +22,25 @@ struct Bar {
     y: usize,
 }
 
+/// One day's column of the sign-ins chart.
+#[derive(Serialize)]
+struct Day {
+    /// `MM-DD` (UTC).
+    label: String,
+    logins: i64,
+    /// The bar's height (0-120) and its left edge.
+    height: i64,
+    top: i64,
+    x: usize,
+}
+
+/// One OPD's sign-ins on each of the seven days.
+#[derive(Serialize)]
+struct UnitDays {
+    name: String,
+    counts: Vec<i64>,
+}
+
 #[derive(Serialize)]
 struct DashboardView {
     people: String,
@@ -32,6 +51,8 @@ struct DashboardView {
     expiring: Option<i64>,
     /// The last backup: when, and whether it worked (the office only).
     backup: Option<(String, bool)>,
+    /// Whether e-mail can be sent (SMTP configured).
+    mail: bool,
     /// Sessions live now, of people within reach.
     sessions: i64,
     /// Counters locked now: people, login names, addresses (the office only).
@@ -41,6 +62,38 @@ struct DashboardView {
     last_sync: Option<(String, String)>,
     bars: Vec<Bar>,
     chart_height: usize,
+    days: Vec<Day>,
+    unit_days: Vec<UnitDays>,
+}
+
+/// Sign-ins on each of the last seven calendar days (UTC, today so far last), in total and
+/// per OPD within reach.
+async fn per_day(state: &AppState, actor: &crate::directory::Actor, now: i64) -> (Vec<Day>, Vec<UnitDays>) {
+    const DAYS: usize = 7;
+    let today = now - now.rem_euclid(86_400);
+    let mut days = Vec::with_capacity(DAYS);
+    let mut units: std::collections::BTreeMap<String, UnitDays> = Default::default();
+    for i in 0..DAYS {
+        let from = today - (DAYS - 1 - i) as i64 * 86_400;
+        let period = Period { from, to: from + 86_400 };
+        let lines = state.directory.report(actor, ReportKind::OrgUnit, period).await.unwrap_or_default();
+        for line in &lines {
+            let unit = units
+                .entry(line.key.clone())
+                .or_insert_with(|| UnitDays { name: line.name.clone(), counts: vec![0; DAYS] });
+            unit.counts[i] = line.counts.logins;
+        }
+        let date = format_time(from);
+        let label = date.get(5..10).unwrap_or(&date).to_owned();
+        let logins = lines.iter().map(|l| l.counts.logins).sum();
+        days.push(Day { label, logins, height: 0, top: 0, x: i * 60 + 10 });
+    }
+    let most = days.iter().map(|d| d.logins).max().unwrap_or(0).max(1);
+    for day in &mut days {
+        day.height = day.logins * 120 / most;
+        day.top = 140 - day.height;
+    }
+    (days, units.into_values().collect())
 }
 
 pub(super) async fn dashboard(State(state): State<AppState>, ConsoleGet { c, lang }: ConsoleGet) -> Response {
@@ -100,6 +153,7 @@ pub(super) async fn dashboard(State(state): State<AppState>, ConsoleGet { c, lan
         last_sync = latest(&state, "admin.ldap.sync").await;
     }
     let chart_height = bars.len() * 24 + 4;
+    let (days, unit_days) = per_day(&state, &c.actor, now).await;
     let view = DashboardView {
         people,
         units,
@@ -107,12 +161,15 @@ pub(super) async fn dashboard(State(state): State<AppState>, ConsoleGet { c, lan
         failures,
         expiring,
         backup,
+        mail: state.mailer.enabled(),
         sessions,
         locked,
         last_import,
         last_sync,
         chart_height,
         bars,
+        days,
+        unit_days,
     };
     render(&state, lang, &c, StatusCode::OK, "console_dashboard.html", &view)
 }

@@ -230,6 +230,8 @@ pub(super) fn render<V: Serialize>(
     struct Frame<'a, V> {
         admin: String,
         office: bool,
+        /// E-mail can be sent: the pages offer what needs it, or say it is off.
+        mail: bool,
         form_id: &'a str,
         csrf_token: &'a str,
         page: &'a V,
@@ -237,6 +239,7 @@ pub(super) fn render<V: Serialize>(
     let frame = Frame {
         admin: c.user.name.clone().unwrap_or_else(|| c.user.username.clone()),
         office: matches!(c.actor.scope, crate::domain::AdminScope::Office),
+        mail: state.mailer.enabled(),
         form_id: &c.form_id,
         csrf_token: &c.csrf_token,
         page: view,

@@ -21,6 +21,10 @@ pub(super) struct PeopleQuery {
     q: Option<String>,
     #[serde(default)]
     opd: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default, rename = "type")]
+    employment_type: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -29,6 +33,8 @@ struct PeopleView {
     units: Vec<OrgUnitRecord>,
     q: Option<String>,
     opd: Option<String>,
+    status: Option<String>,
+    employment_type: Option<String>,
     notice: Option<&'static str>,
     error: Option<String>,
 }
@@ -52,13 +58,21 @@ pub(super) async fn people_page(
 ) -> Response {
     let filled = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let (text, opd) = (filled(q.q), filled(q.opd));
-    let query = UserQuery { q: text.clone(), opd: opd.clone(), limit: Some(100), ..Default::default() };
+    let (person_status, employment_type) = (filled(q.status), filled(q.employment_type));
+    let query = UserQuery {
+        q: text.clone(),
+        opd: opd.clone(),
+        status: person_status.clone(),
+        employment_type: employment_type.clone(),
+        limit: Some(100),
+        ..Default::default()
+    };
     let (people, error) = match state.directory.list_users(&c.actor, &query).await {
         Ok(page) => (page.items, error),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };
     let units = state.directory.list_org_units(&c.actor).await.unwrap_or_default();
-    let view = PeopleView { people, units, q: text, opd, notice, error };
+    let view = PeopleView { people, units, q: text, opd, status: person_status, employment_type, notice, error };
     render(state, lang, c, status, "console_people.html", &view)
 }
 
@@ -97,7 +111,25 @@ pub(super) async fn create_person(State(state): State<AppState>, ConsolePost { c
 pub(super) async fn activation_letter(State(state): State<AppState>, ConsolePost { c, f }: ConsolePost) -> Response {
     let lang = f.lang;
     let person = f.form.get("user").unwrap_or("").to_owned();
+    let by_email = f.form.get("send") == Some("email");
+    if by_email && !state.mailer.enabled() {
+        let error = Some(state.views.message(lang, "console_mail_off"));
+        return people_page(&state, lang, &c, PeopleQuery::default(), StatusCode::CONFLICT, None, error).await;
+    }
+    // Without an address nothing is issued: a printed letter's code keeps working.
+    if by_email && state.directory.person_in_reach(&c.actor, &person).await.is_ok_and(|p| p.email.is_none()) {
+        let error = Some(state.views.message(lang, "console_activation_no_address"));
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return people_page(&state, lang, &c, PeopleQuery::default(), status, None, error).await;
+    }
     match state.directory.issue_activation(&c.actor, &ActivationTarget::Person(person), None).await {
+        Ok(codes) if by_email => {
+            let (status, notice) = match crate::web::mail_pages::send_activations(&state, lang, &codes).await {
+                0 => (StatusCode::UNPROCESSABLE_ENTITY, "console_activation_no_address"),
+                _ => (StatusCode::OK, "console_activation_emailed"),
+            };
+            people_page(&state, lang, &c, PeopleQuery::default(), status, Some(notice), None).await
+        }
         Ok(codes) => crate::web::activation::letters_response(&state.views, lang, &state.oidc.config().issuer, &codes),
         Err(e) => {
             people_page(
@@ -120,9 +152,41 @@ struct Admin {
     until: String,
 }
 
+/// A unit in the tree: how deep it sits below the top of the actor's reach (0 for the top).
+#[derive(Serialize)]
+struct TreeUnit {
+    #[serde(flatten)]
+    unit: OrgUnitRecord,
+    depth: usize,
+}
+
+/// The units depth-first, each parent before its children and siblings by name: the tree as
+/// the page lists it. A unit whose parent is beyond reach starts a tree of its own.
+fn as_tree(units: Vec<OrgUnitRecord>) -> Vec<TreeUnit> {
+    let codes: std::collections::HashSet<String> = units.iter().map(|u| u.code.clone()).collect();
+    let mut children: std::collections::BTreeMap<Option<String>, Vec<OrgUnitRecord>> = Default::default();
+    for unit in units {
+        let parent = unit.parent.clone().filter(|p| codes.contains(p));
+        children.entry(parent).or_default().push(unit);
+    }
+    for list in children.values_mut() {
+        list.sort_by(|a, b| (a.name.to_lowercase(), &a.code).cmp(&(b.name.to_lowercase(), &b.code)));
+        list.reverse();
+    }
+    let mut out = Vec::new();
+    let mut stack: Vec<(OrgUnitRecord, usize)> =
+        children.remove(&None).unwrap_or_default().into_iter().map(|u| (u, 0)).collect();
+    while let Some((unit, depth)) = stack.pop() {
+        let below = children.remove(&Some(unit.code.clone())).unwrap_or_default();
+        stack.extend(below.into_iter().map(|u| (u, depth + 1)));
+        out.push(TreeUnit { unit, depth });
+    }
+    out
+}
+
 #[derive(Serialize)]
 struct UnitsView {
-    units: Vec<OrgUnitRecord>,
+    units: Vec<TreeUnit>,
     admins: Vec<Admin>,
     kinds: Vec<&'static str>,
     notice: Option<&'static str>,
@@ -141,7 +205,7 @@ pub(super) async fn units_page(
     notice: Option<&'static str>,
     error: Option<String>,
 ) -> Response {
-    let units = state.directory.list_org_units(&c.actor).await.unwrap_or_default();
+    let units = as_tree(state.directory.list_org_units(&c.actor).await.unwrap_or_default());
     let kinds = OrgUnitKind::ALL.iter().map(|k| k.as_str()).collect();
     let admins = state.directory.unit_administrators(&c.actor).await.unwrap_or_default();
     let admins = admins
