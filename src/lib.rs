@@ -39,6 +39,7 @@ pub mod keys;
 pub mod mail;
 pub mod metrics;
 pub mod oidc;
+pub mod saml;
 pub mod signing;
 pub mod sso;
 pub mod storage;

@@ -68,7 +68,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("hyper", &["web/tls.rs"]),
     ("hyper_util", &["web/tls.rs"]),
     ("rustls_native_certs", &["federation/ldap/client.rs"]),
-    ("openssl", &["certificates/"]),
+    ("openssl", &["certificates/", "saml/keys.rs"]),
     ("x509_parser", &["certificates/x509.rs"]),
     ("x509_ocsp", &["certificates/revocation.rs"]),
     ("x509_cert", &["certificates/revocation.rs", "certificates/detached.rs"]),

@@ -75,6 +75,7 @@ impl App {
     ) -> anyhow::Result<Self> {
         let sealer = Arc::new(sealer);
         let backup_sealer = sealer.clone();
+        let saml = crate::saml::SamlIdp::new(store.clone(), sealer.clone(), clock.clone(), config.oidc.issuer.as_str());
         if config.backup.directory.is_some() {
             crate::backup::configured_protection(&config.backup).context("invalid [backup] configuration")?;
         }
@@ -150,6 +151,7 @@ impl App {
             .context("invalid [mail] configuration")?;
         let state = AppState::new(Services {
             mailer,
+            saml,
             oidc,
             applications,
             sso,

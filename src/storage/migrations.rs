@@ -140,6 +140,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0022_console.sql"),
         include_str!("../../migrations/postgres/0022_console.sql"),
     ),
+    (
+        23,
+        "saml",
+        include_str!("../../migrations/sqlite/0023_saml.sql"),
+        include_str!("../../migrations/postgres/0023_saml.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -166,6 +172,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0020_activation_codes.sql",
     "0021_mail_outbox.sql",
     "0022_console.sql",
+    "0023_saml.sql",
 ];
 
 /// The newest schema version this build knows.

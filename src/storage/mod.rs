@@ -26,6 +26,7 @@ mod periodic_reports;
 mod pushed_requests;
 mod restore;
 mod roles;
+mod saml_keys;
 mod sealed_secrets;
 mod session_list;
 mod sessions;
@@ -63,6 +64,7 @@ pub use periodic_reports::{PeriodicReportRow, PeriodicReports};
 pub use pushed_requests::PushedRequests;
 pub use restore::{Loader, RESTORE_MARKER, RestoreTarget};
 pub use roles::{HeldRole, Roles};
+pub use saml_keys::{SamlKeyRow, SamlKeys};
 pub use sealed_secrets::SealedSecrets;
 pub use session_list::{SessionList, SessionSummary};
 pub use sessions::{NewSession, Sessions};
@@ -160,6 +162,9 @@ impl Store {
         self.db.listen().await
     }
 
+    pub fn saml_keys(&self) -> SamlKeys<'_> {
+        SamlKeys::new(&self.db)
+    }
     pub fn sealed_secrets(&self) -> SealedSecrets<'_> {
         SealedSecrets::new(&self.db)
     }

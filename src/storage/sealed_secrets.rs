@@ -8,6 +8,7 @@ const SEALED_COLUMNS: &[(&str, &str, &str)] = &[
     ("signing_keys", "kid", "sealed_private"),
     ("totp_credentials", "user_id", "secret"),
     ("sealed_secrets", "name", "sealed"),
+    ("saml_keys", "id", "sealed_private"),
 ];
 
 pub struct SealedSecrets<'a> {

@@ -22,6 +22,7 @@ mod metrics;
 mod oidc;
 mod passkeys;
 mod registration;
+mod saml;
 mod signing_views;
 pub mod state;
 pub mod tls;
@@ -74,6 +75,7 @@ pub fn router(state: AppState) -> Router {
         .merge(registration::routes())
         .merge(health::routes())
         .merge(icons::routes())
+        .merge(saml::routes())
         .merge(admin_api::routes(state.web.max_import_bytes));
     // Counting requests costs a layer on every route: only when metrics are served.
     let routes = match state.serve_metrics {

@@ -52,6 +52,8 @@ pub struct Services {
     pub views: Arc<Views>,
     /// E-mail (password reset links, activation links, notices).
     pub mailer: crate::mail::Mailer,
+    /// The SAML identity provider (its keys and metadata).
+    pub saml: crate::saml::SamlIdp,
     pub web: Arc<WebConfig>,
     pub store: Store,
     pub published: Published,

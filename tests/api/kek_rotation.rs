@@ -35,6 +35,7 @@ async fn the_kek_rotates_while_the_server_runs(backend: Backend) {
     let form = [("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", &portal.redirect_uri)];
     let (_, tokens) = app.token(&portal, &form).await;
     let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let saml_before = app.state.saml.keys().await.unwrap().remove(0).certificate_pem;
 
     // --prepare writes only the next KEK; everything still opens.
     let keyring = app.state.oidc.keyring();
@@ -45,7 +46,7 @@ async fn the_kek_rotates_while_the_server_runs(backend: Backend) {
 
     let rotated = rotate_kek(keyring, false).await.unwrap();
     assert_eq!(rotated.kek, prepared.kek, "the prepared KEK is the one used");
-    assert_eq!(rotated.resealed, rows.len() + 2, "signing keys, the TOTP seed and the refresh-token secret");
+    assert_eq!(rotated.resealed, rows.len() + 3, "signing keys, the TOTP seed, the refresh-token secret, the SAML key");
     assert!(!keys_dir.join("kek.next.key").exists());
     let retired = std::fs::read_to_string(keys_dir.join("kek.retired")).unwrap();
     assert_eq!(retired.lines().count(), 1);
@@ -54,6 +55,13 @@ async fn the_kek_rotates_while_the_server_runs(backend: Backend) {
     let budi = app.state.store.users().resolve("budi").await.unwrap().unwrap();
     let totp = app.state.store.factors().find_totp(&budi).await.unwrap().unwrap();
     assert_eq!(kid_of(&totp.secret), rotated.kek);
+    let saml = app.state.store.saml_keys().published().await.unwrap();
+    assert!(saml.iter().all(|k| kid_of(&k.sealed_private) == rotated.kek), "the SAML key re-sealed");
+    let saml_after = app.state.saml.keys().await.unwrap().remove(0);
+    assert!(
+        saml_after.private_pkcs8_pem.is_some() && saml_after.certificate_pem == saml_before,
+        "the same key, opened"
+    );
 
     // The running node: the refresh token issued before, the TOTP seed, new tokens.
     let form = [("grant_type", "refresh_token"), ("refresh_token", refresh.as_str())];

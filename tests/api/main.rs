@@ -52,6 +52,7 @@ mod refresh;
 mod registration;
 mod registration_rules;
 mod rp;
+mod saml;
 mod screenshots;
 mod signing;
 mod sso;

@@ -1,0 +1,59 @@
+//! Pintu as a SAML 2.0 identity provider (ADR 0003): its signing keys and certificates, and
+//! its metadata. Pintu writes the XML it sends from its own templates, with every value
+//! escaped; XML signatures are made and checked by the saml-rs library, never here.
+//!
+//! The entity ID is `{issuer}/saml/metadata` (where the metadata is published), single sign-on
+//! is `{issuer}/saml/sso` and single logout `{issuer}/saml/slo`, each over the HTTP-Redirect
+//! and HTTP-POST bindings.
+
+mod keys;
+mod metadata;
+
+use std::sync::Arc;
+
+use crate::clock::SharedClock;
+use crate::keys::Sealer;
+use crate::storage::{StorageError, Store};
+
+pub use keys::{IdpKey, KEY_BITS, VALIDITY_SECS};
+pub use metadata::NAME_ID_FORMATS;
+
+/// What can go wrong on the SAML side.
+#[derive(Debug, thiserror::Error)]
+pub enum SamlError {
+    #[error("storage failed")]
+    Storage(#[from] StorageError),
+    #[error("the SAML signing key cannot be sealed or opened")]
+    Sealing(#[source] crate::keys::KeyError),
+    #[error("the SAML signing key cannot be made or read: {0}")]
+    Key(String),
+}
+
+/// The identity provider. Cheap to clone.
+#[derive(Clone)]
+pub struct SamlIdp {
+    store: Store,
+    sealer: Arc<Sealer>,
+    clock: SharedClock,
+    /// Pintu's issuer URL, without a trailing slash.
+    base: Arc<str>,
+}
+
+impl SamlIdp {
+    pub fn new(store: Store, sealer: Arc<Sealer>, clock: SharedClock, issuer: &str) -> Self {
+        Self { store, sealer, clock, base: issuer.trim_end_matches('/').into() }
+    }
+
+    /// The entity ID: where the metadata is published.
+    pub fn entity_id(&self) -> String {
+        format!("{}/saml/metadata", self.base)
+    }
+
+    pub fn sso_url(&self) -> String {
+        format!("{}/saml/sso", self.base)
+    }
+
+    pub fn slo_url(&self) -> String {
+        format!("{}/saml/slo", self.base)
+    }
+}

@@ -1,0 +1,118 @@
+//! Pintu's SAML identity provider so far: its signing key (RSA-2048, generated once, sealed,
+//! the same across nodes and restarts), its certificate and its metadata, read by a parser
+//! Pintu did not write (Python's). Single sign-on and logout answer that they are not
+//! available yet.
+
+use openssl::x509::X509;
+
+use crate::backend_tests;
+use crate::support::{Backend, TestApp};
+
+backend_tests!(the_metadata_publishes_one_stable_key_and_every_endpoint);
+
+/// What Python's XML parser reads in the metadata: the entity ID, then each endpoint as
+/// `element binding location`, each NameID format, and each certificate, a line each.
+fn read_with_python(xml: &str) -> Vec<String> {
+    let script = r#"
+import sys, xml.etree.ElementTree as ET
+md = "{urn:oasis:names:tc:SAML:2.0:metadata}"
+ds = "{http://www.w3.org/2000/09/xmldsig#}"
+root = ET.fromstring(sys.stdin.read())
+assert root.tag == md + "EntityDescriptor", root.tag
+print("entity", root.get("entityID"))
+idp = root.find(md + "IDPSSODescriptor")
+assert idp.get("protocolSupportEnumeration") == "urn:oasis:names:tc:SAML:2.0:protocol"
+for child in idp:
+    name = child.tag.split("}")[1]
+    if name in ("SingleSignOnService", "SingleLogoutService"):
+        print(name, child.get("Binding").rsplit(":", 1)[1], child.get("Location"))
+    elif name == "NameIDFormat":
+        print("format", child.text)
+    elif name == "KeyDescriptor":
+        print("certificate", child.get("use"), child.find(ds + "KeyInfo/" + ds + "X509Data/" + ds + "X509Certificate").text)
+    else:
+        print("other", name)
+"#;
+    use std::io::Write;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child.stdin.take().unwrap().write_all(xml.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "python could not read the metadata: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
+}
+
+async fn the_metadata_publishes_one_stable_key_and_every_endpoint(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    // Two requests at once on a new installation still make one key.
+    let (first, second) = tokio::join!(app.state.saml.keys(), app.state.saml.keys());
+    let (first, second) = (first.unwrap(), second.unwrap());
+    assert_eq!(first[0].certificate_pem, second[0].certificate_pem);
+    assert_eq!(app.raw_count("SELECT COUNT(*) FROM saml_keys").await, 1);
+    let sealed = "SELECT COUNT(*) FROM saml_keys WHERE sealed_private LIKE '%PRIVATE KEY%'";
+    assert_eq!(app.raw_count(sealed).await, 0, "the private key is stored sealed");
+
+    let resp = app.http.get(app.url("/saml/metadata")).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/samlmetadata+xml");
+    let xml = resp.text().await.unwrap();
+    let read = read_with_python(&xml);
+    let base = &app.issuer;
+    assert_eq!(read[0], format!("entity {base}/saml/metadata"));
+    // The schema's order: keys, logout, formats, sign-on.
+    let kinds: Vec<&str> = read[1..].iter().map(|l| l.split(' ').next().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "certificate",
+            "SingleLogoutService",
+            "SingleLogoutService",
+            "format",
+            "format",
+            "format",
+            "format",
+            "SingleSignOnService",
+            "SingleSignOnService"
+        ]
+    );
+    for binding in ["HTTP-Redirect", "HTTP-POST"] {
+        assert!(read.contains(&format!("SingleSignOnService {binding} {base}/saml/sso")), "{read:?}");
+        assert!(read.contains(&format!("SingleLogoutService {binding} {base}/saml/slo")), "{read:?}");
+    }
+    assert!(read.contains(&"format urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".to_owned()));
+
+    // The certificate: RSA-2048, self-signed with SHA-256, valid for years, the key's own.
+    let line = read.iter().find(|l| l.starts_with("certificate signing ")).unwrap();
+    let der = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.decode(line.rsplit(' ').next().unwrap()).unwrap()
+    };
+    let certificate = X509::from_der(&der).unwrap();
+    let key = certificate.public_key().unwrap();
+    assert_eq!((key.bits(), key.rsa().is_ok()), (2048, true));
+    assert!(certificate.verify(&key).unwrap(), "self-signed");
+    assert_eq!(certificate.signature_algorithm().object().to_string(), "sha256WithRSAEncryption");
+    let in_four_years = openssl::asn1::Asn1Time::from_unix(app.now() + 4 * 365 * 86_400).unwrap();
+    assert!(certificate.not_after() > in_four_years);
+    let private = first[0].private_pkcs8_pem.as_ref().unwrap();
+    use secrecy::ExposeSecret;
+    assert!(private.expose_secret().starts_with("-----BEGIN PRIVATE KEY-----"), "PKCS#8");
+    let private = openssl::pkey::PKey::private_key_from_pem(private.expose_secret().as_bytes()).unwrap();
+    assert!(private.public_eq(&key), "the certificate is the stored key's");
+
+    // The same document on every request: the key is made once.
+    let again = app.http.get(app.url("/saml/metadata")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(again, xml, "stable across requests");
+
+    // Single sign-on and logout say they are not available yet.
+    for path in ["/saml/sso?SAMLRequest=x", "/saml/slo"] {
+        let resp = app.http.get(app.url(path)).header("accept-language", "id").send().await.unwrap();
+        assert_eq!(resp.status(), 501, "{path}");
+        assert!(resp.text().await.unwrap().contains("lewat SAML belum tersedia"), "{path}");
+    }
+}
