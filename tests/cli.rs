@@ -893,3 +893,36 @@ fn activation_codes_and_letters_come_from_the_command_line() {
     let both = pintu(&dir, &["admin", "activation", "--user", "siti", "--unit", "BPKAD"], &[]);
     assert!(!both.status.success());
 }
+
+/// `pintu saml`: the metadata, the keys, and a rotation in two steps with overlap.
+#[test]
+fn saml_metadata_and_a_key_rotation_with_overlap() {
+    let dir = workdir();
+    let certificates = |xml: &str| xml.matches("<ds:X509Certificate>").count();
+    let out = pintu(&dir, &["saml", "metadata"], &[]);
+    let (metadata, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(metadata.contains("/saml/metadata\"") && metadata.contains("IDPSSODescriptor"), "{metadata}");
+    assert_eq!(certificates(&metadata), 1);
+
+    let out = pintu(&dir, &["saml", "rotate"], &[]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success() && stderr.contains("run `pintu saml rotate` again"), "{stderr}");
+    let published: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(published["step"], "published");
+    let (metadata, _) = text(&pintu(&dir, &["saml", "metadata"], &[]));
+    assert_eq!(certificates(&metadata), 2, "the next certificate is published beside the current one");
+
+    let out = pintu(&dir, &["saml", "rotate"], &[]);
+    let (stdout, _) = text(&out);
+    let promoted: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!((promoted["step"].as_str(), promoted["key"].as_str()), (Some("promoted"), published["key"].as_str()));
+    let (metadata, _) = text(&pintu(&dir, &["saml", "metadata"], &[]));
+    assert_eq!(certificates(&metadata), 1, "the retired certificate leaves the metadata");
+    let (keys, _) = text(&pintu(&dir, &["saml", "keys"], &[]));
+    let keys: serde_json::Value = serde_json::from_str(&keys).unwrap();
+    let states: Vec<&str> = keys.as_array().unwrap().iter().map(|k| k["state"].as_str().unwrap()).collect();
+    assert_eq!(states, ["current", "retired"]);
+    assert_eq!(keys[0]["id"], published["key"]);
+    assert_eq!(keys[0]["sha256_fingerprint"].as_str().unwrap().len(), 32 * 3 - 1);
+}

@@ -75,7 +75,7 @@ impl App {
     ) -> anyhow::Result<Self> {
         let sealer = Arc::new(sealer);
         let backup_sealer = sealer.clone();
-        let saml = crate::saml::SamlIdp::new(store.clone(), sealer.clone(), clock.clone(), config.oidc.issuer.as_str());
+        let saml_sealer = sealer.clone();
         if config.backup.directory.is_some() {
             crate::backup::configured_protection(&config.backup).context("invalid [backup] configuration")?;
         }
@@ -94,6 +94,13 @@ impl App {
             backup_sealer,
             config.oidc.issuer.to_string(),
             &config.without_secrets,
+        );
+        let saml = crate::saml::SamlIdp::new(
+            store.clone(),
+            saml_sealer,
+            clock.clone(),
+            audit.clone(),
+            config.oidc.issuer.as_str(),
         );
         let directory = DirectoryService::new(store.clone(), clock.clone(), audit, authn.clone());
         let federation = LdapFederation::new(

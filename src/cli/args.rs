@@ -36,6 +36,9 @@ pub enum Command {
     /// Electronic certificates: add, list, remove, check now, the per-OPD report.
     #[command(subcommand)]
     Certificates(super::certificates::CertificatesCommand),
+    /// The SAML identity provider: its metadata, its signing keys, a key rotation.
+    #[command(subcommand)]
+    Saml(super::saml::SamlCommand),
     /// Signing receipts: verify one offline.
     #[command(subcommand)]
     Receipt(super::signing::ReceiptCommand),

@@ -11,6 +11,7 @@ mod certificates;
 mod directory;
 mod ldap;
 mod reports;
+mod saml;
 mod signing;
 mod users;
 
@@ -135,6 +136,10 @@ pub async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Signing(cmd) => {
             let app = App::build(&config, clock.clone()).await?;
             signing::signing(&app, cmd, clock.now()).await
+        }
+        Command::Saml(cmd) => {
+            let app = App::build(&config, clock).await?;
+            saml::run(&app, cmd).await
         }
         Command::Ldap(cmd) => {
             let app = App::build(&config, clock).await?;

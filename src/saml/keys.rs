@@ -62,6 +62,14 @@ fn generate(subject: &str, now: i64) -> Result<(SecretString, String), SamlError
     Ok((pkcs8, String::from_utf8(pem).map_err(|e| SamlError::Key(e.to_string()))?))
 }
 
+/// The SHA-256 fingerprint of a PEM certificate, as colon-separated hex (what operators
+/// compare with an SP's copy).
+pub(super) fn fingerprint(pem: &str) -> Result<String, SamlError> {
+    let certificate = X509::from_pem(pem.as_bytes()).map_err(openssl_error)?;
+    let digest = certificate.digest(MessageDigest::sha256()).map_err(openssl_error)?;
+    Ok(digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":"))
+}
+
 /// The base64 DER of a PEM certificate, as `<ds:X509Certificate>` carries it.
 fn certificate_base64(pem: &str) -> Result<String, SamlError> {
     use base64::Engine;
@@ -99,9 +107,15 @@ impl SamlIdp {
         })
     }
 
-    /// Makes the first current key. RSA generation takes a moment: it runs off the async
-    /// threads. Another node's key, stored first, wins.
+    /// Makes the first current key. Another node's key, stored first, wins.
     async fn generate_current(&self) -> Result<(), SamlError> {
+        self.generate_key("current").await.map(|_| ())
+    }
+
+    /// Makes a key in `state` (`current` or `next`); its id, or `None` when another node's
+    /// key in that state was stored first. RSA generation takes a moment: it runs off the
+    /// async threads.
+    pub(super) async fn generate_key(&self, state: &str) -> Result<Option<String>, SamlError> {
         let now = self.clock.now();
         let subject = url::Url::parse(&self.base)
             .ok()
@@ -112,16 +126,17 @@ impl SamlIdp {
             .map_err(|e| SamlError::Key(e.to_string()))??;
         let row = SamlKeyRow {
             id: uuid::Uuid::now_v7().to_string(),
-            state: "current".to_owned(),
+            state: state.to_owned(),
             sealed_private: self.sealer.seal(pkcs8.expose_secret().as_bytes()).map_err(SamlError::Sealing)?,
             certificate_pem,
             not_after: now + VALIDITY_SECS,
             created_at: now,
             retired_at: None,
         };
-        if self.store.saml_keys().insert(&row).await? {
-            tracing::info!(key = %row.id, "generated the SAML signing key");
+        if !self.store.saml_keys().insert(&row).await? {
+            return Ok(None);
         }
-        Ok(())
+        tracing::info!(key = %row.id, state, "generated a SAML signing key");
+        Ok(Some(row.id))
     }
 }

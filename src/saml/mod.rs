@@ -8,15 +8,18 @@
 
 mod keys;
 mod metadata;
+mod rotation;
 
 use std::sync::Arc;
 
+use crate::audit::AuditRecorder;
 use crate::clock::SharedClock;
 use crate::keys::Sealer;
 use crate::storage::{StorageError, Store};
 
 pub use keys::{IdpKey, KEY_BITS, VALIDITY_SECS};
 pub use metadata::NAME_ID_FORMATS;
+pub use rotation::{SamlKeyInfo, SamlRotation};
 
 /// What can go wrong on the SAML side.
 #[derive(Debug, thiserror::Error)]
@@ -35,13 +38,14 @@ pub struct SamlIdp {
     store: Store,
     sealer: Arc<Sealer>,
     clock: SharedClock,
+    audit: AuditRecorder,
     /// Pintu's issuer URL, without a trailing slash.
     base: Arc<str>,
 }
 
 impl SamlIdp {
-    pub fn new(store: Store, sealer: Arc<Sealer>, clock: SharedClock, issuer: &str) -> Self {
-        Self { store, sealer, clock, base: issuer.trim_end_matches('/').into() }
+    pub fn new(store: Store, sealer: Arc<Sealer>, clock: SharedClock, audit: AuditRecorder, issuer: &str) -> Self {
+        Self { store, sealer, clock, audit, base: issuer.trim_end_matches('/').into() }
     }
 
     /// The entity ID: where the metadata is published.

@@ -2,7 +2,7 @@
 //! certificate in the clear. At most one is current (a unique partial index), so nodes that
 //! generate the first key at once keep one.
 
-use super::{Db, StorageError, on_pool};
+use super::{Db, StorageError, on_pool, on_tx};
 
 /// A stored key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,9 +32,18 @@ impl<'a> SamlKeys<'a> {
 
     /// Every key that is not retired, the current one first.
     pub async fn published(&self) -> Result<Vec<SamlKeyRow>, StorageError> {
+        self.select("WHERE state <> 'retired'").await
+    }
+
+    /// Every key, retired ones included: current, next, then retired by age.
+    pub async fn all(&self) -> Result<Vec<SamlKeyRow>, StorageError> {
+        self.select("").await
+    }
+
+    async fn select(&self, filter: &str) -> Result<Vec<SamlKeyRow>, StorageError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM saml_keys WHERE state <> 'retired' \
-             ORDER BY CASE state WHEN 'current' THEN 0 ELSE 1 END, created_at"
+            "SELECT {COLUMNS} FROM saml_keys {filter} \
+             ORDER BY CASE state WHEN 'current' THEN 0 WHEN 'next' THEN 1 ELSE 2 END, created_at DESC"
         );
         let rows: Vec<Row> =
             on_pool!(self.db, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(pool).await)?;
@@ -50,6 +59,23 @@ impl<'a> SamlKeys<'a> {
                 retired_at: r.6,
             })
             .collect())
+    }
+
+    /// The next key becomes current and the current one retired, in one transaction; `false`
+    /// when there is no next key.
+    pub async fn promote_next(&self, now: i64) -> Result<bool, StorageError> {
+        let mut tx = self.db.begin().await?;
+        let next: Option<(String,)> =
+            on_tx!(&mut tx, |conn| sqlx::query_as("SELECT id FROM saml_keys WHERE state = 'next'")
+                .fetch_optional(conn)
+                .await)?;
+        let Some((next,)) = next else { return Ok(false) };
+        let retire = "UPDATE saml_keys SET state = 'retired', retired_at = $1 WHERE state = 'current'";
+        on_tx!(&mut tx, |conn| sqlx::query(retire).bind(now).execute(conn).await.map(|_| ()))?;
+        let promote = "UPDATE saml_keys SET state = 'current' WHERE id = $1";
+        on_tx!(&mut tx, |conn| sqlx::query(promote).bind(&next).execute(conn).await.map(|_| ()))?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// Stores `key`; a second `current` key (another node was first) is not stored, and

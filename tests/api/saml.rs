@@ -8,7 +8,7 @@ use openssl::x509::X509;
 use crate::backend_tests;
 use crate::support::{Backend, TestApp};
 
-backend_tests!(the_metadata_publishes_one_stable_key_and_every_endpoint);
+backend_tests!(the_metadata_publishes_one_stable_key_and_every_endpoint, a_new_key_is_published_before_it_signs);
 
 /// What Python's XML parser reads in the metadata: the entity ID, then each endpoint as
 /// `element binding location`, each NameID format, and each certificate, a line each.
@@ -115,4 +115,35 @@ async fn the_metadata_publishes_one_stable_key_and_every_endpoint(backend: Backe
         assert_eq!(resp.status(), 501, "{path}");
         assert!(resp.text().await.unwrap().contains("lewat SAML belum tersedia"), "{path}");
     }
+}
+
+/// A rotation publishes the next certificate beside the current one, then promotes it: the
+/// current key's private half is always the one that opens, and each step is audited.
+async fn a_new_key_is_published_before_it_signs(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let saml = &app.state.saml;
+    let first = saml.keys().await.unwrap().remove(0);
+    let cli = pintu::domain::ActorId::cli();
+    let published = saml.rotate(&cli).await.unwrap();
+    assert_eq!(published.step, "published");
+    let keys = saml.keys().await.unwrap();
+    let states: Vec<(&str, bool)> = keys.iter().map(|k| (k.state.as_str(), k.private_pkcs8_pem.is_some())).collect();
+    assert_eq!(states, [("current", true), ("next", false)], "only the current key signs");
+    assert_eq!((keys[0].id.as_str(), keys[1].id.as_str()), (first.id.as_str(), published.key.as_str()));
+    let xml = saml.metadata().await.unwrap();
+    assert!(xml.contains(&keys[0].certificate_base64) && xml.contains(&keys[1].certificate_base64));
+
+    let promoted = saml.rotate(&cli).await.unwrap();
+    assert_eq!((promoted.step, promoted.key.as_str()), ("promoted", published.key.as_str()));
+    let keys = saml.keys().await.unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!((keys[0].id.as_str(), keys[0].state.as_str()), (published.key.as_str(), "current"));
+    assert!(keys[0].private_pkcs8_pem.is_some());
+    let xml = saml.metadata().await.unwrap();
+    assert!(!xml.contains(&first.certificate_base64), "the retired certificate leaves the metadata");
+    let listed = saml.list_keys().await.unwrap();
+    assert_eq!(listed.iter().map(|k| k.state.as_str()).collect::<Vec<_>>(), ["current", "retired"]);
+    assert!(listed[1].retired_at.is_some());
+    let audited = "SELECT COUNT(*) FROM audit_events WHERE action = 'admin.key.rotate' AND detail LIKE '%saml%'";
+    assert_eq!(app.raw_count(audited).await, 2);
 }
