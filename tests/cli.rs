@@ -87,7 +87,7 @@ fn admin_creates_and_lists_users_and_applications() {
     assert!(stdout.contains("client_id: eoffice") && stdout.contains("client_secret (shown once): "));
     let list: serde_json::Value = serde_json::from_str(&text(&pintu(&dir, &["admin", "app", "list"], &[])).0).unwrap();
     let expected = serde_json::json!(
-        {"id": "eoffice", "name": "E-Office", "token_endpoint_auth_method": "client_secret_basic", "status": "active"}
+        {"id": "eoffice", "name": "E-Office", "protocol": "oidc", "token_endpoint_auth_method": "client_secret_basic", "status": "active"}
     );
     assert_eq!(list[0], expected, "every listing is JSON");
     let users: serde_json::Value =
@@ -925,4 +925,37 @@ fn saml_metadata_and_a_key_rotation_with_overlap() {
     assert_eq!(states, ["current", "retired"]);
     assert_eq!(keys[0]["id"], published["key"]);
     assert_eq!(keys[0]["sha256_fingerprint"].as_str().unwrap().len(), 32 * 3 - 1);
+}
+
+/// `pintu admin app saml-create FILE` and `saml-show`: a service provider from a JSON file,
+/// refused with the reason when it breaks a rule.
+#[test]
+fn a_saml_service_provider_is_registered_from_a_file() {
+    let dir = workdir();
+    let file = dir.join("sp.json");
+    let sp = serde_json::json!({
+        "name": "Surat Lama",
+        "entity_id": "urn:pemda:surat-lama",
+        "acs": [{ "location": "https://surat.example.go.id/acs", "index": 1 }],
+    });
+    std::fs::write(&file, sp.to_string()).unwrap();
+    let out = pintu(&dir, &["admin", "app", "saml-create", file.to_str().unwrap()], &[]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let record: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        (record["protocol"].as_str(), record["entity_id"].as_str()),
+        (Some("saml"), Some("urn:pemda:surat-lama"))
+    );
+    let out = pintu(&dir, &["admin", "app", "saml-show", record["id"].as_str().unwrap()], &[]);
+    let (stdout, _) = text(&out);
+    assert!(out.status.success() && stdout.contains("https://surat.example.go.id/acs"), "{stdout}");
+    let again = pintu(&dir, &["admin", "app", "saml-create", file.to_str().unwrap()], &[]);
+    assert!(!again.status.success(), "the same entity ID twice");
+    std::fs::write(&file, serde_json::json!({ "name": "X", "entity_id": "urn:x", "acs": [] }).to_string()).unwrap();
+    let refused = pintu(&dir, &["admin", "app", "saml-create", file.to_str().unwrap()], &[]);
+    let (_, stderr) = text(&refused);
+    assert!(!refused.status.success() && stderr.contains("acs"), "{stderr}");
+    let (list, _) = text(&pintu(&dir, &["admin", "app", "list"], &[]));
+    assert!(list.contains("\"protocol\": \"saml\""), "{list}");
 }

@@ -12,3 +12,14 @@ CREATE TABLE saml_keys (
 );
 CREATE UNIQUE INDEX saml_keys_one_current ON saml_keys (state) WHERE state = 'current';
 CREATE UNIQUE INDEX saml_keys_one_next ON saml_keys (state) WHERE state = 'next';
+
+-- A SAML service provider's registration beside its application (ADR 0002): the entity ID
+-- (unique: it names the SP in every request) and the rest as JSON (ACS endpoints, SLO URL,
+-- certificates, what it asked for).
+CREATE TABLE saml_service_providers (
+    application_id TEXT PRIMARY KEY REFERENCES applications (id),
+    entity_id      TEXT NOT NULL UNIQUE,
+    registration   TEXT NOT NULL,
+    created_at     INTEGER NOT NULL,
+    updated_at     INTEGER NOT NULL
+);

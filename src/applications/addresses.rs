@@ -50,7 +50,7 @@ impl ApplicationService {
     ) -> Result<ApplicationRecord, ApplicationError> {
         let (app, _) = self.load(id, ChangedBy::Admin(actor)).await?;
         check_version(expected_version, app.profile.version)?;
-        let Registration::Oidc(oidc) = &app.registration;
+        let Registration::Oidc(oidc) = &app.registration else { return Err(ApplicationError::NotOidc) };
         let mut document = metadata_document(&oidc.metadata);
         if let Some(obj) = document.as_object_mut() {
             let trimmed = |v: &str| v.trim().to_owned();

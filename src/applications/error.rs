@@ -29,6 +29,9 @@ pub enum ApplicationError {
     /// Only `client_secret_basic` and `client_secret_post` clients hold a secret.
     #[error("this application has no client secret: it authenticates with {}", method.as_str())]
     NoSecret { method: ClientAuthMethod },
+    /// The operation is an OpenID Connect one and the application speaks another protocol.
+    #[error("this application is not an OpenID Connect client")]
+    NotOidc,
     /// The directory refused the change: reach, a profile field, a stale or missing version.
     #[error(transparent)]
     Directory(#[from] DirectoryError),

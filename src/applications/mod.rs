@@ -20,6 +20,7 @@ mod oidc_client;
 mod portal;
 mod profile;
 mod registry;
+mod saml_sp;
 
 use std::sync::Arc;
 
@@ -38,6 +39,7 @@ pub use oidc_client::{RawMetadata, validate_metadata};
 pub use portal::PortalEntry;
 pub use profile::ApplicationRecord;
 pub use registry::{ClientSpec, CreatedClient, RotatedSecret};
+pub use saml_sp::saml_spec;
 
 /// Registers and changes applications; serves OIDC clients from a per-node cache. Cheap to
 /// clone: clones share the cache.

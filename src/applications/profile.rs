@@ -24,6 +24,8 @@ pub struct ApplicationRecord {
     pub client_id: Option<String>,
     pub client_name: Option<String>,
     pub token_endpoint_auth_method: Option<ClientAuthMethod>,
+    /// A SAML service provider's entity ID (`null` for other protocols).
+    pub entity_id: Option<String>,
     /// The OIDC registration's redirect URIs, post-logout redirect URIs and home page.
     pub redirect_uris: Vec<String>,
     pub post_logout_redirect_uris: Vec<String>,
@@ -51,6 +53,7 @@ impl ApplicationRecord {
             client_id: oidc.map(|o| o.client_id.to_string()),
             client_name: oidc.and_then(|o| o.metadata.client_name.clone()),
             token_endpoint_auth_method: oidc.map(|o| o.metadata.token_endpoint_auth_method),
+            entity_id: app.saml().map(|s| s.entity_id.clone()),
             redirect_uris: oidc.map(|o| o.metadata.redirect_uris.clone()).unwrap_or_default(),
             post_logout_redirect_uris: oidc.map(|o| o.metadata.post_logout_redirect_uris.clone()).unwrap_or_default(),
             client_uri: oidc.and_then(|o| o.metadata.client_uri.clone()),

@@ -97,7 +97,12 @@ fn name_of(metadata: &ClientMetadata, client_id: &ClientId) -> String {
     metadata.client_name.clone().unwrap_or_else(|| client_id.to_string())
 }
 
-fn event(by: ChangedBy<'_>, change: AdminChange, app: &Application, detail: serde_json::Value) -> AuditEvent {
+pub(super) fn event(
+    by: ChangedBy<'_>,
+    change: AdminChange,
+    app: &Application,
+    detail: serde_json::Value,
+) -> AuditEvent {
     let event = AuditEvent::admin(&by.actor_id(), change, app.id.as_str(), app.profile.owner_unit_id.as_ref(), detail);
     event.with_client(app.oidc().map(|o| &o.client_id)).from_ip(by.source_ip())
 }
@@ -171,7 +176,7 @@ impl ApplicationService {
         by: ChangedBy<'_>,
     ) -> Result<RelyingParty, ApplicationError> {
         let (mut app, _) = self.load(id, by).await?;
-        let Registration::Oidc(oidc) = &mut app.registration;
+        let Registration::Oidc(oidc) = &mut app.registration else { return Err(ApplicationError::NotOidc) };
         check_auth_method_change(oidc.metadata.token_endpoint_auth_method, metadata.token_endpoint_auth_method)?;
         self.check_metadata_policy(&metadata)?;
         app.name = name_of(&metadata, &oidc.client_id);
@@ -214,7 +219,7 @@ impl ApplicationService {
         by: ChangedBy<'_>,
     ) -> Result<RotatedSecret, ApplicationError> {
         let (app, _) = self.load(id, by).await?;
-        let Registration::Oidc(oidc) = &app.registration;
+        let Registration::Oidc(oidc) = &app.registration else { return Err(ApplicationError::NotOidc) };
         let method = oidc.metadata.token_endpoint_auth_method;
         if !method.uses_secret() {
             return Err(ApplicationError::NoSecret { method });

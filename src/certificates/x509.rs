@@ -178,6 +178,11 @@ fn ip_text(bytes: &[u8]) -> Option<String> {
     }
 }
 
+/// PEM text, for storage where people read it (an SP's registration).
+pub fn to_pem(cert: &X509) -> String {
+    cert.to_pem().ok().and_then(|p| String::from_utf8(p).ok()).unwrap_or_default()
+}
+
 /// Base64 (standard) DER, for storage.
 pub fn to_base64(cert: &X509) -> String {
     base64::engine::general_purpose::STANDARD.encode(cert.to_der().unwrap_or_default())

@@ -26,6 +26,7 @@ pub async fn run(app: &App, cmd: AppCommand) -> anyhow::Result<()> {
                     serde_json::json!({
                         "id": a.id.as_str(),
                         "name": a.name,
+                        "protocol": a.protocol,
                         "token_endpoint_auth_method": a.token_endpoint_auth_method.map(|m| m.as_str()),
                         "status": if a.disabled { "disabled" } else { "active" },
                     })
@@ -37,6 +38,19 @@ pub async fn run(app: &App, cmd: AppCommand) -> anyhow::Result<()> {
             apps.disable(&ApplicationId::new(id), ChangedBy::Admin(&actor)).await.map_err(refused_app)?;
             println!("application disabled; its grants are revoked");
             Ok(())
+        }
+        AppCommand::SamlCreate { file } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let body: serde_json::Value =
+                serde_json::from_str(&text).with_context(|| format!("{} is not JSON", file.display()))?;
+            let (name, registration) = pintu::applications::saml_spec(body).map_err(refused_app)?;
+            let record = apps.create_saml(&actor, &name, registration).await.map_err(refused_app)?;
+            print_json(&record)
+        }
+        AppCommand::SamlShow { id } => {
+            let (_, registration) =
+                apps.saml_registration(&actor, &ApplicationId::new(id)).await.map_err(refused_app)?;
+            print_json(&registration)
         }
         AppCommand::RotateSecret { id } => {
             let rotated =

@@ -152,6 +152,12 @@ pub enum AppCommand {
         /// The application's id (an OIDC application's is its client_id).
         id: String,
     },
+    /// Register a SAML service provider from a JSON file: `name`, `entity_id`, `acs`
+    /// (`location`, `index`, `is_default`), and optionally `slo_url`, `certificates` (PEM),
+    /// `sign_requests`, `sign_response`, `name_id_formats`, `idp_initiated`.
+    SamlCreate { file: PathBuf },
+    /// Print a SAML service provider's registration as JSON.
+    SamlShow { id: String },
 }
 
 #[derive(Args)]

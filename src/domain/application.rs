@@ -86,11 +86,12 @@ impl Protocol {
     }
 }
 
-/// How an application speaks its protocol. `Saml(ServiceProvider)` comes next; the profile
-/// does not change with it.
+/// How an application speaks its protocol; the profile is the same for every protocol.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant, reason = "few applications, each read once into the client cache")]
 pub enum Registration {
     Oidc(OidcRegistration),
+    Saml(super::saml::SamlRegistration),
 }
 
 /// An OpenID Connect client's registration (RFC 7591).
@@ -106,6 +107,7 @@ impl Application {
     pub fn protocol(&self) -> Protocol {
         match self.registration {
             Registration::Oidc(_) => Protocol::Oidc,
+            Registration::Saml(_) => Protocol::Saml,
         }
     }
 
@@ -121,6 +123,7 @@ impl Application {
                 created_at: self.created_at,
                 profile: self.profile,
             }),
+            Registration::Saml(_) => None,
         }
     }
 
@@ -128,6 +131,15 @@ impl Application {
     pub fn oidc(&self) -> Option<&OidcRegistration> {
         match &self.registration {
             Registration::Oidc(oidc) => Some(oidc),
+            Registration::Saml(_) => None,
+        }
+    }
+
+    /// The SAML registration, if this application is a service provider.
+    pub fn saml(&self) -> Option<&super::saml::SamlRegistration> {
+        match &self.registration {
+            Registration::Saml(saml) => Some(saml),
+            Registration::Oidc(_) => None,
         }
     }
 }

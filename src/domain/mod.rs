@@ -12,6 +12,7 @@ pub mod nip;
 pub mod org_unit;
 pub mod pegawai;
 pub mod role;
+pub mod saml;
 pub mod scope;
 pub mod secrets;
 pub mod security_level;

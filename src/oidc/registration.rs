@@ -24,7 +24,9 @@ impl From<ApplicationError> for OAuthError {
         match e {
             ApplicationError::InvalidMetadata(m) => OAuthError::invalid_client_metadata(m),
             ApplicationError::InvalidRedirectUri(m) => OAuthError::invalid_redirect_uri(m),
-            ApplicationError::IdTaken | ApplicationError::NoSecret { .. } => bad_meta(e.to_string()),
+            ApplicationError::IdTaken | ApplicationError::NoSecret { .. } | ApplicationError::NotOidc => {
+                bad_meta(e.to_string())
+            }
             ApplicationError::InitialTokenUnusable => used_initial_token(),
             // RFC 7592 §2.1: a client that no longer exists answers 401 invalid_token.
             ApplicationError::NotFound => OAuthError::invalid_token("the registration access token is invalid"),

@@ -6,16 +6,10 @@
 
 use super::{SamlError, SamlIdp};
 
-/// SAML Core §8.3: the NameID formats Pintu issues, the default (persistent) first.
-pub const NAME_ID_FORMATS: [&str; 4] = [
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
-    "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-    "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
-];
+pub use crate::domain::saml::NAME_ID_FORMATS;
 
 const REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
-const POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+const POST: &str = crate::domain::saml::HTTP_POST;
 
 /// XML text and attribute escaping (XML 1.0 §2.4, §3.3.3).
 pub(super) fn escape(value: &str) -> String {

@@ -3,6 +3,7 @@
 //! secret hash, RFC 7591 metadata as JSON, registration access token hash). Reads join the two,
 //! so the protocol paths get a whole application in one statement.
 
+use crate::domain::saml::SamlRegistration;
 use crate::domain::{AccessPolicy, AdminScope, AppProfile, Application, ApplicationId, Category, ClientId};
 use crate::domain::{ClientMetadata, OidcRegistration, OrgUnitId, Registration};
 
@@ -12,8 +13,9 @@ macro_rules! select_applications {
     () => {
         "SELECT a.id, a.protocol, a.name, a.category, a.owner_unit_id, a.min_level, a.access_policy, \
          a.released_claims, a.admin_scope, a.pre_approved, a.disabled, a.version, a.created_at, \
-         c.client_id, c.secret_hash, c.metadata \
-         FROM applications a LEFT JOIN oidc_clients c ON c.application_id = a.id"
+         c.client_id, c.secret_hash, c.metadata, s.registration AS saml \
+         FROM applications a LEFT JOIN oidc_clients c ON c.application_id = a.id \
+         LEFT JOIN saml_service_providers s ON s.application_id = a.id"
     };
 }
 
@@ -34,6 +36,7 @@ row_struct!(ApplicationRow {
     client_id: Option<String>,
     secret_hash: Option<String>,
     metadata: Option<String>,
+    saml: Option<String>,
 });
 
 const TABLE: &str = "applications";
@@ -45,6 +48,10 @@ fn registration(row: &mut ApplicationRow) -> Result<Registration, StorageError> 
             secret_hash: row.secret_hash.take(),
             metadata: serde_json::from_str::<ClientMetadata>(&metadata).map_err(|e| corrupt("oidc_clients", e))?,
         })),
+        ("saml", _, _) if row.saml.is_some() => {
+            let json = row.saml.take().unwrap_or_default();
+            Ok(Registration::Saml(serde_json::from_str(&json).map_err(|e| corrupt("saml_service_providers", e))?))
+        }
         (protocol, _, _) => Err(corrupt(TABLE, format!("application {} has no {protocol} registration", row.id))),
     }
 }
@@ -80,6 +87,11 @@ const INSERT_OIDC_CLIENT: &str = "INSERT INTO oidc_clients (client_id, applicati
      registration_token_hash, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)";
 const FIND: &str = concat!(select_applications!(), " WHERE a.id = $1");
 const FIND_BY_CLIENT_ID: &str = concat!(select_applications!(), " WHERE c.client_id = $1");
+const FIND_BY_ENTITY_ID: &str = concat!(select_applications!(), " WHERE s.entity_id = $1");
+const INSERT_SAML_SP: &str = "INSERT INTO saml_service_providers (application_id, entity_id, registration, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $4)";
+const UPDATE_SAML_SP: &str =
+    "UPDATE saml_service_providers SET entity_id = $2, registration = $3, updated_at = $4 WHERE application_id = $1";
 const FIND_BY_REGISTRATION: &str =
     concat!(select_applications!(), " WHERE c.registration_token_hash = $1 AND c.client_id = $2");
 const LIST: &str = concat!(select_applications!(), " ORDER BY a.id");
@@ -134,7 +146,44 @@ impl<'a> Applications<'a> {
             .map(|r| r.rows_affected()))?;
         match &app.registration {
             Registration::Oidc(oidc) => self.insert_oidc_in(tx, app, oidc, registration_token_hash).await,
+            Registration::Saml(saml) => {
+                let json = serde_json::to_string(saml).map_err(|e| corrupt("saml_service_providers", e))?;
+                on_tx!(tx, |conn| sqlx::query(INSERT_SAML_SP)
+                    .bind(app.id.as_str())
+                    .bind(&saml.entity_id)
+                    .bind(&json)
+                    .bind(app.created_at)
+                    .execute(conn)
+                    .await
+                    .map(|r| r.rows_affected()))?;
+                Ok(())
+            }
         }
+    }
+
+    /// Replaces a service provider's registration (its name moves with `set_name_in`).
+    pub async fn update_saml_in(
+        &self,
+        tx: &mut Tx,
+        id: &ApplicationId,
+        saml: &SamlRegistration,
+        now: i64,
+    ) -> Result<(), StorageError> {
+        let json = serde_json::to_string(saml).map_err(|e| corrupt("saml_service_providers", e))?;
+        let updated = on_tx!(tx, |conn| sqlx::query(UPDATE_SAML_SP)
+            .bind(id.as_str())
+            .bind(&saml.entity_id)
+            .bind(&json)
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        touched(updated)
+    }
+
+    /// The service provider whose entity ID is `entity_id`.
+    pub async fn find_by_entity_id(&self, entity_id: &str) -> Result<Option<Application>, StorageError> {
+        self.fetch_one(FIND_BY_ENTITY_ID, &[entity_id]).await
     }
 
     async fn insert_oidc_in(
@@ -213,6 +262,18 @@ impl<'a> Applications<'a> {
             .bind(&access)
             .bind(&claims)
             .bind(profile.admin_scope.as_ref().map(AdminScope::as_stored))
+            .bind(now)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected()))?;
+        touched(n)
+    }
+
+    /// Renames an application; its version moves on.
+    pub async fn set_name_in(&self, tx: &mut Tx, id: &ApplicationId, name: &str, now: i64) -> Result<(), StorageError> {
+        let n = on_tx!(tx, |conn| sqlx::query(SET_NAME)
+            .bind(id.as_str())
+            .bind(name)
             .bind(now)
             .execute(conn)
             .await

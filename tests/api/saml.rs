@@ -4,11 +4,16 @@
 //! available yet.
 
 use openssl::x509::X509;
+use serde_json::json;
 
 use crate::backend_tests;
 use crate::support::{Backend, TestApp};
 
-backend_tests!(the_metadata_publishes_one_stable_key_and_every_endpoint, a_new_key_is_published_before_it_signs);
+backend_tests!(
+    the_metadata_publishes_one_stable_key_and_every_endpoint,
+    a_new_key_is_published_before_it_signs,
+    service_providers_are_registered_by_the_office
+);
 
 /// What Python's XML parser reads in the metadata: the entity ID, then each endpoint as
 /// `element binding location`, each NameID format, and each certificate, a line each.
@@ -146,4 +151,99 @@ async fn a_new_key_is_published_before_it_signs(backend: Backend) {
     assert!(listed[1].retired_at.is_some());
     let audited = "SELECT COUNT(*) FROM audit_events WHERE action = 'admin.key.rotate' AND detail LIKE '%saml%'";
     assert_eq!(app.raw_count(audited).await, 2);
+}
+
+/// A self-signed certificate, as an SP's signing certificate.
+fn sp_certificate() -> String {
+    use openssl::{
+        asn1::Asn1Time, hash::MessageDigest, pkey::PKey, rsa::Rsa, x509::X509Builder, x509::X509NameBuilder,
+    };
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "eoffice.example.go.id").unwrap();
+    let name = name.build();
+    let mut b = X509Builder::new().unwrap();
+    b.set_version(2).unwrap();
+    b.set_subject_name(&name).unwrap();
+    b.set_issuer_name(&name).unwrap();
+    b.set_pubkey(&key).unwrap();
+    b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
+    b.set_not_after(&Asn1Time::days_from_now(365).unwrap()).unwrap();
+    b.sign(&key, MessageDigest::sha256()).unwrap();
+    String::from_utf8(b.build().to_pem().unwrap()).unwrap()
+}
+
+/// The office registers service providers over the admin API: checked as a registration,
+/// unique by entity ID, changed at the version read; OIDC-only operations refuse them.
+async fn service_providers_are_registered_by_the_office(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.org_tree().await;
+    let token = app.office_token().await;
+    let body = |entity: &str, acs: &str| {
+        json!({
+            "name": "E-Office <lama>",
+            "entity_id": entity,
+            "acs": [{ "location": acs, "index": 0, "is_default": true }],
+            "slo_url": "https://eoffice.example.go.id/saml/slo",
+            "certificates": [sp_certificate()],
+            "sign_requests": true,
+            "name_id_formats": ["urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"],
+        })
+    };
+    let entity = "https://eoffice.example.go.id/saml/metadata";
+    let acs = "https://eoffice.example.go.id/saml/acs";
+    let created = app.api("POST", "/api/v1/applications/saml", &token, Some(body(entity, acs)), None).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!((created.body["protocol"].as_str(), created.body["entity_id"].as_str()), (Some("saml"), Some(entity)));
+    assert_eq!(created.body["client_id"], serde_json::Value::Null);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+
+    // Refusals: the same entity ID, plain http to another machine, an unknown field, a
+    // certificate that is not one, a signed-request SP without a certificate.
+    let again = app.api("POST", "/api/v1/applications/saml", &token, Some(body(entity, acs)), None).await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    let http = app
+        .api("POST", "/api/v1/applications/saml", &token, Some(body("urn:x:sp", "http://sp.example/acs")), None)
+        .await;
+    assert!(http.status == 422 && http.body["detail"].as_str().unwrap().contains("https"), "{}", http.body);
+    let mut unknown = body("urn:x:sp2", acs);
+    unknown["wants"] = json!("everything");
+    assert_eq!(app.api("POST", "/api/v1/applications/saml", &token, Some(unknown), None).await.status, 422);
+    let mut forged = body("urn:x:sp3", acs);
+    forged["certificates"] = json!(["-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"]);
+    assert_eq!(app.api("POST", "/api/v1/applications/saml", &token, Some(forged), None).await.status, 422);
+    let mut unsigned = body("urn:x:sp4", acs);
+    unsigned["certificates"] = json!([]);
+    let r = app.api("POST", "/api/v1/applications/saml", &token, Some(unsigned), None).await;
+    assert!(r.status == 422 && r.body["detail"].as_str().unwrap().contains("certificates"), "{}", r.body);
+    let opd = app.opd_admin_token("kepala", "DINKES").await;
+    assert_eq!(
+        app.api("POST", "/api/v1/applications/saml", &opd, Some(body("urn:x:sp5", acs)), None).await.status,
+        403
+    );
+    assert_eq!(app.raw_count("SELECT COUNT(*) FROM saml_service_providers").await, 1);
+
+    // Read and changed at the version read; a stale version changes nothing.
+    let path = format!("/api/v1/applications/{id}/saml");
+    let read = app.get_api(&path, &token).await;
+    assert_eq!((read.status, read.body["entity_id"].as_str()), (200, Some(entity)));
+    assert!(read.body["certificates"][0].as_str().unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    let mut changed = read.body.clone();
+    changed["acs"] = json!([{ "location": "https://eoffice.example.go.id/saml/acs2", "index": 3 }]);
+    let put = app.api("PUT", &path, &token, Some(changed.clone()), Some(&read.etag())).await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(app.api("PUT", &path, &token, Some(changed), Some(&read.etag())).await.status, 412);
+    let sp = app.state.applications.service_provider(entity).await.unwrap().expect("found by entity ID");
+    assert_eq!(sp.saml().unwrap().acs[0].index, 3);
+
+    // OIDC-only operations, the console's list and the portal cope with a SAML application.
+    let secret = app.api("POST", &format!("/api/v1/applications/{id}/secret"), &token, None, None).await;
+    assert_eq!((secret.status, secret.body["type"].as_str()), (409, Some("urn:pintu:problem:not-oidc")));
+    let list = app.get_api("/api/v1/applications", &token).await;
+    assert!(list.body["items"].as_array().unwrap().iter().any(|a| a["id"] == id.as_str()));
+    let created =
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'admin.application.create' AND detail LIKE '%eoffice%'";
+    assert_eq!(app.raw_count(created).await, 1);
+    app.disable_app(&id).await;
+    assert!(app.state.applications.service_provider(entity).await.unwrap().is_none(), "a disabled SP is not served");
 }

@@ -22,6 +22,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/applications/{id}/secret", post(rotate_secret))
         .route("/api/v1/applications/{id}/oidc", patch(update_addresses))
         .route("/api/v1/applications/{id}/icon", put(set_icon).delete(remove_icon))
+        .route("/api/v1/applications/saml", post(create_saml))
+        .route("/api/v1/applications/{id}/saml", get(show_saml).put(update_saml))
 }
 
 async fn list(State(s): State<ApplicationService>, AdminPrincipal(a): AdminPrincipal) -> Result<Response, ApiError> {
@@ -57,6 +59,39 @@ async fn update_addresses(
     JsonBody(patch): JsonBody<AddressPatch>,
 ) -> Result<Response, ApiError> {
     let app = s.update_addresses(&a, &ApplicationId::new(id), &patch, if_match(&headers)?).await?;
+    Ok(with_etag(StatusCode::OK, app.version, &app))
+}
+
+/// Registers a SAML service provider: its name beside the registration's fields.
+async fn create_saml(
+    State(s): State<ApplicationService>,
+    AdminPrincipal(a): AdminPrincipal,
+    JsonBody(body): JsonBody<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let (name, registration) = crate::applications::saml_spec(body)?;
+    let app = s.create_saml(&a, &name, registration).await?;
+    Ok(with_etag(StatusCode::CREATED, app.version, &app))
+}
+
+/// A service provider's registration, with the application's version as its ETag.
+async fn show_saml(
+    State(s): State<ApplicationService>,
+    AdminPrincipal(a): AdminPrincipal,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Response, ApiError> {
+    let (record, registration) = s.saml_registration(&a, &ApplicationId::new(id)).await?;
+    Ok(with_etag(StatusCode::OK, record.version, &registration))
+}
+
+/// Replaces a service provider's registration (`If-Match`); the name stays.
+async fn update_saml(
+    State(s): State<ApplicationService>,
+    AdminPrincipal(a): AdminPrincipal,
+    ApiPath(id): ApiPath<String>,
+    headers: HeaderMap,
+    JsonBody(registration): JsonBody<crate::domain::saml::SamlRegistration>,
+) -> Result<Response, ApiError> {
+    let app = s.update_saml(&a, &ApplicationId::new(id), registration, if_match(&headers)?).await?;
     Ok(with_etag(StatusCode::OK, app.version, &app))
 }
 

@@ -196,6 +196,7 @@ fn application_problem(e: ApplicationError) -> Response {
         ApplicationError::IdTaken => problem(StatusCode::CONFLICT, "conflict", &e.to_string(), None),
         // The application exists but has nothing to rotate: its state, not the request, is why.
         ApplicationError::NoSecret { .. } => problem(StatusCode::CONFLICT, "no-client-secret", &e.to_string(), None),
+        ApplicationError::NotOidc => problem(StatusCode::CONFLICT, "not-oidc", &e.to_string(), None),
         ApplicationError::Directory(e) => directory_problem(e),
         ApplicationError::Storage(cause) => {
             tracing::error!(error = %cause, "admin API storage failure");
