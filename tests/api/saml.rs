@@ -244,6 +244,12 @@ async fn service_providers_are_registered_by_the_office(backend: Backend) {
     let created =
         "SELECT COUNT(*) FROM audit_events WHERE action = 'admin.application.create' AND detail LIKE '%eoffice%'";
     assert_eq!(app.raw_count(created).await, 1);
+    let console = crate::console::administrator(&app, "kominfo", "DISKOMINFO", true).await;
+    let (status, page, _) = console.get(&app.url(&format!("/admin/application?id={id}"))).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("SAML entity ID") && !page.contains("id=\"redirect_uris\""), "{page}");
+    let (_, page, _) = console.get(&app.url("/admin/applications")).await;
+    assert!(page.contains("E-Office &lt;lama&gt;"), "{page}");
     app.disable_app(&id).await;
     assert!(app.state.applications.service_provider(entity).await.unwrap().is_none(), "a disabled SP is not served");
 }
