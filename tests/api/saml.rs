@@ -253,3 +253,62 @@ async fn service_providers_are_registered_by_the_office(backend: Backend) {
     app.disable_app(&id).await;
     assert!(app.state.applications.service_provider(entity).await.unwrap().is_none(), "a disabled SP is not served");
 }
+
+/// The python of the environment `tests/install-saml` prepares (pysaml2), or why there is none.
+fn saml_python() -> Result<String, String> {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/install-saml");
+    let out = std::process::Command::new("bash").arg(script).output().map_err(|e| e.to_string())?;
+    let python = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    if python.is_empty() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(python)
+}
+
+/// The metadata passes the SAML metadata schema and reads, in pysaml2's metadata store, as the
+/// document Pintu means: every endpoint, the signing certificate, the NameID formats.
+#[tokio::test]
+async fn an_independent_sp_library_accepts_the_metadata() {
+    let python = match saml_python() {
+        Ok(python) => python,
+        Err(why) if std::env::var("PINTU_TEST_REQUIRE_SAML").as_deref() != Ok("1") => {
+            eprintln!("NOTICE: pysaml2 unavailable ({why}); the SAML metadata test is SKIPPED");
+            return;
+        }
+        Err(why) => panic!("pysaml2 is required here: {why}"),
+    };
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let key = app.state.saml.keys().await.unwrap().remove(0);
+    let xml = app.http.get(app.url("/saml/metadata")).send().await.unwrap().text().await.unwrap();
+    let entity = format!("{}/saml/metadata", app.issuer);
+    let check = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/saml/metadata_check.py");
+    let read = |document: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(&python)
+            .arg(&check)
+            .arg(&entity)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(document.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = read(&xml);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "pysaml2 refused the metadata: {}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "valid");
+    for (kind, binding) in [("sso", "redirect"), ("sso", "post"), ("slo", "redirect"), ("slo", "post")] {
+        let path = if kind == "sso" { "/saml/sso" } else { "/saml/slo" };
+        assert!(lines.contains(&format!("{kind} {binding} {}{path}", app.issuer).as_str()), "{stdout}");
+    }
+    assert!(lines.contains(&format!("certificate {}", key.certificate_base64).as_str()), "{stdout}");
+    assert_eq!(lines.iter().filter(|l| l.starts_with("format ")).count(), 4, "{stdout}");
+
+    // The schema check can fail: the same document with its elements out of order does.
+    let broken =
+        xml.replacen("<md:NameIDFormat>", "<md:SingleSignOnService Binding=\"x\" Location=\"y\"/><md:NameIDFormat>", 1);
+    assert!(!read(&broken).status.success(), "an out-of-order document passed the schema");
+}
