@@ -69,6 +69,7 @@ const LIBRARIES: &[(&str, &[&str])] = &[
     ("hyper_util", &["web/tls.rs"]),
     ("rustls_native_certs", &["federation/ldap/client.rs"]),
     ("openssl", &["certificates/", "saml/keys.rs"]),
+    ("saml_rs", &["saml/"]),
     ("x509_parser", &["certificates/x509.rs"]),
     ("x509_ocsp", &["certificates/revocation.rs"]),
     ("x509_cert", &["certificates/revocation.rs", "certificates/detached.rs"]),

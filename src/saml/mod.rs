@@ -8,6 +8,7 @@
 
 mod keys;
 mod metadata;
+pub mod request;
 mod rotation;
 
 use std::sync::Arc;

@@ -1,0 +1,52 @@
+"""A SAML service provider built on pysaml2, for Pintu's tests: what an application that
+speaks only SAML sends and accepts. For development and tests only.
+
+    sp.py request METADATA KEY CERT ENTITY_ID ACS_URL RELAY_STATE
+
+prints the AuthnRequest's ID, then the HTTP-Redirect URL to Pintu, signed with KEY
+(RSA-SHA256).
+"""
+import shutil
+import sys
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.client import Saml2Client
+from saml2.config import SPConfig
+from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
+
+
+def client(metadata_path, key, cert, entity_id, acs):
+    with open(metadata_path, encoding="utf-8") as f:
+        metadata = f.read()
+    config = SPConfig()
+    config.load({
+        "entityid": entity_id,
+        "metadata": {"inline": [metadata]},
+        "service": {"sp": {
+            "endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)]},
+            "authn_requests_signed": True,
+            "want_assertions_signed": True,
+            "allow_unsolicited": False,
+        }},
+        "key_file": key,
+        "cert_file": cert,
+        "xmlsec_binary": shutil.which("xmlsec1"),
+        "signing_algorithm": SIG_RSA_SHA256,
+        "digest_algorithm": DIGEST_SHA256,
+    })
+    return Saml2Client(config=config)
+
+
+def request(metadata_path, key, cert, entity_id, acs, relay_state):
+    sp = client(metadata_path, key, cert, entity_id, acs)
+    idp = next(iter(sp.metadata.identity_providers()))
+    request_id, info = sp.prepare_for_authenticate(
+        entityid=idp, relay_state=relay_state, binding=BINDING_HTTP_REDIRECT, sigalg=SIG_RSA_SHA256
+    )
+    print(request_id)
+    print(dict(info["headers"])["Location"])
+
+
+if __name__ == "__main__":
+    command, args = sys.argv[1], sys.argv[2:]
+    {"request": request}[command](*args)
