@@ -9,6 +9,7 @@
 mod keys;
 mod metadata;
 pub mod request;
+pub mod response;
 mod rotation;
 
 use std::sync::Arc;

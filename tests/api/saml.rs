@@ -327,6 +327,8 @@ fn sp_key_pair() -> (String, String) {
     b.set_subject_name(&name).unwrap();
     b.set_issuer_name(&name).unwrap();
     b.set_pubkey(&key).unwrap();
+    let serial = openssl::bn::BigNum::from_u32(7).unwrap().to_asn1_integer().unwrap();
+    b.set_serial_number(&serial).unwrap();
     b.set_not_before(&Asn1Time::days_from_now(0).unwrap()).unwrap();
     b.set_not_after(&Asn1Time::days_from_now(30).unwrap()).unwrap();
     b.sign(&key, MessageDigest::sha256()).unwrap();
@@ -336,9 +338,11 @@ fn sp_key_pair() -> (String, String) {
 
 /// A signed HTTP-Redirect AuthnRequest made by pysaml2 is read and its signature verified
 /// over the query string exactly as sent; a changed RelayState or another SP's certificate
-/// does not verify.
+/// does not verify. Pintu's signed Response to it is accepted by pysaml2 (xmlsec1 checks the
+/// signature against the metadata's certificate) and by xmlsec1 directly; a changed one, an
+/// error status and an answer to another request are refused.
 #[tokio::test]
-async fn a_request_signed_by_an_independent_sp_library_verifies() {
+async fn a_round_trip_with_an_independent_sp_library() {
     use pintu::saml::request::{from_redirect, parse, verify_redirect};
     let python = match saml_python() {
         Ok(python) => python,
@@ -386,4 +390,77 @@ async fn a_request_signed_by_an_independent_sp_library_verifies() {
     assert!(verify_redirect(&tampered.redirect_signature.unwrap(), std::slice::from_ref(&cert)).is_err());
     let (_, other) = sp_key_pair();
     assert!(verify_redirect(&signature, &[other]).is_err(), "another SP's certificate");
+
+    // The response, as pysaml2 reads it.
+    use pintu::saml::response::{Addressed, Attribute, NO_AUTHN_CONTEXT, REQUESTER, Statement};
+    let to = Addressed {
+        acs: "https://sp.test/acs".into(),
+        audience: "https://sp.test/metadata".into(),
+        in_response_to: Some(request_id.to_owned()),
+    };
+    let attribute = |name: &str, friendly: &str, value: &str| Attribute {
+        name: name.into(),
+        friendly_name: friendly.into(),
+        values: vec![value.into()],
+    };
+    let statement = Statement {
+        name_id_format: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into(),
+        name_id: "p-7f3a9c".into(),
+        session_index: "_s1".into(),
+        authn_instant: app.now() - 10,
+        class_ref: "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport".into(),
+        attributes: vec![
+            attribute("urn:oid:0.9.2342.19200300.100.1.1", "uid", "budi"),
+            attribute("urn:oid:2.16.840.1.113730.3.1.241", "displayName", "Budi <Santoso> & Co"),
+        ],
+    };
+    let check = |xml: &str, id: &str| {
+        use base64::Engine;
+        use std::io::Write;
+        let mut child = std::process::Command::new(&python)
+            .arg(&sp)
+            .args(["response", &metadata, &key_file, &cert_file, "https://sp.test/metadata", "https://sp.test/acs", id])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let encoded = base64::engine::general_purpose::STANDARD.encode(xml);
+        child.stdin.take().unwrap().write_all(encoded.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    for sign_response in [false, true] {
+        let xml = app.state.saml.success(&to, &statement, sign_response).await.unwrap();
+        assert_eq!(xml.matches("SignatureValue>").count(), if sign_response { 4 } else { 2 }, "{xml}");
+        let (code, read) = check(&xml, request_id);
+        assert_eq!(code, Some(0), "pysaml2 refused the response: {read}");
+        assert!(read.contains("name_id urn:oasis:names:tc:SAML:2.0:nameid-format:persistent p-7f3a9c"), "{read}");
+        assert!(read.contains("class urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"), "{read}");
+        assert!(read.contains("session _s1") && read.contains("attribute uid budi"), "{read}");
+        assert!(read.contains("attribute displayName Budi <Santoso> & Co"), "escaped and read back: {read}");
+        // xmlsec1 itself, against the certificate in the metadata.
+        let (file, idp_cert) =
+            (write("response.xml", &xml), write("idp.crt", &app.state.saml.keys().await.unwrap()[0].certificate_pem));
+        let verified = std::process::Command::new("xmlsec1")
+            .args([
+                "--verify",
+                "--pubkey-cert-pem",
+                &idp_cert,
+                "--id-attr:ID",
+                "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+            ])
+            .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response", &file])
+            .output()
+            .unwrap();
+        assert!(verified.status.success(), "xmlsec1: {}", String::from_utf8_lossy(&verified.stderr));
+    }
+    let xml = app.state.saml.success(&to, &statement, false).await.unwrap();
+    let (code, read) = check(&xml.replace(">budi<", ">admin<"), request_id);
+    assert_eq!(code, Some(3), "a changed assertion: {read}");
+    let (code, read) = check(&xml, "id-another-request");
+    assert_eq!(code, Some(3), "an answer to another request: {read}");
+    let refused = app.state.saml.failure(&to, REQUESTER, Some(NO_AUTHN_CONTEXT)).await.unwrap();
+    let (code, read) = check(&refused, request_id);
+    assert!(code == Some(3) && read.contains("NoAuthnContext"), "{read}");
 }

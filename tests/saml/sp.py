@@ -5,6 +5,13 @@ speaks only SAML sends and accepts. For development and tests only.
 
 prints the AuthnRequest's ID, then the HTTP-Redirect URL to Pintu, signed with KEY
 (RSA-SHA256).
+
+    sp.py response METADATA KEY CERT ENTITY_ID ACS_URL REQUEST_ID < SAMLResponse (base64)
+
+checks the response as the SP would (signature with xmlsec1 against the metadata's
+certificate, issuer, audience, recipient, InResponseTo, times) and prints, a line each:
+`name_id FORMAT VALUE`, `class CLASS_REF`, `session INDEX`, and `attribute NAME VALUE` for
+each value; or `refused EXCEPTION: MESSAGE` and exits 3.
 """
 import shutil
 import sys
@@ -26,6 +33,8 @@ def client(metadata_path, key, cert, entity_id, acs):
             "endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)]},
             "authn_requests_signed": True,
             "want_assertions_signed": True,
+            # Pintu signs the Response as well only for SPs registered with sign_response.
+            "want_response_signed": False,
             "allow_unsolicited": False,
         }},
         "key_file": key,
@@ -47,6 +56,27 @@ def request(metadata_path, key, cert, entity_id, acs, relay_state):
     print(dict(info["headers"])["Location"])
 
 
+def response(metadata_path, key, cert, entity_id, acs, request_id):
+    sp = client(metadata_path, key, cert, entity_id, acs)
+    try:
+        parsed = sp.parse_authn_request_response(
+            sys.stdin.read(), BINDING_HTTP_POST, outstanding={request_id: "/"}
+        )
+        if parsed is None:
+            raise ValueError("no response")
+    except Exception as e:  # the exception's class is what the test checks
+        print(f"refused {type(e).__name__}: {e}")
+        sys.exit(3)
+    name_id = parsed.name_id
+    print("name_id", name_id.format, name_id.text)
+    statement = parsed.assertion.authn_statement[0]
+    print("class", statement.authn_context.authn_context_class_ref.text)
+    print("session", statement.session_index)
+    for name, values in sorted(parsed.ava.items()):
+        for value in values:
+            print("attribute", name, value)
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"request": request}[command](*args)
+    {"request": request, "response": response}[command](*args)
