@@ -23,3 +23,16 @@ CREATE TABLE saml_service_providers (
     created_at     BIGINT NOT NULL,
     updated_at     BIGINT NOT NULL
 );
+
+-- AuthnRequests received: each ID once per SP (no replay) until it expires, and what waits
+-- while the person signs in (the request as Pintu read it, as JSON).
+CREATE TABLE saml_requests (
+    id             TEXT PRIMARY KEY,
+    application_id TEXT NOT NULL REFERENCES applications (id),
+    request_id     TEXT NOT NULL,
+    pending        TEXT NOT NULL,
+    created_at     BIGINT NOT NULL,
+    expires_at     BIGINT NOT NULL,
+    UNIQUE (application_id, request_id)
+);
+CREATE INDEX saml_requests_expiry_idx ON saml_requests (expires_at);

@@ -95,13 +95,6 @@ impl App {
             config.oidc.issuer.to_string(),
             &config.without_secrets,
         );
-        let saml = crate::saml::SamlIdp::new(
-            store.clone(),
-            saml_sealer,
-            clock.clone(),
-            audit.clone(),
-            config.oidc.issuer.as_str(),
-        );
         let directory = DirectoryService::new(store.clone(), clock.clone(), audit, authn.clone());
         let federation = LdapFederation::new(
             &config.ldap,
@@ -129,6 +122,18 @@ impl App {
         .map_err(anyhow::Error::msg)
         .context("cannot load the trust anchors ([certificates] trust_anchors)")?;
         let sso = Sso::new(&store, &clock, authn.clone(), certificates, directory.audit().clone(), lifetimes);
+        let saml = crate::saml::SamlIdp::new(
+            crate::saml::SamlParts {
+                store: store.clone(),
+                sealer: saml_sealer,
+                clock: clock.clone(),
+                audit: directory.audit().clone(),
+                applications: applications.clone(),
+                directory: directory.clone(),
+                sessions: sso.sessions.clone(),
+            },
+            config.oidc.issuer.as_str(),
+        );
         let account = AccountService::new(AccountParts {
             store: store.clone(),
             applications: applications.clone(),

@@ -113,6 +113,12 @@ impl ApplicationService {
         Ok((self.get(actor, id).await?, registration))
     }
 
+    /// An application by id, whatever its state (the SAML endpoints check it).
+    pub async fn application(&self, id: &str) -> Result<Option<Application>, ApplicationError> {
+        let app = self.store.applications().find(&ApplicationId::new(id)).await?;
+        Ok(app.filter(|a| !a.disabled))
+    }
+
     /// The enabled service provider whose entity ID is `entity_id`, for the SAML endpoints.
     pub async fn service_provider(&self, entity_id: &str) -> Result<Option<Application>, ApplicationError> {
         let app = self.store.applications().find_by_entity_id(entity_id).await?;

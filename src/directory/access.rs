@@ -24,7 +24,16 @@ pub enum AccessDecision {
 impl DirectoryService {
     /// Whether `user` may sign in to `app` now.
     pub async fn access_decision(&self, app: &RelyingParty, user: &User) -> Result<AccessDecision, DirectoryError> {
-        let policy = &app.profile.access;
+        self.access_for_profile(&app.profile, user).await
+    }
+
+    /// Whether `user` may sign in to an application with `profile` now (any protocol).
+    pub async fn access_for_profile(
+        &self,
+        profile: &crate::domain::AppProfile,
+        user: &User,
+    ) -> Result<AccessDecision, DirectoryError> {
+        let policy = &profile.access;
         if policy.is_open() {
             return Ok(AccessDecision::Allowed);
         }

@@ -78,6 +78,33 @@ fn certificate_base64(pem: &str) -> Result<String, SamlError> {
 }
 
 impl SamlIdp {
+    /// A persistent NameID (SAML Core §8.3.7): opaque, stable, and different for each SP:
+    /// HMAC-SHA256 under a secret Pintu keeps sealed (made once, re-sealed with the KEK, never
+    /// changed) over the SP's entity ID and the person's id, base64url.
+    pub async fn persistent_name_id(&self, sp_entity_id: &str, user_id: &str) -> Result<String, SamlError> {
+        const NAME: &str = "saml-persistent-nameid";
+        let secrets = self.store.sealed_secrets();
+        let sealed = match secrets.get(NAME).await? {
+            Some(sealed) => sealed,
+            None => {
+                let mut secret = [0u8; 32];
+                openssl::rand::rand_bytes(&mut secret).map_err(openssl_error)?;
+                let sealed = self.sealer.seal(&secret).map_err(SamlError::Sealing)?;
+                secrets.insert_if_absent(NAME, &sealed, self.clock.now()).await?;
+                secrets.get(NAME).await?.ok_or_else(|| SamlError::Key("the NameID secret was not stored".into()))?
+            }
+        };
+        let secret = self.sealer.open(&sealed).map_err(SamlError::Sealing)?;
+        let key = PKey::hmac(&secret).map_err(openssl_error)?;
+        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &key).map_err(openssl_error)?;
+        signer.update(sp_entity_id.as_bytes()).map_err(openssl_error)?;
+        signer.update(b"\n").map_err(openssl_error)?;
+        signer.update(user_id.as_bytes()).map_err(openssl_error)?;
+        let tag = signer.sign_to_vec().map_err(openssl_error)?;
+        use base64::Engine;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag))
+    }
+
     /// The keys the metadata publishes (current first, then a next one), the current one with
     /// its private key. Generates the first key when there is none.
     pub async fn keys(&self) -> Result<Vec<IdpKey>, SamlError> {

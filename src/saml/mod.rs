@@ -11,6 +11,7 @@ mod metadata;
 pub mod request;
 pub mod response;
 mod rotation;
+mod sso;
 
 use std::sync::Arc;
 
@@ -22,16 +23,30 @@ use crate::storage::{StorageError, Store};
 pub use keys::{IdpKey, KEY_BITS, VALIDITY_SECS};
 pub use metadata::NAME_ID_FORMATS;
 pub use rotation::{SamlKeyInfo, SamlRotation};
+pub use sso::{Outcome, Refused, class_of};
 
 /// What can go wrong on the SAML side.
 #[derive(Debug, thiserror::Error)]
 pub enum SamlError {
     #[error("storage failed")]
     Storage(#[from] StorageError),
+    #[error("the application cannot be read")]
+    Application(#[from] crate::applications::ApplicationError),
     #[error("the SAML signing key cannot be sealed or opened")]
     Sealing(#[source] crate::keys::KeyError),
     #[error("the SAML signing key cannot be made or read: {0}")]
     Key(String),
+}
+
+/// What the identity provider is built from.
+pub struct SamlParts {
+    pub store: Store,
+    pub sealer: Arc<Sealer>,
+    pub clock: SharedClock,
+    pub audit: AuditRecorder,
+    pub applications: crate::applications::ApplicationService,
+    pub directory: crate::directory::DirectoryService,
+    pub sessions: crate::sso::Sessions,
 }
 
 /// The identity provider. Cheap to clone.
@@ -41,13 +56,27 @@ pub struct SamlIdp {
     sealer: Arc<Sealer>,
     clock: SharedClock,
     audit: AuditRecorder,
+    /// Service providers, and the applications' profiles.
+    sp: crate::applications::ApplicationService,
+    directory: crate::directory::DirectoryService,
+    sessions: crate::sso::Sessions,
     /// Pintu's issuer URL, without a trailing slash.
     base: Arc<str>,
 }
 
 impl SamlIdp {
-    pub fn new(store: Store, sealer: Arc<Sealer>, clock: SharedClock, audit: AuditRecorder, issuer: &str) -> Self {
-        Self { store, sealer, clock, audit, base: issuer.trim_end_matches('/').into() }
+    pub fn new(parts: SamlParts, issuer: &str) -> Self {
+        let SamlParts { store, sealer, clock, audit, applications, directory, sessions } = parts;
+        Self {
+            store,
+            sealer,
+            clock,
+            audit,
+            sp: applications,
+            directory,
+            sessions,
+            base: issuer.trim_end_matches('/').into(),
+        }
     }
 
     /// The entity ID: where the metadata is published.

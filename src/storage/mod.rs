@@ -27,6 +27,7 @@ mod pushed_requests;
 mod restore;
 mod roles;
 mod saml_keys;
+mod saml_requests;
 mod sealed_secrets;
 mod session_list;
 mod sessions;
@@ -65,6 +66,7 @@ pub use pushed_requests::PushedRequests;
 pub use restore::{Loader, RESTORE_MARKER, RestoreTarget};
 pub use roles::{HeldRole, Roles};
 pub use saml_keys::{SamlKeyRow, SamlKeys};
+pub use saml_requests::SamlRequests;
 pub use sealed_secrets::SealedSecrets;
 pub use session_list::{SessionList, SessionSummary};
 pub use sessions::{NewSession, Sessions};
@@ -162,6 +164,9 @@ impl Store {
         self.db.listen().await
     }
 
+    pub fn saml_requests(&self) -> SamlRequests<'_> {
+        SamlRequests::new(&self.db)
+    }
     pub fn saml_keys(&self) -> SamlKeys<'_> {
         SamlKeys::new(&self.db)
     }

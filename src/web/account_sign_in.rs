@@ -111,8 +111,9 @@ fn render(state: &AppState, lang: &str, p: &SignInPage, status: StatusCode, erro
 async fn next(state: &AppState, f: &BoundForm, result: SignInResult) -> Response {
     let secure = state.web.secure_cookies;
     match result {
+        // A SAML request waiting for this sign-in is answered next.
         Ok(Ok(SignInStep::Done { cookie })) => with_cookies(
-            see_other("/account"),
+            see_other(if f.saml_pending.is_some() { "/saml/resume" } else { "/account" }),
             [cookies::set(cookies::SESSION, &cookie, None, secure), cookies::clear(cookies::INTERACTION, secure)],
         ),
         Ok(Ok(SignInStep::SecondFactor { cookie, page })) => with_cookies(

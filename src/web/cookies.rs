@@ -7,6 +7,8 @@ use axum::http::{HeaderMap, HeaderValue, header};
 pub const SESSION: &str = "pintu_session";
 /// Binds a pending login/consent interaction to the browser that started it.
 pub const INTERACTION: &str = "pintu_interaction";
+/// A SAML AuthnRequest waiting while the person signs in (its pending id).
+pub const SAML: &str = "pintu_saml";
 /// The person's language choice.
 pub const LOCALE: &str = "pintu_locale";
 

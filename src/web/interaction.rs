@@ -137,18 +137,23 @@ pub fn render_denied(
 pub fn respond_to_client(state: &AppState, lang: &str, response: &AuthorizationResponse) -> Response {
     match redirect_or_form(response) {
         Ok(redirect) => redirect,
-        Err(form) => {
-            let view = FormPostView { redirect_uri: form.redirect_uri.clone(), params: form.params.clone() };
-            let mut response = page(&state.views, StatusCode::OK, "form_post.html", lang, &view);
-            let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(FORM_POST_SCRIPT.as_bytes()));
-            let csp =
-                format!("default-src 'none'; script-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'");
-            if let Ok(v) = HeaderValue::from_str(&csp) {
-                response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
-            }
-            response
-        }
+        Err(form) => form_post(state, lang, &form.redirect_uri, form.params.clone()),
     }
+}
+
+/// A page that posts `params` to `action` by itself (its one script allowed by hash), with a
+/// button for browsers without scripts: OAuth's form_post and SAML's HTTP-POST binding.
+pub(super) fn form_post(state: &AppState, lang: &str, action: &str, params: Vec<(String, String)>) -> Response {
+    let view = FormPostView { redirect_uri: action.to_owned(), params };
+    let mut response = page(&state.views, StatusCode::OK, "form_post.html", lang, &view);
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(FORM_POST_SCRIPT.as_bytes()));
+    // The form posts to the application: `form-action` is left open, as the response is for it.
+    let csp = format!("default-src 'none'; script-src 'sha256-{hash}'; frame-ancestors 'none'; base-uri 'none'");
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 /// The form of an interaction page (`/…/{id}`): well-formed, and posted by the browser the
@@ -159,6 +164,8 @@ pub(super) struct BoundForm {
     pub lang: &'static str,
     pub form: Params,
     pub session: Option<String>,
+    /// A SAML request waiting for this sign-in (`cookies::SAML`), to answer once it is done.
+    pub saml_pending: Option<String>,
 }
 
 impl FromRequest<AppState> for BoundForm {
@@ -184,7 +191,8 @@ impl FromRequest<AppState> for BoundForm {
             return Err(error_page(&state.views, lang, PageKind::Forbidden, None));
         }
         let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
-        Ok(Self { id, lang, form, session })
+        let saml_pending = cookies::get(&headers, cookies::SAML, state.web.secure_cookies);
+        Ok(Self { id, lang, form, session, saml_pending })
     }
 }
 

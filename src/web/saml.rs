@@ -1,19 +1,25 @@
-//! `/saml/*`: Pintu as a SAML 2.0 identity provider. The metadata is published; single sign-on
-//! and single logout answer, until they are built, with a page saying SAML sign-in is not
-//! available yet (never a 404 that looks like a wrong address).
+//! `/saml/*`: Pintu as a SAML 2.0 identity provider. The metadata; single sign-on over the
+//! HTTP-Redirect and HTTP-POST bindings (the answer always over HTTP-POST to a registered
+//! ACS); `/saml/resume`, where the account sign-in returns when a request waited for it.
+//! Single logout answers, until it is built, with a page saying it is not available yet.
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
+use super::interaction::{form_post, with_cookies};
+use super::oidc::see_other;
 use super::state::AppState;
+use super::{cookies, lang_for};
+use crate::saml::{Outcome, Refused};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/saml/metadata", get(metadata))
-        .route("/saml/sso", get(not_yet).post(not_yet))
+        .route("/saml/sso", get(sso_redirect).post(sso_post))
+        .route("/saml/resume", get(resume))
         .route("/saml/slo", get(not_yet).post(not_yet))
 }
 
@@ -34,7 +40,92 @@ async fn metadata(State(state): State<AppState>) -> Response {
     }
 }
 
+fn session(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    cookies::get(headers, cookies::SESSION, state.web.secure_cookies)
+}
+
+/// Bindings §3.4: the raw query string, as the SP signed it.
+async fn sso_redirect(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let received = crate::saml::request::from_redirect(query.as_deref().unwrap_or(""));
+    let outcome = match received {
+        Ok(received) => state.saml.receive(received, session(&state, &headers).as_deref()).await,
+        Err(e) => Err(e.into()),
+    };
+    answer(&state, lang, outcome)
+}
+
+/// Bindings §3.5: `SAMLRequest` and `RelayState` in a form.
+async fn sso_post(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    if body.len() > crate::saml::request::MAX_ENCODED_BYTES + 1024 {
+        return refused(&state, lang, &Refused::Invalid("the request is too large".into()));
+    }
+    let fields: Vec<(String, String)> =
+        form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let field = |name: &str| {
+        let mut values = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        match (values.next(), values.next()) {
+            (Some(v), None) => Ok(Some(v)),
+            (None, _) => Ok(None),
+            _ => Err(Refused::Invalid(format!("{name} is repeated"))),
+        }
+    };
+    let outcome = match (field("SAMLRequest"), field("RelayState")) {
+        (Ok(Some(request)), Ok(relay)) => match crate::saml::request::from_post(request, relay) {
+            Ok(received) => state.saml.receive(received, session(&state, &headers).as_deref()).await,
+            Err(e) => Err(e.into()),
+        },
+        (Ok(None), _) => Err(Refused::Invalid("SAMLRequest is missing".into())),
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    answer(&state, lang, outcome)
+}
+
+/// Back from the account sign-in: the request that waited for it.
+async fn resume(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let Some(pending) = cookies::get(&headers, cookies::SAML, state.web.secure_cookies) else {
+        return refused(&state, lang, &Refused::Expired);
+    };
+    let outcome = state.saml.resume(&pending, session(&state, &headers).as_deref()).await;
+    let response = answer(&state, lang, outcome);
+    with_cookies(response, [cookies::clear(cookies::SAML, state.web.secure_cookies)])
+}
+
+fn answer(state: &AppState, lang: &str, outcome: Result<Outcome, Refused>) -> Response {
+    match outcome {
+        Ok(Outcome::Post { acs, response, relay_state }) => {
+            let mut params = vec![("SAMLResponse".to_owned(), response)];
+            if let Some(relay) = relay_state {
+                params.push(("RelayState".to_owned(), relay));
+            }
+            with_cookies(
+                form_post(state, lang, &acs, params),
+                [cookies::clear(cookies::SAML, state.web.secure_cookies)],
+            )
+        }
+        // The account page signs the person in, then sends them to /saml/resume.
+        Ok(Outcome::SignIn { pending }) => {
+            let cookie = cookies::set(cookies::SAML, &pending, Some(900), state.web.secure_cookies);
+            with_cookies(see_other("/account"), [cookie])
+        }
+        Err(e) => refused(state, lang, &e),
+    }
+}
+
+/// A request that cannot be answered to the SP: a page saying why (logged, never a Response
+/// to an address the SP did not register).
+fn refused(state: &AppState, lang: &str, e: &Refused) -> Response {
+    if let Refused::Failed(cause) = e {
+        tracing::error!(error = %cause, "a SAML request failed");
+        return super::error::error_page(&state.views, lang, super::error::PageKind::Server, None);
+    }
+    tracing::info!(reason = %e, "a SAML request was refused");
+    super::error::error_page(&state.views, lang, super::error::PageKind::BadRequest, Some(e.to_string()))
+}
+
 async fn not_yet(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let lang = super::lang_for(&state, &headers, None);
+    let lang = lang_for(&state, &headers, None);
     super::error::error_page(&state.views, lang, super::error::PageKind::SamlNotYet, None)
 }

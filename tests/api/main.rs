@@ -53,6 +53,8 @@ mod registration;
 mod registration_rules;
 mod rp;
 mod saml;
+mod saml_sp;
+mod saml_sso;
 mod screenshots;
 mod signing;
 mod sso;

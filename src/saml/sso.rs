@@ -1,0 +1,341 @@
+//! Web Browser SSO (Profiles §4.1): an AuthnRequest received, checked against the SP's
+//! registration, answered at once from the person's SSO session, or kept while they sign in.
+//!
+//! Nothing is ever sent to an address the SP did not register: until the request's SP and
+//! ACS are known, a refusal is a page (`Refused`), never a Response. After that, what the SP
+//! asked for and Pintu cannot give (a NameID format, a level, a passive sign-in) is a signed
+//! error Response to the registered ACS.
+
+use serde::{Deserialize, Serialize};
+
+use super::request::{AuthnRequest, Comparison, Received, parse, verify_redirect};
+use super::response::{
+    Addressed, Attribute, INVALID_NAME_ID_POLICY, NO_AUTHN_CONTEXT, NO_PASSIVE, REQUESTER, RESPONDER, Statement,
+};
+use super::{SamlError, SamlIdp};
+use crate::audit::AuditEvent;
+use crate::directory::AccessDecision;
+use crate::domain::saml::NAME_ID_FORMATS;
+use crate::domain::{Application, ClientId, SecurityLevel, SsoSession, User};
+
+/// How far an IssueInstant may be from Pintu's clock (seconds).
+const ISSUE_INSTANT_WINDOW: i64 = 300;
+/// How long a request waits for the person to sign in (seconds), and is remembered against
+/// replay.
+const PENDING_SECS: i64 = 900;
+
+/// SAML Core §3.4.1.1 and the level each class stands for: the standard class for a password
+/// over TLS, then Pintu's own URI per level.
+pub fn class_of(level: SecurityLevel) -> &'static str {
+    match level {
+        SecurityLevel::Password => "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+        SecurityLevel::SecondFactor => "urn:pintu:level:2",
+        SecurityLevel::PhishingResistant => "urn:pintu:level:3",
+        SecurityLevel::Certificate => "urn:pintu:level:4",
+    }
+}
+
+fn level_of_class(class: &str) -> Option<SecurityLevel> {
+    [SecurityLevel::Password, SecurityLevel::SecondFactor, SecurityLevel::PhishingResistant, SecurityLevel::Certificate]
+        .into_iter()
+        .find(|l| class_of(*l) == class || class == format!("urn:pintu:level:{}", *l as u8))
+}
+
+/// Why a request gets a page and not a Response.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    #[error(transparent)]
+    Request(#[from] super::request::RequestError),
+    #[error("the service provider {0} is not registered or is disabled")]
+    UnknownSp(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("this request was received before")]
+    Replayed,
+    #[error("the sign-in request expired or was already answered")]
+    Expired,
+    #[error(transparent)]
+    Failed(#[from] SamlError),
+}
+
+/// What the browser is sent next.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Post `response` (base64 of the XML) and the RelayState to the SP's ACS.
+    Post { acs: String, response: String, relay_state: Option<String> },
+    /// The person signs in first; then `/saml/resume` answers the request kept as `pending`.
+    SignIn { pending: String },
+}
+
+/// A checked request, kept while the person signs in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    request_id: String,
+    acs: String,
+    relay_state: Option<String>,
+    name_id_format: String,
+    /// The lowest level that satisfies the request and the SP's profile.
+    level: u8,
+    /// `exact`: only this level's class will do.
+    exact: bool,
+    is_passive: bool,
+}
+
+fn invalid(why: impl Into<String>) -> Refused {
+    Refused::Invalid(why.into())
+}
+
+impl SamlIdp {
+    fn base64(xml: &str) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(xml)
+    }
+
+    /// A request from the browser. `session_cookie`: the SSO session, if any.
+    pub async fn receive(&self, received: Received, session_cookie: Option<&str>) -> Result<Outcome, Refused> {
+        let request = parse(&received.xml)?;
+        let app = self.sp.service_provider(&request.issuer).await.map_err(SamlError::from)?;
+        let app = app.ok_or_else(|| Refused::UnknownSp(request.issuer.clone()))?;
+        let sp = app.saml().ok_or_else(|| Refused::UnknownSp(request.issuer.clone()))?;
+        // Bindings §3.4.5.2, §3.5.5.2: a request naming another endpoint is not for us.
+        if request.destination.as_deref().is_some_and(|d| d != self.sso_url()) {
+            return Err(invalid("the request is addressed to another endpoint (Destination)"));
+        }
+        if received.redirect_signature.is_some() && request.destination.is_none() {
+            return Err(invalid("a signed request must name its Destination"));
+        }
+        match (&received.redirect_signature, sp.sign_requests) {
+            (Some(signature), _) if !sp.certificates.is_empty() => verify_redirect(signature, &sp.certificates)?,
+            (Some(_), _) => return Err(invalid("the request is signed but the SP has no registered certificate")),
+            (None, true) => {
+                return Err(invalid("this SP's requests must be signed (HTTP-Redirect with SigAlg and Signature)"));
+            }
+            (None, false) => {}
+        }
+        let now = self.clock.now();
+        if (request.issue_instant - now).abs() > ISSUE_INSTANT_WINDOW {
+            return Err(invalid("IssueInstant is too far from Pintu's clock"));
+        }
+        let acs = sp.acs_for(request.acs_url.as_deref(), request.acs_index);
+        let acs = acs.ok_or_else(|| invalid("the assertion consumer service is not registered for this SP"))?;
+        if request.protocol_binding.as_deref().is_some_and(|b| b != crate::domain::saml::HTTP_POST) {
+            return Err(invalid("Pintu answers over HTTP-POST only (ProtocolBinding)"));
+        }
+        let to = Addressed {
+            acs: acs.location.clone(),
+            audience: sp.entity_id.clone(),
+            in_response_to: Some(request.id.clone()),
+        };
+        let pending_id = uuid::Uuid::new_v4().simple().to_string();
+        let pending = match self.pending_of(&app, &request, received.relay_state.clone(), &acs.location) {
+            Ok(pending) => pending,
+            Err((status, second)) => {
+                self.remember(&pending_id, &app, &request.id, "", now).await?;
+                let xml = self.failure(&to, status, Some(second)).await?;
+                return Ok(Outcome::Post {
+                    acs: to.acs,
+                    response: Self::base64(&xml),
+                    relay_state: received.relay_state,
+                });
+            }
+        };
+        let json = serde_json::to_string(&pending).map_err(|e| invalid(e.to_string()))?;
+        self.remember(&pending_id, &app, &request.id, &json, now).await?;
+        if request.force_authn {
+            // Core §3.4.1: the person must authenticate again; that needs a fresh sign-in,
+            // which Pintu's pages do not offer over an existing session yet.
+            let xml =
+                self.failure(&to, RESPONDER, Some("urn:oasis:names:tc:SAML:2.0:status:RequestUnsupported")).await?;
+            return Ok(Outcome::Post { acs: to.acs, response: Self::base64(&xml), relay_state: pending.relay_state });
+        }
+        self.answer(&pending_id, &app, pending, session_cookie, false).await
+    }
+
+    /// After the sign-in: answers the request kept as `pending_id`.
+    pub async fn resume(&self, pending_id: &str, session_cookie: Option<&str>) -> Result<Outcome, Refused> {
+        let found = self.store.saml_requests().pending(pending_id, self.clock.now()).await.map_err(SamlError::from)?;
+        let (app_id, json) = found.filter(|(_, json)| !json.is_empty()).ok_or(Refused::Expired)?;
+        let pending: Pending = serde_json::from_str(&json).map_err(|_| Refused::Expired)?;
+        let app = self.sp.application(&app_id).await.map_err(SamlError::from)?.ok_or(Refused::Expired)?;
+        self.answer(pending_id, &app, pending, session_cookie, true).await
+    }
+
+    async fn remember(
+        &self,
+        id: &str,
+        app: &Application,
+        request_id: &str,
+        json: &str,
+        now: i64,
+    ) -> Result<(), Refused> {
+        let requests = self.store.saml_requests();
+        let inserted = requests.insert(id, app.id.as_str(), request_id, json, now, now + PENDING_SECS).await;
+        if inserted.map_err(SamlError::from)? { Ok(()) } else { Err(Refused::Replayed) }
+    }
+
+    /// What the request asks for, checked against what Pintu and the SP's registration allow;
+    /// an error status and its second-level code when Pintu cannot give it.
+    fn pending_of(
+        &self,
+        app: &Application,
+        request: &AuthnRequest,
+        relay_state: Option<String>,
+        acs: &str,
+    ) -> Result<Pending, (&'static str, &'static str)> {
+        let sp = app.saml().ok_or((RESPONDER, NO_AUTHN_CONTEXT))?;
+        let allowed: Vec<&str> = match sp.name_id_formats.is_empty() {
+            true => vec![NAME_ID_FORMATS[0]],
+            false => sp.name_id_formats.iter().map(String::as_str).collect(),
+        };
+        let name_id_format = match request.name_id_format.as_deref() {
+            None | Some("urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified") => sp.default_name_id_format(),
+            Some(format) if allowed.contains(&format) => format,
+            Some(_) => return Err((REQUESTER, INVALID_NAME_ID_POLICY)),
+        };
+        let profile_level = app.profile.min_level;
+        let (level, exact) = match &request.requested_context {
+            None => (profile_level, false),
+            Some((comparison, classes)) => {
+                let levels: Vec<SecurityLevel> = classes.iter().filter_map(|c| level_of_class(c)).collect();
+                let Some(lowest) = levels.iter().min().copied() else { return Err((REQUESTER, NO_AUTHN_CONTEXT)) };
+                match comparison {
+                    Comparison::Exact if levels.len() == 1 && lowest >= profile_level => (lowest, true),
+                    Comparison::Minimum => (lowest.max(profile_level), false),
+                    // Better than the lowest named: the next level up; maximum and an exact
+                    // list Pintu cannot honour alone are refused rather than guessed.
+                    Comparison::Better => match next_level(lowest) {
+                        Some(next) => (next.max(profile_level), false),
+                        None => return Err((REQUESTER, NO_AUTHN_CONTEXT)),
+                    },
+                    _ => return Err((REQUESTER, NO_AUTHN_CONTEXT)),
+                }
+            }
+        };
+        Ok(Pending {
+            request_id: request.id.clone(),
+            acs: acs.to_owned(),
+            relay_state,
+            name_id_format: name_id_format.to_owned(),
+            level: level as u8,
+            exact,
+            is_passive: request.is_passive,
+        })
+    }
+
+    async fn answer(
+        &self,
+        pending_id: &str,
+        app: &Application,
+        pending: Pending,
+        session_cookie: Option<&str>,
+        after_sign_in: bool,
+    ) -> Result<Outcome, Refused> {
+        let sp = app.saml().ok_or(Refused::Expired)?;
+        let to = Addressed {
+            acs: pending.acs.clone(),
+            audience: sp.entity_id.clone(),
+            in_response_to: Some(pending.request_id.clone()),
+        };
+        let post = |xml: String| Outcome::Post {
+            acs: pending.acs.clone(),
+            response: Self::base64(&xml),
+            relay_state: pending.relay_state.clone(),
+        };
+        let session = self.sessions.find(session_cookie).await.map_err(SamlError::from)?;
+        let Some((session, user)) = session else {
+            if pending.is_passive || after_sign_in {
+                self.store.saml_requests().answered(pending_id).await.map_err(SamlError::from)?;
+                return Ok(post(self.failure(&to, RESPONDER, Some(NO_PASSIVE)).await?));
+            }
+            return Ok(Outcome::SignIn { pending: pending_id.to_owned() });
+        };
+        let person_level = self.directory.person_required_level(&user).await.map_err(|e| invalid(e.to_string()))?;
+        let needed = crate::domain::security_level::from_number(pending.level)
+            .unwrap_or(SecurityLevel::Password)
+            .max(person_level);
+        let reached = session.authn.level;
+        let fits = if pending.exact { reached == needed } else { reached >= needed };
+        self.store.saml_requests().answered(pending_id).await.map_err(SamlError::from)?;
+        if !fits {
+            // Core §3.4.1.4: never a weaker assertion. Stepping a session up for SAML is not
+            // offered yet: the SP is told the context cannot be reached.
+            return Ok(post(self.failure(&to, RESPONDER, Some(NO_AUTHN_CONTEXT)).await?));
+        }
+        if self.directory.access_for_profile(&app.profile, &user).await.map_err(|e| invalid(e.to_string()))?
+            != AccessDecision::Allowed
+        {
+            return Ok(post(
+                self.failure(&to, RESPONDER, Some("urn:oasis:names:tc:SAML:2.0:status:RequestDenied")).await?,
+            ));
+        }
+        let name_id = match self.name_id(&pending.name_id_format, &sp.entity_id, &user).await? {
+            Some(name_id) => name_id,
+            None => return Ok(post(self.failure(&to, REQUESTER, Some(INVALID_NAME_ID_POLICY)).await?)),
+        };
+        let statement = Statement {
+            name_id_format: pending.name_id_format.clone(),
+            name_id,
+            session_index: session_index(&session),
+            authn_instant: session.authn.auth_time,
+            class_ref: class_of(reached).to_owned(),
+            attributes: attributes(&user),
+        };
+        let xml = self.success(&to, &statement, sp.sign_response).await?;
+        let client = ClientId::new(app.id.as_str());
+        let event = AuditEvent::token_issued(Some(&user.id), &client, "saml-web-sso", class_of(reached));
+        self.audit.record_or_log(event).await;
+        Ok(post(xml))
+    }
+
+    /// The person's NameID in `format` for the SP; `None` when they have none in it.
+    async fn name_id(&self, format: &str, sp: &str, user: &User) -> Result<Option<String>, Refused> {
+        Ok(match format {
+            "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" => {
+                Some(self.persistent_name_id(sp, user.id.as_str()).await?)
+            }
+            "urn:oasis:names:tc:SAML:2.0:nameid-format:transient" => {
+                Some(format!("_{}", uuid::Uuid::new_v4().simple()))
+            }
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" => user.email.clone(),
+            _ => Some(user.username.clone()),
+        })
+    }
+}
+
+fn next_level(level: SecurityLevel) -> Option<SecurityLevel> {
+    match level {
+        SecurityLevel::Password => Some(SecurityLevel::SecondFactor),
+        SecurityLevel::SecondFactor => Some(SecurityLevel::PhishingResistant),
+        SecurityLevel::PhishingResistant => Some(SecurityLevel::Certificate),
+        SecurityLevel::Certificate => None,
+    }
+}
+
+/// The session, as SPs name it in a LogoutRequest: its id (not the cookie, which is secret).
+fn session_index(session: &SsoSession) -> String {
+    format!("_{}", session.id.as_str().replace('-', ""))
+}
+
+/// The attributes every SP receives, under the names SPs expect (eduPerson/inetOrgPerson OIDs).
+fn attributes(user: &User) -> Vec<Attribute> {
+    let mut out = vec![Attribute {
+        name: "urn:oid:0.9.2342.19200300.100.1.1".into(),
+        friendly_name: "uid".into(),
+        values: vec![user.username.clone()],
+    }];
+    if let Some(name) = &user.name {
+        out.push(Attribute {
+            name: "urn:oid:2.16.840.1.113730.3.1.241".into(),
+            friendly_name: "displayName".into(),
+            values: vec![name.clone()],
+        });
+    }
+    if let Some(email) = &user.email {
+        out.push(Attribute {
+            name: "urn:oid:0.9.2342.19200300.100.1.3".into(),
+            friendly_name: "mail".into(),
+            values: vec![email.clone()],
+        });
+    }
+    out
+}
