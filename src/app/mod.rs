@@ -23,6 +23,7 @@ use crate::federation::ldap::LdapFederation;
 use crate::keys::{Keyring, RotationPolicy, RotationStep, Sealer};
 use crate::metrics::Metrics;
 use crate::oidc::{OidcParts, OidcService};
+use crate::saml::{SamlIdp, SamlParts};
 use crate::sso::{Sso, SsoLifetimes};
 use crate::storage::Store;
 use crate::web::state::{Published, Services};
@@ -122,18 +123,9 @@ impl App {
         .map_err(anyhow::Error::msg)
         .context("cannot load the trust anchors ([certificates] trust_anchors)")?;
         let sso = Sso::new(&store, &clock, authn.clone(), certificates, directory.audit().clone(), lifetimes);
-        let saml = crate::saml::SamlIdp::new(
-            crate::saml::SamlParts {
-                store: store.clone(),
-                sealer: saml_sealer,
-                clock: clock.clone(),
-                audit: directory.audit().clone(),
-                applications: applications.clone(),
-                directory: directory.clone(),
-                sessions: sso.sessions.clone(),
-            },
-            config.oidc.issuer.as_str(),
-        );
+        let (audit, sessions) = (directory.audit().clone(), sso.sessions.clone());
+        let parts = SamlParts { store: store.clone(), sealer: saml_sealer, clock: clock.clone(), audit, sessions };
+        let saml = SamlIdp::new(parts, applications.clone(), directory.clone(), config.oidc.issuer.as_str());
         let account = AccountService::new(AccountParts {
             store: store.clone(),
             applications: applications.clone(),

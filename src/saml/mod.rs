@@ -44,8 +44,6 @@ pub struct SamlParts {
     pub sealer: Arc<Sealer>,
     pub clock: SharedClock,
     pub audit: AuditRecorder,
-    pub applications: crate::applications::ApplicationService,
-    pub directory: crate::directory::DirectoryService,
     pub sessions: crate::sso::Sessions,
 }
 
@@ -65,8 +63,13 @@ pub struct SamlIdp {
 }
 
 impl SamlIdp {
-    pub fn new(parts: SamlParts, issuer: &str) -> Self {
-        let SamlParts { store, sealer, clock, audit, applications, directory, sessions } = parts;
+    pub fn new(
+        parts: SamlParts,
+        applications: crate::applications::ApplicationService,
+        directory: crate::directory::DirectoryService,
+        issuer: &str,
+    ) -> Self {
+        let SamlParts { store, sealer, clock, audit, sessions } = parts;
         Self {
             store,
             sealer,

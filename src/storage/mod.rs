@@ -291,7 +291,7 @@ impl Store {
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
     /// `before`. Returns how many rows went.
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
-        const STATEMENTS: [&str; 10] = [
+        const STATEMENTS: [&str; 11] = [
             // What was sent or given up, after a month.
             "DELETE FROM mail_outbox WHERE status <> 'pending' AND created_at < $1 - 2592000",
             "DELETE FROM pushed_requests WHERE expires_at < $1",
@@ -303,6 +303,9 @@ impl Store {
             "DELETE FROM interactions WHERE expires_at < $1",
             "DELETE FROM revoked_access_tokens WHERE expires_at < $1",
             "DELETE FROM client_assertion_jtis WHERE expires_at < $1",
+            // Kept past the IssueInstant window (five minutes either way), so a replayed
+            // AuthnRequest is still refused by its row until its own timestamp refuses it.
+            "DELETE FROM saml_requests WHERE expires_at < $1",
             // A grant whose code and refresh tokens have all expired keeps its row (access
             // tokens name it for revocation) but loses what they stood for.
             "UPDATE grants SET payload = NULL, code_hash = NULL, refresh_hash = NULL \

@@ -166,7 +166,16 @@ async fn code_is_consumed_once_then_reported_as_replayed(store: Store) {
 async fn expired_artefacts_are_deleted(store: Store) {
     let (old, old_client, _) = grant_with_code(&store, "old", 50).await;
     let (new, new_client, _) = grant_with_code(&store, "new", 500).await;
-    assert_eq!(store.delete_expired(100).await.unwrap(), 1);
+    // SAML requests go once expired; until then their request IDs still refuse a replay.
+    let app = clients::oidc_app(1);
+    clients::insert(&store, &app).await;
+    let requests = store.saml_requests();
+    assert!(requests.insert("stale", app.id.as_str(), "_req1", "", 10, 90).await.unwrap());
+    assert!(requests.insert("fresh", app.id.as_str(), "_req2", "{}", 10, 900).await.unwrap());
+    assert_eq!(store.delete_expired(100).await.unwrap(), 2);
+    assert!(requests.insert("again", app.id.as_str(), "_req1", "", 110, 900).await.unwrap());
+    assert!(!requests.insert("again2", app.id.as_str(), "_req2", "", 110, 900).await.unwrap());
+    assert_eq!(requests.pending("fresh", 110).await.unwrap().map(|(_, p)| p).as_deref(), Some("{}"));
     let grants = store.grants();
     assert!(matches!(grants.consume_code((&old, "old", &old_client), None, 60).await.unwrap(), Consumed::Unknown));
     assert!(matches!(grants.consume_code((&new, "new", &new_client), None, 60).await.unwrap(), Consumed::Fresh(_)));
