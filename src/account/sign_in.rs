@@ -7,6 +7,7 @@
 use crate::authn::Enrolled;
 use crate::authn::webauthn::PasskeyOptions;
 use crate::domain::{SecurityLevel, SsoSession, User};
+use crate::sso::interaction::LoadedInteraction;
 use crate::sso::{Attempt, Authenticated, FormToken, InteractionKind, PendingRequest, SignInError, SignInProblem};
 
 use super::{AccountError, AccountService};
@@ -55,24 +56,70 @@ pub(super) fn account_level(enrolled: Enrolled) -> SecurityLevel {
     enrolled.level().min(SecurityLevel::SecondFactor)
 }
 
-fn second_step(enrolled: Enrolled) -> SignInStage {
-    SignInStage::SecondFactor { code: enrolled.totp, passkey: enrolled.passkeys > 0 }
+/// The level this sign-in ends at: the account pages' own, or what a waiting request wants
+/// where the person's factors and ceiling reach it (a passkey at most: level 4 is proven to
+/// an application's own flow, not here). What cannot be reached is not asked for; the request
+/// that wanted it hears so from its own protocol.
+fn target(user: &User, enrolled: Enrolled, wanted: Option<SecurityLevel>) -> SecurityLevel {
+    let own = account_level(enrolled);
+    let reach = enrolled.level().min(user.profile.level_ceiling).min(SecurityLevel::PhishingResistant);
+    match wanted {
+        Some(level) if level <= reach => own.max(level),
+        _ => own,
+    }
+}
+
+/// The second step toward `target`: a code reaches level 2 only, a passkey level 3.
+fn second_step(enrolled: Enrolled, target: SecurityLevel) -> SignInStage {
+    let code = enrolled.totp && target <= SecurityLevel::SecondFactor;
+    SignInStage::SecondFactor { code, passkey: enrolled.passkeys > 0 }
+}
+
+/// The level a waiting request wants of this sign-in, if it was started for one.
+fn wanted_of(loaded: &LoadedInteraction) -> Option<SecurityLevel> {
+    match loaded.request {
+        PendingRequest::SignInFor { level } => crate::domain::security_level::from_number(level),
+        _ => None,
+    }
 }
 
 impl AccountService {
     /// The sign-in page for someone whose session cannot open the account pages: a login,
     /// or the second step when a session exists below what the person's factors demand.
     pub async fn sign_in_page(&self, session_cookie: Option<&str>) -> Result<SignInPage, AccountError> {
-        if let Some((session, user)) = self.sso.sessions.find(session_cookie).await? {
-            let enrolled = self.authn.enrolled(&user).await?;
-            if session.authn.level < account_level(enrolled) {
-                return self
-                    .sign_in_form(InteractionKind::AccountSecondFactor, Some(&session), second_step(enrolled))
-                    .await;
-            }
+        let page = self.sign_in_page_for(session_cookie, None, false).await?;
+        // Without a wanted level, a session that opens the account pages is not sent here.
+        match page {
+            Some(page) => Ok(page),
+            None => self.sign_in_form(InteractionKind::AccountLogin, None, self.login_stage(), None).await,
         }
-        let stage = SignInStage::Login { passkey: self.authn.passkeys_available() };
-        self.sign_in_form(InteractionKind::AccountLogin, None, stage).await
+    }
+
+    /// The sign-in page for a request waiting elsewhere that wants `wanted` (and, `fresh`, a new
+    /// authentication even over a session); `None` when the session already has all this
+    /// sign-in can give.
+    pub async fn sign_in_page_for(
+        &self,
+        session_cookie: Option<&str>,
+        wanted: Option<SecurityLevel>,
+        fresh: bool,
+    ) -> Result<Option<SignInPage>, AccountError> {
+        let found = if fresh { None } else { self.sso.sessions.find(session_cookie).await? };
+        if let Some((session, user)) = found {
+            let enrolled = self.authn.enrolled(&user).await?;
+            let target = target(&user, enrolled, wanted);
+            if session.authn.level >= target {
+                return Ok(None);
+            }
+            let stage = second_step(enrolled, target);
+            let kind = InteractionKind::AccountSecondFactor;
+            return self.sign_in_form(kind, Some(&session), stage, wanted).await.map(Some);
+        }
+        self.sign_in_form(InteractionKind::AccountLogin, None, self.login_stage(), wanted).await.map(Some)
+    }
+
+    fn login_stage(&self) -> SignInStage {
+        SignInStage::Login { passkey: self.authn.passkeys_available() }
     }
 
     async fn sign_in_form(
@@ -80,9 +127,14 @@ impl AccountService {
         kind: InteractionKind,
         session: Option<&SsoSession>,
         stage: SignInStage,
+        wanted: Option<SecurityLevel>,
     ) -> Result<SignInPage, AccountError> {
         let session = session.map(|s| &s.id);
-        let started = self.sso.interactions.start(kind, &PendingRequest::Account, session).await?;
+        let request = match wanted {
+            Some(level) => PendingRequest::SignInFor { level: level as u8 },
+            None => PendingRequest::Account,
+        };
+        let started = self.sso.interactions.start(kind, &request, session).await?;
         Ok(SignInPage { interaction_id: started.id, csrf_token: started.csrf, stage })
     }
 
@@ -95,11 +147,11 @@ impl AccountService {
         source_ip: Option<&str>,
     ) -> SignInResult {
         let form = FormToken { interaction, csrf };
-        self.sso.interactions.load(form, InteractionKind::AccountLogin).await?;
+        let loaded = self.sso.interactions.load(form, InteractionKind::AccountLogin).await?;
         let at = Attempt { client: None, source_ip };
         match self.sso.sign_in.with_password(at, login, password).await {
-            Ok(signed_in) => self.signed_in(form, signed_in).await,
-            Err(e) => self.refused(form, e, SignInStage::Login { passkey: self.authn.passkeys_available() }),
+            Ok(signed_in) => self.signed_in(form, signed_in, wanted_of(&loaded)).await,
+            Err(e) => self.refused(form, e, self.login_stage()),
         }
     }
 
@@ -123,8 +175,8 @@ impl AccountService {
         let loaded = self.sso.interactions.load(form, InteractionKind::AccountLogin).await?;
         let at = Attempt { client: None, source_ip };
         match self.sso.sign_in.with_passkey(at, &loaded.id, response).await {
-            Ok(signed_in) => self.signed_in(form, signed_in).await,
-            Err(e) => self.refused(form, e, SignInStage::Login { passkey: self.authn.passkeys_available() }),
+            Ok(signed_in) => self.signed_in(form, signed_in, wanted_of(&loaded)).await,
+            Err(e) => self.refused(form, e, self.login_stage()),
         }
     }
 
@@ -133,14 +185,15 @@ impl AccountService {
         &self,
         form: FormToken<'_>,
         session_cookie: Option<&str>,
-    ) -> Result<(SsoSession, User, SignInStage), AccountError> {
+    ) -> Result<(SsoSession, User, SignInStage, Option<SecurityLevel>), AccountError> {
         let loaded = self.sso.interactions.load(form, InteractionKind::AccountSecondFactor).await?;
         let (session, user) = self.sso.sessions.find(session_cookie).await?.ok_or(AccountError::SignInFirst)?;
         if loaded.session_id.as_ref() != Some(&session.id) {
             return Err(AccountError::SignInFirst);
         }
-        let stage = second_step(self.authn.enrolled(&user).await?);
-        Ok((session, user, stage))
+        let (enrolled, wanted) = (self.authn.enrolled(&user).await?, wanted_of(&loaded));
+        let stage = second_step(enrolled, target(&user, enrolled, wanted));
+        Ok((session, user, stage, wanted))
     }
 
     /// A TOTP or recovery code for the second step.
@@ -152,14 +205,14 @@ impl AccountService {
         source_ip: Option<&str>,
     ) -> SignInResult {
         let form = FormToken { interaction, csrf };
-        let (session, user, stage) = self.second_step_of(form, session_cookie).await?;
+        let (session, user, stage, wanted) = self.second_step_of(form, session_cookie).await?;
         // A code is taken only where the page offers it.
         if !matches!(stage, SignInStage::SecondFactor { code: true, .. }) {
             return self.refused(form, SignInError::InvalidSecondFactor, stage);
         }
         let at = Attempt { client: None, source_ip };
         match self.sso.sign_in.step_up_with_code(at, (session, user), code).await {
-            Ok(signed_in) => self.signed_in(form, signed_in).await,
+            Ok(signed_in) => self.signed_in(form, signed_in, wanted).await,
             Err(e) => self.refused(form, e, stage),
         }
     }
@@ -170,7 +223,7 @@ impl AccountService {
         (interaction, csrf): (&str, &str),
         session_cookie: Option<&str>,
     ) -> Result<PasskeyOptions, AccountError> {
-        let (_, user, _) = self.second_step_of(FormToken { interaction, csrf }, session_cookie).await?;
+        let (_, user, _, _) = self.second_step_of(FormToken { interaction, csrf }, session_cookie).await?;
         Ok(self.authn.start_passkey_login(interaction, Some(&user), self.now()).await?)
     }
 
@@ -183,20 +236,26 @@ impl AccountService {
         source_ip: Option<&str>,
     ) -> SignInResult {
         let form = FormToken { interaction, csrf };
-        let (session, user, stage) = self.second_step_of(form, session_cookie).await?;
+        let (session, user, stage, wanted) = self.second_step_of(form, session_cookie).await?;
         let at = Attempt { client: None, source_ip };
         match self.sso.sign_in.step_up_with_passkey(at, interaction, (session, user), response).await {
-            Ok(signed_in) => self.signed_in(form, signed_in).await,
+            Ok(signed_in) => self.signed_in(form, signed_in, wanted).await,
             Err(e) => self.refused(form, e, stage),
         }
     }
 
     /// After a successful step: done when the session now opens the account pages, else the
     /// interaction moves on to the second step, bound to the new session.
-    async fn signed_in(&self, form: FormToken<'_>, signed_in: Authenticated) -> SignInResult {
+    async fn signed_in(
+        &self,
+        form: FormToken<'_>,
+        signed_in: Authenticated,
+        wanted: Option<SecurityLevel>,
+    ) -> SignInResult {
         let Authenticated { session, user, cookie } = signed_in;
         let enrolled = self.authn.enrolled(&user).await?;
-        if session.authn.level >= account_level(enrolled) {
+        let target = target(&user, enrolled, wanted);
+        if session.authn.level >= target {
             self.sso.interactions.finish(form.interaction).await?;
             return Ok(Ok(SignInStep::Done { cookie }));
         }
@@ -204,7 +263,7 @@ impl AccountService {
         let page = SignInPage {
             interaction_id: form.interaction.to_owned(),
             csrf_token: form.csrf.to_owned(),
-            stage: second_step(enrolled),
+            stage: second_step(enrolled, target),
         };
         Ok(Ok(SignInStep::SecondFactor { cookie, page }))
     }

@@ -23,7 +23,7 @@ use crate::storage::{StorageError, Store};
 pub use keys::{IdpKey, KEY_BITS, VALIDITY_SECS};
 pub use metadata::NAME_ID_FORMATS;
 pub use rotation::{SamlKeyInfo, SamlRotation};
-pub use sso::{Outcome, Refused, class_of};
+pub use sso::{Outcome, Refused, SignInWanted, class_of};
 
 /// What can go wrong on the SAML side.
 #[derive(Debug, thiserror::Error)]

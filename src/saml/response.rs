@@ -20,6 +20,7 @@ pub const SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
 pub const RESPONDER: &str = "urn:oasis:names:tc:SAML:2.0:status:Responder";
 pub const REQUESTER: &str = "urn:oasis:names:tc:SAML:2.0:status:Requester";
 pub const NO_AUTHN_CONTEXT: &str = "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext";
+pub const AUTHN_FAILED: &str = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed";
 pub const NO_PASSIVE: &str = "urn:oasis:names:tc:SAML:2.0:status:NoPassive";
 pub const INVALID_NAME_ID_POLICY: &str = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy";
 

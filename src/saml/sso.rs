@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::request::{AuthnRequest, Comparison, Received, parse, verify_redirect};
 use super::response::{
-    Addressed, Attribute, INVALID_NAME_ID_POLICY, NO_AUTHN_CONTEXT, NO_PASSIVE, REQUESTER, RESPONDER, Statement,
+    AUTHN_FAILED, Addressed, Attribute, INVALID_NAME_ID_POLICY, NO_AUTHN_CONTEXT, NO_PASSIVE, REQUESTER, RESPONDER,
+    Statement,
 };
 use super::{SamlError, SamlIdp};
 use crate::audit::AuditEvent;
@@ -63,7 +64,8 @@ pub enum Refused {
 pub enum Outcome {
     /// Post `response` (base64 of the XML) and the RelayState to the SP's ACS.
     Post { acs: String, response: String, relay_state: Option<String> },
-    /// The person signs in first; then `/saml/resume` answers the request kept as `pending`.
+    /// The person signs in first (or again, or steps up); then `/saml/resume` answers the
+    /// request kept as `pending`.
     SignIn { pending: String },
 }
 
@@ -79,6 +81,22 @@ struct Pending {
     /// `exact`: only this level's class will do.
     exact: bool,
     is_passive: bool,
+    /// Core §3.4.1: the person authenticates again, after `received_at`.
+    #[serde(default)]
+    force_authn: bool,
+    #[serde(default)]
+    received_at: i64,
+    /// The level the sign-in was last asked for (0: none yet), so it is asked once only.
+    #[serde(default)]
+    asked: u8,
+}
+
+/// What the sign-in must reach for a waiting request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInWanted {
+    pub level: SecurityLevel,
+    /// A new authentication even over a session (ForceAuthn).
+    pub fresh: bool,
 }
 
 fn invalid(why: impl Into<String>) -> Refused {
@@ -141,13 +159,6 @@ impl SamlIdp {
         };
         let json = serde_json::to_string(&pending).map_err(|e| invalid(e.to_string()))?;
         self.remember(&pending_id, &app, &request.id, &json, now).await?;
-        if request.force_authn {
-            // Core §3.4.1: the person must authenticate again; that needs a fresh sign-in,
-            // which Pintu's pages do not offer over an existing session yet.
-            let xml =
-                self.failure(&to, RESPONDER, Some("urn:oasis:names:tc:SAML:2.0:status:RequestUnsupported")).await?;
-            return Ok(Outcome::Post { acs: to.acs, response: Self::base64(&xml), relay_state: pending.relay_state });
-        }
         self.answer(&pending_id, &app, pending, session_cookie, false).await
     }
 
@@ -158,6 +169,17 @@ impl SamlIdp {
         let pending: Pending = serde_json::from_str(&json).map_err(|_| Refused::Expired)?;
         let app = self.sp.application(&app_id).await.map_err(SamlError::from)?.ok_or(Refused::Expired)?;
         self.answer(pending_id, &app, pending, session_cookie, true).await
+    }
+
+    /// What the sign-in for the request kept as `pending_id` must reach; `None` when nothing
+    /// waits under it (expired, answered).
+    pub async fn sign_in_wanted(&self, pending_id: &str) -> Result<Option<SignInWanted>, SamlError> {
+        let found = self.store.saml_requests().pending(pending_id, self.clock.now()).await?;
+        let pending = found.and_then(|(_, json)| serde_json::from_str::<Pending>(&json).ok());
+        Ok(pending.map(|p| SignInWanted {
+            level: crate::domain::security_level::from_number(p.level.max(p.asked)).unwrap_or(SecurityLevel::Password),
+            fresh: p.force_authn,
+        }))
     }
 
     async fn remember(
@@ -219,6 +241,9 @@ impl SamlIdp {
             level: level as u8,
             exact,
             is_passive: request.is_passive,
+            force_authn: request.force_authn,
+            received_at: self.clock.now(),
+            asked: 0,
         })
     }
 
@@ -226,7 +251,7 @@ impl SamlIdp {
         &self,
         pending_id: &str,
         app: &Application,
-        pending: Pending,
+        mut pending: Pending,
         session_cookie: Option<&str>,
         after_sign_in: bool,
     ) -> Result<Outcome, Refused> {
@@ -241,13 +266,19 @@ impl SamlIdp {
             response: Self::base64(&xml),
             relay_state: pending.relay_state.clone(),
         };
+        let requests = self.store.saml_requests();
         let session = self.sessions.find(session_cookie).await.map_err(SamlError::from)?;
+        // Core §3.4.1 ForceAuthn: only an authentication made after the request counts.
+        let session = session.filter(|(s, _)| !pending.force_authn || s.authn.auth_time >= pending.received_at);
         let Some((session, user)) = session else {
-            if pending.is_passive || after_sign_in {
-                self.store.saml_requests().answered(pending_id).await.map_err(SamlError::from)?;
-                return Ok(post(self.failure(&to, RESPONDER, Some(NO_PASSIVE)).await?));
-            }
-            return Ok(Outcome::SignIn { pending: pending_id.to_owned() });
+            // Core §3.4.1 IsPassive: Pintu may not take over the browser to sign the person in.
+            let status = match (pending.is_passive, after_sign_in) {
+                (true, _) => NO_PASSIVE,
+                (false, true) => AUTHN_FAILED,
+                (false, false) => return Ok(Outcome::SignIn { pending: pending_id.to_owned() }),
+            };
+            requests.answered(pending_id).await.map_err(SamlError::from)?;
+            return Ok(post(self.failure(&to, RESPONDER, Some(status)).await?));
         };
         let person_level = self.directory.person_required_level(&user).await.map_err(|e| invalid(e.to_string()))?;
         let needed = crate::domain::security_level::from_number(pending.level)
@@ -255,11 +286,19 @@ impl SamlIdp {
             .max(person_level);
         let reached = session.authn.level;
         let fits = if pending.exact { reached == needed } else { reached >= needed };
-        self.store.saml_requests().answered(pending_id).await.map_err(SamlError::from)?;
+        // A step-up, asked of the sign-in once per level: what the person cannot reach comes
+        // back unchanged, and is refused below.
+        if !fits && reached < needed && !pending.is_passive && pending.asked < needed as u8 {
+            pending.asked = needed as u8;
+            let json = serde_json::to_string(&pending).map_err(|e| invalid(e.to_string()))?;
+            requests.replace_pending(pending_id, &json).await.map_err(SamlError::from)?;
+            return Ok(Outcome::SignIn { pending: pending_id.to_owned() });
+        }
+        requests.answered(pending_id).await.map_err(SamlError::from)?;
         if !fits {
-            // Core §3.4.1.4: never a weaker assertion. Stepping a session up for SAML is not
-            // offered yet: the SP is told the context cannot be reached.
-            return Ok(post(self.failure(&to, RESPONDER, Some(NO_AUTHN_CONTEXT)).await?));
+            // Core §3.4.1.4: never a weaker assertion; IsPassive: no step-up either.
+            let status = if pending.is_passive && reached < needed { NO_PASSIVE } else { NO_AUTHN_CONTEXT };
+            return Ok(post(self.failure(&to, RESPONDER, Some(status)).await?));
         }
         if self.directory.access_for_profile(&app.profile, &user).await.map_err(|e| invalid(e.to_string()))?
             != AccessDecision::Allowed

@@ -81,7 +81,7 @@ impl InteractionKind {
 }
 
 /// What waits while the person is on Pintu's pages; the protocol that started the interaction
-/// resumes it. Room for a SAML AuthnRequest and a CIBA request beside these.
+/// resumes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "protocol", content = "request", rename_all = "snake_case")]
 pub enum PendingRequest {
@@ -91,6 +91,9 @@ pub enum PendingRequest {
     OidcLogout(serde_json::Value),
     /// An account-page action: nothing waits but the page itself.
     Account,
+    /// The account sign-in on behalf of a request that waits elsewhere (a SAML AuthnRequest,
+    /// kept by the SAML side): it must reach `level` where the person's factors can.
+    SignInFor { level: u8 },
 }
 
 /// An interaction's id with the CSRF token its form carries: the pair a form must present.

@@ -45,6 +45,13 @@ impl<'a> SamlRequests<'a> {
         Ok(row)
     }
 
+    /// What waits under `id`, changed (the level the sign-in was asked for).
+    pub async fn replace_pending(&self, id: &str, pending: &str) -> Result<(), StorageError> {
+        let sql = "UPDATE saml_requests SET pending = $2 WHERE id = $1 AND pending <> ''";
+        on_pool!(self.db, |pool| sqlx::query(sql).bind(id).bind(pending).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// Answered: nothing waits any more (the row stays until it expires, against replay).
     pub async fn answered(&self, id: &str) -> Result<(), StorageError> {
         let sql = "UPDATE saml_requests SET pending = '' WHERE id = $1";

@@ -71,7 +71,13 @@ pub(super) async fn sign_in(state: &AppState, lang: &str, headers: &HeaderMap) -
     }
 }
 
-fn render(state: &AppState, lang: &str, p: &SignInPage, status: StatusCode, error: Option<&str>) -> Response {
+pub(super) fn render(
+    state: &AppState,
+    lang: &str,
+    p: &SignInPage,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
     let id = &p.interaction_id;
     let (template, action, code, passkey) = match p.stage {
         SignInStage::Login { passkey } => {

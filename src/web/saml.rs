@@ -1,6 +1,7 @@
 //! `/saml/*`: Pintu as a SAML 2.0 identity provider. The metadata; single sign-on over the
 //! HTTP-Redirect and HTTP-POST bindings (the answer always over HTTP-POST to a registered
-//! ACS); `/saml/resume`, where the account sign-in returns when a request waited for it.
+//! ACS); `/saml/sign-in`, the account sign-in (or step-up, or new authentication) a request
+//! waits for, and `/saml/resume`, where it returns.
 //! Single logout answers, until it is built, with a page saying it is not available yet.
 
 use axum::Router;
@@ -19,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/saml/metadata", get(metadata))
         .route("/saml/sso", get(sso_redirect).post(sso_post))
+        .route("/saml/sign-in", get(sign_in))
         .route("/saml/resume", get(resume))
         .route("/saml/slo", get(not_yet).post(not_yet))
 }
@@ -82,6 +84,26 @@ async fn sso_post(State(state): State<AppState>, headers: HeaderMap, body: axum:
     answer(&state, lang, outcome)
 }
 
+/// The sign-in a waiting request needs: a login, the step up to the level it wants, or (for
+/// ForceAuthn) a login over the session. With nothing more to give, straight on to the answer.
+async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let Some(pending) = cookies::get(&headers, cookies::SAML, state.web.secure_cookies) else {
+        return refused(&state, lang, &Refused::Expired);
+    };
+    let wanted = match state.saml.sign_in_wanted(&pending).await {
+        Ok(Some(wanted)) => wanted,
+        Ok(None) => return refused(&state, lang, &Refused::Expired),
+        Err(e) => return refused(&state, lang, &Refused::Failed(e)),
+    };
+    let session = session(&state, &headers);
+    match state.account.sign_in_page_for(session.as_deref(), Some(wanted.level), wanted.fresh).await {
+        Ok(Some(page)) => super::account_sign_in::render(&state, lang, &page, StatusCode::OK, None),
+        Ok(None) => see_other("/saml/resume"),
+        Err(e) => super::account::failure(&state, lang, &e),
+    }
+}
+
 /// Back from the account sign-in: the request that waited for it.
 async fn resume(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = lang_for(&state, &headers, None);
@@ -105,10 +127,10 @@ fn answer(state: &AppState, lang: &str, outcome: Result<Outcome, Refused>) -> Re
                 [cookies::clear(cookies::SAML, state.web.secure_cookies)],
             )
         }
-        // The account page signs the person in, then sends them to /saml/resume.
+        // The account sign-in, then /saml/resume.
         Ok(Outcome::SignIn { pending }) => {
             let cookie = cookies::set(cookies::SAML, &pending, Some(900), state.web.secure_cookies);
-            with_cookies(see_other("/account"), [cookie])
+            with_cookies(see_other("/saml/sign-in"), [cookie])
         }
         Err(e) => refused(state, lang, &e),
     }

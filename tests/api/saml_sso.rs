@@ -4,6 +4,7 @@
 //! same persistent NameID; and the refusals: a replayed, unsigned or altered request, an
 //! unknown SP (a page, never a response), a level the session cannot give (NoAuthnContext).
 
+use pintu::applications::ApplicationRecord;
 use pintu::directory::{Actor, ProfilePatch};
 use pintu::domain::saml::{AcsEndpoint, SamlRegistration};
 
@@ -15,14 +16,14 @@ use crate::support::{Backend, Browser, PASSWORD, TestApp};
 backend_tests!(a_person_signs_in_to_a_saml_application);
 
 /// The pysaml2 SP of one test: its files and what it runs.
-struct Sp {
+pub(crate) struct Sp {
     python: String,
     script: String,
     args: Vec<String>,
 }
 
 impl Sp {
-    fn run(&self, command: &str, extra: &[&str], stdin: Option<&str>) -> (Option<i32>, String) {
+    pub(crate) fn run(&self, command: &str, extra: &[&str], stdin: Option<&str>) -> (Option<i32>, String) {
         use std::io::Write;
         let mut child = std::process::Command::new(&self.python)
             .arg(&self.script)
@@ -40,8 +41,15 @@ impl Sp {
     }
 
     /// A new signed AuthnRequest: its ID and the URL to Pintu.
-    fn request(&self, relay_state: &str) -> (String, String) {
-        let (code, out) = self.run("request", &[relay_state], None);
+    pub(crate) fn request(&self, relay_state: &str) -> (String, String) {
+        self.request_with(relay_state, &[])
+    }
+
+    /// A request with `options` (see tests/saml/sp.py: force, passive, COMPARISON=CLASS).
+    pub(crate) fn request_with(&self, relay_state: &str, options: &[&str]) -> (String, String) {
+        let mut args = vec![relay_state];
+        args.extend_from_slice(options);
+        let (code, out) = self.run("request", &args, None);
         assert_eq!(code, Some(0), "pysaml2: {out}");
         let (id, url) = out.trim().split_once('\n').unwrap();
         (id.to_owned(), url.trim().to_owned())
@@ -49,7 +57,7 @@ impl Sp {
 }
 
 /// The SAMLResponse and RelayState of the page that posts them to the ACS.
-fn posted(page: &str, acs: &str) -> (String, String) {
+pub(crate) fn posted(page: &str, acs: &str) -> (String, String) {
     let text = page.replace("&#x2f;", "/").replace("&#x3d;", "=").replace("&#x2b;", "+").replace("&amp;", "&");
     assert!(text.contains(&format!("action=\"{acs}\"")), "posted to the registered ACS: {text}");
     let value = |name: &str| {
@@ -58,20 +66,23 @@ fn posted(page: &str, acs: &str) -> (String, String) {
     (value("SAMLResponse").expect("SAMLResponse"), value("RelayState").unwrap_or_default())
 }
 
-async fn a_person_signs_in_to_a_saml_application(backend: Backend) {
+/// The SP's entity ID and ACS in these tests.
+pub(crate) const ENTITY: &str = "https://sp.test/metadata";
+pub(crate) const ACS: &str = "https://sp.test/acs";
+
+/// pysaml2 as an SP registered with `app` (signed requests); `None` (the test skipped) where
+/// pysaml2 is missing and the run does not require it.
+pub(crate) async fn registered_sp(app: &TestApp) -> Option<(Sp, ApplicationRecord)> {
     let python = match saml_python() {
         Ok(python) => python,
         Err(why) if std::env::var("PINTU_TEST_REQUIRE_SAML").as_deref() != Ok("1") => {
             eprintln!("NOTICE: pysaml2 unavailable ({why}); the SAML SSO test is SKIPPED");
-            return;
+            return None;
         }
         Err(why) => panic!("pysaml2 is required here: {why}"),
     };
-    let app = TestApp::spawn(backend).await;
-    app.org_tree().await;
-    app.pegawai("budi", "DINKES").await;
     let (key, cert) = sp_key_pair();
-    let (entity, acs) = ("https://sp.test/metadata", "https://sp.test/acs");
+    let (entity, acs) = (ENTITY, ACS);
     let registration = SamlRegistration {
         entity_id: entity.into(),
         acs: vec![AcsEndpoint { location: acs.into(), index: 0, is_default: true }],
@@ -97,13 +108,22 @@ async fn a_person_signs_in_to_a_saml_application(backend: Backend) {
         script: script.to_str().unwrap().to_owned(),
         args: vec![metadata, write("sp.key", &key), write("sp.crt", &cert), entity.into(), acs.into()],
     };
+    Some((sp, record))
+}
+
+async fn a_person_signs_in_to_a_saml_application(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.org_tree().await;
+    app.pegawai("budi", "DINKES").await;
+    let Some((sp, record)) = registered_sp(&app).await else { return };
+    let (entity, acs) = (ENTITY, ACS);
 
     // No session: Pintu's sign-in, then the response to the request that waited.
     let browser = Browser::new(&app.base);
     let (request_id, url) = sp.request("kembali/ke?halaman=1");
     let (status, _, headers) = browser.get(&url).await;
-    assert_eq!((status.as_u16(), location(&headers).as_str()), (303, "/account"));
-    let (_, page, _) = browser.get(&app.url("/account")).await;
+    assert_eq!((status.as_u16(), location(&headers).as_str()), (303, "/saml/sign-in"));
+    let (_, page, _) = browser.get(&app.url("/saml/sign-in")).await;
     let (status, _, headers) = browser.login(&page, "budi", PASSWORD).await;
     assert_eq!((status.as_u16(), location(&headers).as_str()), (303, "/saml/resume"));
     let (status, page, headers) = browser.get(&app.url("/saml/resume")).await;
@@ -161,10 +181,15 @@ async fn a_person_signs_in_to_a_saml_application(backend: Backend) {
         ..stranger
     };
 
-    // A level the session does not have: NoAuthnContext to the SP, never a weaker assertion.
+    // A level the person cannot reach (no second factor): after the sign-in had nothing more
+    // to ask, NoAuthnContext to the SP, never a weaker assertion.
     app.set_profile(&record.id, ProfilePatch { min_level: Some(2), ..Default::default() }).await;
     let (request_id, url) = sp.request("lima");
-    let (status, page, _) = browser.get(&url).await;
+    let (status, _, headers) = browser.get(&url).await;
+    assert_eq!((status.as_u16(), location(&headers).as_str()), (303, "/saml/sign-in"));
+    let (status, _, headers) = browser.get(&app.url("/saml/sign-in")).await;
+    assert_eq!((status.as_u16(), location(&headers).as_str()), (303, "/saml/resume"));
+    let (status, page, _) = browser.get(&app.url("/saml/resume")).await;
     assert_eq!(status, 200, "{page}");
     let (response, _) = posted(&page, acs);
     let (code, read) = sp.run("response", &[&request_id], Some(&response));

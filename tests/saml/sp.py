@@ -1,10 +1,11 @@
 """A SAML service provider built on pysaml2, for Pintu's tests: what an application that
 speaks only SAML sends and accepts. For development and tests only.
 
-    sp.py request METADATA KEY CERT ENTITY_ID ACS_URL RELAY_STATE
+    sp.py request METADATA KEY CERT ENTITY_ID ACS_URL RELAY_STATE [OPTION ...]
 
 prints the AuthnRequest's ID, then the HTTP-Redirect URL to Pintu, signed with KEY
-(RSA-SHA256).
+(RSA-SHA256). Options: `force` (ForceAuthn), `passive` (IsPassive), `COMPARISON=CLASS`
+(a RequestedAuthnContext: exact, minimum, better or maximum, one class).
 
     sp.py response METADATA KEY CERT ENTITY_ID ACS_URL REQUEST_ID < SAMLResponse (base64)
 
@@ -46,11 +47,20 @@ def client(metadata_path, key, cert, entity_id, acs):
     return Saml2Client(config=config)
 
 
-def request(metadata_path, key, cert, entity_id, acs, relay_state):
+def request(metadata_path, key, cert, entity_id, acs, relay_state, *options):
     sp = client(metadata_path, key, cert, entity_id, acs)
     idp = next(iter(sp.metadata.identity_providers()))
+    extra = {}
+    for option in options:
+        if option == "force":
+            extra["force_authn"] = "true"
+        elif option == "passive":
+            extra["is_passive"] = "true"
+        else:
+            comparison, class_ref = option.split("=", 1)
+            extra["requested_authn_context"] = {"authn_context_class_ref": [class_ref], "comparison": comparison}
     request_id, info = sp.prepare_for_authenticate(
-        entityid=idp, relay_state=relay_state, binding=BINDING_HTTP_REDIRECT, sigalg=SIG_RSA_SHA256
+        entityid=idp, relay_state=relay_state, binding=BINDING_HTTP_REDIRECT, sigalg=SIG_RSA_SHA256, **extra
     )
     print(request_id)
     print(dict(info["headers"])["Location"])
@@ -67,6 +77,7 @@ def response(metadata_path, key, cert, entity_id, acs, request_id):
     except Exception as e:  # the exception's class is what the test checks
         print(f"refused {type(e).__name__}: {e}")
         sys.exit(3)
+    print("issued", parsed.assertion.authn_statement[0].authn_instant)
     name_id = parsed.name_id
     print("name_id", name_id.format, name_id.text)
     statement = parsed.assertion.authn_statement[0]
