@@ -1,7 +1,8 @@
 //! The employees' portal: the applications a person may use, general (umum) first, then
 //! special (khusus), each by name, with where to open it. An application appears when it is
-//! enabled, registered a home page (`client_uri`, RFC 7591 §2) and its access policy lets the
-//! person in.
+//! enabled, has somewhere to open (an OIDC application's home page, `client_uri`, RFC 7591
+//! §2; a SAML one's IdP-initiated sign-in, where its registration allows it) and its access
+//! policy lets the person in.
 
 use serde::Serialize;
 
@@ -32,13 +33,22 @@ impl ApplicationService {
             self.store.application_icons().digests().await?.into_iter().collect();
         let mut entries = Vec::new();
         for app in self.store.applications().list().await? {
-            let Some(oidc) = app.oidc() else { continue };
-            let Some(url) = oidc.metadata.client_uri.clone() else { continue };
+            // An OIDC application's home page; a SAML one through an IdP-initiated sign-in,
+            // where its registration allows one.
+            let url = match (app.oidc(), app.saml()) {
+                (Some(oidc), _) => oidc.metadata.client_uri.clone(),
+                (None, Some(sp)) if sp.idp_initiated => {
+                    let query: String =
+                        form_urlencoded::Serializer::new(String::new()).append_pair("sp", &sp.entity_id).finish();
+                    Some(format!("/saml/init?{query}"))
+                }
+                _ => None,
+            };
+            let Some(url) = url else { continue };
             if app.disabled {
                 continue;
             }
-            let Some(client) = self.client(oidc.client_id.as_str()).await? else { continue };
-            if self.directory.access_decision(&client, user).await? != AccessDecision::Allowed {
+            if self.directory.access_for_profile(&app.profile, user).await? != AccessDecision::Allowed {
                 continue;
             }
             let owner = app.profile.owner_unit_id.as_ref().and_then(|id| units.iter().find(|u| &u.id == id));

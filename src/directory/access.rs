@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::domain::application::DIRECTORY_CLAIMS;
 use crate::domain::security_level::from_number;
-use crate::domain::{RelyingParty, Scope, SecurityLevel, User};
+use crate::domain::{AppProfile, ClientId, RelyingParty, Scope, SecurityLevel, User};
 
 use super::{DirectoryError, DirectoryService};
 
@@ -69,10 +69,23 @@ impl DirectoryService {
         user: &User,
         scope: &Scope,
     ) -> Result<DirectoryClaims, DirectoryError> {
+        self.released(&app.profile, &app.client_id, user, Some(scope)).await
+    }
+
+    /// The directory claims an application with `profile` receives for `user`: those its
+    /// profile releases, and (`scope`, for OpenID Connect) only behind a granted scope. SAML
+    /// has no scopes: the profile alone decides.
+    pub async fn released(
+        &self,
+        profile: &AppProfile,
+        client: &ClientId,
+        user: &User,
+        scope: Option<&Scope>,
+    ) -> Result<DirectoryClaims, DirectoryError> {
         let mut out = Map::new();
         let wanted: Vec<&str> = DIRECTORY_CLAIMS
             .iter()
-            .filter(|(claim, s)| scope.contains(s) && app.profile.releases(claim))
+            .filter(|(claim, s)| scope.is_none_or(|scope| scope.contains(s)) && profile.releases(claim))
             .map(|(claim, _)| *claim)
             .collect();
         let p = &user.profile;
@@ -84,7 +97,7 @@ impl DirectoryService {
                 "golongan" => p.rank.as_ref().map(|g| json!(g)),
                 "nik" => p.nik.as_ref().map(|n| json!(n)),
                 "opd" => self.opd_claim(user).await?,
-                "roles" => Some(self.roles_claim(app, user).await?),
+                "roles" => Some(self.roles_claim(client, user).await?),
                 _ => None,
             };
             if let Some(value) = value {
@@ -101,13 +114,13 @@ impl DirectoryService {
 
     /// Role names in force for this application: global roles and the application's own,
     /// `name@UNIT` when the grant is limited to a unit. Pintu's admin roles are not included.
-    async fn roles_claim(&self, app: &RelyingParty, user: &User) -> Result<Value, DirectoryError> {
+    async fn roles_claim(&self, client: &ClientId, user: &User) -> Result<Value, DirectoryError> {
         let now = self.now();
         let held = self.store.roles().held_by(&user.id).await?;
         let mut names: Vec<String> = held
             .into_iter()
             .filter(|h| h.grant.is_active(now) && !h.role.is_admin_role())
-            .filter(|h| h.role.client_id.as_ref().is_none_or(|c| *c == app.client_id))
+            .filter(|h| h.role.client_id.as_ref().is_none_or(|c| c == client))
             .map(|h| match h.unit_code {
                 Some(code) => format!("{}@{code}", h.role.name),
                 None => h.role.name,

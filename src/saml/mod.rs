@@ -6,12 +6,14 @@
 //! is `{issuer}/saml/sso` and single logout `{issuer}/saml/slo`, each over the HTTP-Redirect
 //! and HTTP-POST bindings.
 
+mod attributes;
 mod keys;
 mod metadata;
 pub mod request;
 pub mod response;
 mod rotation;
 mod sso;
+mod unsolicited;
 
 use std::sync::Arc;
 
@@ -36,6 +38,8 @@ pub enum SamlError {
     Sealing(#[source] crate::keys::KeyError),
     #[error("the SAML signing key cannot be made or read: {0}")]
     Key(String),
+    #[error("the directory cannot be read")]
+    Directory(#[from] crate::directory::DirectoryError),
 }
 
 /// What the identity provider is built from.

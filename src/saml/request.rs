@@ -56,7 +56,7 @@ fn decoded(raw: &str) -> String {
     form_urlencoded::parse(format!("v={raw}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 
-fn relay_state(value: Option<String>) -> Result<Option<String>, RequestError> {
+pub(super) fn relay_state(value: Option<String>) -> Result<Option<String>, RequestError> {
     match value {
         Some(v) if v.len() > MAX_RELAY_STATE_BYTES => {
             Err(malformed(format!("RelayState is longer than {MAX_RELAY_STATE_BYTES} bytes")))

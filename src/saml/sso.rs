@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::request::{AuthnRequest, Comparison, Received, parse, verify_redirect};
 use super::response::{
-    AUTHN_FAILED, Addressed, Attribute, INVALID_NAME_ID_POLICY, NO_AUTHN_CONTEXT, NO_PASSIVE, REQUESTER, RESPONDER,
-    Statement,
+    AUTHN_FAILED, Addressed, INVALID_NAME_ID_POLICY, NO_AUTHN_CONTEXT, NO_PASSIVE, REQUESTER, RESPONDER, Statement,
 };
 use super::{SamlError, SamlIdp};
 use crate::audit::AuditEvent;
@@ -71,8 +70,12 @@ pub enum Outcome {
 
 /// A checked request, kept while the person signs in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Pending {
+pub(super) struct Pending {
+    /// The AuthnRequest's ID (Pintu's own for an unsolicited response, never sent).
     request_id: String,
+    /// IdP-initiated (Profiles §4.1.5): no request, so no InResponseTo.
+    #[serde(default)]
+    unsolicited: bool,
     acs: String,
     relay_state: Option<String>,
     name_id_format: String,
@@ -99,7 +102,28 @@ pub struct SignInWanted {
     pub fresh: bool,
 }
 
-fn invalid(why: impl Into<String>) -> Refused {
+impl Pending {
+    /// An unsolicited response's: to `acs`, at the application's own level, in the SP's
+    /// default NameID format. `id` stands for the request it does not answer.
+    pub(super) fn unsolicited(id: String, acs: String, relay_state: Option<String>, app: &Application) -> Self {
+        let format = app.saml().map(|sp| sp.default_name_id_format()).unwrap_or(NAME_ID_FORMATS[0]);
+        Pending {
+            request_id: id,
+            unsolicited: true,
+            acs,
+            relay_state,
+            name_id_format: format.to_owned(),
+            level: app.profile.min_level as u8,
+            exact: false,
+            is_passive: false,
+            force_authn: false,
+            received_at: 0,
+            asked: 0,
+        }
+    }
+}
+
+pub(super) fn invalid(why: impl Into<String>) -> Refused {
     Refused::Invalid(why.into())
 }
 
@@ -182,7 +206,7 @@ impl SamlIdp {
         }))
     }
 
-    async fn remember(
+    pub(super) async fn remember(
         &self,
         id: &str,
         app: &Application,
@@ -235,6 +259,7 @@ impl SamlIdp {
         };
         Ok(Pending {
             request_id: request.id.clone(),
+            unsolicited: false,
             acs: acs.to_owned(),
             relay_state,
             name_id_format: name_id_format.to_owned(),
@@ -247,7 +272,7 @@ impl SamlIdp {
         })
     }
 
-    async fn answer(
+    pub(super) async fn answer(
         &self,
         pending_id: &str,
         app: &Application,
@@ -259,7 +284,7 @@ impl SamlIdp {
         let to = Addressed {
             acs: pending.acs.clone(),
             audience: sp.entity_id.clone(),
-            in_response_to: Some(pending.request_id.clone()),
+            in_response_to: (!pending.unsolicited).then(|| pending.request_id.clone()),
         };
         let post = |xml: String| Outcome::Post {
             acs: pending.acs.clone(),
@@ -317,7 +342,7 @@ impl SamlIdp {
             session_index: session_index(&session),
             authn_instant: session.authn.auth_time,
             class_ref: class_of(reached).to_owned(),
-            attributes: attributes(&user),
+            attributes: self.attributes(app, &user).await?,
         };
         let xml = self.success(&to, &statement, sp.sign_response).await?;
         let client = ClientId::new(app.id.as_str());
@@ -353,28 +378,4 @@ fn next_level(level: SecurityLevel) -> Option<SecurityLevel> {
 /// The session, as SPs name it in a LogoutRequest: its id (not the cookie, which is secret).
 fn session_index(session: &SsoSession) -> String {
     format!("_{}", session.id.as_str().replace('-', ""))
-}
-
-/// The attributes every SP receives, under the names SPs expect (eduPerson/inetOrgPerson OIDs).
-fn attributes(user: &User) -> Vec<Attribute> {
-    let mut out = vec![Attribute {
-        name: "urn:oid:0.9.2342.19200300.100.1.1".into(),
-        friendly_name: "uid".into(),
-        values: vec![user.username.clone()],
-    }];
-    if let Some(name) = &user.name {
-        out.push(Attribute {
-            name: "urn:oid:2.16.840.1.113730.3.1.241".into(),
-            friendly_name: "displayName".into(),
-            values: vec![name.clone()],
-        });
-    }
-    if let Some(email) = &user.email {
-        out.push(Attribute {
-            name: "urn:oid:0.9.2342.19200300.100.1.3".into(),
-            friendly_name: "mail".into(),
-            values: vec![email.clone()],
-        });
-    }
-    out
 }

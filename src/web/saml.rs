@@ -20,6 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/saml/metadata", get(metadata))
         .route("/saml/sso", get(sso_redirect).post(sso_post))
+        .route("/saml/init", get(initiate))
         .route("/saml/sign-in", get(sign_in))
         .route("/saml/resume", get(resume))
         .route("/saml/slo", get(not_yet).post(not_yet))
@@ -102,6 +103,29 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response 
         Ok(None) => see_other("/saml/resume"),
         Err(e) => super::account::failure(&state, lang, &e),
     }
+}
+
+/// IdP-initiated sign-in (Profiles §4.1.5): `?sp=ENTITY_ID[&RelayState=…]`, from the portal.
+async fn initiate(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    let query = query.unwrap_or_default();
+    let mut sp = None;
+    let mut relay = None;
+    for (key, value) in form_urlencoded::parse(query.as_bytes()) {
+        let slot = match key.as_ref() {
+            "sp" => &mut sp,
+            "RelayState" => &mut relay,
+            _ => continue,
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return refused(&state, lang, &Refused::Invalid(format!("{key} is repeated")));
+        }
+    }
+    let Some(sp) = sp else {
+        return refused(&state, lang, &Refused::Invalid("sp (the service provider's entity ID) is missing".into()));
+    };
+    let outcome = state.saml.initiate(&sp, relay, session(&state, &headers).as_deref()).await;
+    answer(&state, lang, outcome)
 }
 
 /// Back from the account sign-in: the request that waited for it.

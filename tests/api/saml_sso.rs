@@ -137,8 +137,13 @@ async fn a_person_signs_in_to_a_saml_application(backend: Backend) {
     assert!(read.contains("attribute uid budi"), "{read}");
     let name_id = read.lines().find(|l| l.starts_with("name_id ")).unwrap().to_owned();
     assert!(name_id.contains("nameid-format:persistent") && !name_id.contains("budi"), "opaque: {name_id}");
+    assert!(read.contains("attribute displayName budi Pegawai") && read.contains("attribute mail budi@"), "{read}");
+    assert!(!read.contains("DINKES"), "the unit only where the profile releases it: {read}");
 
-    // With the session: at once, the same persistent NameID.
+    // With the session: at once, the same persistent NameID; the directory's attributes as
+    // the application's profile now releases them (a person without roles gets no `roles`).
+    let claims = Some(vec!["opd".into(), "roles".into()]);
+    app.set_profile(&record.id, ProfilePatch { claims, ..Default::default() }).await;
     let (request_id, url) = sp.request("dua");
     let (status, page, _) = browser.get(&url).await;
     assert_eq!(status, 200, "{page}");
@@ -146,6 +151,11 @@ async fn a_person_signs_in_to_a_saml_application(backend: Backend) {
     let (code, read) = sp.run("response", &[&request_id], Some(&response));
     assert_eq!(code, Some(0), "{read}");
     assert!(read.contains(&name_id), "stable for this SP: {read}");
+    assert!(read.contains("attribute opd DINKES") && read.contains("attribute ou Unit DINKES"), "{read}");
+    let uri = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri";
+    assert!(read.contains(&format!("attribute-name opd urn:pintu:attribute:opd {uri}")), "{read}");
+    assert!(read.contains(&format!("attribute-name ou urn:oid:2.5.4.11 {uri}")), "{read}");
+    assert!(!read.contains("attribute roles"), "{read}");
 
     // Refused with a page, never a response: the same request again, an unsigned one, one
     // changed on the way, one from an SP nobody registered.

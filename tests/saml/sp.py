@@ -9,10 +9,10 @@ prints the AuthnRequest's ID, then the HTTP-Redirect URL to Pintu, signed with K
 
     sp.py response METADATA KEY CERT ENTITY_ID ACS_URL REQUEST_ID < SAMLResponse (base64)
 
-checks the response as the SP would (signature with xmlsec1 against the metadata's
+(REQUEST_ID `-`: an unsolicited response, accepted only then) checks the response as the SP would (signature with xmlsec1 against the metadata's
 certificate, issuer, audience, recipient, InResponseTo, times) and prints, a line each:
-`name_id FORMAT VALUE`, `class CLASS_REF`, `session INDEX`, and `attribute NAME VALUE` for
-each value; or `refused EXCEPTION: MESSAGE` and exits 3.
+`name_id FORMAT VALUE`, `class CLASS_REF`, `session INDEX`, `attribute-name FRIENDLY NAME FORMAT` for each attribute
+and `attribute FRIENDLY VALUE` for each value; or `refused EXCEPTION: MESSAGE` and exits 3.
 """
 import shutil
 import sys
@@ -23,7 +23,7 @@ from saml2.config import SPConfig
 from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
 
 
-def client(metadata_path, key, cert, entity_id, acs):
+def client(metadata_path, key, cert, entity_id, acs, unsolicited=False):
     with open(metadata_path, encoding="utf-8") as f:
         metadata = f.read()
     config = SPConfig()
@@ -36,7 +36,7 @@ def client(metadata_path, key, cert, entity_id, acs):
             "want_assertions_signed": True,
             # Pintu signs the Response as well only for SPs registered with sign_response.
             "want_response_signed": False,
-            "allow_unsolicited": False,
+            "allow_unsolicited": unsolicited,
         }},
         "key_file": key,
         "cert_file": cert,
@@ -67,11 +67,11 @@ def request(metadata_path, key, cert, entity_id, acs, relay_state, *options):
 
 
 def response(metadata_path, key, cert, entity_id, acs, request_id):
-    sp = client(metadata_path, key, cert, entity_id, acs)
+    unsolicited = request_id == "-"
+    sp = client(metadata_path, key, cert, entity_id, acs, unsolicited)
+    outstanding = None if unsolicited else {request_id: "/"}
     try:
-        parsed = sp.parse_authn_request_response(
-            sys.stdin.read(), BINDING_HTTP_POST, outstanding={request_id: "/"}
-        )
+        parsed = sp.parse_authn_request_response(sys.stdin.read(), BINDING_HTTP_POST, outstanding=outstanding)
         if parsed is None:
             raise ValueError("no response")
     except Exception as e:  # the exception's class is what the test checks
@@ -83,9 +83,12 @@ def response(metadata_path, key, cert, entity_id, acs, request_id):
     statement = parsed.assertion.authn_statement[0]
     print("class", statement.authn_context.authn_context_class_ref.text)
     print("session", statement.session_index)
-    for name, values in sorted(parsed.ava.items()):
-        for value in values:
-            print("attribute", name, value)
+    # As sent (pysaml2's `ava` keeps only the names its converters know).
+    for statement in parsed.assertion.attribute_statement:
+        for attribute in statement.attribute:
+            print("attribute-name", attribute.friendly_name, attribute.name, attribute.name_format)
+            for value in attribute.attribute_value:
+                print("attribute", attribute.friendly_name, value.text)
 
 
 if __name__ == "__main__":
