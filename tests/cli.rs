@@ -959,3 +959,44 @@ fn a_saml_service_provider_is_registered_from_a_file() {
     let (list, _) = text(&pintu(&dir, &["admin", "app", "list"], &[]));
     assert!(list.contains("\"protocol\": \"saml\""), "{list}");
 }
+
+/// `pintu admin app saml-import FILE --name …`: a service provider from its SAML metadata;
+/// a document that is not usable metadata is refused with the reason and registers nothing.
+#[test]
+fn a_saml_service_provider_is_registered_from_its_metadata() {
+    let dir = workdir();
+    let file = dir.join("sp-metadata.xml");
+    let metadata = r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="urn:pemda:arsip">
+  <md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
+    <md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:kerberos</md:NameIDFormat>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact" Location="https://arsip.example.go.id/art" index="0"/>
+    <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://arsip.example.go.id/acs" index="2" isDefault="true"/>
+  </md:SPSSODescriptor>
+</md:EntityDescriptor>"#;
+    std::fs::write(&file, metadata).unwrap();
+    let args = ["admin", "app", "saml-import", file.to_str().unwrap(), "--name", "Arsip", "--sign-response"];
+    let out = pintu(&dir, &args, &[]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    let record: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let out = pintu(&dir, &["admin", "app", "saml-show", record["id"].as_str().unwrap()], &[]);
+    let (stdout, _) = text(&out);
+    let registration: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        registration["acs"],
+        serde_json::json!([{ "location": "https://arsip.example.go.id/acs", "index": 2, "is_default": true }]),
+        "only the HTTP-POST endpoint"
+    );
+    assert_eq!(
+        registration["name_id_formats"],
+        serde_json::json!(["urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"])
+    );
+    assert_eq!(registration["sign_response"], true);
+    std::fs::write(&file, metadata.replace("urn:pemda:arsip", "urn:pemda:lain").replace("HTTP-POST", "PAOS")).unwrap();
+    let refused = pintu(&dir, &args, &[]);
+    let (_, stderr) = text(&refused);
+    assert!(!refused.status.success() && stderr.contains("HTTP-POST"), "{stderr}");
+    let missing = pintu(&dir, &["admin", "app", "saml-import", "--name", "Arsip"], &[]);
+    assert!(!missing.status.success());
+}

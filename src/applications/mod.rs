@@ -39,7 +39,7 @@ pub use oidc_client::{RawMetadata, validate_metadata};
 pub use portal::PortalEntry;
 pub use profile::ApplicationRecord;
 pub use registry::{ClientSpec, CreatedClient, RotatedSecret};
-pub use saml_sp::saml_spec;
+pub use saml_sp::{saml_name, saml_spec};
 
 /// Registers and changes applications; serves OIDC clients from a per-node cache. Cheap to
 /// clone: clones share the cache.
@@ -87,6 +87,12 @@ impl ApplicationService {
         let cache = Arc::new(cache::ClientCache::default());
         let audit = directory.audit().clone();
         Self { store, clock, audit, directory, cache, jwks_uri: Arc::new(jwks_uri) }
+    }
+
+    /// How documents an application publishes are fetched (its `jwks_uri`, a SAML SP's
+    /// metadata): the same fences for both.
+    pub fn fetch_config(&self) -> &JwksUriConfig {
+        &self.jwks_uri
     }
 
     fn now(&self) -> i64 {

@@ -17,15 +17,20 @@ use super::{ApplicationError, ApplicationRecord, ApplicationService, ChangedBy};
 /// A registration as the admin API and the CLI send it: `name` beside the registration's
 /// fields.
 pub fn saml_spec(mut body: Value) -> Result<(String, SamlRegistration), ApplicationError> {
-    let name = body
-        .as_object_mut()
-        .and_then(|o| o.remove("name"))
-        .and_then(|n| n.as_str().map(|n| n.trim().to_owned()))
-        .filter(|n| !n.is_empty() && n.chars().count() <= 200 && !n.chars().any(char::is_control))
-        .ok_or_else(|| ApplicationError::invalid_metadata("name: 1 to 200 printable characters"))?;
+    let name = body.as_object_mut().and_then(|o| o.remove("name"));
+    let name = saml_name(name.as_ref().and_then(Value::as_str).unwrap_or(""))?;
     let registration: SamlRegistration = serde_json::from_value(body)
         .map_err(|e| ApplicationError::invalid_metadata(format!("the registration: {e}")))?;
     Ok((name, registration))
+}
+
+/// A service provider's name as people see it: 1 to 200 printable characters, trimmed.
+pub fn saml_name(name: &str) -> Result<String, ApplicationError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
+        return Err(ApplicationError::invalid_metadata("name: 1 to 200 printable characters"));
+    }
+    Ok(name.to_owned())
 }
 
 impl ApplicationService {

@@ -47,6 +47,7 @@ pub async fn run(app: &App, cmd: AppCommand) -> anyhow::Result<()> {
             let record = apps.create_saml(&actor, &name, registration).await.map_err(refused_app)?;
             print_json(&record)
         }
+        AppCommand::SamlImport(args) => super::saml::import(app, args).await,
         AppCommand::SamlShow { id } => {
             let (_, registration) =
                 apps.saml_registration(&actor, &ApplicationId::new(id)).await.map_err(refused_app)?;

@@ -156,6 +156,8 @@ pub enum AppCommand {
     /// (`location`, `index`, `is_default`), and optionally `slo_url`, `certificates` (PEM),
     /// `sign_requests`, `sign_response`, `name_id_formats`, `idp_initiated`.
     SamlCreate { file: PathBuf },
+    /// Register a SAML service provider from its metadata (a file, or --url).
+    SamlImport(super::saml::SamlImport),
     /// Print a SAML service provider's registration as JSON.
     SamlShow { id: String },
 }

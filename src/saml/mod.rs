@@ -12,6 +12,7 @@ mod metadata;
 pub mod request;
 pub mod response;
 mod rotation;
+mod sp_metadata;
 mod sso;
 mod unsolicited;
 
@@ -25,6 +26,7 @@ use crate::storage::{StorageError, Store};
 pub use keys::{IdpKey, KEY_BITS, VALIDITY_SECS};
 pub use metadata::NAME_ID_FORMATS;
 pub use rotation::{SamlKeyInfo, SamlRotation};
+pub use sp_metadata::{ImportChoices, ImportError, MetadataSource};
 pub use sso::{Outcome, Refused, SignInWanted, class_of};
 
 /// What can go wrong on the SAML side.

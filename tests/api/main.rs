@@ -53,6 +53,7 @@ mod registration;
 mod registration_rules;
 mod rp;
 mod saml;
+mod saml_import;
 mod saml_levels;
 mod saml_sp;
 mod saml_sso;

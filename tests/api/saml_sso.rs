@@ -70,9 +70,9 @@ pub(crate) fn posted(page: &str, acs: &str) -> (String, String) {
 pub(crate) const ENTITY: &str = "https://sp.test/metadata";
 pub(crate) const ACS: &str = "https://sp.test/acs";
 
-/// pysaml2 as an SP registered with `app` (signed requests); `None` (the test skipped) where
-/// pysaml2 is missing and the run does not require it.
-pub(crate) async fn registered_sp(app: &TestApp) -> Option<(Sp, ApplicationRecord)> {
+/// pysaml2 as an SP of `app` (not registered yet); `None` (the test skipped) where pysaml2 is
+/// missing and the run does not require it.
+pub(crate) async fn pysaml2_sp(app: &TestApp) -> Option<(Sp, String)> {
     let python = match saml_python() {
         Ok(python) => python,
         Err(why) if std::env::var("PINTU_TEST_REQUIRE_SAML").as_deref() != Ok("1") => {
@@ -82,18 +82,6 @@ pub(crate) async fn registered_sp(app: &TestApp) -> Option<(Sp, ApplicationRecor
         Err(why) => panic!("pysaml2 is required here: {why}"),
     };
     let (key, cert) = sp_key_pair();
-    let (entity, acs) = (ENTITY, ACS);
-    let registration = SamlRegistration {
-        entity_id: entity.into(),
-        acs: vec![AcsEndpoint { location: acs.into(), index: 0, is_default: true }],
-        slo_url: None,
-        certificates: vec![cert.clone()],
-        sign_requests: true,
-        sign_response: false,
-        name_id_formats: vec![],
-        idp_initiated: false,
-    };
-    let record = app.state.applications.create_saml(&Actor::cli(), "E-Office Lama", registration).await.unwrap();
     let dir = crate::support::scratch::path("saml-sso", "");
     std::fs::create_dir_all(&dir).unwrap();
     let write = |name: &str, text: &str| {
@@ -106,8 +94,25 @@ pub(crate) async fn registered_sp(app: &TestApp) -> Option<(Sp, ApplicationRecor
     let sp = Sp {
         python,
         script: script.to_str().unwrap().to_owned(),
-        args: vec![metadata, write("sp.key", &key), write("sp.crt", &cert), entity.into(), acs.into()],
+        args: vec![metadata, write("sp.key", &key), write("sp.crt", &cert), ENTITY.into(), ACS.into()],
     };
+    Some((sp, cert))
+}
+
+/// pysaml2 as an SP registered with `app` (signed requests); `None` as for `pysaml2_sp`.
+pub(crate) async fn registered_sp(app: &TestApp) -> Option<(Sp, ApplicationRecord)> {
+    let (sp, cert) = pysaml2_sp(app).await?;
+    let registration = SamlRegistration {
+        entity_id: ENTITY.into(),
+        acs: vec![AcsEndpoint { location: ACS.into(), index: 0, is_default: true }],
+        slo_url: None,
+        certificates: vec![cert],
+        sign_requests: true,
+        sign_response: false,
+        name_id_formats: vec![],
+        idp_initiated: false,
+    };
+    let record = app.state.applications.create_saml(&Actor::cli(), "E-Office Lama", registration).await.unwrap();
     Some((sp, record))
 }
 

@@ -13,6 +13,10 @@ prints the AuthnRequest's ID, then the HTTP-Redirect URL to Pintu, signed with K
 certificate, issuer, audience, recipient, InResponseTo, times) and prints, a line each:
 `name_id FORMAT VALUE`, `class CLASS_REF`, `session INDEX`, `attribute-name FRIENDLY NAME FORMAT` for each attribute
 and `attribute FRIENDLY VALUE` for each value; or `refused EXCEPTION: MESSAGE` and exits 3.
+
+    sp.py metadata METADATA KEY CERT ENTITY_ID ACS_URL
+
+prints the SP's own metadata (its ACS, its SLO beside it, its signing certificate).
 """
 import shutil
 import sys
@@ -20,10 +24,11 @@ import sys
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
+from saml2.metadata import entity_descriptor
 from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
 
 
-def client(metadata_path, key, cert, entity_id, acs, unsolicited=False):
+def config_of(metadata_path, key, cert, entity_id, acs, unsolicited=False):
     with open(metadata_path, encoding="utf-8") as f:
         metadata = f.read()
     config = SPConfig()
@@ -31,7 +36,11 @@ def client(metadata_path, key, cert, entity_id, acs, unsolicited=False):
         "entityid": entity_id,
         "metadata": {"inline": [metadata]},
         "service": {"sp": {
-            "endpoints": {"assertion_consumer_service": [(acs, BINDING_HTTP_POST)]},
+            "endpoints": {
+                "assertion_consumer_service": [(acs, BINDING_HTTP_POST)],
+                "single_logout_service": [(acs.rsplit("/", 1)[0] + "/slo", BINDING_HTTP_REDIRECT)],
+            },
+            "name_id_format": ["urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"],
             "authn_requests_signed": True,
             "want_assertions_signed": True,
             # Pintu signs the Response as well only for SPs registered with sign_response.
@@ -44,7 +53,15 @@ def client(metadata_path, key, cert, entity_id, acs, unsolicited=False):
         "signing_algorithm": SIG_RSA_SHA256,
         "digest_algorithm": DIGEST_SHA256,
     })
-    return Saml2Client(config=config)
+    return config
+
+
+def client(metadata_path, key, cert, entity_id, acs, unsolicited=False):
+    return Saml2Client(config=config_of(metadata_path, key, cert, entity_id, acs, unsolicited))
+
+
+def metadata(metadata_path, key, cert, entity_id, acs):
+    print(str(entity_descriptor(config_of(metadata_path, key, cert, entity_id, acs))))
 
 
 def request(metadata_path, key, cert, entity_id, acs, relay_state, *options):
@@ -93,4 +110,4 @@ def response(metadata_path, key, cert, entity_id, acs, request_id):
 
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"request": request, "response": response}[command](*args)
+    {"request": request, "response": response, "metadata": metadata}[command](*args)

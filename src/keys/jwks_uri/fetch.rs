@@ -1,5 +1,7 @@
-//! One HTTP GET of a `jwks_uri`, the only outgoing HTTP request Pintu makes (and the only
-//! place that uses reqwest). The URL comes from an outsider, so the request is fenced in:
+//! One HTTP GET of a `jwks_uri` (or of another document an application publishes: a SAML
+//! SP's metadata), the only outgoing HTTP request to an application's server Pintu makes (and
+//! the only place that uses reqwest for one). The URL comes from an outsider, so the request
+//! is fenced in:
 //! - host names are resolved here and every address is checked before connecting; the
 //!   connection goes to exactly the checked addresses, so a DNS answer that changes between
 //!   check and connect (DNS rebinding) cannot lead it elsewhere;
@@ -74,7 +76,7 @@ impl Fetcher {
                     .referer(false)
                     .timeout(self.config.timeout)
                     .connect_timeout(self.config.timeout)
-                    .user_agent(concat!("Pintu/", env!("CARGO_PKG_VERSION"), " (jwks_uri)"))
+                    .user_agent(concat!("Pintu/", env!("CARGO_PKG_VERSION")))
                     .build()
                     .map_err(|e| JwksUriError::Unreachable(e.to_string()))
             })
@@ -83,6 +85,13 @@ impl Fetcher {
 
     /// GETs the JWK Set at `url` (already checked by `check_jwks_uri`).
     pub(super) async fn fetch(&self, url: &Url) -> Result<Value, JwksUriError> {
+        let accept = "application/jwk-set+json, application/json";
+        let body = self.fetch_bytes(url, accept, self.config.max_bytes).await?;
+        serde_json::from_slice(&body).map_err(|_| JwksUriError::Invalid("the body is not JSON".to_owned()))
+    }
+
+    /// GETs the document at `url` (already checked), at most `limit` bytes of it.
+    pub(super) async fn fetch_bytes(&self, url: &Url, accept: &str, limit: usize) -> Result<Vec<u8>, JwksUriError> {
         // An address literal is not resolved, so reqwest would not ask the resolver.
         match url.host() {
             Some(Host::Ipv4(ip)) => check_address(ip.into(), self.config.allow_private_addresses),
@@ -92,12 +101,8 @@ impl Fetcher {
         .map_err(JwksUriError::Refused)?;
         let client = self.client().await?;
         let exchange = async {
-            let response = client
-                .get(url.clone())
-                .header(reqwest::header::ACCEPT, "application/jwk-set+json, application/json")
-                .send()
-                .await
-                .map_err(request_error)?;
+            let response =
+                client.get(url.clone()).header(reqwest::header::ACCEPT, accept).send().await.map_err(request_error)?;
             let status = response.status();
             if status.is_redirection() {
                 return Err(JwksUriError::Unreachable(format!("answered {status}; redirects are not followed")));
@@ -105,15 +110,13 @@ impl Fetcher {
             if !status.is_success() {
                 return Err(JwksUriError::Unreachable(format!("answered {status}")));
             }
-            self.read_body(response).await
+            Self::read_body(response, limit).await
         };
         // reqwest's timeout covers the exchange; this one also covers name resolution.
-        let body = tokio::time::timeout(self.config.timeout, exchange).await.map_err(|_| JwksUriError::Timeout)??;
-        serde_json::from_slice(&body).map_err(|_| JwksUriError::Invalid("the body is not JSON".to_owned()))
+        tokio::time::timeout(self.config.timeout, exchange).await.map_err(|_| JwksUriError::Timeout)?
     }
 
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<Vec<u8>, JwksUriError> {
-        let limit = self.config.max_bytes;
+    async fn read_body(mut response: reqwest::Response, limit: usize) -> Result<Vec<u8>, JwksUriError> {
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Err(JwksUriError::TooLarge(limit));
         }

@@ -49,6 +49,19 @@ pub enum JwksUriError {
     BadSignature,
 }
 
+/// One GET of another document an application publishes (a SAML SP's metadata), behind the
+/// same fences as a `jwks_uri`: the URL checked as one, every address checked when connecting,
+/// no redirects, the configured timeout, and at most `max_bytes`. Not cached.
+pub async fn fetch_published(
+    uri: &str,
+    config: &JwksUriConfig,
+    accept: &str,
+    max_bytes: usize,
+) -> Result<Vec<u8>, JwksUriError> {
+    let url = check_jwks_uri(uri, config).map_err(JwksUriError::Refused)?;
+    fetch::Fetcher::new(config.clone()).fetch_bytes(&url, accept, max_bytes).await
+}
+
 /// Checks a `jwks_uri` against the configuration: https, or plain http to a loopback host when
 /// the issuer is itself a plain-http loopback address (development); no credentials, no
 /// fragment; an address literal must be one Pintu may connect to. Host names are checked

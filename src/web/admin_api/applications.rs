@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/applications/{id}/oidc", patch(update_addresses))
         .route("/api/v1/applications/{id}/icon", put(set_icon).delete(remove_icon))
         .route("/api/v1/applications/saml", post(create_saml))
+        .route("/api/v1/applications/saml/metadata", post(import_saml))
         .route("/api/v1/applications/{id}/saml", get(show_saml).put(update_saml))
 }
 
@@ -70,6 +71,42 @@ async fn create_saml(
 ) -> Result<Response, ApiError> {
     let (name, registration) = crate::applications::saml_spec(body)?;
     let app = s.create_saml(&a, &name, registration).await?;
+    Ok(with_etag(StatusCode::CREATED, app.version, &app))
+}
+
+/// What `POST /api/v1/applications/saml/metadata` takes: the SP's metadata as a document or
+/// the URL it publishes it at, and what the metadata does not say.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MetadataImport {
+    name: String,
+    metadata: Option<String>,
+    metadata_url: Option<String>,
+    #[serde(default)]
+    sign_response: bool,
+    #[serde(default)]
+    idp_initiated: bool,
+}
+
+/// Registers a SAML service provider from its metadata.
+async fn import_saml(
+    State(state): State<AppState>,
+    AdminPrincipal(a): AdminPrincipal,
+    JsonBody(body): JsonBody<MetadataImport>,
+) -> Result<Response, ApiError> {
+    use crate::applications::ApplicationError;
+    use crate::saml::{ImportChoices, MetadataSource};
+    let source = match (body.metadata, body.metadata_url) {
+        (Some(xml), None) => MetadataSource::Document(xml),
+        (None, Some(url)) => MetadataSource::Url(url),
+        _ => return Err(ApplicationError::invalid_metadata("give either metadata or metadata_url").into()),
+    };
+    let name = crate::applications::saml_name(&body.name)?;
+    // Only the office registers applications: asked before any URL is fetched.
+    state.directory.reach(&a).await?.require_office("register an application")?;
+    let choices = ImportChoices { sign_response: body.sign_response, idp_initiated: body.idp_initiated };
+    let registration = state.saml.import_metadata(source, choices).await.map_err(ApplicationError::from)?;
+    let app = state.applications.create_saml(&a, &name, registration).await?;
     Ok(with_etag(StatusCode::CREATED, app.version, &app))
 }
 

@@ -116,7 +116,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
 fn body_text_kind(member: &str) -> TextKind {
     match member {
         "password" => TextKind::Secret,
-        "description" | "certificate" | "certificates" => TextKind::Multiline,
+        "description" | "certificate" | "certificates" | "metadata" => TextKind::Multiline,
         _ => TextKind::Line,
     }
 }
