@@ -299,6 +299,8 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
         _ => None,
     };
     let mail = app.state.mailer.enabled().then(|| crate::jobs::mail::spawn(app.state.mailer.clone(), stop_rx.clone()));
+    let ended = app.state.sso.sessions.ended_signal();
+    let logouts = Some(crate::jobs::logout::spawn(app.state.oidc.clone(), ended, stop_rx.clone()));
     let reports = config.reports.monthly.then(|| {
         crate::jobs::periodic_reports::spawn(
             app.state.store.clone(),
@@ -317,7 +319,7 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     let _ = changes.await;
     let _ = keys.await;
     let _ = ldap.await;
-    for job in [checkpoints, reports, backups, certificates, mail].into_iter().flatten() {
+    for job in [checkpoints, reports, backups, certificates, mail, logouts].into_iter().flatten() {
         let _ = job.await;
     }
     if let Some(metrics) = metrics {

@@ -1,7 +1,8 @@
-//! CIBA registration metadata (OpenID Connect CIBA Core 1.0 §4): the delivery mode and the
-//! ping endpoint an application registers with the CIBA grant.
+//! Back-channel registration metadata: CIBA (OpenID Connect CIBA Core 1.0 §4: the delivery
+//! mode and the ping endpoint an application registers with the CIBA grant) and the logout
+//! notifications (Back-Channel Logout 1.0 §2.2, Front-Channel Logout 1.0 §2).
 
-use crate::domain::{ClientAuthMethod, GrantType};
+use crate::domain::{ClientAuthMethod, GrantType, LogoutUris};
 
 use super::ApplicationError;
 use super::oidc_client::{MAX_URI_LEN, RawMetadata};
@@ -47,4 +48,40 @@ pub(super) fn check_backchannel(
         (Some("ping"), None) => Err(bad_meta("ping mode needs backchannel_client_notification_endpoint")),
         _ => Err(bad_meta("backchannel_token_delivery_mode must be poll or ping")),
     }
+}
+
+/// An https URL (plain http only to this machine, for development), no fragment.
+fn endpoint_url(field: &str, value: &str) -> Result<url::Url, ApplicationError> {
+    let url = url::Url::parse(value).map_err(|_| bad_meta(&format!("{field} must be an absolute URL")))?;
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+    if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
+        return Err(bad_meta(&format!("{field} must be https")));
+    }
+    // Back-Channel Logout §2.2 and Front-Channel Logout §2: "MUST NOT include any fragment".
+    if url.fragment().is_some() || value.len() > MAX_URI_LEN || !url.username().is_empty() {
+        return Err(bad_meta(&format!("{field} must have no fragment or credentials")));
+    }
+    Ok(url)
+}
+
+/// The logout URIs, checked. Front-Channel Logout §2: "The domain, port, and scheme of this
+/// URL MUST be the same as that of a registered Redirection URI value."
+pub(super) fn check_logout_uris(raw: &RawMetadata, redirect_uris: &[String]) -> Result<LogoutUris, ApplicationError> {
+    if let Some(uri) = &raw.backchannel_logout_uri {
+        endpoint_url("backchannel_logout_uri", uri)?;
+    }
+    if let Some(uri) = &raw.frontchannel_logout_uri {
+        let url = endpoint_url("frontchannel_logout_uri", uri)?;
+        let origin = url.origin();
+        let same = redirect_uris.iter().filter_map(|r| url::Url::parse(r).ok()).any(|r| r.origin() == origin);
+        if !same {
+            return Err(bad_meta("frontchannel_logout_uri must have the scheme, host and port of a redirect URI"));
+        }
+    }
+    Ok(LogoutUris {
+        backchannel_logout_uri: raw.backchannel_logout_uri.clone(),
+        backchannel_logout_session_required: raw.backchannel_logout_session_required.unwrap_or(false),
+        frontchannel_logout_uri: raw.frontchannel_logout_uri.clone(),
+        frontchannel_logout_session_required: raw.frontchannel_logout_session_required.unwrap_or(false),
+    })
 }

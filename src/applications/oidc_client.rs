@@ -50,6 +50,10 @@ pub struct RawMetadata {
     pub authorization_details_types: Option<Vec<String>>,
     pub backchannel_token_delivery_mode: Option<String>,
     pub backchannel_client_notification_endpoint: Option<String>,
+    pub backchannel_logout_uri: Option<String>,
+    pub backchannel_logout_session_required: Option<bool>,
+    pub frontchannel_logout_uri: Option<String>,
+    pub frontchannel_logout_session_required: Option<bool>,
     /// Every other member: the language-tagged forms (`logo_uri#en`) are taken from here;
     /// the rest is ignored, as RFC 7591 §2 requires of metadata a server does not understand.
     #[serde(flatten)]
@@ -91,6 +95,7 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, Application
     }
     check_human_fields(&raw)?;
     super::backchannel::check_backchannel(&raw, &grant_types, method)?;
+    let logout = super::backchannel::check_logout_uris(&raw, raw.redirect_uris.as_deref().unwrap_or_default())?;
     let redirect_uris = raw.redirect_uris.unwrap_or_default();
     let post_logout = raw.post_logout_redirect_uris.unwrap_or_default();
     check_redirect_uris(&redirect_uris, &post_logout, &grant_types, method)?;
@@ -123,6 +128,7 @@ pub fn validate_metadata(raw: RawMetadata) -> Result<ClientMetadata, Application
         authorization_details_types: types,
         backchannel_token_delivery_mode: raw.backchannel_token_delivery_mode,
         backchannel_client_notification_endpoint: raw.backchannel_client_notification_endpoint,
+        logout,
     })
 }
 

@@ -188,6 +188,24 @@ pub struct ClientMetadata {
     /// CIBA Core §4: where the ping goes (ping mode).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_client_notification_endpoint: Option<String>,
+    /// Where the application hears that a session ended (Back-Channel Logout 1.0 §2.2).
+    #[serde(flatten)]
+    pub logout: LogoutUris,
+}
+
+/// The logout notifications an application registered (OpenID Connect Back-Channel Logout 1.0
+/// §2.2, Front-Channel Logout 1.0 §2). Pintu always sends `sid`; the `*_session_required`
+/// flags are kept as registered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogoutUris {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_logout_session_required: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub frontchannel_logout_session_required: bool,
 }
 
 impl Default for ClientMetadata {
@@ -217,6 +235,7 @@ impl Default for ClientMetadata {
             authorization_details_types: Vec::new(),
             backchannel_token_delivery_mode: None,
             backchannel_client_notification_endpoint: None,
+            logout: LogoutUris::default(),
         }
     }
 }

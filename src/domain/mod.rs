@@ -24,7 +24,7 @@ pub mod user;
 pub use application::{
     AccessPolicy, AdminScope, AppProfile, Application, Category, OidcRegistration, Protocol, Registration,
 };
-pub use client::{ClientAuthMethod, ClientMetadata, GrantType, RelyingParty, SigningAlg};
+pub use client::{ClientAuthMethod, ClientMetadata, GrantType, LogoutUris, RelyingParty, SigningAlg};
 pub use ids::{ActorId, ApplicationId, ClientId, GrantId, OrgUnitId, RoleGrantId, RoleId, SessionId, UserId};
 pub use org_unit::{OrgUnit, OrgUnitKind};
 pub use pegawai::{EmploymentType, Profile, UserStatus};

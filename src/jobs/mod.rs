@@ -7,6 +7,7 @@ pub mod changes;
 pub mod cleanup;
 pub mod keys;
 pub mod ldap_sync;
+pub mod logout;
 pub mod mail;
 pub mod periodic_reports;
 

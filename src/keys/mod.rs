@@ -13,7 +13,9 @@ mod sealing;
 mod thumbprint;
 
 pub use client_jwks::{check_client_jwks, verify_with_jwk_set};
-pub use jwks_uri::{JwksUriCache, JwksUriError, REFETCH_INTERVAL_SECS, check_jwks_uri, fetch_published};
+pub use jwks_uri::{
+    JwksUriCache, JwksUriError, REFETCH_INTERVAL_SECS, check_jwks_uri, fetch_published, post_published,
+};
 pub use kek_rotation::{KekRotation, rotate_kek};
 pub use keyring::{Keyring, VerifiedJws};
 pub use rotation::{KeyInfo, RotationPolicy, RotationStep};

@@ -69,7 +69,9 @@ impl OidcService {
             "claim_types_supported": ["normal"],
             "authorization_response_iss_parameter_supported": true,
             "frontchannel_logout_supported": false,
-            "backchannel_logout_supported": false,
+            // Back-Channel Logout 1.0 §2.1: sid is always in the logout token and ID tokens.
+            "backchannel_logout_supported": true,
+            "backchannel_logout_session_supported": true,
         });
         if mtls && let Some(map) = document.as_object_mut() {
             // RFC 8705 §3.3, §5: bound tokens, and where a client connects with its certificate.

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod authorize;
+mod backchannel_logout;
 pub mod ciba;
 pub mod ciba_approval;
 mod ciba_ping;

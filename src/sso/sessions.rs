@@ -14,11 +14,19 @@ pub struct Sessions {
     clock: SharedClock,
     /// How long a session lasts from sign-in (seconds).
     ttl: i64,
+    /// Woken when a session ends here, so its applications hear of it at once (the notices
+    /// are queued in the database either way).
+    ended: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl Sessions {
     pub fn new(store: Store, clock: SharedClock, ttl: i64) -> Self {
-        Self { store, clock, ttl }
+        Self { store, clock, ttl, ended: Default::default() }
+    }
+
+    /// What wakes when a session ends through `end`.
+    pub fn ended_signal(&self) -> std::sync::Arc<tokio::sync::Notify> {
+        self.ended.clone()
     }
 
     /// Starts a session for `user`; returns it and the cookie value.
@@ -70,6 +78,8 @@ impl Sessions {
     /// Ends a session and revokes what applications were given under it (all but
     /// `offline_access` grants).
     pub async fn end(&self, id: &SessionId) -> Result<(), StorageError> {
-        self.store.end_session(id, self.clock.now()).await
+        self.store.end_session(id, self.clock.now()).await?;
+        self.ended.notify_one();
+        Ok(())
     }
 }

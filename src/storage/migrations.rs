@@ -146,6 +146,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0023_saml.sql"),
         include_str!("../../migrations/postgres/0023_saml.sql"),
     ),
+    (
+        24,
+        "logout",
+        include_str!("../../migrations/sqlite/0024_logout.sql"),
+        include_str!("../../migrations/postgres/0024_logout.sql"),
+    ),
 ];
 
 /// The file names the embedded list expects, for the parity test.
@@ -173,6 +179,7 @@ pub const FILE_NAMES: &[&str] = &[
     "0021_mail_outbox.sql",
     "0022_console.sql",
     "0023_saml.sql",
+    "0024_logout.sql",
 ];
 
 /// The newest schema version this build knows.

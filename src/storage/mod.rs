@@ -18,6 +18,7 @@ mod grants;
 mod initial_access_tokens;
 mod interactions;
 mod keys;
+mod logout_deliveries;
 mod mail_outbox;
 mod migrations;
 mod org_units;
@@ -57,6 +58,7 @@ pub use grants::{Grants, PresentedRefresh, RefreshFamily, RefreshState, Rotation
 pub use initial_access_tokens::InitialAccessTokens;
 pub use interactions::{Interaction, Interactions};
 pub use keys::{SigningKeyRow, SigningKeys};
+pub use logout_deliveries::{LogoutDeliveries, LogoutNotice};
 pub use mail_outbox::{MailOutbox, OutgoingMail};
 pub use migrations::{FILE_NAMES as MIGRATION_FILE_NAMES, latest as latest_schema_version};
 pub use org_units::{OrgUnits, Placement};
@@ -237,6 +239,10 @@ impl Store {
     pub fn application_icons(&self) -> ApplicationIcons<'_> {
         ApplicationIcons::new(&self.db)
     }
+    pub fn logout_deliveries(&self) -> LogoutDeliveries<'_> {
+        LogoutDeliveries::new(&self.db)
+    }
+
     pub fn mail_outbox(&self) -> MailOutbox<'_> {
         MailOutbox::new(&self.db)
     }
@@ -281,17 +287,19 @@ impl Store {
         self.db.close().await
     }
 
-    /// Ends a session and revokes what applications were given under it (all but
-    /// `offline_access` grants): the one way a session is ended on purpose.
+    /// Ends a session, queues a logout notice for every application it reached, and revokes
+    /// what they were given under it (all but `offline_access` grants): the one way a session
+    /// is ended on purpose.
     pub async fn end_session(&self, id: &crate::domain::SessionId, now: i64) -> Result<(), StorageError> {
         self.sessions().end(id, now).await?;
+        self.logout_deliveries().enqueue_for_session(id.as_str(), now).await?;
         self.grants().revoke_for_session(id, now).await
     }
 
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than
     /// `before`. Returns how many rows went.
     pub async fn delete_expired(&self, before: i64) -> Result<u64, StorageError> {
-        const STATEMENTS: [&str; 11] = [
+        const STATEMENTS: [&str; 13] = [
             // What was sent or given up, after a month.
             "DELETE FROM mail_outbox WHERE status <> 'pending' AND created_at < $1 - 2592000",
             "DELETE FROM pushed_requests WHERE expires_at < $1",
@@ -306,6 +314,11 @@ impl Store {
             // Kept past the IssueInstant window (five minutes either way), so a replayed
             // AuthnRequest is still refused by its row until its own timestamp refuses it.
             "DELETE FROM saml_requests WHERE expires_at < $1",
+            // Delivered or given up, after a month (kept that long to answer "was it told?").
+            "DELETE FROM logout_deliveries WHERE status <> 'pending' AND created_at < $1 - 2592000",
+            // Who a session reached, a month after the session ended or expired.
+            "DELETE FROM saml_session_participants WHERE session_id IN \
+             (SELECT id FROM sessions WHERE COALESCE(ended_at, expires_at) < $1 - 2592000)",
             // A grant whose code and refresh tokens have all expired keeps its row (access
             // tokens name it for revocation) but loses what they stood for.
             "UPDATE grants SET payload = NULL, code_hash = NULL, refresh_hash = NULL \

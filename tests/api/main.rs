@@ -13,6 +13,7 @@ mod applications;
 mod audit;
 mod audit_checkpoints;
 mod authorize;
+mod backchannel_logout;
 mod backup;
 mod certificates;
 mod ciba;

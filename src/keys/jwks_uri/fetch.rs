@@ -90,15 +90,34 @@ impl Fetcher {
         serde_json::from_slice(&body).map_err(|_| JwksUriError::Invalid("the body is not JSON".to_owned()))
     }
 
-    /// GETs the document at `url` (already checked), at most `limit` bytes of it.
-    pub(super) async fn fetch_bytes(&self, url: &Url, accept: &str, limit: usize) -> Result<Vec<u8>, JwksUriError> {
-        // An address literal is not resolved, so reqwest would not ask the resolver.
+    /// An address literal is not resolved, so reqwest would not ask the resolver: checked here.
+    fn check_literal(&self, url: &Url) -> Result<(), JwksUriError> {
         match url.host() {
             Some(Host::Ipv4(ip)) => check_address(ip.into(), self.config.allow_private_addresses),
             Some(Host::Ipv6(ip)) => check_address(ip.into(), self.config.allow_private_addresses),
             _ => Ok(()),
         }
-        .map_err(JwksUriError::Refused)?;
+        .map_err(JwksUriError::Refused)
+    }
+
+    /// POSTs `form` (`application/x-www-form-urlencoded`) to `url` (already checked); the
+    /// status it answered (the body is not read).
+    pub(super) async fn post_form(&self, url: &Url, form: &[(&str, &str)]) -> Result<u16, JwksUriError> {
+        self.check_literal(url)?;
+        let client = self.client().await?;
+        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+        let exchange = client
+            .post(url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send();
+        let response = tokio::time::timeout(self.config.timeout, exchange).await.map_err(|_| JwksUriError::Timeout)?;
+        Ok(response.map_err(request_error)?.status().as_u16())
+    }
+
+    /// GETs the document at `url` (already checked), at most `limit` bytes of it.
+    pub(super) async fn fetch_bytes(&self, url: &Url, accept: &str, limit: usize) -> Result<Vec<u8>, JwksUriError> {
+        self.check_literal(url)?;
         let client = self.client().await?;
         let exchange = async {
             let response =

@@ -62,6 +62,13 @@ pub async fn fetch_published(
     fetch::Fetcher::new(config.clone()).fetch_bytes(&url, accept, max_bytes).await
 }
 
+/// One POST of a form to an endpoint an application registered (its back-channel logout URI),
+/// behind the same fences as a `jwks_uri`; the HTTP status it answered.
+pub async fn post_published(uri: &str, config: &JwksUriConfig, form: &[(&str, &str)]) -> Result<u16, JwksUriError> {
+    let url = check_jwks_uri(uri, config).map_err(JwksUriError::Refused)?;
+    fetch::Fetcher::new(config.clone()).post_form(&url, form).await
+}
+
 /// Checks a `jwks_uri` against the configuration: https, or plain http to a loopback host when
 /// the issuer is itself a plain-http loopback address (development); no credentials, no
 /// fragment; an address literal must be one Pintu may connect to. Host names are checked

@@ -1,0 +1,71 @@
+//! Back-channel logout notices waiting to be delivered (`logout_deliveries`): queued when a
+//! session ends, claimed one at a time so several nodes never post one twice.
+
+use super::{Db, StorageError, on_pool, row_struct};
+
+/// A notice to deliver: the session that ended, the client to tell, whose session it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogoutNotice {
+    pub id: String,
+    pub session_id: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub attempts: i64,
+}
+
+row_struct!(NoticeRow { id: String, session_id: String, client_id: String, user_id: String, attempts: i64 });
+
+pub struct LogoutDeliveries<'a> {
+    db: &'a Db,
+}
+
+impl<'a> LogoutDeliveries<'a> {
+    pub(super) fn new(db: &'a Db) -> Self {
+        Self { db }
+    }
+
+    /// Queues a notice for every client the session reached (any grant under it).
+    pub(super) async fn enqueue_for_session(&self, session: &str, now: i64) -> Result<(), StorageError> {
+        let sql = "INSERT INTO logout_deliveries (id, session_id, client_id, user_id, status, attempts, next_at, \
+                   claimed_until, created_at) \
+                   SELECT DISTINCT session_id || ' ' || client_id, session_id, client_id, user_id, 'pending', 0, $2, 0, $2 \
+                   FROM grants WHERE session_id = $1 AND user_id IS NOT NULL \
+                   ON CONFLICT (id) DO NOTHING";
+        on_pool!(self.db, |pool| sqlx::query(sql).bind(session).bind(now).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Claims the oldest notice due at `now` for `hold` seconds.
+    pub async fn claim(&self, now: i64, hold: i64) -> Result<Option<LogoutNotice>, StorageError> {
+        let sql = "UPDATE logout_deliveries SET claimed_until = $2 WHERE id = (SELECT id FROM logout_deliveries \
+                   WHERE status = 'pending' AND next_at <= $1 AND claimed_until <= $1 ORDER BY created_at LIMIT 1) \
+                   AND claimed_until <= $1 RETURNING id, session_id, client_id, user_id, attempts";
+        let row: Option<NoticeRow> =
+            on_pool!(self.db, |pool| sqlx::query_as(sql).bind(now).bind(now + hold).fetch_optional(pool).await)?;
+        Ok(row.map(|r| LogoutNotice {
+            id: r.id,
+            session_id: r.session_id,
+            client_id: r.client_id,
+            user_id: r.user_id,
+            attempts: r.attempts,
+        }))
+    }
+
+    /// Settled: `sent` (the client answered 200), or `none` (it registered no back-channel
+    /// URI, or is gone).
+    pub async fn settle(&self, id: &str, status: &str) -> Result<(), StorageError> {
+        let sql = "UPDATE logout_deliveries SET status = $2, attempts = attempts + 1, last_error = NULL, \
+                   claimed_until = 0 WHERE id = $1";
+        on_pool!(self.db, |pool| sqlx::query(sql).bind(id).bind(status).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Not delivered: tried again at `next_at`, or given up (`None`).
+    pub async fn failed(&self, id: &str, error: &str, next_at: Option<i64>) -> Result<(), StorageError> {
+        let sql = "UPDATE logout_deliveries SET attempts = attempts + 1, last_error = $2, claimed_until = 0, \
+                   next_at = COALESCE($3, next_at), status = CASE WHEN $3 IS NULL THEN 'failed' ELSE status END \
+                   WHERE id = $1";
+        on_pool!(self.db, |pool| sqlx::query(sql).bind(id).bind(error).bind(next_at).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+}
