@@ -83,6 +83,28 @@ impl OidcService {
         Ok(false)
     }
 
+    /// Front-Channel Logout 1.0 §3: the `frontchannel_logout_uri` of each client the ended
+    /// `session` reached, with `iss` and `sid` (always sent, whatever `_session_required` says),
+    /// for the logout page to load.
+    pub async fn frontchannel_logout_urls(&self, session: &crate::domain::SessionId) -> Vec<String> {
+        let clients = match self.store.logout_deliveries().clients_of(session.as_str()).await {
+            Ok(clients) => clients,
+            Err(e) => {
+                tracing::error!(error = %e, "the clients of an ended session cannot be read");
+                return Vec::new();
+            }
+        };
+        let mut urls = Vec::new();
+        for id in clients {
+            let client = self.client(&id).await.ok().flatten().filter(|c| !c.disabled);
+            if let Some(uri) = client.and_then(|c| c.metadata.logout.frontchannel_logout_uri) {
+                let pairs = [("iss", self.config.issuer.as_str()), ("sid", session.as_str())];
+                urls.push(super::logout::with_query(&uri, &pairs));
+            }
+        }
+        urls
+    }
+
     fn retry_at(&self, notice: &LogoutNotice) -> Option<i64> {
         usize::try_from(notice.attempts).ok().and_then(|n| RETRY_AFTER.get(n)).map(|pause| self.now() + pause)
     }

@@ -68,7 +68,9 @@ impl OidcService {
             "ui_locales_supported": ["id", "en"],
             "claim_types_supported": ["normal"],
             "authorization_response_iss_parameter_supported": true,
-            "frontchannel_logout_supported": false,
+            // Front-Channel Logout 1.0 §3: loaded with iss and sid by Pintu's logout page.
+            "frontchannel_logout_supported": true,
+            "frontchannel_logout_session_supported": true,
             // Back-Channel Logout 1.0 §2.1: sid is always in the logout token and ID tokens.
             "backchannel_logout_supported": true,
             "backchannel_logout_session_supported": true,

@@ -8,6 +8,8 @@
 
 mod attributes;
 mod keys;
+mod logout;
+mod logout_messages;
 mod metadata;
 pub mod request;
 pub mod response;
@@ -24,6 +26,7 @@ use crate::keys::Sealer;
 use crate::storage::{StorageError, Store};
 
 pub use keys::{IdpKey, KEY_BITS, VALIDITY_SECS};
+pub use logout::SloOutcome;
 pub use metadata::NAME_ID_FORMATS;
 pub use rotation::{SamlKeyInfo, SamlRotation};
 pub use sp_metadata::{ImportChoices, ImportError, MetadataSource};

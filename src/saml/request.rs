@@ -71,33 +71,48 @@ fn utf8(bytes: Vec<u8>) -> Result<String, RequestError> {
 
 /// HTTP-Redirect: the raw query string as received (its values still URL-encoded).
 pub fn from_redirect(raw_query: &str) -> Result<Received, RequestError> {
+    from_redirect_as(raw_query, "SAMLRequest")
+}
+
+/// Which message a Redirect query carries: `SAMLRequest` or `SAMLResponse`.
+pub fn redirect_message(raw_query: &str) -> &'static str {
+    let names = raw_query.split('&').map(|p| p.split_once('=').map_or(p, |(n, _)| n));
+    if names.clone().any(|n| n == "SAMLResponse") && !names.clone().any(|n| n == "SAMLRequest") {
+        "SAMLResponse"
+    } else {
+        "SAMLRequest"
+    }
+}
+
+/// HTTP-Redirect carrying the message `field` (`SAMLRequest` or `SAMLResponse`).
+pub fn from_redirect_as(raw_query: &str, field: &'static str) -> Result<Received, RequestError> {
     let mut fields: [Option<&str>; 4] = [None; 4];
-    const NAMES: [&str; 4] = ["SAMLRequest", "RelayState", "SigAlg", "Signature"];
+    let names: [&str; 4] = [field, "RelayState", "SigAlg", "Signature"];
     for pair in raw_query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        if let Some(i) = NAMES.iter().position(|n| *n == name)
+        if let Some(i) = names.iter().position(|n| *n == name)
             && fields[i].replace(value).is_some()
         {
             return Err(malformed(format!("{name} is repeated")));
         }
     }
     let [request, relay, algorithm, signature] = fields;
-    let request = request.filter(|r| !r.is_empty()).ok_or_else(|| malformed("SAMLRequest is missing"))?;
+    let request = request.filter(|r| !r.is_empty()).ok_or_else(|| malformed(format!("{field} is missing")))?;
     if request.len() > MAX_ENCODED_BYTES {
-        return Err(malformed("SAMLRequest is too large"));
+        return Err(malformed(format!("{field} is too large")));
     }
     let deflated = base64_decode_with_limit(&decoded(request), MAX_ENCODED_BYTES)
-        .map_err(|_| malformed("SAMLRequest is not base64"))?;
+        .map_err(|_| malformed(format!("{field} is not base64")))?;
     let xml = utf8(
         deflate_raw_decode_with_limit(&deflated, MAX_XML_BYTES)
-            .map_err(|_| malformed("SAMLRequest does not inflate within the size limit"))?,
+            .map_err(|_| malformed(format!("{field} does not inflate within the size limit")))?,
     )?;
     let redirect_signature = match (algorithm, signature) {
         (None, None) => None,
         (Some(alg), Some(sig)) => {
             // Bindings §3.4.4.1: the octets are the parameters as they were URL-encoded in the
             // request, in this order, RelayState only when present.
-            let mut signed_octets = format!("SAMLRequest={request}");
+            let mut signed_octets = format!("{field}={request}");
             if let Some(relay) = relay {
                 signed_octets.push_str(&format!("&RelayState={relay}"));
             }
@@ -112,12 +127,41 @@ pub fn from_redirect(raw_query: &str) -> Result<Received, RequestError> {
 /// HTTP-POST: the form's `SAMLRequest` (base64 of the XML) and `RelayState`.
 pub fn from_post(saml_request: &str, relay: Option<&str>) -> Result<Received, RequestError> {
     if saml_request.len() > MAX_ENCODED_BYTES {
-        return Err(malformed("SAMLRequest is too large"));
+        return Err(malformed("the message is too large"));
     }
     let compact: String = saml_request.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let xml =
-        utf8(base64_decode_with_limit(&compact, MAX_XML_BYTES).map_err(|_| malformed("SAMLRequest is not base64"))?)?;
+        utf8(base64_decode_with_limit(&compact, MAX_XML_BYTES).map_err(|_| malformed("the message is not base64"))?)?;
     Ok(Received { xml, relay_state: relay_state(relay.map(str::to_owned))?, redirect_signature: None })
+}
+
+/// The HTTP-POST binding's enveloped signature (XML-DSig inside the message, Bindings
+/// §3.5.5.2), checked with the SP's certificates only (never a key the message carries).
+/// Returns the signed element as saml-rs found it: the caller reads that, not the document it
+/// came in, so nothing outside the signature is trusted (signature wrapping); it must be the
+/// message itself (`root`), not some element inside it.
+pub fn verify_posted(xml: &str, certificates: &[String], root: &str) -> Result<String, RequestError> {
+    let limits = XmlLimits { max_bytes: MAX_XML_BYTES, ..XmlLimits::default() };
+    let verified = saml_rs::crypto::verify_signature_with_limits(xml, certificates, limits);
+    let signed = match verified {
+        Ok((true, Some(signed))) => signed,
+        Ok(_) => return Err(RequestError::Signature("no registered certificate verifies it".into())),
+        Err(e) => return Err(RequestError::Signature(e.to_string())),
+    };
+    let element = parse_with_limits(&signed, limits).map_err(|e| malformed(e.to_string()))?;
+    if element.root.local_name != root {
+        return Err(RequestError::Signature(format!(
+            "the signature covers a {}, not the {root}",
+            element.root.local_name
+        )));
+    }
+    Ok(signed)
+}
+
+/// Whether a posted message carries an XML signature of its own (a `Signature` child).
+pub fn has_enveloped_signature(xml: &str) -> bool {
+    let limits = XmlLimits { max_bytes: MAX_XML_BYTES, ..XmlLimits::default() };
+    parse_with_limits(xml, limits).is_ok_and(|d| d.root.children.iter().any(|c| c.local_name == "Signature"))
 }
 
 /// Checks the Redirect binding's signature with any of the SP's certificates (PEM).

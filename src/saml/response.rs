@@ -63,7 +63,7 @@ pub fn format_instant(t: i64) -> String {
 }
 
 /// An xs:ID: `_` and 32 random hex digits.
-fn new_id() -> String {
+pub(super) fn new_id() -> String {
     format!("_{}", uuid::Uuid::new_v4().simple())
 }
 
@@ -163,17 +163,34 @@ impl SamlIdp {
         self.sign(&xml, true).await
     }
 
-    /// Signs the document (`whole`) or its assertion with the current key.
-    async fn sign(&self, xml: &str, whole: bool) -> Result<String, SamlError> {
+    /// The current signing key (PKCS#8 PEM, opened) and its certificate (PEM).
+    async fn current_key(&self) -> Result<(secrecy::SecretString, String), SamlError> {
         let keys = self.keys().await?;
         let current =
             keys.iter().find(|k| k.state == "current").ok_or_else(|| SamlError::Key("no current key".into()))?;
         let pem =
-            current.private_pkcs8_pem.as_ref().ok_or_else(|| SamlError::Key("the current key is not open".into()))?;
+            current.private_pkcs8_pem.clone().ok_or_else(|| SamlError::Key("the current key is not open".into()))?;
+        Ok((pem, current.certificate_pem.clone()))
+    }
+
+    /// Signs the document (`whole`) or its assertion with the current key.
+    async fn sign(&self, xml: &str, whole: bool) -> Result<String, SamlError> {
         use secrecy::ExposeSecret;
+        let (pem, certificate) = self.current_key().await?;
         let key = saml_rs::crypto::keys::load_private_key(pem.expose_secret(), None)
             .map_err(|e| SamlError::Key(e.to_string()))?;
-        saml_rs::crypto::construct_saml_signature(xml, whole, &key, &current.certificate_pem, RSA_SHA256, &[], None)
+        saml_rs::crypto::construct_saml_signature(xml, whole, &key, &certificate, RSA_SHA256, &[], None)
+            .map_err(|e| SamlError::Key(format!("cannot sign: {e}")))
+    }
+
+    /// Signs the octets of an HTTP-Redirect message (Bindings §3.4.4.1) with the current key,
+    /// RSA-SHA256; the signature in base64.
+    pub(super) async fn sign_octets(&self, octets: &str) -> Result<String, SamlError> {
+        use secrecy::ExposeSecret;
+        let (pem, _) = self.current_key().await?;
+        let key = saml_rs::crypto::keys::load_private_key(pem.expose_secret(), None)
+            .map_err(|e| SamlError::Key(e.to_string()))?;
+        saml_rs::crypto::construct_message_signature(octets, &key, RSA_SHA256)
             .map_err(|e| SamlError::Key(format!("cannot sign: {e}")))
     }
 }

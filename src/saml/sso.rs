@@ -8,7 +8,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::request::{AuthnRequest, Comparison, Received, parse, verify_redirect};
+use super::request::{
+    AuthnRequest, Comparison, Received, has_enveloped_signature, parse, verify_posted, verify_redirect,
+};
 use super::response::{
     AUTHN_FAILED, Addressed, INVALID_NAME_ID_POLICY, NO_AUTHN_CONTEXT, NO_PASSIVE, REQUESTER, RESPONDER, Statement,
 };
@@ -135,24 +137,35 @@ impl SamlIdp {
 
     /// A request from the browser. `session_cookie`: the SSO session, if any.
     pub async fn receive(&self, received: Received, session_cookie: Option<&str>) -> Result<Outcome, Refused> {
-        let request = parse(&received.xml)?;
+        let mut request = parse(&received.xml)?;
         let app = self.sp.service_provider(&request.issuer).await.map_err(SamlError::from)?;
         let app = app.ok_or_else(|| Refused::UnknownSp(request.issuer.clone()))?;
         let sp = app.saml().ok_or_else(|| Refused::UnknownSp(request.issuer.clone()))?;
+        // HTTP-POST with an enveloped signature: from here on only the signed element is read.
+        let posted_signature = received.redirect_signature.is_none() && has_enveloped_signature(&received.xml);
+        if posted_signature {
+            if sp.certificates.is_empty() {
+                return Err(invalid("the request is signed but the SP has no registered certificate"));
+            }
+            request = parse(&verify_posted(&received.xml, &sp.certificates, "AuthnRequest")?)?;
+            if request.issuer != sp.entity_id {
+                return Err(invalid("the signed request names another issuer"));
+            }
+        }
         // Bindings §3.4.5.2, §3.5.5.2: a request naming another endpoint is not for us.
         if request.destination.as_deref().is_some_and(|d| d != self.sso_url()) {
             return Err(invalid("the request is addressed to another endpoint (Destination)"));
         }
-        if received.redirect_signature.is_some() && request.destination.is_none() {
+        if (received.redirect_signature.is_some() || posted_signature) && request.destination.is_none() {
             return Err(invalid("a signed request must name its Destination"));
         }
         match (&received.redirect_signature, sp.sign_requests) {
             (Some(signature), _) if !sp.certificates.is_empty() => verify_redirect(signature, &sp.certificates)?,
             (Some(_), _) => return Err(invalid("the request is signed but the SP has no registered certificate")),
-            (None, true) => {
-                return Err(invalid("this SP's requests must be signed (HTTP-Redirect with SigAlg and Signature)"));
+            (None, true) if !posted_signature => {
+                return Err(invalid("this SP's requests must be signed (SigAlg and Signature, or an XML signature)"));
             }
-            (None, false) => {}
+            (None, _) => {}
         }
         let now = self.clock.now();
         if (request.issue_instant - now).abs() > ISSUE_INSTANT_WINDOW {
@@ -345,6 +358,7 @@ impl SamlIdp {
             attributes: self.attributes(app, &user).await?,
         };
         let xml = self.success(&to, &statement, sp.sign_response).await?;
+        self.record_participant(&session, app.id.as_str(), (&statement.name_id, &statement.name_id_format)).await;
         let client = ClientId::new(app.id.as_str());
         let event = AuditEvent::token_issued(Some(&user.id), &client, "saml-web-sso", class_of(reached));
         self.audit.record_or_log(event).await;
@@ -376,6 +390,6 @@ fn next_level(level: SecurityLevel) -> Option<SecurityLevel> {
 }
 
 /// The session, as SPs name it in a LogoutRequest: its id (not the cookie, which is secret).
-fn session_index(session: &SsoSession) -> String {
+pub(super) fn session_index(session: &SsoSession) -> String {
     format!("_{}", session.id.as_str().replace('-', ""))
 }

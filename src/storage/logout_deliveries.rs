@@ -15,6 +15,15 @@ pub struct LogoutNotice {
 
 row_struct!(NoticeRow { id: String, session_id: String, client_id: String, user_id: String, attempts: i64 });
 
+/// Queues notices for the live sessions of user `$1` other than `$2` (`''` for all of them),
+/// as of `$3`: run before those sessions are ended in bulk.
+pub(super) const ENQUEUE_FOR_USER: &str = "INSERT INTO logout_deliveries (id, session_id, client_id, user_id, \
+     status, attempts, next_at, claimed_until, created_at) \
+     SELECT DISTINCT g.session_id || ' ' || g.client_id, g.session_id, g.client_id, g.user_id, 'pending', 0, $3, 0, $3 \
+     FROM grants g JOIN sessions s ON s.id = g.session_id \
+     WHERE s.user_id = $1 AND s.id <> $2 AND s.ended_at IS NULL AND g.user_id IS NOT NULL \
+     ON CONFLICT (id) DO NOTHING";
+
 pub struct LogoutDeliveries<'a> {
     db: &'a Db,
 }
@@ -33,6 +42,13 @@ impl<'a> LogoutDeliveries<'a> {
                    ON CONFLICT (id) DO NOTHING";
         on_pool!(self.db, |pool| sqlx::query(sql).bind(session).bind(now).execute(pool).await.map(|_| ()))?;
         Ok(())
+    }
+
+    /// The clients a session reached, as queued when it ended.
+    pub async fn clients_of(&self, session: &str) -> Result<Vec<String>, StorageError> {
+        let sql = "SELECT client_id FROM logout_deliveries WHERE session_id = $1 ORDER BY client_id";
+        let rows: Vec<(String,)> = on_pool!(self.db, |pool| sqlx::query_as(sql).bind(session).fetch_all(pool).await)?;
+        Ok(rows.into_iter().map(|(c,)| c).collect())
     }
 
     /// Claims the oldest notice due at `now` for `hold` seconds.

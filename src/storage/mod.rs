@@ -28,6 +28,7 @@ mod pushed_requests;
 mod restore;
 mod roles;
 mod saml_keys;
+mod saml_participants;
 mod saml_requests;
 mod sealed_secrets;
 mod session_list;
@@ -68,6 +69,7 @@ pub use pushed_requests::PushedRequests;
 pub use restore::{Loader, RESTORE_MARKER, RestoreTarget};
 pub use roles::{HeldRole, Roles};
 pub use saml_keys::{SamlKeyRow, SamlKeys};
+pub use saml_participants::{SamlParticipant, SamlParticipants};
 pub use saml_requests::SamlRequests;
 pub use sealed_secrets::SealedSecrets;
 pub use session_list::{SessionList, SessionSummary};
@@ -164,6 +166,10 @@ impl Store {
     /// Subscribes this node to changes made anywhere (`None` on SQLite).
     pub async fn listen(&self) -> Result<Option<ChangeListener>, StorageError> {
         self.db.listen().await
+    }
+
+    pub fn saml_participants(&self) -> SamlParticipants<'_> {
+        SamlParticipants::new(&self.db)
     }
 
     pub fn saml_requests(&self) -> SamlRequests<'_> {

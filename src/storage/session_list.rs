@@ -72,7 +72,7 @@ impl<'a> SessionList<'a> {
     /// Ends every session but `keep` and revokes every grant not bound to it (offline ones
     /// included): after a password change, only the browser that made it stays signed in.
     pub async fn end_others(&self, user: &UserId, keep: &SessionId, now: i64) -> Result<(), StorageError> {
-        for sql in [END_OTHERS, REVOKE_OTHERS] {
+        for sql in [super::logout_deliveries::ENQUEUE_FOR_USER, END_OTHERS, REVOKE_OTHERS] {
             on_pool!(self.db, |pool| sqlx::query(sql)
                 .bind(user.as_str())
                 .bind(keep.as_str())

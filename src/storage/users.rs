@@ -322,6 +322,10 @@ impl<'a> Users<'a> {
     /// Ends every session of a user and revokes every grant, and with them every refresh
     /// and access token (transfer, retirement, suspension).
     pub async fn cut_off_in(&self, tx: &mut Tx, id: &UserId, now: i64) -> Result<(), StorageError> {
+        // The applications of those sessions are told (back-channel logout), in the same
+        // transaction.
+        let enqueue = super::logout_deliveries::ENQUEUE_FOR_USER;
+        on_tx!(tx, |conn| sqlx::query(enqueue).bind(id.as_str()).bind("").bind(now).execute(conn).await.map(|_| ()))?;
         for sql in [END_SESSIONS, REVOKE_GRANTS] {
             on_tx!(tx, |conn| sqlx::query(sql)
                 .bind(id.as_str())

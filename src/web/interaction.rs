@@ -1,17 +1,17 @@
-//! Browser interactions: the login, consent and logout pages and their form submissions.
+//! Browser interactions: the login and consent pages and their form submissions (logging out
+//! is `logout.rs`).
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::post;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
 use crate::oidc::authorize::DenialReason;
 use crate::oidc::interaction::InteractionError;
-use crate::oidc::logout::{LogoutOutcome, LogoutTarget};
 use crate::oidc::{
     AuthorizationResponse, AuthorizeOutcome, InteractionStage, Params, PendingInteraction, check_parameter,
 };
@@ -19,10 +19,10 @@ use crate::sso::SignInProblem;
 
 use super::client_certificate::ClientCertificate;
 use super::error::{PageKind, error_page, oauth_error_page, page};
-use super::extract::{ClientIp, form_fields, form_params, query_params};
-use super::oidc::{redirect_or_form, see_other};
+use super::extract::{ClientIp, form_fields};
+use super::oidc::redirect_or_form;
 use super::state::AppState;
-use super::views::{ConsentView, DeniedView, FormPostView, LoginView, LogoutView, PasskeyForm};
+use super::views::{ConsentView, DeniedView, FormPostView, LoginView, PasskeyForm};
 use super::{cookies, lang_for};
 
 /// The inline script of the form_post page; allowed by hash in its CSP.
@@ -35,8 +35,6 @@ pub fn routes() -> Router<AppState> {
         .route("/second-factor/{id}/certificate", post(certificate_step_up))
         .route("/second-factor/{id}/remote-certificate", post(remote_certificate_step_up))
         .route("/consent/{id}", post(consent))
-        .route("/oauth2/logout", get(logout).post(logout))
-        .route("/logout/confirm/{id}", post(confirm_logout))
 }
 
 /// Renders the login or consent page and binds the interaction to this browser by cookie.
@@ -343,55 +341,4 @@ async fn consent(State(state): State<AppState>, ClientIp(ip): ClientIp, f: Bound
         ),
         Err(e) => interaction_failure(&state, lang, &e),
     }
-}
-
-/// RP-Initiated Logout 1.0 §2: GET and POST.
-async fn logout(
-    State(state): State<AppState>,
-    method: axum::http::Method,
-    headers: HeaderMap,
-    uri: axum::http::Uri,
-    body: Bytes,
-) -> Response {
-    let params = if method == axum::http::Method::POST { form_params(&headers, &body) } else { query_params(&uri) };
-    let lang = lang_for(&state, &headers, params.as_ref().ok().and_then(|p| p.get("ui_locales")));
-    let params = match params {
-        Ok(p) => p,
-        Err(e) => return oauth_error_page(&state.views, lang, &e),
-    };
-    let session = cookies::get(&headers, cookies::SESSION, state.web.secure_cookies);
-    match state.oidc.logout(&params, session.as_deref()).await {
-        Ok(LogoutOutcome::Done(target)) => logged_out(&state, lang, &target),
-        Ok(LogoutOutcome::Confirm { id, csrf_token, target }) => {
-            let view = LogoutView {
-                confirm_action: Some(format!("/logout/confirm/{id}")),
-                csrf_token: Some(csrf_token),
-                client_name: target.client_name,
-            };
-            let response = page(&state.views, StatusCode::OK, "logout.html", lang, &view);
-            with_cookies(response, [interaction_cookie(&state, &id)])
-        }
-        Err(e) => oauth_error_page(&state.views, lang, &e),
-    }
-}
-
-async fn confirm_logout(State(state): State<AppState>, f: BoundForm) -> Response {
-    let lang = f.lang;
-    match state.oidc.confirm_logout(&f.id, f.form.get("csrf_token").unwrap_or(""), f.session.as_deref()).await {
-        Ok(target) => logged_out(&state, lang, &target),
-        Err(e) => interaction_failure(&state, lang, &e),
-    }
-}
-
-/// Clears the session cookie, then redirects to the verified target or shows a notice.
-fn logged_out(state: &AppState, lang: &str, target: &LogoutTarget) -> Response {
-    let secure = state.web.secure_cookies;
-    let response = match &target.redirect {
-        Some(uri) => see_other(uri),
-        None => {
-            let view = LogoutView { confirm_action: None, csrf_token: None, client_name: target.client_name.clone() };
-            page(&state.views, StatusCode::OK, "logout.html", lang, &view)
-        }
-    };
-    with_cookies(response, [cookies::clear(cookies::SESSION, secure), cookies::clear(cookies::INTERACTION, secure)])
 }

@@ -17,6 +17,7 @@ mod health;
 pub mod i18n;
 mod icons;
 mod interaction;
+mod logout;
 pub(crate) mod mail_pages;
 mod metrics;
 mod oidc;
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(oidc::routes())
         .merge(interaction::routes())
+        .merge(logout::routes())
         .merge(account::routes())
         .merge(account::overview_routes())
         .merge(account_approvals::routes())

@@ -2,7 +2,7 @@
 //! HTTP-Redirect and HTTP-POST bindings (the answer always over HTTP-POST to a registered
 //! ACS); `/saml/sign-in`, the account sign-in (or step-up, or new authentication) a request
 //! waits for, and `/saml/resume`, where it returns.
-//! Single logout answers, until it is built, with a page saying it is not available yet.
+//! `/saml/slo`: single logout (an SP's signed LogoutRequest, or its LogoutResponse to Pintu's).
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -14,7 +14,7 @@ use super::interaction::{form_post, with_cookies};
 use super::oidc::see_other;
 use super::state::AppState;
 use super::{cookies, lang_for};
-use crate::saml::{Outcome, Refused};
+use crate::saml::{Outcome, Refused, SloOutcome};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -23,7 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/saml/init", get(initiate))
         .route("/saml/sign-in", get(sign_in))
         .route("/saml/resume", get(resume))
-        .route("/saml/slo", get(not_yet).post(not_yet))
+        .route("/saml/slo", get(slo_redirect).post(slo_post))
 }
 
 /// SAML Metadata §4.1.1: served as `application/samlmetadata+xml`, cacheable for an hour.
@@ -171,7 +171,59 @@ fn refused(state: &AppState, lang: &str, e: &Refused) -> Response {
     super::error::error_page(&state.views, lang, super::error::PageKind::BadRequest, Some(e.to_string()))
 }
 
-async fn not_yet(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// Single logout over HTTP-Redirect: the raw query string, as the SP signed it.
+async fn slo_redirect(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let lang = lang_for(&state, &headers, None);
-    super::error::error_page(&state.views, lang, super::error::PageKind::SamlNotYet, None)
+    let query = query.unwrap_or_default();
+    let message = crate::saml::request::redirect_message(&query);
+    let outcome = match crate::saml::request::from_redirect_as(&query, message) {
+        Ok(received) => state.saml.single_logout(received, session(&state, &headers).as_deref()).await,
+        Err(e) => Err(e.into()),
+    };
+    logged_out(&state, lang, outcome).await
+}
+
+/// Single logout over HTTP-POST: `SAMLRequest` or `SAMLResponse`, and `RelayState`.
+async fn slo_post(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let lang = lang_for(&state, &headers, None);
+    if body.len() > crate::saml::request::MAX_ENCODED_BYTES + 1024 {
+        return refused(&state, lang, &Refused::Invalid("the message is too large".into()));
+    }
+    let fields: Vec<(String, String)> =
+        form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let one = |name: &str| {
+        let mut values = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+        match (values.next(), values.next()) {
+            (value, None) => Ok(value),
+            _ => Err(Refused::Invalid(format!("{name} is repeated"))),
+        }
+    };
+    let outcome = match (one("SAMLRequest"), one("SAMLResponse"), one("RelayState")) {
+        (Ok(Some(message)), Ok(None), Ok(relay)) | (Ok(None), Ok(Some(message)), Ok(relay)) => {
+            match crate::saml::request::from_post(message, relay) {
+                Ok(received) => state.saml.single_logout(received, session(&state, &headers).as_deref()).await,
+                Err(e) => Err(e.into()),
+            }
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
+        _ => Err(Refused::Invalid("one of SAMLRequest and SAMLResponse is needed".into())),
+    };
+    logged_out(&state, lang, outcome).await
+}
+
+/// After single logout: the other applications told in the browser, then the LogoutResponse
+/// to the SP that asked; the session cookie cleared.
+async fn logged_out(state: &AppState, lang: &str, outcome: Result<SloOutcome, Refused>) -> Response {
+    let (frames, then) = match outcome {
+        Ok(SloOutcome::LoggedOut { ended, mut front_channel, answer }) => {
+            if let Some(session) = ended {
+                front_channel.extend(state.oidc.frontchannel_logout_urls(&session).await);
+            }
+            (front_channel, Some(answer))
+        }
+        Ok(SloOutcome::Acknowledged) => (Vec::new(), None),
+        Err(e) => return refused(state, lang, &e),
+    };
+    let response = super::logout::logged_out_page(state, lang, None, frames, then);
+    with_cookies(response, [cookies::clear(cookies::SESSION, state.web.secure_cookies)])
 }

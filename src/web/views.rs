@@ -114,6 +114,10 @@ pub struct LogoutView {
     pub confirm_action: Option<String>,
     pub csrf_token: Option<String>,
     pub client_name: Option<String>,
+    /// Front-channel logout URLs to load, each in a hidden frame.
+    pub frames: Vec<String>,
+    /// Where the browser goes next (after the frames).
+    pub continue_url: Option<String>,
 }
 
 /// The OAuth 2.0 Form Post Response Mode page.

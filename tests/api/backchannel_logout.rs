@@ -1,7 +1,8 @@
 //! OpenID Connect Back-Channel Logout 1.0: a session that ends reaches every client it signed
 //! in to that registered a `backchannel_logout_uri`, with a logout token signed by Pintu
-//! (verified here with the JWKS, as an RP would); a client that refuses is retried later; one
-//! without the URI is left alone; the registration rules and discovery.
+//! (verified here with the JWKS, as an RP would), whether it ended by a logout or in bulk (an
+//! administrator suspending the person); a client that refuses is retried later; one without
+//! the URI is left alone; the registration rules and discovery.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -129,11 +130,20 @@ async fn a_session_that_ends_reaches_its_clients_back_channel(backend: Backend) 
     assert_eq!(app.raw_count("SELECT COUNT(*) FROM logout_deliveries WHERE status = 'none'").await, 1, "the portal");
     assert_eq!(app.state.oidc.deliver_logouts().await, 0, "each told once");
 
+    // A session ended in bulk (an administrator suspends the person) is told as well.
+    let again = app.browser();
+    app.code_for(&again, &mail, "budi", &[("scope", "openid")]).await;
+    let suspended = pintu::domain::UserStatus::Suspended;
+    app.state.directory.set_status(&pintu::directory::Actor::cli(), "budi", suspended).await.unwrap();
+    assert_eq!(app.state.oidc.deliver_logouts().await, 1);
+    assert_eq!(rp.received.lock().unwrap().len(), 3);
+
     // Discovery, and what a registration may not say.
     let discovery: Value =
         app.http.get(app.url("/.well-known/openid-configuration")).send().await.unwrap().json().await.unwrap();
     assert_eq!(discovery["backchannel_logout_supported"], true);
     assert_eq!(discovery["backchannel_logout_session_supported"], true);
+    assert_eq!(discovery["frontchannel_logout_supported"], true);
     for (field, uri, why) in [
         ("backchannel_logout_uri", "https://rp.example/bcl#x", "fragment"),
         ("backchannel_logout_uri", "http://rp.example/bcl", "https"),

@@ -56,6 +56,7 @@ mod rp;
 mod saml;
 mod saml_import;
 mod saml_levels;
+mod saml_logout;
 mod saml_sp;
 mod saml_sso;
 mod screenshots;

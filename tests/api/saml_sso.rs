@@ -17,9 +17,9 @@ backend_tests!(a_person_signs_in_to_a_saml_application);
 
 /// The pysaml2 SP of one test: its files and what it runs.
 pub(crate) struct Sp {
-    python: String,
-    script: String,
-    args: Vec<String>,
+    pub(crate) python: String,
+    pub(crate) script: String,
+    pub(crate) args: Vec<String>,
 }
 
 impl Sp {

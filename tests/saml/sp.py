@@ -17,6 +17,18 @@ and `attribute FRIENDLY VALUE` for each value; or `refused EXCEPTION: MESSAGE` a
     sp.py metadata METADATA KEY CERT ENTITY_ID ACS_URL
 
 prints the SP's own metadata (its ACS, its SLO beside it, its signing certificate).
+
+    sp.py logout METADATA KEY CERT ENTITY_ID ACS_URL NAME_ID_FORMAT NAME_ID SESSION_INDEX
+
+prints a signed HTTP-Redirect LogoutRequest's ID, then its URL to Pintu (RelayState `keluar`).
+
+    sp.py logout-response METADATA KEY CERT ENTITY_ID ACS_URL < URL
+    sp.py logout-request METADATA KEY CERT ENTITY_ID ACS_URL < URL
+
+read what Pintu sent this SP over HTTP-Redirect (the query signature checked against the
+IdP metadata's certificate): the LogoutResponse's `status VALUE` and `relay_state VALUE`, or
+the LogoutRequest's `name_id FORMAT VALUE` and `session INDEX`; `refused …` and exit 3
+otherwise.
 """
 import shutil
 import sys
@@ -25,6 +37,9 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import entity_descriptor
+from saml2.saml import NameID
+from saml2.sigver import verify_redirect_signature
+from urllib.parse import parse_qs, urlparse
 from saml2.xmldsig import SIG_RSA_SHA256, DIGEST_SHA256
 
 
@@ -108,6 +123,65 @@ def response(metadata_path, key, cert, entity_id, acs, request_id):
                 print("attribute", attribute.friendly_name, value.text)
 
 
+def logout(metadata_path, key, cert, entity_id, acs, name_id_format, name_id, session_index):
+    sp = client(metadata_path, key, cert, entity_id, acs)
+    idp = next(iter(sp.metadata.identity_providers()))
+    destination = sp.metadata.single_logout_service(idp, BINDING_HTTP_REDIRECT, "idpsso")[0]["location"]
+    subject = NameID(format=name_id_format, text=name_id, sp_name_qualifier=entity_id)
+    request_id, request = sp.create_logout_request(
+        destination, idp, name_id=subject, session_indexes=[session_index], sign=False
+    )
+    info = sp.apply_binding(
+        BINDING_HTTP_REDIRECT, str(request), destination, relay_state="keluar", sign=True, sigalg=SIG_RSA_SHA256
+    )
+    print(request_id)
+    print(dict(info["headers"])["Location"])
+
+
+def redirected(sp):
+    """The query of the URL on stdin, its signature checked with the IdP's certificate."""
+    query = {k: v[0] for k, v in parse_qs(urlparse(sys.stdin.read().strip()).query).items()}
+    idp = next(iter(sp.metadata.identity_providers()))
+    certs = [c[1] if isinstance(c, tuple) else c for c in sp.metadata.certs(idp, "idpsso", "signing")]
+    if not any(verify_redirect_signature(query, sp.sec.sec_backend, cert) for cert in certs):
+        print("refused the query signature does not verify")
+        sys.exit(3)
+    return query
+
+
+def logout_response(metadata_path, key, cert, entity_id, acs):
+    sp = client(metadata_path, key, cert, entity_id, acs)
+    query = redirected(sp)
+    try:
+        parsed = sp.parse_logout_request_response(query["SAMLResponse"], BINDING_HTTP_REDIRECT)
+    except Exception as e:
+        print(f"refused {type(e).__name__}: {e}")
+        sys.exit(3)
+    print("status", parsed.response.status.status_code.value)
+    print("relay_state", query.get("RelayState", ""))
+
+
+def logout_request(metadata_path, key, cert, entity_id, acs):
+    sp = client(metadata_path, key, cert, entity_id, acs)
+    query = redirected(sp)
+    try:
+        parsed = sp.parse_logout_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+    except Exception as e:
+        print(f"refused {type(e).__name__}: {e}")
+        sys.exit(3)
+    print("name_id", parsed.message.name_id.format, parsed.message.name_id.text)
+    for index in parsed.message.session_index:
+        print("session", index.text)
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    {"request": request, "response": response, "metadata": metadata}[command](*args)
+    commands = {
+        "request": request,
+        "response": response,
+        "metadata": metadata,
+        "logout": logout,
+        "logout-response": logout_response,
+        "logout-request": logout_request,
+    }
+    commands[command](*args)

@@ -114,8 +114,6 @@ pub enum PageKind {
     SignInFirst,
     /// A form field held a control character its rule refuses (`domain::text`).
     ControlCharacters,
-    /// A SAML sign-in or logout, which this version of Pintu does not do yet.
-    SamlNotYet,
 }
 
 /// Renders a themed error page. `detail` is safe, client-caused text (never a cause).
@@ -128,7 +126,6 @@ pub fn error_page(views: &Views, lang: &str, kind: PageKind, detail: Option<Stri
         PageKind::Server => (StatusCode::INTERNAL_SERVER_ERROR, "error_server"),
         PageKind::SignInFirst => (StatusCode::UNAUTHORIZED, "error_account_login"),
         PageKind::ControlCharacters => (StatusCode::BAD_REQUEST, "error_control_characters"),
-        PageKind::SamlNotYet => (StatusCode::NOT_IMPLEMENTED, "error_saml_not_yet"),
     };
     let view = ErrorView { title_key: "error_title".into(), message_key: key.into(), detail };
     page(views, status, "error.html", lang, &view)
