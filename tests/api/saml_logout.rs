@@ -129,6 +129,21 @@ async fn single_logout_reaches_every_application_of_the_session(backend: Backend
     let (status, page, _) = browser.get(&fresh.replace("RelayState=keluar", "RelayState=masuk")).await;
     assert!(status == 400 && page.contains("signature"), "{page}");
 
+    // Over HTTP-POST with an XML signature, from a new session: answered the same way.
+    let posting = app.browser();
+    let read = sign_in(&app, &posting, &first).await;
+    let (format, name_id) = line(&read, "name_id ").split_once(' ').unwrap();
+    let (code, out) = first.run("logout", &[format, name_id, line(&read, "session "), "post"], None);
+    assert_eq!(code, Some(0), "{out}");
+    let encoded = out.lines().nth(1).unwrap();
+    let (status, _, headers) = posting.post("/saml/slo", &[("SAMLRequest", encoded), ("RelayState", "pos")]).await;
+    // Nobody else to tell: straight to the SP's LogoutResponse.
+    assert_eq!(status, 303);
+    let answer = location(&headers);
+    let (code, read) = first.run("logout-response", &[], Some(&answer));
+    assert_eq!((code, line(&read, "status ")), (Some(0), "urn:oasis:names:tc:SAML:2.0:status:Success"), "{read}");
+    assert_eq!(line(&read, "relay_state "), "pos");
+
     // A logout that starts at the OIDC client reaches the SAML SP in the browser as well.
     let other = app.browser();
     let read = sign_in(&app, &other, &first).await;

@@ -157,6 +157,21 @@ async fn a_person_signs_in_to_a_saml_application(backend: Backend) {
     assert_eq!(code, Some(0), "{read}");
     assert!(read.contains(&name_id), "stable for this SP: {read}");
     assert!(read.contains("attribute opd DINKES") && read.contains("attribute ou Unit DINKES"), "{read}");
+    // The HTTP-POST binding with an XML signature: answered the same way; changed after it was
+    // signed, refused with a page.
+    let (request_id, encoded) = sp.request_with("", &["post"]);
+    let (status, page, _) = browser.post("/saml/sso", &[("SAMLRequest", &encoded), ("RelayState", "pos")]).await;
+    assert_eq!(status, 200, "{page}");
+    let (response, relay) = posted(&page, acs);
+    assert_eq!(relay, "pos");
+    assert_eq!(sp.run("response", &[&request_id], Some(&response)).0, Some(0));
+    let (_, encoded) = sp.request_with("", &["post"]);
+    use base64::Engine;
+    let xml = String::from_utf8(base64::engine::general_purpose::STANDARD.decode(&encoded).unwrap()).unwrap();
+    let changed =
+        base64::engine::general_purpose::STANDARD.encode(xml.replace("https://sp.test/acs", "https://sp.test/acs2"));
+    let (status, page, _) = browser.post("/saml/sso", &[("SAMLRequest", &changed)]).await;
+    assert!(status == 400 && page.contains("signature"), "{page}");
     let uri = "urn:oasis:names:tc:SAML:2.0:attrname-format:uri";
     assert!(read.contains(&format!("attribute-name opd urn:pintu:attribute:opd {uri}")), "{read}");
     assert!(read.contains(&format!("attribute-name ou urn:oid:2.5.4.11 {uri}")), "{read}");
@@ -213,5 +228,5 @@ async fn a_person_signs_in_to_a_saml_application(backend: Backend) {
     // Counted like any sign-in to an application.
     let issued =
         format!("SELECT COUNT(*) FROM audit_events WHERE action = 'token.issued' AND client_id = '{}'", record.id);
-    assert_eq!(app.raw_count(&issued).await, 2);
+    assert_eq!(app.raw_count(&issued).await, 3);
 }

@@ -5,7 +5,9 @@ speaks only SAML sends and accepts. For development and tests only.
 
 prints the AuthnRequest's ID, then the HTTP-Redirect URL to Pintu, signed with KEY
 (RSA-SHA256). Options: `force` (ForceAuthn), `passive` (IsPassive), `COMPARISON=CLASS`
-(a RequestedAuthnContext: exact, minimum, better or maximum, one class).
+(a RequestedAuthnContext: exact, minimum, better or maximum, one class), `post` (the
+HTTP-POST binding instead: the request signed with an XML signature, printed as the base64
+`SAMLRequest` value on the second line).
 
     sp.py response METADATA KEY CERT ENTITY_ID ACS_URL REQUEST_ID < SAMLResponse (base64)
 
@@ -20,7 +22,8 @@ prints the SP's own metadata (its ACS, its SLO beside it, its signing certificat
 
     sp.py logout METADATA KEY CERT ENTITY_ID ACS_URL NAME_ID_FORMAT NAME_ID SESSION_INDEX
 
-prints a signed HTTP-Redirect LogoutRequest's ID, then its URL to Pintu (RelayState `keluar`).
+prints a signed HTTP-Redirect LogoutRequest's ID, then its URL to Pintu (RelayState `keluar`);
+with a last argument `post`, the request signed with an XML signature for HTTP-POST, as base64.
 
     sp.py logout-response METADATA KEY CERT ENTITY_ID ACS_URL < URL
     sp.py logout-request METADATA KEY CERT ENTITY_ID ACS_URL < URL
@@ -30,6 +33,7 @@ IdP metadata's certificate): the LogoutResponse's `status VALUE` and `relay_stat
 the LogoutRequest's `name_id FORMAT VALUE` and `session INDEX`; `refused …` and exit 3
 otherwise.
 """
+import base64
 import shutil
 import sys
 
@@ -83,6 +87,14 @@ def request(metadata_path, key, cert, entity_id, acs, relay_state, *options):
     sp = client(metadata_path, key, cert, entity_id, acs)
     idp = next(iter(sp.metadata.identity_providers()))
     extra = {}
+    if "post" in options:
+        destination = sp.metadata.single_sign_on_service(idp, BINDING_HTTP_POST)[0]["location"]
+        request_id, signed = sp.create_authn_request(
+            destination, binding=BINDING_HTTP_POST, sign=True, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256
+        )
+        print(request_id)
+        print(base64.b64encode(str(signed).encode()).decode())
+        return
     for option in options:
         if option == "force":
             extra["force_authn"] = "true"
@@ -123,11 +135,20 @@ def response(metadata_path, key, cert, entity_id, acs, request_id):
                 print("attribute", attribute.friendly_name, value.text)
 
 
-def logout(metadata_path, key, cert, entity_id, acs, name_id_format, name_id, session_index):
+def logout(metadata_path, key, cert, entity_id, acs, name_id_format, name_id, session_index, binding="redirect"):
     sp = client(metadata_path, key, cert, entity_id, acs)
     idp = next(iter(sp.metadata.identity_providers()))
     destination = sp.metadata.single_logout_service(idp, BINDING_HTTP_REDIRECT, "idpsso")[0]["location"]
     subject = NameID(format=name_id_format, text=name_id, sp_name_qualifier=entity_id)
+    if binding == "post":
+        destination = sp.metadata.single_logout_service(idp, BINDING_HTTP_POST, "idpsso")[0]["location"]
+        request_id, request = sp.create_logout_request(
+            destination, idp, name_id=subject, session_indexes=[session_index], sign=True,
+            sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256,
+        )
+        print(request_id)
+        print(base64.b64encode(str(request).encode()).decode())
+        return
     request_id, request = sp.create_logout_request(
         destination, idp, name_id=subject, session_indexes=[session_index], sign=False
     )
