@@ -44,6 +44,8 @@ pub enum AuditAction {
     Logout,
     /// A person's sessions and refresh tokens were ended.
     SessionRevoked,
+    /// A SAML message refused (unknown SP, bad signature, replay, malformed…): why.
+    SamlRefused,
     /// A change to the directory, an application or a person's factors: `admin.<change>`.
     Admin(AdminChange),
     /// Something that happened to an electronic certificate: `certificate.<event>`.
@@ -143,6 +145,7 @@ impl AuditAction {
             AuditAction::ClientAuthentication => "client.authentication",
             AuditAction::Logout => "logout",
             AuditAction::SessionRevoked => "session.revoked",
+            AuditAction::SamlRefused => "saml.refused",
             AuditAction::Admin(change) => change.as_str(),
             AuditAction::Certificate(event) => event.as_str(),
             AuditAction::Signing(event) => event.as_str(),
@@ -156,13 +159,14 @@ impl AuditAction {
 
     /// Every action.
     pub fn all() -> impl Iterator<Item = AuditAction> {
-        const OTHERS: [AuditAction; 6] = [
+        const OTHERS: [AuditAction; 7] = [
             AuditAction::Login,
             AuditAction::AccessDenied,
             AuditAction::TokenIssued,
             AuditAction::ClientAuthentication,
             AuditAction::Logout,
             AuditAction::SessionRevoked,
+            AuditAction::SamlRefused,
         ];
         OTHERS
             .into_iter()
@@ -216,6 +220,7 @@ mod tests {
             "client.authentication",
             "logout",
             "session.revoked",
+            "saml.refused",
             "admin.user.create",
             "admin.user.update",
             "admin.user.import",

@@ -116,6 +116,15 @@ impl AuditEvent {
         e
     }
 
+    /// A SAML message refused before anything was sent back: why, and the SP it named (its
+    /// entity ID, as sent), when it named one.
+    pub fn saml_refused(sp: Option<&str>, reason: &str) -> Self {
+        let mut e = Self::new(AuditAction::SamlRefused, Outcome::Failure);
+        e.target = sp.map(str::to_owned);
+        e.detail = json!({ "reason": reason });
+        e
+    }
+
     /// A person ended their session (RP-initiated logout).
     pub fn logged_out(user: &User, client: Option<&ClientId>) -> Self {
         let mut e = Self::new(AuditAction::Logout, Outcome::Success).about(user);

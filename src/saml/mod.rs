@@ -103,4 +103,15 @@ impl SamlIdp {
     pub fn slo_url(&self) -> String {
         format!("{}/saml/slo", self.base)
     }
+
+    /// Records a refused message in the audit log (its reason; the SP, when it named an
+    /// unknown one).
+    pub async fn audit_refusal(&self, refused: &Refused) {
+        let sp = match refused {
+            Refused::UnknownSp(entity) => Some(entity.as_str()),
+            _ => None,
+        };
+        let reason: String = refused.to_string().chars().take(300).collect();
+        self.audit.record_or_log(crate::audit::AuditEvent::saml_refused(sp, &reason)).await;
+    }
 }

@@ -55,14 +55,14 @@ async fn sso_redirect(State(state): State<AppState>, headers: HeaderMap, RawQuer
         Ok(received) => state.saml.receive(received, session(&state, &headers).as_deref()).await,
         Err(e) => Err(e.into()),
     };
-    answer(&state, lang, outcome)
+    answer(&state, lang, outcome).await
 }
 
 /// Bindings §3.5: `SAMLRequest` and `RelayState` in a form.
 async fn sso_post(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let lang = lang_for(&state, &headers, None);
     if body.len() > crate::saml::request::MAX_ENCODED_BYTES + 1024 {
-        return refused(&state, lang, &Refused::Invalid("the request is too large".into()));
+        return refused(&state, lang, &Refused::Invalid("the request is too large".into())).await;
     }
     let fields: Vec<(String, String)> =
         form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
@@ -82,7 +82,7 @@ async fn sso_post(State(state): State<AppState>, headers: HeaderMap, body: axum:
         (Ok(None), _) => Err(Refused::Invalid("SAMLRequest is missing".into())),
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    answer(&state, lang, outcome)
+    answer(&state, lang, outcome).await
 }
 
 /// The sign-in a waiting request needs: a login, the step up to the level it wants, or (for
@@ -90,12 +90,12 @@ async fn sso_post(State(state): State<AppState>, headers: HeaderMap, body: axum:
 async fn sign_in(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = lang_for(&state, &headers, None);
     let Some(pending) = cookies::get(&headers, cookies::SAML, state.web.secure_cookies) else {
-        return refused(&state, lang, &Refused::Expired);
+        return refused(&state, lang, &Refused::Expired).await;
     };
     let wanted = match state.saml.sign_in_wanted(&pending).await {
         Ok(Some(wanted)) => wanted,
-        Ok(None) => return refused(&state, lang, &Refused::Expired),
-        Err(e) => return refused(&state, lang, &Refused::Failed(e)),
+        Ok(None) => return refused(&state, lang, &Refused::Expired).await,
+        Err(e) => return refused(&state, lang, &Refused::Failed(e)).await,
     };
     let session = session(&state, &headers);
     match state.account.sign_in_page_for(session.as_deref(), Some(wanted.level), wanted.fresh).await {
@@ -118,28 +118,29 @@ async fn initiate(State(state): State<AppState>, headers: HeaderMap, RawQuery(qu
             _ => continue,
         };
         if slot.replace(value.into_owned()).is_some() {
-            return refused(&state, lang, &Refused::Invalid(format!("{key} is repeated")));
+            return refused(&state, lang, &Refused::Invalid(format!("{key} is repeated"))).await;
         }
     }
     let Some(sp) = sp else {
-        return refused(&state, lang, &Refused::Invalid("sp (the service provider's entity ID) is missing".into()));
+        return refused(&state, lang, &Refused::Invalid("sp (the service provider's entity ID) is missing".into()))
+            .await;
     };
     let outcome = state.saml.initiate(&sp, relay, session(&state, &headers).as_deref()).await;
-    answer(&state, lang, outcome)
+    answer(&state, lang, outcome).await
 }
 
 /// Back from the account sign-in: the request that waited for it.
 async fn resume(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let lang = lang_for(&state, &headers, None);
     let Some(pending) = cookies::get(&headers, cookies::SAML, state.web.secure_cookies) else {
-        return refused(&state, lang, &Refused::Expired);
+        return refused(&state, lang, &Refused::Expired).await;
     };
     let outcome = state.saml.resume(&pending, session(&state, &headers).as_deref()).await;
-    let response = answer(&state, lang, outcome);
+    let response = answer(&state, lang, outcome).await;
     with_cookies(response, [cookies::clear(cookies::SAML, state.web.secure_cookies)])
 }
 
-fn answer(state: &AppState, lang: &str, outcome: Result<Outcome, Refused>) -> Response {
+async fn answer(state: &AppState, lang: &str, outcome: Result<Outcome, Refused>) -> Response {
     match outcome {
         Ok(Outcome::Post { acs, response, relay_state }) => {
             let mut params = vec![("SAMLResponse".to_owned(), response)];
@@ -156,18 +157,19 @@ fn answer(state: &AppState, lang: &str, outcome: Result<Outcome, Refused>) -> Re
             let cookie = cookies::set(cookies::SAML, &pending, Some(900), state.web.secure_cookies);
             with_cookies(see_other("/saml/sign-in"), [cookie])
         }
-        Err(e) => refused(state, lang, &e),
+        Err(e) => refused(state, lang, &e).await,
     }
 }
 
-/// A request that cannot be answered to the SP: a page saying why (logged, never a Response
-/// to an address the SP did not register).
-fn refused(state: &AppState, lang: &str, e: &Refused) -> Response {
+/// A request that cannot be answered to the SP: a page saying why (audited and logged, never
+/// a Response to an address the SP did not register).
+async fn refused(state: &AppState, lang: &str, e: &Refused) -> Response {
     if let Refused::Failed(cause) = e {
         tracing::error!(error = %cause, "a SAML request failed");
         return super::error::error_page(&state.views, lang, super::error::PageKind::Server, None);
     }
     tracing::info!(reason = %e, "a SAML request was refused");
+    state.saml.audit_refusal(e).await;
     super::error::error_page(&state.views, lang, super::error::PageKind::BadRequest, Some(e.to_string()))
 }
 
@@ -187,7 +189,7 @@ async fn slo_redirect(State(state): State<AppState>, headers: HeaderMap, RawQuer
 async fn slo_post(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let lang = lang_for(&state, &headers, None);
     if body.len() > crate::saml::request::MAX_ENCODED_BYTES + 1024 {
-        return refused(&state, lang, &Refused::Invalid("the message is too large".into()));
+        return refused(&state, lang, &Refused::Invalid("the message is too large".into())).await;
     }
     let fields: Vec<(String, String)> =
         form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
@@ -222,7 +224,7 @@ async fn logged_out(state: &AppState, lang: &str, outcome: Result<SloOutcome, Re
             (front_channel, Some(answer))
         }
         Ok(SloOutcome::Acknowledged) => (Vec::new(), None),
-        Err(e) => return refused(state, lang, &e),
+        Err(e) => return refused(state, lang, &e).await,
     };
     let response = super::logout::logged_out_page(state, lang, None, frames, then);
     with_cookies(response, [cookies::clear(cookies::SESSION, state.web.secure_cookies)])

@@ -229,4 +229,10 @@ async fn a_person_signs_in_to_a_saml_application(backend: Backend) {
     let issued =
         format!("SELECT COUNT(*) FROM audit_events WHERE action = 'token.issued' AND client_id = '{}'", record.id);
     assert_eq!(app.raw_count(&issued).await, 3);
+    // Every refusal is in the audit log: the changed POST, the replay, the unsigned and the
+    // altered requests, and the unknown SP (named).
+    assert_eq!(app.raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'saml.refused'").await, 5);
+    let stranger =
+        "SELECT COUNT(*) FROM audit_events WHERE action = 'saml.refused' AND target = 'https://stranger.test/sp'";
+    assert_eq!(app.raw_count(stranger).await, 1);
 }
