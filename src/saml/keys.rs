@@ -82,6 +82,20 @@ impl SamlIdp {
     /// HMAC-SHA256 under a secret Pintu keeps sealed (made once, re-sealed with the KEK, never
     /// changed) over the SP's entity ID and the person's id, base64url.
     pub async fn persistent_name_id(&self, sp_entity_id: &str, user_id: &str) -> Result<String, SamlError> {
+        use secrecy::ExposeSecret;
+        let secret = self.name_id_secret.get_or_try_init(|| self.open_name_id_secret()).await?;
+        let key = PKey::hmac(secret.expose_secret()).map_err(openssl_error)?;
+        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &key).map_err(openssl_error)?;
+        signer.update(sp_entity_id.as_bytes()).map_err(openssl_error)?;
+        signer.update(b"\n").map_err(openssl_error)?;
+        signer.update(user_id.as_bytes()).map_err(openssl_error)?;
+        let tag = signer.sign_to_vec().map_err(openssl_error)?;
+        use base64::Engine;
+        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The persistent-NameID secret, made on first use and sealed under the KEK.
+    async fn open_name_id_secret(&self) -> Result<secrecy::SecretSlice<u8>, SamlError> {
         const NAME: &str = "saml-persistent-nameid";
         let secrets = self.store.sealed_secrets();
         let sealed = match secrets.get(NAME).await? {
@@ -94,15 +108,7 @@ impl SamlIdp {
                 secrets.get(NAME).await?.ok_or_else(|| SamlError::Key("the NameID secret was not stored".into()))?
             }
         };
-        let secret = self.sealer.open(&sealed).map_err(SamlError::Sealing)?;
-        let key = PKey::hmac(&secret).map_err(openssl_error)?;
-        let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), &key).map_err(openssl_error)?;
-        signer.update(sp_entity_id.as_bytes()).map_err(openssl_error)?;
-        signer.update(b"\n").map_err(openssl_error)?;
-        signer.update(user_id.as_bytes()).map_err(openssl_error)?;
-        let tag = signer.sign_to_vec().map_err(openssl_error)?;
-        use base64::Engine;
-        Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag))
+        Ok(self.sealer.open(&sealed).map_err(SamlError::Sealing)?.into())
     }
 
     /// The keys the metadata publishes (current first, then a next one), the current one with

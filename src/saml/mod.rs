@@ -69,7 +69,16 @@ pub struct SamlIdp {
     sessions: crate::sso::Sessions,
     /// Pintu's issuer URL, without a trailing slash.
     base: Arc<str>,
+    /// The current signing key as last read and opened (when, PKCS#8 PEM, certificate PEM):
+    /// read again after `KEY_CACHE_SECS`, or at once after a rotation on this node.
+    key_cache: Arc<std::sync::Mutex<Option<(i64, secrecy::SecretString, String)>>>,
+    /// The persistent-NameID secret, opened once (it never changes).
+    name_id_secret: Arc<tokio::sync::OnceCell<secrecy::SecretSlice<u8>>>,
 }
+
+/// How long this node signs with the key it read before looking again (another node's
+/// rotation reaches it within this time).
+const KEY_CACHE_SECS: i64 = 10;
 
 impl SamlIdp {
     pub fn new(
@@ -88,6 +97,8 @@ impl SamlIdp {
             directory,
             sessions,
             base: issuer.trim_end_matches('/').into(),
+            key_cache: Default::default(),
+            name_id_secret: Default::default(),
         }
     }
 

@@ -165,12 +165,30 @@ impl SamlIdp {
 
     /// The current signing key (PKCS#8 PEM, opened) and its certificate (PEM).
     async fn current_key(&self) -> Result<(secrecy::SecretString, String), SamlError> {
+        let now = self.clock.now();
+        if let Ok(cache) = self.key_cache.lock()
+            && let Some((read_at, pem, certificate)) = cache.as_ref()
+            && now - read_at < super::KEY_CACHE_SECS
+            && *read_at <= now
+        {
+            return Ok((pem.clone(), certificate.clone()));
+        }
         let keys = self.keys().await?;
         let current =
             keys.iter().find(|k| k.state == "current").ok_or_else(|| SamlError::Key("no current key".into()))?;
         let pem =
             current.private_pkcs8_pem.clone().ok_or_else(|| SamlError::Key("the current key is not open".into()))?;
+        if let Ok(mut cache) = self.key_cache.lock() {
+            *cache = Some((now, pem.clone(), current.certificate_pem.clone()));
+        }
         Ok((pem, current.certificate_pem.clone()))
+    }
+
+    /// Forgets the cached signing key (after a rotation here).
+    pub(super) fn forget_key(&self) {
+        if let Ok(mut cache) = self.key_cache.lock() {
+            *cache = None;
+        }
     }
 
     /// Signs the document (`whole`) or its assertion with the current key.

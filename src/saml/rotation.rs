@@ -54,6 +54,7 @@ impl SamlIdp {
     /// One step of a rotation: publishes a next key, or, when one is published, makes it the
     /// signing key and retires the current one. Audited as `actor`'s.
     pub async fn rotate(&self, actor: &ActorId) -> Result<SamlRotation, SamlError> {
+        self.forget_key();
         self.keys().await?;
         let published = self.store.saml_keys().published().await?;
         let (step, key) = match published.iter().find(|k| k.state == "next") {
