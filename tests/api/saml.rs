@@ -122,6 +122,17 @@ async fn the_metadata_publishes_one_stable_key_and_every_endpoint(backend: Backe
     let resp =
         app.http.post(app.url("/saml/sso")).form(&[("SAMLRequest", "%%%"), ("SAMLRequest", "x")]).send().await.unwrap();
     assert_eq!(resp.status(), 400, "a repeated field");
+    // A 1 MiB posted message, and a query as long as a URL may be: refused before they are
+    // decoded, never a 500.
+    let big = "A".repeat(1024 * 1024);
+    let long = "A".repeat(60_000);
+    for path in ["/saml/sso", "/saml/slo"] {
+        let resp = app.http.post(app.url(path)).form(&[("SAMLRequest", big.as_str())]).send().await.unwrap();
+        assert!(matches!(resp.status().as_u16(), 400 | 413), "{path}: {}", resp.status());
+        let resp = app.http.get(app.url(&format!("{path}?SAMLRequest={long}"))).send().await.unwrap();
+        assert_eq!(resp.status(), 400, "{path}");
+    }
+    assert!(app.raw_count("SELECT COUNT(*) FROM audit_events WHERE action = 'saml.refused'").await >= 2);
 }
 
 /// A rotation publishes the next certificate beside the current one, then promotes it: the
