@@ -218,7 +218,10 @@ impl OidcService {
             return;
         }
         match self.auth_req_id(&row.id) {
-            Ok(auth_req_id) => super::ciba_ping::send(endpoint, token, auth_req_id),
+            Ok(auth_req_id) => {
+                let config = self.applications.fetch_config().clone();
+                super::ciba_ping::send(endpoint, token, auth_req_id, config)
+            }
             Err(e) => tracing::error!(error = %e, "cannot name the CIBA request for its ping"),
         }
     }

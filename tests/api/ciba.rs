@@ -15,7 +15,8 @@ use crate::support::{Backend, Browser, TestApp, TestClient, pki};
 
 backend_tests!(
     ciba_in_poll_mode_with_a_signature_approved_on_the_account_page,
-    ciba_in_ping_mode_calls_the_client_back
+    ciba_in_ping_mode_calls_the_client_back,
+    ping_endpoints_are_fenced_like_jwks_uris
 );
 
 const CIBA: &str = "urn:openid:params:grant-type:ciba";
@@ -173,7 +174,9 @@ async fn callback_server() -> (String, tokio::sync::oneshot::Receiver<String>) {
 }
 
 async fn ciba_in_ping_mode_calls_the_client_back(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
+    // The client's callback is on this machine: allowed, as a regency whose applications live
+    // on its own network would configure (the default refuses internal addresses).
+    let app = TestApp::spawn_with(backend, |c| c.oidc.jwks_uri.allow_private_addresses = true).await;
     app.user("budi").await;
     let (endpoint, received) = callback_server().await;
     let client = ciba_client(&app, "ping", Some(&endpoint)).await;
@@ -196,4 +199,22 @@ async fn ciba_in_ping_mode_calls_the_client_back(backend: Backend) {
     let (status, tokens) = poll(&app, &client, &auth_req_id).await;
     assert_eq!(status, 200, "{tokens}");
     assert!(tokens["id_token"].as_str().is_some());
+}
+
+/// With the default configuration, a notification endpoint on an internal address is never
+/// called (the jwks_uri fences); the client can still poll.
+async fn ping_endpoints_are_fenced_like_jwks_uris(backend: Backend) {
+    let form = [("scope", "openid"), ("login_hint", "budi"), ("client_notification_token", "notify-7f3a")];
+    let fenced = TestApp::spawn(backend).await;
+    fenced.user("budi").await;
+    let (endpoint, received) = callback_server().await;
+    let client = ciba_client(&fenced, "ping", Some(&endpoint)).await;
+    let (_, started) = start(&fenced, &client, &form).await;
+    let auth_req_id = started["auth_req_id"].as_str().unwrap().to_owned();
+    let browser = fenced.browser();
+    fenced.code_for(&browser, &fenced.client().await, "budi", &[]).await;
+    let page = account_page(&fenced, &browser).await;
+    assert_eq!(decide(&browser, &page, "approve", "").await.0, 200);
+    assert!(tokio::time::timeout(Duration::from_secs(3), received).await.is_err(), "no request reached it");
+    assert_eq!(poll(&fenced, &client, &auth_req_id).await.0, 200);
 }

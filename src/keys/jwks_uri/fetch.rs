@@ -100,17 +100,22 @@ impl Fetcher {
         .map_err(JwksUriError::Refused)
     }
 
-    /// POSTs `form` (`application/x-www-form-urlencoded`) to `url` (already checked); the
-    /// status it answered (the body is not read).
-    pub(super) async fn post_form(&self, url: &Url, form: &[(&str, &str)]) -> Result<u16, JwksUriError> {
+    /// POSTs `body` of `content_type` to `url` (already checked), with `bearer` as an
+    /// `Authorization: Bearer` token when given; the status it answered (the body is not read).
+    pub(super) async fn post(
+        &self,
+        url: &Url,
+        content_type: &str,
+        body: String,
+        bearer: Option<&str>,
+    ) -> Result<u16, JwksUriError> {
         self.check_literal(url)?;
         let client = self.client().await?;
-        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
-        let exchange = client
-            .post(url.clone())
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body)
-            .send();
+        let mut request = client.post(url.clone()).header(reqwest::header::CONTENT_TYPE, content_type).body(body);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let exchange = request.send();
         let response = tokio::time::timeout(self.config.timeout, exchange).await.map_err(|_| JwksUriError::Timeout)?;
         Ok(response.map_err(request_error)?.status().as_u16())
     }

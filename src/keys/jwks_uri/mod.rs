@@ -66,7 +66,21 @@ pub async fn fetch_published(
 /// behind the same fences as a `jwks_uri`; the HTTP status it answered.
 pub async fn post_published(uri: &str, config: &JwksUriConfig, form: &[(&str, &str)]) -> Result<u16, JwksUriError> {
     let url = check_jwks_uri(uri, config).map_err(JwksUriError::Refused)?;
-    fetch::Fetcher::new(config.clone()).post_form(&url, form).await
+    let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    let content_type = "application/x-www-form-urlencoded";
+    fetch::Fetcher::new(config.clone()).post(&url, content_type, body, None).await
+}
+
+/// One POST of a JSON document with a bearer token to an endpoint an application registered
+/// (its CIBA notification endpoint), behind the same fences; the HTTP status it answered.
+pub async fn post_published_json(
+    uri: &str,
+    config: &JwksUriConfig,
+    bearer: &str,
+    json: String,
+) -> Result<u16, JwksUriError> {
+    let url = check_jwks_uri(uri, config).map_err(JwksUriError::Refused)?;
+    fetch::Fetcher::new(config.clone()).post(&url, "application/json", json, Some(bearer)).await
 }
 
 /// Checks a `jwks_uri` against the configuration: https, or plain http to a loopback host when
