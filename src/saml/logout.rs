@@ -9,14 +9,12 @@
 use super::logout_messages::{parse_logout_request, parse_logout_response, root_name};
 use super::request::{Received, has_enveloped_signature, verify_posted, verify_redirect};
 use super::response::SUCCESS;
-use super::sso::{Refused, invalid, session_index};
+use super::sso::{ISSUE_INSTANT_WINDOW, Refused, invalid, session_index};
 use super::{SamlError, SamlIdp};
 use crate::audit::AuditEvent;
 use crate::domain::{ClientId, SessionId, SsoSession};
 use crate::storage::SamlParticipant;
 
-/// How far a LogoutRequest's IssueInstant may be from Pintu's clock (seconds).
-const ISSUE_INSTANT_WINDOW: i64 = 300;
 /// Core §3.7.3.2 / §3.2.2.2: the SP named a person or session this browser's is not.
 const UNKNOWN_PRINCIPAL: &str = "urn:oasis:names:tc:SAML:2.0:status:Requester";
 

@@ -4,10 +4,9 @@
 //! RSA-SHA256 signature over the query string). Read with the same limits as AuthnRequests.
 
 use saml_rs::binding::{deflate_raw_encode, redirect_binding_query};
-use saml_rs::xml::dom::{Node, XmlLimits, parse_with_limits};
 
 use super::metadata::escape;
-use super::request::{MAX_XML_BYTES, RequestError, parse_instant};
+use super::request::{RequestError, child, document, parse_instant};
 use super::response::{RSA_SHA256, format_instant, new_id};
 use super::{SamlError, SamlIdp};
 
@@ -28,15 +27,6 @@ pub struct LogoutRequest {
 
 fn malformed(why: impl Into<String>) -> RequestError {
     RequestError::Malformed(why.into())
-}
-
-fn child<'a>(node: &'a Node, name: &str) -> Option<&'a Node> {
-    node.children.iter().find(|c| c.local_name == name)
-}
-
-fn document(xml: &str) -> Result<Node, RequestError> {
-    let limits = XmlLimits { max_bytes: MAX_XML_BYTES, ..XmlLimits::default() };
-    Ok(parse_with_limits(xml, limits).map_err(|e| malformed(e.to_string()))?.root)
 }
 
 /// The root's name: `LogoutRequest`, `LogoutResponse`, or something else.

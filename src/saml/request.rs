@@ -65,6 +65,16 @@ pub(super) fn relay_state(value: Option<String>) -> Result<Option<String>, Reque
     }
 }
 
+/// The limits every SAML message is read with.
+fn limits() -> XmlLimits {
+    XmlLimits { max_bytes: MAX_XML_BYTES, ..XmlLimits::default() }
+}
+
+/// A SAML message's root element, read with the limits (no DTD, bounded size and depth).
+pub(super) fn document(xml: &str) -> Result<Node, RequestError> {
+    Ok(parse_with_limits(xml, limits()).map_err(|e| malformed(e.to_string()))?.root)
+}
+
 fn utf8(bytes: Vec<u8>) -> Result<String, RequestError> {
     String::from_utf8(bytes).map_err(|_| malformed("the request is not UTF-8"))
 }
@@ -141,27 +151,22 @@ pub fn from_post(saml_request: &str, relay: Option<&str>) -> Result<Received, Re
 /// came in, so nothing outside the signature is trusted (signature wrapping); it must be the
 /// message itself (`root`), not some element inside it.
 pub fn verify_posted(xml: &str, certificates: &[String], root: &str) -> Result<String, RequestError> {
-    let limits = XmlLimits { max_bytes: MAX_XML_BYTES, ..XmlLimits::default() };
-    let verified = saml_rs::crypto::verify_signature_with_limits(xml, certificates, limits);
+    let verified = saml_rs::crypto::verify_signature_with_limits(xml, certificates, limits());
     let signed = match verified {
         Ok((true, Some(signed))) => signed,
         Ok(_) => return Err(RequestError::Signature("no registered certificate verifies it".into())),
         Err(e) => return Err(RequestError::Signature(e.to_string())),
     };
-    let element = parse_with_limits(&signed, limits).map_err(|e| malformed(e.to_string()))?;
-    if element.root.local_name != root {
-        return Err(RequestError::Signature(format!(
-            "the signature covers a {}, not the {root}",
-            element.root.local_name
-        )));
+    let element = document(&signed)?;
+    if element.local_name != root {
+        return Err(RequestError::Signature(format!("the signature covers a {}, not the {root}", element.local_name)));
     }
     Ok(signed)
 }
 
 /// Whether a posted message carries an XML signature of its own (a `Signature` child).
 pub fn has_enveloped_signature(xml: &str) -> bool {
-    let limits = XmlLimits { max_bytes: MAX_XML_BYTES, ..XmlLimits::default() };
-    parse_with_limits(xml, limits).is_ok_and(|d| d.root.children.iter().any(|c| c.local_name == "Signature"))
+    document(xml).is_ok_and(|root| root.children.iter().any(|c| c.local_name == "Signature"))
 }
 
 /// Checks the Redirect binding's signature with any of the SP's certificates (PEM).
@@ -207,7 +212,7 @@ pub struct AuthnRequest {
     pub requested_context: Option<(Comparison, Vec<String>)>,
 }
 
-fn child<'a>(node: &'a Node, name: &str) -> Option<&'a Node> {
+pub(super) fn child<'a>(node: &'a Node, name: &str) -> Option<&'a Node> {
     node.children.iter().find(|c| c.local_name == name)
 }
 
@@ -238,9 +243,7 @@ pub fn parse_instant(text: &str) -> Option<i64> {
 
 /// Parses the request document.
 pub fn parse(xml: &str) -> Result<AuthnRequest, RequestError> {
-    let limits = XmlLimits { max_bytes: MAX_XML_BYTES, ..XmlLimits::default() };
-    let document = parse_with_limits(xml, limits).map_err(|e| malformed(e.to_string()))?;
-    let root = &document.root;
+    let root = &document(xml)?;
     if root.local_name != "AuthnRequest" {
         return Err(malformed(format!("a {} is not an AuthnRequest", root.local_name)));
     }

@@ -21,7 +21,7 @@ use crate::domain::saml::NAME_ID_FORMATS;
 use crate::domain::{Application, ClientId, SecurityLevel, SsoSession, User};
 
 /// How far an IssueInstant may be from Pintu's clock (seconds).
-const ISSUE_INSTANT_WINDOW: i64 = 300;
+pub(super) const ISSUE_INSTANT_WINDOW: i64 = 300;
 /// How long a request waits for the person to sign in (seconds), and is remembered against
 /// replay.
 const PENDING_SECS: i64 = 900;

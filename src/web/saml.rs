@@ -61,19 +61,11 @@ async fn sso_redirect(State(state): State<AppState>, headers: HeaderMap, RawQuer
 /// Bindings §3.5: `SAMLRequest` and `RelayState` in a form.
 async fn sso_post(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let lang = lang_for(&state, &headers, None);
-    if body.len() > crate::saml::request::MAX_ENCODED_BYTES + 1024 {
-        return refused(&state, lang, &Refused::Invalid("the request is too large".into())).await;
-    }
-    let fields: Vec<(String, String)> =
-        form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let field = |name: &str| {
-        let mut values = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        match (values.next(), values.next()) {
-            (Some(v), None) => Ok(Some(v)),
-            (None, _) => Ok(None),
-            _ => Err(Refused::Invalid(format!("{name} is repeated"))),
-        }
+    let fields = match posted_fields(&body) {
+        Ok(fields) => fields,
+        Err(e) => return refused(&state, lang, &e).await,
     };
+    let field = |name: &str| single(&fields, name);
     let outcome = match (field("SAMLRequest"), field("RelayState")) {
         (Ok(Some(request)), Ok(relay)) => match crate::saml::request::from_post(request, relay) {
             Ok(received) => state.saml.receive(received, session(&state, &headers).as_deref()).await,
@@ -83,6 +75,24 @@ async fn sso_post(State(state): State<AppState>, headers: HeaderMap, body: axum:
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
     answer(&state, lang, outcome).await
+}
+
+/// The fields of a form posted by the HTTP-POST binding, refused whole when it is larger than
+/// any message Pintu reads.
+fn posted_fields(body: &[u8]) -> Result<Vec<(String, String)>, Refused> {
+    if body.len() > crate::saml::request::MAX_ENCODED_BYTES + 1024 {
+        return Err(Refused::Invalid("the message is too large".into()));
+    }
+    Ok(form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect())
+}
+
+/// The one value of `name`, if sent; sent twice is refused.
+fn single<'a>(fields: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, Refused> {
+    let mut values = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    match (values.next(), values.next()) {
+        (value, None) => Ok(value),
+        _ => Err(Refused::Invalid(format!("{name} is repeated"))),
+    }
 }
 
 /// The sign-in a waiting request needs: a login, the step up to the level it wants, or (for
@@ -188,18 +198,11 @@ async fn slo_redirect(State(state): State<AppState>, headers: HeaderMap, RawQuer
 /// Single logout over HTTP-POST: `SAMLRequest` or `SAMLResponse`, and `RelayState`.
 async fn slo_post(State(state): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
     let lang = lang_for(&state, &headers, None);
-    if body.len() > crate::saml::request::MAX_ENCODED_BYTES + 1024 {
-        return refused(&state, lang, &Refused::Invalid("the message is too large".into())).await;
-    }
-    let fields: Vec<(String, String)> =
-        form_urlencoded::parse(&body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-    let one = |name: &str| {
-        let mut values = fields.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str());
-        match (values.next(), values.next()) {
-            (value, None) => Ok(value),
-            _ => Err(Refused::Invalid(format!("{name} is repeated"))),
-        }
+    let fields = match posted_fields(&body) {
+        Ok(fields) => fields,
+        Err(e) => return refused(&state, lang, &e).await,
     };
+    let one = |name: &str| single(&fields, name);
     let outcome = match (one("SAMLRequest"), one("SAMLResponse"), one("RelayState")) {
         (Ok(Some(message)), Ok(None), Ok(relay)) | (Ok(None), Ok(Some(message)), Ok(relay)) => {
             match crate::saml::request::from_post(message, relay) {

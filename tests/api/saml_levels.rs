@@ -7,16 +7,11 @@
 
 use crate::backend_tests;
 use crate::levels::{code_at, enrol};
-use crate::saml_sso::{ACS, ENTITY, Sp, posted, registered_sp};
+use crate::saml_sso::{ACS, ENTITY, Sp, line, posted, registered_sp};
 use crate::support::browser::{form_in, location};
 use crate::support::{Backend, Browser, PASSWORD, TestApp};
 
 backend_tests!(saml_requests_step_up_sign_in_again_or_stay_passive, an_sp_that_allows_it_is_opened_from_the_portal);
-
-/// The value of the line of pysaml2's reading that starts with `prefix`.
-fn line<'a>(read: &'a str, prefix: &str) -> &'a str {
-    read.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no {prefix:?} in {read}"))
-}
 
 /// Follows `url` to the page that posts the Response and has pysaml2 read it: its exit code
 /// and what it printed.

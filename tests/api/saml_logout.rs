@@ -13,19 +13,11 @@ use pintu::saml::{ImportChoices, MetadataSource};
 use serde_json::json;
 
 use crate::backend_tests;
-use crate::saml_sso::{Sp, posted, pysaml2_sp};
+use crate::saml_sso::{Sp, line, posted, pysaml2_sp, unescaped};
 use crate::support::browser::location;
 use crate::support::{Backend, Browser, PASSWORD, REDIRECT_URI, TestApp};
 
 backend_tests!(single_logout_reaches_every_application_of_the_session);
-
-fn line<'a>(read: &'a str, prefix: &str) -> &'a str {
-    read.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no {prefix:?} in {read}"))
-}
-
-fn unescaped(page: &str) -> String {
-    page.replace("&#x2f;", "/").replace("&#x3d;", "=").replace("&#x2b;", "+").replace("&amp;", "&")
-}
 
 /// Signs in to `sp` through `browser` (the session answers at once when there is one); what
 /// pysaml2 read.

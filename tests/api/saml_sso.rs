@@ -56,9 +56,19 @@ impl Sp {
     }
 }
 
+/// A page's text with the escapes Pintu's templates write undone (`/`, `=`, `+`, `&`).
+pub(crate) fn unescaped(page: &str) -> String {
+    page.replace("&#x2f;", "/").replace("&#x3d;", "=").replace("&#x2b;", "+").replace("&amp;", "&")
+}
+
+/// The value of the line of pysaml2's reading that starts with `prefix`.
+pub(crate) fn line<'a>(read: &'a str, prefix: &str) -> &'a str {
+    read.lines().find_map(|l| l.strip_prefix(prefix)).unwrap_or_else(|| panic!("no {prefix:?} in {read}"))
+}
+
 /// The SAMLResponse and RelayState of the page that posts them to the ACS.
 pub(crate) fn posted(page: &str, acs: &str) -> (String, String) {
-    let text = page.replace("&#x2f;", "/").replace("&#x3d;", "=").replace("&#x2b;", "+").replace("&amp;", "&");
+    let text = unescaped(page);
     assert!(text.contains(&format!("action=\"{acs}\"")), "posted to the registered ACS: {text}");
     let value = |name: &str| {
         text.split(&format!("name=\"{name}\" value=\"")).nth(1).map(|v| v.split('"').next().unwrap().to_owned())
