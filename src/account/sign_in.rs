@@ -6,6 +6,7 @@
 
 use crate::authn::Enrolled;
 use crate::authn::webauthn::PasskeyOptions;
+use crate::certificates::{CertProblem, Presented, Proof};
 use crate::domain::{SecurityLevel, SsoSession, User};
 use crate::sso::interaction::LoadedInteraction;
 use crate::sso::{Attempt, Authenticated, FormToken, InteractionKind, PendingRequest, SignInError, SignInProblem};
@@ -17,8 +18,9 @@ use super::{AccountError, AccountService};
 pub enum SignInStage {
     /// A login name and password, or a passkey (`passkey`: the server can do WebAuthn).
     Login { passkey: bool },
-    /// The second step the person's factors demand: a TOTP or recovery code, a passkey.
-    SecondFactor { code: bool, passkey: bool },
+    /// The second step the person's factors demand: a TOTP or recovery code, a passkey; or,
+    /// for a waiting request that wants level 4, a bound electronic certificate only.
+    SecondFactor { code: bool, passkey: bool, certificate: bool },
 }
 
 /// A sign-in page to render: its interaction, the CSRF token for its forms (shown once), and
@@ -56,9 +58,9 @@ pub(super) fn account_level(enrolled: Enrolled) -> SecurityLevel {
     enrolled.level().min(SecurityLevel::SecondFactor)
 }
 
-/// The level this sign-in ends at: the account pages' own, or what a waiting request wants
-/// where the person's factors and ceiling reach it (a passkey at most: level 4 is proven to
-/// an application's own flow, not here). What cannot be reached is not asked for; the request
+/// The level this sign-in ends at without a certificate: the account pages' own, or what a
+/// waiting request wants where the person's factors and ceiling reach it (a passkey at most;
+/// level 4 is `AccountService::plan`'s). What cannot be reached is not asked for; the request
 /// that wanted it hears so from its own protocol.
 fn target(user: &User, enrolled: Enrolled, wanted: Option<SecurityLevel>) -> SecurityLevel {
     let own = account_level(enrolled);
@@ -72,8 +74,12 @@ fn target(user: &User, enrolled: Enrolled, wanted: Option<SecurityLevel>) -> Sec
 /// The second step toward `target`: a code reaches level 2 only, a passkey level 3.
 fn second_step(enrolled: Enrolled, target: SecurityLevel) -> SignInStage {
     let code = enrolled.totp && target <= SecurityLevel::SecondFactor;
-    SignInStage::SecondFactor { code, passkey: enrolled.passkeys > 0 }
+    SignInStage::SecondFactor { code, passkey: enrolled.passkeys > 0, certificate: false }
 }
+
+/// Level 4's step: a bound certificate proven on top of whatever the session holds, nothing
+/// else asked (as in an authorization that needs it).
+const CERTIFICATE_STEP: SignInStage = SignInStage::SecondFactor { code: false, passkey: false, certificate: true };
 
 /// The level a waiting request wants of this sign-in, if it was started for one.
 fn wanted_of(loaded: &LoadedInteraction) -> Option<SecurityLevel> {
@@ -106,16 +112,34 @@ impl AccountService {
     ) -> Result<Option<SignInPage>, AccountError> {
         let found = if fresh { None } else { self.sso.sessions.find(session_cookie).await? };
         if let Some((session, user)) = found {
-            let enrolled = self.authn.enrolled(&user).await?;
-            let target = target(&user, enrolled, wanted);
+            let (target, stage) = self.plan(&user, wanted).await?;
             if session.authn.level >= target {
                 return Ok(None);
             }
-            let stage = second_step(enrolled, target);
             let kind = InteractionKind::AccountSecondFactor;
             return self.sign_in_form(kind, Some(&session), stage, wanted).await.map(Some);
         }
         self.sign_in_form(InteractionKind::AccountLogin, None, self.login_stage(), wanted).await.map(Some)
+    }
+
+    /// What this sign-in ends at for `user` and the second step toward it: level 4 (a
+    /// certificate) where a waiting request wants it, the person's ceiling allows it and a
+    /// certificate of theirs can be proven; otherwise `target`'s level and factors.
+    async fn plan(
+        &self,
+        user: &User,
+        wanted: Option<SecurityLevel>,
+    ) -> Result<(SecurityLevel, SignInStage), AccountError> {
+        let level_four = SecurityLevel::Certificate;
+        if wanted == Some(level_four)
+            && user.profile.level_ceiling >= level_four
+            && !self.sso.certificates.provable(user).await?.is_empty()
+        {
+            return Ok((level_four, CERTIFICATE_STEP));
+        }
+        let enrolled = self.authn.enrolled(user).await?;
+        let target = target(user, enrolled, wanted);
+        Ok((target, second_step(enrolled, target)))
     }
 
     fn login_stage(&self) -> SignInStage {
@@ -191,8 +215,8 @@ impl AccountService {
         if loaded.session_id.as_ref() != Some(&session.id) {
             return Err(AccountError::SignInFirst);
         }
-        let (enrolled, wanted) = (self.authn.enrolled(&user).await?, wanted_of(&loaded));
-        let stage = second_step(enrolled, target(&user, enrolled, wanted));
+        let wanted = wanted_of(&loaded);
+        let (_, stage) = self.plan(&user, wanted).await?;
         Ok((session, user, stage, wanted))
     }
 
@@ -237,11 +261,61 @@ impl AccountService {
     ) -> SignInResult {
         let form = FormToken { interaction, csrf };
         let (session, user, stage, wanted) = self.second_step_of(form, session_cookie).await?;
+        if !matches!(stage, SignInStage::SecondFactor { passkey: true, .. }) {
+            return self.refused(form, SignInError::InvalidSecondFactor, stage);
+        }
         let at = Attempt { client: None, source_ip };
         match self.sso.sign_in.step_up_with_passkey(at, interaction, (session, user), response).await {
             Ok(signed_in) => self.signed_in(form, signed_in, wanted).await,
             Err(e) => self.refused(form, e, stage),
         }
+    }
+
+    /// A certificate for level 4 (a TLS client certificate, from Pintu's listener or a trusted
+    /// proxy), taken only where the page offers it.
+    pub async fn second_factor_with_certificate(
+        &self,
+        (interaction, csrf): (&str, &str),
+        (presented, proof): (Option<&Presented>, Proof),
+        session_cookie: Option<&str>,
+        source_ip: Option<&str>,
+    ) -> SignInResult {
+        let form = FormToken { interaction, csrf };
+        let (session, user, stage, wanted) = self.second_step_of(form, session_cookie).await?;
+        if stage != CERTIFICATE_STEP {
+            return self.refused(form, SignInError::Certificate(CertProblem::NonePresented.code()), stage);
+        }
+        let at = Attempt { client: None, source_ip };
+        match self.sso.sign_in.step_up_with_certificate(at, (session, user), presented, proof).await {
+            Ok(signed_in) => self.signed_in(form, signed_in, wanted).await,
+            Err(e) => self.refused(form, e, stage),
+        }
+    }
+
+    /// A passphrase for the person's certificate held by the CA's signing service (level 4),
+    /// taken only where the page offers the certificate and the service is configured.
+    pub async fn second_factor_with_remote_certificate(
+        &self,
+        (interaction, csrf): (&str, &str),
+        passphrase: &str,
+        session_cookie: Option<&str>,
+        source_ip: Option<&str>,
+    ) -> SignInResult {
+        let form = FormToken { interaction, csrf };
+        let (session, user, stage, wanted) = self.second_step_of(form, session_cookie).await?;
+        if stage != CERTIFICATE_STEP || !self.sso.certificates.remote_available() {
+            return self.refused(form, SignInError::Certificate(CertProblem::NonePresented.code()), stage);
+        }
+        let at = Attempt { client: None, source_ip };
+        match self.sso.sign_in.step_up_with_remote_certificate(at, (session, user), passphrase).await {
+            Ok(signed_in) => self.signed_in(form, signed_in, wanted).await,
+            Err(e) => self.refused(form, e, stage),
+        }
+    }
+
+    /// Whether a certificate held by the CA's signing service can be offered.
+    pub fn remote_certificates(&self) -> bool {
+        self.sso.certificates.remote_available()
     }
 
     /// After a successful step: done when the session now opens the account pages, else the
@@ -253,18 +327,13 @@ impl AccountService {
         wanted: Option<SecurityLevel>,
     ) -> SignInResult {
         let Authenticated { session, user, cookie } = signed_in;
-        let enrolled = self.authn.enrolled(&user).await?;
-        let target = target(&user, enrolled, wanted);
+        let (target, stage) = self.plan(&user, wanted).await?;
         if session.authn.level >= target {
             self.sso.interactions.finish(form.interaction).await?;
             return Ok(Ok(SignInStep::Done { cookie }));
         }
         self.sso.interactions.advance(form.interaction, &session.id, InteractionKind::AccountSecondFactor).await?;
-        let page = SignInPage {
-            interaction_id: form.interaction.to_owned(),
-            csrf_token: form.csrf.to_owned(),
-            stage: second_step(enrolled, target),
-        };
+        let page = SignInPage { interaction_id: form.interaction.to_owned(), csrf_token: form.csrf.to_owned(), stage };
         Ok(Ok(SignInStep::SecondFactor { cookie, page }))
     }
 

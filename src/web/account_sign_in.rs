@@ -11,9 +11,10 @@ use axum::routing::{get, post};
 use crate::account::{AccountError, SignInPage, SignInResult, SignInStage, SignInStep};
 
 use super::account::failure;
+use super::client_certificate::ClientCertificate;
 use super::error::page;
 use super::extract::ClientIp;
-use super::interaction::{BoundForm, interaction_cookie, locale_cookie, refused, with_cookies};
+use super::interaction::{BoundForm, certificate_action, interaction_cookie, locale_cookie, refused, with_cookies};
 use super::oidc::see_other;
 use super::passkeys::account_options;
 use super::state::AppState;
@@ -29,6 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/account/second-factor/{id}", post(second_factor))
         .route("/account/second-factor/{id}/passkey/options", post(second_factor_passkey_options))
         .route("/account/second-factor/{id}/passkey", post(second_factor_passkey))
+        .route("/account/second-factor/{id}/certificate", post(second_factor_certificate))
+        .route("/account/second-factor/{id}/remote-certificate", post(second_factor_remote_certificate))
 }
 
 /// Pintu's front door: the employees' portal (the applications this person may open), or the
@@ -79,22 +82,22 @@ pub(super) fn render(
     error: Option<&str>,
 ) -> Response {
     let id = &p.interaction_id;
-    let (template, action, code, passkey) = match p.stage {
+    let (template, action, code, passkey, certificate) = match p.stage {
         SignInStage::Login { passkey } => {
             let form = passkey.then(|| PasskeyForm {
                 options_url: format!("/account/login/{id}/passkey/options"),
                 action: format!("/account/login/{id}/passkey"),
                 mode: "login",
             });
-            ("login.html", format!("/account/login/{id}"), false, form)
+            ("login.html", format!("/account/login/{id}"), false, form, false)
         }
-        SignInStage::SecondFactor { code, passkey } => {
+        SignInStage::SecondFactor { code, passkey, certificate } => {
             let form = passkey.then(|| PasskeyForm {
                 options_url: format!("/account/second-factor/{id}/passkey/options"),
                 action: format!("/account/second-factor/{id}/passkey"),
                 mode: "step-up",
             });
-            ("second_factor.html", format!("/account/second-factor/{id}"), code, form)
+            ("second_factor.html", format!("/account/second-factor/{id}"), code, form, certificate)
         }
     };
     let view = LoginView {
@@ -105,8 +108,12 @@ pub(super) fn render(
         error: error.map(str::to_owned),
         code,
         passkey,
-        certificate: None,
-        remote_certificate: None,
+        // Level 4 for a waiting request: the certificate through Pintu's TLS listener or a
+        // proxy, or a passphrase for one the CA's signing service holds.
+        certificate: certificate
+            .then(|| certificate_action(state, &format!("/account/second-factor/{id}/certificate"))),
+        remote_certificate: (certificate && state.account.remote_certificates())
+            .then(|| format!("/account/second-factor/{id}/remote-certificate")),
     };
     let response = page(&state.views, status, template, lang, &view);
     with_cookies(response, [interaction_cookie(state, id), locale_cookie(state, lang)])
@@ -160,6 +167,31 @@ async fn second_factor(State(state): State<AppState>, ClientIp(ip): ClientIp, f:
 async fn second_factor_passkey(State(state): State<AppState>, ClientIp(ip): ClientIp, f: BoundForm) -> Response {
     let (credential, session) = (field(&f, "credential"), f.session.as_deref());
     let result = state.account.second_factor_with_passkey(form_token(&f), credential, session, ip.as_deref()).await;
+    next(&state, &f, result).await
+}
+
+/// A certificate for level 4: this request's TLS client certificate (Pintu's own listener, or
+/// a trusted proxy's forwarded header). Done, it leads on by a path on the origin it was
+/// posted to (the TLS listener serves the same pages and the cookies are the host's).
+async fn second_factor_certificate(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    cert: ClientCertificate,
+    f: BoundForm,
+) -> Response {
+    let (presented, session) = ((cert.presented.as_ref(), cert.proof), f.session.as_deref());
+    let result = state.account.second_factor_with_certificate(form_token(&f), presented, session, ip.as_deref()).await;
+    next(&state, &f, result).await
+}
+
+async fn second_factor_remote_certificate(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    f: BoundForm,
+) -> Response {
+    let (passphrase, session) = (field(&f, "passphrase"), f.session.as_deref());
+    let result =
+        state.account.second_factor_with_remote_certificate(form_token(&f), passphrase, session, ip.as_deref()).await;
     next(&state, &f, result).await
 }
 

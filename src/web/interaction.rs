@@ -79,7 +79,9 @@ pub fn render_interaction(
                 error: error.map(str::to_owned),
                 code: methods.code,
                 passkey,
-                certificate: methods.certificate.then(|| certificate_action(state, &p.id)),
+                certificate: methods
+                    .certificate
+                    .then(|| certificate_action(state, &format!("/second-factor/{}/certificate", p.id))),
                 remote_certificate: (methods.certificate && state.sso.certificates.remote_available())
                     .then(|| format!("/second-factor/{}/remote-certificate", p.id)),
             };
@@ -100,13 +102,12 @@ pub fn render_interaction(
     with_cookies(response, [interaction_cookie(state, &p.id), locale_cookie(state, lang)])
 }
 
-/// Where a certificate step-up posts: the TLS listener's URL when Pintu terminates TLS for
-/// client certificates, this origin otherwise (a proxy forwards the certificate).
-fn certificate_action(state: &AppState, id: &str) -> String {
-    let path = format!("/second-factor/{id}/certificate");
+/// Where a certificate step-up posts (`path`): the TLS listener's URL when Pintu terminates
+/// TLS for client certificates, this origin otherwise (a proxy forwards the certificate).
+pub(super) fn certificate_action(state: &AppState, path: &str) -> String {
     match &state.sso.certificates.config().tls {
         Some(tls) => format!("{}{}", tls.url.as_str().trim_end_matches('/'), path),
-        None => path,
+        None => path.to_owned(),
     }
 }
 

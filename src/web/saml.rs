@@ -146,6 +146,11 @@ async fn resume(State(state): State<AppState>, headers: HeaderMap) -> Response {
         return refused(&state, lang, &Refused::Expired).await;
     };
     let outcome = state.saml.resume(&pending, session(&state, &headers).as_deref()).await;
+    // A request that asks the sign-in for more keeps waiting under its cookie (set again by
+    // `answer`); otherwise the cookie has done its work.
+    if matches!(outcome, Ok(Outcome::SignIn { .. })) {
+        return answer(&state, lang, outcome).await;
+    }
     let response = answer(&state, lang, outcome).await;
     with_cookies(response, [cookies::clear(cookies::SAML, state.web.secure_cookies)])
 }

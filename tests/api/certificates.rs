@@ -146,7 +146,7 @@ async fn to_certificate_step(app: &TestApp, browser: &Browser, client: &TestClie
     form
 }
 
-async fn post_with(browser: &Browser, form: &Form, header: Option<(&str, &str)>) -> (u16, String, String) {
+pub(crate) async fn post_with(browser: &Browser, form: &Form, header: Option<(&str, &str)>) -> (u16, String, String) {
     let body = format!("csrf_token={}", form.csrf_token);
     let url =
         if form.action.starts_with("http") { form.action.clone() } else { browser.base().to_owned() + &form.action };
@@ -161,7 +161,7 @@ async fn post_with(browser: &Browser, form: &Form, header: Option<(&str, &str)>)
     (status, resp.text().await.unwrap_or_default(), location)
 }
 
-fn escaped(pem: &str) -> String {
+pub(crate) fn escaped(pem: &str) -> String {
     url::form_urlencoded::byte_serialize(pem.as_bytes()).collect::<String>().replace('+', "%20")
 }
 

@@ -55,6 +55,7 @@ mod registration_rules;
 mod rp;
 mod saml;
 mod saml_import;
+mod saml_level4;
 mod saml_levels;
 mod saml_logout;
 mod saml_sp;
