@@ -69,11 +69,55 @@ pub struct SamlIdp {
     sessions: crate::sso::Sessions,
     /// Pintu's issuer URL, without a trailing slash.
     base: Arc<str>,
-    /// The current signing key as last read and opened (when, PKCS#8 PEM, certificate PEM):
-    /// read again after `KEY_CACHE_SECS`, or at once after a rotation on this node.
-    key_cache: Arc<std::sync::Mutex<Option<(i64, secrecy::SecretString, String)>>>,
+    /// The current signing key as last read, opened and parsed (and when): read again after
+    /// `KEY_CACHE_SECS`, or at once after a rotation on this node. Parsing an RSA key
+    /// (PKCS#8, checked) costs about as much as a signature: it is done once, not per message.
+    key_cache: Arc<std::sync::Mutex<Option<(i64, SigningKey)>>>,
     /// The persistent-NameID secret, opened once (it never changes).
     name_id_secret: Arc<tokio::sync::OnceCell<secrecy::SecretSlice<u8>>>,
+}
+
+/// What a signature covers: the whole document, its assertion (enveloped XML-DSig), or the
+/// octets of an HTTP-Redirect message.
+#[derive(Debug, Clone, Copy)]
+enum Signed {
+    Document,
+    Assertion,
+    Octets,
+}
+
+type Signer = dyn Fn(&str, Signed) -> Result<String, SamlError> + Send + Sync;
+
+/// The current key as saml-rs parsed it, with its certificate. saml-rs's key type belongs to
+/// its crypto backend, which Pintu does not name: the parsed key is held by the closure that
+/// signs with it.
+#[derive(Clone)]
+struct SigningKey(Arc<Signer>);
+
+impl SigningKey {
+    fn parse(pkcs8_pem: &secrecy::SecretString, certificate_pem: &str) -> Result<Self, SamlError> {
+        use response::RSA_SHA256;
+        use saml_rs::crypto::{construct_message_signature, construct_saml_signature};
+        use secrecy::ExposeSecret;
+        let key = saml_rs::crypto::keys::load_private_key(pkcs8_pem.expose_secret(), None)
+            .map_err(|e| SamlError::Key(e.to_string()))?;
+        let certificate = certificate_pem.to_owned();
+        let signer = move |data: &str, signed: Signed| {
+            match signed {
+                Signed::Octets => construct_message_signature(data, &key, RSA_SHA256),
+                Signed::Document | Signed::Assertion => {
+                    let whole = matches!(signed, Signed::Document);
+                    construct_saml_signature(data, whole, &key, &certificate, RSA_SHA256, &[], None)
+                }
+            }
+            .map_err(|e| SamlError::Key(format!("cannot sign: {e}")))
+        };
+        Ok(Self(Arc::new(signer)))
+    }
+
+    fn sign(&self, data: &str, signed: Signed) -> Result<String, SamlError> {
+        (self.0)(data, signed)
+    }
 }
 
 /// How long this node signs with the key it read before looking again (another node's

@@ -163,25 +163,26 @@ impl SamlIdp {
         self.sign(&xml, true).await
     }
 
-    /// The current signing key (PKCS#8 PEM, opened) and its certificate (PEM).
-    async fn current_key(&self) -> Result<(secrecy::SecretString, String), SamlError> {
+    /// The current signing key, parsed once and kept `KEY_CACHE_SECS` (see `SamlIdp::key_cache`).
+    async fn current_key(&self) -> Result<super::SigningKey, SamlError> {
         let now = self.clock.now();
         if let Ok(cache) = self.key_cache.lock()
-            && let Some((read_at, pem, certificate)) = cache.as_ref()
+            && let Some((read_at, key)) = cache.as_ref()
             && now - read_at < super::KEY_CACHE_SECS
             && *read_at <= now
         {
-            return Ok((pem.clone(), certificate.clone()));
+            return Ok(key.clone());
         }
         let keys = self.keys().await?;
         let current =
             keys.iter().find(|k| k.state == "current").ok_or_else(|| SamlError::Key("no current key".into()))?;
         let pem =
-            current.private_pkcs8_pem.clone().ok_or_else(|| SamlError::Key("the current key is not open".into()))?;
+            current.private_pkcs8_pem.as_ref().ok_or_else(|| SamlError::Key("the current key is not open".into()))?;
+        let key = super::SigningKey::parse(pem, &current.certificate_pem)?;
         if let Ok(mut cache) = self.key_cache.lock() {
-            *cache = Some((now, pem.clone(), current.certificate_pem.clone()));
+            *cache = Some((now, key.clone()));
         }
-        Ok((pem, current.certificate_pem.clone()))
+        Ok(key)
     }
 
     /// Forgets the cached signing key (after a rotation here).
@@ -193,23 +194,14 @@ impl SamlIdp {
 
     /// Signs the document (`whole`) or its assertion with the current key.
     async fn sign(&self, xml: &str, whole: bool) -> Result<String, SamlError> {
-        use secrecy::ExposeSecret;
-        let (pem, certificate) = self.current_key().await?;
-        let key = saml_rs::crypto::keys::load_private_key(pem.expose_secret(), None)
-            .map_err(|e| SamlError::Key(e.to_string()))?;
-        saml_rs::crypto::construct_saml_signature(xml, whole, &key, &certificate, RSA_SHA256, &[], None)
-            .map_err(|e| SamlError::Key(format!("cannot sign: {e}")))
+        let target = if whole { super::Signed::Document } else { super::Signed::Assertion };
+        self.current_key().await?.sign(xml, target)
     }
 
     /// Signs the octets of an HTTP-Redirect message (Bindings §3.4.4.1) with the current key,
     /// RSA-SHA256; the signature in base64.
     pub(super) async fn sign_octets(&self, octets: &str) -> Result<String, SamlError> {
-        use secrecy::ExposeSecret;
-        let (pem, _) = self.current_key().await?;
-        let key = saml_rs::crypto::keys::load_private_key(pem.expose_secret(), None)
-            .map_err(|e| SamlError::Key(e.to_string()))?;
-        saml_rs::crypto::construct_message_signature(octets, &key, RSA_SHA256)
-            .map_err(|e| SamlError::Key(format!("cannot sign: {e}")))
+        self.current_key().await?.sign(octets, super::Signed::Octets)
     }
 }
 
