@@ -6,6 +6,7 @@
 //! is `{issuer}/saml/sso` and single logout `{issuer}/saml/slo`, each over the HTTP-Redirect
 //! and HTTP-POST bindings.
 
+mod answer;
 mod attributes;
 mod keys;
 mod logout;

@@ -8,17 +8,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::answer::Kept;
 use super::request::{
     AuthnRequest, Comparison, Received, has_enveloped_signature, parse, verify_posted, verify_redirect,
 };
-use super::response::{
-    AUTHN_FAILED, Addressed, INVALID_NAME_ID_POLICY, NO_AUTHN_CONTEXT, NO_PASSIVE, REQUESTER, RESPONDER, Statement,
-};
+use super::response::{Addressed, INVALID_NAME_ID_POLICY, NO_AUTHN_CONTEXT, REQUESTER, RESPONDER};
 use super::{SamlError, SamlIdp};
-use crate::audit::AuditEvent;
-use crate::directory::AccessDecision;
 use crate::domain::saml::NAME_ID_FORMATS;
-use crate::domain::{Application, ClientId, SecurityLevel, SsoSession, User};
+use crate::domain::{Application, SecurityLevel, SsoSession};
 
 /// How far an IssueInstant may be from Pintu's clock (seconds).
 pub(super) const ISSUE_INSTANT_WINDOW: i64 = 300;
@@ -74,26 +71,26 @@ pub enum Outcome {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Pending {
     /// The AuthnRequest's ID (Pintu's own for an unsolicited response, never sent).
-    request_id: String,
+    pub(super) request_id: String,
     /// IdP-initiated (Profiles §4.1.5): no request, so no InResponseTo.
     #[serde(default)]
-    unsolicited: bool,
-    acs: String,
-    relay_state: Option<String>,
-    name_id_format: String,
+    pub(super) unsolicited: bool,
+    pub(super) acs: String,
+    pub(super) relay_state: Option<String>,
+    pub(super) name_id_format: String,
     /// The lowest level that satisfies the request and the SP's profile.
-    level: u8,
+    pub(super) level: u8,
     /// `exact`: only this level's class will do.
-    exact: bool,
-    is_passive: bool,
+    pub(super) exact: bool,
+    pub(super) is_passive: bool,
     /// Core §3.4.1: the person authenticates again, after `received_at`.
     #[serde(default)]
-    force_authn: bool,
+    pub(super) force_authn: bool,
     #[serde(default)]
-    received_at: i64,
+    pub(super) received_at: i64,
     /// The level the sign-in was last asked for (0: none yet), so it is asked once only.
     #[serde(default)]
-    asked: u8,
+    pub(super) asked: u8,
 }
 
 /// What the sign-in must reach for a waiting request.
@@ -130,7 +127,7 @@ pub(super) fn invalid(why: impl Into<String>) -> Refused {
 }
 
 impl SamlIdp {
-    fn base64(xml: &str) -> String {
+    pub(super) fn base64(xml: &str) -> String {
         use base64::Engine;
         base64::engine::general_purpose::STANDARD.encode(xml)
     }
@@ -194,9 +191,7 @@ impl SamlIdp {
                 });
             }
         };
-        let json = serde_json::to_string(&pending).map_err(|e| invalid(e.to_string()))?;
-        self.remember(&pending_id, &app, &request.id, &json, now).await?;
-        self.answer(&pending_id, &app, pending, session_cookie, false).await
+        self.answer(&pending_id, &app, pending, session_cookie, Kept::NotYet).await
     }
 
     /// After the sign-in: answers the request kept as `pending_id`.
@@ -205,7 +200,7 @@ impl SamlIdp {
         let (app_id, json) = found.filter(|(_, json)| !json.is_empty()).ok_or(Refused::Expired)?;
         let pending: Pending = serde_json::from_str(&json).map_err(|_| Refused::Expired)?;
         let app = self.sp.application(&app_id).await.map_err(SamlError::from)?.ok_or(Refused::Expired)?;
-        self.answer(pending_id, &app, pending, session_cookie, true).await
+        self.answer(pending_id, &app, pending, session_cookie, Kept::Waiting).await
     }
 
     /// What the sign-in for the request kept as `pending_id` must reach; `None` when nothing
@@ -282,100 +277,6 @@ impl SamlIdp {
             force_authn: request.force_authn,
             received_at: self.clock.now(),
             asked: 0,
-        })
-    }
-
-    pub(super) async fn answer(
-        &self,
-        pending_id: &str,
-        app: &Application,
-        mut pending: Pending,
-        session_cookie: Option<&str>,
-        after_sign_in: bool,
-    ) -> Result<Outcome, Refused> {
-        let sp = app.saml().ok_or(Refused::Expired)?;
-        let to = Addressed {
-            acs: pending.acs.clone(),
-            audience: sp.entity_id.clone(),
-            in_response_to: (!pending.unsolicited).then(|| pending.request_id.clone()),
-        };
-        let post = |xml: String| Outcome::Post {
-            acs: pending.acs.clone(),
-            response: Self::base64(&xml),
-            relay_state: pending.relay_state.clone(),
-        };
-        let requests = self.store.saml_requests();
-        let session = self.sessions.find(session_cookie).await.map_err(SamlError::from)?;
-        // Core §3.4.1 ForceAuthn: only an authentication made after the request counts.
-        let session = session.filter(|(s, _)| !pending.force_authn || s.authn.auth_time >= pending.received_at);
-        let Some((session, user)) = session else {
-            // Core §3.4.1 IsPassive: Pintu may not take over the browser to sign the person in.
-            let status = match (pending.is_passive, after_sign_in) {
-                (true, _) => NO_PASSIVE,
-                (false, true) => AUTHN_FAILED,
-                (false, false) => return Ok(Outcome::SignIn { pending: pending_id.to_owned() }),
-            };
-            requests.answered(pending_id).await.map_err(SamlError::from)?;
-            return Ok(post(self.failure(&to, RESPONDER, Some(status)).await?));
-        };
-        let person_level = self.directory.person_required_level(&user).await.map_err(|e| invalid(e.to_string()))?;
-        let needed = crate::domain::security_level::from_number(pending.level)
-            .unwrap_or(SecurityLevel::Password)
-            .max(person_level);
-        let reached = session.authn.level;
-        let fits = if pending.exact { reached == needed } else { reached >= needed };
-        // A step-up, asked of the sign-in once per level: what the person cannot reach comes
-        // back unchanged, and is refused below.
-        if !fits && reached < needed && !pending.is_passive && pending.asked < needed as u8 {
-            pending.asked = needed as u8;
-            let json = serde_json::to_string(&pending).map_err(|e| invalid(e.to_string()))?;
-            requests.replace_pending(pending_id, &json).await.map_err(SamlError::from)?;
-            return Ok(Outcome::SignIn { pending: pending_id.to_owned() });
-        }
-        requests.answered(pending_id).await.map_err(SamlError::from)?;
-        if !fits {
-            // Core §3.4.1.4: never a weaker assertion; IsPassive: no step-up either.
-            let status = if pending.is_passive && reached < needed { NO_PASSIVE } else { NO_AUTHN_CONTEXT };
-            return Ok(post(self.failure(&to, RESPONDER, Some(status)).await?));
-        }
-        if self.directory.access_for_profile(&app.profile, &user).await.map_err(|e| invalid(e.to_string()))?
-            != AccessDecision::Allowed
-        {
-            return Ok(post(
-                self.failure(&to, RESPONDER, Some("urn:oasis:names:tc:SAML:2.0:status:RequestDenied")).await?,
-            ));
-        }
-        let name_id = match self.name_id(&pending.name_id_format, &sp.entity_id, &user).await? {
-            Some(name_id) => name_id,
-            None => return Ok(post(self.failure(&to, REQUESTER, Some(INVALID_NAME_ID_POLICY)).await?)),
-        };
-        let statement = Statement {
-            name_id_format: pending.name_id_format.clone(),
-            name_id,
-            session_index: session_index(&session),
-            authn_instant: session.authn.auth_time,
-            class_ref: class_of(reached).to_owned(),
-            attributes: self.attributes(app, &user).await?,
-        };
-        let xml = self.success(&to, &statement, sp.sign_response).await?;
-        self.record_participant(&session, app.id.as_str(), (&statement.name_id, &statement.name_id_format)).await;
-        let client = ClientId::new(app.id.as_str());
-        let event = AuditEvent::token_issued(Some(&user.id), &client, "saml-web-sso", class_of(reached));
-        self.audit.record_or_log(event).await;
-        Ok(post(xml))
-    }
-
-    /// The person's NameID in `format` for the SP; `None` when they have none in it.
-    async fn name_id(&self, format: &str, sp: &str, user: &User) -> Result<Option<String>, Refused> {
-        Ok(match format {
-            "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent" => {
-                Some(self.persistent_name_id(sp, user.id.as_str()).await?)
-            }
-            "urn:oasis:names:tc:SAML:2.0:nameid-format:transient" => {
-                Some(format!("_{}", uuid::Uuid::new_v4().simple()))
-            }
-            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress" => user.email.clone(),
-            _ => Some(user.username.clone()),
         })
     }
 }

@@ -4,6 +4,7 @@
 //! registration enables it: an unsolicited response cannot be tied to anything the SP asked,
 //! so an SP must choose to accept them.
 
+use super::answer::Kept;
 use super::request::relay_state;
 use super::sso::{Outcome, Pending, Refused, invalid};
 use super::{SamlError, SamlIdp};
@@ -27,9 +28,7 @@ impl SamlIdp {
         let acs = sp.acs_for(None, None).ok_or_else(|| invalid("the SP has no assertion consumer service"))?;
         let id = format!("_init{}", uuid::Uuid::new_v4().simple());
         let pending = Pending::unsolicited(id.clone(), acs.location.clone(), relay, &app);
-        let json = serde_json::to_string(&pending).map_err(|e| invalid(e.to_string()))?;
         let pending_id = uuid::Uuid::new_v4().simple().to_string();
-        self.remember(&pending_id, &app, &id, &json, self.clock.now()).await?;
-        self.answer(&pending_id, &app, pending, session_cookie, false).await
+        self.answer(&pending_id, &app, pending, session_cookie, Kept::NotYet).await
     }
 }
