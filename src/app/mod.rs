@@ -300,7 +300,8 @@ pub async fn serve(config: Config, clock: SharedClock) -> anyhow::Result<()> {
     };
     let mail = app.state.mailer.enabled().then(|| crate::jobs::mail::spawn(app.state.mailer.clone(), stop_rx.clone()));
     let ended = app.state.sso.sessions.ended_signal();
-    let logouts = Some(crate::jobs::logout::spawn(app.state.oidc.clone(), ended, stop_rx.clone()));
+    let logouts =
+        Some(crate::jobs::logout::spawn((app.state.oidc.clone(), app.state.saml.clone()), ended, stop_rx.clone()));
     let reports = config.reports.monthly.then(|| {
         crate::jobs::periodic_reports::spawn(
             app.state.store.clone(),

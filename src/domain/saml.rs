@@ -39,6 +39,11 @@ pub struct SamlRegistration {
     /// Where its LogoutRequests and LogoutResponses go (HTTP-Redirect or POST).
     #[serde(default)]
     pub slo_url: Option<String>,
+    /// Its single logout service over the SOAP binding (Bindings §3.2): where Pintu's server
+    /// tells it of a session that ended (by an administrator, or by any logout), instead of
+    /// the browser.
+    #[serde(default)]
+    pub slo_soap_url: Option<String>,
     /// The SP's signing certificates (PEM), for its requests' signatures.
     #[serde(default)]
     pub certificates: Vec<String>,
@@ -101,6 +106,9 @@ impl SamlRegistration {
         if let Some(slo) = &self.slo_url {
             check_url("slo_url", slo)?;
         }
+        if let Some(slo) = &self.slo_soap_url {
+            check_url("slo_soap_url", slo)?;
+        }
         if self.certificates.len() > MAX_CERTIFICATES {
             return Err(format!("certificates: at most {MAX_CERTIFICATES}"));
         }
@@ -143,6 +151,7 @@ mod tests {
                 AcsEndpoint { location: "https://eoffice.example.go.id/acs2".into(), index: 0, is_default: false },
             ],
             slo_url: None,
+            slo_soap_url: None,
             certificates: vec![],
             sign_requests: false,
             sign_response: false,

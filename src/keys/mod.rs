@@ -15,7 +15,7 @@ mod thumbprint;
 pub use client_jwks::{check_client_jwks, verify_with_jwk_set};
 pub use jwks_uri::{
     JwksUriCache, JwksUriError, REFETCH_INTERVAL_SECS, check_jwks_uri, fetch_published, post_published,
-    post_published_json,
+    post_published_json, post_published_soap,
 };
 pub use kek_rotation::{KekRotation, rotate_kek};
 pub use keyring::{Keyring, VerifiedJws};

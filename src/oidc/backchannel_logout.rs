@@ -31,7 +31,7 @@ impl OidcService {
         let mut accepted = 0;
         for _ in 0..BATCH {
             let deliveries = self.store.logout_deliveries();
-            let notice = match deliveries.claim(self.now(), HOLD_SECS).await {
+            let notice = match deliveries.claim("oidc", self.now(), HOLD_SECS).await {
                 Ok(Some(notice)) => notice,
                 Ok(None) => break,
                 Err(e) => {

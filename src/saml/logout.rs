@@ -2,7 +2,8 @@
 //! HTTP-POST) ends the person's SSO session, which queues the back-channel notices of the
 //! OpenID Connect applications it reached (`Store::end_session`); the other SAML SPs of the
 //! session get Pintu's signed LogoutRequests through the browser (front-channel, Profiles
-//! §4.4.3.3), and the SP that asked gets a signed LogoutResponse. An SP's LogoutResponse to
+//! §4.4.3.3) unless they registered a SOAP endpoint (`soap_logout`: told from the server), and
+//! the SP that asked gets a signed LogoutResponse. An SP's LogoutResponse to
 //! one of Pintu's requests needs nothing more. Which SPs a session reached, and the NameID
 //! each knows the person by, is recorded as each assertion is issued.
 
@@ -85,6 +86,9 @@ impl SamlIdp {
                 participants.iter().any(|p| p.application_id == app.id.as_str() && p.name_id == request.name_id);
             let index = session_index(&session);
             if named && (request.session_indexes.is_empty() || request.session_indexes.contains(&index)) {
+                // The SP that asked is answered here, not told again from the server.
+                let own = self.store.saml_participants().forget(session.id.as_str(), app.id.as_str()).await;
+                own.map_err(SamlError::from)?;
                 self.sessions.end(&session.id).await.map_err(SamlError::from)?;
                 let client = ClientId::new(app.id.as_str());
                 self.audit.record_or_log(AuditEvent::logged_out(&user, Some(&client))).await;
@@ -116,7 +120,8 @@ impl SamlIdp {
         for p in participants {
             let Some(app) = self.sp.application(&p.application_id).await? else { continue };
             let Some(sp) = app.saml() else { continue };
-            let Some(slo) = &sp.slo_url else { continue };
+            // An SP with a SOAP endpoint is told from the server (`soap_logout`), not here.
+            let Some(slo) = sp.slo_url.as_ref().filter(|_| sp.slo_soap_url.is_none()) else { continue };
             let xml = self.logout_request_xml(slo, &sp.entity_id, (&p.name_id, &p.name_id_format), index);
             urls.push(self.signed_redirect(slo, "SAMLRequest", &xml, None).await?);
         }

@@ -15,6 +15,7 @@ mod metadata;
 pub mod request;
 pub mod response;
 mod rotation;
+mod soap_logout;
 mod sp_metadata;
 mod sso;
 mod unsolicited;

@@ -193,7 +193,7 @@ impl SamlIdp {
     }
 
     /// Signs the document (`whole`) or its assertion with the current key.
-    async fn sign(&self, xml: &str, whole: bool) -> Result<String, SamlError> {
+    pub(super) async fn sign(&self, xml: &str, whole: bool) -> Result<String, SamlError> {
         let target = if whole { super::Signed::Document } else { super::Signed::Assertion };
         self.current_key().await?.sign(xml, target)
     }

@@ -16,6 +16,8 @@ use crate::domain::saml::{AcsEndpoint, HTTP_POST, NAME_ID_FORMATS, SamlRegistrat
 pub const MAX_METADATA_BYTES: usize = 256 * 1024;
 const PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 const HTTP_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+/// SAML Bindings §3.2.
+const SOAP: &str = "urn:oasis:names:tc:SAML:2.0:bindings:SOAP";
 
 /// Where the metadata comes from.
 #[derive(Debug, Clone)]
@@ -145,6 +147,7 @@ pub fn registration_from(xml: &str, choices: ImportChoices, now: i64) -> Result<
         entity_id,
         acs,
         slo_url,
+        slo_soap_url: slo(SOAP).map(str::to_owned),
         certificates,
         sign_requests,
         sign_response: choices.sign_response,

@@ -292,5 +292,10 @@ fn next_level(level: SecurityLevel) -> Option<SecurityLevel> {
 
 /// The session, as SPs name it in a LogoutRequest: its id (not the cookie, which is secret).
 pub(super) fn session_index(session: &SsoSession) -> String {
-    format!("_{}", session.id.as_str().replace('-', ""))
+    session_index_of(session.id.as_str())
+}
+
+/// The SessionIndex of the session whose id is `session_id`.
+pub(super) fn session_index_of(session_id: &str) -> String {
+    format!("_{}", session_id.replace('-', ""))
 }

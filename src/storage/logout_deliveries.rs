@@ -16,12 +16,18 @@ pub struct LogoutNotice {
 row_struct!(NoticeRow { id: String, session_id: String, client_id: String, user_id: String, attempts: i64 });
 
 /// Queues notices for the live sessions of user `$1` other than `$2` (`''` for all of them),
-/// as of `$3`: run before those sessions are ended in bulk.
+/// as of `$3`: run before those sessions are ended in bulk. One per OpenID Connect client a
+/// session reached (a grant) and per SAML SP it signed in to (a participant).
 pub(super) const ENQUEUE_FOR_USER: &str = "INSERT INTO logout_deliveries (id, session_id, client_id, user_id, \
      status, attempts, next_at, claimed_until, created_at) \
-     SELECT DISTINCT g.session_id || ' ' || g.client_id, g.session_id, g.client_id, g.user_id, 'pending', 0, $3, 0, $3 \
+     SELECT g.session_id || ' ' || g.client_id, g.session_id, g.client_id, g.user_id, 'pending', 0, \
+     CAST($3 AS BIGINT), 0, CAST($3 AS BIGINT) \
      FROM grants g JOIN sessions s ON s.id = g.session_id \
      WHERE s.user_id = $1 AND s.id <> $2 AND s.ended_at IS NULL AND g.user_id IS NOT NULL \
+     UNION SELECT p.session_id || ' ' || p.application_id, p.session_id, p.application_id, s.user_id, 'pending', 0, \
+     CAST($3 AS BIGINT), 0, CAST($3 AS BIGINT) \
+     FROM saml_session_participants p JOIN sessions s ON s.id = p.session_id \
+     WHERE s.user_id = $1 AND s.id <> $2 AND s.ended_at IS NULL \
      ON CONFLICT (id) DO NOTHING";
 
 pub struct LogoutDeliveries<'a> {
@@ -33,12 +39,17 @@ impl<'a> LogoutDeliveries<'a> {
         Self { db }
     }
 
-    /// Queues a notice for every client the session reached (any grant under it).
+    /// Queues a notice for every client the session reached (any grant under it) and every
+    /// SAML SP it signed in to.
     pub(super) async fn enqueue_for_session(&self, session: &str, now: i64) -> Result<(), StorageError> {
         let sql = "INSERT INTO logout_deliveries (id, session_id, client_id, user_id, status, attempts, next_at, \
                    claimed_until, created_at) \
-                   SELECT DISTINCT session_id || ' ' || client_id, session_id, client_id, user_id, 'pending', 0, $2, 0, $2 \
+                   SELECT session_id || ' ' || client_id, session_id, client_id, user_id, 'pending', 0, \
+                   CAST($2 AS BIGINT), 0, CAST($2 AS BIGINT) \
                    FROM grants WHERE session_id = $1 AND user_id IS NOT NULL \
+                   UNION SELECT p.session_id || ' ' || p.application_id, p.session_id, p.application_id, s.user_id, \
+                   'pending', 0, CAST($2 AS BIGINT), 0, CAST($2 AS BIGINT) \
+                   FROM saml_session_participants p JOIN sessions s ON s.id = p.session_id WHERE p.session_id = $1 \
                    ON CONFLICT (id) DO NOTHING";
         on_pool!(self.db, |pool| sqlx::query(sql).bind(session).bind(now).execute(pool).await.map(|_| ()))?;
         Ok(())
@@ -51,13 +62,20 @@ impl<'a> LogoutDeliveries<'a> {
         Ok(rows.into_iter().map(|(c,)| c).collect())
     }
 
-    /// Claims the oldest notice due at `now` for `hold` seconds.
-    pub async fn claim(&self, now: i64, hold: i64) -> Result<Option<LogoutNotice>, StorageError> {
-        let sql = "UPDATE logout_deliveries SET claimed_until = $2 WHERE id = (SELECT id FROM logout_deliveries \
-                   WHERE status = 'pending' AND next_at <= $1 AND claimed_until <= $1 ORDER BY created_at LIMIT 1) \
+    /// Claims the oldest notice due at `now` for `hold` seconds among those for applications
+    /// of `protocol` (`oidc`, where a notice whose application is gone goes too, or `saml`).
+    pub async fn claim(&self, protocol: &str, now: i64, hold: i64) -> Result<Option<LogoutNotice>, StorageError> {
+        let sql = "UPDATE logout_deliveries SET claimed_until = $2 WHERE id = (SELECT d.id FROM logout_deliveries d \
+                   LEFT JOIN applications a ON a.id = d.client_id \
+                   WHERE d.status = 'pending' AND d.next_at <= $1 AND d.claimed_until <= $1 \
+                   AND COALESCE(a.protocol, 'oidc') = $3 ORDER BY d.created_at LIMIT 1) \
                    AND claimed_until <= $1 RETURNING id, session_id, client_id, user_id, attempts";
-        let row: Option<NoticeRow> =
-            on_pool!(self.db, |pool| sqlx::query_as(sql).bind(now).bind(now + hold).fetch_optional(pool).await)?;
+        let row: Option<NoticeRow> = on_pool!(self.db, |pool| sqlx::query_as(sql)
+            .bind(now)
+            .bind(now + hold)
+            .bind(protocol)
+            .fetch_optional(pool)
+            .await)?;
         Ok(row.map(|r| LogoutNotice {
             id: r.id,
             session_id: r.session_id,
@@ -67,8 +85,8 @@ impl<'a> LogoutDeliveries<'a> {
         }))
     }
 
-    /// Settled: `sent` (the client answered 200), or `none` (it registered no back-channel
-    /// URI, or is gone).
+    /// Settled: `sent` (the client answered 200, the SP with Success), or `none` (it
+    /// registered no back-channel URI, or is gone).
     pub async fn settle(&self, id: &str, status: &str) -> Result<(), StorageError> {
         let sql = "UPDATE logout_deliveries SET status = $2, attempts = attempts + 1, last_error = NULL, \
                    claimed_until = 0 WHERE id = $1";

@@ -39,6 +39,13 @@ impl<'a> SamlParticipants<'a> {
         Ok(())
     }
 
+    /// Forgets that `session` reached `application` (the SP logged out of it itself).
+    pub async fn forget(&self, session: &str, application: &str) -> Result<(), StorageError> {
+        let sql = "DELETE FROM saml_session_participants WHERE session_id = $1 AND application_id = $2";
+        on_pool!(self.db, |pool| sqlx::query(sql).bind(session).bind(application).execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// The SPs of `session`, oldest first.
     pub async fn of_session(&self, session: &str) -> Result<Vec<SamlParticipant>, StorageError> {
         let sql = "SELECT application_id, name_id, name_id_format FROM saml_session_participants \

@@ -58,6 +58,7 @@ mod saml_import;
 mod saml_level4;
 mod saml_levels;
 mod saml_logout;
+mod saml_soap_logout;
 mod saml_sp;
 mod saml_sso;
 mod screenshots;

@@ -32,7 +32,7 @@ async fn an_sp_registered_from_its_metadata_signs_people_in(backend: Backend) {
     app.org_tree().await;
     app.pegawai("budi", "DINKES").await;
     let Some((sp, _)) = pysaml2_sp(&app).await else { return };
-    let (code, xml) = sp.run("metadata", &[], None);
+    let (code, xml) = sp.run("metadata", &["https://sp.test/slo-soap"], None);
     assert_eq!(code, Some(0), "{xml}");
     let token = app.office_token().await;
     let import = |body: serde_json::Value| {
@@ -48,6 +48,7 @@ async fn an_sp_registered_from_its_metadata_signs_people_in(backend: Backend) {
     assert_eq!(r["entity_id"], ENTITY);
     assert_eq!(r["acs"], json!([{ "location": ACS, "index": 1, "is_default": false }]));
     assert_eq!(r["slo_url"], "https://sp.test/slo");
+    assert_eq!(r["slo_soap_url"], "https://sp.test/slo-soap", "the SOAP binding's SingleLogoutService");
     assert_eq!((r["sign_requests"].as_bool(), r["idp_initiated"].as_bool()), (Some(true), Some(true)));
     assert_eq!(r["name_id_formats"], json!(["urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"]));
     assert_eq!(r["certificates"].as_array().map(Vec::len), Some(1), "{r}");

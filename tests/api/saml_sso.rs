@@ -116,6 +116,7 @@ pub(crate) async fn registered_sp(app: &TestApp) -> Option<(Sp, ApplicationRecor
         entity_id: ENTITY.into(),
         acs: vec![AcsEndpoint { location: ACS.into(), index: 0, is_default: true }],
         slo_url: None,
+        slo_soap_url: None,
         certificates: vec![cert],
         sign_requests: true,
         sign_response: false,

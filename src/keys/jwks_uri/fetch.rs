@@ -120,6 +120,29 @@ impl Fetcher {
         Ok(response.map_err(request_error)?.status().as_u16())
     }
 
+    /// POSTs `body` of `content_type` with `headers` to `url` (already checked); the status it
+    /// answered and at most `limit` bytes of what it said.
+    pub(super) async fn exchange(
+        &self,
+        url: &Url,
+        (content_type, body): (&str, String),
+        headers: &[(&'static str, &str)],
+        limit: usize,
+    ) -> Result<(u16, Vec<u8>), JwksUriError> {
+        self.check_literal(url)?;
+        let client = self.client().await?;
+        let mut request = client.post(url.clone()).header(reqwest::header::CONTENT_TYPE, content_type).body(body);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let exchange = async {
+            let response = request.send().await.map_err(request_error)?;
+            let status = response.status().as_u16();
+            Ok((status, Self::read_body(response, limit).await?))
+        };
+        tokio::time::timeout(self.config.timeout, exchange).await.map_err(|_| JwksUriError::Timeout)?
+    }
+
     /// GETs the document at `url` (already checked), at most `limit` bytes of it.
     pub(super) async fn fetch_bytes(&self, url: &Url, accept: &str, limit: usize) -> Result<Vec<u8>, JwksUriError> {
         self.check_literal(url)?;

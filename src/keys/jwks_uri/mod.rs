@@ -83,6 +83,21 @@ pub async fn post_published_json(
     fetch::Fetcher::new(config.clone()).post(&url, "application/json", json, Some(bearer)).await
 }
 
+/// One SOAP 1.1 exchange with an endpoint an application registered (a SAML SP's single
+/// logout service over the SOAP binding, SAML Bindings §3.2.2), behind the same fences: the
+/// envelope POSTed as `text/xml` with the SOAPAction SAML names (§3.2.2.3); the status and at
+/// most `max_bytes` of the answer.
+pub async fn post_published_soap(
+    uri: &str,
+    config: &JwksUriConfig,
+    envelope: String,
+    max_bytes: usize,
+) -> Result<(u16, Vec<u8>), JwksUriError> {
+    let url = check_jwks_uri(uri, config).map_err(JwksUriError::Refused)?;
+    let action = [("SOAPAction", "\"http://www.oasis-open.org/committees/security\"")];
+    fetch::Fetcher::new(config.clone()).exchange(&url, ("text/xml; charset=utf-8", envelope), &action, max_bytes).await
+}
+
 /// Checks a `jwks_uri` against the configuration: https, or plain http to a loopback host when
 /// the issuer is itself a plain-http loopback address (development); no credentials, no
 /// fragment; an address literal must be one Pintu may connect to. Host names are checked

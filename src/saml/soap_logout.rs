@@ -1,0 +1,133 @@
+//! Single logout from the server (SAML Profiles §4.4.3.5 over the SOAP binding, Bindings §3.2):
+//! when a session ends with no browser to carry front-channel messages (an administrator, a
+//! suspension, a password change elsewhere, a revoked certificate) or an SP registered only a
+//! SOAP endpoint, each SAML SP the session signed in to that registered a SOAP single logout
+//! service is sent Pintu's signed LogoutRequest from the server and answers with a
+//! LogoutResponse in the same exchange. The notices are the back-channel logout queue's
+//! (`logout_deliveries`, queued by `Store::end_session` for OIDC clients and SAML SPs alike);
+//! this module delivers the SAML ones, retried like the OpenID Connect ones.
+
+use super::request::{RequestError, child, document};
+use super::response::SUCCESS;
+use super::sso::session_index_of;
+use super::{SamlError, SamlIdp};
+use crate::storage::{LogoutNotice, StorageError};
+
+/// Pauses before the second, third, … attempt (seconds); then it is given up.
+const RETRY_AFTER: [i64; 4] = [30, 120, 600, 3600];
+/// How long one node holds a notice while it delivers it.
+const HOLD_SECS: i64 = 60;
+/// Most notices one run delivers.
+const BATCH: usize = 100;
+/// Largest SOAP answer read.
+const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Why a LogoutRequest was not confirmed.
+#[derive(Debug, thiserror::Error)]
+enum NotDelivered {
+    #[error("the SP answered {0}")]
+    Status(u16),
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("the SP's answer is not a SOAP LogoutResponse to this request: {0}")]
+    Answer(String),
+    #[error("the SP answered the logout with {0}")]
+    Refused(String),
+    #[error("the LogoutRequest cannot be signed: {0}")]
+    Signing(#[from] SamlError),
+}
+
+impl SamlIdp {
+    /// Delivers the SOAP LogoutRequests due now; returns how many SPs confirmed theirs.
+    pub async fn deliver_logouts(&self) -> usize {
+        let mut confirmed = 0;
+        for _ in 0..BATCH {
+            let notice = match self.store.logout_deliveries().claim("saml", self.clock.now(), HOLD_SECS).await {
+                Ok(Some(notice)) => notice,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, "SAML logout notices cannot be read");
+                    break;
+                }
+            };
+            match self.deliver(&notice).await {
+                Ok(true) => confirmed += 1,
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "a SAML logout notice cannot be settled"),
+            }
+        }
+        confirmed
+    }
+
+    /// One notice: sent and confirmed, dropped (no SOAP endpoint, no NameID), or put back.
+    async fn deliver(&self, notice: &LogoutNotice) -> Result<bool, StorageError> {
+        let deliveries = self.store.logout_deliveries();
+        let app = self.sp.application(&notice.client_id).await.ok().flatten().filter(|a| !a.disabled);
+        let sp = app.as_ref().and_then(|a| a.saml());
+        let participant = match sp.and_then(|sp| sp.slo_soap_url.as_ref()) {
+            Some(_) => self.store.saml_participants().of_session(&notice.session_id).await?,
+            None => Vec::new(),
+        };
+        let participant = participant.into_iter().find(|p| p.application_id == notice.client_id);
+        let (Some(sp), Some(participant)) = (sp, participant) else {
+            deliveries.settle(&notice.id, "none").await?;
+            return Ok(false);
+        };
+        let url = sp.slo_soap_url.clone().unwrap_or_default();
+        let name_id = (participant.name_id.as_str(), participant.name_id_format.as_str());
+        let xml = self.logout_request_xml(&url, &sp.entity_id, name_id, &session_index_of(&notice.session_id));
+        match self.exchange(&url, &xml).await {
+            Ok(()) => {
+                deliveries.settle(&notice.id, "sent").await?;
+                Ok(true)
+            }
+            Err(why) => {
+                let next = usize::try_from(notice.attempts)
+                    .ok()
+                    .and_then(|n| RETRY_AFTER.get(n))
+                    .map(|pause| self.clock.now() + pause);
+                let reason = why.to_string();
+                tracing::warn!(sp = %sp.entity_id, reason = %reason, retry = next.is_some(), "SAML SOAP logout not delivered");
+                deliveries.failed(&notice.id, &reason, next).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Signs `request`, posts it in a SOAP envelope to `url`, and reads the answer: a
+    /// LogoutResponse to this request with status Success (Core §3.7.3.2).
+    async fn exchange(&self, url: &str, request: &str) -> Result<(), NotDelivered> {
+        let signed = self.sign(request, true).await?;
+        // The signed element is the body's only child; an XML declaration cannot go inside.
+        let element = match signed.strip_prefix("<?xml") {
+            Some(rest) => rest.split_once("?>").map(|(_, e)| e.trim_start()).unwrap_or(rest),
+            None => signed.as_str(),
+        };
+        let envelope = format!(
+            "<soap-env:Envelope xmlns:soap-env=\"http://schemas.xmlsoap.org/soap/envelope/\">\
+             <soap-env:Body>{element}</soap-env:Body></soap-env:Envelope>"
+        );
+        let config = self.sp.fetch_config();
+        let (status, body) = crate::keys::post_published_soap(url, config, envelope, MAX_ANSWER_BYTES)
+            .await
+            .map_err(|e| NotDelivered::Unreachable(e.to_string()))?;
+        if status != 200 {
+            return Err(NotDelivered::Status(status));
+        }
+        let request_id = document(request).ok().and_then(|r| r.attr("ID").map(str::to_owned)).unwrap_or_default();
+        let body = String::from_utf8(body).map_err(|_| NotDelivered::Answer("not UTF-8".into()))?;
+        let answer = |e: RequestError| NotDelivered::Answer(e.to_string());
+        let envelope = document(&body).map_err(answer)?;
+        let response = child(&envelope, "Body")
+            .and_then(|b| child(b, "LogoutResponse"))
+            .ok_or_else(|| NotDelivered::Answer("no LogoutResponse in the SOAP Body".into()))?;
+        if response.attr("InResponseTo") != Some(request_id.as_str()) {
+            return Err(NotDelivered::Answer("InResponseTo names another request".into()));
+        }
+        let status = child(response, "Status").and_then(|s| child(s, "StatusCode")).and_then(|c| c.attr("Value"));
+        match status {
+            Some(SUCCESS) => Ok(()),
+            other => Err(NotDelivered::Refused(other.unwrap_or("no status").to_owned())),
+        }
+    }
+}
