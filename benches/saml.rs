@@ -79,6 +79,7 @@ async fn main() {
         entity_id: ENTITY.into(),
         acs: vec![AcsEndpoint { location: ACS.into(), index: 0, is_default: true }],
         slo_url: None,
+        slo_soap_url: None,
         certificates: vec![],
         sign_requests: false,
         sign_response: false,
