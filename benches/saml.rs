@@ -174,6 +174,8 @@ async fn main() {
         std::hint::black_box(app.state.saml.keys().await.unwrap());
         keys.push(start.elapsed().as_secs_f64() * 1000.0);
     }
+    let signing = summary(signing);
+    let signed_only_per_second = 1000.0 / signing["median_ms"].as_f64().unwrap();
     let sso = summary(times);
     let per_second = 1000.0 / sso["mean_ms"].as_f64().unwrap();
     let report = json!({
@@ -184,7 +186,7 @@ async fn main() {
             "per_second": per_second,
             "latency": sso,
         },
-        "signed_response_only": summary(signing),
+        "signed_response_only": signing,
         "keys_read_and_opened": summary(keys),
         "sso_concurrent": {
             "what": format!("the same sign-in, {STREAMS} streams at once for {CONCURRENT_SECS} s (client in the same process)"),
@@ -198,6 +200,9 @@ async fn main() {
             "per_second": best_possible,
             "ratio_to_ceiling": best_possible / ceiling,
         },
+        // What the XML signature through saml-rs alone allows, were everything else free.
+        "signed_response_only_per_second": signed_only_per_second,
+        "signed_response_only_ratio_to_ceiling": signed_only_per_second / ceiling,
         "ratio_to_ceiling": per_second / ceiling,
         "target": 0.7,
         "target_met": per_second / ceiling >= 0.7,
