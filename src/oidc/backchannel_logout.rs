@@ -18,34 +18,12 @@ pub const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logo
 pub const LOGOUT_TOKEN_TYP: &str = "logout+jwt";
 /// How long a logout token is valid (seconds); a late retry gets a fresh one.
 const TOKEN_TTL: i64 = 120;
-/// Pauses before the second, third, … attempt (seconds); then it is given up.
-const RETRY_AFTER: [i64; 4] = [30, 120, 600, 3600];
-/// How long one node holds a notice while it posts it.
-const HOLD_SECS: i64 = 60;
-/// Most notices one run delivers (the rest wait for the next run).
-const BATCH: usize = 100;
 
 impl OidcService {
     /// Delivers the logout notices due now; returns how many clients accepted theirs.
     pub async fn deliver_logouts(&self) -> usize {
-        let mut accepted = 0;
-        for _ in 0..BATCH {
-            let deliveries = self.store.logout_deliveries();
-            let notice = match deliveries.claim("oidc", self.now(), HOLD_SECS).await {
-                Ok(Some(notice)) => notice,
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::error!(error = %e, "back-channel logout notices cannot be read");
-                    break;
-                }
-            };
-            match self.deliver(&notice).await {
-                Ok(true) => accepted += 1,
-                Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, "a back-channel logout notice cannot be settled"),
-            }
-        }
-        accepted
+        let deliveries = self.store.logout_deliveries();
+        deliveries.drain("oidc", || self.now(), |notice| async move { self.deliver(&notice).await }).await
     }
 
     /// One notice: posted, dropped (no URI), or put back for later.
@@ -62,7 +40,7 @@ impl OidcService {
             Ok(token) => token,
             Err(e) => {
                 tracing::error!(error = %e, "a logout token cannot be signed");
-                deliveries.failed(&notice.id, "the logout token cannot be signed", self.retry_at(notice)).await?;
+                deliveries.failed(&notice.id, "the logout token cannot be signed", notice.retry_at(self.now())).await?;
                 return Ok(false);
             }
         };
@@ -77,7 +55,7 @@ impl OidcService {
             Ok(status) => format!("the client answered {status}"),
             Err(e) => e.to_string(),
         };
-        let next = self.retry_at(notice);
+        let next = notice.retry_at(self.now());
         tracing::warn!(client_id = %notice.client_id, reason = %why, retry = next.is_some(), "back-channel logout not delivered");
         deliveries.failed(&notice.id, &why, next).await?;
         Ok(false)
@@ -103,10 +81,6 @@ impl OidcService {
             }
         }
         urls
-    }
-
-    fn retry_at(&self, notice: &LogoutNotice) -> Option<i64> {
-        usize::try_from(notice.attempts).ok().and_then(|n| RETRY_AFTER.get(n)).map(|pause| self.now() + pause)
     }
 
     /// §2.4: iss, aud, iat, exp, jti, events, sub and sid (Pintu sends both, so

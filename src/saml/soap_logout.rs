@@ -13,12 +13,6 @@ use super::sso::session_index_of;
 use super::{SamlError, SamlIdp};
 use crate::storage::{LogoutNotice, StorageError};
 
-/// Pauses before the second, third, … attempt (seconds); then it is given up.
-const RETRY_AFTER: [i64; 4] = [30, 120, 600, 3600];
-/// How long one node holds a notice while it delivers it.
-const HOLD_SECS: i64 = 60;
-/// Most notices one run delivers.
-const BATCH: usize = 100;
 /// Largest SOAP answer read.
 const MAX_ANSWER_BYTES: usize = 64 * 1024;
 
@@ -40,23 +34,8 @@ enum NotDelivered {
 impl SamlIdp {
     /// Delivers the SOAP LogoutRequests due now; returns how many SPs confirmed theirs.
     pub async fn deliver_logouts(&self) -> usize {
-        let mut confirmed = 0;
-        for _ in 0..BATCH {
-            let notice = match self.store.logout_deliveries().claim("saml", self.clock.now(), HOLD_SECS).await {
-                Ok(Some(notice)) => notice,
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::error!(error = %e, "SAML logout notices cannot be read");
-                    break;
-                }
-            };
-            match self.deliver(&notice).await {
-                Ok(true) => confirmed += 1,
-                Ok(false) => {}
-                Err(e) => tracing::error!(error = %e, "a SAML logout notice cannot be settled"),
-            }
-        }
-        confirmed
+        let deliveries = self.store.logout_deliveries();
+        deliveries.drain("saml", || self.clock.now(), |notice| async move { self.deliver(&notice).await }).await
     }
 
     /// One notice: sent and confirmed, dropped (no SOAP endpoint, no NameID), or put back.
@@ -82,10 +61,7 @@ impl SamlIdp {
                 Ok(true)
             }
             Err(why) => {
-                let next = usize::try_from(notice.attempts)
-                    .ok()
-                    .and_then(|n| RETRY_AFTER.get(n))
-                    .map(|pause| self.clock.now() + pause);
+                let next = notice.retry_at(self.clock.now());
                 let reason = why.to_string();
                 tracing::warn!(sp = %sp.entity_id, reason = %reason, retry = next.is_some(), "SAML SOAP logout not delivered");
                 deliveries.failed(&notice.id, &reason, next).await?;

@@ -30,6 +30,20 @@ pub(super) const ENQUEUE_FOR_USER: &str = "INSERT INTO logout_deliveries (id, se
      WHERE s.user_id = $1 AND s.id <> $2 AND s.ended_at IS NULL \
      ON CONFLICT (id) DO NOTHING";
 
+/// Pauses before the second, third, … attempt of a notice (seconds); then it is given up.
+pub const RETRY_AFTER: [i64; 4] = [30, 120, 600, 3600];
+/// How long one node holds a notice while it delivers it.
+const HOLD_SECS: i64 = 60;
+/// Most notices one run delivers (the rest wait for the next run).
+const BATCH: usize = 100;
+
+impl LogoutNotice {
+    /// When to try again after this attempt failed, as of `now`; `None`: it is given up.
+    pub fn retry_at(&self, now: i64) -> Option<i64> {
+        usize::try_from(self.attempts).ok().and_then(|n| RETRY_AFTER.get(n)).map(|pause| now + pause)
+    }
+}
+
 pub struct LogoutDeliveries<'a> {
     db: &'a Db,
 }
@@ -64,7 +78,7 @@ impl<'a> LogoutDeliveries<'a> {
 
     /// Claims the oldest notice due at `now` for `hold` seconds among those for applications
     /// of `protocol` (`oidc`, where a notice whose application is gone goes too, or `saml`).
-    pub async fn claim(&self, protocol: &str, now: i64, hold: i64) -> Result<Option<LogoutNotice>, StorageError> {
+    async fn claim(&self, protocol: &str, now: i64, hold: i64) -> Result<Option<LogoutNotice>, StorageError> {
         let sql = "UPDATE logout_deliveries SET claimed_until = $2 WHERE id = (SELECT d.id FROM logout_deliveries d \
                    LEFT JOIN applications a ON a.id = d.client_id \
                    WHERE d.status = 'pending' AND d.next_at <= $1 AND d.claimed_until <= $1 \
@@ -83,6 +97,37 @@ impl<'a> LogoutDeliveries<'a> {
             user_id: r.user_id,
             attempts: r.attempts,
         }))
+    }
+
+    /// Claims the notices of `protocol` due now, one at a time (at most `BATCH` a run), and
+    /// hands each to `deliver`; how many it reported delivered. A notice `deliver` cannot
+    /// settle is logged and left to its hold's end.
+    pub async fn drain<Delivered>(
+        &self,
+        protocol: &str,
+        now: impl Fn() -> i64,
+        mut deliver: impl FnMut(LogoutNotice) -> Delivered,
+    ) -> usize
+    where
+        Delivered: std::future::Future<Output = Result<bool, StorageError>>,
+    {
+        let mut delivered = 0;
+        for _ in 0..BATCH {
+            let notice = match self.claim(protocol, now(), HOLD_SECS).await {
+                Ok(Some(notice)) => notice,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, protocol, "logout notices cannot be read");
+                    break;
+                }
+            };
+            match deliver(notice).await {
+                Ok(true) => delivered += 1,
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, protocol, "a logout notice cannot be settled"),
+            }
+        }
+        delivered
     }
 
     /// Settled: `sent` (the client answered 200, the SP with Success), or `none` (it

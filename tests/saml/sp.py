@@ -196,14 +196,23 @@ def logout_response(metadata_path, key, cert, entity_id, acs):
 def logout_request(metadata_path, key, cert, entity_id, acs):
     sp = client(metadata_path, key, cert, entity_id, acs)
     query = redirected(sp)
+    read_logout_request(lambda: sp.parse_logout_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT))
+
+
+def read_logout_request(parse):
+    """Parses a LogoutRequest with `parse` and prints whom and which session it names (or
+    `refused …` and exit 3); the parsed request."""
     try:
-        parsed = sp.parse_logout_request(query["SAMLRequest"], BINDING_HTTP_REDIRECT)
+        parsed = parse()
+        if parsed is None:
+            raise ValueError("no request")
     except Exception as e:
         print(f"refused {type(e).__name__}: {e}")
         sys.exit(3)
     print("name_id", parsed.message.name_id.format, parsed.message.name_id.text)
     for index in parsed.message.session_index:
         print("session", index.text)
+    return parsed
 
 
 def logout_soap(metadata_path, key, cert, entity_id, acs, soap_url):
@@ -219,18 +228,13 @@ def logout_soap(metadata_path, key, cert, entity_id, acs, soap_url):
     ]:
         ElementTree.register_namespace(prefix, uri)
     sp = Saml2Client(config=config_of(metadata_path, key, cert, entity_id, acs, soap_slo=soap_url))
-    try:
+    def signed():
         parsed = sp.parse_logout_request(sys.stdin.read(), BINDING_SOAP)
-        if parsed is None:
-            raise ValueError("no request")
-        if parsed.message.signature is None:
+        if parsed is not None and parsed.message.signature is None:
             raise ValueError("the LogoutRequest is not signed")
-    except Exception as e:
-        print(f"refused {type(e).__name__}: {e}")
-        sys.exit(3)
-    print("name_id", parsed.message.name_id.format, parsed.message.name_id.text)
-    for index in parsed.message.session_index:
-        print("session", index.text)
+        return parsed
+
+    parsed = read_logout_request(signed)
     response = sp.create_logout_response(
         parsed.message, [BINDING_HTTP_REDIRECT], sign=True, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256
     )
