@@ -2,7 +2,9 @@
 //! ID, a signing `KeyDescriptor` for the current key and for a next one (published before it
 //! signs, so that SPs that cache the metadata have it when it does), single logout and single
 //! sign-on over HTTP-Redirect and HTTP-POST, and the NameID formats Pintu issues. Elements are
-//! in the schema's order; every value is escaped.
+//! in the schema's order; every value is escaped. The document is signed with the current key
+//! (Metadata §3: an enveloped signature over the `EntityDescriptor`, its first child), so an SP
+//! that fetches it can check it against the certificate it already trusts.
 
 use super::{SamlError, SamlIdp};
 
@@ -10,6 +12,8 @@ pub use crate::domain::saml::NAME_ID_FORMATS;
 
 const REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 const POST: &str = crate::domain::saml::HTTP_POST;
+/// Stands for the document's ID until its digest is known.
+const ID_PLACEHOLDER: &str = "_id";
 
 /// XML text and attribute escaping (XML 1.0 §2.4, §3.3.3).
 pub(super) fn escape(value: &str) -> String {
@@ -35,7 +39,7 @@ impl SamlIdp {
         xml.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         xml.push_str(&format!(
             "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" \
-             xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" entityID=\"{}\">\n",
+             xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" ID=\"{ID_PLACEHOLDER}\" entityID=\"{}\">\n",
             escape(&self.entity_id())
         ));
         xml.push_str(
@@ -62,7 +66,12 @@ impl SamlIdp {
             xml.push_str(&format!("    <md:SingleSignOnService Binding=\"{binding}\" Location=\"{sso}\"/>\n"));
         }
         xml.push_str("  </md:IDPSSODescriptor>\n</md:EntityDescriptor>\n");
-        Ok(xml)
+        // The ID is the content's digest, so the same metadata is the same document (RSA
+        // PKCS#1 v1.5 signatures are deterministic): caches and SPs see no change until one.
+        let digest = openssl::sha::sha256(xml.as_bytes());
+        let id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let xml = xml.replacen(ID_PLACEHOLDER, &format!("_{id}"), 1);
+        self.current_key().await?.sign(&xml, super::Signed::Metadata)
     }
 }
 

@@ -79,12 +79,14 @@ pub struct SamlIdp {
     name_id_secret: Arc<tokio::sync::OnceCell<secrecy::SecretSlice<u8>>>,
 }
 
-/// What a signature covers: the whole document, its assertion (enveloped XML-DSig), or the
-/// octets of an HTTP-Redirect message.
+/// What a signature covers: the whole message, its assertion (enveloped XML-DSig, after the
+/// element's Issuer), the metadata (enveloped, its first child: Metadata §3.1), or the octets
+/// of an HTTP-Redirect message.
 #[derive(Debug, Clone, Copy)]
 enum Signed {
     Document,
     Assertion,
+    Metadata,
     Octets,
 }
 
@@ -110,6 +112,14 @@ impl SigningKey {
                 Signed::Document | Signed::Assertion => {
                     let whole = matches!(signed, Signed::Document);
                     construct_saml_signature(data, whole, &key, &certificate, RSA_SHA256, &[], None)
+                }
+                Signed::Metadata => {
+                    let first_child = saml_rs::entity::SignatureConfig {
+                        prefix: "ds".into(),
+                        reference: Some("/*[local-name(.)='EntityDescriptor']".into()),
+                        action: saml_rs::entity::SignatureAction::Prepend,
+                    };
+                    construct_saml_signature(data, true, &key, &certificate, RSA_SHA256, &[], Some(&first_child))
                 }
             }
             .map_err(|e| SamlError::Key(format!("cannot sign: {e}")))

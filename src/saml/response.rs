@@ -164,7 +164,7 @@ impl SamlIdp {
     }
 
     /// The current signing key, parsed once and kept `KEY_CACHE_SECS` (see `SamlIdp::key_cache`).
-    async fn current_key(&self) -> Result<super::SigningKey, SamlError> {
+    pub(super) async fn current_key(&self) -> Result<super::SigningKey, SamlError> {
         let now = self.clock.now();
         if let Ok(cache) = self.key_cache.lock()
             && let Some((read_at, key)) = cache.as_ref()

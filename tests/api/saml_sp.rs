@@ -57,6 +57,28 @@ async fn an_independent_sp_library_accepts_the_metadata() {
     assert!(lines.contains(&format!("certificate {}", key.certificate_base64).as_str()), "{stdout}");
     assert_eq!(lines.iter().filter(|l| l.starts_with("format ")).count(), 4, "{stdout}");
 
+    // Signed (Metadata §3): xmlsec1 verifies it with the certificate it publishes, and not
+    // once a single endpoint is changed.
+    let dir = crate::support::scratch::path("saml-metadata", "");
+    std::fs::create_dir_all(&dir).unwrap();
+    let certificate = dir.join("idp.crt");
+    std::fs::write(&certificate, &key.certificate_pem).unwrap();
+    let verify = |document: &str| {
+        let file = dir.join("metadata.xml");
+        std::fs::write(&file, document).unwrap();
+        std::process::Command::new("xmlsec1")
+            .args(["--verify", "--pubkey-cert-pem", certificate.to_str().unwrap()])
+            .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:metadata:EntityDescriptor", file.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    assert!(xml.contains("<ds:Signature") && xml.find("<ds:Signature") < xml.find("<md:IDPSSODescriptor"), "{xml}");
+    let verified = verify(&xml);
+    assert!(verified.status.success(), "xmlsec1: {}", String::from_utf8_lossy(&verified.stderr));
+    let moved = xml.replace("/saml/sso\"", "/saml/elsewhere\"");
+    assert_ne!(moved, xml);
+    assert!(!verify(&moved).status.success(), "a changed document still verified");
+
     // The schema check can fail: the same document with its elements out of order does.
     let broken =
         xml.replacen("<md:NameIDFormat>", "<md:SingleSignOnService Binding=\"x\" Location=\"y\"/><md:NameIDFormat>", 1);
