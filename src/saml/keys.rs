@@ -70,6 +70,13 @@ pub(super) fn fingerprint(pem: &str) -> Result<String, SamlError> {
     Ok(digest.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":"))
 }
 
+/// An xs:ID naming `text` by its content: `_` and the first 128 bits of its SHA-256, in hex.
+pub(super) fn digest_id(text: &str) -> String {
+    let digest = openssl::sha::sha256(text.as_bytes());
+    let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+    format!("_{hex}")
+}
+
 /// The base64 DER of a PEM certificate, as `<ds:X509Certificate>` carries it.
 fn certificate_base64(pem: &str) -> Result<String, SamlError> {
     use base64::Engine;

@@ -68,9 +68,7 @@ impl SamlIdp {
         xml.push_str("  </md:IDPSSODescriptor>\n</md:EntityDescriptor>\n");
         // The ID is the content's digest, so the same metadata is the same document (RSA
         // PKCS#1 v1.5 signatures are deterministic): caches and SPs see no change until one.
-        let digest = openssl::sha::sha256(xml.as_bytes());
-        let id: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
-        let xml = xml.replacen(ID_PLACEHOLDER, &format!("_{id}"), 1);
+        let xml = xml.replacen(ID_PLACEHOLDER, &super::keys::digest_id(&xml), 1);
         self.current_key().await?.sign(&xml, super::Signed::Metadata)
     }
 }
