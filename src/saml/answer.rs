@@ -77,7 +77,11 @@ impl SamlIdp {
             let status = match (pending.is_passive, kept) {
                 (true, _) => NO_PASSIVE,
                 (false, Kept::Waiting) => AUTHN_FAILED,
-                (false, Kept::NotYet) => return self.wait(pending_id, app, &pending, kept).await,
+                (false, Kept::NotYet) => {
+                    // The sign-in aims at the request's level already: not asked again for it.
+                    let asked = Pending { asked: pending.level, ..pending.clone() };
+                    return self.wait(pending_id, app, &asked, kept).await;
+                }
             };
             self.settle(pending_id, app, &pending, kept).await?;
             return Ok(post(self.failure(&to, RESPONDER, Some(status)).await?));
