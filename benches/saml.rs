@@ -78,13 +78,7 @@ async fn main() {
     let registration = SamlRegistration {
         entity_id: ENTITY.into(),
         acs: vec![AcsEndpoint { location: ACS.into(), index: 0, is_default: true }],
-        slo_url: None,
-        slo_soap_url: None,
-        certificates: vec![],
-        sign_requests: false,
-        sign_response: false,
-        name_id_formats: vec![],
-        idp_initiated: false,
+        ..Default::default()
     };
     app.state.applications.create_saml(&Actor::cli(), "Bench SP", registration).await.unwrap();
     // The session: one sign-in through the first request.

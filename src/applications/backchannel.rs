@@ -50,18 +50,12 @@ pub(super) fn check_backchannel(
     }
 }
 
-/// An https URL (plain http only to this machine, for development), no fragment.
+/// An https URL (plain http only to this machine, for development), by the rules of every
+/// registered URI (`oidc_client::check_uri`); Back-Channel Logout §2.2 and Front-Channel
+/// Logout §2: "MUST NOT include any fragment".
 fn endpoint_url(field: &str, value: &str) -> Result<url::Url, ApplicationError> {
-    let url = url::Url::parse(value).map_err(|_| bad_meta(&format!("{field} must be an absolute URL")))?;
-    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    if url.scheme() != "https" && !(url.scheme() == "http" && loopback) {
-        return Err(bad_meta(&format!("{field} must be https")));
-    }
-    // Back-Channel Logout §2.2 and Front-Channel Logout §2: "MUST NOT include any fragment".
-    if url.fragment().is_some() || value.len() > MAX_URI_LEN || !url.username().is_empty() {
-        return Err(bad_meta(&format!("{field} must have no fragment or credentials")));
-    }
-    Ok(url)
+    super::oidc_client::check_uri(value, false).map_err(|e| bad_meta(&format!("{field}: {e}")))?;
+    url::Url::parse(value).map_err(|_| bad_meta(&format!("{field} must be an absolute URL")))
 }
 
 /// The logout URIs, checked. Front-Channel Logout §2: "The domain, port, and scheme of this

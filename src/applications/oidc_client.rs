@@ -306,7 +306,7 @@ fn is_language_tag(tag: &str) -> bool {
 /// A web URL in metadata: absolute, https (plain http only on loopback), at most
 /// `MAX_URI_LEN`, no spaces or control characters, no credentials; a fragment only where
 /// `fragment_ok`.
-fn check_uri(uri: &str, fragment_ok: bool) -> Result<(), String> {
+pub(super) fn check_uri(uri: &str, fragment_ok: bool) -> Result<(), String> {
     if uri.len() > MAX_URI_LEN {
         return Err(format!("must be at most {MAX_URI_LEN} characters"));
     }

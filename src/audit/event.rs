@@ -120,7 +120,8 @@ impl AuditEvent {
     /// entity ID, as sent), when it named one.
     pub fn saml_refused(sp: Option<&str>, reason: &str) -> Self {
         let mut e = Self::new(AuditAction::SamlRefused, Outcome::Failure);
-        e.target = sp.map(str::to_owned);
+        // Anyone can send one: the entity ID it gave is kept to a bounded length.
+        e.target = sp.map(|sp| sp.chars().take(300).collect());
         e.detail = json!({ "reason": reason });
         e
     }

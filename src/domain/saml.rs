@@ -29,8 +29,9 @@ pub struct AcsEndpoint {
     pub is_default: bool,
 }
 
-/// What Pintu knows of a service provider.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What Pintu knows of a service provider. `Default` is the empty registration (no entity, no
+/// ACS: it fails `check`), to fill in with `..Default::default()`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SamlRegistration {
     pub entity_id: String,
@@ -150,13 +151,7 @@ mod tests {
                 AcsEndpoint { location: "https://eoffice.example.go.id/acs".into(), index: 1, is_default: false },
                 AcsEndpoint { location: "https://eoffice.example.go.id/acs2".into(), index: 0, is_default: false },
             ],
-            slo_url: None,
-            slo_soap_url: None,
-            certificates: vec![],
-            sign_requests: false,
-            sign_response: false,
-            name_id_formats: vec![],
-            idp_initiated: false,
+            ..Default::default()
         }
     }
 

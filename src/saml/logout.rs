@@ -9,15 +9,12 @@
 
 use super::logout_messages::{parse_logout_request, parse_logout_response, root_name};
 use super::request::{Received, has_enveloped_signature, verify_posted, verify_redirect};
-use super::response::SUCCESS;
+use super::response::{REQUESTER, SUCCESS};
 use super::sso::{ISSUE_INSTANT_WINDOW, Refused, invalid, session_index};
 use super::{SamlError, SamlIdp};
 use crate::audit::AuditEvent;
 use crate::domain::{ClientId, SessionId, SsoSession};
 use crate::storage::SamlParticipant;
-
-/// Core §3.7.3.2 / §3.2.2.2: the SP named a person or session this browser's is not.
-const UNKNOWN_PRINCIPAL: &str = "urn:oasis:names:tc:SAML:2.0:status:Requester";
 
 /// What the browser is shown after a LogoutRequest.
 #[derive(Debug)]
@@ -96,7 +93,8 @@ impl SamlIdp {
                 front_channel = self.logout_requests(others, &index).await?;
                 ended = Some(session.id);
             } else {
-                status = UNKNOWN_PRINCIPAL;
+                // Core §3.7.3.2 / §3.2.2.2: the SP named a person or session this browser's is not.
+                status = REQUESTER;
             }
         }
         let xml = self.logout_response_xml(&slo, &request.id, status);
@@ -122,7 +120,7 @@ impl SamlIdp {
             let Some(sp) = app.saml() else { continue };
             // An SP with a SOAP endpoint is told from the server (`soap_logout`), not here.
             let Some(slo) = sp.slo_url.as_ref().filter(|_| sp.slo_soap_url.is_none()) else { continue };
-            let xml = self.logout_request_xml(slo, &sp.entity_id, (&p.name_id, &p.name_id_format), index);
+            let (_, xml) = self.logout_request_xml(slo, &sp.entity_id, (&p.name_id, &p.name_id_format), index);
             urls.push(self.signed_redirect(slo, "SAMLRequest", &xml, None).await?);
         }
         Ok(urls)

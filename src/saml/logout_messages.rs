@@ -81,17 +81,23 @@ pub fn parse_logout_response(xml: &str) -> Result<(String, String), RequestError
 }
 
 impl SamlIdp {
-    /// Pintu's LogoutRequest to an SP of the session (front-channel): the person is `name_id`
-    /// there, in `format`; `session_index` names the session.
-    pub(super) fn logout_request_xml(&self, to: &str, sp: &str, name_id: (&str, &str), session_index: &str) -> String {
-        let now = self.clock.now();
-        format!(
+    /// Pintu's LogoutRequest to an SP of the session: the person is `name_id` there, in
+    /// `format`; `session_index` names the session. Its ID and the XML.
+    pub(super) fn logout_request_xml(
+        &self,
+        to: &str,
+        sp: &str,
+        name_id: (&str, &str),
+        session_index: &str,
+    ) -> (String, String) {
+        let (now, id) = (self.clock.now(), new_id());
+        let xml = format!(
             "<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" \
              xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"{id}\" Version=\"2.0\" IssueInstant=\"{now}\" \
              Destination=\"{to}\" NotOnOrAfter=\"{until}\"><saml:Issuer>{issuer}</saml:Issuer>\
              <saml:NameID Format=\"{format}\" SPNameQualifier=\"{sp}\">{value}</saml:NameID>\
              <samlp:SessionIndex>{index}</samlp:SessionIndex></samlp:LogoutRequest>",
-            id = new_id(),
+            id = id,
             now = format_instant(now),
             to = escape(to),
             until = format_instant(now + REQUEST_LIFETIME),
@@ -100,7 +106,8 @@ impl SamlIdp {
             sp = escape(sp),
             value = escape(name_id.0),
             index = escape(session_index),
-        )
+        );
+        (id, xml)
     }
 
     /// Pintu's LogoutResponse to `in_response_to`, with a top-level `status`.

@@ -54,12 +54,13 @@ impl SamlIdp {
     /// One step of a rotation: publishes a next key, or, when one is published, makes it the
     /// signing key and retires the current one. Audited as `actor`'s.
     pub async fn rotate(&self, actor: &ActorId) -> Result<SamlRotation, SamlError> {
-        self.forget_key();
         self.keys().await?;
         let published = self.store.saml_keys().published().await?;
         let (step, key) = match published.iter().find(|k| k.state == "next") {
             Some(next) => {
                 self.store.saml_keys().promote_next(self.clock.now()).await?;
+                // Only now: a signature made before the promotion must not cache the old key.
+                self.forget_key();
                 ("promoted", next.clone())
             }
             None => {

@@ -11,6 +11,7 @@ use super::request::{RequestError, child, document};
 use super::response::SUCCESS;
 use super::sso::session_index_of;
 use super::{SamlError, SamlIdp};
+use crate::domain::ApplicationId;
 use crate::storage::{LogoutNotice, StorageError};
 
 /// Largest SOAP answer read.
@@ -41,21 +42,21 @@ impl SamlIdp {
     /// One notice: sent and confirmed, dropped (no SOAP endpoint, no NameID), or put back.
     async fn deliver(&self, notice: &LogoutNotice) -> Result<bool, StorageError> {
         let deliveries = self.store.logout_deliveries();
-        let app = self.sp.application(&notice.client_id).await.ok().flatten().filter(|a| !a.disabled);
-        let sp = app.as_ref().and_then(|a| a.saml());
-        let participant = match sp.and_then(|sp| sp.slo_soap_url.as_ref()) {
-            Some(_) => self.store.saml_participants().of_session(&notice.session_id).await?,
-            None => Vec::new(),
-        };
-        let participant = participant.into_iter().find(|p| p.application_id == notice.client_id);
-        let (Some(sp), Some(participant)) = (sp, participant) else {
+        // A database error is returned, so the notice waits for its hold to end: never dropped.
+        let app = self.store.applications().find(&ApplicationId::new(&notice.client_id)).await?;
+        let sp = app.as_ref().filter(|a| !a.disabled).and_then(|a| a.saml());
+        let Some((sp, url)) = sp.and_then(|sp| sp.slo_soap_url.clone().map(|url| (sp, url))) else {
             deliveries.settle(&notice.id, "none").await?;
             return Ok(false);
         };
-        let url = sp.slo_soap_url.clone().unwrap_or_default();
+        let participants = self.store.saml_participants().of_session(&notice.session_id).await?;
+        let Some(participant) = participants.into_iter().find(|p| p.application_id == notice.client_id) else {
+            deliveries.settle(&notice.id, "none").await?;
+            return Ok(false);
+        };
         let name_id = (participant.name_id.as_str(), participant.name_id_format.as_str());
-        let xml = self.logout_request_xml(&url, &sp.entity_id, name_id, &session_index_of(&notice.session_id));
-        match self.exchange(&url, &xml).await {
+        let request = self.logout_request_xml(&url, &sp.entity_id, name_id, &session_index_of(&notice.session_id));
+        match self.exchange(&url, &request).await {
             Ok(()) => {
                 deliveries.settle(&notice.id, "sent").await?;
                 Ok(true)
@@ -72,16 +73,12 @@ impl SamlIdp {
 
     /// Signs `request`, posts it in a SOAP envelope to `url`, and reads the answer: a
     /// LogoutResponse to this request with status Success (Core §3.7.3.2).
-    async fn exchange(&self, url: &str, request: &str) -> Result<(), NotDelivered> {
+    async fn exchange(&self, url: &str, (request_id, request): &(String, String)) -> Result<(), NotDelivered> {
+        // saml-rs signs the element as given (no XML declaration): it goes into the Body as is.
         let signed = self.sign(request, true).await?;
-        // The signed element is the body's only child; an XML declaration cannot go inside.
-        let element = match signed.strip_prefix("<?xml") {
-            Some(rest) => rest.split_once("?>").map(|(_, e)| e.trim_start()).unwrap_or(rest),
-            None => signed.as_str(),
-        };
         let envelope = format!(
             "<soap-env:Envelope xmlns:soap-env=\"http://schemas.xmlsoap.org/soap/envelope/\">\
-             <soap-env:Body>{element}</soap-env:Body></soap-env:Envelope>"
+             <soap-env:Body>{signed}</soap-env:Body></soap-env:Envelope>"
         );
         let config = self.sp.fetch_config();
         let (status, body) = crate::keys::post_published_soap(url, config, envelope, MAX_ANSWER_BYTES)
@@ -90,7 +87,6 @@ impl SamlIdp {
         if status != 200 {
             return Err(NotDelivered::Status(status));
         }
-        let request_id = document(request).ok().and_then(|r| r.attr("ID").map(str::to_owned)).unwrap_or_default();
         let body = String::from_utf8(body).map_err(|_| NotDelivered::Answer("not UTF-8".into()))?;
         let answer = |e: RequestError| NotDelivered::Answer(e.to_string());
         let envelope = document(&body).map_err(answer)?;

@@ -137,11 +137,13 @@ pub fn registration_from(xml: &str, choices: ImportChoices, now: i64) -> Result<
             certificates.extend(children(data, "X509Certificate").map(|c| pem_of(&c.text)));
         }
     }
-    let mut name_id_formats: Vec<String> = children(sp, "NameIDFormat")
-        .map(|f| f.text.trim().to_owned())
-        .filter(|f| NAME_ID_FORMATS.contains(&f.as_str()))
-        .collect();
-    name_id_formats.dedup();
+    // In the SP's order (the first is its default), each once wherever it repeats.
+    let mut name_id_formats: Vec<String> = Vec::new();
+    for format in children(sp, "NameIDFormat").map(|f| f.text.trim()) {
+        if NAME_ID_FORMATS.contains(&format) && !name_id_formats.iter().any(|f| f == format) {
+            name_id_formats.push(format.to_owned());
+        }
+    }
     let sign_requests = matches!(sp.attr("AuthnRequestsSigned"), Some("true" | "1"));
     Ok(SamlRegistration {
         entity_id,

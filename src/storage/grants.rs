@@ -15,7 +15,7 @@ type GrantRow = (String, String, Option<String>, Option<String>, String, Option<
 const FIND_GRANT: &str = "SELECT id, client_id, user_id, session_id, scope, claims, offline, created_at, revoked_at \
      FROM grants WHERE id = $1";
 const REVOKE_GRANT: &str = "UPDATE grants SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL";
-const REVOKE_SESSION_GRANTS: &str =
+pub(super) const REVOKE_SESSION_GRANTS: &str =
     "UPDATE grants SET revoked_at = $2 WHERE session_id = $1 AND offline = FALSE AND revoked_at IS NULL";
 const REVOKE_CLIENT_GRANTS: &str = "UPDATE grants SET revoked_at = $2 WHERE client_id = $1 AND revoked_at IS NULL";
 const REVOKE_USER_GRANTS: &str = "UPDATE grants SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL";
@@ -188,11 +188,6 @@ impl<'a> Grants<'a> {
     /// Revokes a grant: its refresh tokens and access tokens stop working. Idempotent.
     pub async fn revoke(&self, id: &GrantId, now: i64) -> Result<(), StorageError> {
         self.exec(REVOKE_GRANT, id.as_str(), now).await
-    }
-
-    /// Revokes the grants tied to an SSO session, except `offline_access` ones (logout).
-    pub async fn revoke_for_session(&self, session: &SessionId, now: i64) -> Result<(), StorageError> {
-        self.exec(REVOKE_SESSION_GRANTS, session.as_str(), now).await
     }
 
     /// Revokes a client's grants inside the caller's transaction (disabling its application).

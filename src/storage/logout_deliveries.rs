@@ -44,6 +44,18 @@ impl LogoutNotice {
     }
 }
 
+/// Queues a notice for every client session `$1` reached (any grant under it) and every SAML
+/// SP it signed in to, as of `$2`: run in the transaction that ends the session.
+pub(super) const ENQUEUE_FOR_SESSION: &str = "INSERT INTO logout_deliveries (id, session_id, client_id, user_id, \
+     status, attempts, next_at, claimed_until, created_at) \
+     SELECT session_id || ' ' || client_id, session_id, client_id, user_id, 'pending', 0, \
+     CAST($2 AS BIGINT), 0, CAST($2 AS BIGINT) \
+     FROM grants WHERE session_id = $1 AND user_id IS NOT NULL \
+     UNION SELECT p.session_id || ' ' || p.application_id, p.session_id, p.application_id, s.user_id, \
+     'pending', 0, CAST($2 AS BIGINT), 0, CAST($2 AS BIGINT) \
+     FROM saml_session_participants p JOIN sessions s ON s.id = p.session_id WHERE p.session_id = $1 \
+     ON CONFLICT (id) DO NOTHING";
+
 pub struct LogoutDeliveries<'a> {
     db: &'a Db,
 }
@@ -51,22 +63,6 @@ pub struct LogoutDeliveries<'a> {
 impl<'a> LogoutDeliveries<'a> {
     pub(super) fn new(db: &'a Db) -> Self {
         Self { db }
-    }
-
-    /// Queues a notice for every client the session reached (any grant under it) and every
-    /// SAML SP it signed in to.
-    pub(super) async fn enqueue_for_session(&self, session: &str, now: i64) -> Result<(), StorageError> {
-        let sql = "INSERT INTO logout_deliveries (id, session_id, client_id, user_id, status, attempts, next_at, \
-                   claimed_until, created_at) \
-                   SELECT session_id || ' ' || client_id, session_id, client_id, user_id, 'pending', 0, \
-                   CAST($2 AS BIGINT), 0, CAST($2 AS BIGINT) \
-                   FROM grants WHERE session_id = $1 AND user_id IS NOT NULL \
-                   UNION SELECT p.session_id || ' ' || p.application_id, p.session_id, p.application_id, s.user_id, \
-                   'pending', 0, CAST($2 AS BIGINT), 0, CAST($2 AS BIGINT) \
-                   FROM saml_session_participants p JOIN sessions s ON s.id = p.session_id WHERE p.session_id = $1 \
-                   ON CONFLICT (id) DO NOTHING";
-        on_pool!(self.db, |pool| sqlx::query(sql).bind(session).bind(now).execute(pool).await.map(|_| ()))?;
-        Ok(())
     }
 
     /// The clients a session reached, as queued when it ended.

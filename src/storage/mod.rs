@@ -296,10 +296,13 @@ impl Store {
     /// Ends a session, queues a logout notice for every application it reached, and revokes
     /// what they were given under it (all but `offline_access` grants): the one way a session
     /// is ended on purpose.
+    /// One transaction: the notices are never lost to a session that ended without them.
     pub async fn end_session(&self, id: &crate::domain::SessionId, now: i64) -> Result<(), StorageError> {
-        self.sessions().end(id, now).await?;
-        self.logout_deliveries().enqueue_for_session(id.as_str(), now).await?;
-        self.grants().revoke_for_session(id, now).await
+        let mut tx = self.begin().await?;
+        for sql in [sessions::END, logout_deliveries::ENQUEUE_FOR_SESSION, grants::REVOKE_SESSION_GRANTS] {
+            on_tx!(&mut tx, |conn| sqlx::query(sql).bind(id.as_str()).bind(now).execute(conn).await.map(|_| ()))?;
+        }
+        tx.commit().await
     }
 
     /// Deletes expired artefacts (codes, tokens, interactions, revocation entries) older than

@@ -2,7 +2,7 @@
 
 use crate::domain::{ClientId, SessionId, UserId};
 
-use super::{Db, StorageError, on_pool};
+use super::{Db, StorageError, on_pool, on_tx};
 
 /// One live session: when it started, its level (`acr`), and the applications it reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,15 +72,17 @@ impl<'a> SessionList<'a> {
     /// Ends every session but `keep` and revokes every grant not bound to it (offline ones
     /// included): after a password change, only the browser that made it stays signed in.
     pub async fn end_others(&self, user: &UserId, keep: &SessionId, now: i64) -> Result<(), StorageError> {
+        // One transaction: the notices are never lost to sessions that ended without them.
+        let mut tx = self.db.begin().await?;
         for sql in [super::logout_deliveries::ENQUEUE_FOR_USER, END_OTHERS, REVOKE_OTHERS] {
-            on_pool!(self.db, |pool| sqlx::query(sql)
+            on_tx!(&mut tx, |conn| sqlx::query(sql)
                 .bind(user.as_str())
                 .bind(keep.as_str())
                 .bind(now)
-                .execute(pool)
+                .execute(conn)
                 .await
                 .map(|r| r.rows_affected()))?;
         }
-        Ok(())
+        tx.commit().await
     }
 }

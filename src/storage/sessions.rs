@@ -35,7 +35,7 @@ const FIND_BY_TOKEN: &str =
     "SELECT id, user_id, auth_time, acr, amr, expires_at, ended_at FROM sessions WHERE token_hash = $1";
 const SET_AUTHN: &str =
     "UPDATE sessions SET auth_time = $2, acr = $3, amr = $4, token_hash = $5 WHERE id = $1 AND ended_at IS NULL";
-const END: &str = "UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL";
+pub(super) const END: &str = "UPDATE sessions SET ended_at = $2 WHERE id = $1 AND ended_at IS NULL";
 const END_FOR_USER: &str = "UPDATE sessions SET ended_at = $2 WHERE user_id = $1 AND ended_at IS NULL";
 const FIND_CONSENT: &str = "SELECT scope FROM consents WHERE user_id = $1 AND client_id = $2";
 const UPSERT_CONSENT: &str = "INSERT INTO consents (user_id, client_id, scope, updated_at) VALUES ($1, $2, $3, $4) \

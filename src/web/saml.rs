@@ -148,11 +148,10 @@ async fn resume(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let outcome = state.saml.resume(&pending, session(&state, &headers).as_deref()).await;
     // A request that asks the sign-in for more keeps waiting under its cookie (set again by
     // `answer`); otherwise the cookie has done its work.
-    if matches!(outcome, Ok(Outcome::SignIn { .. })) {
-        return answer(&state, lang, outcome).await;
-    }
+    let waits = matches!(outcome, Ok(Outcome::SignIn { .. }));
     let response = answer(&state, lang, outcome).await;
-    with_cookies(response, [cookies::clear(cookies::SAML, state.web.secure_cookies)])
+    let clear = (!waits).then(|| cookies::clear(cookies::SAML, state.web.secure_cookies));
+    with_cookies(response, clear)
 }
 
 async fn answer(state: &AppState, lang: &str, outcome: Result<Outcome, Refused>) -> Response {
@@ -224,16 +223,19 @@ async fn slo_post(State(state): State<AppState>, headers: HeaderMap, body: axum:
 /// After single logout: the other applications told in the browser, then the LogoutResponse
 /// to the SP that asked; the session cookie cleared.
 async fn logged_out(state: &AppState, lang: &str, outcome: Result<SloOutcome, Refused>) -> Response {
-    let (frames, then) = match outcome {
+    let (frames, then, ended) = match outcome {
         Ok(SloOutcome::LoggedOut { ended, mut front_channel, answer }) => {
-            if let Some(session) = ended {
-                front_channel.extend(state.oidc.frontchannel_logout_urls(&session).await);
+            if let Some(session) = &ended {
+                front_channel.extend(state.oidc.frontchannel_logout_urls(session).await);
             }
-            (front_channel, Some(answer))
+            (front_channel, Some(answer), ended.is_some())
         }
-        Ok(SloOutcome::Acknowledged) => (Vec::new(), None),
+        Ok(SloOutcome::Acknowledged) => (Vec::new(), None, false),
         Err(e) => return refused(state, lang, &e).await,
     };
     let response = super::logout::logged_out_page(state, lang, None, frames, then);
-    with_cookies(response, [cookies::clear(cookies::SESSION, state.web.secure_cookies)])
+    // The cookie goes with the session it named: an unsigned LogoutResponse, or a request
+    // about someone else, leaves this browser signed in.
+    let clear = ended.then(|| cookies::clear(cookies::SESSION, state.web.secure_cookies));
+    with_cookies(response, clear)
 }

@@ -77,13 +77,10 @@ async fn a_session_ended_without_a_browser_reaches_the_saml_sp_over_soap(backend
     let mut registration = SamlRegistration {
         entity_id: ENTITY.into(),
         acs: vec![AcsEndpoint { location: ACS.into(), index: 0, is_default: true }],
-        slo_url: None,
         slo_soap_url: Some(format!("{base}/slo-soap")),
         certificates: vec![cert],
         sign_requests: true,
-        sign_response: false,
-        name_id_formats: vec![],
-        idp_initiated: false,
+        ..Default::default()
     };
     let actor = Actor::cli();
     let record = app.state.applications.create_saml(&actor, "Surat Lama", registration.clone()).await.unwrap();

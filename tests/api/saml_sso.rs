@@ -115,13 +115,9 @@ pub(crate) async fn registered_sp(app: &TestApp) -> Option<(Sp, ApplicationRecor
     let registration = SamlRegistration {
         entity_id: ENTITY.into(),
         acs: vec![AcsEndpoint { location: ACS.into(), index: 0, is_default: true }],
-        slo_url: None,
-        slo_soap_url: None,
         certificates: vec![cert],
         sign_requests: true,
-        sign_response: false,
-        name_id_formats: vec![],
-        idp_initiated: false,
+        ..Default::default()
     };
     let record = app.state.applications.create_saml(&Actor::cli(), "E-Office Lama", registration).await.unwrap();
     Some((sp, record))
