@@ -77,6 +77,19 @@ async fn single_logout_reaches_every_application_of_the_session(backend: Backend
     let index = line(&first_read, "session ");
     assert_eq!(line(&second_read, "session "), index, "one session");
 
+    // A LogoutResponse to nothing Pintu asked, signed by no one: acknowledged with a page,
+    // and the browser keeps its session cookie (it ended nothing).
+    let stray = "<samlp:LogoutResponse xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" \
+                 xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_stray\" Version=\"2.0\" \
+                 IssueInstant=\"2026-12-05T00:00:00Z\" InResponseTo=\"_never\"><saml:Issuer>https://sp.test/metadata\
+                 </saml:Issuer><samlp:Status><samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Success\"/>\
+                 </samlp:Status></samlp:LogoutResponse>";
+    let stray = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, stray);
+    let (status, page, headers) = browser.post("/saml/slo", &[("SAMLResponse", &stray)]).await;
+    assert_eq!(status, 200, "{page}");
+    let cleared = headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap().starts_with("pintu_session="));
+    assert!(!cleared, "a stray LogoutResponse must not sign the browser out");
+
     // The first SP logs out.
     let (code, out) = first.run("logout", &[format, name_id, index], None);
     assert_eq!(code, Some(0), "{out}");
